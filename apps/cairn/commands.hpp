@@ -1,0 +1,32 @@
+// The `cairn` command line: each area registers its subcommands here. main.cpp is the
+// composition root; commands reach the repo only through the helpers below.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "blockstore/blockstore.hpp"
+#include "common/result.hpp"
+
+namespace cairn::app {
+
+struct GlobalOptions {
+  std::string repo = "cairn-data";  // --repo DIR
+};
+
+// Opens (creating if needed) the persistent block store of the repo at `options.repo`.
+Result<std::unique_ptr<blockstore::Blockstore>> OpenRepoBlockstore(const GlobalOptions& options);
+
+// Ends a command: on error prints "cairn: <message>" to stderr and exits with status 1 (through
+// CLI11's exception, so main's destructors run).
+void Finish(const Result<void>& result);
+
+void RegisterCidCommands(CLI::App& app, GlobalOptions& options);
+void RegisterBlockCommands(CLI::App& app, GlobalOptions& options);
+void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options);  // add, cat, ls
+void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
+void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);      // piece commp
+void RegisterAggregateCommands(CLI::App& piece, GlobalOptions& options);  // piece aggregate, verify-inclusion
+
+}  // namespace cairn::app

@@ -1,0 +1,35 @@
+// cairn: the one binary. Subcommands are registered by area (see commands.hpp).
+#include <cstdio>
+
+#include "apps/cairn/commands.hpp"
+
+namespace cairn::app {
+
+void Finish(const Result<void>& result) {
+  if (!result) {
+    std::fprintf(stderr, "cairn: %s\n", result.error().ToString().c_str());
+    throw CLI::RuntimeError(1);
+  }
+}
+
+}  // namespace cairn::app
+
+int main(int argc, char** argv) {
+  using namespace cairn::app;
+  CLI::App app{"cairn: a Filecoin-backed IPFS pinning service"};
+  app.require_subcommand(1);
+  GlobalOptions options;
+  app.add_option("--repo", options.repo, "repository directory")->capture_default_str();
+
+  RegisterCidCommands(app, options);
+  RegisterBlockCommands(app, options);
+  RegisterUnixfsCommands(app, options);
+  RegisterCarCommands(app, options);
+  auto* piece = app.add_subcommand("piece", "Filecoin pieces: CommP, aggregates, inclusion proofs");
+  piece->require_subcommand(1);
+  RegisterPieceCommands(*piece, options);
+  RegisterAggregateCommands(*piece, options);
+
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

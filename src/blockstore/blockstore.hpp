@@ -1,0 +1,50 @@
+// The block store: the hot tier's storage of IPLD blocks, keyed by multihash.
+//
+// Contract shared by every implementation (the in-memory fake and the persistent store):
+// - Blocks are addressed by CID but keyed by the CID's multihash: the same bytes stored under a
+//   raw and a dag-pb CID are one block. Identity CIDs are never stored: Has() is true and Get()
+//   returns the digest.
+// - Put() does not re-hash: the caller must have computed the CID from the bytes (importers) or
+//   verified it (fetchers, CAR import). Get() verifies the bytes against the CID's multihash on
+//   every read and returns Corruption instead of wrong bytes.
+// - Durability: a Put is durable once a later Sync() has returned Ok (writes are batched; Sync is
+//   the group commit). After a crash, every block whose Put was followed by a successful Sync is
+//   readable, and no read ever returns partial or wrong bytes.
+// - Thread-safety: all methods may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "multiformats/cid.hpp"
+
+namespace cairn::blockstore {
+
+using multiformats::Cid;
+
+class Blockstore {
+ public:
+  virtual ~Blockstore() = default;
+
+  // Stores `data` under `cid`'s multihash. Storing a block that is already present is Ok and
+  // writes nothing.
+  virtual Result<void> Put(const Cid& cid, ByteSpan data) = 0;
+  // The block's bytes. NotFound when absent; Corruption when the stored bytes do not match the
+  // CID; NotSupported when the CID's hash cannot be computed.
+  virtual Result<Bytes> Get(const Cid& cid) = 0;
+  virtual Result<bool> Has(const Cid& cid) = 0;
+  // The block's size in bytes. NotFound when absent.
+  virtual Result<uint64_t> Size(const Cid& cid) = 0;
+  // Removes the block. Removing an absent block is Ok.
+  virtual Result<void> Delete(const Cid& cid) = 0;
+  // Calls `fn(cid, size)` for every stored block, in no particular order, with a raw-codec CIDv1
+  // of the stored multihash. Stops early when `fn` returns false. Blocks added or removed during
+  // the walk may or may not be seen.
+  virtual Result<void> ForEach(const std::function<bool(const Cid&, uint64_t)>& fn) = 0;
+  // Makes every Put and Delete that returned before this call durable.
+  virtual Result<void> Sync() = 0;
+};
+
+}  // namespace cairn::blockstore
