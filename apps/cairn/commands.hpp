@@ -24,7 +24,8 @@ void Finish(const Result<void>& result);
 
 void RegisterCidCommands(CLI::App& app, GlobalOptions& options);
 void RegisterBlockCommands(CLI::App& app, GlobalOptions& options);
-void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options);  // add, cat, ls
+void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options);  // add
+void RegisterExportCommands(CLI::App& app, GlobalOptions& options);  // cat, ls
 void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
 void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);      // piece commp
 void RegisterAggregateCommands(CLI::App& piece, GlobalOptions& options);  // piece aggregate, verify-inclusion

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   RegisterCidCommands(app, options);
   RegisterBlockCommands(app, options);
   RegisterUnixfsCommands(app, options);
+  RegisterExportCommands(app, options);
   RegisterCarCommands(app, options);
   auto* piece = app.add_subcommand("piece", "Filecoin pieces: CommP, aggregates, inclusion proofs");
   piece->require_subcommand(1);
