@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs dependencies, builds, runs every CTest label
+# (unit, integration, interop, slow) in the release build, the unit and integration tests again
+# under ASan/UBSan, and a short libFuzzer run of every fuzz target.
+#
+# Environment: CAIRN_FUZZ_SECONDS (per target, default 15), CAIRN_SKIP_ASAN=1, CAIRN_SKIP_FUZZ=1,
+# CAIRN_JOBS (default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${CAIRN_JOBS:-$(nproc)}
+
+scripts/install-deps.sh
+
+echo "== release build"
+cmake --preset release >/dev/null
+cmake --build build -j "$jobs"
+echo "== release tests (all labels)"
+ctest --test-dir build -j "$jobs" --output-on-failure
+
+if [ "${CAIRN_SKIP_ASAN:-0}" != 1 ]; then
+  echo "== ASan/UBSan build"
+  cmake --preset debug >/dev/null
+  cmake --build build-asan -j "$jobs"
+  echo "== ASan/UBSan tests (unit, integration)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -j "$jobs" --output-on-failure -L "unit|integration" -LE slow
+fi
+
+if [ "${CAIRN_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz (short)"
+  scripts/fuzz.sh "${CAIRN_FUZZ_SECONDS:-15}"
+fi
+echo "== all tests passed"
