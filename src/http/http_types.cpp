@@ -1,0 +1,172 @@
+#include "http/http_types.hpp"
+
+#include <cctype>
+
+namespace cairn::http {
+namespace {
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string_view> Request::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (IEquals(k, name)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Request::Query(std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+Response& Response::SetHeader(std::string name, std::string value) {
+  for (auto& [k, v] : headers) {
+    if (IEquals(k, name)) {
+      v = std::move(value);
+      return *this;
+    }
+  }
+  headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+std::optional<std::string_view> Response::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (IEquals(k, name)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+Result<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) {
+        return Err(ErrorCode::kInvalidArgument, "http: truncated percent escape");
+      }
+      int hi = HexDigit(in[i + 1]);
+      int lo = HexDigit(in[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return Err(ErrorCode::kInvalidArgument, "http: malformed percent escape");
+      }
+      out.push_back(static_cast<char>(hi << 4 | lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string PercentEncodePath(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Result<void> ParseTarget(std::string_view target, Request& request) {
+  if (target.empty() || target[0] != '/') {
+    return Err(ErrorCode::kInvalidArgument, "http: request target must start with '/'");
+  }
+  size_t q = target.find('?');
+  std::string_view raw_path = target.substr(0, q);
+  request.path = CAIRN_TRY(PercentDecode(raw_path, false));
+  request.query.clear();
+  if (q == std::string_view::npos) return Ok();
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view part = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string key = CAIRN_TRY(PercentDecode(part.substr(0, eq), true));
+    std::string value;
+    if (eq != std::string_view::npos) value = CAIRN_TRY(PercentDecode(part.substr(eq + 1), true));
+    request.query.emplace_back(std::move(key), std::move(value));
+  }
+  return Ok();
+}
+
+int HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists: return 409;
+    case ErrorCode::kInsufficientFunds: return 409;
+    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kNotSupported: return 501;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kTimeout: return 504;
+    default: return 500;
+  }
+}
+
+std::string JsonQuote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+Response ErrorResponse(const Error& error) {
+  Response r;
+  r.status = HttpStatusFor(error.code());
+  r.SetHeader("Content-Type", "application/json");
+  r.body = "{\"error\":{\"reason\":" + JsonQuote(ErrorCodeName(error.code())) +
+           ",\"details\":" + JsonQuote(error.message()) + "}}\n";
+  return r;
+}
+
+}  // namespace cairn::http

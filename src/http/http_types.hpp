@@ -1,0 +1,71 @@
+// HTTP requests and responses as plain values: the request handler is a pure function
+// Request -> Response, testable without a socket (STYLE.md, "Beast examples"). The server
+// (server.hpp) converts to and from the wire. This layer knows nothing of IPFS or pins.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+
+namespace cairn::http {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "HEAD", ...
+  std::string target;  // as received: "/ipfs/bafy.../a%20b?format=raw"
+  std::string path;    // percent-decoded path part of the target: "/ipfs/bafy.../a b"
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  HeaderList headers;  // names as received
+  std::string body;
+  std::string remote;  // "127.0.0.1:53412"
+
+  // First header named `name` (case-insensitive), or nullopt.
+  std::optional<std::string_view> Header(std::string_view name) const;
+  // First query parameter named `name` (exact), or nullopt.
+  std::optional<std::string_view> Query(std::string_view name) const;
+};
+
+// Fills `buffer` with the next part of a streamed body; returns the bytes written, 0 at the end.
+// An error after the headers were sent aborts the connection (the client sees a short body).
+using BodyStream = std::function<Result<size_t>(MutableByteSpan buffer)>;
+
+struct Response {
+  int status = 200;
+  HeaderList headers;
+  std::string body;
+  // When set, the body is streamed from `stream` instead of `body`, with `content_length` bytes
+  // (Content-Length) or, when that is absent, chunked transfer encoding.
+  BodyStream stream;
+  std::optional<uint64_t> content_length;
+
+  Response& SetHeader(std::string name, std::string value);
+  std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+// Splits a request target into its percent-decoded path and query parameters ('+' in the query
+// is a space). InvalidArgument for malformed percent escapes or a target not starting with '/'.
+Result<void> ParseTarget(std::string_view target, Request& request);
+
+// Percent-decodes `in`; InvalidArgument for a malformed escape.
+Result<std::string> PercentDecode(std::string_view in, bool plus_is_space);
+// Percent-encodes everything except unreserved characters and '/' (for Location headers).
+std::string PercentEncodePath(std::string_view in);
+
+// A small JSON error body {"error":{"reason":"NOT_FOUND","details":"..."}} with the status
+// STYLE.md maps `error` to (400 InvalidArgument, 401, 403, 404, 409, 429, 5xx the rest).
+Response ErrorResponse(const Error& error);
+int HttpStatusFor(ErrorCode code);
+// JSON string escaping (quotes included).
+std::string JsonQuote(std::string_view s);
+
+}  // namespace cairn::http

@@ -1,0 +1,259 @@
+#include "http/server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace cairn::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  Handler handler;
+  ServerStats stats;
+  net::io_context ioc;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> sessions{0};
+  std::mutex stop_mu;
+  bool stopped = false;  // GUARDED_BY(stop_mu)
+
+  Impl(ServerOptions o, Handler h)
+      : options(std::move(o)), handler(std::move(h)), ioc(static_cast<int>(options.threads)) {}
+
+  net::awaitable<void> Accept();
+  net::awaitable<void> Session(tcp::socket socket);
+  net::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req,
+                                     Response& res, unsigned version, bool keep_alive);
+  void Count(int status) {
+    if (status < 300) {
+      ++stats.responses_2xx;
+    } else if (status < 400) {
+      ++stats.responses_3xx;
+    } else if (status < 500) {
+      ++stats.responses_4xx;
+    } else {
+      ++stats.responses_5xx;
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+const ServerStats& HttpServer::stats() const { return impl_->stats; }
+
+Result<uint16_t> HttpServer::Start() {
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) {
+    return Err(ErrorCode::kInvalidArgument,
+               "http: bad listen host '" + impl_->options.host + "': " + ec.message());
+  }
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Err(ErrorCode::kIoError, "http: cannot listen on " + impl_->options.host + ":" +
+                                        std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  uint16_t port = acceptor->local_endpoint().port();
+  impl_->acceptor = std::move(acceptor);
+  net::co_spawn(impl_->ioc, impl_->Accept(), net::detached);
+  for (size_t i = 0; i < std::max<size_t>(1, impl_->options.threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return port;
+}
+
+void HttpServer::Stop() {
+  std::lock_guard lock(impl_->stop_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->stopping = true;
+  if (impl_->acceptor) {
+    net::post(impl_->ioc, [this] {
+      boost::system::error_code ignored;
+      impl_->acceptor->close(ignored);
+    });
+  }
+  // Sessions notice `stopping` after their current response and close; idle keep-alive sessions
+  // are cut when the grace period ends.
+  auto deadline = std::chrono::steady_clock::now() + impl_->options.shutdown_grace;
+  while (impl_->sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  if (impl_->acceptor) {  // the posted close may not have run before stop(); threads are gone now
+    boost::system::error_code ignored;
+    impl_->acceptor->close(ignored);
+  }
+}
+
+net::awaitable<void> HttpServer::Impl::Accept() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(
+        net::make_strand(ioc), net::as_tuple(net::use_awaitable));
+    if (ec) {
+      if (stopping || ec == net::error::operation_aborted) co_return;
+      continue;  // transient (EMFILE, aborted handshake): keep accepting
+    }
+    net::co_spawn(socket.get_executor(), Session(std::move(socket)), net::detached);
+  }
+}
+
+net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
+  ++sessions;
+  ++stats.open_connections;
+  std::string remote;
+  {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(options.max_body_bytes);
+    stream.expires_after(options.read_timeout);
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser,
+                                              net::as_tuple(net::use_awaitable));
+    (void)n;
+    if (ec) {
+      Response err;
+      if (ec == bhttp::error::body_limit) {
+        err = ErrorResponse(Error(ErrorCode::kInvalidArgument,
+                                  "http: body exceeds " + std::to_string(options.max_body_bytes) +
+                                      " bytes"));
+        err.status = 413;
+      } else if (ec == bhttp::error::header_limit) {
+        err = ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: headers too large"));
+        err.status = 431;
+      } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        err = ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: " + ec.message()));
+      } else {
+        break;  // EOF, timeout, reset: nothing to answer
+      }
+      Request dummy;
+      dummy.method = "GET";
+      Count(err.status);
+      co_await WriteResponse(stream, dummy, err, 11, false);
+      break;
+    }
+    auto& msg = parser.get();
+    ++stats.requests;
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.remote = remote;
+    for (const auto& field : msg) {
+      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    bool keep_alive = msg.keep_alive() && !stopping;
+    unsigned version = msg.version();
+    Response res;
+    if (auto parsed = ParseTarget(req.target, req); !parsed) {
+      res = ErrorResponse(parsed.error());
+    } else {
+      auto start = std::chrono::steady_clock::now();
+      try {
+        res = handler(req);
+      } catch (const std::exception& e) {
+        res = ErrorResponse(Error(ErrorCode::kInternal, std::string("http: handler: ") + e.what()));
+      }
+      stats.handler_micros += std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count();
+    }
+    Count(res.status);
+    bool ok = co_await WriteResponse(stream, req, res, version, keep_alive);
+    if (!ok || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  --stats.open_connections;
+  --sessions;
+}
+
+net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
+                                                     const Request& req, Response& res,
+                                                     unsigned version, bool keep_alive) {
+  bool head = req.method == "HEAD";
+  bhttp::response<bhttp::buffer_body> msg{static_cast<bhttp::status>(res.status), version};
+  msg.set(bhttp::field::server, options.server_header);
+  for (const auto& [k, v] : res.headers) msg.insert(k, v);
+  msg.keep_alive(keep_alive);
+  bool streamed = static_cast<bool>(res.stream);
+  if (streamed) {
+    if (res.content_length) {
+      msg.content_length(*res.content_length);
+    } else if (!head) {
+      msg.chunked(true);
+    }
+  } else {
+    msg.content_length(res.body.size());
+  }
+  bool bodiless = head || res.status == 204 || res.status == 304;
+  if (bodiless && !streamed) {
+    msg.content_length(res.body.size());
+  }
+  msg.body().data = nullptr;
+  msg.body().more = !bodiless;
+  bhttp::response_serializer<bhttp::buffer_body> sr{msg};
+  stream.expires_after(options.write_timeout);
+  auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, net::as_tuple(net::use_awaitable));
+  stats.bytes_sent += hn;
+  if (hec) co_return false;
+  if (bodiless) co_return true;
+
+  auto write_part = [&](void* data, size_t size, bool more) -> net::awaitable<bool> {
+    msg.body().data = data;
+    msg.body().size = size;
+    msg.body().more = more;
+    stream.expires_after(options.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream, sr, net::as_tuple(net::use_awaitable));
+    stats.bytes_sent += n;
+    co_return !ec || ec == bhttp::error::need_buffer;
+  };
+
+  if (!streamed) {
+    if (!res.body.empty() && !co_await write_part(res.body.data(), res.body.size(), true)) {
+      co_return false;
+    }
+    co_return co_await write_part(nullptr, 0, false);
+  }
+  std::vector<uint8_t> chunk(256 * 1024);
+  uint64_t sent = 0;
+  for (;;) {
+    auto n = res.stream(MutableByteSpan(chunk.data(), chunk.size()));
+    if (!n) co_return false;  // cannot report an error after the headers: cut the connection
+    if (*n == 0) break;
+    sent += *n;
+    if (res.content_length && sent > *res.content_length) co_return false;
+    if (!co_await write_part(chunk.data(), *n, true)) co_return false;
+  }
+  if (res.content_length && sent != *res.content_length) co_return false;
+  co_return co_await write_part(nullptr, 0, false);
+}
+
+}  // namespace cairn::http

@@ -1,0 +1,61 @@
+// HttpServer: HTTP/1.1 on Boost.Beast with C++20 coroutines. One listener, keep-alive sessions,
+// each a read–handle–write loop with a per-request read deadline and a header/body size limit.
+// The handler is called on an I/O thread and must not block for long; streamed bodies are pulled
+// from Response::stream chunk by chunk. HEAD requests get the GET response without the body.
+// Stop() stops accepting, lets in-flight responses finish (bounded by a grace period) and joins.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+#include "http/http_types.hpp"
+
+namespace cairn::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;                                  // 0 = any free port
+  size_t threads = 2;                                 // I/O threads
+  uint64_t max_body_bytes = 1 << 20;                  // larger bodies get 413
+  std::chrono::seconds read_timeout{30};              // per request (headers and body)
+  std::chrono::seconds write_timeout{300};            // per response write step
+  std::chrono::milliseconds shutdown_grace{5000};     // Stop() waits this long for sessions
+  std::string server_header = "cairn";
+};
+
+struct ServerStats {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> responses_2xx{0};
+  std::atomic<uint64_t> responses_3xx{0};
+  std::atomic<uint64_t> responses_4xx{0};
+  std::atomic<uint64_t> responses_5xx{0};
+  std::atomic<uint64_t> bytes_sent{0};
+  std::atomic<uint64_t> open_connections{0};
+  std::atomic<uint64_t> handler_micros{0};  // total time spent in the handler
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, Handler handler);
+  ~HttpServer();  // calls Stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O threads. Returns the bound port. IoError when the address
+  // cannot be bound (in use, bad host).
+  Result<uint16_t> Start();
+  // Idempotent. Returns when every I/O thread has exited.
+  void Stop();
+
+  const ServerStats& stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::http

@@ -1,0 +1,138 @@
+#include "http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <string>
+
+namespace cairn::http {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// Sends raw bytes and reads until the server closes the connection.
+std::string Exchange(uint16_t port, const std::string& request) {
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), port});
+  net::write(s, net::buffer(request));
+  std::string out;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    size_t n = s.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  return out;
+}
+
+Response Echo(const Request& req) {
+  Response r;
+  if (req.path == "/stream") {
+    auto left = std::make_shared<int>(3);
+    r.stream = [left](MutableByteSpan buf) -> Result<size_t> {
+      if (*left == 0) return size_t{0};
+      --*left;
+      buf[0] = 'a';
+      buf[1] = 'b';
+      return size_t{2};
+    };
+    if (req.Query("len")) r.content_length = 6;
+    return r;
+  }
+  if (req.path == "/throw") throw std::runtime_error("boom");
+  r.SetHeader("Content-Type", "text/plain");
+  r.body = req.method + " " + req.path + " " + std::string(req.Query("q").value_or("-")) + " " +
+           std::to_string(req.body.size());
+  return r;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.max_body_bytes = 100;
+    server_ = std::make_unique<HttpServer>(o, Echo);
+    auto port = server_->Start();
+    ASSERT_TRUE(port) << port.error().ToString();
+    port_ = *port;
+  }
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ServerTest, AnswersGetWithDecodedPathAndQuery) {
+  auto out = Exchange(port_, "GET /a%20b?q=x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
+  EXPECT_NE(out.find("Content-Length: 12"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nGET /a b x 0"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, KeepsConnectionsAliveAcrossRequests) {
+  auto out = Exchange(port_,
+                      "GET /one HTTP/1.1\r\nHost: h\r\n\r\n"
+                      "POST /two HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+  EXPECT_NE(out.find("GET /one - 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("POST /two - 3"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, HeadSendsHeadersOnly) {
+  auto out = Exchange(port_, "HEAD /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("Content-Length: 11"), std::string::npos) << out;  // "HEAD /x - 0"
+  EXPECT_EQ(out.find("HEAD /x"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, StreamsChunkedAndWithLength) {
+  auto chunked = Exchange(port_, "GET /stream HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(chunked.find("Transfer-Encoding: chunked"), std::string::npos) << chunked;
+  EXPECT_NE(chunked.find("2\r\nab\r\n2\r\nab\r\n2\r\nab\r\n0\r\n\r\n"), std::string::npos) << chunked;
+  auto sized = Exchange(port_, "GET /stream?len=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(sized.find("Content-Length: 6"), std::string::npos) << sized;
+  EXPECT_NE(sized.find("\r\n\r\nababab"), std::string::npos) << sized;
+}
+
+TEST_F(ServerTest, RejectsOversizedBodiesWith413) {
+  std::string body(200, 'x');
+  auto out = Exchange(port_, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 200\r\n\r\n" + body);
+  EXPECT_NE(out.find("HTTP/1.1 413"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, RejectsMalformedRequestsWith400) {
+  auto out = Exchange(port_, "GET /a%zz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("HTTP/1.1 400"), std::string::npos) << out;
+  auto garbage = Exchange(port_, "NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_NE(garbage.find("HTTP/1.1 400"), std::string::npos) << garbage;
+}
+
+TEST_F(ServerTest, HandlerExceptionsBecome500) {
+  auto out = Exchange(port_, "GET /throw HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("HTTP/1.1 500"), std::string::npos) << out;
+  EXPECT_NE(out.find("boom"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, StopIsIdempotentAndRefusesNewConnections) {
+  server_->Stop();
+  server_->Stop();
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  boost::system::error_code ec;
+  s.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
+  EXPECT_TRUE(ec);
+}
+
+TEST(HttpServer, ReportsAnAddressInUse) {
+  HttpServer a(ServerOptions{}, Echo);
+  auto port = a.Start();
+  ASSERT_TRUE(port);
+  ServerOptions o;
+  o.port = *port;
+  HttpServer b(o, Echo);
+  auto second = b.Start();
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), ErrorCode::kIoError);
+}
+
+}  // namespace
+}  // namespace cairn::http
