@@ -26,6 +26,7 @@ void RegisterCidCommands(CLI::App& app, GlobalOptions& options);
 void RegisterBlockCommands(CLI::App& app, GlobalOptions& options);
 void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options);  // add
 void RegisterExportCommands(CLI::App& app, GlobalOptions& options);  // cat, ls
+void RegisterServeCommands(CLI::App& app, GlobalOptions& options);
 void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
 void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);      // piece commp
 void RegisterAggregateCommands(CLI::App& piece, GlobalOptions& options);  // piece aggregate, verify-inclusion

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   GlobalOptions options;
   app.add_option("--repo", options.repo, "repository directory")->capture_default_str();
 
+  RegisterServeCommands(app, options);
   RegisterCidCommands(app, options);
   RegisterBlockCommands(app, options);
   RegisterUnixfsCommands(app, options);

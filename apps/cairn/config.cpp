@@ -1,0 +1,97 @@
+#include "apps/cairn/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <toml++/toml.h>
+
+namespace cairn::app {
+
+Result<void> ParseListen(const std::string& text, ServeConfig& config) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Err(ErrorCode::kInvalidArgument, "config: listen address '" + text +
+                                                "' must be HOST:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
+    return Err(ErrorCode::kInvalidArgument,
+               "config: listen port '" + port_text + "' is not a number from 0 to 65535");
+  }
+  config.listen_host = host;
+  config.listen_port = static_cast<uint16_t>(port);
+  return Ok();
+}
+
+Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
+  if (!std::filesystem::exists(path)) {
+    return Err(ErrorCode::kNotFound, "config: no file " + path);
+  }
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Err(ErrorCode::kInvalidArgument,
+               "config: " + path + ":" + std::to_string(e.source().begin.line) + ": " +
+                   std::string(e.description()));
+  }
+  for (const auto& [section, node] : table) {
+    if (section != "server") {
+      return Err(ErrorCode::kInvalidArgument,
+                 "config: " + path + ": unknown section [" + std::string(section.str()) + "]");
+    }
+    const auto* server = node.as_table();
+    if (!server) {
+      return Err(ErrorCode::kInvalidArgument, "config: " + path + ": [server] must be a table");
+    }
+    for (const auto& [key, value] : *server) {
+      std::string k(key.str());
+      if (k == "listen") {
+        auto s = value.value<std::string>();
+        if (!s) return Err(ErrorCode::kInvalidArgument, "config: server.listen must be a string");
+        CAIRN_TRY(ParseListen(*s, config));
+      } else if (k == "threads") {
+        auto v = value.value<int64_t>();
+        if (!v || *v < 0 || *v > 256) {
+          return Err(ErrorCode::kInvalidArgument, "config: server.threads must be 0..256");
+        }
+        config.threads = static_cast<int>(*v);
+      } else if (k == "max_body_bytes") {
+        auto v = value.value<int64_t>();
+        if (!v || *v < 1024) {
+          return Err(ErrorCode::kInvalidArgument, "config: server.max_body_bytes must be >= 1024");
+        }
+        config.max_body_bytes = static_cast<uint64_t>(*v);
+      } else {
+        return Err(ErrorCode::kInvalidArgument,
+                   "config: " + path + ": unknown key server." + k);
+      }
+    }
+  }
+  return Ok();
+}
+
+Result<void> ApplyEnvironment(ServeConfig& config) {
+  if (const char* listen = std::getenv("CAIRN_LISTEN"); listen && *listen) {
+    auto r = ParseListen(listen, config);
+    if (!r) return Err(r.error().WithContext("CAIRN_LISTEN: "));
+  }
+  if (const char* threads = std::getenv("CAIRN_THREADS"); threads && *threads) {
+    int v = 0;
+    std::string_view t(threads);
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || ptr != t.data() + t.size() || v < 0 || v > 256) {
+      return Err(ErrorCode::kInvalidArgument, "CAIRN_THREADS: must be a number 0..256");
+    }
+    config.threads = v;
+  }
+  return Ok();
+}
+
+}  // namespace cairn::app

@@ -1,0 +1,31 @@
+// Configuration of `cairn serve`: embedded defaults, overridden in turn by a TOML file
+// (`--config FILE`, else `<repo>/config.toml` when it exists), environment variables
+// (CAIRN_LISTEN, CAIRN_THREADS) and command-line flags. docs/configuration.md lists every key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/result.hpp"
+
+namespace cairn::app {
+
+struct ServeConfig {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  int threads = 0;                   // 0 = number of cores
+  uint64_t max_body_bytes = 1 << 20;  // requests with larger bodies get 413
+};
+
+// Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:0"). InvalidArgument with a reason otherwise.
+Result<void> ParseListen(const std::string& text, ServeConfig& config);
+
+// Applies the TOML file at `path` to `config`. NotFound when the file does not exist;
+// InvalidArgument naming the key (or the line of a syntax error) when it is malformed. Unknown
+// keys are errors too, so typos do not pass silently.
+Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config);
+
+// Applies CAIRN_LISTEN and CAIRN_THREADS when set.
+Result<void> ApplyEnvironment(ServeConfig& config);
+
+}  // namespace cairn::app

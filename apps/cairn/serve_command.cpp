@@ -1,0 +1,87 @@
+// `cairn serve`: the composition root of the service. Reads the configuration, opens the repo,
+// builds the HTTP surfaces and runs until SIGINT/SIGTERM, then drains and exits cleanly.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "apps/cairn/commands.hpp"
+#include "apps/cairn/config.hpp"
+#include "apps/cairn/service.hpp"
+#include "http/server.hpp"
+
+namespace cairn::app {
+namespace {
+
+struct ServeFlags {
+  std::string config_path;
+  std::string listen;
+  int threads = -1;
+};
+
+Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
+  ServeConfig config;
+  std::string config_path = flags.config_path;
+  if (config_path.empty()) {
+    auto in_repo = std::filesystem::path(global.repo) / "config.toml";
+    if (std::filesystem::exists(in_repo)) config_path = in_repo.string();
+  }
+  if (!config_path.empty()) CAIRN_TRY(ApplyConfigFile(config_path, config));
+  CAIRN_TRY(ApplyEnvironment(config));
+  if (!flags.listen.empty()) CAIRN_TRY(ParseListen(flags.listen, config));
+  if (flags.threads >= 0) config.threads = flags.threads;
+  if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  auto blocks = CAIRN_TRY(OpenRepoBlockstore(global));
+  Service service(*blocks);
+
+  // Block the signals before any thread starts so that only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  http::ServerOptions options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.threads = static_cast<size_t>(config.threads);
+  options.max_body_bytes = config.max_body_bytes;
+  http::HttpServer server(options, [&service](const http::Request& r) { return service.Handle(r); });
+  service.AttachServerStats(&server.stats());
+  uint16_t port = CAIRN_TRY(server.Start());
+  std::string host = config.listen_host.find(':') != std::string::npos
+                         ? "[" + config.listen_host + "]"
+                         : config.listen_host;
+  std::printf("cairn: serving repo %s at http://%s:%u/\n", global.repo.c_str(), host.c_str(),
+              static_cast<unsigned>(port));
+  std::printf("cairn: gateway http://%s:%u/ipfs/<cid>, health /healthz, metrics /metrics\n",
+              host.c_str(), static_cast<unsigned>(port));
+  std::printf("cairn: add content with `cairn --repo %s add FILE`; stop with Ctrl-C\n",
+              global.repo.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::printf("cairn: %s received, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  server.Stop();
+  CAIRN_TRY(blocks->Sync());
+  std::printf("cairn: stopped\n");
+  return Ok();
+}
+
+}  // namespace
+
+void RegisterServeCommands(CLI::App& app, GlobalOptions& options) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* serve = app.add_subcommand("serve", "Run the service (gateway, health, metrics)");
+  serve->add_option("--config", flags->config_path,
+                    "TOML configuration (default: <repo>/config.toml when present)");
+  serve->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  serve->add_option("--threads", flags->threads, "I/O threads (default: number of cores)");
+  serve->callback([&options, flags] { Finish(Serve(options, *flags)); });
+}
+
+}  // namespace cairn::app

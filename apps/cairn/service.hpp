@@ -1,0 +1,31 @@
+// Service: routes HTTP requests to the surfaces of `cairn serve` — /healthz, /metrics and the
+// gateway. Owns no sockets (the HttpServer calls Handle), so it is testable as a pure function.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "blockstore/blockstore.hpp"
+#include "http/http_types.hpp"
+#include "http/server.hpp"
+
+namespace cairn::app {
+
+class Service {
+ public:
+  explicit Service(blockstore::Blockstore& blocks);
+  ~Service();
+
+  http::Response Handle(const http::Request& request);
+  // Server counters to include in /metrics; may be null (tests).
+  void AttachServerStats(const http::ServerStats* stats) { server_stats_ = stats; }
+
+ private:
+  http::Response Metrics() const;
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  const http::ServerStats* server_stats_ = nullptr;
+};
+
+}  // namespace cairn::app
