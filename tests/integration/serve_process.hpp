@@ -1,0 +1,167 @@
+// Starts `cairn serve` on 127.0.0.1:0 as a child process for end-to-end tests, learns its port
+// from the first line it prints, and offers a minimal HTTP/1.1 client.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/integration/run.hpp"
+
+namespace cairn::testing {
+
+struct HttpReply {
+  int status = 0;
+  std::string headers;  // raw header block
+  std::string body;
+  std::optional<std::string> Header(const std::string& name) const {
+    std::string lower_headers;
+    for (char c : headers) lower_headers.push_back(static_cast<char>(std::tolower(c)));
+    std::string key = "\r\n";
+    for (char c : name) key.push_back(static_cast<char>(std::tolower(c)));
+    key += ": ";
+    size_t at = lower_headers.find(key);
+    if (at == std::string::npos) return std::nullopt;
+    size_t start = at + key.size();
+    size_t end = headers.find("\r\n", start);
+    return headers.substr(start, end - start);
+  }
+};
+
+// One request on a fresh connection ("Connection: close"), reading until EOF. Decodes chunked
+// bodies.
+inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                             const std::vector<std::string>& extra_headers = {},
+                             const std::string& body = "") {
+  HttpReply reply;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return reply;
+  }
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& h : extra_headers) req += h + "\r\n";
+  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  size_t off = 0;
+  while (off < req.size()) {
+    ssize_t n = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  std::string raw;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  size_t head_end = raw.find("\r\n\r\n");
+  if (raw.size() < 12 || head_end == std::string::npos) return reply;
+  reply.status = std::stoi(raw.substr(9, 3));
+  reply.headers = raw.substr(0, head_end + 2);
+  std::string rest = raw.substr(head_end + 4);
+  auto te = reply.Header("Transfer-Encoding");
+  if (te && te->find("chunked") != std::string::npos) {
+    size_t pos = 0;
+    for (;;) {
+      size_t eol = rest.find("\r\n", pos);
+      if (eol == std::string::npos) break;
+      size_t len = std::stoul(rest.substr(pos, eol - pos), nullptr, 16);
+      if (len == 0) break;
+      reply.body += rest.substr(eol + 2, len);
+      pos = eol + 2 + len + 2;
+    }
+  } else {
+    reply.body = rest;
+  }
+  return reply;
+}
+
+class ServeProcess {
+ public:
+  // Starts `cairn --repo <repo> serve --listen 127.0.0.1:0 <extra>`; port() is 0 when it failed.
+  explicit ServeProcess(const std::string& repo, const std::vector<std::string>& extra = {}) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      ::close(out[1]);
+      std::string bin = CairnBinary();
+      std::vector<std::string> args = {bin, "--repo", repo, "serve", "--listen", "127.0.0.1:0"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_fd_ = out[0];
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[1024];
+      ssize_t n = ::read(out_fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      output_.append(buf, static_cast<size_t>(n));
+      size_t at = output_.find("http://127.0.0.1:");
+      if (at != std::string::npos) {
+        size_t slash = output_.find('/', at + 17);
+        if (slash != std::string::npos) {
+          port_ = static_cast<uint16_t>(std::stoi(output_.substr(at + 17, slash - at - 17)));
+          break;
+        }
+      }
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && exit_code_ < 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+  }
+  uint16_t port() const { return port_; }
+  // Sends `sig` and waits for the exit status (128+signal when killed by a signal).
+  int Stop(int sig = SIGTERM) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(out_fd_, buf, sizeof buf)) > 0) output_.append(buf, static_cast<size_t>(n));
+    return exit_code_;
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  uint16_t port_ = 0;
+  int exit_code_ = -1;
+  std::string output_;
+};
+
+}  // namespace cairn::testing
