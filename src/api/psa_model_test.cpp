@@ -1,0 +1,129 @@
+#include "api/psa_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include "multiformats/cid.hpp"
+
+namespace cairn::api {
+namespace {
+
+constexpr const char* kCid = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";
+
+http::Request Query(const std::string& target) {
+  http::Request r;
+  r.method = "GET";
+  EXPECT_TRUE(http::ParseTarget(target, r));
+  return r;
+}
+
+TEST(ParsePinRequest, AcceptsAFullPinAndKeepsTheCidText) {
+  auto p = ParsePinRequest(std::string(R"({"cid":")") + kCid +
+                           R"(","name":"a.pdf","origins":["/ip4/1.2.3.4/tcp/4001/p2p/QmX"],"meta":{"app":"x"},"extra":1})");
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->cid, kCid);
+  EXPECT_EQ(*p->name, "a.pdf");
+  EXPECT_EQ(p->origins.size(), 1u);
+  EXPECT_EQ(p->meta.at("app"), "x");
+  auto nulls = ParsePinRequest(std::string(R"({"cid":")") + kCid + R"(","name":null,"meta":null})");
+  ASSERT_TRUE(nulls);
+  EXPECT_FALSE(nulls->name);
+}
+
+TEST(ParsePinRequest, RejectsEveryViolationNamingTheField) {
+  std::string long_name(256, 'n');
+  struct Case {
+    std::string body;
+    std::string field;
+  } cases[] = {
+      {"not json", "malformed JSON"},
+      {"[]", "JSON object"},
+      {"{}", "cid: required"},
+      {R"({"cid":5})", "cid: must be a string"},
+      {R"({"cid":"bafyNOPE"})", "cid: invalid CID"},
+      {std::string(R"({"cid":")") + kCid + R"(","name":")" + long_name + "\"}", "name: longer"},
+      {std::string(R"({"cid":")") + kCid + R"(","origins":"x"})", "origins: must be an array"},
+      {std::string(R"({"cid":")") + kCid + R"(","origins":["nope"]})", "not a multiaddr"},
+      {std::string(R"({"cid":")") + kCid + R"(","origins":["/a","/a"]})", "duplicate"},
+      {std::string(R"({"cid":")") + kCid + R"(","meta":{"k":1}})", "meta.k: value must be a string"},
+      {std::string(R"({"cid":")") + kCid + R"(","meta":[]})", "meta: must be a JSON object"},
+  };
+  for (const auto& c : cases) {
+    auto p = ParsePinRequest(c.body);
+    ASSERT_FALSE(p) << c.body;
+    EXPECT_EQ(p.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(p.error().message().find(c.field), std::string::npos)
+        << c.body << " -> " << p.error().message();
+  }
+}
+
+TEST(ParseListQuery, ParsesEveryFilter) {
+  auto q = ParseListQuery(Query(std::string("/pins?cid=") + kCid + "," + kCid +
+                                "&name=Doc&match=ipartial&status=queued,pinning&before=2020-07-27T17:32:28.276Z"
+                                "&after=2020-07-27T17:32:28Z&limit=1000&meta=%7B%22app%22%3A%22x%22%7D"));
+  ASSERT_TRUE(q) << q.error().ToString();
+  EXPECT_EQ(q->cids.size(), 1u);  // duplicates collapse
+  EXPECT_EQ(*q->name, "Doc");
+  EXPECT_EQ(q->match, TextMatch::kIpartial);
+  EXPECT_EQ(q->statuses.size(), 2u);
+  EXPECT_EQ(*q->before_us - *q->after_us, 276000);
+  EXPECT_EQ(q->limit, 1000);
+  EXPECT_EQ(q->meta.at("app"), "x");
+  EXPECT_FALSE(q->no_filters);
+}
+
+TEST(ParseListQuery, NoFilterMeansPinnedOnlyAndLimitIsNotAFilter) {
+  auto q = ParseListQuery(Query("/pins?limit=5&match=exact"));
+  ASSERT_TRUE(q);
+  EXPECT_TRUE(q->no_filters);
+  EXPECT_EQ(q->limit, 5);
+}
+
+TEST(ParseListQuery, RejectsBadParameters) {
+  for (std::string t : std::vector<std::string>{"/pins?limit=0", "/pins?limit=1001", "/pins?limit=abc", "/pins?status=done",
+                        "/pins?before=yesterday", "/pins?after=2020-13-01T00:00:00Z",
+                        "/pins?match=fuzzy", "/pins?meta=%7Bbad", "/pins?cid=notacid",
+                        "/pins?cid=" + std::string(kCid) + ",",
+                        "/pins?meta=%5B%5D"}) {
+    auto q = ParseListQuery(Query(t));
+    EXPECT_FALSE(q) << t;
+  }
+  std::string many = "/pins?cid=";
+  for (int i = 0; i < 11; ++i) {
+    auto c = multiformats::Cid::Compute(1, 0x55, 0x12, AsBytes(std::to_string(i)));
+    many += (i ? "," : "") + c->ToString();
+  }
+  EXPECT_FALSE(ParseListQuery(Query(many)));
+}
+
+TEST(Rfc3339, RoundTripsMicrosecondsAndAppliesOffsets) {
+  auto t = ParseRfc3339("2020-07-27T17:32:28.276123Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(FormatRfc3339(*t), "2020-07-27T17:32:28.276123Z");
+  EXPECT_EQ(*ParseRfc3339("2020-07-27T19:32:28.276123+02:00"), *t);
+  EXPECT_EQ(*ParseRfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*ParseRfc3339("1970-01-01T00:00:01.123456789Z"), 1123456);
+  EXPECT_FALSE(ParseRfc3339("2020-07-27 17:32:28Z"));
+  EXPECT_FALSE(ParseRfc3339("2020-07-27T17:32:28"));
+  EXPECT_FALSE(ParseRfc3339("2020-02-30T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2020-07-27T17:32:28.Z"));
+}
+
+TEST(Render, PinStatusHasNoNullsAndEchoesTheCid) {
+  PinStatusView s;
+  s.requestid = "r1";
+  s.status = PinState::kPinned;
+  s.created_us = 1595871148276123;
+  s.pin.cid = kCid;
+  s.delegates = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW"};
+  std::string j = RenderPinStatus(s);
+  EXPECT_EQ(j.find("null"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"cid\":\"" + std::string(kCid) + "\""), std::string::npos);
+  EXPECT_NE(j.find("\"origins\":[]"), std::string::npos);
+  EXPECT_NE(j.find("\"meta\":{}"), std::string::npos);
+  EXPECT_NE(j.find("\"info\":{}"), std::string::npos);
+  EXPECT_NE(j.find("\"created\":\"2020-07-27T17:32:28.276123Z\""), std::string::npos);
+  EXPECT_EQ(RenderPinResults(0, {}), "{\"count\":0,\"results\":[]}");
+}
+
+}  // namespace
+}  // namespace cairn::api
