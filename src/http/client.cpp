@@ -1,0 +1,216 @@
+#include "http/client.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <charconv>
+#include <cctype>
+
+namespace cairn::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+Result<Url> ParseUrl(std::string_view text) {
+  Url url;
+  size_t sep = text.find("://");
+  if (sep == std::string_view::npos) {
+    return Err(ErrorCode::kInvalidArgument, "url: '" + std::string(text) + "' has no scheme");
+  }
+  url.scheme = std::string(text.substr(0, sep));
+  for (auto& c : url.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (url.scheme != "http" && url.scheme != "https") {
+    return Err(ErrorCode::kInvalidArgument, "url: scheme must be http or https");
+  }
+  std::string_view rest = text.substr(sep + 3);
+  size_t slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  url.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (!url.target.empty() && url.target[0] == '?') url.target = "/" + url.target;
+  if (authority.empty() || authority.find('@') != std::string_view::npos) {
+    return Err(ErrorCode::kInvalidArgument, "url: missing or unsupported host in '" +
+                                                std::string(text) + "'");
+  }
+  url.port = url.scheme == "https" ? 443 : 80;
+  std::string_view host = authority;
+  if (authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Err(ErrorCode::kInvalidArgument, "url: bad IPv6 host");
+    host = authority.substr(1, close - 1);
+    authority.remove_prefix(close + 1);
+    if (!authority.empty() && authority[0] != ':') {
+      return Err(ErrorCode::kInvalidArgument, "url: bad IPv6 host");
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    authority = colon == std::string_view::npos ? std::string_view() : authority.substr(colon);
+  }
+  if (!authority.empty()) {
+    std::string_view port = authority.substr(1);
+    unsigned p = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (ec != std::errc() || ptr != port.data() + port.size() || p == 0 || p > 65535) {
+      return Err(ErrorCode::kInvalidArgument, "url: bad port '" + std::string(port) + "'");
+    }
+    url.port = static_cast<uint16_t>(p);
+  }
+  if (host.empty()) return Err(ErrorCode::kInvalidArgument, "url: empty host");
+  url.host = std::string(host);
+  return url;
+}
+
+std::optional<std::string_view> ClientResponse::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return std::string_view(v);
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+template <typename Stream>
+net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& url,
+                                                   const ClientRequest& request,
+                                                   const BodySink& sink) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method), url.target, 11};
+  if (req.method() == bhttp::verb::unknown) {
+    co_return Err(ErrorCode::kInvalidArgument, "http client: unknown method " + request.method);
+  }
+  bool default_port = (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
+  req.set(bhttp::field::host, default_port ? url.host : url.host + ":" + std::to_string(url.port));
+  req.set(bhttp::field::user_agent, "cairn");
+  for (const auto& [k, v] : request.headers) req.set(k, v);
+  if (!request.body.empty() || req.method() == bhttp::verb::post || req.method() == bhttp::verb::put) {
+    req.body() = request.body;
+    req.prepare_payload();
+  }
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, net::as_tuple(net::use_awaitable));
+  (void)wn;
+  if (wec) co_return Err(ErrorCode::kUnavailable, "http client: write to " + url.host + ": " + wec.message());
+
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(request.max_body_bytes);
+  auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser,
+                                                     net::as_tuple(net::use_awaitable));
+  (void)hn;
+  if (hec == bhttp::error::body_limit) {
+    co_return Err(ErrorCode::kResourceExhausted,
+                  "http client: body from " + url.host + " exceeds " +
+                      std::to_string(request.max_body_bytes) + " bytes");
+  }
+  if (hec) co_return Err(ErrorCode::kUnavailable, "http client: response from " + url.host + ": " + hec.message());
+  ClientResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  for (const auto& f : parser.get()) {
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  }
+  std::vector<char> chunk(256 * 1024);
+  uint64_t total = 0;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    (void)n;
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec == bhttp::error::body_limit) {
+      co_return Err(ErrorCode::kResourceExhausted,
+                    "http client: body from " + url.host + " exceeds " +
+                        std::to_string(request.max_body_bytes) + " bytes");
+    }
+    if (ec) co_return Err(ErrorCode::kUnavailable, "http client: body from " + url.host + ": " + ec.message());
+    size_t got = chunk.size() - parser.get().body().size;
+    total += got;
+    if (total > request.max_body_bytes) {
+      co_return Err(ErrorCode::kResourceExhausted,
+                    "http client: body from " + url.host + " exceeds " +
+                        std::to_string(request.max_body_bytes) + " bytes");
+    }
+    if (got == 0) continue;
+    if (sink) {
+      auto r = sink(ByteSpan(reinterpret_cast<const uint8_t*>(chunk.data()), got));
+      if (!r) co_return Err(r.error());
+    } else {
+      out.body.append(chunk.data(), got);
+    }
+  }
+  co_return out;
+}
+
+}  // namespace
+
+Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink) {
+  Url url = CAIRN_TRY(ParseUrl(request.url));
+  net::io_context ioc;
+  std::optional<Result<ClientResponse>> result;
+  auto deadline = std::chrono::steady_clock::now() + request.timeout;
+
+  auto run = [&]() -> net::awaitable<void> {
+    tcp::resolver resolver(ioc);
+    auto [rec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port),
+                                                            net::as_tuple(net::use_awaitable));
+    if (rec) {
+      result = Err(ErrorCode::kUnavailable, "http client: cannot resolve " + url.host + ": " + rec.message());
+      co_return;
+    }
+    beast::tcp_stream tcp_stream(ioc);
+    tcp_stream.expires_at(deadline);
+    auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, net::as_tuple(net::use_awaitable));
+    (void)ep;
+    if (cec) {
+      result = Err(cec == beast::error::timeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+                   "http client: cannot connect to " + url.host + ":" + std::to_string(url.port) +
+                       ": " + cec.message());
+      co_return;
+    }
+    if (url.scheme == "http") {
+      result = co_await RunExchange(tcp_stream, url, request, sink);
+      co_return;
+    }
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.set_default_verify_paths();
+    ctx.set_verify_mode(ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp_stream), ctx);
+    if (!SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str())) {
+      result = Err(ErrorCode::kUnavailable, "http client: cannot set SNI for " + url.host);
+      co_return;
+    }
+    tls.set_verify_callback(ssl::host_name_verification(url.host));
+    auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, net::as_tuple(net::use_awaitable));
+    if (hec) {
+      result = Err(ErrorCode::kUnavailable, "http client: TLS with " + url.host + ": " + hec.message());
+      co_return;
+    }
+    result = co_await RunExchange(tls, url, request, sink);
+  };
+  net::co_spawn(ioc, run(), [&](std::exception_ptr e) {
+    if (e && !result) result = Err(ErrorCode::kInternal, "http client: unexpected exception");
+  });
+  // The stream's own expiry covers connect and each I/O; this bounds the whole exchange.
+  ioc.run_until(deadline + std::chrono::milliseconds(50));
+  if (!result) {
+    return Err(ErrorCode::kTimeout, "http client: " + url.host + " did not answer within " +
+                                        std::to_string(request.timeout.count()) + " ms");
+  }
+  if (!*result) {
+    const auto& e = result->error();
+    if (e.message().find("timed out") != std::string::npos || e.message().find("timeout") != std::string::npos) {
+      return Err(ErrorCode::kTimeout, e.message());
+    }
+  }
+  return std::move(*result);
+}
+
+}  // namespace cairn::http
