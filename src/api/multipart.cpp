@@ -1,0 +1,221 @@
+#include "api/multipart.hpp"
+
+#include <cctype>
+
+#include "http/http_types.hpp"
+
+namespace cairn::api {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Reads `key=value` or `key="value"` parameters of a header value after the first ';'.
+std::map<std::string, std::string> Params(std::string_view v) {
+  std::map<std::string, std::string> out;
+  size_t i = v.find(';');
+  while (i != std::string_view::npos && i < v.size()) {
+    ++i;
+    while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
+    size_t eq = v.find('=', i);
+    if (eq == std::string_view::npos) break;
+    std::string key = Lower(Trim(v.substr(i, eq - i)));
+    size_t j = eq + 1;
+    std::string value;
+    if (j < v.size() && v[j] == '"') {
+      ++j;
+      while (j < v.size() && v[j] != '"') {
+        if (v[j] == '\\' && j + 1 < v.size()) ++j;
+        value.push_back(v[j]);
+        ++j;
+      }
+      i = v.find(';', j);
+    } else {
+      size_t end = v.find(';', j);
+      value = std::string(Trim(v.substr(j, end == std::string_view::npos ? end : end - j)));
+      i = end;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> BoundaryFromContentType(std::string_view content_type) {
+  std::string lower = Lower(content_type);
+  if (lower.rfind("multipart/form-data", 0) != 0) {
+    return Err(ErrorCode::kInvalidArgument, "multipart: Content-Type must be multipart/form-data");
+  }
+  auto params = Params(content_type);
+  auto it = params.find("boundary");
+  if (it == params.end() || it->second.empty() || it->second.size() > 70) {
+    return Err(ErrorCode::kInvalidArgument, "multipart: missing or invalid boundary");
+  }
+  return it->second;
+}
+
+MultipartParser::MultipartParser(std::string boundary, Callbacks callbacks, size_t max_header_bytes)
+    : delimiter_("\r\n--" + boundary), cb_(std::move(callbacks)), max_header_bytes_(max_header_bytes) {
+  // The first boundary may start the body without a preceding CRLF: pretend one was there.
+  buffer_ = "\r\n";
+  offset_ = 0;
+}
+
+Result<void> MultipartParser::Feed(ByteSpan chunk) {
+  buffer_.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+  return Process(false);
+}
+
+Result<void> MultipartParser::Finish() {
+  CAIRN_TRY(Process(true));
+  if (state_ != State::kDone) {
+    return Err(ErrorCode::kInvalidArgument, "multipart: body ended before the closing boundary");
+  }
+  return Ok();
+}
+
+Result<void> MultipartParser::ParseHeaders(std::string_view block) {
+  MultipartPart part;
+  while (!block.empty()) {
+    size_t eol = block.find("\r\n");
+    std::string_view line = block.substr(0, eol);
+    block = eol == std::string_view::npos ? std::string_view() : block.substr(eol + 2);
+    if (line.empty()) continue;
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      return Err(ErrorCode::kInvalidArgument, "multipart: malformed part header near offset " +
+                                                  std::to_string(offset_));
+    }
+    part.headers[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+  }
+  auto cd = part.headers.find("content-disposition");
+  if (cd == part.headers.end()) {
+    return Err(ErrorCode::kInvalidArgument, "multipart: part without Content-Disposition");
+  }
+  auto params = Params(cd->second);
+  part.name = params["name"];
+  if (auto f = params.find("filename"); f != params.end()) {
+    auto decoded = http::PercentDecode(f->second, false);
+    if (!decoded) return Err(decoded.error().WithContext("multipart: filename: "));
+    part.filename = std::move(*decoded);
+  }
+  if (auto ct = part.headers.find("content-type"); ct != part.headers.end()) {
+    part.content_type = Lower(Trim(ct->second.substr(0, ct->second.find(';'))));
+  }
+  in_part_ = true;
+  if (cb_.on_part_begin) CAIRN_TRY(cb_.on_part_begin(part));
+  return Ok();
+}
+
+Result<void> MultipartParser::Process(bool final) {
+  for (;;) {
+    switch (state_) {
+      case State::kPreamble: {
+        size_t at = buffer_.find(delimiter_);
+        if (at == std::string::npos) {
+          // Keep only what could still be the start of the delimiter.
+          if (buffer_.size() > delimiter_.size()) {
+            size_t drop = buffer_.size() - delimiter_.size();
+            offset_ += drop;
+            buffer_.erase(0, drop);
+          }
+          return Ok();
+        }
+        offset_ += at + delimiter_.size();
+        buffer_.erase(0, at + delimiter_.size());
+        state_ = State::kAfterBoundary;
+        break;
+      }
+      case State::kAfterBoundary: {
+        if (buffer_.size() < 2) {
+          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated boundary");
+          return Ok();
+        }
+        if (buffer_.compare(0, 2, "--") == 0) {
+          if (in_part_ && cb_.on_part_end) CAIRN_TRY(cb_.on_part_end());
+          in_part_ = false;
+          state_ = State::kDone;
+          buffer_.clear();  // the epilogue is ignored
+          return Ok();
+        }
+        size_t eol = buffer_.find("\r\n");
+        if (eol == std::string::npos) {
+          if (buffer_.size() > 256) {
+            return Err(ErrorCode::kInvalidArgument, "multipart: garbage after boundary at offset " +
+                                                        std::to_string(offset_));
+          }
+          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated boundary");
+          return Ok();
+        }
+        for (size_t i = 0; i < eol; ++i) {  // transport padding: spaces and tabs only
+          if (buffer_[i] != ' ' && buffer_[i] != '\t') {
+            return Err(ErrorCode::kInvalidArgument, "multipart: garbage after boundary at offset " +
+                                                        std::to_string(offset_));
+          }
+        }
+        if (in_part_ && cb_.on_part_end) CAIRN_TRY(cb_.on_part_end());
+        in_part_ = false;
+        offset_ += eol + 2;
+        buffer_.erase(0, eol + 2);
+        state_ = State::kHeaders;
+        break;
+      }
+      case State::kHeaders: {
+        size_t end = buffer_.find("\r\n\r\n");
+        size_t skip = 4;
+        if (buffer_.compare(0, 2, "\r\n") == 0) {  // a part with no headers at all
+          end = 0;
+          skip = 2;
+        }
+        if (end == std::string::npos) {
+          if (buffer_.size() > max_header_bytes_) {
+            return Err(ErrorCode::kInvalidArgument, "multipart: part headers exceed " +
+                                                        std::to_string(max_header_bytes_) + " bytes");
+          }
+          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated part headers");
+          return Ok();
+        }
+        CAIRN_TRY(ParseHeaders(std::string_view(buffer_).substr(0, end)));
+        offset_ += end + skip;
+        buffer_.erase(0, end + skip);
+        state_ = State::kData;
+        break;
+      }
+      case State::kData: {
+        size_t at = buffer_.find(delimiter_);
+        size_t emit = at;
+        if (at == std::string::npos) {
+          // Everything but a possible partial delimiter at the end is data.
+          emit = buffer_.size() > delimiter_.size() ? buffer_.size() - delimiter_.size() : 0;
+        }
+        if (emit > 0 && cb_.on_part_data) {
+          CAIRN_TRY(cb_.on_part_data(ByteSpan(reinterpret_cast<const uint8_t*>(buffer_.data()), emit)));
+        }
+        offset_ += emit;
+        buffer_.erase(0, emit);
+        if (at == std::string::npos) {
+          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: part not terminated by a boundary");
+          return Ok();
+        }
+        offset_ += delimiter_.size();
+        buffer_.erase(0, delimiter_.size());
+        state_ = State::kAfterBoundary;
+        break;
+      }
+      case State::kDone:
+        return Ok();
+    }
+  }
+}
+
+}  // namespace cairn::api
