@@ -59,7 +59,7 @@ TEST(Multipart, ParsesPartsAtEveryChunkSize) {
     EXPECT_EQ(c->data[0], "");
     EXPECT_EQ(c->parts[1].filename, "dir/a b.txt");
     EXPECT_EQ(c->parts[1].name, "file");
-    EXPECT_EQ(c->data[1], "hello\r\n-XyZ is not a boundary\r\n--XY") << chunk;
+    EXPECT_EQ(c->data[1], "hello\r\n-XyZ is not a boundary\r\n--XY\r\n") << chunk;
     EXPECT_EQ(c->ends, 2);
   }
 }
