@@ -14,9 +14,19 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
+namespace {
+Response TooLarge(uint64_t limit) {
+  Response r = ErrorResponse(
+      Error(ErrorCode::kInvalidArgument, "http: body exceeds " + std::to_string(limit) + " bytes"));
+  r.status = 413;
+  return r;
+}
+}  // namespace
+
 struct HttpServer::Impl {
   ServerOptions options;
   Handler handler;
+  StreamHandler stream_handler;
   ServerStats stats;
   net::io_context ioc;
   std::unique_ptr<tcp::acceptor> acceptor;
@@ -26,8 +36,11 @@ struct HttpServer::Impl {
   std::mutex stop_mu;
   bool stopped = false;  // GUARDED_BY(stop_mu)
 
-  Impl(ServerOptions o, Handler h)
-      : options(std::move(o)), handler(std::move(h)), ioc(static_cast<int>(options.threads)) {}
+  Impl(ServerOptions o, Handler h, StreamHandler sh)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        stream_handler(std::move(sh)),
+        ioc(static_cast<int>(options.threads)) {}
 
   net::awaitable<void> Accept();
   net::awaitable<void> Session(tcp::socket socket);
@@ -46,8 +59,9 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+HttpServer::HttpServer(ServerOptions options, Handler handler, StreamHandler stream_handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler),
+                                   std::move(stream_handler))) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -129,21 +143,19 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   }
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  std::vector<char> chunk(256 * 1024);
   for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(64 * 1024);
-    parser.body_limit(options.max_body_bytes);
+    parser.body_limit(std::max(options.max_body_bytes, options.max_stream_bytes));
     stream.expires_after(options.read_timeout);
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser,
-                                              net::as_tuple(net::use_awaitable));
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser,
+                                                     net::as_tuple(net::use_awaitable));
     (void)n;
     if (ec) {
       Response err;
       if (ec == bhttp::error::body_limit) {
-        err = ErrorResponse(Error(ErrorCode::kInvalidArgument,
-                                  "http: body exceeds " + std::to_string(options.max_body_bytes) +
-                                      " bytes"));
-        err.status = 413;
+        err = TooLarge(options.max_stream_bytes);
       } else if (ec == bhttp::error::header_limit) {
         err = ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: headers too large"));
         err.status = 431;
@@ -168,23 +180,78 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
     for (const auto& field : msg) {
       req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    req.body = std::move(msg.body());
     bool keep_alive = msg.keep_alive() && !stopping;
     unsigned version = msg.version();
     Response res;
-    if (auto parsed = ParseTarget(req.target, req); !parsed) {
+    bool body_ok = true;  // false: the body was not read to its end; close after answering
+    auto parsed = ParseTarget(req.target, req);
+    std::unique_ptr<BodyConsumer> consumer;
+    if (parsed && stream_handler) consumer = stream_handler(req);
+    uint64_t limit = consumer ? options.max_stream_bytes : options.max_body_bytes;
+    if (!parsed) {
       res = ErrorResponse(parsed.error());
+      body_ok = parser.is_done();
+    } else if (parser.content_length() && *parser.content_length() > limit) {
+      res = TooLarge(limit);
+      body_ok = false;
     } else {
-      auto start = std::chrono::steady_clock::now();
-      try {
-        res = handler(req);
-      } catch (const std::exception& e) {
-        res = ErrorResponse(Error(ErrorCode::kInternal, std::string("http: handler: ") + e.what()));
+      if (auto expect = req.Header("Expect"); expect && !parser.is_done()) {
+        std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await net::async_write(stream, net::buffer(cont), net::as_tuple(net::use_awaitable));
       }
-      stats.handler_micros += std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count();
+      uint64_t received = 0;
+      Result<void> consumed = Ok();
+      std::optional<Response> early;  // answered before the body was complete
+      while (!parser.is_done()) {
+        msg.body().data = chunk.data();
+        msg.body().size = chunk.size();
+        stream.expires_after(options.read_timeout);
+        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser,
+                                                    net::as_tuple(net::use_awaitable));
+        (void)rn;
+        if (rec == bhttp::error::need_buffer) rec = {};
+        if (rec) {
+          body_ok = false;
+          break;
+        }
+        size_t got = chunk.size() - msg.body().size;
+        received += got;
+        if (received > limit) {
+          early = TooLarge(limit);
+          body_ok = false;
+          break;
+        }
+        ByteSpan piece(reinterpret_cast<const uint8_t*>(chunk.data()), got);
+        if (consumer) {
+          consumed = consumer->OnData(piece);
+          if (!consumed) {
+            body_ok = false;
+            break;
+          }
+        } else {
+          req.body.append(chunk.data(), got);
+        }
+      }
+      if (!body_ok && !early && consumed) break;  // the client went away mid-body
+      if (early) {
+        res = std::move(*early);
+      } else {
+        auto start = std::chrono::steady_clock::now();
+        try {
+          if (!consumed) {
+            res = ErrorResponse(consumed.error());
+          } else {
+            res = consumer ? consumer->Finish() : handler(req);
+          }
+        } catch (const std::exception& e) {
+          res = ErrorResponse(Error(ErrorCode::kInternal, std::string("http: handler: ") + e.what()));
+        }
+        stats.handler_micros += std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - start)
+                                    .count();
+      }
     }
+    if (!body_ok) keep_alive = false;
     Count(res.status);
     bool ok = co_await WriteResponse(stream, req, res, version, keep_alive);
     if (!ok || !keep_alive) break;

@@ -16,11 +16,27 @@
 
 namespace cairn::http {
 
+// Receives a request body chunk by chunk (uploads too large to buffer). Created per request by a
+// StreamHandler; OnData runs on the I/O thread as data arrives; Finish gives the response once the
+// whole body was delivered. When OnData fails, its error becomes the response and the connection
+// is closed (the rest of the body is not read).
+class BodyConsumer {
+ public:
+  virtual ~BodyConsumer() = default;
+  virtual Result<void> OnData(ByteSpan chunk) = 0;
+  virtual Response Finish() = 0;
+};
+
+// Decides, from a request's headers (body empty), whether its body is streamed: returns a
+// consumer to stream it, or nullptr to buffer it (up to max_body_bytes) and call the Handler.
+using StreamHandler = std::function<std::unique_ptr<BodyConsumer>(const Request&)>;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;                                  // 0 = any free port
   size_t threads = 2;                                 // I/O threads
-  uint64_t max_body_bytes = 1 << 20;                  // larger bodies get 413
+  uint64_t max_body_bytes = 1 << 20;                  // larger buffered bodies get 413
+  uint64_t max_stream_bytes = 64ull << 30;            // larger streamed bodies get 413
   std::chrono::seconds read_timeout{30};              // per request (headers and body)
   std::chrono::seconds write_timeout{300};            // per response write step
   std::chrono::milliseconds shutdown_grace{5000};     // Stop() waits this long for sessions
@@ -40,7 +56,7 @@ struct ServerStats {
 
 class HttpServer {
  public:
-  HttpServer(ServerOptions options, Handler handler);
+  HttpServer(ServerOptions options, Handler handler, StreamHandler stream_handler = nullptr);
   ~HttpServer();  // calls Stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -136,3 +136,79 @@ TEST(HttpServer, ReportsAnAddressInUse) {
 
 }  // namespace
 }  // namespace cairn::http
+
+namespace cairn::http {
+namespace {
+
+// Counts streamed bytes; refuses bodies containing "bad".
+class CountingConsumer : public BodyConsumer {
+ public:
+  Result<void> OnData(ByteSpan chunk) override {
+    if (AsString(chunk).find("bad") != std::string_view::npos) {
+      return Err(ErrorCode::kInvalidArgument, "consumer: bad data");
+    }
+    bytes_ += chunk.size();
+    return Ok();
+  }
+  Response Finish() override {
+    Response r;
+    r.body = "streamed " + std::to_string(bytes_);
+    return r;
+  }
+
+ private:
+  uint64_t bytes_ = 0;
+};
+
+class StreamingServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.max_body_bytes = 10;
+    o.max_stream_bytes = 1 << 20;
+    server_ = std::make_unique<HttpServer>(o, Echo, [](const Request& r) -> std::unique_ptr<BodyConsumer> {
+      if (r.path != "/upload") return nullptr;
+      return std::make_unique<CountingConsumer>();
+    });
+    port_ = *server_->Start();
+  }
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(StreamingServerTest, StreamsLargeBodiesToTheConsumer) {
+  std::string body(500000, 'x');
+  auto out = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_NE(out.find("streamed 500000"), std::string::npos) << out.substr(0, 300);
+  auto chunked = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  EXPECT_NE(chunked.find("streamed 5"), std::string::npos) << chunked;
+}
+
+TEST_F(StreamingServerTest, ConsumerErrorsAnswerAndClose) {
+  auto out = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nxxbadx");
+  EXPECT_NE(out.find("HTTP/1.1 400"), std::string::npos) << out;
+  EXPECT_NE(out.find("consumer: bad data"), std::string::npos) << out;
+}
+
+TEST_F(StreamingServerTest, LimitsApplyPerKindOfBody) {
+  auto buffered = Exchange(port_, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n01234567890");
+  EXPECT_NE(buffered.find("HTTP/1.1 413"), std::string::npos) << buffered;
+  auto streamed = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\nabc");
+  EXPECT_NE(streamed.find("HTTP/1.1 413"), std::string::npos) << streamed;
+  std::string big(30, 'y');
+  auto chunked = Exchange(port_, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1e\r\n" +
+                                     big + "\r\n0\r\n\r\n");
+  EXPECT_NE(chunked.find("HTTP/1.1 413"), std::string::npos) << chunked;
+}
+
+TEST_F(StreamingServerTest, AnswersExpectContinue) {
+  auto out = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\nExpect: 100-continue\r\n"
+                             "Content-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("streamed 3"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace cairn::http
