@@ -1,0 +1,36 @@
+#include "api/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cairn::api {
+namespace {
+
+TEST(RateLimiter, AllowsBurstThenRefillsAtTheRate) {
+  FakeClock clock;
+  RateLimiter limiter({.per_second = 2, .burst = 4}, clock);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(limiter.Acquire("a"), 0) << i;
+  EXPECT_EQ(limiter.Acquire("a"), 1);  // empty: retry after a second
+  EXPECT_EQ(limiter.Acquire("b"), 0);  // keys are independent
+  clock.Advance(500'000);              // half a second refills one token at 2/s
+  EXPECT_EQ(limiter.Acquire("a"), 0);
+  EXPECT_GE(limiter.Acquire("a"), 1);
+}
+
+TEST(RateLimiter, KuboPollingEveryHalfSecondNeverWaits) {
+  FakeClock clock;
+  RateLimiter limiter({}, clock);
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_EQ(limiter.Acquire("kubo"), 0) << i;
+    clock.Advance(500'000);
+  }
+}
+
+TEST(RateLimiter, RetryAfterGrowsWithTheDeficitAtLowRates) {
+  FakeClock clock;
+  RateLimiter limiter({.per_second = 0.1, .burst = 1}, clock);
+  EXPECT_EQ(limiter.Acquire("a"), 0);
+  EXPECT_EQ(limiter.Acquire("a"), 10);
+}
+
+}  // namespace
+}  // namespace cairn::api
