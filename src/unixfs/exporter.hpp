@@ -1,0 +1,171 @@
+// The UnixFS exporter: reads files, directories and symlinks out of a UnixFS DAG
+// (../shared/specs/ipfs/unixfs.md, "dag-pb Types" and "UnixFS Paths"; path semantics as
+// ../shared/specs/ipfs/path-gateway.md uses them). It is what `cairn cat`/`cairn ls`, the gateway
+// and path-scoped CAR exports read content through.
+//
+// Blocks come from a BlockGetter, so the exporter does no I/O of its own. Every block is
+// untrusted: each invariant the format states is checked (blocksizes vs links, blocksizes and
+// filesize vs the bytes really found, child types, HAMT parameters, bucket placement of every
+// sharded entry, depth bounds) and a violation is an error value with a reason — never a crash, a
+// hang or memory that grows with the file. Memory is bounded by the DAG depth times the block
+// size: files stream to a sink block by block, and a byte range descends only into the children
+// that overlap it, so reading the last byte of a file fetches one block per level.
+//
+// Error codes: NotFound for a missing block (as the getter reports it) or a path component that
+// is not there; Corruption for a block that breaks the format; InvalidArgument for a bad request
+// (unparsable path, a range starting past the end, a path through a file); NotSupported for
+// codecs and UnixFS types the exporter cannot read and for symlinks met inside a path (they are
+// reported, never followed).
+//
+// Thread-safety: an Exporter holds no mutable state besides the getter reference; it may be used
+// from several threads at once if the getter may.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "multiformats/cid.hpp"
+#include "unixfs/hamt_reader.hpp"
+#include "unixfs/unixfs_pb.hpp"
+
+namespace cairn::unixfs {
+
+using multiformats::Cid;
+
+// Where the exporter reads blocks from.
+class BlockGetter {
+ public:
+  virtual ~BlockGetter() = default;
+  // The bytes of the block `cid` names. The getter is responsible for their integrity (the block
+  // store verifies every read against the CID). NotFound when the block is not available.
+  // Identity CIDs never reach the getter: the exporter reads their digest itself.
+  virtual Result<Bytes> Get(const Cid& cid) = 0;
+};
+
+// Adapts anything with `Result<Bytes> Get(const Cid&)` (blockstore::Blockstore, a test map, a
+// fetcher) to a BlockGetter without this layer depending on it:
+//   BlockGetterFor<blockstore::Blockstore> getter(store);
+template <typename Store>
+class BlockGetterFor final : public BlockGetter {
+ public:
+  explicit BlockGetterFor(Store& store) : store_(store) {}
+  Result<Bytes> Get(const Cid& cid) override { return store_.Get(cid); }
+
+ private:
+  Store& store_;
+};
+
+enum class NodeType {
+  kFile,           // raw-codec block, or dag-pb UnixFS File / Raw
+  kDirectory,      // dag-pb UnixFS Directory
+  kHamtDirectory,  // dag-pb UnixFS HAMTShard (root shard of a sharded directory)
+  kSymlink,        // dag-pb UnixFS Symlink
+};
+
+// "file", "directory", "hamt-directory", "symlink".
+std::string_view NodeTypeName(NodeType type);
+
+struct NodeStat {
+  Cid cid;
+  NodeType type = NodeType::kFile;
+  // Files: the content length (checked against blocksizes and the root's own data); symlinks: the
+  // target's length; directories: 0.
+  uint64_t size = 0;
+  uint64_t block_size = 0;  // length of the root block (0 for identity CIDs' inline data too)
+  std::optional<uint32_t> mode;  // as stored (mask with 07777 to interpret)
+  std::optional<UnixTime> mtime;
+  std::string symlink_target;  // symlinks only
+};
+
+struct DirEntry {
+  std::string name;  // HAMT bucket prefixes already stripped
+  Cid cid;
+  std::optional<uint64_t> tsize;  // the link's cumulative DAG size, when the writer stored one
+};
+
+// A path below a root CID, already split and normalised ("." removed, ".." applied).
+struct ContentPath {
+  Cid root;
+  std::vector<std::string> segments;
+};
+
+// Parses "CID", "CID/a/b", "/ipfs/CID/a/b" (also "ipfs/CID/..."). Empty segments (from "//" or a
+// trailing "/") are dropped, "." is removed and ".." removes the segment before it.
+// InvalidArgument for a bad CID, a ".." that would climb above the root, or a NUL byte.
+Result<ContentPath> ParseContentPath(std::string_view text);
+
+struct ResolvedPath {
+  Cid cid;  // the node the path names
+  NodeStat stat;
+  // Every block read to resolve the path, root first: directory nodes, HAMT shards on the way,
+  // and the target's root block. A trustless gateway sends these to prove the path.
+  std::vector<Cid> path_blocks;
+};
+
+// Receives file bytes in order. An error stops the read and is returned from it.
+using ByteSink = std::function<Result<void>(ByteSpan)>;
+// Receives directory entries; return false to stop early (not an error).
+using EntrySink = std::function<Result<bool>(const DirEntry&)>;
+
+struct ExporterLimits {
+  // Deepest file DAG accepted (root = depth 0). Balanced DAGs of 2^64 bytes need fewer than 10
+  // levels; trickle DAGs of terabytes stay below 60.
+  unsigned max_file_depth = 100;
+  // Deepest HAMT accepted, in shard levels below the root shard.
+  unsigned max_hamt_depth = 64;
+  // Most path segments resolved in one call.
+  size_t max_path_segments = 4096;
+};
+
+class Exporter {
+ public:
+  explicit Exporter(BlockGetter& blocks, ExporterLimits limits = {});
+
+  // What `cid` is, read from its root block alone (plus the inline checks of that block).
+  Result<NodeStat> Stat(const Cid& cid);
+
+  // Follows `path.segments` from `path.root` through plain and sharded directories. A file, raw
+  // block or symlink with segments left after it is an error (InvalidArgument for files, since
+  // they have no children; NotSupported for symlinks, which are not followed). The last segment
+  // may name a symlink: it is returned as such.
+  Result<ResolvedPath> Resolve(const ContentPath& path);
+  // ParseContentPath then Resolve.
+  Result<ResolvedPath> Resolve(std::string_view path_text);
+
+  // Streams the whole file `cid` to `sink`, in order. InvalidArgument when `cid` is not a file.
+  Result<void> ReadFile(const Cid& cid, const ByteSink& sink);
+  // Streams bytes [offset, offset + length) of file `cid`; `length` nullopt or past the end means
+  // up to the end. InvalidArgument when offset > file size (offset == size gives no bytes).
+  // Fetches only the blocks that overlap the range (and their ancestors).
+  Result<void> ReadRange(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
+                         const ByteSink& sink);
+
+  // Calls `sink` for each entry of directory `cid` (plain or sharded), in stored order (HAMT:
+  // depth-first in bucket order of the links). Only directory blocks are fetched, never the
+  // entries themselves. InvalidArgument when `cid` is not a directory.
+  Result<void> ListDirectory(const Cid& cid, const EntrySink& sink);
+
+ private:
+  struct Node;
+  Result<Node> Load(const Cid& cid);
+  Result<NodeStat> StatOf(const Node& node);
+  Result<uint64_t> FileNodeSize(const Node& node);
+  Result<void> ReadNode(const Node& node, uint64_t expected_size, uint64_t lo, uint64_t hi,
+                        unsigned depth, const ByteSink& sink);
+  Result<bool> ListShard(const Node& node, const HamtParams& params,
+                         std::vector<uint32_t>& buckets, const EntrySink& sink);
+  Result<std::optional<Cid>> LookupShard(const Node& root, std::string_view name,
+                                         std::vector<Cid>& visited);
+
+  BlockGetter& blocks_;
+  ExporterLimits limits_;
+};
+
+}  // namespace cairn::unixfs
