@@ -14,7 +14,9 @@ function(cairn_apply_flags target)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
   if(CAIRN_FUZZ)
-    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+    # UBSan is left to the g++ debug build: clang-14 miscompiles coroutines under -fsanitize=undefined
+    # ("Cannot represent a difference across sections").
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address)
   endif()
 endfunction()
 

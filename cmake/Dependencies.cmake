@@ -2,7 +2,7 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url)
+find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json url CONFIG)
 find_package(GTest REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
