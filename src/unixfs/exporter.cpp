@@ -135,6 +135,9 @@ Result<Exporter::Node> Exporter::Load(const Cid& cid) {
     block.assign(digest.begin(), digest.end());
   } else {
     block = CAIRN_TRY(blocks_.Get(cid));
+    if (observer_) {
+      CAIRN_TRY(observer_(cid, block));
+    }
   }
   node.block_size = block.size();
   if (cid.codec() == codec::kRaw) {

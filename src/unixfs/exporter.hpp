@@ -17,8 +17,9 @@
 // codecs and UnixFS types the exporter cannot read and for symlinks met inside a path (they are
 // reported, never followed).
 //
-// Thread-safety: an Exporter holds no mutable state besides the getter reference; it may be used
-// from several threads at once if the getter may.
+// Thread-safety: an Exporter holds no mutable state besides the getter reference and an optional
+// block observer set before use; it may be used from several threads at once if the getter (and
+// the observer) may.
 #pragma once
 
 #include <cstdint>
@@ -113,6 +114,13 @@ struct ResolvedPath {
 using ByteSink = std::function<Result<void>(ByteSpan)>;
 // Receives directory entries; return false to stop early (not an error).
 using EntrySink = std::function<Result<bool>(const DirEntry&)>;
+// Sees every block the exporter fetches, in fetch order (depth-first, parents before children),
+// before it is interpreted. Identity CIDs are not reported (they are not blocks). An error aborts
+// the operation and is returned from it. A path-scoped CAR export records the blocks of a
+// Resolve, ListDirectory (directory and HAMT shard blocks) or ReadRange (only the blocks that
+// cover the range) this way. A block fetched twice (Resolve then ReadRange both read the target's
+// root) is reported twice.
+using BlockObserver = std::function<Result<void>(const Cid&, ByteSpan)>;
 
 struct ExporterLimits {
   // Deepest file DAG accepted (root = depth 0). Balanced DAGs of 2^64 bytes need fewer than 10
@@ -127,6 +135,9 @@ struct ExporterLimits {
 class Exporter {
  public:
   explicit Exporter(BlockGetter& blocks, ExporterLimits limits = {});
+
+  // Installs (or, with nullptr, removes) the observer. Not thread-safe: set it before use.
+  void SetBlockObserver(BlockObserver observer) { observer_ = std::move(observer); }
 
   // What `cid` is, read from its root block alone (plus the inline checks of that block).
   Result<NodeStat> Stat(const Cid& cid);
@@ -166,6 +177,7 @@ class Exporter {
 
   BlockGetter& blocks_;
   ExporterLimits limits_;
+  BlockObserver observer_;
 };
 
 }  // namespace cairn::unixfs

@@ -307,6 +307,33 @@ TEST(Exporter, RangeReadOfLastByteOfOneGibFileFetchesOneBlockPerLevel) {
   EXPECT_EQ((*straddle)[2], Pattern(kLeaf, 1)[0]);
 }
 
+TEST(Exporter, ObserverSeesExactlyTheBlocksARangeNeedsInOrder) {
+  MemoryGetter g;
+  Cid a = g.Put(codec::kRaw, AsBytes("aaaa"));
+  Cid b = g.Put(codec::kRaw, AsBytes("bbbb"));
+  Cid c = g.Put(codec::kRaw, AsBytes("cccc"));
+  Cid left = PutNode(g, FileNode(std::nullopt, {{a, 4}, {b, 4}}));
+  Cid root = PutNode(g, FileNode(std::nullopt, {{left, 8}, {c, 4}}));
+  Exporter ex(g);
+  std::vector<Cid> seen;
+  ex.SetBlockObserver([&](const Cid& cid, ByteSpan bytes) -> Result<void> {
+    EXPECT_TRUE(cid.hash().Verify(bytes));
+    seen.push_back(cid);
+    return Ok();
+  });
+  EXPECT_EQ(AsString(*ReadAll(ex, root, 5, 4)), "bbbc");
+  EXPECT_EQ(seen, (std::vector<Cid>{root, left, b, c}));
+  seen.clear();
+  ex.SetBlockObserver([&](const Cid&, ByteSpan) -> Result<void> {
+    return Err(ErrorCode::kResourceExhausted, "car too big");
+  });
+  auto r = ReadAll(ex, root);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted);
+  ex.SetBlockObserver(nullptr);
+  EXPECT_TRUE(ReadAll(ex, root));
+}
+
 TEST(Exporter, StreamsInBlockSizedPiecesInOrder) {
   MemoryGetter g;
   Bytes content = Pattern(10 * 1024 * 1024 + 17, 3);
