@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include "net/multiaddr.hpp"
+
 namespace cairn::app {
 
 Result<void> ParseListen(const std::string& text, ServeConfig& config) {
@@ -42,6 +44,36 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
                    std::string(e.description()));
   }
   for (const auto& [section, node] : table) {
+    if (section == "libp2p") {
+      const auto* libp2p = node.as_table();
+      if (!libp2p) {
+        return Err(ErrorCode::kInvalidArgument, "config: " + path + ": [libp2p] must be a table");
+      }
+      for (const auto& [key, value] : *libp2p) {
+        std::string k(key.str());
+        if (k != "announce") {
+          return Err(ErrorCode::kInvalidArgument, "config: " + path + ": unknown key libp2p." + k);
+        }
+        const auto* arr = value.as_array();
+        if (!arr || arr->empty() || arr->size() > 20) {
+          return Err(ErrorCode::kInvalidArgument,
+                     "config: libp2p.announce must be a list of 1 to 20 multiaddrs");
+        }
+        config.announce.clear();
+        for (const auto& item : *arr) {
+          auto text = item.value<std::string>();
+          if (!text) return Err(ErrorCode::kInvalidArgument, "config: libp2p.announce entries must be strings");
+          auto ma = net::Multiaddr::Parse(*text);
+          if (!ma) return Err(ma.error().WithContext("config: libp2p.announce: "));
+          if (ma->Has("p2p")) {
+            return Err(ErrorCode::kInvalidArgument,
+                       "config: libp2p.announce: '" + *text + "' must not include /p2p/ (it is added)");
+          }
+          config.announce.push_back(ma->ToString());
+        }
+      }
+      continue;
+    }
     if (section != "server") {
       return Err(ErrorCode::kInvalidArgument,
                  "config: " + path + ": unknown section [" + std::string(section.str()) + "]");

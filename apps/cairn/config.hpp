@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -15,6 +16,10 @@ struct ServeConfig {
   uint16_t listen_port = 8080;
   int threads = 0;                   // 0 = number of cores
   uint64_t max_body_bytes = 1 << 20;  // requests with larger bodies get 413
+  // Multiaddrs (without /p2p/) where this node's libp2p listener is reachable; with the peer ID
+  // appended they are the `delegates` of every PinStatus. Until the libp2p listener lands they
+  // name the address it will use.
+  std::vector<std::string> announce = {"/ip4/127.0.0.1/tcp/4001"};
 };
 
 // Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:0"). InvalidArgument with a reason otherwise.

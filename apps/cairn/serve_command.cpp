@@ -34,7 +34,10 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   auto blocks = CAIRN_TRY(OpenRepoBlockstore(global));
-  Service service(*blocks);
+  auto identity = CAIRN_TRY(net::LoadOrCreateIdentity(std::filesystem::path(global.repo) / "identity.key"));
+  std::vector<std::string> delegates;
+  for (const auto& a : config.announce) delegates.push_back(a + "/p2p/" + identity.peer_id().ToString());
+  Service service(ServiceContext{*blocks, identity, delegates});
 
   // Block the signals before any thread starts so that only sigwait below receives them.
   sigset_t signals;
@@ -58,6 +61,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
               static_cast<unsigned>(port));
   std::printf("cairn: gateway http://%s:%u/ipfs/<cid>, health /healthz, metrics /metrics\n",
               host.c_str(), static_cast<unsigned>(port));
+  std::printf("cairn: peer ID %s\n", identity.peer_id().ToString().c_str());
   std::printf("cairn: add content with `cairn --repo %s add FILE`; stop with Ctrl-C\n",
               global.repo.c_str());
   std::fflush(stdout);

@@ -1,15 +1,18 @@
 #include "apps/cairn/service.hpp"
 
+#include <boost/json.hpp>
 #include <string>
+
+#include "multiformats/multibase.hpp"
 
 namespace cairn::app {
 
 struct Service::Impl {
-  explicit Impl(blockstore::Blockstore& b) : blocks(b) {}
-  blockstore::Blockstore& blocks;
+  explicit Impl(ServiceContext c) : ctx(std::move(c)) {}
+  ServiceContext ctx;
 };
 
-Service::Service(blockstore::Blockstore& blocks) : impl_(std::make_unique<Impl>(blocks)) {}
+Service::Service(ServiceContext context) : impl_(std::make_unique<Impl>(std::move(context))) {}
 Service::~Service() = default;
 
 http::Response Service::Handle(const http::Request& request) {
@@ -22,7 +25,50 @@ http::Response Service::Handle(const http::Request& request) {
     return r;
   }
   if (path == "/metrics") return Metrics();
+  if (path.rfind("/api/v0/", 0) == 0) return KuboRpc(request);
   return http::ErrorResponse(Error(ErrorCode::kNotFound, "no route for " + path));
+}
+
+// The Kubo RPC subset. Kubo's RPC takes every call as POST (kubo-rpc-client sends POST);
+// anything else is 405, as Kubo answers.
+http::Response Service::KuboRpc(const http::Request& request) {
+  if (request.method != "POST") {
+    http::Response r = http::ErrorResponse(
+        Error(ErrorCode::kInvalidArgument, "rpc: " + request.method + " not allowed; use POST"));
+    r.status = 405;
+    r.SetHeader("Allow", "POST");
+    return r;
+  }
+  namespace json = boost::json;
+  http::Response r;
+  r.SetHeader("Content-Type", "application/json");
+  if (request.path == "/api/v0/version") {
+    json::object o;
+    o["Version"] = "0.1.0";
+    o["Commit"] = "";
+    o["Repo"] = "cairn";
+    o["System"] = "amd64/linux";
+    o["Golang"] = "";
+    r.body = json::serialize(o) + "\n";
+    return r;
+  }
+  if (request.path == "/api/v0/id") {
+    const auto& id = impl_->ctx.identity;
+    json::object o;
+    o["ID"] = id.peer_id().ToString();
+    Bytes pub = id.PublicKeyProto();
+    std::string b64 = multiformats::EncodeBase(multiformats::Multibase::kBase64, pub);
+    while (b64.size() % 4 != 0) b64.push_back('=');  // Kubo prints padded std base64
+    o["PublicKey"] = b64;
+    json::array addrs;
+    for (const auto& d : impl_->ctx.delegates) addrs.emplace_back(d);
+    o["Addresses"] = std::move(addrs);
+    o["AgentVersion"] = "cairn/0.1.0";
+    o["Protocols"] = json::array();
+    r.body = json::serialize(o) + "\n";
+    return r;
+  }
+  return http::ErrorResponse(Error(ErrorCode::kNotFound, "rpc: no command " + request.path));
 }
 
 http::Response Service::Metrics() const {

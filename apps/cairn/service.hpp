@@ -8,12 +8,19 @@
 #include "blockstore/blockstore.hpp"
 #include "http/http_types.hpp"
 #include "http/server.hpp"
+#include "net/identity.hpp"
 
 namespace cairn::app {
 
+struct ServiceContext {
+  blockstore::Blockstore& blocks;
+  net::Ed25519Identity identity;
+  std::vector<std::string> delegates;  // announce multiaddrs + /p2p/<peer id>
+};
+
 class Service {
  public:
-  explicit Service(blockstore::Blockstore& blocks);
+  explicit Service(ServiceContext context);
   ~Service();
 
   http::Response Handle(const http::Request& request);
@@ -22,6 +29,7 @@ class Service {
 
  private:
   http::Response Metrics() const;
+  http::Response KuboRpc(const http::Request& request);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -22,6 +22,36 @@ TEST(Serve, StartsOnEmbeddedDefaultsAndAnswersHealthAndMetrics) {
   EXPECT_NE(serve.output().find("stopped"), std::string::npos) << serve.output();
 }
 
+TEST(Serve, HasAPersistentPeerIdAndAnswersKuboRpcIdAndVersion) {
+  TempDir dir;
+  WriteFile(dir / "cfg.toml", "[libp2p]\nannounce = [\"/dns4/pin.example/tcp/4001\"]\n");
+  std::string first_id;
+  for (int run = 0; run < 2; ++run) {
+    ServeProcess serve(dir / "repo", {"--config", dir / "cfg.toml"});
+    ASSERT_NE(serve.port(), 0) << serve.output();
+    auto id = HttpRequest(serve.port(), "POST", "/api/v0/id");
+    ASSERT_EQ(id.status, 200) << id.body;
+    size_t at = id.body.find("\"ID\":\"12D3KooW");
+    ASSERT_NE(at, std::string::npos) << id.body;
+    std::string peer = id.body.substr(at + 6, 52);
+    EXPECT_NE(id.body.find("/dns4/pin.example/tcp/4001/p2p/" + peer), std::string::npos) << id.body;
+    if (run == 0) first_id = peer;
+    EXPECT_EQ(peer, first_id);  // the identity survives restarts
+    EXPECT_EQ(HttpRequest(serve.port(), "GET", "/api/v0/id").status, 405);
+    auto version = HttpRequest(serve.port(), "POST", "/api/v0/version");
+    EXPECT_NE(version.body.find("\"Version\":"), std::string::npos);
+    EXPECT_EQ(serve.Stop(), 0);
+  }
+}
+
+TEST(Serve, RejectsAnnounceAddressesWithPeerIds) {
+  TempDir dir;
+  WriteFile(dir / "cfg.toml", "[libp2p]\nannounce = [\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n");
+  auto r = RunCairn("--repo '" + (dir / "repo") + "' serve --config '" + (dir / "cfg.toml") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("must not include /p2p/"), std::string::npos) << r.err;
+}
+
 TEST(Serve, StopsCleanlyOnSigint) {
   TempDir dir;
   ServeProcess serve(dir / "repo");
