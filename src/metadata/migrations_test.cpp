@@ -1,0 +1,104 @@
+#include "metadata/migrations.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "metadata/accounts.hpp"
+#include "metadata/internal/test_db.hpp"
+#include "metadata/pins.hpp"
+
+namespace cairn::metadata {
+namespace {
+
+using testing::TempDb;
+
+TEST(Migrations, FreshDatabaseReachesTheLatestVersionAndReopeningIsANoOp) {
+  TempDb t(false);
+  EXPECT_EQ(*SchemaVersion(t.db()), 0);
+  auto v = Migrate(t.db(), BuiltinMigrations());
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ(*v, static_cast<int64_t>(BuiltinMigrations().size()));
+  t.Reopen();
+  auto again = Migrate(t.db(), BuiltinMigrations());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *v);
+  ASSERT_TRUE(t.db().Read([](SqlSession& s) -> Result<void> {
+    auto rows = CAIRN_TRY(s.Query("SELECT version, name FROM schema_migrations ORDER BY version"));
+    EXPECT_EQ(rows.size(), BuiltinMigrations().size());
+    EXPECT_EQ(rows[0].Text(1), "accounts and tokens");
+    return Ok();
+  }));
+}
+
+TEST(Migrations, UpgradesAnOldDatabaseKeepingItsRows) {
+  TempDb t(false);
+  FakeClock clock;
+  // A database as the version-1 binary left it: accounts and tokens, no pins table.
+  ASSERT_TRUE(Migrate(t.db(), BuiltinMigrations().subspan(0, 1), clock));
+  EXPECT_EQ(*SchemaVersion(t.db()), 1);
+  AccountStore accounts(t.db(), clock);
+  auto alice = accounts.CreateAccount("alice");
+  ASSERT_TRUE(alice);
+  auto token = accounts.CreateToken(alice->id, ScopeSet::Default(), std::nullopt);
+  ASSERT_TRUE(token);
+  auto no_pins = t.db().Read([](SqlSession& s) -> Result<void> {
+    CAIRN_TRY(s.Query("SELECT COUNT(*) FROM pins"));
+    return Ok();
+  });
+  EXPECT_FALSE(no_pins);
+
+  t.Reopen();
+  auto v = Migrate(t.db(), BuiltinMigrations(), clock);
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ(*v, 2);
+  AccountStore upgraded(t.db(), clock);
+  auto p = upgraded.Authenticate(token->secret, clock.WallMicros());
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->account.name, "alice");
+  PinStore pins(t.db(), clock);
+  auto pin = pins.Create(alice->id, NewPin{"bafkqaaa", std::nullopt, {}, {}});
+  ASSERT_TRUE(pin) << pin.error().ToString();
+}
+
+TEST(Migrations, RefusesADatabaseNewerThanTheBinary) {
+  TempDb t;
+  ASSERT_TRUE(t.db().Write([](SqlSession& s) -> Result<void> {
+    CAIRN_TRY(s.Exec(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)"));
+    return Ok();
+  }));
+  auto v = Migrate(t.db(), BuiltinMigrations());
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), ErrorCode::kNotSupported);
+  EXPECT_NE(v.error().message().find("99"), std::string::npos) << v.error().message();
+}
+
+TEST(Migrations, AFailingMigrationChangesNothing) {
+  TempDb t(false);
+  constexpr std::array<Migration, 2> bad = {{
+      {1, "good", "CREATE TABLE a (x BIGINT);"},
+      {2, "bad", "CREATE TABLE b (y BIGINT); THIS IS NOT SQL;"},
+  }};
+  auto v = Migrate(t.db(), bad);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message().find("migration 2 (bad)"), std::string::npos)
+      << v.error().message();
+  EXPECT_EQ(*SchemaVersion(t.db()), 0);
+  auto a = t.db().Read([](SqlSession& s) -> Result<void> {
+    CAIRN_TRY(s.Query("SELECT COUNT(*) FROM a"));
+    return Ok();
+  });
+  EXPECT_FALSE(a) << "table a of the rolled-back migration 1 exists";
+}
+
+TEST(Migrations, RejectsAListWithGaps) {
+  TempDb t(false);
+  constexpr std::array<Migration, 1> gap = {{{2, "two", "CREATE TABLE a (x BIGINT);"}}};
+  auto v = Migrate(t.db(), gap);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), ErrorCode::kInternal);
+}
+
+}  // namespace
+}  // namespace cairn::metadata

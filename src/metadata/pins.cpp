@@ -1,0 +1,596 @@
+#include "metadata/pins.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+#include <future>
+
+#include "metadata/internal/ids.hpp"
+
+namespace cairn::metadata {
+
+namespace json = boost::json;
+using multiformats::Cid;
+
+namespace {
+
+constexpr size_t kMaxNameBytes = 255;
+constexpr size_t kMaxOrigins = 20;
+constexpr size_t kMaxMetaKeys = 1000;
+constexpr size_t kMaxFilterCids = 10;
+constexpr int kMaxLimit = 1000;
+
+constexpr std::string_view kPinColumns =
+    "requestid, account_id, cid_text, cid, name, origins, meta, status, created, updated_at, "
+    "info, dag_size";
+
+std::string EncodeStrings(const std::vector<std::string>& list) {
+  json::array a;
+  for (const std::string& s : list) a.emplace_back(s);
+  return json::serialize(a);
+}
+
+std::string EncodeMap(const StringMap& map) {
+  json::object o;
+  for (const auto& [k, v] : map) o[k] = v;
+  return json::serialize(o);
+}
+
+Result<std::vector<std::string>> DecodeStrings(const std::string& text, std::string_view what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_array()) {
+    return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " is not a JSON array");
+  }
+  std::vector<std::string> out;
+  for (const json::value& e : v.as_array()) {
+    if (!e.is_string()) {
+      return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " has a non-string");
+    }
+    out.emplace_back(e.as_string());
+  }
+  return out;
+}
+
+Result<StringMap> DecodeMap(const std::string& text, std::string_view what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " is not a JSON object");
+  }
+  StringMap out;
+  for (const auto& kv : v.as_object()) {
+    if (!kv.value().is_string()) {
+      return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " has a non-string value");
+    }
+    out.emplace(std::string(kv.key()), std::string(kv.value().as_string()));
+  }
+  return out;
+}
+
+Result<PinRecord> PinFromRow(const SqlRow& row) {
+  PinRecord p;
+  p.requestid = row.Text(0);
+  p.account_id = row.Int(1);
+  p.cid_text = row.Text(2);
+  auto cid = Cid::FromBytes(row.Blob(3));
+  if (!cid) {
+    return Err(ErrorCode::kCorruption, "metadata: pin " + p.requestid + " has a bad stored CID");
+  }
+  p.cid = *cid;
+  if (!row.IsNull(4)) p.name = row.Text(4);
+  p.origins = CAIRN_TRY(DecodeStrings(row.Text(5), "origins"));
+  p.meta = CAIRN_TRY(DecodeMap(row.Text(6), "meta"));
+  auto status = PinStatusFromName(row.Text(7));
+  if (!status) {
+    return Err(ErrorCode::kCorruption, "metadata: pin " + p.requestid + " has a bad status");
+  }
+  p.status = *status;
+  p.created_us = row.Int(8);
+  p.updated_us = row.Int(9);
+  p.info = CAIRN_TRY(DecodeMap(row.Text(10), "info"));
+  if (!row.IsNull(11)) p.dag_size = row.Int(11);
+  return p;
+}
+
+Result<Cid> ValidateNewPin(const NewPin& pin) {
+  auto cid = Cid::Parse(pin.cid);
+  if (!cid) {
+    return Err(ErrorCode::kInvalidArgument,
+               "metadata: pin cid '" + pin.cid + "' is invalid: " + cid.error().message());
+  }
+  if (pin.name && pin.name->size() > kMaxNameBytes) {
+    return Err(ErrorCode::kInvalidArgument, "metadata: pin name is longer than 255 bytes");
+  }
+  if (pin.origins.size() > kMaxOrigins) {
+    return Err(ErrorCode::kInvalidArgument, "metadata: pin has more than 20 origins");
+  }
+  if (pin.meta.size() > kMaxMetaKeys) {
+    return Err(ErrorCode::kInvalidArgument, "metadata: pin meta has more than 1000 keys");
+  }
+  return cid->ToV1();
+}
+
+// The smallest `created` a new pin may take: now, or one past the newest pin if the clock has
+// not moved past it (same microsecond, clock stepped back). Runs inside the write transaction,
+// which serializes it against every other writer.
+Result<int64_t> NextCreated(SqlSession& s, int64_t now) {
+  auto rows = CAIRN_TRY(s.Query("SELECT MAX(created) FROM pins"));
+  if (rows.empty() || rows[0].IsNull(0)) return now;
+  return std::max(now, rows[0].Int(0) + 1);
+}
+
+Result<void> InsertPin(SqlSession& s, const PinRecord& p) {
+  std::array<SqlValue, 13> params = {
+      p.requestid,
+      p.account_id,
+      p.cid_text,
+      p.cid.ToBytes(),
+      p.name ? SqlValue(*p.name) : SqlValue(nullptr),
+      p.name ? SqlValue(FoldAscii(*p.name)) : SqlValue(nullptr),
+      EncodeStrings(p.origins),
+      EncodeMap(p.meta),
+      std::string(PinStatusName(p.status)),
+      p.created_us,
+      p.updated_us,
+      EncodeMap(p.info),
+      p.dag_size ? SqlValue(*p.dag_size) : SqlValue(nullptr),
+  };
+  auto r = s.Exec(
+      "INSERT INTO pins (requestid, account_id, cid_text, cid, name, name_fold, origins, meta, "
+      "status, created, updated_at, info, dag_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      params);
+  if (!r) {
+    if (r.error().code() == ErrorCode::kInvalidArgument) {
+      // The only foreign key is the account.
+      return Err(ErrorCode::kNotFound,
+                 "metadata: no account with id " + std::to_string(p.account_id));
+    }
+    return Err(r.error());
+  }
+  return Ok();
+}
+
+PinRecord NewRecord(int64_t account_id, const NewPin& pin, const Cid& cid, int64_t created,
+                    int64_t now) {
+  PinRecord p;
+  p.requestid = internal::NewUuidV4();
+  p.account_id = account_id;
+  p.cid_text = pin.cid;
+  p.cid = cid;
+  p.name = pin.name;
+  p.origins = pin.origins;
+  p.meta = pin.meta;
+  p.status = PinStatus::kQueued;
+  p.created_us = created;
+  p.updated_us = now;
+  return p;
+}
+
+// WHERE conditions shared by List and Count, without the status condition.
+struct Query {
+  std::string where;
+  std::vector<SqlValue> params;
+};
+
+Result<Query> BaseConditions(SqlDialect dialect, int64_t account_id, const PinFilter& f) {
+  if (f.cids.size() > kMaxFilterCids) {
+    return Err(ErrorCode::kInvalidArgument, "metadata: at most 10 CIDs per filter");
+  }
+  Query q;
+  q.where = "account_id = ?";
+  q.params.emplace_back(account_id);
+  if (!f.cids.empty()) {
+    q.where += " AND cid IN (";
+    for (size_t i = 0; i < f.cids.size(); ++i) {
+      q.where += i ? ", ?" : "?";
+      q.params.emplace_back(f.cids[i].ToV1().ToBytes());
+    }
+    q.where += ")";
+  }
+  if (f.name) {
+    switch (f.match) {
+      case NameMatch::kExact:
+        q.where += " AND name = ?";
+        q.params.emplace_back(*f.name);
+        break;
+      case NameMatch::kIexact:
+        q.where += " AND name_fold = ?";
+        q.params.emplace_back(FoldAscii(*f.name));
+        break;
+      case NameMatch::kPartial:
+        q.where += " AND name IS NOT NULL AND " + SqlContains(dialect, "name", "?");
+        q.params.emplace_back(*f.name);
+        break;
+      case NameMatch::kIpartial:
+        q.where += " AND name_fold IS NOT NULL AND " + SqlContains(dialect, "name_fold", "?");
+        q.params.emplace_back(FoldAscii(*f.name));
+        break;
+    }
+  }
+  if (f.before_us) {
+    q.where += " AND created < ?";
+    q.params.emplace_back(*f.before_us);
+  }
+  if (f.after_us) {
+    q.where += " AND created > ?";
+    q.params.emplace_back(*f.after_us);
+  }
+  for (const auto& [k, v] : f.meta) {
+    q.where += " AND " + SqlJsonHasStringValue(dialect, "meta");
+    q.params.emplace_back(k);
+    q.params.emplace_back(v);
+  }
+  return q;
+}
+
+std::vector<PinStatus> UniqueStatuses(const std::vector<PinStatus>& in) {
+  std::vector<PinStatus> out = in;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// The List statement. With several statuses it is a UNION ALL of one newest-first, limited scan
+// per status (each on pins_account_status_created), merged and limited again: every branch reads
+// at most `limit` index entries, where a single `status IN (...)` scan would either sort every
+// match or walk past rows of other statuses.
+Result<Query> ListQuery(SqlDialect dialect, int64_t account_id, const PinFilter& f) {
+  if (f.limit < 1 || f.limit > kMaxLimit) {
+    return Err(ErrorCode::kInvalidArgument,
+               "metadata: limit must be 1 to 1000, got " + std::to_string(f.limit));
+  }
+  Query base = CAIRN_TRY(BaseConditions(dialect, account_id, f));
+  std::vector<PinStatus> statuses = UniqueStatuses(f.statuses);
+  const std::string cols(kPinColumns);
+  // With a CID filter the matches are few (pins of at most 10 CIDs in one account): find them
+  // through pins_account_cid_created and sort them. The unary plus stops the planner from
+  // walking the account's whole created index instead just because it is already in order.
+  const std::string order = f.cids.empty() ? " ORDER BY created DESC" : " ORDER BY +created DESC";
+  Query q;
+  if (statuses.size() <= 1) {
+    q.where = "SELECT " + cols + " FROM pins WHERE " + base.where;
+    q.params = base.params;
+    if (statuses.size() == 1) {
+      q.where += " AND status = ?";
+      q.params.emplace_back(std::string(PinStatusName(statuses[0])));
+    }
+    q.where += order + " LIMIT ?";
+    q.params.emplace_back(static_cast<int64_t>(f.limit));
+    return q;
+  }
+  q.where = "SELECT " + cols + " FROM (";
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    if (i) q.where += " UNION ALL ";
+    q.where += "SELECT * FROM (SELECT " + cols + " FROM pins WHERE " + base.where +
+               " AND status = ?" + order + " LIMIT ?) AS s" + std::to_string(i);
+    q.params.insert(q.params.end(), base.params.begin(), base.params.end());
+    q.params.emplace_back(std::string(PinStatusName(statuses[i])));
+    q.params.emplace_back(static_cast<int64_t>(f.limit));
+  }
+  q.where += ") AS merged ORDER BY created DESC LIMIT ?";
+  q.params.emplace_back(static_cast<int64_t>(f.limit));
+  return q;
+}
+
+}  // namespace
+
+std::string_view PinStatusName(PinStatus s) {
+  switch (s) {
+    case PinStatus::kQueued:
+      return "queued";
+    case PinStatus::kPinning:
+      return "pinning";
+    case PinStatus::kPinned:
+      return "pinned";
+    case PinStatus::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+Result<PinStatus> PinStatusFromName(std::string_view name) {
+  for (PinStatus s : {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
+                      PinStatus::kFailed}) {
+    if (name == PinStatusName(s)) return s;
+  }
+  return Err(ErrorCode::kInvalidArgument, "metadata: unknown pin status '" + std::string(name) + "'");
+}
+
+std::string FoldAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+PinStore::PinStore(Database& db, const Clock& clock, PinStoreOptions options)
+    : db_(db), clock_(clock), options_(options) {
+  if (options_.max_batch == 0) options_.max_batch = 1;
+  committer_ = std::thread([this] { CommitterLoop(); });
+}
+
+PinStore::~PinStore() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  committer_.join();
+}
+
+void PinStore::CreateAsync(int64_t account_id, NewPin pin,
+                           std::function<void(Result<PinRecord>)> done) {
+  auto cid = ValidateNewPin(pin);
+  if (!cid) {
+    done(Err(cid.error()));
+    return;
+  }
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping = stopping_;
+    if (!stopping) queue_.push_back(Pending{account_id, std::move(pin), *cid, std::move(done)});
+  }
+  if (stopping) {
+    done(Err(ErrorCode::kUnavailable, "metadata: pin store is shutting down"));
+    return;
+  }
+  cv_.notify_one();
+}
+
+Result<PinRecord> PinStore::Create(int64_t account_id, const NewPin& pin) {
+  std::promise<Result<PinRecord>> promise;
+  auto future = promise.get_future();
+  CreateAsync(account_id, pin, [&promise](Result<PinRecord> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void PinStore::CommitterLoop() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and drained
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+    batch.clear();
+  }
+}
+
+void PinStore::CommitBatch(std::vector<Pending>& batch) {
+  std::vector<PinRecord> records;
+  records.reserve(batch.size());
+  auto r = db_.Write([&](SqlSession& s) -> Result<void> {
+    records.clear();
+    int64_t now = clock_.WallMicros();
+    int64_t created = CAIRN_TRY(NextCreated(s, now));
+    for (const Pending& p : batch) {
+      records.push_back(NewRecord(p.account_id, p.pin, p.cid, created++, now));
+      CAIRN_TRY(InsertPin(s, records.back()));
+    }
+    return Ok();
+  });
+  if (r) {
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(records[i]));
+    return;
+  }
+  // One bad request (e.g. an unknown account) must not fail its neighbours: retry one by one so
+  // each gets its own answer.
+  for (Pending& p : batch) {
+    PinRecord record;
+    auto one = db_.Write([&](SqlSession& s) -> Result<void> {
+      int64_t now = clock_.WallMicros();
+      int64_t created = CAIRN_TRY(NextCreated(s, now));
+      record = NewRecord(p.account_id, p.pin, p.cid, created, now);
+      return InsertPin(s, record);
+    });
+    if (one) {
+      p.done(std::move(record));
+    } else {
+      p.done(Err(one.error()));
+    }
+  }
+}
+
+Result<PinRecord> PinStore::Get(int64_t account_id, std::string_view requestid) {
+  std::vector<SqlRow> rows;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 2> params = {std::string(requestid), account_id};
+    rows = CAIRN_TRY(s.Query("SELECT " + std::string(kPinColumns) +
+                                 " FROM pins WHERE requestid = ? AND account_id = ?",
+                             params));
+    return Ok();
+  }));
+  if (rows.empty()) {
+    return Err(ErrorCode::kNotFound, "metadata: no pin with requestid '" + std::string(requestid) + "'");
+  }
+  return PinFromRow(rows[0]);
+}
+
+Result<PinRecord> PinStore::GetByRequestId(std::string_view requestid) {
+  std::vector<SqlRow> rows;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 1> params = {std::string(requestid)};
+    rows = CAIRN_TRY(s.Query(
+        "SELECT " + std::string(kPinColumns) + " FROM pins WHERE requestid = ?", params));
+    return Ok();
+  }));
+  if (rows.empty()) {
+    return Err(ErrorCode::kNotFound, "metadata: no pin with requestid '" + std::string(requestid) + "'");
+  }
+  return PinFromRow(rows[0]);
+}
+
+Result<PinRecord> PinStore::Replace(int64_t account_id, std::string_view requestid,
+                                    const NewPin& pin) {
+  Cid cid = CAIRN_TRY(ValidateNewPin(pin));
+  PinRecord record;
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 2> params = {std::string(requestid), account_id};
+    int64_t removed =
+        CAIRN_TRY(s.Exec("DELETE FROM pins WHERE requestid = ? AND account_id = ?", params));
+    if (removed == 0) {
+      return Err(ErrorCode::kNotFound,
+                 "metadata: no pin with requestid '" + std::string(requestid) + "'");
+    }
+    int64_t now = clock_.WallMicros();
+    int64_t created = CAIRN_TRY(NextCreated(s, now));
+    record = NewRecord(account_id, pin, cid, created, now);
+    return InsertPin(s, record);
+  }));
+  return record;
+}
+
+Result<void> PinStore::Delete(int64_t account_id, std::string_view requestid) {
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 2> params = {std::string(requestid), account_id};
+    int64_t removed =
+        CAIRN_TRY(s.Exec("DELETE FROM pins WHERE requestid = ? AND account_id = ?", params));
+    if (removed == 0) {
+      return Err(ErrorCode::kNotFound,
+                 "metadata: no pin with requestid '" + std::string(requestid) + "'");
+    }
+    return Ok();
+  });
+}
+
+Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status,
+                                    const StringMap& info, std::optional<int64_t> dag_size) {
+  int64_t now = clock_.WallMicros();
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 5> params = {std::string(PinStatusName(status)), EncodeMap(info), now,
+                                      dag_size ? SqlValue(*dag_size) : SqlValue(nullptr),
+                                      std::string(requestid)};
+    int64_t changed = CAIRN_TRY(
+        s.Exec("UPDATE pins SET status = ?, info = ?, updated_at = ?, "
+               "dag_size = COALESCE(?, dag_size) WHERE requestid = ?",
+               params));
+    if (changed == 0) {
+      return Err(ErrorCode::kNotFound,
+                 "metadata: no pin with requestid '" + std::string(requestid) + "'");
+    }
+    return Ok();
+  });
+}
+
+Result<std::vector<PinRecord>> PinStore::List(int64_t account_id, const PinFilter& filter) {
+  Query q = CAIRN_TRY(ListQuery(db_.dialect(), account_id, filter));
+  std::vector<PinRecord> out;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    auto rows = CAIRN_TRY(s.Query(q.where, q.params));
+    out.reserve(rows.size());
+    for (const SqlRow& row : rows) out.push_back(CAIRN_TRY(PinFromRow(row)));
+    return Ok();
+  }));
+  return out;
+}
+
+Result<uint64_t> PinStore::Count(int64_t account_id, const PinFilter& filter) {
+  Query q = CAIRN_TRY(BaseConditions(db_.dialect(), account_id, filter));
+  std::string sql = "SELECT COUNT(*) FROM pins WHERE " + q.where;
+  std::vector<PinStatus> statuses = UniqueStatuses(filter.statuses);
+  if (!statuses.empty()) {
+    sql += " AND status IN (";
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      sql += i ? ", ?" : "?";
+      q.params.emplace_back(std::string(PinStatusName(statuses[i])));
+    }
+    sql += ")";
+  }
+  uint64_t count = 0;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    auto rows = CAIRN_TRY(s.Query(sql, q.params));
+    count = rows.empty() ? 0 : static_cast<uint64_t>(rows[0].Int(0));
+    return Ok();
+  }));
+  return count;
+}
+
+Result<std::vector<PinRecord>> PinStore::ClaimQueued(size_t max) {
+  std::vector<PinRecord> out;
+  if (max == 0) return out;
+  int64_t now = clock_.WallMicros();
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    out.clear();
+    std::array<SqlValue, 1> params = {static_cast<int64_t>(max)};
+    auto rows = CAIRN_TRY(s.Query("SELECT " + std::string(kPinColumns) +
+                                      " FROM pins WHERE status = 'queued' ORDER BY created LIMIT ?",
+                                  params));
+    for (const SqlRow& row : rows) {
+      PinRecord p = CAIRN_TRY(PinFromRow(row));
+      std::array<SqlValue, 2> upd = {now, p.requestid};
+      CAIRN_TRY(s.Exec("UPDATE pins SET status = 'pinning', updated_at = ? WHERE requestid = ?",
+                       upd));
+      p.status = PinStatus::kPinning;
+      p.updated_us = now;
+      out.push_back(std::move(p));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Result<int64_t> PinStore::RequeuePinning() {
+  int64_t changed = 0;
+  int64_t now = clock_.WallMicros();
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 1> params = {now};
+    changed = CAIRN_TRY(s.Exec(
+        "UPDATE pins SET status = 'queued', updated_at = ? WHERE status = 'pinning'", params));
+    return Ok();
+  }));
+  return changed;
+}
+
+Result<std::vector<Cid>> PinStore::ListCids(std::span<const PinStatus> statuses,
+                                            const std::optional<Cid>& after, size_t limit) {
+  std::vector<Cid> out;
+  std::vector<PinStatus> unique = UniqueStatuses({statuses.begin(), statuses.end()});
+  if (unique.empty() || limit == 0) return out;
+  std::string sql = "SELECT DISTINCT cid FROM pins WHERE status IN (";
+  std::vector<SqlValue> params;
+  for (size_t i = 0; i < unique.size(); ++i) {
+    sql += i ? ", ?" : "?";
+    params.emplace_back(std::string(PinStatusName(unique[i])));
+  }
+  sql += ")";
+  if (after) {
+    sql += " AND cid > ?";
+    params.emplace_back(after->ToV1().ToBytes());
+  }
+  sql += " ORDER BY cid LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(limit));
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    auto rows = CAIRN_TRY(s.Query(sql, params));
+    for (const SqlRow& row : rows) {
+      auto cid = Cid::FromBytes(row.Blob(0));
+      if (!cid) return Err(ErrorCode::kCorruption, "metadata: a pin has a bad stored CID");
+      out.push_back(*cid);
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Result<std::string> PinStore::ExplainList(int64_t account_id, const PinFilter& filter) {
+  if (db_.dialect() != SqlDialect::kSqlite) {
+    return Err(ErrorCode::kNotSupported, "metadata: query plans are only shown for SQLite");
+  }
+  Query q = CAIRN_TRY(ListQuery(db_.dialect(), account_id, filter));
+  std::string plan;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    auto rows = CAIRN_TRY(s.Query("EXPLAIN QUERY PLAN " + q.where, q.params));
+    for (const SqlRow& row : rows) plan += row.Text(3) + "\n";
+    return Ok();
+  }));
+  return plan;
+}
+
+}  // namespace cairn::metadata
