@@ -6,6 +6,7 @@
 #include <set>
 
 #include "multiformats/cid.hpp"
+#include "net/multiaddr.hpp"
 
 namespace cairn::api {
 namespace json = boost::json;
@@ -83,30 +84,11 @@ bool ParseDigits(std::string_view s, int& out) {
 
 }  // namespace
 
-std::string_view PinStateName(PinState s) {
-  switch (s) {
-    case PinState::kQueued: return "queued";
-    case PinState::kPinning: return "pinning";
-    case PinState::kPinned: return "pinned";
-    case PinState::kFailed: return "failed";
-  }
-  return "failed";
-}
-
-Result<PinState> PinStateFromName(std::string_view name) {
-  if (name == "queued") return PinState::kQueued;
-  if (name == "pinning") return PinState::kPinning;
-  if (name == "pinned") return PinState::kPinned;
-  if (name == "failed") return PinState::kFailed;
-  return Err(Invalid("status: unknown status '" + std::string(name) +
-                     "' (queued, pinning, pinned, failed)"));
-}
-
-Result<PinRequest> ParsePinRequest(std::string_view body) {
+Result<metadata::NewPin> ParsePinRequest(std::string_view body) {
   json::value v = CAIRN_TRY(ParseJson(body, "body"));
   if (!v.is_object()) return Err(Invalid("body: must be a JSON object (a Pin)"));
   const auto& obj = v.get_object();
-  PinRequest pin;
+  metadata::NewPin pin;
   const json::value* cid = obj.if_contains("cid");
   if (!cid || cid->is_null()) return Err(Invalid("cid: required"));
   if (!cid->is_string()) return Err(Invalid("cid: must be a string"));
@@ -125,9 +107,8 @@ Result<PinRequest> ParsePinRequest(std::string_view body) {
     for (const auto& o : arr) {
       if (!o.is_string()) return Err(Invalid("origins: entries must be strings"));
       std::string text(o.get_string());
-      if (text.empty() || text[0] != '/') {
-        return Err(Invalid("origins: '" + text + "' is not a multiaddr"));
-      }
+      auto ma = net::Multiaddr::Parse(text);
+      if (!ma) return Err(Invalid("origins: '" + text + "' is not a multiaddr: " + ma.error().message()));
       if (!seen.insert(text).second) return Err(Invalid("origins: duplicate '" + text + "'"));
       pin.origins.push_back(std::move(text));
     }
@@ -140,53 +121,61 @@ Result<PinRequest> ParsePinRequest(std::string_view body) {
 
 Result<ListQuery> ParseListQuery(const http::Request& request) {
   ListQuery q;
+  metadata::PinFilter& f = q.filter;
   if (auto cid = request.Query("cid")) {
     std::set<std::string_view> seen;
     for (auto c : SplitComma(*cid)) {
       if (c.empty()) return Err(Invalid("cid: empty entry"));
-      CAIRN_TRY(ValidateCid(c, "cid"));
-      if (seen.insert(c).second) q.cids.emplace_back(c);
+      auto parsed = multiformats::Cid::Parse(c);
+      if (!parsed) {
+        return Err(Invalid("cid: invalid CID '" + std::string(c) + "': " + parsed.error().message()));
+      }
+      if (seen.insert(c).second) f.cids.push_back(std::move(*parsed));
     }
-    if (q.cids.size() > kMaxCidFilter) return Err(Invalid("cid: more than 10 CIDs"));
+    if (f.cids.size() > kMaxCidFilter) return Err(Invalid("cid: more than 10 CIDs"));
     q.no_filters = false;
   }
   if (auto name = request.Query("name")) {
     if (name->size() > kMaxName) return Err(Invalid("name: longer than 255 characters"));
-    q.name = std::string(*name);
+    f.name = std::string(*name);
     q.no_filters = false;
   }
   if (auto match = request.Query("match")) {
     if (*match == "exact") {
-      q.match = TextMatch::kExact;
+      f.match = metadata::NameMatch::kExact;
     } else if (*match == "iexact") {
-      q.match = TextMatch::kIexact;
+      f.match = metadata::NameMatch::kIexact;
     } else if (*match == "partial") {
-      q.match = TextMatch::kPartial;
+      f.match = metadata::NameMatch::kPartial;
     } else if (*match == "ipartial") {
-      q.match = TextMatch::kIpartial;
+      f.match = metadata::NameMatch::kIpartial;
     } else {
       return Err(Invalid("match: must be exact, iexact, partial or ipartial"));
     }
   }
   if (auto status = request.Query("status")) {
     for (auto s : SplitComma(*status)) {
-      PinState st = CAIRN_TRY(PinStateFromName(s));
+      auto st = metadata::PinStatusFromName(s);
+      if (!st) {
+        return Err(Invalid("status: unknown status '" + std::string(s) +
+                           "' (queued, pinning, pinned, failed)"));
+      }
       bool dup = false;
-      for (auto e : q.statuses) dup |= e == st;
-      if (!dup) q.statuses.push_back(st);
+      for (auto e : f.statuses) dup |= e == *st;
+      if (!dup) f.statuses.push_back(*st);
     }
     q.no_filters = false;
   }
   if (auto before = request.Query("before")) {
     auto t = ParseRfc3339(*before);
     if (!t) return Err(Invalid("before: " + t.error().message()));
-    q.before_us = *t;
+    f.before_us = *t;
     q.no_filters = false;
   }
   if (auto after = request.Query("after")) {
     auto t = ParseRfc3339(*after);
     if (!t) return Err(Invalid("after: " + t.error().message()));
-    q.after_us = *t;
+    f.after_us = *t;
     q.no_filters = false;
   }
   if (auto limit = request.Query("limit")) {
@@ -194,11 +183,11 @@ Result<ListQuery> ParseListQuery(const http::Request& request) {
     if (!ParseDigits(*limit, v) || v < 1 || v > 1000) {
       return Err(Invalid("limit: must be an integer from 1 to 1000"));
     }
-    q.limit = v;
+    f.limit = v;
   }
   if (auto meta = request.Query("meta")) {
     json::value v = CAIRN_TRY(ParseJson(*meta, "meta"));
-    q.meta = CAIRN_TRY(ParseMetaObject(v, "meta"));
+    f.meta = CAIRN_TRY(ParseMetaObject(v, "meta"));
     q.no_filters = false;
   }
   return q;
@@ -287,38 +276,39 @@ json::object MapToJson(const std::map<std::string, std::string>& m) {
   return o;
 }
 
-json::object PinStatusJson(const PinStatusView& s) {
+json::object PinStatusJson(const metadata::PinRecord& p, const std::vector<std::string>& delegates) {
   json::object pin;
-  pin["cid"] = s.pin.cid;
-  if (s.pin.name) pin["name"] = *s.pin.name;
+  pin["cid"] = p.cid_text;
+  if (p.name) pin["name"] = *p.name;
   json::array origins;
-  for (const auto& o : s.pin.origins) origins.emplace_back(o);
+  for (const auto& o : p.origins) origins.emplace_back(o);
   pin["origins"] = std::move(origins);
-  pin["meta"] = MapToJson(s.pin.meta);
+  pin["meta"] = MapToJson(p.meta);
   json::object out;
-  out["requestid"] = s.requestid;
-  out["status"] = std::string(PinStateName(s.status));
-  out["created"] = FormatRfc3339(s.created_us);
+  out["requestid"] = p.requestid;
+  out["status"] = std::string(metadata::PinStatusName(p.status));
+  out["created"] = FormatRfc3339(p.created_us);
   out["pin"] = std::move(pin);
-  json::array delegates;
-  for (const auto& d : s.delegates) delegates.emplace_back(d);
-  out["delegates"] = std::move(delegates);
-  out["info"] = MapToJson(s.info);
+  json::array d;
+  for (const auto& x : delegates) d.emplace_back(x);
+  out["delegates"] = std::move(d);
+  out["info"] = MapToJson(p.info);
   return out;
 }
 
 }  // namespace
 
-std::string RenderPinStatus(const PinStatusView& status) {
-  return json::serialize(PinStatusJson(status));
+std::string RenderPinStatus(const metadata::PinRecord& pin, const std::vector<std::string>& delegates) {
+  return json::serialize(PinStatusJson(pin, delegates));
 }
 
-std::string RenderPinResults(uint64_t count, const std::vector<PinStatusView>& results) {
+std::string RenderPinResults(uint64_t count, const std::vector<metadata::PinRecord>& pins,
+                             const std::vector<std::string>& delegates) {
   json::object out;
   out["count"] = count;
   json::array arr;
-  arr.reserve(results.size());
-  for (const auto& r : results) arr.emplace_back(PinStatusJson(r));
+  arr.reserve(pins.size());
+  for (const auto& p : pins) arr.emplace_back(PinStatusJson(p, delegates));
   out["results"] = std::move(arr);
   return json::serialize(out);
 }

@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,51 +19,26 @@
 
 #include "common/result.hpp"
 #include "http/http_types.hpp"
+#include "metadata/pins.hpp"
 
 namespace cairn::api {
 
-enum class PinState { kQueued, kPinning, kPinned, kFailed };
-std::string_view PinStateName(PinState s);
-Result<PinState> PinStateFromName(std::string_view name);
-
-enum class TextMatch { kExact, kIexact, kPartial, kIpartial };
-
-struct PinRequest {
-  std::string cid;  // exactly as submitted (validated)
-  std::optional<std::string> name;
-  std::vector<std::string> origins;
-  std::map<std::string, std::string> meta;
-};
-
+// GET /pins query parameters as a metadata filter, plus whether any filter was given at all (when
+// none was, only pinned pins are listed, as the spec says).
 struct ListQuery {
-  std::vector<std::string> cids;  // as given (validated), 1..10 when present
-  std::optional<std::string> name;
-  TextMatch match = TextMatch::kExact;
-  std::vector<PinState> statuses;  // empty = not given
-  std::optional<int64_t> before_us;  // microseconds since the Unix epoch
-  std::optional<int64_t> after_us;
-  int limit = 10;
-  std::map<std::string, std::string> meta;
-  // True when no filter at all was given (then only pinned pins are listed, per the spec).
+  metadata::PinFilter filter;
   bool no_filters = true;
 };
 
-struct PinStatusView {
-  std::string requestid;
-  PinState status = PinState::kQueued;
-  int64_t created_us = 0;
-  PinRequest pin;
-  std::vector<std::string> delegates;
-  std::map<std::string, std::string> info;
-};
-
 // Parses a Pin JSON body. InvalidArgument naming the field on any violation.
-Result<PinRequest> ParsePinRequest(std::string_view body);
+Result<metadata::NewPin> ParsePinRequest(std::string_view body);
 // Parses GET /pins query parameters. InvalidArgument naming the parameter.
 Result<ListQuery> ParseListQuery(const http::Request& request);
 
-std::string RenderPinStatus(const PinStatusView& status);
-std::string RenderPinResults(uint64_t count, const std::vector<PinStatusView>& results);
+// PinStatus JSON of a stored pin, with the service's delegates. Never emits null.
+std::string RenderPinStatus(const metadata::PinRecord& pin, const std::vector<std::string>& delegates);
+std::string RenderPinResults(uint64_t count, const std::vector<metadata::PinRecord>& pins,
+                             const std::vector<std::string>& delegates);
 
 // RFC 3339 (section 5.6) to microseconds since the epoch; fractional digits beyond 6 are
 // truncated, offsets applied. InvalidArgument otherwise.

@@ -18,7 +18,7 @@ http::Request Query(const std::string& target) {
 
 TEST(ParsePinRequest, AcceptsAFullPinAndKeepsTheCidText) {
   auto p = ParsePinRequest(std::string(R"({"cid":")") + kCid +
-                           R"(","name":"a.pdf","origins":["/ip4/1.2.3.4/tcp/4001/p2p/QmX"],"meta":{"app":"x"},"extra":1})");
+                           R"(","name":"a.pdf","origins":["/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"],"meta":{"app":"x"},"extra":1})");
   ASSERT_TRUE(p) << p.error().ToString();
   EXPECT_EQ(p->cid, kCid);
   EXPECT_EQ(*p->name, "a.pdf");
@@ -43,7 +43,7 @@ TEST(ParsePinRequest, RejectsEveryViolationNamingTheField) {
       {std::string(R"({"cid":")") + kCid + R"(","name":")" + long_name + "\"}", "name: longer"},
       {std::string(R"({"cid":")") + kCid + R"(","origins":"x"})", "origins: must be an array"},
       {std::string(R"({"cid":")") + kCid + R"(","origins":["nope"]})", "not a multiaddr"},
-      {std::string(R"({"cid":")") + kCid + R"(","origins":["/a","/a"]})", "duplicate"},
+      {std::string(R"({"cid":")") + kCid + R"(","origins":["/ip4/1.1.1.1/tcp/1/http","/ip4/1.1.1.1/tcp/1/http"]})", "duplicate"},
       {std::string(R"({"cid":")") + kCid + R"(","meta":{"k":1}})", "meta.k: value must be a string"},
       {std::string(R"({"cid":")") + kCid + R"(","meta":[]})", "meta: must be a JSON object"},
   };
@@ -61,13 +61,14 @@ TEST(ParseListQuery, ParsesEveryFilter) {
                                 "&name=Doc&match=ipartial&status=queued,pinning&before=2020-07-27T17:32:28.276Z"
                                 "&after=2020-07-27T17:32:28Z&limit=1000&meta=%7B%22app%22%3A%22x%22%7D"));
   ASSERT_TRUE(q) << q.error().ToString();
-  EXPECT_EQ(q->cids.size(), 1u);  // duplicates collapse
-  EXPECT_EQ(*q->name, "Doc");
-  EXPECT_EQ(q->match, TextMatch::kIpartial);
-  EXPECT_EQ(q->statuses.size(), 2u);
-  EXPECT_EQ(*q->before_us - *q->after_us, 276000);
-  EXPECT_EQ(q->limit, 1000);
-  EXPECT_EQ(q->meta.at("app"), "x");
+  const auto& f = q->filter;
+  EXPECT_EQ(f.cids.size(), 1u);  // duplicates collapse
+  EXPECT_EQ(*f.name, "Doc");
+  EXPECT_EQ(f.match, metadata::NameMatch::kIpartial);
+  EXPECT_EQ(f.statuses.size(), 2u);
+  EXPECT_EQ(*f.before_us - *f.after_us, 276000);
+  EXPECT_EQ(f.limit, 1000);
+  EXPECT_EQ(f.meta.at("app"), "x");
   EXPECT_FALSE(q->no_filters);
 }
 
@@ -75,7 +76,7 @@ TEST(ParseListQuery, NoFilterMeansPinnedOnlyAndLimitIsNotAFilter) {
   auto q = ParseListQuery(Query("/pins?limit=5&match=exact"));
   ASSERT_TRUE(q);
   EXPECT_TRUE(q->no_filters);
-  EXPECT_EQ(q->limit, 5);
+  EXPECT_EQ(q->filter.limit, 5);
 }
 
 TEST(ParseListQuery, RejectsBadParameters) {
@@ -109,20 +110,21 @@ TEST(Rfc3339, RoundTripsMicrosecondsAndAppliesOffsets) {
 }
 
 TEST(Render, PinStatusHasNoNullsAndEchoesTheCid) {
-  PinStatusView s;
-  s.requestid = "r1";
-  s.status = PinState::kPinned;
-  s.created_us = 1595871148276123;
-  s.pin.cid = kCid;
-  s.delegates = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW"};
-  std::string j = RenderPinStatus(s);
+  metadata::PinRecord p;
+  p.requestid = "r1";
+  p.status = metadata::PinStatus::kPinned;
+  p.created_us = 1595871148276123;
+  p.cid_text = kCid;
+  std::string j = RenderPinStatus(p, {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW"});
   EXPECT_EQ(j.find("null"), std::string::npos) << j;
   EXPECT_NE(j.find("\"cid\":\"" + std::string(kCid) + "\""), std::string::npos);
   EXPECT_NE(j.find("\"origins\":[]"), std::string::npos);
   EXPECT_NE(j.find("\"meta\":{}"), std::string::npos);
   EXPECT_NE(j.find("\"info\":{}"), std::string::npos);
+  EXPECT_NE(j.find("\"status\":\"pinned\""), std::string::npos);
+  EXPECT_NE(j.find("\"delegates\":[\"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW\"]"), std::string::npos);
   EXPECT_NE(j.find("\"created\":\"2020-07-27T17:32:28.276123Z\""), std::string::npos);
-  EXPECT_EQ(RenderPinResults(0, {}), "{\"count\":0,\"results\":[]}");
+  EXPECT_EQ(RenderPinResults(0, {}, {}), "{\"count\":0,\"results\":[]}");
 }
 
 }  // namespace

@@ -1,0 +1,135 @@
+#include "api/pinning_api.hpp"
+
+#include "api/psa_model.hpp"
+
+namespace cairn::api {
+namespace {
+
+http::Response Json(int status, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.SetHeader("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+http::Response Failure(const Error& e) {
+  http::Response r = http::ErrorResponse(e);
+  if (e.code() == ErrorCode::kUnauthenticated) r.SetHeader("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+}  // namespace
+
+Result<std::string_view> BearerToken(std::optional<std::string_view> authorization) {
+  if (!authorization) {
+    return Err(ErrorCode::kUnauthenticated, "auth: missing Authorization header (Bearer token)");
+  }
+  std::string_view v = *authorization;
+  if (v.size() < 7 || !(v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) {
+    return Err(ErrorCode::kUnauthenticated, "auth: Authorization must be 'Bearer <token>'");
+  }
+  v.remove_prefix(7);
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty()) return Err(ErrorCode::kUnauthenticated, "auth: empty token");
+  return v;
+}
+
+PinningApi::PinningApi(metadata::PinStore& pins, metadata::AccountStore& accounts,
+                       PinEvents& events, const Clock& clock, PinningApiOptions options)
+    : pins_(pins),
+      accounts_(accounts),
+      events_(events),
+      clock_(clock),
+      options_(std::move(options)),
+      limiter_(options_.rate_limit, clock) {}
+
+bool PinningApi::Handles(std::string_view path) {
+  return path == "/pins" || path == "/pins/" || path.rfind("/pins/", 0) == 0;
+}
+
+Result<metadata::Principal> PinningApi::Authenticate(const http::Request& request,
+                                                     metadata::Scope needed) {
+  std::string_view token = CAIRN_TRY(BearerToken(request.Header("Authorization")));
+  metadata::Principal who = CAIRN_TRY(accounts_.Authenticate(token, clock_.WallMicros()));
+  if (!who.scopes.Has(needed)) {
+    return Err(ErrorCode::kPermissionDenied,
+               "auth: token " + who.token_id + " lacks the " + std::string(metadata::ScopeName(needed)) +
+                   " scope");
+  }
+  return who;
+}
+
+http::Response PinningApi::Handle(const http::Request& req) {
+  std::string_view path = req.path;
+  std::string requestid;
+  if (path != "/pins" && path != "/pins/") {
+    requestid = std::string(path.substr(6));
+    if (requestid.empty() || requestid.find('/') != std::string::npos || requestid.size() > 128) {
+      return Failure(Error(ErrorCode::kNotFound, "pins: no such pin request"));
+    }
+  }
+  bool collection = requestid.empty();
+  bool read = req.method == "GET" || req.method == "HEAD";
+  bool allowed = read || req.method == "POST" || (!collection && req.method == "DELETE");
+  if (!allowed) {
+    http::Response r = Failure(Error(ErrorCode::kInvalidArgument,
+                                     "pins: method " + req.method + " not allowed here"));
+    r.status = 405;
+    r.SetHeader("Allow", collection ? "GET, POST" : "GET, POST, DELETE");
+    return r;
+  }
+  auto who = Authenticate(req, read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
+  if (!who) return Failure(who.error());
+  if (int64_t wait = limiter_.Acquire("account:" + std::to_string(who->account.id)); wait > 0) {
+    http::Response r = Failure(Error(ErrorCode::kResourceExhausted,
+                                     "pins: rate limit exceeded; retry in " + std::to_string(wait) + " s"));
+    r.SetHeader("Retry-After", std::to_string(wait));
+    return r;
+  }
+  int64_t account = who->account.id;
+  const auto& delegates = options_.delegates;
+
+  if (collection && read) {
+    auto q = ParseListQuery(req);
+    if (!q) return Failure(q.error());
+    if (q->no_filters) q->filter.statuses = {metadata::PinStatus::kPinned};
+    auto count = pins_.Count(account, q->filter);
+    if (!count) return Failure(count.error());
+    auto list = pins_.List(account, q->filter);
+    if (!list) return Failure(list.error());
+    return Json(200, RenderPinResults(*count, *list, delegates));
+  }
+  if (collection) {  // POST /pins
+    auto pin = ParsePinRequest(req.body);
+    if (!pin) return Failure(pin.error());
+    auto created = pins_.Create(account, *pin);
+    if (!created) return Failure(created.error());
+    events_.OnQueued();
+    return Json(202, RenderPinStatus(*created, delegates));
+  }
+  if (read) {
+    auto got = pins_.Get(account, requestid);
+    if (!got) return Failure(got.error());
+    return Json(200, RenderPinStatus(*got, delegates));
+  }
+  if (req.method == "DELETE") {
+    auto deleted = pins_.Delete(account, requestid);
+    if (!deleted) return Failure(deleted.error());
+    events_.OnRemoved(requestid);
+    http::Response r;
+    r.status = 202;
+    return r;
+  }
+  // POST /pins/{requestid}: replace atomically.
+  auto pin = ParsePinRequest(req.body);
+  if (!pin) return Failure(pin.error());
+  auto replaced = pins_.Replace(account, requestid, *pin);
+  if (!replaced) return Failure(replaced.error());
+  events_.OnRemoved(requestid);
+  events_.OnQueued();
+  return Json(202, RenderPinStatus(*replaced, delegates));
+}
+
+}  // namespace cairn::api

@@ -1,0 +1,68 @@
+// The Pinning Service API v1.0.0 over HTTP (../shared/specs/ipfs/pinning-service-api.yaml):
+//   GET /pins, POST /pins, GET /pins/{requestid}, POST /pins/{requestid} (replace),
+//   DELETE /pins/{requestid}
+// with bearer-token authentication, per-account isolation, scopes and rate limits.
+//
+// Behaviour where the spec leaves room (docs/api.md):
+// - Authentication: `Authorization: Bearer <token>`; a missing/unknown/revoked/expired token is
+//   401, a token without the needed scope (pins:read for GET, pins:write otherwise) 403.
+// - Another account's requestid is 404, exactly like a missing one.
+// - `status` absent: with no filter at all, only pinned pins are listed; with any other filter,
+//   all statuses (the reading under which the official compliance suite passes).
+// - Rate limits per account (token bucket); beyond them 429 with Retry-After.
+// - Errors use the spec's Failure body {"error":{"reason","details"}}.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/rate_limiter.hpp"
+#include "common/clock.hpp"
+#include "http/http_types.hpp"
+#include "metadata/accounts.hpp"
+#include "metadata/pins.hpp"
+
+namespace cairn::api {
+
+// What the API tells the pinning workers. Implemented by the composition root.
+class PinEvents {
+ public:
+  virtual ~PinEvents() = default;
+  // A pin was queued: a worker should look.
+  virtual void OnQueued() = 0;
+  // A pin was deleted or replaced: stop working on it.
+  virtual void OnRemoved(const std::string& requestid) = 0;
+};
+
+struct PinningApiOptions {
+  std::vector<std::string> delegates;  // this service's /p2p/ multiaddrs; at least one
+  RateLimit rate_limit;
+};
+
+class PinningApi {
+ public:
+  // Everything passed must outlive the API.
+  PinningApi(metadata::PinStore& pins, metadata::AccountStore& accounts, PinEvents& events,
+             const Clock& clock, PinningApiOptions options);
+
+  // Whether `path` belongs to this API ("/pins", "/pins/...").
+  static bool Handles(std::string_view path);
+  // Thread-safe.
+  http::Response Handle(const http::Request& request);
+
+ private:
+  Result<metadata::Principal> Authenticate(const http::Request& request, metadata::Scope needed);
+
+  metadata::PinStore& pins_;
+  metadata::AccountStore& accounts_;
+  PinEvents& events_;
+  const Clock& clock_;
+  PinningApiOptions options_;
+  RateLimiter limiter_;
+};
+
+// Reads a bearer token from an Authorization header value ("Bearer abc"). Unauthenticated with
+// the reason when absent or malformed.
+Result<std::string_view> BearerToken(std::optional<std::string_view> authorization);
+
+}  // namespace cairn::api

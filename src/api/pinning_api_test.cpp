@@ -1,0 +1,156 @@
+#include "api/pinning_api.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "metadata/migrations.hpp"
+#include "metadata/sqlite_database.hpp"
+
+namespace cairn::api {
+namespace {
+
+constexpr const char* kCid = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
+
+struct RecordingEvents : PinEvents {
+  void OnQueued() override { ++queued; }
+  void OnRemoved(const std::string& id) override { removed.push_back(id); }
+  int queued = 0;
+  std::vector<std::string> removed;
+};
+
+class PinningApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cairn-api-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = std::move(*metadata::SqliteDatabase::Open((dir_ / "db").string()));
+    ASSERT_TRUE(metadata::Migrate(*db_, metadata::BuiltinMigrations(), clock_));
+    accounts_ = std::make_unique<metadata::AccountStore>(*db_, clock_);
+    pins_ = std::make_unique<metadata::PinStore>(*db_, clock_);
+    PinningApiOptions o;
+    o.delegates = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
+    o.rate_limit = {.per_second = 1000, .burst = 1000};
+    api_ = std::make_unique<PinningApi>(*pins_, *accounts_, events_, clock_, o);
+    alice_ = Token("alice", metadata::ScopeSet::Default());
+    bob_ = Token("bob", metadata::ScopeSet::Default());
+  }
+  void TearDown() override {
+    api_.reset();
+    pins_.reset();
+    accounts_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string Token(const std::string& account, metadata::ScopeSet scopes) {
+    auto a = accounts_->GetAccount(account);
+    int64_t id = a ? a->id : accounts_->CreateAccount(account)->id;
+    return accounts_->CreateToken(id, scopes, std::nullopt)->secret;
+  }
+  http::Response Call(const std::string& method, const std::string& target, const std::string& token,
+                      const std::string& body = "") {
+    http::Request r;
+    r.method = method;
+    r.target = target;
+    EXPECT_TRUE(http::ParseTarget(target, r));
+    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
+    r.body = body;
+    clock_.Advance(1000);
+    return api_->Handle(r);
+  }
+  static std::string Field(const std::string& json, const std::string& key) {
+    size_t at = json.find("\"" + key + "\":\"");
+    if (at == std::string::npos) return "";
+    at += key.size() + 4;
+    return json.substr(at, json.find('"', at) - at);
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<metadata::SqliteDatabase> db_;
+  std::unique_ptr<metadata::AccountStore> accounts_;
+  std::unique_ptr<metadata::PinStore> pins_;
+  RecordingEvents events_;
+  std::unique_ptr<PinningApi> api_;
+  std::string alice_, bob_;
+};
+
+TEST_F(PinningApiTest, AddGetReplaceDelete) {
+  auto added = Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"(","name":"n1"})");
+  ASSERT_EQ(added.status, 202) << added.body;
+  EXPECT_EQ(events_.queued, 1);
+  std::string id = Field(added.body, "requestid");
+  EXPECT_EQ(Field(added.body, "status"), "queued");
+  EXPECT_EQ(Field(added.body, "cid"), kCid);
+  auto got = Call("GET", "/pins/" + id, alice_);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(Field(got.body, "requestid"), id);
+  auto replaced = Call("POST", "/pins/" + id, alice_, std::string(R"({"cid":")") + kCid + R"(","name":"n2"})");
+  ASSERT_EQ(replaced.status, 202) << replaced.body;
+  std::string id2 = Field(replaced.body, "requestid");
+  EXPECT_NE(id2, id);
+  EXPECT_EQ(Call("GET", "/pins/" + id, alice_).status, 404);
+  EXPECT_EQ(Call("DELETE", "/pins/" + id2, alice_).status, 202);
+  EXPECT_EQ(Call("GET", "/pins/" + id2, alice_).status, 404);
+  EXPECT_EQ(events_.removed, (std::vector<std::string>{id, id2}));
+}
+
+TEST_F(PinningApiTest, AccountsAreIsolated) {
+  auto added = Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"("})");
+  std::string id = Field(added.body, "requestid");
+  EXPECT_EQ(Call("GET", "/pins/" + id, bob_).status, 404);
+  EXPECT_EQ(Call("DELETE", "/pins/" + id, bob_).status, 404);
+  auto list = Call("GET", "/pins?status=queued", bob_);
+  EXPECT_EQ(list.body, "{\"count\":0,\"results\":[]}");
+  EXPECT_EQ(Call("GET", "/pins/" + id, alice_).status, 200);
+}
+
+TEST_F(PinningApiTest, NoFilterListsOnlyPinnedAnyFilterListsAll) {
+  Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"(","name":"x"})");
+  EXPECT_EQ(Call("GET", "/pins", alice_).body, "{\"count\":0,\"results\":[]}");
+  auto by_name = Call("GET", "/pins?name=x", alice_);
+  EXPECT_NE(by_name.body.find("\"count\":1"), std::string::npos) << by_name.body;
+  auto limited = Call("GET", "/pins?limit=1", alice_);  // limit is not a filter
+  EXPECT_NE(limited.body.find("\"count\":0"), std::string::npos) << limited.body;
+}
+
+TEST_F(PinningApiTest, AuthenticationAndScopes) {
+  EXPECT_EQ(Call("GET", "/pins", "").status, 401);
+  EXPECT_EQ(Call("GET", "/pins", "cairn_not_a_real_token").status, 401);
+  std::string reader = Token("alice", *metadata::ScopeSet::Parse({"pins:read"}));
+  EXPECT_EQ(Call("GET", "/pins", reader).status, 200);
+  auto denied = Call("POST", "/pins", reader, std::string(R"({"cid":")") + kCid + R"("})");
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(denied.body.find("pins:write"), std::string::npos);
+  EXPECT_EQ(Call("PUT", "/pins", alice_).status, 405);
+}
+
+TEST_F(PinningApiTest, BadInputChangesNothing) {
+  for (std::string body : {std::string("{"), std::string(R"({"cid":"nope"})"), std::string("[]"),
+                           std::string(R"({"cid":")") + kCid + R"(","meta":{"a":1}})"}) {
+    auto r = Call("POST", "/pins", alice_, body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(r.body.find("\"reason\":\"INVALID_ARGUMENT\""), std::string::npos);
+  }
+  EXPECT_EQ(Call("GET", "/pins?limit=0", alice_).status, 400);
+  EXPECT_EQ(Call("GET", "/pins?status=queued", alice_).body, "{\"count\":0,\"results\":[]}");
+  EXPECT_EQ(events_.queued, 0);
+}
+
+TEST_F(PinningApiTest, RateLimitAnswers429WithRetryAfter) {
+  PinningApiOptions o;
+  o.delegates = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
+  o.rate_limit = {.per_second = 1, .burst = 2};
+  api_ = std::make_unique<PinningApi>(*pins_, *accounts_, events_, clock_, o);
+  EXPECT_EQ(Call("GET", "/pins", alice_).status, 200);
+  EXPECT_EQ(Call("GET", "/pins", alice_).status, 200);
+  auto limited = Call("GET", "/pins", alice_);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(*limited.Header("Retry-After"), "1");
+}
+
+}  // namespace
+}  // namespace cairn::api
