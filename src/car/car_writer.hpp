@@ -1,0 +1,95 @@
+// Streaming CAR writers (../shared/specs/ipld/carv1.md, carv2.md) and the DAG exporter that
+// `cairn car export`, pin packing and the gateway use.
+//
+// CarWriter writes a CARv1 to any ByteSink, one section at a time (constant memory).
+// CarV2Writer writes a CARv2 the way go-car's ReadWrite blockstore does: pragma, header with no
+// characteristics set, the CARv1 payload right after the header (data offset 51), then a
+// MultihashIndexSorted index of every block except identity CIDs, right after the payload. It
+// needs a SeekableSink because the header (payload size, index offset) is only known at the end;
+// it keeps one IndexEntry per block in memory (digest + offset) until Finish().
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "car/car_format.hpp"
+#include "car/io.hpp"
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "multiformats/cid.hpp"
+
+namespace cairn::car {
+
+class CarWriter {
+ public:
+  // Writes the CARv1 header with `roots` (may be empty) to `sink`, which must outlive the writer.
+  static Result<CarWriter> Create(ByteSink& sink, const std::vector<Cid>& roots);
+
+  // Appends the section cid | data. The caller vouches that `data` matches `cid` (the writer
+  // does not hash). Sink errors are returned as they are.
+  Result<void> Put(const Cid& cid, ByteSpan data);
+
+  // Bytes written so far (header included): the CARv1 payload size once done.
+  uint64_t size() const { return size_; }
+
+ private:
+  explicit CarWriter(ByteSink& sink) : sink_(&sink) {}
+  ByteSink* sink_;
+  uint64_t size_ = 0;
+  Bytes scratch_;
+};
+
+class CarV2Writer {
+ public:
+  // Writes the pragma, a placeholder header and the inner CARv1 header to `sink` (which must be
+  // empty and outlive the writer).
+  static Result<CarV2Writer> Create(SeekableSink& sink, const std::vector<Cid>& roots);
+
+  // As CarWriter::Put; also records the block in the index (identity CIDs are not indexed).
+  Result<void> Put(const Cid& cid, ByteSpan data);
+
+  // Writes the index and fills in the header. No Put after Finish.
+  Result<void> Finish();
+
+ private:
+  CarV2Writer(SeekableSink& sink, CarWriter inner) : sink_(&sink), inner_(std::move(inner)) {}
+  SeekableSink* sink_;
+  CarWriter inner_;
+  std::vector<IndexEntry> entries_;
+  bool finished_ = false;
+};
+
+// Where ExportDag gets blocks. Get returns the block's bytes, NotFound when absent; ExportDag
+// verifies them against the CID, so an untrusted getter is fine. The block store satisfies this
+// through GetterFor<Blockstore>.
+class BlockGetter {
+ public:
+  virtual ~BlockGetter() = default;
+  virtual Result<Bytes> Get(const Cid& cid) = 0;
+};
+
+// Adapts anything with `Result<Bytes> Get(const Cid&)` (e.g. blockstore::Blockstore).
+template <typename Store>
+class GetterFor final : public BlockGetter {
+ public:
+  explicit GetterFor(Store& store) : store_(store) {}
+  Result<Bytes> Get(const Cid& cid) override { return store_.Get(cid); }
+
+ private:
+  Store& store_;
+};
+
+struct ExportStats {
+  uint64_t blocks = 0;  // sections written
+  uint64_t bytes = 0;   // CAR bytes written
+};
+
+// Writes the DAG under `root` as a CARv1, exactly as `ipfs dag export` does: header roots=[root],
+// then every block reachable from root in depth-first pre-order following ipld::Links() order,
+// each block once (repeats skipped). Blocks with identity CIDs are not written (Kubo's export
+// skips them), but their links are followed. Errors: NotFound for a missing block, Corruption for
+// a block that does not match its CID, NotSupported for a codec whose links cannot be read, each
+// naming the CID; sink errors as they are. On error the sink holds a truncated CAR.
+Result<ExportStats> ExportDag(const Cid& root, BlockGetter& getter, ByteSink& sink);
+
+}  // namespace cairn::car
