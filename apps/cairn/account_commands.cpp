@@ -1,0 +1,235 @@
+// `cairn account create|list|disable` and `cairn token create|list|revoke`: operator commands
+// over the repo's metadata database (<repo>/cairn.db, created and migrated on first use; see
+// src/metadata/accounts.hpp and docs/formats/metadata-schema.md).
+//
+// `token create` prints the token alone on stdout (so `TOKEN=$(cairn token create ...)` works)
+// and a note on stderr; the secret is not stored and cannot be shown again.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/psa_model.hpp"
+#include "apps/cairn/commands.hpp"
+#include "common/clock.hpp"
+#include "metadata/accounts.hpp"
+#include "metadata/open.hpp"
+
+namespace cairn::app {
+
+void RegisterAccountCommands(CLI::App& app, GlobalOptions& options);
+
+namespace {
+
+using metadata::AccountStore;
+using metadata::ScopeSet;
+
+Result<std::unique_ptr<metadata::SqliteDatabase>> OpenRepoMetadata(const GlobalOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.repo, ec);
+  if (ec) {
+    return Err(ErrorCode::kIoError,
+               "repo: cannot create directory " + options.repo + ": " + ec.message());
+  }
+  return metadata::OpenSqliteMetadata((std::filesystem::path(options.repo) / "cairn.db").string());
+}
+
+std::string Time(std::optional<int64_t> micros, const char* absent) {
+  return micros ? api::FormatRfc3339(*micros) : std::string(absent);
+}
+
+Result<void> Flush() {
+  if (std::fflush(stdout) != 0) {
+    return Err(ErrorCode::kIoError, std::string("writing to stdout failed: ") + std::strerror(errno));
+  }
+  return Ok();
+}
+
+// "30d", "12h", "90m", "3600s", "2w" from now, or an RFC 3339 timestamp.
+Result<int64_t> ParseExpiry(const std::string& text, int64_t now_us) {
+  if (text.size() >= 2) {
+    char unit = text.back();
+    int64_t unit_us = 0;
+    switch (unit) {
+      case 's':
+        unit_us = 1'000'000;
+        break;
+      case 'm':
+        unit_us = 60'000'000;
+        break;
+      case 'h':
+        unit_us = 3'600'000'000;
+        break;
+      case 'd':
+        unit_us = 86'400'000'000;
+        break;
+      case 'w':
+        unit_us = 604'800'000'000;
+        break;
+      default:
+        break;
+    }
+    std::string digits = text.substr(0, text.size() - 1);
+    bool all_digits = !digits.empty() && digits.size() <= 6 &&
+                      digits.find_first_not_of("0123456789") == std::string::npos;
+    if (unit_us != 0 && all_digits) {
+      int64_t n = std::stoll(digits);
+      if (n == 0) {
+        return Err(ErrorCode::kInvalidArgument, "token: --expires must be a positive duration");
+      }
+      return now_us + n * unit_us;
+    }
+  }
+  auto at = api::ParseRfc3339(text);
+  if (!at) {
+    return Err(ErrorCode::kInvalidArgument,
+               "token: bad --expires '" + text +
+                   "': use a duration (30d, 12h, 90m, 3600s, 2w) or an RFC 3339 time "
+                   "(2027-01-31T00:00:00Z)");
+  }
+  if (*at <= now_us) {
+    return Err(ErrorCode::kInvalidArgument, "token: --expires " + text + " is in the past");
+  }
+  return *at;
+}
+
+Result<void> AccountCreate(const GlobalOptions& options, const std::string& name) {
+  auto db = CAIRN_TRY(OpenRepoMetadata(options));
+  AccountStore store(*db, SystemClock::Instance());
+  auto account = CAIRN_TRY(store.CreateAccount(name));
+  std::printf("created account %s (id %lld)\n", account.name.c_str(),
+              static_cast<long long>(account.id));
+  return Flush();
+}
+
+Result<void> AccountList(const GlobalOptions& options) {
+  auto db = CAIRN_TRY(OpenRepoMetadata(options));
+  AccountStore store(*db, SystemClock::Instance());
+  auto accounts = CAIRN_TRY(store.ListAccounts());
+  std::printf("ID\tNAME\tCREATED\tDISABLED\n");
+  for (const auto& a : accounts) {
+    std::printf("%lld\t%s\t%s\t%s\n", static_cast<long long>(a.id), a.name.c_str(),
+                api::FormatRfc3339(a.created_us).c_str(), Time(a.disabled_us, "no").c_str());
+  }
+  return Flush();
+}
+
+Result<void> AccountDisable(const GlobalOptions& options, const std::string& name) {
+  auto db = CAIRN_TRY(OpenRepoMetadata(options));
+  AccountStore store(*db, SystemClock::Instance());
+  CAIRN_TRY(store.DisableAccount(name));
+  std::printf("disabled account %s\n", name.c_str());
+  return Flush();
+}
+
+Result<void> TokenCreate(const GlobalOptions& options, const std::string& account_name,
+                         const std::vector<std::string>& scope_names, const std::string& expires) {
+  ScopeSet scopes = ScopeSet::Default();
+  if (!scope_names.empty()) {
+    scopes = CAIRN_TRY(ScopeSet::Parse(scope_names));
+  }
+  const int64_t now = SystemClock::Instance().WallMicros();
+  std::optional<int64_t> expires_us;
+  if (!expires.empty()) expires_us = CAIRN_TRY(ParseExpiry(expires, now));
+  auto db = CAIRN_TRY(OpenRepoMetadata(options));
+  AccountStore store(*db, SystemClock::Instance());
+  auto account = CAIRN_TRY(store.GetAccount(account_name));
+  if (account.disabled()) {
+    return Err(ErrorCode::kInvalidArgument, "token: account '" + account_name + "' is disabled");
+  }
+  auto token = CAIRN_TRY(store.CreateToken(account.id, scopes, expires_us));
+  std::printf("%s\n", token.secret.c_str());
+  CAIRN_TRY(Flush());
+  std::fprintf(stderr,
+               "token %s for account %s, scopes: %s, expires: %s\n"
+               "store it now: it is not shown again\n",
+               token.info.id.c_str(), account.name.c_str(), scopes.ToText().c_str(),
+               Time(expires_us, "never").c_str());
+  return Ok();
+}
+
+std::string JoinScopes(const ScopeSet& scopes) {
+  std::string out;
+  for (const auto& n : scopes.Names()) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+Result<void> TokenList(const GlobalOptions& options, const std::string& account_name) {
+  auto db = CAIRN_TRY(OpenRepoMetadata(options));
+  AccountStore store(*db, SystemClock::Instance());
+  auto account = CAIRN_TRY(store.GetAccount(account_name));
+  auto tokens = CAIRN_TRY(store.ListTokens(account.id));
+  std::printf("ID\tSCOPES\tCREATED\tEXPIRES\tLAST_USED\tREVOKED\n");
+  for (const auto& t : tokens) {
+    std::printf("%s\t%s\t%s\t%s\t%s\t%s\n", t.id.c_str(), JoinScopes(t.scopes).c_str(),
+                api::FormatRfc3339(t.created_us).c_str(), Time(t.expires_us, "never").c_str(),
+                Time(t.last_used_us, "never").c_str(), Time(t.revoked_us, "no").c_str());
+  }
+  return Flush();
+}
+
+Result<void> TokenRevoke(const GlobalOptions& options, const std::string& id) {
+  auto db = CAIRN_TRY(OpenRepoMetadata(options));
+  AccountStore store(*db, SystemClock::Instance());
+  CAIRN_TRY(store.RevokeToken(id));
+  std::printf("revoked token %s\n", id.c_str());
+  return Flush();
+}
+
+}  // namespace
+
+void RegisterAccountCommands(CLI::App& app, GlobalOptions& options) {
+  auto* account = app.add_subcommand("account", "Manage accounts (tenants)");
+  account->require_subcommand(1);
+
+  auto* create = account->add_subcommand("create", "Create an account");
+  auto name = std::make_shared<std::string>();
+  create->add_option("NAME", *name, "account name: 1-64 of a-z 0-9 . _ -")->required();
+  create->callback([&options, name] { Finish(AccountCreate(options, *name)); });
+
+  auto* list = account->add_subcommand("list", "List accounts");
+  list->callback([&options] { Finish(AccountList(options)); });
+
+  auto* disable = account->add_subcommand("disable", "Disable an account (its tokens stop working)");
+  auto disable_name = std::make_shared<std::string>();
+  disable->add_option("NAME", *disable_name, "account name")->required();
+  disable->callback([&options, disable_name] { Finish(AccountDisable(options, *disable_name)); });
+
+  auto* token = app.add_subcommand("token", "Manage API tokens");
+  token->require_subcommand(1);
+
+  struct CreateArgs {
+    std::string account;
+    std::vector<std::string> scopes;
+    std::string expires;
+  };
+  auto args = std::make_shared<CreateArgs>();
+  auto* tcreate = token->add_subcommand(
+      "create", "Create a token; prints it alone on stdout (it is shown only once)");
+  tcreate->add_option("--account", args->account, "account name")->required();
+  tcreate
+      ->add_option("--scope", args->scopes,
+                   "pins:read, pins:write, upload or admin; repeat or separate with commas "
+                   "(default: pins:read,pins:write,upload)")
+      ->delimiter(',');
+  tcreate->add_option("--expires", args->expires,
+                      "lifetime (30d, 12h, 90m, 3600s, 2w) or RFC 3339 time; default: never");
+  tcreate->callback(
+      [&options, args] { Finish(TokenCreate(options, args->account, args->scopes, args->expires)); });
+
+  auto list_account = std::make_shared<std::string>();
+  auto* tlist = token->add_subcommand("list", "List an account's tokens (never the secrets)");
+  tlist->add_option("--account", *list_account, "account name")->required();
+  tlist->callback([&options, list_account] { Finish(TokenList(options, *list_account)); });
+
+  auto revoke_id = std::make_shared<std::string>();
+  auto* trevoke = token->add_subcommand("revoke", "Revoke one token");
+  trevoke->add_option("ID", *revoke_id, "token id (tok_...)")->required();
+  trevoke->callback([&options, revoke_id] { Finish(TokenRevoke(options, *revoke_id)); });
+}
+
+}  // namespace cairn::app
