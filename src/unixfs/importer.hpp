@@ -1,0 +1,186 @@
+// The UnixFS importer (../shared/specs/ipfs/unixfs.md; profiles from ipip-0499.md): turns byte
+// streams, symlinks and directory entries into UnixFS DAGs whose root CIDs equal Kubo's
+// `ipfs add` for the same parameters.
+//
+// Files stream through a fixed-size chunker in constant memory (one chunk of look-ahead plus, per
+// tree level, the links of the node being filled). Layouts: balanced (Kubo default: leaves packed
+// left to right under nodes of at most `max_links` children, depth grown as needed; a file of one
+// chunk is that chunk's leaf) and trickle (Kubo's: a layer of leaves, then up to 4 subtrees of
+// each growing depth; leaves are UnixFS `Raw`-type when not raw blocks; the root is always an
+// internal node). Directories are plain dag-pb directories with links sorted by name bytes, or
+// HAMT shards (murmur3-x64-64, hash type 0x22) once their estimated size exceeds the threshold
+// (`>`; "links-bytes" = sum of name and CID byte lengths, or "block-bytes" = encoded node size).
+//
+// Pure: bytes come from a ByteSource and blocks go to a BlockSink; no I/O of its own.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "multiformats/cid.hpp"
+#include "multiformats/multicodec.hpp"
+#include "unixfs/unixfs_pb.hpp"
+
+namespace cairn::unixfs {
+
+using multiformats::Cid;
+
+// A stream of bytes to import.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to `out.size()` bytes into `out` and returns how many were read; 0 means the end of
+  // the stream (and every later call returns 0 too). Short reads are allowed. Errors end the
+  // import and are returned by it unchanged.
+  virtual Result<size_t> Read(MutableByteSpan out) = 0;
+};
+
+// A ByteSource over bytes held by the caller (who keeps them alive during the import).
+class SpanSource final : public ByteSource {
+ public:
+  explicit SpanSource(ByteSpan bytes) : bytes_(bytes) {}
+  Result<size_t> Read(MutableByteSpan out) override;
+
+ private:
+  ByteSpan bytes_;
+};
+
+// Where the importer puts the blocks it builds.
+class BlockSink {
+ public:
+  virtual ~BlockSink() = default;
+  // Receives one block and its CID (computed from exactly these bytes). `bytes` is valid only
+  // during the call. The same block may be put more than once (identical chunks). An error ends
+  // the import and is returned by it unchanged.
+  virtual Result<void> Put(const Cid& cid, ByteSpan bytes) = 0;
+};
+
+// Drops every block: `--only-hash`.
+class DiscardSink final : public BlockSink {
+ public:
+  Result<void> Put(const Cid&, ByteSpan) override { return Ok(); }
+};
+
+// Adapts anything with `Result<void> Put(const Cid&, ByteSpan)` (e.g. blockstore::Blockstore)
+// to a BlockSink without this layer depending on it.
+template <typename Store>
+class StoreSink final : public BlockSink {
+ public:
+  explicit StoreSink(Store& store) : store_(store) {}
+  Result<void> Put(const Cid& cid, ByteSpan bytes) override { return store_.Put(cid, bytes); }
+
+ private:
+  Store& store_;
+};
+
+enum class Layout { kBalanced, kTrickle };
+
+// How a plain directory's size is estimated against the HAMT threshold (ipip-0499).
+enum class HamtSizeEstimate {
+  kLinksBytes,  // sum of link Name and Hash byte lengths (unixfs-v0-2015, Kubo)
+  kBlockBytes,  // the encoded dag-pb node size (unixfs-v1-2025)
+};
+
+struct ImportOptions {
+  int cid_version = 0;
+  bool raw_leaves = false;
+  uint64_t hash_code = multiformats::codec::kSha2_256;
+  size_t chunk_size = 256 * 1024;
+  size_t max_links = 174;
+  Layout layout = Layout::kBalanced;
+  // A directory becomes a HAMT when its estimate is strictly greater than this; 0 = never.
+  uint64_t hamt_threshold = 256 * 1024;
+  HamtSizeEstimate hamt_estimate = HamtSizeEstimate::kLinksBytes;
+  uint32_t hamt_fanout = 256;
+
+  // Kubo's defaults, = unixfs-v0-2015: CIDv0, dag-pb leaves, 256 KiB chunks, 174 links.
+  static ImportOptions KuboDefaults() { return ImportOptions{}; }
+  // "unixfs-v0-2015" or "unixfs-v1-2025" (CIDv1, raw leaves, 1 MiB chunks, 1024 links,
+  // block-bytes HAMT estimate). InvalidArgument for other names.
+  static Result<ImportOptions> FromProfile(std::string_view name);
+  // InvalidArgument when a value cannot work: CIDv0 with a hash other than sha2-256, a hash
+  // Cairn cannot compute, chunk size 0 or above 2 MiB, fewer than 2 links, a fanout that is not
+  // a power of two in 8..1024.
+  Result<void> Validate() const;
+};
+
+// `ipfs add` flags as Kubo interprets them, for the CLI and the Kubo RPC `/api/v0/add`.
+struct AddFlags {
+  std::optional<std::string> profile;      // --profile: unixfs-v0-2015 (default), unixfs-v1-2025
+  std::optional<int> cid_version;          // --cid-version
+  std::optional<bool> raw_leaves;          // --raw-leaves[=bool]
+  std::optional<std::string> chunker;      // --chunker=size-N
+  bool trickle = false;                    // --trickle
+  std::optional<uint64_t> max_file_links;  // --max-file-links
+  std::optional<std::string> hash;         // --hash: sha2-256, sha2-512, blake2b-256
+};
+
+// Resolves flags over the profile with Kubo's rules: a hash other than sha2-256 implies CIDv1
+// (an explicit --cid-version=0 with it is an error); CIDv1 implies raw leaves unless
+// --raw-leaves was given. InvalidArgument with the flag's name for bad values.
+Result<ImportOptions> ResolveAddFlags(const AddFlags& flags);
+
+// Parses a chunker spec: "size-N" (N bytes); "default" is 256 KiB. Others: InvalidArgument.
+Result<size_t> ParseChunker(std::string_view spec);
+
+// Optional POSIX metadata stored in an entry's root node (UnixFS 1.5 mode and mtime).
+struct EntryMeta {
+  std::optional<uint32_t> mode;
+  std::optional<UnixTime> mtime;
+  bool empty() const { return !mode && !mtime; }
+};
+
+// The root of an imported entry, as a parent directory links to it.
+struct ImportedNode {
+  Cid cid;
+  // Cumulative size: the root block plus every block below it, counting shared blocks once per
+  // link (dag-pb Tsize; what `ipfs add` prints as Size).
+  uint64_t tsize = 0;
+  // File content size (0 for directories and symlinks).
+  uint64_t file_size = 0;
+};
+
+// Imports the bytes of `source` as a UnixFS file. With metadata, a file that would be a single
+// raw leaf becomes a dag-pb file node (a raw block has nowhere to keep it).
+Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options, BlockSink& sink,
+                                const EntryMeta& meta = {});
+
+// Imports a symlink pointing at `target`.
+Result<ImportedNode> ImportSymlink(std::string_view target, const ImportOptions& options,
+                                   BlockSink& sink, const EntryMeta& meta = {});
+
+// Builds one directory from its already-imported entries. Memory grows with the number of
+// entries (names and CIDs), never with their contents.
+class DirectoryBuilder {
+ public:
+  DirectoryBuilder(const ImportOptions& options, BlockSink& sink, EntryMeta meta = {});
+
+  // Adds an entry. InvalidArgument for an empty name, a name with '/' or a NUL, "." or "..",
+  // Duplicate names are reported by Finish().
+  Result<void> Add(std::string name, const ImportedNode& child);
+  size_t size() const { return entries_.size(); }
+  // Writes the directory (plain, or a HAMT when over the threshold) and returns its root.
+  // The builder is empty afterwards.
+  Result<ImportedNode> Finish();
+
+ private:
+  struct Entry {
+    std::string name;
+    Cid cid;
+    uint64_t tsize;
+  };
+  Result<ImportedNode> BuildShard(std::vector<const Entry*>& entries, unsigned depth);
+
+  ImportOptions options_;
+  BlockSink& sink_;
+  EntryMeta meta_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace cairn::unixfs
