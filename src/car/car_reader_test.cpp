@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 #include "car/car_test_util.hpp"
 #include "car/car_writer.hpp"
 #include "multiformats/varint.hpp"
@@ -257,6 +261,45 @@ TEST(CarReader, V2RejectsBadHeaderOffsets) {
   Bytes short_header(kCarV2Pragma.begin(), kCarV2Pragma.end());
   short_header.push_back(0);
   EXPECT_NE(ErrorOf(short_header).find("CARv2 header"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::car
+
+namespace cairn::car {
+namespace {
+
+// testdata/v2_go_layout.car was assembled outside Cairn (a Python script following the CARv2
+// spec and go-car's index layout, around a CARv1 written by @ipld/car; @ipld/car reads it back):
+// pragma, header (data offset 51, index right after the payload), MultihashIndexSorted.
+TEST(CarReader, ReadsExternallyBuiltV2AndRewritesItByteForByte) {
+  const char* src = std::getenv("CAIRN_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  std::ifstream f(std::string(src) + "/src/car/testdata/v2_go_layout.car", std::ios::binary);
+  const Bytes car((std::istreambuf_iterator<char>(f)), {});
+  ASSERT_FALSE(car.empty());
+  SpanSource source(car);
+  auto reader = CarReader::Open(source);
+  ASSERT_TRUE(reader.has_value()) << reader.error().ToString();
+  std::vector<CarBlock> blocks;
+  while (true) {
+    auto b = (*reader)->Next();
+    ASSERT_TRUE(b.has_value()) << b.error().ToString();
+    if (!*b) break;
+    blocks.push_back(std::move(**b));
+  }
+  ASSERT_EQ(blocks.size(), 3u);
+  auto index = (*reader)->ReadIndex();
+  ASSERT_TRUE(index.has_value() && index->has_value());
+  EXPECT_EQ((*index)->entries.size(), 3u);
+
+  Bytes again;
+  BytesSink sink(again);
+  auto w = CarV2Writer::Create(sink, (*reader)->roots());
+  ASSERT_TRUE(w.has_value());
+  for (const auto& b : blocks) ASSERT_TRUE(w->Put(b.cid, b.data).has_value());
+  ASSERT_TRUE(w->Finish().has_value());
+  EXPECT_EQ(again, car);
 }
 
 }  // namespace
