@@ -1,0 +1,73 @@
+// CommP: the piece commitment of a payload (Filecoin spec, "Piece commitment"; FRC-0069 for the
+// padding it reports). The payload is fr32-padded (fr32.hpp), split into 32-byte leaves, zero-
+// padded to the next power of two (at least 128 bytes) and reduced with HashNode; zero subtrees
+// come from ZeroComm, never hashed.
+//
+// Memory is constant (about 2 MiB per thread) whatever the payload size. Work is split into
+// batches of 127 * 2^13 payload bytes (1 MiB padded, a height-15 subtree), hashed in parallel by
+// `threads` workers and stitched in order, so every thread count gives the same result.
+//
+// Sizes: any payload size ≥ 0 is accepted (FRC-0069 v2 CIDs encode the padding, so tiny and empty
+// payloads have well-defined pieces). Storage deals need more: check CheckDealPayloadSize
+// (piece_cid.hpp, ≥ 65 bytes as Lotus requires) before proposing a deal with the v1 CID.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "filecoin/piece/piece_cid.hpp"
+
+namespace cairn::filecoin::piece {
+
+struct CommPOptions {
+  // Hashing threads; 0 means one per hardware thread. 1 hashes on the caller's thread only.
+  unsigned threads = 0;
+};
+
+// A pulled byte stream (a file, a socket adapter): the only I/O seam of this library.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to out.size() bytes into `out`; returns how many, 0 only at the end of the stream.
+  // Errors end the computation and are returned as they are.
+  virtual Result<size_t> Read(MutableByteSpan out) = 0;
+};
+
+// Pushed CommP: feed bytes with Update (or the zero-copy Writable/Commit pair), then Finish once.
+// Not thread-safe: one producer thread drives a builder (its workers are internal).
+class CommPBuilder {
+ public:
+  explicit CommPBuilder(CommPOptions options = {});
+  ~CommPBuilder();
+  CommPBuilder(const CommPBuilder&) = delete;
+  CommPBuilder& operator=(const CommPBuilder&) = delete;
+
+  // Appends `data` to the payload. InvalidArgument after Finish or when the payload would exceed
+  // the largest piece (2^63 bytes padded).
+  Result<void> Update(ByteSpan data);
+
+  // Zero-copy feeding: a non-empty buffer the next payload bytes may be written into, valid until
+  // the next call on the builder; Commit(n) appends its first n bytes (n ≤ its size).
+  MutableByteSpan Writable();
+  Result<void> Commit(size_t n);
+
+  // Ends the payload and returns its piece: root (CommP), height, padding; the payload size is
+  // info.payload_size(). Waits for the workers. InvalidArgument when called twice.
+  Result<PieceInfo> Finish();
+
+  uint64_t payload_size() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// CommP of everything `source` yields, read in batch-sized pieces straight into the hashing
+// buffers.
+Result<PieceInfo> ComputeCommP(ByteSource& source, CommPOptions options = {});
+// CommP of a buffer.
+Result<PieceInfo> ComputeCommP(ByteSpan payload, CommPOptions options = {});
+
+}  // namespace cairn::filecoin::piece
