@@ -1,0 +1,258 @@
+#include "pinning/pin_service.hpp"
+
+#include <algorithm>
+
+#include "ipld/links.hpp"
+#include "pinning/dag_fetcher.hpp"
+
+namespace cairn::pinning {
+
+using metadata::PinRecord;
+using metadata::PinStatus;
+using multiformats::Cid;
+
+namespace {
+
+bool Retryable(ErrorCode code) {
+  return code == ErrorCode::kNotFound || code == ErrorCode::kUnavailable ||
+         code == ErrorCode::kTimeout || code == ErrorCode::kResourceExhausted;
+}
+
+std::string Plural(uint64_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+PinService::PinService(metadata::PinStore& pins, blockstore::Blockstore& blocks,
+                       fetch::BlockSource& source, const Clock& clock, PinServiceOptions options)
+    : pins_(pins), blocks_(blocks), source_(source), clock_(clock), options_(options) {}
+
+PinService::~PinService() { Stop(); }
+
+Result<void> PinService::Start() {
+  CAIRN_TRY(pins_.RequeuePinning());
+  std::lock_guard lock(mu_);
+  if (running_) return Ok();
+  running_ = true;
+  for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  return Ok();
+}
+
+void PinService::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!running_) return;
+    running_ = false;
+    for (auto& [id, flag] : active_) flag->store(true);
+    cv_.notify_all();
+  }
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+void PinService::Notify() {
+  std::lock_guard lock(mu_);
+  wake_ = true;
+  cv_.notify_one();
+}
+
+void PinService::Cancel(const std::string& requestid) {
+  std::lock_guard lock(mu_);
+  if (auto it = active_.find(requestid); it != active_.end()) it->second->store(true);
+  retries_.erase(std::remove_if(retries_.begin(), retries_.end(),
+                                [&](const Retry& r) { return r.pin.requestid == requestid; }),
+                 retries_.end());
+  cancelled_.insert(requestid);
+  if (cancelled_.size() > 100000) cancelled_.clear();  // only races in flight matter
+}
+
+size_t PinService::retry_backlog() const {
+  std::lock_guard lock(mu_);
+  return retries_.size();
+}
+
+void PinService::TouchBlock(const Cid& cid) {
+  Bytes mh = cid.hash().Encode();
+  std::lock_guard lock(gc_mu_);
+  if (gc_running_) touched_.insert(std::string(mh.begin(), mh.end()));
+}
+
+void PinService::WorkerLoop() {
+  std::unique_lock lock(mu_);
+  while (running_) {
+    // Fresh pins first; then retries that are due.
+    lock.unlock();
+    auto claimed = pins_.ClaimQueued(1);
+    lock.lock();
+    if (!running_) {
+      // Claimed during shutdown: it stays `pinning` and is requeued at the next Start().
+      return;
+    }
+    if (claimed && !claimed->empty()) {
+      PinRecord pin = std::move(claimed->front());
+      lock.unlock();
+      Process(std::move(pin), options_.retry_initial_us);
+      lock.lock();
+      continue;
+    }
+    int64_t now = clock_.MonotonicMicros();
+    auto due = std::min_element(retries_.begin(), retries_.end(),
+                                [](const Retry& a, const Retry& b) { return a.due_us < b.due_us; });
+    if (due != retries_.end() && due->due_us <= now) {
+      Retry r = std::move(*due);
+      retries_.erase(due);
+      lock.unlock();
+      stats_.retries++;
+      Process(std::move(r.pin), std::min(r.delay_us * 2, options_.retry_max_us));
+      lock.lock();
+      continue;
+    }
+    int64_t wait = options_.poll_interval_us;
+    if (due != retries_.end()) wait = std::min(wait, due->due_us - now);
+    cv_.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(wait, 1000)),
+                 [&] { return !running_ || wake_; });
+    wake_ = false;
+  }
+}
+
+void PinService::Process(PinRecord pin, int64_t retry_delay_us) {
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_.erase(pin.requestid)) return;  // deleted while waiting
+    active_[pin.requestid] = cancel;
+  }
+  auto done = [&] {
+    std::lock_guard lock(mu_);
+    active_.erase(pin.requestid);
+  };
+
+  // The find deadline counts from the pin's creation (wall clock), mapped onto the monotonic one.
+  int64_t remaining = pin.created_us + options_.find_deadline_us - clock_.WallMicros();
+  DagFetchOptions fo;
+  for (const auto& origin : pin.origins) {
+    if (auto url = fetch::OriginToGatewayUrl(origin)) fo.extra_gateways.push_back(*url);
+  }
+  fo.parallelism = options_.fetch_parallelism;
+  fo.deadline_micros = clock_.MonotonicMicros() + std::max<int64_t>(remaining, 0);
+  fo.max_dag_bytes = options_.max_dag_bytes;
+  fo.on_visit = [this](const Cid& cid) { TouchBlock(cid); };
+
+  int64_t last_report = 0;
+  auto progress = [&](const DagFetchProgress& p) {
+    int64_t now = clock_.MonotonicMicros();
+    if (now - last_report < 1'000'000) return;  // at most one status write a second
+    last_report = now;
+    metadata::StringMap info = pin.info;
+    info["status_details"] = "fetching: " + Plural(p.blocks, "block") + ", " +
+                             std::to_string(p.bytes) + " bytes so far (" +
+                             std::to_string(p.fetched_blocks) + " fetched)";
+    (void)pins_.UpdateStatus(pin.requestid, PinStatus::kPinning, info);
+  };
+
+  auto result = remaining <= 0
+                    ? Result<DagFetchResult>(Err(ErrorCode::kTimeout, "pin: find deadline passed"))
+                    : FetchDag(pin.cid, blocks_, source_, clock_, fo, *cancel, progress);
+  if (result) {
+    auto synced = blocks_.Sync();  // pinned means durable
+    if (!synced) result = Err(synced.error());
+  }
+  done();
+
+  if (cancel->load()) return;  // deleted, replaced or shutting down: nothing to record
+  if (result) {
+    metadata::StringMap info;
+    info["status_details"] = "pinned: " + Plural(result->blocks, "block") + ", " +
+                             std::to_string(result->dag_bytes) + " bytes";
+    info["dag_size"] = std::to_string(result->dag_bytes);
+    auto up = pins_.UpdateStatus(pin.requestid, PinStatus::kPinned, info,
+                                 static_cast<int64_t>(result->dag_bytes));
+    if (up) stats_.pinned++;
+    stats_.blocks_fetched += result->fetched_blocks;
+    return;
+  }
+  const Error& e = result.error();
+  int64_t now_wall = clock_.WallMicros();
+  bool before_deadline = now_wall + retry_delay_us < pin.created_us + options_.find_deadline_us;
+  if (Retryable(e.code()) && e.code() != ErrorCode::kResourceExhausted && before_deadline) {
+    metadata::StringMap info;
+    info["status_details"] = "retrying in " + std::to_string(retry_delay_us / 1'000'000) +
+                             " s: " + e.message();
+    (void)pins_.UpdateStatus(pin.requestid, PinStatus::kPinning, info);
+    std::lock_guard lock(mu_);
+    if (!running_) return;
+    retries_.push_back(Retry{std::move(pin), clock_.MonotonicMicros() + retry_delay_us,
+                             retry_delay_us, e.message()});
+    cv_.notify_one();
+    return;
+  }
+  metadata::StringMap info;
+  info["status_details"] = "failed: " + e.message();
+  (void)pins_.UpdateStatus(pin.requestid, PinStatus::kFailed, info);
+  stats_.failed++;
+}
+
+Result<GcResult> PinService::CollectGarbage() {
+  {
+    std::lock_guard lock(gc_mu_);
+    if (gc_running_) return Err(ErrorCode::kUnavailable, "gc: already running");
+    gc_running_ = true;
+    touched_.clear();
+  }
+  struct Reset {
+    PinService* s;
+    ~Reset() {
+      std::lock_guard lock(s->gc_mu_);
+      s->gc_running_ = false;
+      s->touched_.clear();
+    }
+  } reset{this};
+
+  // Mark: every block reachable (through present blocks) from any pin's root.
+  std::unordered_set<std::string> live;  // multihash bytes
+  const PinStatus keep[] = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned};
+  std::optional<Cid> after;
+  for (;;) {
+    auto roots = CAIRN_TRY(pins_.ListCids(keep, after, 1000));
+    if (roots.empty()) break;
+    after = roots.back();
+    std::vector<Cid> stack(roots.begin(), roots.end());
+    while (!stack.empty()) {
+      Cid cid = std::move(stack.back());
+      stack.pop_back();
+      Bytes mh = cid.hash().Encode();
+      if (!live.insert(std::string(mh.begin(), mh.end())).second) continue;
+      auto data = blocks_.Get(cid);
+      if (!data) continue;  // not present (yet): nothing below it to keep
+      auto links = ipld::Links(cid, *data);
+      if (!links) continue;  // unknown codec: keep the block, cannot see below it
+      for (auto& l : *links) stack.push_back(std::move(l));
+    }
+  }
+  // Sweep: everything else, unless a worker touched it since the GC began.
+  GcResult result;
+  result.live_blocks = live.size();
+  std::vector<std::pair<Cid, uint64_t>> dead;
+  CAIRN_TRY(blocks_.ForEach([&](const Cid& cid, uint64_t size) {
+    Bytes mh = cid.hash().Encode();
+    if (!live.count(std::string(mh.begin(), mh.end()))) dead.emplace_back(cid, size);
+    return true;
+  }));
+  for (const auto& [cid, size] : dead) {
+    Bytes mh = cid.hash().Encode();
+    std::lock_guard lock(gc_mu_);  // held across the check and the delete (see the header)
+    if (touched_.count(std::string(mh.begin(), mh.end()))) continue;
+    CAIRN_TRY(blocks_.Delete(cid));
+    result.removed_blocks++;
+    result.removed_bytes += size;
+  }
+  CAIRN_TRY(blocks_.Sync());
+  stats_.gc_runs++;
+  stats_.gc_blocks_removed += result.removed_blocks;
+  return result;
+}
+
+}  // namespace cairn::pinning

@@ -1,0 +1,125 @@
+// The pin lifecycle (../shared/DESIGN.md "Life of a pin", steps 1–3): queued → pinning →
+// pinned | failed, run by a bounded pool of workers over the metadata layer's queue.
+//
+// - Workers claim queued pins (oldest first) and make their DAG present (FetchDag): blocks
+//   already stored are reused, missing ones fetched from gateways and the pin's HTTP origins,
+//   each verified before it is stored. `info.status_details` shows progress or the reason for
+//   failure; `info.dag_size` (and the pin's dag_size) the DAG's size once pinned.
+// - Retries: a fetch that fails for a retryable reason (not found yet, source unavailable, timed
+//   out) is tried again with exponential backoff until the pin's deadline (created + find
+//   deadline), then the pin fails with the last reason. Retries wait in an in-memory schedule, not
+//   in a worker, so they never starve fresh pins.
+// - Restarts: pins left `pinning` by a crash are requeued at Start(); blocks already fetched are
+//   reused.
+// - Deleting a pin that is being fetched cancels its fetch (Cancel()).
+// - Garbage collection (CollectGarbage) removes blocks no pin of any account needs; it runs
+//   safely beside pinning (see the method's contract).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "blockstore/blockstore.hpp"
+#include "common/clock.hpp"
+#include "fetch/block_source.hpp"
+#include "metadata/pins.hpp"
+
+namespace cairn::pinning {
+
+struct PinServiceOptions {
+  size_t workers = 4;                           // pins fetched at once
+  size_t fetch_parallelism = 8;                 // blocks fetched at once per pin
+  int64_t find_deadline_us = 10 * 60'000'000;   // a pin fails when not complete by created + this
+  int64_t retry_initial_us = 2'000'000;         // first retry delay; doubles up to retry_max_us
+  int64_t retry_max_us = 60'000'000;
+  uint64_t max_dag_bytes = 0;                   // 0 = unlimited
+  int64_t poll_interval_us = 200'000;           // how often idle workers look for queued pins
+};
+
+struct PinServiceStats {
+  std::atomic<uint64_t> pinned{0};
+  std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> blocks_fetched{0};
+  std::atomic<uint64_t> retries{0};
+  std::atomic<uint64_t> gc_runs{0};
+  std::atomic<uint64_t> gc_blocks_removed{0};
+};
+
+struct GcResult {
+  uint64_t live_blocks = 0;
+  uint64_t removed_blocks = 0;
+  uint64_t removed_bytes = 0;
+};
+
+class PinService {
+ public:
+  // Everything passed must outlive the service.
+  PinService(metadata::PinStore& pins, blockstore::Blockstore& blocks, fetch::BlockSource& source,
+             const Clock& clock, PinServiceOptions options = {});
+  ~PinService();  // Stop()
+
+  // Requeues pins a crash left in `pinning` and starts the workers.
+  Result<void> Start();
+  // Stops the workers (in-flight fetches are cancelled; their pins stay `pinning` and are
+  // requeued by the next Start()). Idempotent.
+  void Stop();
+
+  // Wakes a worker (call after creating a pin so it starts without waiting for the poll).
+  void Notify();
+  // Cancels the fetch of `requestid` if one is running or scheduled for retry (the pin was
+  // deleted or replaced).
+  void Cancel(const std::string& requestid);
+
+  // Mark and sweep: walks the DAG of every pin (queued, pinning, pinned; any account) through the
+  // blocks present, then deletes every other block. Safe beside pinning: every block a worker
+  // touches is registered as in use before the worker checks or stores it, and the sweep never
+  // deletes a registered block (it checks and deletes under one lock), so a block is either seen
+  // as in use or deleted before the worker looks (and then fetched again).
+  Result<GcResult> CollectGarbage();
+
+  const PinServiceStats& stats() const { return stats_; }
+  // Queued pins known to the service, for /metrics (pins waiting for a worker or a retry).
+  size_t retry_backlog() const;
+
+ private:
+  struct Retry {
+    metadata::PinRecord pin;
+    int64_t due_us;
+    int64_t delay_us;
+    std::string last_error;
+  };
+  void WorkerLoop();
+  void Process(metadata::PinRecord pin, int64_t retry_delay_us);
+  void TouchBlock(const multiformats::Cid& cid);
+
+  metadata::PinStore& pins_;
+  blockstore::Blockstore& blocks_;
+  fetch::BlockSource& source_;
+  const Clock& clock_;
+  const PinServiceOptions options_;
+  PinServiceStats stats_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool running_ = false;                                   // GUARDED_BY(mu_)
+  bool wake_ = false;                                      // GUARDED_BY(mu_)
+  std::vector<Retry> retries_;                             // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> active_;  // GUARDED_BY(mu_)
+  std::set<std::string> cancelled_;                        // GUARDED_BY(mu_)
+  std::vector<std::thread> workers_;
+
+  // Blocks touched by workers since the current GC began (see CollectGarbage).
+  std::mutex gc_mu_;
+  std::unordered_set<std::string> touched_;  // multihash bytes; GUARDED_BY(gc_mu_)
+  bool gc_running_ = false;                        // GUARDED_BY(gc_mu_)
+};
+
+}  // namespace cairn::pinning
