@@ -6,6 +6,7 @@
 #include <random>
 
 #include "filecoin/aggregation/internal/test_util.hpp"
+#include "filecoin/piece/commp.hpp"
 #include "multiformats/cid.hpp"
 #include "multiformats/multihash.hpp"
 
@@ -225,6 +226,12 @@ TEST(AggregatePayload, ReproducesGoDataSegmentDealData) {
             "94b9c4a340d990591035a6fe893f06b3b4011df6b57b4a3ace1e5b2735773b96");
   EXPECT_TRUE(std::equal(cat.begin(), cat.end(), sink.bytes.begin()));
   EXPECT_TRUE(std::equal(vda.begin(), vda.end(), sink.bytes.begin() + UnpaddedSize(524288)));
+  // The payload's CommP (computed by the piece library over the bytes) is the aggregate.
+  auto commp = filecoin::piece::ComputeCommP(sink.bytes);
+  ASSERT_TRUE(commp);
+  EXPECT_EQ(NodeHex(commp->root), NodeHex(agg->root()));
+  EXPECT_EQ(commp->padded_size(), agg->deal_size());
+  EXPECT_EQ(commp->padding, 0u);
 }
 
 TEST(AggregatePayload, RejectsOversizedSourceAndWrongSourceCount) {

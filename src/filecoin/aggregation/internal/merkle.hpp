@@ -2,9 +2,8 @@
 // roots of all-zero subtrees (FRC-0058 / Filecoin piece commitment tree), plus the fr32 unpadding
 // of whole 128-byte quads used to lay out the index area.
 //
-// These are small local copies: the piece library (src/filecoin/piece) owns the fast CommP code;
-// the aggregation layer only hashes O(pieces × tree height) nodes and keeps these helpers private
-// so it does not depend on the piece library's internal headers.
+// Thin adapters over the piece library (filecoin/piece: node.hpp, zero_comm.hpp, fr32.hpp), in the
+// shapes the aggregation code uses.
 #pragma once
 
 #include <array>
