@@ -53,9 +53,36 @@ CREATE INDEX pins_status_created ON pins(status, created);
 CREATE INDEX pins_cid_status ON pins(cid, status);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Per-account, per-status pin counts, kept by triggers in the same transaction as the change, so
+// that the unfiltered (or status-only) count of `GET /pins` is a lookup, not a scan.
+constexpr std::string_view kPinCounts = R"sql(
+CREATE TABLE pin_counts (
+  account_id INTEGER NOT NULL,
+  status     TEXT    NOT NULL,
+  n          BIGINT  NOT NULL,
+  PRIMARY KEY (account_id, status)
+);
+INSERT INTO pin_counts (account_id, status, n)
+  SELECT account_id, status, COUNT(*) FROM pins GROUP BY account_id, status;
+CREATE TRIGGER pins_count_insert AFTER INSERT ON pins BEGIN
+  INSERT INTO pin_counts (account_id, status, n) VALUES (NEW.account_id, NEW.status, 1)
+    ON CONFLICT (account_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER pins_count_delete AFTER DELETE ON pins BEGIN
+  UPDATE pin_counts SET n = n - 1 WHERE account_id = OLD.account_id AND status = OLD.status;
+END;
+CREATE TRIGGER pins_count_update AFTER UPDATE OF status, account_id ON pins
+  WHEN OLD.status <> NEW.status OR OLD.account_id <> NEW.account_id BEGIN
+  UPDATE pin_counts SET n = n - 1 WHERE account_id = OLD.account_id AND status = OLD.status;
+  INSERT INTO pin_counts (account_id, status, n) VALUES (NEW.account_id, NEW.status, 1)
+    ON CONFLICT (account_id, status) DO UPDATE SET n = n + 1;
+END;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
+    {3, "pin counts", kPinCounts},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

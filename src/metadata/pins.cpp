@@ -493,6 +493,28 @@ Result<std::vector<PinRecord>> PinStore::List(int64_t account_id, const PinFilte
 }
 
 Result<uint64_t> PinStore::Count(int64_t account_id, const PinFilter& filter) {
+  if (filter.cids.empty() && !filter.name && !filter.before_us && !filter.after_us &&
+      filter.meta.empty()) {
+    // Only account and status: read the trigger-maintained counters (migration 3).
+    std::string sql = "SELECT COALESCE(SUM(n), 0) FROM pin_counts WHERE account_id = ?";
+    std::vector<SqlValue> params = {account_id};
+    std::vector<PinStatus> statuses = UniqueStatuses(filter.statuses);
+    if (!statuses.empty()) {
+      sql += " AND status IN (";
+      for (size_t i = 0; i < statuses.size(); ++i) {
+        sql += i ? ", ?" : "?";
+        params.emplace_back(std::string(PinStatusName(statuses[i])));
+      }
+      sql += ")";
+    }
+    uint64_t count = 0;
+    CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+      auto rows = CAIRN_TRY(s.Query(sql, params));
+      count = rows.empty() ? 0 : static_cast<uint64_t>(rows[0].Int(0));
+      return Ok();
+    }));
+    return count;
+  }
   Query q = CAIRN_TRY(BaseConditions(db_.dialect(), account_id, filter));
   std::string sql = "SELECT COUNT(*) FROM pins WHERE " + q.where;
   std::vector<PinStatus> statuses = UniqueStatuses(filter.statuses);
