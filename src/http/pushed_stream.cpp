@@ -1,8 +1,8 @@
-#include "gateway/pushed_stream.hpp"
+#include "http/pushed_stream.hpp"
 
 #include <cstring>
 
-namespace cairn::gateway {
+namespace cairn::http {
 namespace {
 
 class Channel {
@@ -84,7 +84,7 @@ struct PushedStream {
 
 }  // namespace
 
-http::BodyStream MakePushedStream(Producer producer, size_t max_buffered) {
+BodyStream MakePushedStream(Producer producer, size_t max_buffered) {
   auto state = std::make_shared<PushedStream>();
   state->channel = std::make_shared<Channel>(max_buffered);
   bool started = false;
@@ -102,4 +102,4 @@ http::BodyStream MakePushedStream(Producer producer, size_t max_buffered) {
   };
 }
 
-}  // namespace cairn::gateway
+}  // namespace cairn::http

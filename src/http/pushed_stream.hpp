@@ -1,5 +1,5 @@
 // Bridges a push-style producer (a function that writes bytes to a sink, such as
-// unixfs::Exporter::ReadRange) to the pull-style http::BodyStream the server reads from.
+// unixfs::Exporter::ReadRange) to the pull-style BodyStream the server reads from.
 // The producer runs on its own thread and blocks when `max_buffered` bytes are waiting, so memory
 // stays bounded; when the consumer goes away (the stream is destroyed before the end, e.g. the
 // client disconnected), the producer's next write fails with Cancelled and the thread is joined.
@@ -16,13 +16,13 @@
 #include "common/result.hpp"
 #include "http/http_types.hpp"
 
-namespace cairn::gateway {
+namespace cairn::http {
 
 using PushSink = std::function<Result<void>(ByteSpan)>;
 using Producer = std::function<Result<void>(const PushSink&)>;
 
 // Returns a BodyStream that yields what `producer` writes, in order. An error from the producer
 // surfaces from the stream (the server then cuts the connection: the status line is long gone).
-http::BodyStream MakePushedStream(Producer producer, size_t max_buffered = 4u << 20);
+BodyStream MakePushedStream(Producer producer, size_t max_buffered = 4u << 20);
 
-}  // namespace cairn::gateway
+}  // namespace cairn::http

@@ -1,13 +1,13 @@
-#include "gateway/pushed_stream.hpp"
+#include "http/pushed_stream.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 
-namespace cairn::gateway {
+namespace cairn::http {
 namespace {
 
-std::string Drain(http::BodyStream& stream, size_t buf_size, Result<void>* error = nullptr) {
+std::string Drain(BodyStream& stream, size_t buf_size, Result<void>* error = nullptr) {
   std::string out;
   Bytes buf(buf_size);
   for (;;) {
@@ -71,4 +71,4 @@ TEST(PushedStream, NeverPulledMeansNeverStarted) {
 }
 
 }  // namespace
-}  // namespace cairn::gateway
+}  // namespace cairn::http

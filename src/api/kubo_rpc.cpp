@@ -1,0 +1,541 @@
+#include "api/kubo_rpc.hpp"
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+
+#include "api/multipart.hpp"
+#include "car/car_reader.hpp"
+#include "http/pushed_stream.hpp"
+#include "multiformats/multibase.hpp"
+#include "unixfs/exporter.hpp"
+#include "unixfs/importer.hpp"
+
+namespace cairn::api {
+namespace {
+
+namespace json = boost::json;
+namespace mf = multiformats;
+
+http::Response JsonResponse(std::string body) {
+  http::Response r;
+  r.SetHeader("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+// Kubo's argument convention: ?arg=value.
+Result<std::string> Arg(const http::Request& req) {
+  auto a = req.Query("arg");
+  if (!a || a->empty()) return Err(ErrorCode::kInvalidArgument, "rpc: argument \"arg\" is required");
+  return std::string(*a);
+}
+
+// "true"/"false"/"1"/"0"/"" (flag present) → bool.
+Result<std::optional<bool>> BoolArg(const http::Request& req, std::string_view name) {
+  auto v = req.Query(name);
+  if (!v) return std::optional<bool>();
+  if (*v == "" || *v == "true" || *v == "1") return std::optional<bool>(true);
+  if (*v == "false" || *v == "0") return std::optional<bool>(false);
+  return Err(ErrorCode::kInvalidArgument, "rpc: " + std::string(name) + " must be true or false");
+}
+
+// A file spooled to disk; removed when destroyed.
+class SpoolFile {
+ public:
+  static Result<std::unique_ptr<SpoolFile>> Create(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::random_device rd;
+    auto path = dir / ("upload-" + std::to_string(rd()) + std::to_string(rd()));
+    FILE* f = std::fopen(path.c_str(), "w+b");
+    if (!f) {
+      return Err(ErrorCode::kIoError, "rpc: cannot create spool file " + path.string() + ": " +
+                                          std::strerror(errno));
+    }
+    return std::unique_ptr<SpoolFile>(new SpoolFile(path, f));
+  }
+  ~SpoolFile() {
+    std::fclose(file_);
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  Result<void> Write(ByteSpan data) {
+    if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+      return Err(ErrorCode::kIoError, "rpc: spool write failed: " + std::string(std::strerror(errno)));
+    }
+    return Ok();
+  }
+  Result<void> Rewind() {
+    if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
+      return Err(ErrorCode::kIoError, "rpc: spool rewind failed");
+    }
+    return Ok();
+  }
+  Result<size_t> Read(MutableByteSpan out) {
+    size_t n = std::fread(out.data(), 1, out.size(), file_);
+    if (n == 0 && std::ferror(file_)) return Err(ErrorCode::kIoError, "rpc: spool read failed");
+    return n;
+  }
+
+ private:
+  SpoolFile(std::filesystem::path p, FILE* f) : path_(std::move(p)), file_(f) {}
+  std::filesystem::path path_;
+  FILE* file_;
+};
+
+class SpoolUnixfsSource final : public unixfs::ByteSource {
+ public:
+  explicit SpoolUnixfsSource(SpoolFile& f) : f_(f) {}
+  Result<size_t> Read(MutableByteSpan out) override { return f_.Read(out); }
+
+ private:
+  SpoolFile& f_;
+};
+
+class SpoolCarSource final : public car::ByteSource {
+ public:
+  explicit SpoolCarSource(SpoolFile& f) : f_(f) {}
+  Result<size_t> Read(MutableByteSpan out) override { return f_.Read(out); }
+
+ private:
+  SpoolFile& f_;
+};
+
+// Splits "a/b/c" into segments; rejects absolute paths, "." and "..".
+Result<std::vector<std::string>> SplitUploadPath(std::string_view path) {
+  std::vector<std::string> out;
+  if (!path.empty() && path[0] == '/') {
+    return Err(ErrorCode::kInvalidArgument, "rpc: upload path '" + std::string(path) + "' must be relative");
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string_view seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (seg == "." || seg == "..") {
+      return Err(ErrorCode::kInvalidArgument, "rpc: upload path '" + std::string(path) + "' contains " + std::string(seg));
+    }
+    if (!seg.empty()) out.emplace_back(seg);
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& segs, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += (i ? "/" : "") + segs[i];
+  return out;
+}
+
+// Drains and discards the body, then answers with `error` (used when the request is refused
+// before its body was read: auth, bad arguments).
+class RefusingConsumer final : public http::BodyConsumer {
+ public:
+  explicit RefusingConsumer(Error e) : error_(std::move(e)) {}
+  Result<void> OnData(ByteSpan) override { return Ok(); }
+  http::Response Finish() override { return http::ErrorResponse(error_); }
+
+ private:
+  Error error_;
+};
+
+struct AddArgs {
+  unixfs::ImportOptions import;
+  bool wrap = false;
+  bool only_hash = false;
+  bool pin = true;
+  std::optional<mf::Multibase> base;
+};
+
+Result<AddArgs> ParseAddArgs(const http::Request& req) {
+  AddArgs a;
+  unixfs::AddFlags flags;
+  if (auto v = req.Query("cid-version")) {
+    if (*v != "0" && *v != "1") return Err(ErrorCode::kInvalidArgument, "rpc: cid-version must be 0 or 1");
+    flags.cid_version = *v == "1" ? 1 : 0;
+  }
+  flags.raw_leaves = CAIRN_TRY(BoolArg(req, "raw-leaves"));
+  if (auto v = req.Query("chunker")) flags.chunker = std::string(*v);
+  flags.trickle = CAIRN_TRY(BoolArg(req, "trickle")).value_or(false);
+  if (auto v = req.Query("hash")) flags.hash = std::string(*v);
+  a.import = CAIRN_TRY(unixfs::ResolveAddFlags(flags));
+  a.wrap = CAIRN_TRY(BoolArg(req, "wrap-with-directory")).value_or(false);
+  a.only_hash = CAIRN_TRY(BoolArg(req, "only-hash")).value_or(false);
+  a.pin = CAIRN_TRY(BoolArg(req, "pin")).value_or(true);
+  if (auto v = req.Query("cid-base")) a.base = CAIRN_TRY(mf::MultibaseFromName(*v));
+  return a;
+}
+
+class AddConsumer final : public http::BodyConsumer {
+ public:
+  AddConsumer(KuboRpcContext& ctx, AddArgs args, int64_t account, std::string boundary)
+      : ctx_(ctx),
+        args_(std::move(args)),
+        account_(account),
+        store_sink_(ctx.blocks),
+        parser_(std::move(boundary),
+                {.on_part_begin = [this](const MultipartPart& p) { return Begin(p); },
+                 .on_part_data = [this](ByteSpan b) { return Data(b); },
+                 .on_part_end = [this]() { return End(); }}) {}
+
+  Result<void> OnData(ByteSpan chunk) override { return parser_.Feed(chunk); }
+
+  http::Response Finish() override {
+    auto r = Complete();
+    if (!r) return http::ErrorResponse(r.error());
+    return *r;
+  }
+
+ private:
+  unixfs::BlockSink& sink() {
+    if (args_.only_hash) return discard_;
+    return store_sink_;
+  }
+
+  std::string CidText(const mf::Cid& cid) const {
+    return args_.base ? cid.ToString(*args_.base) : cid.ToString();
+  }
+
+  Result<void> Begin(const MultipartPart& part) {
+    current_path_ = CAIRN_TRY(SplitUploadPath(part.filename));
+    current_kind_ = part.content_type;
+    if (current_kind_ == "application/x-directory") {
+      if (current_path_.empty()) return Err(ErrorCode::kInvalidArgument, "rpc: a directory part needs a name");
+      dirs_.insert(Join(current_path_, current_path_.size()));
+      return Ok();
+    }
+    symlink_target_.clear();
+    if (current_kind_ != "application/symlink") spool_ = CAIRN_TRY(SpoolFile::Create(ctx_.spool_dir));
+    return Ok();
+  }
+
+  Result<void> Data(ByteSpan data) {
+    if (current_kind_ == "application/x-directory") {
+      if (!data.empty()) return Err(ErrorCode::kInvalidArgument, "rpc: a directory part has a body");
+      return Ok();
+    }
+    if (current_kind_ == "application/symlink") {
+      if (symlink_target_.size() + data.size() > 4096) {
+        return Err(ErrorCode::kInvalidArgument, "rpc: symlink target longer than 4096 bytes");
+      }
+      symlink_target_.append(AsString(data));
+      return Ok();
+    }
+    return spool_->Write(data);
+  }
+
+  Result<void> End() {
+    if (current_kind_ == "application/x-directory") return Ok();
+    unixfs::ImportedNode node;
+    if (current_kind_ == "application/symlink") {
+      node = CAIRN_TRY(unixfs::ImportSymlink(symlink_target_, args_.import, sink()));
+    } else {
+      CAIRN_TRY(spool_->Rewind());
+      SpoolUnixfsSource source(*spool_);
+      node = CAIRN_TRY(unixfs::ImportFile(source, args_.import, sink()));
+      spool_.reset();
+    }
+    std::string path = Join(current_path_, current_path_.size());
+    if (nodes_.count(path)) return Err(ErrorCode::kInvalidArgument, "rpc: '" + path + "' uploaded twice");
+    nodes_[path] = node;
+    order_.push_back(path);
+    return Ok();
+  }
+
+  void Line(const std::string& name, const unixfs::ImportedNode& node) {
+    json::object o;
+    o["Name"] = name;
+    o["Hash"] = CidText(node.cid);
+    o["Size"] = std::to_string(node.tsize);
+    out_ += json::serialize(o) + "\n";
+  }
+
+  Result<http::Response> Complete() {
+    CAIRN_TRY(parser_.Finish());
+    if (order_.empty() && dirs_.empty()) return Err(ErrorCode::kInvalidArgument, "rpc: no files in the upload");
+    // Every file line, in upload order.
+    for (const auto& path : order_) Line(path.empty() ? CidText(nodes_[path].cid) : path, nodes_[path]);
+    // Directories: explicit ones and the parents of every entry, deepest first.
+    std::set<std::string> all_dirs = dirs_;
+    for (const auto& [path, node] : nodes_) {
+      auto segs = CAIRN_TRY(SplitUploadPath(path));
+      for (size_t i = 1; i < segs.size(); ++i) all_dirs.insert(Join(segs, i));
+    }
+    for (const auto& d : all_dirs) {
+      if (nodes_.count(d)) return Err(ErrorCode::kInvalidArgument, "rpc: '" + d + "' is both a file and a directory");
+    }
+    std::vector<std::string> by_depth(all_dirs.begin(), all_dirs.end());
+    auto depth = [](const std::string& p) { return std::count(p.begin(), p.end(), '/'); };
+    std::stable_sort(by_depth.begin(), by_depth.end(),
+                     [&](const std::string& a, const std::string& b) { return depth(a) > depth(b); });
+    auto children_of = [&](const std::string& dir) {
+      std::vector<std::pair<std::string, unixfs::ImportedNode>> kids;
+      std::string prefix = dir.empty() ? "" : dir + "/";
+      for (const auto& [path, node] : nodes_) {
+        if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+            path.find('/', prefix.size()) == std::string::npos) {
+          kids.emplace_back(path.substr(prefix.size()), node);
+        }
+      }
+      return kids;
+    };
+    for (const auto& dir : by_depth) {
+      unixfs::DirectoryBuilder builder(args_.import, sink());
+      for (auto& [name, node] : children_of(dir)) CAIRN_TRY(builder.Add(name, node));
+      nodes_[dir] = CAIRN_TRY(builder.Finish());
+      Line(dir, nodes_[dir]);
+    }
+    std::vector<unixfs::ImportedNode> roots;
+    if (args_.wrap) {
+      unixfs::DirectoryBuilder builder(args_.import, sink());
+      for (auto& [name, node] : children_of("")) CAIRN_TRY(builder.Add(name, node));
+      unixfs::ImportedNode wrapper = CAIRN_TRY(builder.Finish());
+      Line("", wrapper);
+      roots.push_back(wrapper);
+    } else {
+      for (auto& [name, node] : children_of("")) roots.push_back(node);
+      if (roots.empty() && nodes_.count("")) roots.push_back(nodes_[""]);  // one unnamed file
+    }
+    if (!args_.only_hash) {
+      CAIRN_TRY(ctx_.blocks.Sync());
+      if (args_.pin) {
+        for (const auto& root : roots) {
+          metadata::NewPin pin;
+          pin.cid = CidText(root.cid);
+          pin.meta["source"] = "api/v0/add";
+          CAIRN_TRY(ctx_.pins.Create(account_, pin));
+        }
+        ctx_.events.OnQueued();
+      }
+    }
+    http::Response r = JsonResponse(std::move(out_));
+    r.SetHeader("X-Chunked-Output", "1");
+    return r;
+  }
+
+  KuboRpcContext& ctx_;
+  AddArgs args_;
+  int64_t account_;
+  unixfs::StoreSink<blockstore::Blockstore> store_sink_;
+  unixfs::DiscardSink discard_;
+  MultipartParser parser_;
+  std::vector<std::string> current_path_;
+  std::string current_kind_;
+  std::string symlink_target_;
+  std::unique_ptr<SpoolFile> spool_;
+  std::set<std::string> dirs_;
+  std::map<std::string, unixfs::ImportedNode> nodes_;
+  std::vector<std::string> order_;
+  std::string out_;
+};
+
+// dag/import: the CAR is spooled, then read with every block verified before anything is stored;
+// only when the whole CAR is valid are its blocks stored and its roots pinned.
+class DagImportConsumer final : public http::BodyConsumer {
+ public:
+  DagImportConsumer(KuboRpcContext& ctx, int64_t account, bool pin, std::unique_ptr<SpoolFile> spool)
+      : ctx_(ctx), account_(account), pin_(pin), spool_(std::move(spool)) {}
+
+  Result<void> OnData(ByteSpan chunk) override {
+    // A multipart body (kubo-rpc-client) is unwrapped as it arrives; a bare CAR is spooled as is.
+    if (!started_) {
+      started_ = true;
+      std::string_view head = AsString(chunk).substr(0, 2);
+      if (head == "--") {
+        std::string_view text = AsString(chunk);
+        size_t eol = text.find("\r\n");
+        if (eol == std::string_view::npos || eol < 3) {
+          return Err(ErrorCode::kInvalidArgument, "rpc: malformed multipart body");
+        }
+        parser_ = std::make_unique<MultipartParser>(
+            std::string(text.substr(2, eol - 2)),
+            MultipartParser::Callbacks{.on_part_data = [this](ByteSpan b) { return spool_->Write(b); }});
+      }
+    }
+    if (parser_) return parser_->Feed(chunk);
+    return spool_->Write(chunk);
+  }
+
+  http::Response Finish() override {
+    auto r = Complete();
+    if (!r) return http::ErrorResponse(r.error());
+    return *r;
+  }
+
+ private:
+  Result<http::Response> Complete() {
+    if (parser_) CAIRN_TRY(parser_->Finish());
+    CAIRN_TRY(spool_->Rewind());
+    // Pass 1: verify everything. Pass 2: store. A bad CAR stores nothing.
+    for (int pass = 0; pass < 2; ++pass) {
+      CAIRN_TRY(spool_->Rewind());
+      SpoolCarSource source(*spool_);
+      auto reader = CAIRN_TRY(car::CarReader::Open(source));
+      roots_ = reader->roots();
+      blocks_ = 0;
+      for (;;) {
+        auto block = CAIRN_TRY(reader->Next());
+        if (!block) break;
+        ++blocks_;
+        if (pass == 1) CAIRN_TRY(ctx_.blocks.Put(block->cid, block->data));
+      }
+    }
+    CAIRN_TRY(ctx_.blocks.Sync());
+    std::string out;
+    for (const auto& root : roots_) {
+      if (pin_) {
+        metadata::NewPin p;
+        p.cid = root.ToString();
+        p.meta["source"] = "api/v0/dag/import";
+        CAIRN_TRY(ctx_.pins.Create(account_, p));
+      }
+      json::object o, rootobj, cidobj;
+      cidobj["/"] = root.ToString();
+      rootobj["Cid"] = cidobj;
+      rootobj["PinErrorMsg"] = "";
+      o["Root"] = rootobj;
+      out += json::serialize(o) + "\n";
+    }
+    if (pin_ && !roots_.empty()) ctx_.events.OnQueued();
+    json::object stats, s;
+    s["BlockCount"] = blocks_;
+    stats["Stats"] = s;
+    out += json::serialize(stats) + "\n";
+    return JsonResponse(std::move(out));
+  }
+
+  KuboRpcContext& ctx_;
+  int64_t account_;
+  bool pin_;
+  std::unique_ptr<SpoolFile> spool_;
+  std::unique_ptr<MultipartParser> parser_;
+  bool started_ = false;
+  std::vector<mf::Cid> roots_;
+  uint64_t blocks_ = 0;
+};
+
+}  // namespace
+
+KuboRpc::KuboRpc(KuboRpcContext context) : ctx_(std::move(context)) {}
+
+Result<metadata::Principal> KuboRpc::Authenticate(const http::Request& req, metadata::Scope needed) {
+  std::string_view token = CAIRN_TRY(BearerToken(req.Header("Authorization")));
+  metadata::Principal who = CAIRN_TRY(ctx_.accounts.Authenticate(token, ctx_.clock.WallMicros()));
+  if (!who.scopes.Has(needed)) {
+    return Err(ErrorCode::kPermissionDenied,
+               "auth: token " + who.token_id + " lacks the " + std::string(metadata::ScopeName(needed)) + " scope");
+  }
+  return who;
+}
+
+std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& req) {
+  if (req.method != "POST") return nullptr;
+  bool add = req.path == "/api/v0/add";
+  bool import = req.path == "/api/v0/dag/import";
+  if (!add && !import) return nullptr;
+  auto who = Authenticate(req, metadata::Scope::kUpload);
+  if (!who) return std::make_unique<RefusingConsumer>(who.error());
+  if (import) {
+    auto pin = BoolArg(req, "pin-roots");
+    if (!pin) return std::make_unique<RefusingConsumer>(pin.error());
+    auto spool = SpoolFile::Create(ctx_.spool_dir);
+    if (!spool) return std::make_unique<RefusingConsumer>(spool.error());
+    return std::make_unique<DagImportConsumer>(ctx_, who->account.id, pin->value_or(true), std::move(*spool));
+  }
+  auto args = ParseAddArgs(req);
+  if (!args) return std::make_unique<RefusingConsumer>(args.error());
+  auto boundary = BoundaryFromContentType(req.Header("Content-Type").value_or(""));
+  if (!boundary) return std::make_unique<RefusingConsumer>(boundary.error());
+  return std::make_unique<AddConsumer>(ctx_, std::move(*args), who->account.id, std::move(*boundary));
+}
+
+http::Response KuboRpc::Handle(const http::Request& req) {
+  if (req.method != "POST") {
+    http::Response r = http::ErrorResponse(
+        Error(ErrorCode::kInvalidArgument, "rpc: " + req.method + " not allowed; use POST"));
+    r.status = 405;
+    r.SetHeader("Allow", "POST");
+    return r;
+  }
+  if (req.path == "/api/v0/version") {
+    json::object o;
+    o["Version"] = "0.1.0";
+    o["Commit"] = "";
+    o["Repo"] = "cairn";
+    o["System"] = "amd64/linux";
+    o["Golang"] = "";
+    return JsonResponse(json::serialize(o) + "\n");
+  }
+  if (req.path == "/api/v0/id") {
+    json::object o;
+    o["ID"] = ctx_.identity.peer_id().ToString();
+    std::string b64 = mf::EncodeBase(mf::Multibase::kBase64, ctx_.identity.PublicKeyProto());
+    while (b64.size() % 4 != 0) b64.push_back('=');  // Kubo prints padded standard base64
+    o["PublicKey"] = b64;
+    json::array addrs;
+    for (const auto& d : ctx_.addresses) addrs.emplace_back(d);
+    o["Addresses"] = std::move(addrs);
+    o["AgentVersion"] = "cairn/0.1.0";
+    o["Protocols"] = json::array();
+    return JsonResponse(json::serialize(o) + "\n");
+  }
+  if (req.path == "/api/v0/cat" || req.path == "/api/v0/block/get") {
+    auto who = Authenticate(req, metadata::Scope::kPinsRead);
+    if (!who) return http::ErrorResponse(who.error());
+    auto arg = Arg(req);
+    if (!arg) return http::ErrorResponse(arg.error());
+    unixfs::BlockGetterFor<blockstore::Blockstore> getter(ctx_.blocks);
+    unixfs::Exporter exporter(getter);
+    if (req.path == "/api/v0/block/get") {
+      auto cid = mf::Cid::Parse(*arg);
+      if (!cid) return http::ErrorResponse(cid.error());
+      auto data = ctx_.blocks.Get(*cid);
+      if (!data) return http::ErrorResponse(data.error());
+      http::Response r;
+      r.SetHeader("Content-Type", "application/octet-stream");
+      r.body.assign(data->begin(), data->end());
+      return r;
+    }
+    auto resolved = exporter.Resolve(*arg);
+    if (!resolved) return http::ErrorResponse(resolved.error());
+    if (resolved->stat.type != unixfs::NodeType::kFile) {
+      return http::ErrorResponse(Error(ErrorCode::kInvalidArgument, "rpc: " + *arg + " is not a file"));
+    }
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+    try {
+      if (auto o = req.Query("offset")) offset = std::stoull(std::string(*o));
+      if (auto l = req.Query("length")) length = std::stoull(std::string(*l));
+    } catch (const std::exception&) {
+      return http::ErrorResponse(Error(ErrorCode::kInvalidArgument, "rpc: offset and length must be numbers"));
+    }
+    uint64_t size = resolved->stat.size;
+    if (offset > size) offset = size;
+    uint64_t n = std::min(length.value_or(size - offset), size - offset);
+    http::Response r;
+    r.SetHeader("Content-Type", "text/plain");
+    r.SetHeader("X-Stream-Output", "1");
+    r.content_length = n;
+    auto& blocks = ctx_.blocks;
+    mf::Cid cid = resolved->cid;
+    r.stream = http::MakePushedStream([&blocks, cid, offset, n](const http::PushSink& sink) -> Result<void> {
+      if (n == 0) return Ok();
+      unixfs::BlockGetterFor<blockstore::Blockstore> g(blocks);
+      unixfs::Exporter e(g);
+      return e.ReadRange(cid, offset, n, sink);
+    });
+    return r;
+  }
+  if (req.path == "/api/v0/add" || req.path == "/api/v0/dag/import") {
+    // Reached only when the server did not stream the body (it always does for these).
+    return http::ErrorResponse(Error(ErrorCode::kInternal, "rpc: upload was not streamed"));
+  }
+  return http::ErrorResponse(Error(ErrorCode::kNotFound, "rpc: no command " + req.path));
+}
+
+}  // namespace cairn::api

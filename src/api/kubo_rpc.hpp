@@ -1,0 +1,57 @@
+// The Kubo RPC subset Cairn serves (the shapes `kubo-rpc-client` uses; every call is POST with
+// arguments in the query string, as Kubo's RPC):
+//   /api/v0/add        multipart upload of files and directories, imported like `ipfs add`
+//                      (cid-version, raw-leaves, chunker, trickle, hash, wrap-with-directory,
+//                      only-hash, pin), answered with NDJSON lines {"Name","Hash","Size"}
+//   /api/v0/dag/import CAR upload: every block verified, roots pinned
+//   /api/v0/cat        ?arg=CID[/path]&offset&length: file bytes
+//   /api/v0/block/get  ?arg=CID: the raw block
+//   /api/v0/version, /api/v0/id
+// Uploads (add, dag/import) need a token with the `upload` scope; reads need `pins:read`.
+// Upload bodies stream: file parts are spooled to `<spool_dir>` as they arrive and imported when
+// complete, so memory stays bounded whatever the upload size.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/pinning_api.hpp"
+#include "blockstore/blockstore.hpp"
+#include "http/server.hpp"
+#include "metadata/accounts.hpp"
+#include "metadata/pins.hpp"
+#include "net/identity.hpp"
+
+namespace cairn::api {
+
+struct KuboRpcContext {
+  blockstore::Blockstore& blocks;
+  metadata::PinStore& pins;
+  metadata::AccountStore& accounts;
+  PinEvents& events;
+  const Clock& clock;
+  const net::Ed25519Identity& identity;
+  std::vector<std::string> addresses;  // for /api/v0/id
+  std::filesystem::path spool_dir;
+};
+
+class KuboRpc {
+ public:
+  explicit KuboRpc(KuboRpcContext context);
+
+  static bool Handles(std::string_view path) { return path.rfind("/api/v0/", 0) == 0; }
+  // Buffered calls (everything but uploads).
+  http::Response Handle(const http::Request& request);
+  // Streamed uploads: a consumer for /api/v0/add and /api/v0/dag/import, nullptr otherwise.
+  // Authentication and argument errors are reported by the consumer's Finish (the body is
+  // drained first so the client sees the answer).
+  std::unique_ptr<http::BodyConsumer> StreamUpload(const http::Request& request);
+
+ private:
+  Result<metadata::Principal> Authenticate(const http::Request& request, metadata::Scope needed);
+  KuboRpcContext ctx_;
+};
+
+}  // namespace cairn::api
