@@ -63,7 +63,10 @@ class CommPBuilder::Impl {
     threads_ = std::min(threads_, 256u);
     const size_t slots = threads_ == 1 ? 1 : 2 * threads_;
     slots_.resize(slots);
-    for (auto& s : slots_) s.raw.resize(kBatchRaw);
+    for (auto& s : slots_) {
+      s.raw.resize(kBatchRaw);
+      s.data = s.raw.data();
+    }
     if (threads_ == 1) padded_.resize(kBatchPadded + kNodeSize);
   }
 
@@ -82,6 +85,27 @@ class CommPBuilder::Impl {
   }
 
   MutableByteSpan Writable() { return WritableUnchecked(); }
+
+  // Like Update, but whole batches are hashed straight from `data` instead of being copied. The
+  // caller keeps `data` alive and unchanged until Finish returns (ComputeCommP(ByteSpan) does).
+  Result<void> UpdateBorrowed(ByteSpan data) {
+    CAIRN_TRY(CheckOpen(data.size()));
+    while (!data.empty()) {
+      Slot& s = Current();
+      if (s.fill == 0 && data.size() >= kBatchRaw) {
+        s.data = data.data();
+        CommitUnchecked(kBatchRaw);
+        data = data.subspan(kBatchRaw);
+        continue;
+      }
+      MutableByteSpan w = WritableUnchecked();
+      const size_t n = std::min(w.size(), data.size());
+      std::memcpy(w.data(), data.data(), n);
+      CommitUnchecked(n);
+      data = data.subspan(n);
+    }
+    return Ok();
+  }
 
   Result<void> Commit(size_t n) {
     CAIRN_TRY(CheckOpen(n));
@@ -112,7 +136,7 @@ class CommPBuilder::Impl {
     if (last.fill > 0) {
       if (padded_.size() < kBatchPadded + kNodeSize) padded_.resize(kBatchPadded + kNodeSize);
       Push(std::min(height, kBatchHeight),
-           ReduceBatch(last.raw.data(), last.fill, padded_.data(), std::min(height, kBatchHeight)));
+           ReduceBatch(last.data, last.fill, padded_.data(), std::min(height, kBatchHeight)));
     }
     // Fold: stack heights strictly decrease upwards; pair each with its left neighbour of equal
     // height or with a zero subtree on its right, until one root of the piece height remains.
@@ -136,6 +160,7 @@ class CommPBuilder::Impl {
   enum class State { kFilling, kQueued, kDone };
   struct Slot {
     Bytes raw;
+    const uint8_t* data = nullptr;  // raw.data(), or the caller's memory for a borrowed batch
     size_t fill = 0;
     State state = State::kFilling;  // guarded by mu_ once submitted
     Node root{};                    // written by a worker under mu_
@@ -168,8 +193,9 @@ class CommPBuilder::Impl {
   void SubmitFull() {
     Slot& s = Current();
     if (threads_ == 1) {
-      Push(kBatchHeight, ReduceBatch(s.raw.data(), s.fill, padded_.data(), kBatchHeight));
+      Push(kBatchHeight, ReduceBatch(s.data, s.fill, padded_.data(), kBatchHeight));
       s.fill = 0;
+      s.data = s.raw.data();
       ++submitted_;
       ++collected_;
       return;
@@ -192,6 +218,7 @@ class CommPBuilder::Impl {
     const Node root = s.root;
     s.state = State::kFilling;
     s.fill = 0;
+    s.data = s.raw.data();
     lock.unlock();
     Push(kBatchHeight, root);
     ++collected_;
@@ -230,7 +257,7 @@ class CommPBuilder::Impl {
       Slot* s = queue_.front();
       queue_.pop_front();
       lock.unlock();
-      const Node root = ReduceBatch(s->raw.data(), s->fill, padded.data(), kBatchHeight);
+      const Node root = ReduceBatch(s->data, s->fill, padded.data(), kBatchHeight);
       lock.lock();
       s->root = root;
       s->state = State::kDone;
@@ -278,9 +305,9 @@ Result<PieceInfo> ComputeCommP(ByteSource& source, CommPOptions options) {
 }
 
 Result<PieceInfo> ComputeCommP(ByteSpan payload, CommPOptions options) {
-  CommPBuilder builder(options);
-  CAIRN_TRY(builder.Update(payload));
-  return builder.Finish();
+  CommPBuilder::Impl impl(options);
+  CAIRN_TRY(impl.UpdateBorrowed(payload));
+  return impl.Finish();
 }
 
 }  // namespace cairn::filecoin::piece

@@ -59,15 +59,16 @@ class CommPBuilder {
 
   uint64_t payload_size() const;
 
+  class Impl;  // defined in commp.cpp
+
  private:
-  class Impl;
   std::unique_ptr<Impl> impl_;
 };
 
 // CommP of everything `source` yields, read in batch-sized pieces straight into the hashing
 // buffers.
 Result<PieceInfo> ComputeCommP(ByteSource& source, CommPOptions options = {});
-// CommP of a buffer.
+// CommP of a buffer; whole batches are hashed in place (no copy).
 Result<PieceInfo> ComputeCommP(ByteSpan payload, CommPOptions options = {});
 
 }  // namespace cairn::filecoin::piece

@@ -7,6 +7,8 @@
 // throughput of one or two per cycle, so one dependency chain alone leaves the unit idle.
 #include "filecoin/piece/node.hpp"
 
+#include "filecoin/piece/internal/node_backends.hpp"
+
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -292,5 +294,13 @@ void HashNodePairs(const uint8_t* in, uint8_t* out, size_t pairs) {
 }
 
 bool HashUsesShaNi() { return HasShaNi(); }
+
+namespace internal {
+void HashNodePortable(const uint8_t* in, uint8_t* out) {
+  uint8_t copy[64];
+  std::memcpy(copy, in, sizeof copy);
+  HashPortable(copy, out);
+}
+}  // namespace internal
 
 }  // namespace cairn::filecoin::piece

@@ -13,6 +13,7 @@
 
 #include "filecoin/piece/commp.hpp"
 #include "filecoin/piece/fr32.hpp"
+#include "filecoin/piece/internal/node_backends.hpp"
 #include "filecoin/piece/node.hpp"
 #include "filecoin/piece/piece_cid.hpp"
 #include "filecoin/piece/zero_comm.hpp"
@@ -73,6 +74,17 @@ TEST(HashNode, IsSha256WithTopTwoBitsCleared) {
     expect[31] &= 0x3f;
     const Node got = HashNode(NodeOf(in), NodeOf(ByteSpan(in).subspan(32)));
     EXPECT_EQ(HexEncode(got), HexEncode(expect)) << "seed " << seed;
+  }
+}
+
+TEST(HashNode, PortableBackendMatchesOpenSsl) {
+  for (uint32_t seed = 100; seed < 150; ++seed) {
+    const Bytes in = RandomBytes(64, seed);
+    auto expect = mf::Sha256(in);
+    expect[31] &= 0x3f;
+    uint8_t out[32];
+    internal::HashNodePortable(in.data(), out);
+    EXPECT_EQ(HexEncode(ByteSpan(out, 32)), HexEncode(expect)) << "seed " << seed;
   }
 }
 
