@@ -106,7 +106,8 @@ class PinStore {
   // CID that does not parse, a name over 255 bytes, more than 20 origins or 1000 meta keys;
   // NotFound for an unknown account.
   Result<PinRecord> Create(int64_t account_id, const NewPin& pin);
-  // The same, calling `done` (on the committer thread; keep it short) once durable or failed.
+  // The same, calling `done` once durable or failed. `done` runs on the committer thread: keep it
+  // short and never call Create() from it (that would wait on the thread running it).
   void CreateAsync(int64_t account_id, NewPin pin, std::function<void(Result<PinRecord>)> done);
 
   // The account's pin. NotFound if absent or owned by another account (indistinguishable).
