@@ -10,9 +10,13 @@ for (let i = 0; i < size; i++) {
   bytes[i] = x & 0xff
 }
 const t0 = process.hrtime.bigint()
+const c0 = process.cpuUsage()
 const piece = Piece.fromPayload(bytes)
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+const cpu = process.cpuUsage(c0)
+const cpuSeconds = (cpu.user + cpu.system) / 1e6
 console.log(JSON.stringify({
   what: 'js_commp', bytes: size, seconds, MBps: size / seconds / 1e6,
+  cpu_seconds: cpuSeconds, MB_per_cpu_s: size / cpuSeconds / 1e6,
   v1: piece.toInfo().link.toString(),
 }))
