@@ -25,6 +25,8 @@ constexpr size_t kBatchRaw = kBatchChunks * 127;
 constexpr size_t kBatchPadded = kBatchChunks * 128;
 // Payloads larger than this would need a piece above kMaxPieceHeight.
 constexpr uint64_t kMaxPayload = (uint64_t{1} << 63) / 128 * 127;
+// Each thread holds up to 3 MiB (two batch slots and a padding buffer).
+constexpr unsigned kMaxThreads = 64;
 
 // Pads `raw_size` bytes (zero-extended to whole chunks) into `padded` (room for kBatchPadded + 32
 // bytes) and reduces them to the root of a subtree of `height` whose missing leaves are zero.
@@ -60,14 +62,9 @@ class CommPBuilder::Impl {
  public:
   explicit Impl(CommPOptions options) {
     threads_ = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-    threads_ = std::min(threads_, 256u);
-    const size_t slots = threads_ == 1 ? 1 : 2 * threads_;
-    slots_.resize(slots);
-    for (auto& s : slots_) {
-      s.raw.resize(kBatchRaw);
-      s.data = s.raw.data();
-    }
-    if (threads_ == 1) padded_.resize(kBatchPadded + kNodeSize);
+    threads_ = std::min(threads_, kMaxThreads);
+    // Buffers grow on demand (see WritableUnchecked), so a small payload costs small buffers.
+    slots_.resize(threads_ == 1 ? 1 : 2 * threads_);
   }
 
   ~Impl() { StopWorkers(); }
@@ -109,7 +106,7 @@ class CommPBuilder::Impl {
 
   Result<void> Commit(size_t n) {
     CAIRN_TRY(CheckOpen(n));
-    if (n > kBatchRaw - Current().fill) {
+    if (n > Current().raw.size() - Current().fill) {
       return Err(ErrorCode::kInvalidArgument, "commp: commit of " + std::to_string(n) +
                                                   " bytes exceeds the writable buffer");
     }
@@ -134,7 +131,9 @@ class CommPBuilder::Impl {
       return info;
     }
     if (last.fill > 0) {
-      if (padded_.size() < kBatchPadded + kNodeSize) padded_.resize(kBatchPadded + kNodeSize);
+      // Room for the padded chunks plus the one zero node ReduceBatch may append.
+      const size_t need = (last.fill + 126) / 127 * 128 + kNodeSize;
+      if (padded_.size() < need) padded_.resize(need);
       Push(std::min(height, kBatchHeight),
            ReduceBatch(last.data, last.fill, padded_.data(), std::min(height, kBatchHeight)));
     }
@@ -178,7 +177,12 @@ class CommPBuilder::Impl {
 
   MutableByteSpan WritableUnchecked() {
     Slot& s = Current();
-    return {s.raw.data() + s.fill, kBatchRaw - s.fill};
+    if (s.fill == s.raw.size()) {
+      // Grow geometrically from 64 KiB to one batch; keeps what was written.
+      s.raw.resize(std::min(kBatchRaw, std::max<size_t>(s.raw.size() * 2, 64 * 1024)));
+    }
+    s.data = s.raw.data();
+    return {s.raw.data() + s.fill, s.raw.size() - s.fill};
   }
 
   void CommitUnchecked(size_t n) {
@@ -193,6 +197,7 @@ class CommPBuilder::Impl {
   void SubmitFull() {
     Slot& s = Current();
     if (threads_ == 1) {
+      if (padded_.size() < kBatchPadded + kNodeSize) padded_.resize(kBatchPadded + kNodeSize);
       Push(kBatchHeight, ReduceBatch(s.data, s.fill, padded_.data(), kBatchHeight));
       s.fill = 0;
       s.data = s.raw.data();

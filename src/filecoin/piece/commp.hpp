@@ -3,9 +3,10 @@
 // padded to the next power of two (at least 128 bytes) and reduced with HashNode; zero subtrees
 // come from ZeroComm, never hashed.
 //
-// Memory is constant (about 2 MiB per thread) whatever the payload size. Work is split into
-// batches of 127 * 2^13 payload bytes (1 MiB padded, a height-15 subtree), hashed in parallel by
-// `threads` workers and stitched in order, so every thread count gives the same result.
+// Memory is constant (at most about 3 MiB per thread, less for small payloads) whatever the
+// payload size. Work is split into batches of 127 * 2^13 payload bytes (1 MiB padded, a height-15
+// subtree), hashed in parallel by `threads` workers and stitched in order, so every thread count
+// gives the same result.
 //
 // Sizes: any payload size ≥ 0 is accepted (FRC-0069 v2 CIDs encode the padding, so tiny and empty
 // payloads have well-defined pieces). Storage deals need more: check CheckDealPayloadSize
@@ -22,7 +23,8 @@
 namespace cairn::filecoin::piece {
 
 struct CommPOptions {
-  // Hashing threads; 0 means one per hardware thread. 1 hashes on the caller's thread only.
+  // Hashing threads; 0 means one per hardware thread (at most 64). 1 hashes on the caller's
+  // thread only.
   unsigned threads = 0;
 };
 
