@@ -13,7 +13,8 @@ namespace {
 
 std::string PieceName(size_t i) { return "piece[" + std::to_string(i) + "]"; }
 
-// Offsets for pieces taken in `order`, each aligned to its size; returns the end of the last.
+// Offsets for pieces taken in `order`, each aligned to its size; returns the end of the last, or
+// UINT64_MAX once it passes kMaxDealSize (sizes are <= 2^50, so nothing overflows before that).
 uint64_t AssignOffsets(std::span<const PieceInfo> pieces, std::span<const size_t> order,
                        std::vector<PlacedPiece>& placed) {
   uint64_t offset = 0;
@@ -23,6 +24,7 @@ uint64_t AssignOffsets(std::span<const PieceInfo> pieces, std::span<const size_t
     offset = (offset + size - 1) & ~(size - 1);  // sizes are validated powers of two
     placed.push_back({pieces[i], offset, i});
     offset += size;
+    if (offset > kMaxDealSize) return UINT64_MAX;
   }
   return offset;
 }
@@ -34,10 +36,8 @@ Result<Placement> PlacePieces(std::span<const PieceInfo> pieces,
   if (pieces.empty()) {
     return Err(ErrorCode::kInvalidArgument, "aggregation: no pieces to aggregate");
   }
-  uint64_t total = 0;
   for (size_t i = 0; i < pieces.size(); ++i) {
     CAIRN_TRY(ValidatePaddedSize(pieces[i].size, PieceName(i)));
-    total += pieces[i].size;  // at most count x 2^50: no overflow for any span we can hold
   }
   std::vector<size_t> order(pieces.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -55,6 +55,11 @@ Result<Placement> PlacePieces(std::span<const PieceInfo> pieces,
                      "-byte deal: " + std::to_string(pieces.size()) + " > " +
                      std::to_string(entries) + " index entries");
     }
+    if (end == UINT64_MAX) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "aggregation: pieces do not fit: they need more than the largest deal (" +
+                     std::to_string(kMaxDealSize) + " bytes)");
+    }
     if (size <= entries * kEntrySize || end > IndexAreaStart(size)) {
       return Err(ErrorCode::kInvalidArgument,
                  "aggregation: pieces do not fit: " + std::to_string(end) +
@@ -70,14 +75,17 @@ Result<Placement> PlacePieces(std::span<const PieceInfo> pieces,
     CAIRN_TRY(fits(*deal_size));
     size = *deal_size;
   } else {
+    if (end > kMaxDealSize) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "aggregation: " + std::to_string(pieces.size()) +
+                     " pieces do not fit in the largest deal (" + std::to_string(kMaxDealSize) +
+                     " bytes)");
+    }
     size = std::bit_ceil(std::max<uint64_t>(end, 256));
-    while (!fits(size)) {
-      if (size >= kMaxDealSize) {
-        return Err(ErrorCode::kInvalidArgument,
-                   "aggregation: " + std::to_string(pieces.size()) + " pieces (" +
-                       std::to_string(total) + " bytes) do not fit in the largest deal (" +
-                       std::to_string(kMaxDealSize) + " bytes)");
-      }
+    while (true) {
+      auto ok = fits(size);
+      if (ok) break;
+      if (size >= kMaxDealSize) return Err(ok.error());
       size *= 2;
     }
   }

@@ -142,6 +142,18 @@ TEST(PlacePieces, RejectsBadInputWithReasons) {
   std::vector<PieceInfo> halves = {{Node{}, 512}, {Node{}, 512}};
   EXPECT_FALSE(PlacePieces(halves, 1024));  // FRC-0058: two half-deal pieces never fit
   EXPECT_TRUE(PlacePieces(halves, 2048));
+
+  // Sizes whose sum passes the largest deal: an error, never an overflow.
+  std::vector<PieceInfo> huge(20000, PieceInfo{Node{}, kMaxDealSize});
+  r = PlacePieces(huge);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("largest deal"), std::string::npos) << r.error().message();
+  r = PlacePieces(huge, kMaxDealSize);
+  ASSERT_FALSE(r);
+  std::vector<PieceInfo> two_max = {{Node{}, kMaxDealSize}, {Node{}, kMaxDealSize}};
+  r = PlacePieces(two_max, kMaxDealSize);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("do not fit"), std::string::npos) << r.error().message();
 }
 
 // Random pieces of random padded data: the sparse aggregate root must equal the dense root of the
