@@ -135,7 +135,13 @@ Result<std::optional<CarBlock>> CarReader::ReadSection() {
   const std::string where = "section at offset " + std::to_string(at) + ": ";
   auto len = ReadVarint("section length");
   if (!len) return Err(len.error());
-  if (!*len) return std::optional<CarBlock>();  // clean end of the payload
+  if (!*len) {
+    if (payload_end_ && pos_ < *payload_end_) {
+      return Invalid("CARv2 data payload ends at offset " + std::to_string(pos_) +
+                     " but the header says " + std::to_string(*payload_end_));
+    }
+    return std::optional<CarBlock>();  // clean end of the payload
+  }
   const uint64_t size = **len;
   if (size == 0) return Invalid(where + "zero-length section");
   if (size > options_.max_section_size) {

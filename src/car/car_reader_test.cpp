@@ -251,6 +251,18 @@ TEST(CarReader, V2StopsAtDataSizeAndSkipsPadding) {
   EXPECT_NE(ErrorOf(car).find("CARv2 data payload"), std::string::npos) << ErrorOf(car);
 }
 
+TEST(CarReader, V2RejectsPayloadShorterThanItsHeaderSays) {
+  auto a = Raw("alpha");
+  Bytes car = V2Of({a.cid}, {a});
+  auto h = *CarV2Header::Decode(ByteSpan(car).subspan(kCarV2Pragma.size(), kCarV2HeaderSize));
+  car.resize(h.data_offset + h.data_size);  // drop the index...
+  h.data_size += 10;                         // ...and claim more payload than exists
+  h.index_offset = 0;
+  Bytes hb = h.Encode();
+  std::copy(hb.begin(), hb.end(), car.begin() + kCarV2Pragma.size());
+  EXPECT_NE(ErrorOf(car).find("but the header says"), std::string::npos) << ErrorOf(car);
+}
+
 TEST(CarReader, V2RejectsBadHeaderOffsets) {
   Bytes car(kCarV2Pragma.begin(), kCarV2Pragma.end());
   CarV2Header h;
