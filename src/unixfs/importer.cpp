@@ -16,7 +16,7 @@ namespace {
 using multiformats::Multihash;
 namespace codec = multiformats::codec;
 
-// Kubo refuses chunks above this (boxo's BlockSizeLimit is 1 MiB + ... ; chunker limit 2 MiB).
+// The largest chunk accepted: a leaf must stay within the 2 MiB block limit peers enforce.
 constexpr size_t kMaxChunkSize = 2 * 1024 * 1024;
 
 size_t PbVarintSize(uint64_t v) {
