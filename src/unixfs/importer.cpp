@@ -131,6 +131,32 @@ class FileBuilder {
       inner += 1 + PbVarintSize(n) + n;
     }
     const size_t total = 1 + PbVarintSize(inner) + inner;
+    if (!sink_.WantsBytes() && options_.hash_code == codec::kSha2_256) {
+      // Hash-only: header, chunk and trailer hashed in place, without assembling the block.
+      uint8_t head[32];
+      uint8_t* h = head;
+      *h++ = 0x0a;
+      h = PutPbVarint(h, inner);
+      *h++ = 0x08;
+      *h++ = static_cast<uint8_t>(type);
+      if (n > 0) {
+        *h++ = 0x12;
+        h = PutPbVarint(h, n);
+      }
+      uint8_t tail[16];
+      uint8_t* t = tail;
+      *t++ = 0x18;
+      t = PutPbVarint(t, n);
+      multiformats::Sha256Hasher hasher;
+      hasher.Update(ByteSpan(head, static_cast<size_t>(h - head)));
+      hasher.Update(data);
+      hasher.Update(ByteSpan(tail, static_cast<size_t>(t - tail)));
+      const auto digest = hasher.Finish();
+      Multihash hash = CAIRN_TRY(Multihash::Make(codec::kSha2_256, digest));
+      Cid cid = options_.cid_version == 0 ? CAIRN_TRY(Cid::V0(std::move(hash)))
+                                          : Cid::V1(codec::kDagPb, std::move(hash));
+      return FileLink{std::move(cid), total, n};
+    }
     if (leaf_buf_.size() < total) {
       leaf_buf_.resize(total);
     }

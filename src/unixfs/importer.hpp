@@ -59,12 +59,16 @@ class BlockSink {
   // during the call. The same block may be put more than once (identical chunks). An error ends
   // the import and is returned by it unchanged.
   virtual Result<void> Put(const Cid& cid, ByteSpan bytes) = 0;
+  // False for sinks that only want CIDs: the importer may then hash a block in pieces without
+  // assembling (copying) it, and skip Put for that block.
+  virtual bool WantsBytes() const { return true; }
 };
 
 // Drops every block: `--only-hash`.
 class DiscardSink final : public BlockSink {
  public:
   Result<void> Put(const Cid&, ByteSpan) override { return Ok(); }
+  bool WantsBytes() const override { return false; }
 };
 
 // Adapts anything with `Result<void> Put(const Cid&, ByteSpan)` (e.g. blockstore::Blockstore)

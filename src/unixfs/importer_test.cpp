@@ -291,6 +291,32 @@ TEST(Importer, AssemblesChunksFromShortReads) {
   EXPECT_EQ(a->file_size, 1000u);
 }
 
+TEST(Importer, HashOnlySinkGivesSameCidsAsStoringSink) {
+  Bytes data(5000);
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<uint8_t>(i * 31 + 7);
+  }
+  for (int version : {0, 1}) {
+    for (Layout layout : {Layout::kBalanced, Layout::kTrickle}) {
+      ImportOptions o;
+      o.cid_version = version;
+      o.layout = layout;
+      o.chunk_size = 300;
+      o.max_links = 4;
+      MemorySink store;
+      DiscardSink discard;
+      SpanSource a(data);
+      SpanSource b(data);
+      auto stored = ImportFile(a, o, store);
+      auto hashed = ImportFile(b, o, discard);
+      ASSERT_TRUE(stored && hashed);
+      EXPECT_EQ(stored->cid, hashed->cid);
+      EXPECT_EQ(stored->tsize, hashed->tsize);
+      EXPECT_GT(store.puts, 17u);  // 17 leaves plus internal nodes were stored
+    }
+  }
+}
+
 TEST(Importer, BalancedTreeShapeAndSizes) {
   // 10 chunks of 10 bytes with 3 links per node: depth 3, root = [full depth-2, partial].
   Bytes data(100, 1);
