@@ -65,7 +65,7 @@ void WriteLine(int fd, const std::string& line) {
       WriteLine(out, "D " + std::to_string(victim));
       if (!(*store)->Delete(BlockNumber(victim).cid)) _exit(6);
     }
-    if (rng() % 200 == 0 && !(*store)->Compact(0.6)) _exit(7);
+    if (rng() % 100 == 0 && !(*store)->Compact(0.9)) _exit(7);  // often finds candidates
   }
 }
 

@@ -29,7 +29,8 @@ namespace cairn::blockstore {
 
 struct LogBlockstoreOptions {
   // A segment is sealed (synced, its index file written) and a new one started once an append
-  // would take it past this size. A single block larger than this gets a segment of its own.
+  // would take it past this size (at least 4096). A block larger than this gets a segment of its
+  // own.
   uint64_t segment_size = uint64_t{1} << 30;
   // Create `dir` (and its parents) when missing; otherwise a missing dir is NotFound.
   bool create_if_missing = true;
