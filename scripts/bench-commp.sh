@@ -15,7 +15,10 @@ BUILD=${1:-build-bench}
 COMMP_BYTES=${COMMP_BYTES:-1073741824}
 JS_BYTES=${JS_BYTES:-16777216}
 
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_BENCH=ON >/dev/null
+# A fresh directory is configured for Release; an existing one keeps its build type.
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_BENCH=ON >/dev/null
+fi
 cmake --build "$BUILD" --target commp_bench >/dev/null
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
