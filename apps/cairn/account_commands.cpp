@@ -21,22 +21,10 @@
 
 namespace cairn::app {
 
-void RegisterAccountCommands(CLI::App& app, GlobalOptions& options);
-
 namespace {
 
 using metadata::AccountStore;
 using metadata::ScopeSet;
-
-Result<std::unique_ptr<metadata::SqliteDatabase>> OpenRepoMetadata(const GlobalOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.repo, ec);
-  if (ec) {
-    return Err(ErrorCode::kIoError,
-               "repo: cannot create directory " + options.repo + ": " + ec.message());
-  }
-  return metadata::OpenSqliteMetadata((std::filesystem::path(options.repo) / "cairn.db").string());
-}
 
 std::string Time(std::optional<int64_t> micros, const char* absent) {
   return micros ? api::FormatRfc3339(*micros) : std::string(absent);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "blockstore/blockstore.hpp"
+#include "metadata/sqlite_database.hpp"
 #include "common/result.hpp"
 
 namespace cairn::app {
@@ -18,6 +19,10 @@ struct GlobalOptions {
 // Opens (creating if needed) the persistent block store of the repo at `options.repo`.
 Result<std::unique_ptr<blockstore::Blockstore>> OpenRepoBlockstore(const GlobalOptions& options);
 
+// Opens (creating and migrating if needed) the metadata database <repo>/cairn.db. SQLite in WAL
+// mode: operator commands may run beside `cairn serve` on the same repo.
+Result<std::unique_ptr<metadata::SqliteDatabase>> OpenRepoMetadata(const GlobalOptions& options);
+
 // Ends a command: on error prints "cairn: <message>" to stderr and exits with status 1 (through
 // CLI11's exception, so main's destructors run).
 void Finish(const Result<void>& result);
@@ -28,6 +33,7 @@ void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options);  // add
 void RegisterExportCommands(CLI::App& app, GlobalOptions& options);  // cat, ls
 void RegisterServeCommands(CLI::App& app, GlobalOptions& options);
 void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
+void RegisterAccountCommands(CLI::App& app, GlobalOptions& options);  // account, token
 void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);      // piece commp
 void RegisterAggregateCommands(CLI::App& piece, GlobalOptions& options);  // piece aggregate, verify-inclusion
 

@@ -74,6 +74,50 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
       }
       continue;
     }
+    if (section == "pinning" || section == "gateway") {
+      const auto* t = node.as_table();
+      if (!t) {
+        return Err(ErrorCode::kInvalidArgument,
+                   "config: " + path + ": [" + std::string(section.str()) + "] must be a table");
+      }
+      for (const auto& [key, value] : *t) {
+        std::string k = std::string(section.str()) + "." + std::string(key.str());
+        if (k == "pinning.gateways") {
+          const auto* arr = value.as_array();
+          if (!arr || arr->size() > 20) {
+            return Err(ErrorCode::kInvalidArgument, "config: pinning.gateways must be a list of at most 20 URLs");
+          }
+          config.gateways.clear();
+          for (const auto& item : *arr) {
+            auto url = item.value<std::string>();
+            if (!url || (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)) {
+              return Err(ErrorCode::kInvalidArgument,
+                         "config: pinning.gateways entries must be http(s) URLs");
+            }
+            config.gateways.push_back(*url);
+          }
+        } else if (k == "pinning.workers") {
+          auto v = value.value<int64_t>();
+          if (!v || *v < 1 || *v > 256) {
+            return Err(ErrorCode::kInvalidArgument, "config: pinning.workers must be 1..256");
+          }
+          config.pin_workers = static_cast<int>(*v);
+        } else if (k == "pinning.find_deadline_seconds") {
+          auto v = value.value<int64_t>();
+          if (!v || *v < 1) {
+            return Err(ErrorCode::kInvalidArgument, "config: pinning.find_deadline_seconds must be >= 1");
+          }
+          config.find_deadline_seconds = *v;
+        } else if (k == "gateway.public") {
+          auto v = value.value<bool>();
+          if (!v) return Err(ErrorCode::kInvalidArgument, "config: gateway.public must be true or false");
+          config.gateway_public = *v;
+        } else {
+          return Err(ErrorCode::kInvalidArgument, "config: " + path + ": unknown key " + k);
+        }
+      }
+      continue;
+    }
     if (section != "server") {
       return Err(ErrorCode::kInvalidArgument,
                  "config: " + path + ": unknown section [" + std::string(section.str()) + "]");
@@ -100,6 +144,12 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
           return Err(ErrorCode::kInvalidArgument, "config: server.max_body_bytes must be >= 1024");
         }
         config.max_body_bytes = static_cast<uint64_t>(*v);
+      } else if (k == "max_upload_bytes") {
+        auto v = value.value<int64_t>();
+        if (!v || *v < 1024) {
+          return Err(ErrorCode::kInvalidArgument, "config: server.max_upload_bytes must be >= 1024");
+        }
+        config.max_upload_bytes = static_cast<uint64_t>(*v);
       } else {
         return Err(ErrorCode::kInvalidArgument,
                    "config: " + path + ": unknown key server." + k);

@@ -16,10 +16,19 @@ struct ServeConfig {
   uint16_t listen_port = 8080;
   int threads = 0;                   // 0 = number of cores
   uint64_t max_body_bytes = 1 << 20;  // requests with larger bodies get 413
+  uint64_t max_upload_bytes = 32ull << 30;  // /api/v0/add and dag/import bodies
   // Multiaddrs (without /p2p/) where this node's libp2p listener is reachable; with the peer ID
   // appended they are the `delegates` of every PinStatus. Until the libp2p listener lands they
   // name the address it will use.
   std::vector<std::string> announce = {"/ip4/127.0.0.1/tcp/4001"};
+
+  // Pinning: where missing blocks are fetched from (trustless gateways, `?format=raw`), how many
+  // pins are fetched at once, and how long a CID may take to be found before its pin fails.
+  std::vector<std::string> gateways = {"https://trustless-gateway.link"};
+  int pin_workers = 4;
+  int64_t find_deadline_seconds = 600;
+  // Gateway: serve content to requests without a token (true) or only with a valid token.
+  bool gateway_public = true;
 };
 
 // Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:0"). InvalidArgument with a reason otherwise.

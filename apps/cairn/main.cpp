@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   RegisterUnixfsCommands(app, options);
   RegisterExportCommands(app, options);
   RegisterCarCommands(app, options);
+  RegisterAccountCommands(app, options);
   auto* piece = app.add_subcommand("piece", "Filecoin pieces: CommP, aggregates, inclusion proofs");
   piece->require_subcommand(1);
   RegisterPieceCommands(*piece, options);

@@ -8,8 +8,10 @@
 
 #include "apps/cairn/commands.hpp"
 #include "apps/cairn/config.hpp"
+#include "apps/cairn/http_getter.hpp"
 #include "apps/cairn/service.hpp"
 #include "http/server.hpp"
+#include "metadata/open.hpp"
 
 namespace cairn::app {
 namespace {
@@ -21,6 +23,13 @@ struct ServeFlags {
 };
 
 Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
+  // Block the signals before any thread starts (the metadata committer, pin workers,
+  // HTTP threads) so that only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ServeConfig config;
   std::string config_path = flags.config_path;
   if (config_path.empty()) {
@@ -37,22 +46,44 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   auto identity = CAIRN_TRY(net::LoadOrCreateIdentity(std::filesystem::path(global.repo) / "identity.key"));
   std::vector<std::string> delegates;
   for (const auto& a : config.announce) delegates.push_back(a + "/p2p/" + identity.peer_id().ToString());
-  Service service(ServiceContext{*blocks, identity, delegates});
+  const Clock& clock = SystemClock::Instance();
+  auto db = CAIRN_TRY(OpenRepoMetadata(global));
+  metadata::AccountStore accounts(*db, clock);
+  metadata::PinStore pins(*db, clock);
+  BeastHttpGetter http_getter;
+  fetch::GatewayBlockSource source(http_getter, {.gateways = config.gateways});
+  pinning::PinServiceOptions pin_options;
+  pin_options.workers = static_cast<size_t>(config.pin_workers);
+  pin_options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
+  pinning::PinService pin_service(pins, *blocks, source, clock, pin_options);
 
-  // Block the signals before any thread starts so that only sigwait below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // The API tells the workers about new and removed pins.
+  struct Events : api::PinEvents {
+    explicit Events(pinning::PinService& s) : service(s) {}
+    void OnQueued() override { service.Notify(); }
+    void OnRemoved(const std::string& id) override { service.Cancel(id); }
+    pinning::PinService& service;
+  } events(pin_service);
+  api::PinningApi pinning_api(pins, accounts, events, clock, {.delegates = delegates});
+  api::KuboRpc kubo_rpc(api::KuboRpcContext{*blocks, pins, accounts, events, clock, identity,
+                                            delegates,
+                                            std::filesystem::path(global.repo) / "spool"});
+  gateway::Gateway gateway(*blocks);
+  Service service(ServiceContext{*blocks, identity, delegates, pinning_api, kubo_rpc, gateway,
+                                 pin_service, accounts, clock, config.gateway_public});
+
 
   http::ServerOptions options;
   options.host = config.listen_host;
   options.port = config.listen_port;
   options.threads = static_cast<size_t>(config.threads);
   options.max_body_bytes = config.max_body_bytes;
-  http::HttpServer server(options, [&service](const http::Request& r) { return service.Handle(r); });
+  options.max_stream_bytes = config.max_upload_bytes;
+  http::HttpServer server(
+      options, [&service](const http::Request& r) { return service.Handle(r); },
+      [&service](const http::Request& r) { return service.StreamUpload(r); });
   service.AttachServerStats(&server.stats());
+  CAIRN_TRY(pin_service.Start());
   uint16_t port = CAIRN_TRY(server.Start());
   std::string host = config.listen_host.find(':') != std::string::npos
                          ? "[" + config.listen_host + "]"
@@ -62,8 +93,10 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::printf("cairn: gateway http://%s:%u/ipfs/<cid>, health /healthz, metrics /metrics\n",
               host.c_str(), static_cast<unsigned>(port));
   std::printf("cairn: peer ID %s\n", identity.peer_id().ToString().c_str());
-  std::printf("cairn: add content with `cairn --repo %s add FILE`; stop with Ctrl-C\n",
-              global.repo.c_str());
+  std::printf("cairn: pinning API http://%s:%u/pins; create a token with\n"
+              "         cairn --repo %s account create NAME && cairn --repo %s token create --account NAME\n",
+              host.c_str(), static_cast<unsigned>(port), global.repo.c_str(), global.repo.c_str());
+  std::printf("cairn: stop with Ctrl-C\n");
   std::fflush(stdout);
 
   int sig = 0;
@@ -71,6 +104,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::printf("cairn: %s received, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   server.Stop();
+  pin_service.Stop();
   CAIRN_TRY(blocks->Sync());
   std::printf("cairn: stopped\n");
   return Ok();

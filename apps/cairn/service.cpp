@@ -1,9 +1,7 @@
 #include "apps/cairn/service.hpp"
 
-#include <boost/json.hpp>
 #include <string>
 
-#include "multiformats/multibase.hpp"
 
 namespace cairn::app {
 
@@ -25,50 +23,24 @@ http::Response Service::Handle(const http::Request& request) {
     return r;
   }
   if (path == "/metrics") return Metrics();
-  if (path.rfind("/api/v0/", 0) == 0) return KuboRpc(request);
+  auto& ctx = impl_->ctx;
+  if (api::KuboRpc::Handles(path)) return ctx.kubo_rpc.Handle(request);
+  if (api::PinningApi::Handles(path)) return ctx.pinning_api.Handle(request);
+  if (path.rfind("/ipfs/", 0) == 0 || path == "/ipfs") {
+    if (!ctx.gateway_public) {
+      auto token = api::BearerToken(request.Header("Authorization"));
+      if (!token) return http::ErrorResponse(token.error());
+      auto who = ctx.accounts.Authenticate(*token, ctx.clock.WallMicros());
+      if (!who) return http::ErrorResponse(who.error());
+    }
+    return ctx.gateway.Handle(request);
+  }
   return http::ErrorResponse(Error(ErrorCode::kNotFound, "no route for " + path));
 }
 
-// The Kubo RPC subset. Kubo's RPC takes every call as POST (kubo-rpc-client sends POST);
-// anything else is 405, as Kubo answers.
-http::Response Service::KuboRpc(const http::Request& request) {
-  if (request.method != "POST") {
-    http::Response r = http::ErrorResponse(
-        Error(ErrorCode::kInvalidArgument, "rpc: " + request.method + " not allowed; use POST"));
-    r.status = 405;
-    r.SetHeader("Allow", "POST");
-    return r;
-  }
-  namespace json = boost::json;
-  http::Response r;
-  r.SetHeader("Content-Type", "application/json");
-  if (request.path == "/api/v0/version") {
-    json::object o;
-    o["Version"] = "0.1.0";
-    o["Commit"] = "";
-    o["Repo"] = "cairn";
-    o["System"] = "amd64/linux";
-    o["Golang"] = "";
-    r.body = json::serialize(o) + "\n";
-    return r;
-  }
-  if (request.path == "/api/v0/id") {
-    const auto& id = impl_->ctx.identity;
-    json::object o;
-    o["ID"] = id.peer_id().ToString();
-    Bytes pub = id.PublicKeyProto();
-    std::string b64 = multiformats::EncodeBase(multiformats::Multibase::kBase64, pub);
-    while (b64.size() % 4 != 0) b64.push_back('=');  // Kubo prints padded std base64
-    o["PublicKey"] = b64;
-    json::array addrs;
-    for (const auto& d : impl_->ctx.delegates) addrs.emplace_back(d);
-    o["Addresses"] = std::move(addrs);
-    o["AgentVersion"] = "cairn/0.1.0";
-    o["Protocols"] = json::array();
-    r.body = json::serialize(o) + "\n";
-    return r;
-  }
-  return http::ErrorResponse(Error(ErrorCode::kNotFound, "rpc: no command " + request.path));
+std::unique_ptr<http::BodyConsumer> Service::StreamUpload(const http::Request& request) {
+  if (!api::KuboRpc::Handles(request.path)) return nullptr;
+  return impl_->ctx.kubo_rpc.StreamUpload(request);
 }
 
 http::Response Service::Metrics() const {
@@ -98,6 +70,17 @@ http::Response Service::Metrics() const {
     out += "# TYPE cairn_http_open_connections gauge\n";
     out += "cairn_http_open_connections " + std::to_string(s.open_connections.load()) + "\n";
   }
+  const auto& ps = impl_->ctx.pin_service.stats();
+  counter("cairn_pins_pinned_total", "Pins that reached pinned.", "", ps.pinned, true);
+  counter("cairn_pins_failed_total", "Pins that failed.", "", ps.failed, true);
+  counter("cairn_pin_retries_total", "Pin fetch retries.", "", ps.retries, true);
+  counter("cairn_blocks_fetched_total", "Blocks fetched from gateways and origins.", "",
+          ps.blocks_fetched, true);
+  counter("cairn_gc_blocks_removed_total", "Blocks removed by garbage collection.", "",
+          ps.gc_blocks_removed, true);
+  out += "# HELP cairn_pin_retry_backlog Pins waiting for a retry.\n";
+  out += "# TYPE cairn_pin_retry_backlog gauge\n";
+  out += "cairn_pin_retry_backlog " + std::to_string(impl_->ctx.pin_service.retry_backlog()) + "\n";
   http::Response r;
   r.SetHeader("Content-Type", "text/plain; version=0.0.4");
   r.body = std::move(out);

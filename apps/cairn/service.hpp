@@ -7,8 +7,13 @@
 
 #include "blockstore/blockstore.hpp"
 #include "http/http_types.hpp"
+#include "api/kubo_rpc.hpp"
+#include "api/pinning_api.hpp"
+#include "gateway/gateway.hpp"
 #include "http/server.hpp"
+#include "metadata/accounts.hpp"
 #include "net/identity.hpp"
+#include "pinning/pin_service.hpp"
 
 namespace cairn::app {
 
@@ -16,6 +21,13 @@ struct ServiceContext {
   blockstore::Blockstore& blocks;
   net::Ed25519Identity identity;
   std::vector<std::string> delegates;  // announce multiaddrs + /p2p/<peer id>
+  api::PinningApi& pinning_api;
+  api::KuboRpc& kubo_rpc;
+  gateway::Gateway& gateway;
+  pinning::PinService& pin_service;
+  metadata::AccountStore& accounts;
+  const Clock& clock;
+  bool gateway_public = true;  // false: /ipfs/ needs a valid token (any scope)
 };
 
 class Service {
@@ -24,12 +36,13 @@ class Service {
   ~Service();
 
   http::Response Handle(const http::Request& request);
+  // Streamed request bodies (uploads): a consumer, or nullptr to buffer and call Handle.
+  std::unique_ptr<http::BodyConsumer> StreamUpload(const http::Request& request);
   // Server counters to include in /metrics; may be null (tests).
   void AttachServerStats(const http::ServerStats* stats) { server_stats_ = stats; }
 
  private:
   http::Response Metrics() const;
-  http::Response KuboRpc(const http::Request& request);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
