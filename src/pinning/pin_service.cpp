@@ -106,7 +106,7 @@ void PinService::WorkerLoop() {
       retries_.erase(due);
       lock.unlock();
       stats_.retries++;
-      Process(std::move(r.pin), std::min(r.delay_us * 2, options_.retry_max_us));
+      Process(std::move(r.pin), std::min(r.delay_us * 2, options_.retry_max_us), r.last_error);
       lock.lock();
       continue;
     }
@@ -118,7 +118,7 @@ void PinService::WorkerLoop() {
   }
 }
 
-void PinService::Process(PinRecord pin, int64_t retry_delay_us) {
+void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::string& last_error) {
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   {
     std::lock_guard lock(mu_);
@@ -153,9 +153,12 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us) {
     (void)pins_.UpdateStatus(pin.requestid, PinStatus::kPinning, info);
   };
 
-  auto result = remaining <= 0
-                    ? Result<DagFetchResult>(Err(ErrorCode::kTimeout, "pin: find deadline passed"))
-                    : FetchDag(pin.cid, blocks_, source_, clock_, fo, *cancel, progress);
+  std::string deadline_passed =
+      "pin: not found within the find deadline (" +
+      std::to_string(options_.find_deadline_us / 1'000'000) + " s)" +
+      (last_error.empty() ? std::string() : "; last error: " + last_error);
+  auto result = remaining <= 0 ? Result<DagFetchResult>(Err(ErrorCode::kTimeout, deadline_passed))
+                               : FetchDag(pin.cid, blocks_, source_, clock_, fo, *cancel, progress);
   if (result) {
     auto synced = blocks_.Sync();  // pinned means durable
     if (!synced) result = Err(synced.error());
@@ -175,17 +178,19 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us) {
     return;
   }
   const Error& e = result.error();
-  int64_t now_wall = clock_.WallMicros();
-  bool before_deadline = now_wall + retry_delay_us < pin.created_us + options_.find_deadline_us;
-  if (Retryable(e.code()) && e.code() != ErrorCode::kResourceExhausted && before_deadline) {
+  // Retry until the deadline; the last retry is at the deadline itself (where it fails with this
+  // attempt's reason), so a pin never fails before its deadline.
+  int64_t until_deadline = pin.created_us + options_.find_deadline_us - clock_.WallMicros();
+  if (Retryable(e.code()) && e.code() != ErrorCode::kResourceExhausted && until_deadline > 0) {
+    int64_t delay = std::min(retry_delay_us, until_deadline);
     metadata::StringMap info;
-    info["status_details"] = "retrying in " + std::to_string(retry_delay_us / 1'000'000) +
+    info["status_details"] = "retrying in " + std::to_string((delay + 999'999) / 1'000'000) +
                              " s: " + e.message();
     (void)pins_.UpdateStatus(pin.requestid, PinStatus::kPinning, info);
     std::lock_guard lock(mu_);
     if (!running_) return;
-    retries_.push_back(Retry{std::move(pin), clock_.MonotonicMicros() + retry_delay_us,
-                             retry_delay_us, e.message()});
+    retries_.push_back(
+        Retry{std::move(pin), clock_.MonotonicMicros() + delay, retry_delay_us, e.message()});
     cv_.notify_one();
     return;
   }

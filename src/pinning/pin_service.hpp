@@ -7,7 +7,8 @@
 //   failure; `info.dag_size` (and the pin's dag_size) the DAG's size once pinned.
 // - Retries: a fetch that fails for a retryable reason (not found yet, source unavailable, timed
 //   out) is tried again with exponential backoff until the pin's deadline (created + find
-//   deadline), then the pin fails with the last reason. Retries wait in an in-memory schedule, not
+//   deadline; the last retry is at the deadline, so a pin never fails before it), then the pin
+//   fails with the last reason. Retries wait in an in-memory schedule, not
 //   in a worker, so they never starve fresh pins.
 // - Restarts: pins left `pinning` by a crash are requeued at Start(); blocks already fetched are
 //   reused.
@@ -97,7 +98,9 @@ class PinService {
     std::string last_error;
   };
   void WorkerLoop();
-  void Process(metadata::PinRecord pin, int64_t retry_delay_us);
+  // Fetches `pin`'s DAG once and records the outcome. `last_error` is the previous attempt's
+  // failure (a retry), named in the reason if the deadline has passed by now.
+  void Process(metadata::PinRecord pin, int64_t retry_delay_us, const std::string& last_error = "");
   void TouchBlock(const multiformats::Cid& cid);
 
   metadata::PinStore& pins_;

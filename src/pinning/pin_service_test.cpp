@@ -124,6 +124,33 @@ TEST_F(PinServiceTest, MissingContentIsRetriedThenFailsAtTheDeadline) {
   EXPECT_GE(service_->stats().retries.load(), 1u);
 }
 
+TEST_F(PinServiceTest, NeverFailsBeforeTheDeadlineAndThenNamesTheLastError) {
+  // Regression: with a 3 s deadline and retries after 2 s then 4 s, the pin used to fail at 2 s
+  // (the next retry would have been late), before its deadline.
+  auto dag = MakeDag("absent", 1, 1);
+  StartService({.find_deadline_us = 3'000'000, .retry_initial_us = 2'000'000});
+  auto id = AddPin(dag.root);
+  auto details = [&] {
+    auto p = pins_->Get(account_, id);
+    return p ? p->info["status_details"] : std::string();
+  };
+  auto wait_details = [&](const std::string& want) {
+    for (int i = 0; i < 1000 && details().find(want) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return details();
+  };
+  EXPECT_NE(wait_details("retrying in 2 s").find("retrying in 2 s"), std::string::npos) << details();
+  clock_.Advance(2'000'000);  // second attempt: 1 s left, so one more try at the deadline
+  EXPECT_NE(wait_details("retrying in 1 s").find("retrying in 1 s"), std::string::npos) << details();
+  EXPECT_EQ(pins_->Get(account_, id)->status, PinStatus::kPinning);
+  clock_.Advance(1'000'000);
+  auto failed = WaitFor(id, PinStatus::kFailed);
+  std::string why = failed.info["status_details"];
+  EXPECT_NE(why.find("find deadline (3 s)"), std::string::npos) << why;
+  EXPECT_NE(why.find("404"), std::string::npos) << "the last fetch error is kept: " << why;
+}
+
 TEST_F(PinServiceTest, RetriesDoNotStarveFreshPins) {
   StartService({.workers = 1, .find_deadline_us = 3600'000'000, .retry_initial_us = 1'000'000});
   std::vector<std::string> stuck;
