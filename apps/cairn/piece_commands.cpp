@@ -62,8 +62,7 @@ Result<void> CommP(const std::string& path, unsigned threads) {
   return Ok();
 }
 
-Result<void> CarCommP(const GlobalOptions& options, const std::string& cid_text,
-                      unsigned threads) {
+Result<void> CarCommP(const GlobalOptions& options, const std::string& cid_text, unsigned threads) {
   const auto root = CAIRN_TRY(multiformats::Cid::Parse(cid_text));
   auto store = CAIRN_TRY(OpenRepoBlockstore(options));
   auto p = filecoin::dealdata::ComputeCarPiece(root, *store, {.threads = threads});
@@ -90,9 +89,10 @@ void RegisterPieceCommands(CLI::App& piece_cmd, GlobalOptions& options) {
   auto car_root = std::make_shared<std::string>();
   auto threads = std::make_shared<unsigned>(0);
   auto* file_opt = commp->add_option("file", *path, "the payload file, or - for stdin");
-  commp->add_option("--car", *car_root,
-                    "instead of FILE: the DAG under this root CID, exported as a CARv1 (prints "
-                    "also \"root\" and \"carSize\")")
+  commp
+      ->add_option("--car", *car_root,
+                   "instead of FILE: the DAG under this root CID, exported as a CARv1 (prints "
+                   "also \"root\" and \"carSize\")")
       ->excludes(file_opt);
   commp->add_option("--threads", *threads, "hashing threads (default: all cores)")
       ->check(CLI::Range(1u, 256u));

@@ -33,9 +33,9 @@ struct CarPieceOptions {
 
 // The piece of a DAG's CARv1 export.
 struct CarPiece {
-  Cid root;              // the DAG's root, the CAR's only root
-  uint64_t car_size = 0;  // bytes of the CARv1 = the deal's payload size (piece.payload_size())
-  uint64_t blocks = 0;    // sections in the CAR (identity-CID blocks are not written)
+  Cid root;                // the DAG's root, the CAR's only root
+  uint64_t car_size = 0;   // bytes of the CARv1 = the deal's payload size (piece.payload_size())
+  uint64_t blocks = 0;     // sections in the CAR (identity-CID blocks are not written)
   piece::PieceInfo piece;  // CommP (root), height (padded size) and padding
   Cid piece_cid_v1;        // baga6ea4seaq…: CommP alone (deal proposals; keep padded size beside)
   Cid piece_cid_v2;        // bafkzcib…: CommP, height and padding (FRC-0069)

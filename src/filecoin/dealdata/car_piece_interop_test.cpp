@@ -78,9 +78,9 @@ TEST(CarPieceInterop, MatchesDataSegmentOnExportedCars) {
     pieces[name] = *got;
   }
 
-  const std::string out = RunCommand("cd '" + std::string(src) +
-                                     "/tests/interop' && node piece_commp_crosscheck.mjs '" +
-                                     dir.string() + "'");
+  const std::string out =
+      RunCommand("cd '" + std::string(src) +
+                 "/tests/interop' && node piece_commp_crosscheck.mjs '" + dir.string() + "'");
   fs::remove_all(dir);
   size_t checked = 0;
   size_t pos = 0;
