@@ -79,10 +79,93 @@ CREATE TRIGGER pins_count_update AFTER UPDATE OF status, account_id ON pins
 END;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Per-account pin counts by ranges of `created` ("buckets"), kept by triggers, so that a count
+// with `before`/`after` sums at most one row per 1024 pins and scans at most two buckets' pins
+// instead of every pin in the range. A bucket starts at a `created` value and ends where the
+// account's next bucket starts; a new bucket opens when the account's newest bucket has taken
+// 1024 pins (`created` only grows, so pins arrive in the newest bucket). `inserted` counts pins
+// ever added (the capacity), the status columns the pins there now.
+constexpr std::string_view kPinBuckets = R"sql(
+CREATE TABLE pin_buckets (
+  account_id INTEGER NOT NULL,
+  start      BIGINT  NOT NULL,
+  inserted   BIGINT  NOT NULL,
+  queued     BIGINT  NOT NULL,
+  pinning    BIGINT  NOT NULL,
+  pinned     BIGINT  NOT NULL,
+  failed     BIGINT  NOT NULL,
+  PRIMARY KEY (account_id, start)
+);
+INSERT INTO pin_buckets (account_id, start, inserted, queued, pinning, pinned, failed)
+  SELECT account_id, MIN(created), COUNT(*),
+         SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN status = 'pinning' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN status = 'pinned' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END)
+  FROM (SELECT account_id, created, status,
+               (ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY created) - 1) / 1024 AS bucket
+        FROM pins) AS numbered
+  GROUP BY account_id, bucket;
+CREATE TRIGGER pins_bucket_insert AFTER INSERT ON pins BEGIN
+  INSERT INTO pin_buckets (account_id, start, inserted, queued, pinning, pinned, failed)
+    SELECT NEW.account_id, NEW.created, 0, 0, 0, 0, 0
+    WHERE NOT EXISTS (SELECT 1 FROM pin_buckets
+                      WHERE account_id = NEW.account_id AND start > NEW.created)
+      AND COALESCE((SELECT inserted FROM pin_buckets
+                    WHERE account_id = NEW.account_id AND start <= NEW.created
+                    ORDER BY start DESC LIMIT 1), 1024) >= 1024
+    ON CONFLICT (account_id, start) DO NOTHING;
+  UPDATE pin_buckets SET inserted = inserted + 1,
+      queued = queued + CASE WHEN NEW.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning + CASE WHEN NEW.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned + CASE WHEN NEW.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = NEW.account_id
+      AND start = (SELECT MAX(start) FROM pin_buckets
+                   WHERE account_id = NEW.account_id AND start <= NEW.created);
+END;
+CREATE TRIGGER pins_bucket_delete AFTER DELETE ON pins BEGIN
+  UPDATE pin_buckets SET
+      queued = queued - CASE WHEN OLD.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning - CASE WHEN OLD.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned - CASE WHEN OLD.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed - CASE WHEN OLD.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = OLD.account_id
+      AND start = (SELECT MAX(start) FROM pin_buckets
+                   WHERE account_id = OLD.account_id AND start <= OLD.created);
+END;
+CREATE TRIGGER pins_bucket_update AFTER UPDATE OF status, account_id, created ON pins
+  WHEN OLD.status <> NEW.status OR OLD.account_id <> NEW.account_id
+    OR OLD.created <> NEW.created BEGIN
+  UPDATE pin_buckets SET
+      queued = queued - CASE WHEN OLD.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning - CASE WHEN OLD.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned - CASE WHEN OLD.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed - CASE WHEN OLD.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = OLD.account_id
+      AND start = (SELECT MAX(start) FROM pin_buckets
+                   WHERE account_id = OLD.account_id AND start <= OLD.created);
+  INSERT INTO pin_buckets (account_id, start, inserted, queued, pinning, pinned, failed)
+    SELECT NEW.account_id, NEW.created, 0, 0, 0, 0, 0
+    WHERE NOT EXISTS (SELECT 1 FROM pin_buckets
+                      WHERE account_id = NEW.account_id AND start <= NEW.created)
+    ON CONFLICT (account_id, start) DO NOTHING;
+  UPDATE pin_buckets SET
+      queued = queued + CASE WHEN NEW.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning + CASE WHEN NEW.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned + CASE WHEN NEW.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = NEW.account_id
+      AND start = (SELECT MAX(start) FROM pin_buckets
+                   WHERE account_id = NEW.account_id AND start <= NEW.created);
+END;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
+    {4, "pin buckets", kPinBuckets},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

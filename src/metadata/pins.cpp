@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <future>
+#include <limits>
 
 #include "metadata/internal/ids.hpp"
 
@@ -515,6 +516,11 @@ Result<uint64_t> PinStore::Count(int64_t account_id, const PinFilter& filter) {
     }));
     return count;
   }
+  if (filter.cids.empty() && !filter.name && filter.meta.empty()) {
+    // Only account, status and a created range: the bucket counters (migration 4).
+    return CountCreatedRange(account_id, UniqueStatuses(filter.statuses), filter.after_us,
+                             filter.before_us);
+  }
   Query q = CAIRN_TRY(BaseConditions(db_.dialect(), account_id, filter));
   std::string sql = "SELECT COUNT(*) FROM pins WHERE " + q.where;
   std::vector<PinStatus> statuses = UniqueStatuses(filter.statuses);
@@ -530,6 +536,103 @@ Result<uint64_t> PinStore::Count(int64_t account_id, const PinFilter& filter) {
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
     auto rows = CAIRN_TRY(s.Query(sql, q.params));
     count = rows.empty() ? 0 : static_cast<uint64_t>(rows[0].Int(0));
+    return Ok();
+  }));
+  return count;
+}
+
+// Counts the account's pins with after < created < before in one snapshot: the buckets wholly
+// inside the range are summed from pin_buckets; the pins of the (at most two) buckets the range
+// boundaries fall into are counted from pins_account_created. A bucket takes at most 1024 new
+// pins, so a count reads at most one pin_buckets row per 1024 pins plus 2 × 1024 index entries.
+Result<uint64_t> PinStore::CountCreatedRange(int64_t account_id,
+                                             const std::vector<PinStatus>& statuses,
+                                             std::optional<int64_t> after_us,
+                                             std::optional<int64_t> before_us) {
+  // The range as [lo, hi).
+  std::optional<int64_t> lo;
+  if (after_us) {
+    if (*after_us == std::numeric_limits<int64_t>::max()) return uint64_t{0};
+    lo = *after_us + 1;
+  }
+  const std::optional<int64_t> hi = before_us;
+  if (lo && hi && *lo >= *hi) return uint64_t{0};
+  // What to add up: the status columns of pin_buckets, or the status condition on pins.
+  std::string columns;
+  std::string status_condition;
+  std::vector<SqlValue> status_params;
+  for (PinStatus s : statuses) {
+    columns += std::string(columns.empty() ? "" : " + ") + std::string(PinStatusName(s));
+    status_condition += status_params.empty() ? " AND status IN (?" : ", ?";
+    status_params.emplace_back(std::string(PinStatusName(s)));
+  }
+  if (statuses.empty()) columns = "queued + pinning + pinned + failed";
+  if (!status_params.empty()) status_condition += ")";
+
+  uint64_t count = 0;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    count = 0;
+    // Pins of the account with from <= created < to (both bounds given), counted row by row.
+    auto scan = [&](int64_t from, int64_t to) -> Result<uint64_t> {
+      std::vector<SqlValue> p = {account_id, from, to};
+      p.insert(p.end(), status_params.begin(), status_params.end());
+      auto rows = CAIRN_TRY(s.Query("SELECT COUNT(*) FROM pins WHERE account_id = ? AND "
+                                    "created >= ? AND created < ?" + status_condition,
+                                    p));
+      return static_cast<uint64_t>(rows.at(0).Int(0));
+    };
+    // The start of the bucket holding `created` values just below `bound` (`strict`) or at it.
+    auto bucket_of = [&](int64_t bound, bool strict) -> Result<std::optional<int64_t>> {
+      std::array<SqlValue, 2> p = {account_id, bound};
+      auto rows = CAIRN_TRY(s.Query(strict ? "SELECT MAX(start) FROM pin_buckets "
+                                             "WHERE account_id = ? AND start < ?"
+                                           : "SELECT MAX(start) FROM pin_buckets "
+                                             "WHERE account_id = ? AND start <= ?",
+                                    p));
+      if (rows.empty() || rows[0].IsNull(0)) return std::optional<int64_t>();
+      return std::optional<int64_t>(rows[0].Int(0));
+    };
+    // Every pin lies in the bucket with the greatest start <= its created, so no pin lies below
+    // the first bucket's start.
+    std::optional<int64_t> top;  // bucket holding hi - 1; its pins below hi are scanned
+    if (hi) {
+      top = CAIRN_TRY(bucket_of(*hi, true));
+      if (!top) return Ok();  // no pin below hi
+    }
+    std::optional<int64_t> bottom;  // bucket holding lo; its pins from lo on are scanned
+    if (lo) bottom = CAIRN_TRY(bucket_of(*lo, false));
+    if (top && bottom && *top == *bottom) {
+      count = CAIRN_TRY(scan(*lo, *hi));
+      return Ok();
+    }
+    // Whole buckets strictly between bottom and top.
+    std::string sql = "SELECT COALESCE(SUM(" + columns + "), 0) FROM pin_buckets WHERE account_id = ?";
+    std::vector<SqlValue> p = {account_id};
+    if (bottom) {
+      sql += " AND start > ?";
+      p.emplace_back(*bottom);
+    } else if (lo) {
+      sql += " AND start >= ?";  // lo is below every bucket: whole buckets from lo on
+      p.emplace_back(*lo);
+    }
+    if (top) {
+      sql += " AND start < ?";
+      p.emplace_back(*top);
+    }
+    auto rows = CAIRN_TRY(s.Query(sql, p));
+    count = static_cast<uint64_t>(rows.at(0).Int(0));
+    if (bottom) {
+      // The rest of the bottom bucket: up to the next bucket's start (there is one: top or
+      // another bucket above bottom, else bottom would be the last and hold hi - 1).
+      std::array<SqlValue, 2> np = {account_id, *bottom};
+      auto next = CAIRN_TRY(s.Query(
+          "SELECT MIN(start) FROM pin_buckets WHERE account_id = ? AND start > ?", np));
+      int64_t end = next.empty() || next[0].IsNull(0) ? std::numeric_limits<int64_t>::max()
+                                                      : next[0].Int(0);
+      if (hi) end = std::min(end, *hi);
+      count += CAIRN_TRY(scan(*lo, end));
+    }
+    if (top) count += CAIRN_TRY(scan(*top, *hi));
     return Ok();
   }));
   return count;

@@ -153,6 +153,9 @@ class PinStore {
     multiformats::Cid cid;
     std::function<void(Result<PinRecord>)> done;
   };
+  Result<uint64_t> CountCreatedRange(int64_t account_id, const std::vector<PinStatus>& statuses,
+                                     std::optional<int64_t> after_us,
+                                     std::optional<int64_t> before_us);
   void CommitterLoop();
   void CommitBatch(std::vector<Pending>& batch);
 
