@@ -104,10 +104,20 @@ http::Response PinningApi::Handle(const http::Request& req) {
   if (collection) {  // POST /pins
     auto pin = ParsePinRequest(req.body);
     if (!pin) return Failure(pin.error());
-    auto created = pins_.Create(account, *pin);
-    if (!created) return Failure(created.error());
-    events_.OnQueued();
-    return Json(202, RenderPinStatus(*created, delegates));
+    // Durable before the 202, without holding an I/O thread while the group commit syncs: the
+    // response completes on the committer thread (rendering only; the server resumes the
+    // connection on its own thread).
+    http::Response deferred;
+    deferred.deferred = [this, account, pin = std::move(*pin)](
+                            std::function<void(http::Response)> complete) mutable {
+      pins_.CreateAsync(account, std::move(pin),
+                        [this, complete = std::move(complete)](Result<metadata::PinRecord> created) {
+                          if (!created) return complete(Failure(created.error()));
+                          events_.OnQueued();
+                          complete(Json(202, RenderPinStatus(*created, options_.delegates)));
+                        });
+    };
+    return deferred;
   }
   if (read) {
     auto got = pins_.Get(account, requestid);

@@ -59,7 +59,7 @@ class PinningApiTest : public ::testing::Test {
     if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
     r.body = body;
     clock_.Advance(1000);
-    return api_->Handle(r);
+    return http::Resolve(api_->Handle(r));
   }
   static std::string Field(const std::string& json, const std::string& key) {
     size_t at = json.find("\"" + key + "\":\"");

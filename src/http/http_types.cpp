@@ -1,6 +1,7 @@
 #include "http/http_types.hpp"
 
 #include <cctype>
+#include <future>
 
 namespace cairn::http {
 namespace {
@@ -37,6 +38,17 @@ std::optional<std::string_view> Request::Query(std::string_view name) const {
     if (k == name) return std::string_view(v);
   }
   return std::nullopt;
+}
+
+Response Resolve(Response response) {
+  while (response.deferred) {
+    auto deferred = std::move(response.deferred);
+    std::promise<Response> ready;
+    auto future = ready.get_future();
+    deferred([&ready](Response r) { ready.set_value(std::move(r)); });
+    response = future.get();
+  }
+  return response;
 }
 
 Response& Response::SetHeader(std::string name, std::string value) {

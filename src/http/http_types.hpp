@@ -45,12 +45,21 @@ struct Response {
   // (Content-Length) or, when that is absent, chunked transfer encoding.
   BodyStream stream;
   std::optional<uint64_t> content_length;
+  // When set, the response is not ready yet (it waits on, say, a group commit): the server calls
+  // `deferred` once with a `complete` callback and, without holding an I/O thread, waits for
+  // `complete(final_response)`, which must be called exactly once, from any thread. All other
+  // fields of a deferred response are ignored. See Resolve() for callers outside the server.
+  std::function<void(std::function<void(Response)> complete)> deferred;
 
   Response& SetHeader(std::string name, std::string value);
   std::optional<std::string_view> Header(std::string_view name) const;
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// Waits (blocking the calling thread) for a deferred response and returns the final one; returns
+// `response` itself when it is not deferred. For tests and in-process callers.
+Response Resolve(Response response);
 
 // Splits a request target into its percent-decoded path and query parameters ('+' in the query
 // is a space). InvalidArgument for malformed percent escapes or a target not starting with '/'.

@@ -15,6 +15,25 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
 namespace {
+// Suspends the session until a deferred response completes (Response::deferred), then resumes
+// it on `executor` (the session's); the I/O thread is free meanwhile. Deliberately not a
+// coroutine itself: g++ 12 destroys a by-value std::function parameter of a coroutine twice.
+template <typename Executor>
+net::awaitable<Response> AwaitDeferred(std::function<void(std::function<void(Response)>)> start,
+                                       Executor executor) {
+  return net::async_initiate<decltype(net::use_awaitable), void(Response)>(
+      [start = std::move(start), executor](auto handler) mutable {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        start([shared, executor](Response response) {
+          net::post(executor, [shared, response = std::move(response)]() mutable {
+            auto handler = std::move(*shared);  // completion handlers are invoked as rvalues
+            std::move(handler)(std::move(response));
+          });
+        });
+      },
+      net::use_awaitable);
+}
+
 Response TooLarge(uint64_t limit) {
   Response r = ErrorResponse(
       Error(ErrorCode::kInvalidArgument, "http: body exceeds " + std::to_string(limit) + " bytes"));
@@ -245,6 +264,10 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
           }
         } catch (const std::exception& e) {
           res = ErrorResponse(Error(ErrorCode::kInternal, std::string("http: handler: ") + e.what()));
+        }
+        while (res.deferred) {
+          auto deferred = std::move(res.deferred);
+          res = co_await AwaitDeferred(std::move(deferred), stream.get_executor());
         }
         stats.handler_micros += std::chrono::duration_cast<std::chrono::microseconds>(
                                     std::chrono::steady_clock::now() - start)

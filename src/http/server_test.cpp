@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace cairn::http {
 namespace {
@@ -120,6 +123,68 @@ TEST_F(ServerTest, StopIsIdempotentAndRefusesNewConnections) {
   boost::system::error_code ec;
   s.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
   EXPECT_TRUE(ec);
+}
+
+// A deferred response frees its I/O thread: with one thread, a second request is answered while
+// the first waits, and the first completes when its callback is called from another thread.
+TEST(HttpServer, DeferredResponsesDoNotHoldTheIoThread) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::function<void(Response)> pending;
+  ServerOptions o;
+  o.threads = 1;
+  HttpServer server(o, [&](const Request& req) {
+    if (req.path != "/deferred") return Echo(req);
+    Response r;
+    r.deferred = [&](std::function<void(Response)> complete) {
+      std::lock_guard lock(mu);
+      pending = std::move(complete);
+      cv.notify_all();
+    };
+    return r;
+  });
+  auto port = server.Start();
+  ASSERT_TRUE(port) << port.error().ToString();
+  std::string first;
+  std::thread waiting([&] {
+    first = Exchange(*port, "GET /deferred HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return static_cast<bool>(pending); });
+  }
+  std::string second = Exchange(*port, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(second.find("GET /other"), std::string::npos) << second;
+  EXPECT_TRUE(first.empty());
+  std::thread([&] {
+    Response done;
+    done.status = 202;
+    done.body = "committed";
+    std::function<void(Response)> complete;
+    {
+      std::lock_guard lock(mu);
+      complete = std::move(pending);
+    }
+    complete(std::move(done));
+  }).join();
+  waiting.join();
+  EXPECT_EQ(first.rfind("HTTP/1.1 202", 0), 0u) << first;
+  EXPECT_NE(first.find("committed"), std::string::npos) << first;
+}
+
+TEST(HttpResolve, WaitsForDeferredResponses) {
+  Response r;
+  r.deferred = [](std::function<void(Response)> complete) {
+    std::thread([complete = std::move(complete)] {
+      Response done;
+      done.status = 201;
+      complete(std::move(done));
+    }).detach();
+  };
+  EXPECT_EQ(Resolve(std::move(r)).status, 201);
+  Response plain;
+  plain.status = 204;
+  EXPECT_EQ(Resolve(std::move(plain)).status, 204);
 }
 
 TEST(HttpServer, ReportsAnAddressInUse) {
