@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "blockstore/blockstore.hpp"
+#include "blockstore/log_blockstore.hpp"
 #include "metadata/sqlite_database.hpp"
 #include "common/result.hpp"
 
@@ -17,7 +17,7 @@ struct GlobalOptions {
 };
 
 // Opens (creating if needed) the persistent block store of the repo at `options.repo`.
-Result<std::unique_ptr<blockstore::Blockstore>> OpenRepoBlockstore(const GlobalOptions& options);
+Result<std::unique_ptr<blockstore::LogBlockstore>> OpenRepoBlockstore(const GlobalOptions& options);
 
 // Opens (creating and migrating if needed) the metadata database <repo>/cairn.db. SQLite in WAL
 // mode: operator commands may run beside `cairn serve` on the same repo.
@@ -34,6 +34,7 @@ void RegisterExportCommands(CLI::App& app, GlobalOptions& options);  // cat, ls
 void RegisterServeCommands(CLI::App& app, GlobalOptions& options);
 void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
 void RegisterAccountCommands(CLI::App& app, GlobalOptions& options);  // account, token
+void RegisterGcCommands(CLI::App& app, GlobalOptions& options);       // gc
 void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);      // piece commp
 void RegisterAggregateCommands(CLI::App& piece, GlobalOptions& options);  // piece aggregate, verify-inclusion
 

@@ -74,7 +74,7 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
       }
       continue;
     }
-    if (section == "pinning" || section == "gateway") {
+    if (section == "pinning" || section == "gateway" || section == "api") {
       const auto* t = node.as_table();
       if (!t) {
         return Err(ErrorCode::kInvalidArgument,
@@ -108,6 +108,19 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
             return Err(ErrorCode::kInvalidArgument, "config: pinning.find_deadline_seconds must be >= 1");
           }
           config.find_deadline_seconds = *v;
+        } else if (k == "pinning.gc_interval_seconds") {
+          auto v = value.value<int64_t>();
+          if (!v || *v < 0) {
+            return Err(ErrorCode::kInvalidArgument,
+                       "config: pinning.gc_interval_seconds must be >= 0 (0 = never)");
+          }
+          config.gc_interval_seconds = *v;
+        } else if (k == "api.rate_per_second" || k == "api.rate_burst") {
+          auto v = value.value<double>();
+          if (!v || !(*v >= 1) || *v > 1e9) {
+            return Err(ErrorCode::kInvalidArgument, "config: " + k + " must be a number >= 1");
+          }
+          (k == "api.rate_per_second" ? config.rate_limit.per_second : config.rate_limit.burst) = *v;
         } else if (k == "gateway.public") {
           auto v = value.value<bool>();
           if (!v) return Err(ErrorCode::kInvalidArgument, "config: gateway.public must be true or false");

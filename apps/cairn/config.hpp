@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "api/rate_limiter.hpp"
 #include "common/result.hpp"
 
 namespace cairn::app {
@@ -27,6 +28,12 @@ struct ServeConfig {
   std::vector<std::string> gateways = {"https://trustless-gateway.link"};
   int pin_workers = 4;
   int64_t find_deadline_seconds = 600;
+  // Garbage collection of blocks no pin needs, then compaction of the block store, every this
+  // many seconds (0 = never; `cairn gc` runs it by hand on a stopped repo).
+  int64_t gc_interval_seconds = 3600;
+  // Pinning API rate limit per account, reads and writes apart: sustained requests per second
+  // and burst (429 with Retry-After beyond them).
+  api::RateLimit rate_limit;
   // Gateway: serve content to requests without a token (true) or only with a valid token.
   bool gateway_public = true;
 };

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   RegisterExportCommands(app, options);
   RegisterCarCommands(app, options);
   RegisterAccountCommands(app, options);
+  RegisterGcCommands(app, options);
   auto* piece = app.add_subcommand("piece", "Filecoin pieces: CommP, aggregates, inclusion proofs");
   piece->require_subcommand(1);
   RegisterPieceCommands(*piece, options);

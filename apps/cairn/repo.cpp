@@ -9,13 +9,12 @@
 
 namespace cairn::app {
 
-Result<std::unique_ptr<blockstore::Blockstore>> OpenRepoBlockstore(const GlobalOptions& options) {
+Result<std::unique_ptr<blockstore::LogBlockstore>> OpenRepoBlockstore(const GlobalOptions& options) {
   std::filesystem::path repo(options.repo);
   std::error_code ec;
   std::filesystem::create_directories(repo, ec);
   if (ec) return Err(ErrorCode::kIoError, "repo: create " + repo.string() + ": " + ec.message());
-  auto store = CAIRN_TRY(blockstore::LogBlockstore::Open(repo / "blocks"));
-  return std::unique_ptr<blockstore::Blockstore>(std::move(store));
+  return blockstore::LogBlockstore::Open(repo / "blocks");
 }
 
 Result<std::unique_ptr<metadata::SqliteDatabase>> OpenRepoMetadata(const GlobalOptions& options) {

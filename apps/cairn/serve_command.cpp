@@ -9,9 +9,10 @@
 #include "apps/cairn/commands.hpp"
 #include "apps/cairn/config.hpp"
 #include "apps/cairn/http_getter.hpp"
+#include "apps/cairn/maintenance.hpp"
 #include "apps/cairn/service.hpp"
+#include "common/log.hpp"
 #include "http/server.hpp"
-#include "metadata/open.hpp"
 
 namespace cairn::app {
 namespace {
@@ -64,13 +65,15 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
     void OnRemoved(const std::string& id) override { service.Cancel(id); }
     pinning::PinService& service;
   } events(pin_service);
-  api::PinningApi pinning_api(pins, accounts, events, clock, {.delegates = delegates});
+  api::PinningApi pinning_api(pins, accounts, events, clock,
+                              {.delegates = delegates, .rate_limit = config.rate_limit});
   api::KuboRpc kubo_rpc(api::KuboRpcContext{*blocks, pins, accounts, events, clock, identity,
                                             delegates,
                                             std::filesystem::path(global.repo) / "spool"});
   gateway::Gateway gateway(*blocks);
   Service service(ServiceContext{*blocks, identity, delegates, pinning_api, kubo_rpc, gateway,
-                                 pin_service, accounts, clock, config.gateway_public});
+                                 pin_service, accounts, pins, clock, config.gateway_public});
+  PeriodicUpkeep upkeep(pin_service, *blocks, std::chrono::seconds(config.gc_interval_seconds));
 
 
   http::ServerOptions options;
@@ -85,6 +88,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   service.AttachServerStats(&server.stats());
   CAIRN_TRY(pin_service.Start());
   uint16_t port = CAIRN_TRY(server.Start());
+  upkeep.Start();
   std::string host = config.listen_host.find(':') != std::string::npos
                          ? "[" + config.listen_host + "]"
                          : config.listen_host;
@@ -98,14 +102,22 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
               host.c_str(), static_cast<unsigned>(port), global.repo.c_str(), global.repo.c_str());
   std::printf("cairn: stop with Ctrl-C\n");
   std::fflush(stdout);
+  log::Info("serve.start", {{"repo", global.repo},
+                            {"listen", host + ":" + std::to_string(port)},
+                            {"peer_id", identity.peer_id().ToString()},
+                            {"threads", config.threads},
+                            {"pin_workers", config.pin_workers}});
 
   int sig = 0;
   sigwait(&signals, &sig);
   std::printf("cairn: %s received, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
+  log::Info("serve.draining", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.Stop();
+  upkeep.Stop();
   pin_service.Stop();
   CAIRN_TRY(blocks->Sync());
+  log::Info("serve.stop");
   std::printf("cairn: stopped\n");
   return Ok();
 }

@@ -45,14 +45,23 @@ std::unique_ptr<http::BodyConsumer> Service::StreamUpload(const http::Request& r
 
 http::Response Service::Metrics() const {
   std::string out;
-  auto counter = [&out](const char* name, const char* help, const std::string& labels,
-                        uint64_t value, bool header) {
+  // One sample in the Prometheus text format; `header` adds HELP and TYPE (first sample only).
+  auto sample = [&out](const char* type, const char* name, const char* help,
+                       const std::string& labels, uint64_t value, bool header) {
     if (header) {
       out += std::string("# HELP ") + name + " " + help + "\n";
-      out += std::string("# TYPE ") + name + " counter\n";
+      out += std::string("# TYPE ") + name + " " + type + "\n";
     }
     out += name + (labels.empty() ? std::string() : "{" + labels + "}") + " " +
            std::to_string(value) + "\n";
+  };
+  auto counter = [&sample](const char* name, const char* help, const std::string& labels,
+                           uint64_t value, bool header) {
+    sample("counter", name, help, labels, value, header);
+  };
+  auto gauge = [&sample](const char* name, const char* help, const std::string& labels,
+                         uint64_t value, bool header) {
+    sample("gauge", name, help, labels, value, header);
   };
   if (server_stats_) {
     const auto& s = *server_stats_;
@@ -66,9 +75,7 @@ http::Response Service::Metrics() const {
             true);
     counter("cairn_http_handler_micros_total",
             "Microseconds spent in request handlers.", "", s.handler_micros, true);
-    out += "# HELP cairn_http_open_connections Open HTTP connections.\n";
-    out += "# TYPE cairn_http_open_connections gauge\n";
-    out += "cairn_http_open_connections " + std::to_string(s.open_connections.load()) + "\n";
+    gauge("cairn_http_open_connections", "Open HTTP connections.", "", s.open_connections, true);
   }
   const auto& ps = impl_->ctx.pin_service.stats();
   counter("cairn_pins_pinned_total", "Pins that reached pinned.", "", ps.pinned, true);
@@ -78,9 +85,29 @@ http::Response Service::Metrics() const {
           ps.blocks_fetched, true);
   counter("cairn_gc_blocks_removed_total", "Blocks removed by garbage collection.", "",
           ps.gc_blocks_removed, true);
-  out += "# HELP cairn_pin_retry_backlog Pins waiting for a retry.\n";
-  out += "# TYPE cairn_pin_retry_backlog gauge\n";
-  out += "cairn_pin_retry_backlog " + std::to_string(impl_->ctx.pin_service.retry_backlog()) + "\n";
+  if (auto by_status = impl_->ctx.pins.CountAllByStatus()) {
+    bool first = true;
+    for (auto status : {metadata::PinStatus::kQueued, metadata::PinStatus::kPinning,
+                        metadata::PinStatus::kPinned, metadata::PinStatus::kFailed}) {
+      gauge("cairn_pins", "Pins of all accounts by status.",
+            "status=\"" + std::string(metadata::PinStatusName(status)) + "\"",
+            (*by_status)[static_cast<size_t>(status)], first);
+      first = false;
+    }
+    gauge("cairn_pin_queue_depth", "Pins waiting for or held by a worker (queued + pinning).", "",
+          (*by_status)[static_cast<size_t>(metadata::PinStatus::kQueued)] +
+              (*by_status)[static_cast<size_t>(metadata::PinStatus::kPinning)],
+          true);
+  }
+  auto store = impl_->ctx.blocks.Stats();
+  gauge("cairn_store_blocks", "Blocks in the hot store.", "", store.blocks, true);
+  gauge("cairn_store_live_bytes", "Bytes of live block records in the hot store.", "",
+        store.live_bytes, true);
+  gauge("cairn_store_disk_bytes", "Bytes of the hot store's segment files on disk.", "",
+        store.disk_bytes, true);
+  gauge("cairn_store_segments", "Segment files of the hot store.", "", store.segments, true);
+  gauge("cairn_pin_retry_backlog", "Pins waiting for a retry.", "",
+        impl_->ctx.pin_service.retry_backlog(), true);
   http::Response r;
   r.SetHeader("Content-Type", "text/plain; version=0.0.4");
   r.body = std::move(out);

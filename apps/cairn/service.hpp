@@ -1,11 +1,12 @@
-// Service: routes HTTP requests to the surfaces of `cairn serve` — /healthz, /metrics and the
-// gateway. Owns no sockets (the HttpServer calls Handle), so it is testable as a pure function.
+// Service: routes HTTP requests to the surfaces of `cairn serve` — /healthz, /metrics, the
+// Kubo RPC subset (/api/v0/), the Pinning Service API (/pins), the admin API (/admin/) and the
+// gateway (/ipfs/). Owns no sockets (the HttpServer calls Handle), so it is testable as a pure function.
 #pragma once
 
 #include <atomic>
 #include <memory>
 
-#include "blockstore/blockstore.hpp"
+#include "blockstore/log_blockstore.hpp"
 #include "http/http_types.hpp"
 #include "api/kubo_rpc.hpp"
 #include "api/pinning_api.hpp"
@@ -18,7 +19,7 @@
 namespace cairn::app {
 
 struct ServiceContext {
-  blockstore::Blockstore& blocks;
+  blockstore::LogBlockstore& blocks;
   net::Ed25519Identity identity;
   std::vector<std::string> delegates;  // announce multiaddrs + /p2p/<peer id>
   api::PinningApi& pinning_api;
@@ -26,6 +27,7 @@ struct ServiceContext {
   gateway::Gateway& gateway;
   pinning::PinService& pin_service;
   metadata::AccountStore& accounts;
+  metadata::PinStore& pins;
   const Clock& clock;
   bool gateway_public = true;  // false: /ipfs/ needs a valid token (any scope)
 };

@@ -493,6 +493,19 @@ Result<std::vector<PinRecord>> PinStore::List(int64_t account_id, const PinFilte
   return out;
 }
 
+Result<std::array<uint64_t, 4>> PinStore::CountAllByStatus() {
+  std::array<uint64_t, 4> counts{};
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    auto rows = CAIRN_TRY(s.Query("SELECT status, SUM(n) FROM pin_counts GROUP BY status", {}));
+    for (const SqlRow& row : rows) {
+      auto status = CAIRN_TRY(PinStatusFromName(row.Text(0)));
+      counts[static_cast<size_t>(status)] = static_cast<uint64_t>(row.Int(1));
+    }
+    return Ok();
+  }));
+  return counts;
+}
+
 Result<uint64_t> PinStore::Count(int64_t account_id, const PinFilter& filter) {
   if (filter.cids.empty() && !filter.name && !filter.before_us && !filter.after_us &&
       filter.meta.empty()) {

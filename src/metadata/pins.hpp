@@ -23,6 +23,7 @@
 // per batch, not per pin.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -129,6 +130,8 @@ class PinStore {
   // How many of the account's pins match `filter` (every filter, before/after included;
   // limit ignored).
   Result<uint64_t> Count(int64_t account_id, const PinFilter& filter);
+  // Pins of every account by status, indexed by PinStatus (from the counters: O(accounts)).
+  Result<std::array<uint64_t, 4>> CountAllByStatus();
 
   // Worker queue: atomically moves up to `max` queued pins (oldest created first, any account)
   // to `pinning` and returns them.

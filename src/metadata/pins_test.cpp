@@ -635,6 +635,17 @@ TEST_F(PinsTest, CountersAgreeWithScansAfterEveryKindOfChange) {
     }
   }
   EXPECT_EQ(*pins_.Count(alice_, {}), 19u);
+  auto all = pins_.CountAllByStatus();
+  ASSERT_TRUE(all) << all.error().ToString();
+  for (PinStatus status : {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
+                           PinStatus::kFailed}) {
+    PinFilter one;
+    one.statuses = {status};
+    one.after_us = 0;  // scanning path
+    EXPECT_EQ((*all)[static_cast<size_t>(status)],
+              *pins_.Count(alice_, one) + *pins_.Count(bob_, one))
+        << PinStatusName(status);
+  }
 }
 
 // Counts with before/after (and statuses) come from pin_buckets plus the pins of the boundary
