@@ -1,7 +1,11 @@
 #include "api/kubo_rpc.hpp"
 
+#include <strings.h>
+
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -16,10 +20,11 @@
 #include "unixfs/importer.hpp"
 
 namespace cairn::api {
-namespace {
 
 namespace json = boost::json;
 namespace mf = multiformats;
+
+namespace {
 
 http::Response JsonResponse(std::string body) {
   http::Response r;
@@ -27,6 +32,29 @@ http::Response JsonResponse(std::string body) {
   r.body = std::move(body);
   return r;
 }
+
+}  // namespace
+
+// Kubo's error body is {"Message","Code","Type":"error"}; kubo-rpc-client (and `ipfs`) show
+// `Message` to their caller. The status and the project's own {"error":{...}} object come from
+// http::ErrorResponse, the one mapping of error codes to HTTP.
+http::Response KuboRpc::ErrorFor(const Error& error) {
+  http::Response r = http::ErrorResponse(error);
+  json::object body;
+  try {
+    body = json::parse(r.body).as_object();
+  } catch (const std::exception&) {
+    // ErrorResponse always writes an object; keep its status even if that ever changes.
+  }
+  body["Message"] = error.message();
+  body["Code"] = 0;
+  body["Type"] = "error";
+  r.body = json::serialize(body) + "\n";
+  r.SetHeader("Content-Type", "application/json");
+  return r;
+}
+
+namespace {
 
 // Kubo's argument convention: ?arg=value.
 Result<std::string> Arg(const http::Request& req) {
@@ -42,6 +70,19 @@ Result<std::optional<bool>> BoolArg(const http::Request& req, std::string_view n
   if (*v == "" || *v == "true" || *v == "1") return std::optional<bool>(true);
   if (*v == "false" || *v == "0") return std::optional<bool>(false);
   return Err(ErrorCode::kInvalidArgument, "rpc: " + std::string(name) + " must be true or false");
+}
+
+// A non-negative decimal count (cat's offset and length); nullopt when absent.
+Result<std::optional<uint64_t>> CountArg(const http::Request& req, std::string_view name) {
+  auto v = req.Query(name);
+  if (!v) return std::optional<uint64_t>();
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || end != v->data() + v->size()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "rpc: " + std::string(name) + " must be a non-negative integer, not '" + std::string(*v) + "'");
+  }
+  return std::optional<uint64_t>(n);
 }
 
 // A file spooled to disk; removed when destroyed.
@@ -138,7 +179,7 @@ class RefusingConsumer final : public http::BodyConsumer {
  public:
   explicit RefusingConsumer(Error e) : error_(std::move(e)) {}
   Result<void> OnData(ByteSpan) override { return Ok(); }
-  http::Response Finish() override { return http::ErrorResponse(error_); }
+  http::Response Finish() override { return KuboRpc::ErrorFor(error_); }
 
  private:
   Error error_;
@@ -160,7 +201,10 @@ Result<AddArgs> ParseAddArgs(const http::Request& req) {
     flags.cid_version = *v == "1" ? 1 : 0;
   }
   flags.raw_leaves = CAIRN_TRY(BoolArg(req, "raw-leaves"));
-  if (auto v = req.Query("chunker")) flags.chunker = std::string(*v);
+  if (auto v = req.Query("chunker")) {
+    if (auto size = unixfs::ParseChunker(*v); !size) return Err(size.error().WithContext("rpc: chunker: "));
+    flags.chunker = std::string(*v);
+  }
   flags.trickle = CAIRN_TRY(BoolArg(req, "trickle")).value_or(false);
   if (auto v = req.Query("hash")) flags.hash = std::string(*v);
   a.import = CAIRN_TRY(unixfs::ResolveAddFlags(flags));
@@ -183,11 +227,18 @@ class AddConsumer final : public http::BodyConsumer {
                  .on_part_data = [this](ByteSpan b) { return Data(b); },
                  .on_part_end = [this]() { return End(); }}) {}
 
-  Result<void> OnData(ByteSpan chunk) override { return parser_.Feed(chunk); }
+  // After the first error the rest of the body is read and dropped; Finish reports the error.
+  Result<void> OnData(ByteSpan chunk) override {
+    if (failed_) return Ok();
+    if (auto fed = parser_.Feed(chunk); !fed) failed_ = fed.error();
+    return Ok();
+  }
 
   http::Response Finish() override {
+    spool_.reset();
+    if (failed_) return KuboRpc::ErrorFor(*failed_);
     auto r = Complete();
-    if (!r) return http::ErrorResponse(r.error());
+    if (!r) return KuboRpc::ErrorFor(r.error());
     return *r;
   }
 
@@ -291,15 +342,18 @@ class AddConsumer final : public http::BodyConsumer {
       Line(dir, nodes_[dir]);
     }
     std::vector<unixfs::ImportedNode> roots;
+    auto unnamed = nodes_.find("");  // a file sent without a name (`ipfs add < file`)
     if (args_.wrap) {
       unixfs::DirectoryBuilder builder(args_.import, sink());
       for (auto& [name, node] : children_of("")) CAIRN_TRY(builder.Add(name, node));
+      // Kubo names an unnamed file by its CID inside the wrapping directory.
+      if (unnamed != nodes_.end()) CAIRN_TRY(builder.Add(unnamed->second.cid.ToString(), unnamed->second));
       unixfs::ImportedNode wrapper = CAIRN_TRY(builder.Finish());
       Line("", wrapper);
       roots.push_back(wrapper);
     } else {
       for (auto& [name, node] : children_of("")) roots.push_back(node);
-      if (roots.empty() && nodes_.count("")) roots.push_back(nodes_[""]);  // one unnamed file
+      if (unnamed != nodes_.end()) roots.push_back(unnamed->second);
     }
     if (!args_.only_hash) {
       CAIRN_TRY(ctx_.blocks.Sync());
@@ -332,62 +386,91 @@ class AddConsumer final : public http::BodyConsumer {
   std::map<std::string, unixfs::ImportedNode> nodes_;
   std::vector<std::string> order_;
   std::string out_;
+  std::optional<Error> failed_;
 };
 
-// dag/import: the CAR is spooled, then read with every block verified before anything is stored;
-// only when the whole CAR is valid are its blocks stored and its roots pinned.
+// dag/import: each CAR (each multipart part, as kubo-rpc-client and `ipfs dag import` send them,
+// or the whole body when it is not multipart) is spooled, then every block of every CAR is
+// verified before anything is stored; only when all are valid are the blocks stored and the roots
+// pinned.
 class DagImportConsumer final : public http::BodyConsumer {
  public:
-  DagImportConsumer(KuboRpcContext& ctx, int64_t account, bool pin, std::unique_ptr<SpoolFile> spool)
-      : ctx_(ctx), account_(account), pin_(pin), spool_(std::move(spool)) {}
-
-  Result<void> OnData(ByteSpan chunk) override {
-    // A multipart body (kubo-rpc-client) is unwrapped as it arrives; a bare CAR is spooled as is.
-    if (!started_) {
-      started_ = true;
-      std::string_view head = AsString(chunk).substr(0, 2);
-      if (head == "--") {
-        std::string_view text = AsString(chunk);
-        size_t eol = text.find("\r\n");
-        if (eol == std::string_view::npos || eol < 3) {
-          return Err(ErrorCode::kInvalidArgument, "rpc: malformed multipart body");
-        }
-        parser_ = std::make_unique<MultipartParser>(
-            std::string(text.substr(2, eol - 2)),
-            MultipartParser::Callbacks{.on_part_data = [this](ByteSpan b) { return spool_->Write(b); }});
-      }
+  // `boundary`: the multipart boundary, or nullopt for a bare CAR body.
+  DagImportConsumer(KuboRpcContext& ctx, int64_t account, bool pin, std::optional<std::string> boundary)
+      : ctx_(ctx), account_(account), pin_(pin) {
+    if (boundary) {
+      parser_ = std::make_unique<MultipartParser>(
+          std::move(*boundary),
+          MultipartParser::Callbacks{.on_part_begin = [this](const MultipartPart&) { return NewSpool(); },
+                                     .on_part_data = [this](ByteSpan b) { return spools_.back()->Write(b); }});
     }
-    if (parser_) return parser_->Feed(chunk);
-    return spool_->Write(chunk);
+  }
+
+  // After the first error the rest of the body is read and dropped; Finish reports the error.
+  Result<void> OnData(ByteSpan chunk) override {
+    if (failed_) return Ok();
+    Result<void> r = Ok();
+    if (parser_) {
+      r = parser_->Feed(chunk);
+    } else {
+      if (spools_.empty()) r = NewSpool();
+      if (r) r = spools_.back()->Write(chunk);
+    }
+    if (!r) failed_ = r.error();
+    return Ok();
   }
 
   http::Response Finish() override {
+    if (failed_) return KuboRpc::ErrorFor(*failed_);
     auto r = Complete();
-    if (!r) return http::ErrorResponse(r.error());
+    if (!r) return KuboRpc::ErrorFor(r.error());
     return *r;
   }
 
  private:
+  Result<void> NewSpool() {
+    spools_.push_back(CAIRN_TRY(SpoolFile::Create(ctx_.spool_dir)));
+    return Ok();
+  }
+
+  // A CAR that does not parse or holds a block that does not match its CID is the client's
+  // error (400), not corruption of ours; I/O errors of the spool stay what they are.
+  static Error BadCar(const Error& e, size_t index) {
+    Error named = e.WithContext("rpc: CAR " + std::to_string(index + 1) + ": ");
+    if (e.code() == ErrorCode::kCorruption) return Error(ErrorCode::kInvalidArgument, named.message());
+    return named;
+  }
+
   Result<http::Response> Complete() {
     if (parser_) CAIRN_TRY(parser_->Finish());
-    CAIRN_TRY(spool_->Rewind());
+    if (spools_.empty()) return Err(ErrorCode::kInvalidArgument, "rpc: dag/import needs a CAR file");
     // Pass 1: verify everything. Pass 2: store. A bad CAR stores nothing.
+    std::vector<mf::Cid> roots;
+    uint64_t blocks = 0;
     for (int pass = 0; pass < 2; ++pass) {
-      CAIRN_TRY(spool_->Rewind());
-      SpoolCarSource source(*spool_);
-      auto reader = CAIRN_TRY(car::CarReader::Open(source));
-      roots_ = reader->roots();
-      blocks_ = 0;
-      for (;;) {
-        auto block = CAIRN_TRY(reader->Next());
-        if (!block) break;
-        ++blocks_;
-        if (pass == 1) CAIRN_TRY(ctx_.blocks.Put(block->cid, block->data));
+      roots.clear();
+      blocks = 0;
+      for (size_t i = 0; i < spools_.size(); ++i) {
+        CAIRN_TRY(spools_[i]->Rewind());
+        SpoolCarSource source(*spools_[i]);
+        auto opened = car::CarReader::Open(source);
+        if (!opened) return Err(BadCar(opened.error(), i));
+        auto& reader = *opened;
+        for (const auto& root : reader->roots()) {
+          if (std::find(roots.begin(), roots.end(), root) == roots.end()) roots.push_back(root);
+        }
+        for (;;) {
+          auto block = reader->Next();
+          if (!block) return Err(BadCar(block.error(), i));
+          if (!*block) break;
+          ++blocks;
+          if (pass == 1) CAIRN_TRY(ctx_.blocks.Put((*block)->cid, (*block)->data));
+        }
       }
     }
     CAIRN_TRY(ctx_.blocks.Sync());
     std::string out;
-    for (const auto& root : roots_) {
+    for (const auto& root : roots) {
       if (pin_) {
         metadata::NewPin p;
         p.cid = root.ToString();
@@ -401,10 +484,10 @@ class DagImportConsumer final : public http::BodyConsumer {
       o["Root"] = rootobj;
       out += json::serialize(o) + "\n";
     }
-    if (pin_ && !roots_.empty()) ctx_.events.OnQueued();
-    json::object stats, s;
-    s["BlockCount"] = blocks_;
-    stats["Stats"] = s;
+    if (pin_ && !roots.empty()) ctx_.events.OnQueued();
+    json::object stats, st;
+    st["BlockCount"] = blocks;
+    stats["Stats"] = st;
     out += json::serialize(stats) + "\n";
     return JsonResponse(std::move(out));
   }
@@ -412,11 +495,9 @@ class DagImportConsumer final : public http::BodyConsumer {
   KuboRpcContext& ctx_;
   int64_t account_;
   bool pin_;
-  std::unique_ptr<SpoolFile> spool_;
   std::unique_ptr<MultipartParser> parser_;
-  bool started_ = false;
-  std::vector<mf::Cid> roots_;
-  uint64_t blocks_ = 0;
+  std::vector<std::unique_ptr<SpoolFile>> spools_;
+  std::optional<Error> failed_;
 };
 
 }  // namespace
@@ -443,9 +524,15 @@ std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& r
   if (import) {
     auto pin = BoolArg(req, "pin-roots");
     if (!pin) return std::make_unique<RefusingConsumer>(pin.error());
-    auto spool = SpoolFile::Create(ctx_.spool_dir);
-    if (!spool) return std::make_unique<RefusingConsumer>(spool.error());
-    return std::make_unique<DagImportConsumer>(ctx_, who->account.id, pin->value_or(true), std::move(*spool));
+    // kubo-rpc-client sends multipart/form-data; anything else is taken as one bare CAR.
+    std::string_view type = req.Header("Content-Type").value_or("");
+    std::optional<std::string> boundary;
+    if (type.size() >= 10 && strncasecmp(type.data(), "multipart/", 10) == 0) {
+      auto b = BoundaryFromContentType(type);
+      if (!b) return std::make_unique<RefusingConsumer>(b.error());
+      boundary = std::move(*b);
+    }
+    return std::make_unique<DagImportConsumer>(ctx_, who->account.id, pin->value_or(true), std::move(boundary));
   }
   auto args = ParseAddArgs(req);
   if (!args) return std::make_unique<RefusingConsumer>(args.error());
@@ -456,7 +543,7 @@ std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& r
 
 http::Response KuboRpc::Handle(const http::Request& req) {
   if (req.method != "POST") {
-    http::Response r = http::ErrorResponse(
+    http::Response r = KuboRpc::ErrorFor(
         Error(ErrorCode::kInvalidArgument, "rpc: " + req.method + " not allowed; use POST"));
     r.status = 405;
     r.SetHeader("Allow", "POST");
@@ -486,34 +573,34 @@ http::Response KuboRpc::Handle(const http::Request& req) {
   }
   if (req.path == "/api/v0/cat" || req.path == "/api/v0/block/get") {
     auto who = Authenticate(req, metadata::Scope::kPinsRead);
-    if (!who) return http::ErrorResponse(who.error());
+    if (!who) return KuboRpc::ErrorFor(who.error());
     auto arg = Arg(req);
-    if (!arg) return http::ErrorResponse(arg.error());
+    if (!arg) return KuboRpc::ErrorFor(arg.error());
     unixfs::BlockGetterFor<blockstore::Blockstore> getter(ctx_.blocks);
     unixfs::Exporter exporter(getter);
     if (req.path == "/api/v0/block/get") {
       auto cid = mf::Cid::Parse(*arg);
-      if (!cid) return http::ErrorResponse(cid.error());
+      if (!cid) return KuboRpc::ErrorFor(cid.error());
       auto data = ctx_.blocks.Get(*cid);
-      if (!data) return http::ErrorResponse(data.error());
+      if (!data) return KuboRpc::ErrorFor(data.error());
       http::Response r;
       r.SetHeader("Content-Type", "application/octet-stream");
       r.body.assign(data->begin(), data->end());
       return r;
     }
     auto resolved = exporter.Resolve(*arg);
-    if (!resolved) return http::ErrorResponse(resolved.error());
+    if (!resolved) return KuboRpc::ErrorFor(resolved.error());
     if (resolved->stat.type != unixfs::NodeType::kFile) {
-      return http::ErrorResponse(Error(ErrorCode::kInvalidArgument, "rpc: " + *arg + " is not a file"));
+      return KuboRpc::ErrorFor(Error(ErrorCode::kInvalidArgument, "rpc: " + *arg + " is not a file"));
     }
     uint64_t offset = 0;
     std::optional<uint64_t> length;
-    try {
-      if (auto o = req.Query("offset")) offset = std::stoull(std::string(*o));
-      if (auto l = req.Query("length")) length = std::stoull(std::string(*l));
-    } catch (const std::exception&) {
-      return http::ErrorResponse(Error(ErrorCode::kInvalidArgument, "rpc: offset and length must be numbers"));
-    }
+    auto offset_arg = CountArg(req, "offset");
+    if (!offset_arg) return KuboRpc::ErrorFor(offset_arg.error());
+    if (*offset_arg) offset = **offset_arg;
+    auto length_arg = CountArg(req, "length");
+    if (!length_arg) return KuboRpc::ErrorFor(length_arg.error());
+    length = *length_arg;
     uint64_t size = resolved->stat.size;
     if (offset > size) offset = size;
     uint64_t n = std::min(length.value_or(size - offset), size - offset);
@@ -533,9 +620,9 @@ http::Response KuboRpc::Handle(const http::Request& req) {
   }
   if (req.path == "/api/v0/add" || req.path == "/api/v0/dag/import") {
     // Reached only when the server did not stream the body (it always does for these).
-    return http::ErrorResponse(Error(ErrorCode::kInternal, "rpc: upload was not streamed"));
+    return KuboRpc::ErrorFor(Error(ErrorCode::kInternal, "rpc: upload was not streamed"));
   }
-  return http::ErrorResponse(Error(ErrorCode::kNotFound, "rpc: no command " + req.path));
+  return KuboRpc::ErrorFor(Error(ErrorCode::kNotFound, "rpc: no command " + req.path));
 }
 
 }  // namespace cairn::api

@@ -8,6 +8,9 @@
 //   /api/v0/block/get  ?arg=CID: the raw block
 //   /api/v0/version, /api/v0/id
 // Uploads (add, dag/import) need a token with the `upload` scope; reads need `pins:read`.
+// Errors are answered with Kubo's error body (see ErrorFor). An upload that is refused or turns
+// out malformed is still read to its end before the answer, so clients see the reason instead of
+// a reset connection.
 // Upload bodies stream: file parts are spooled to `<spool_dir>` as they arrive and imported when
 // complete, so memory stays bounded whatever the upload size.
 #pragma once
@@ -48,6 +51,10 @@ class KuboRpc {
   // Authentication and argument errors are reported by the consumer's Finish (the body is
   // drained first so the client sees the answer).
   std::unique_ptr<http::BodyConsumer> StreamUpload(const http::Request& request);
+
+  // The error response of every RPC call: the status of http::ErrorResponse, with Kubo's
+  // {"Message","Code","Type"} added to the body so Kubo clients can show the reason.
+  static http::Response ErrorFor(const Error& error);
 
  private:
   Result<metadata::Principal> Authenticate(const http::Request& request, metadata::Scope needed);
