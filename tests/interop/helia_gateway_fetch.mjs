@@ -11,12 +11,16 @@
 // Files are uploaded and pinned with kubo-rpc-client (single-block, multi-block with dag-pb and
 // raw leaves, a directory); a fresh Helia node then cats each (directory entries by path) and
 // must return the same bytes, having fetched every block of the DAG from the cairn gateway as
-// `?format=raw` and stored it after checking it against its CID. A second node whose gateway is a
-// proxy that flips a byte in one block must refuse that block and fail the cat.
+// `?format=raw` and stored it after checking it against its CID. The directory is also fetched as a
+// trustless CAR (whole DAG, and dag-scope=entity with entity-bytes on a path) and read with
+// @ipld/car, every block checked against its CID. A second Helia node whose gateway is a proxy
+// that flips a byte in one block must refuse that block and fail the cat.
 import { createServer } from 'node:http'
 import { createCipheriv, createHash } from 'node:crypto'
 import { trustlessGatewayBlockBroker } from '@helia/trustless-gateway-client'
 import { unixfs } from '@helia/unixfs'
+import { CarBlockIterator } from '@ipld/car'
+import * as dagPb from '@ipld/dag-pb'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createHeliaLight } from 'helia'
@@ -184,6 +188,36 @@ const gatewayFetches = () => requests.filter((u) => u.pathname.startsWith('/ipfs
   const st = await fs.stat(CID.parse(treeDag.root.toString()), { path: 'sub/data.bin' })
   check(Number(st.size) === tree[1].content.length, `directory: stat size ${st.size}`)
   await helia.stop()
+}
+
+// --- the same DAG as a trustless CAR, checked block by block with @ipld/car --------------------
+async function carBlocks (path, accept) {
+  const res = await realFetch(`${url}${path}`, { headers: { accept } })
+  check(res.status === 200, `CAR ${path}: HTTP ${res.status}`)
+  check((res.headers.get('content-type') ?? '').startsWith('application/vnd.ipld.car'), `CAR ${path}: ${res.headers.get('content-type')}`)
+  const reader = await CarBlockIterator.fromBytes(new Uint8Array(await res.arrayBuffer()))
+  const blocks = new Map()
+  for await (const { cid, bytes } of reader) {
+    const digest = await sha256.digest(bytes)
+    check(equalBytes(digest.digest, cid.multihash.digest), `CAR ${path}: block ${cid} does not match its CID`)
+    blocks.set(cid.toString(), bytes)
+  }
+  return { roots: (await reader.getRoots()).map(String), blocks }
+}
+{
+  const all = await carBlocks(`/ipfs/${dirCid}`, 'application/vnd.ipld.car; version=1; order=dfs; dups=n')
+  check(all.roots.join() === dirCid.toString(), `CAR of the directory: roots ${all.roots}`)
+  check(all.blocks.size === treeDag.blocks.size && [...treeDag.blocks.keys()].every((k) => all.blocks.has(k)),
+    `CAR of the directory: ${all.blocks.size} blocks, the DAG has ${treeDag.blocks.size}`)
+  // The first 1000 bytes of sub/data.bin: the path's blocks, the file's root and its first leaf.
+  const dir = dagPb.decode(treeDag.blocks.get(dirCid.toString()))
+  const sub = dir.Links.find((l) => l.Name === 'sub').Hash
+  const data = dagPb.decode(treeDag.blocks.get(sub.toString())).Links.find((l) => l.Name === 'data.bin').Hash
+  const leaf0 = dagPb.decode(treeDag.blocks.get(data.toString())).Links[0].Hash
+  const part = await carBlocks(`/ipfs/${dirCid}/sub/data.bin?format=car&dag-scope=entity&entity-bytes=0:999`, '*/*')
+  const want = [dirCid, sub, data, leaf0].map(String)
+  check(want.every((k) => part.blocks.has(k)) && part.blocks.size === want.length,
+    `CAR entity-bytes=0:999: blocks ${[...part.blocks.keys()]}, want ${want}`)
 }
 
 // --- a gateway that lies: Helia must refuse the block -------------------------------------------
