@@ -27,7 +27,7 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced, trickle } from 'ipfs-unixfs-importer/layout'
 import { create } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
-import { sha256 } from 'multiformats/hashes/sha2'
+import { sha256, sha512 } from 'multiformats/hashes/sha2'
 
 const args = process.argv.slice(2)
 const argValue = (name) => {
@@ -212,6 +212,19 @@ async function checkFile (size, options, named) {
   const what = `add ${size} B ${JSON.stringify(options)}${name ? ' as ' + name : ''}`
   const input = name ? { path: name, content } : content
   const res = await client.add(input, options)
+  if (options.hashAlg === 'sha2-512') {
+    // The importer hashes with sha2-256 only: check the hash, the CID version and every block.
+    check(res.cid.version === 1 && res.cid.multihash.code === sha512.code, `${what}: cid ${res.cid}`)
+    const walk = async (cid) => {
+      const bytes = await client.block.get(cid)
+      check(equalBytes((await sha512.digest(bytes)).digest, cid.multihash.digest), `${what}: block ${cid} does not match`)
+      if (cid.code === dagPb.code) for (const l of dagPb.decode(bytes).Links) await walk(l.Hash)
+    }
+    await walk(res.cid)
+    check(equalBytes(await collect(client.cat(res.cid)), content), `${what}: cat`)
+    pinned.push(res.cid.toString())
+    return
+  }
   const js = await jsImport([{ path: name, content }], options)
   const expected = js.root
   if (!check(res.cid.toString() === expected.toString(), `${what}: cid ${res.cid} != importer ${expected}`)) return
@@ -239,7 +252,10 @@ const sizes = [
   [174 * 1024, { chunker: 'size-1024' }],
   [174 * 1024 + 1, { chunker: 'size-1024' }],
   [175 * 1024 + 1 + (rand() % 50000), { chunker: 'size-1024', cidVersion: 1 }],
-  [175 * 1024 + (rand() % 50000), { chunker: 'size-1024', trickle: true, rawLeaves: false }]
+  [175 * 1024 + (rand() % 50000), { chunker: 'size-1024', trickle: true, rawLeaves: false }],
+  // A hash other than sha2-256 implies CIDv1 (Kubo's rule).
+  [600000 + (rand() % 1000), { hashAlg: 'sha2-512' }],
+  [1 + (rand() % 1000), { hashAlg: 'sha2-512', rawLeaves: false }]
 ]
 for (let i = 0; i < 10; i++) sizes.push([rand() % (2 << 20), randomOptions()])
 for (const [size, options] of sizes) await checkFile(size, options, rand() % 2 === 0)
