@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/admin_api.hpp"
 #include "api/psa_model.hpp"
 #include "apps/cairn/commands.hpp"
 #include "common/clock.hpp"
@@ -38,53 +39,6 @@ Result<void> Flush() {
 }
 
 // "30d", "12h", "90m", "3600s", "2w" from now, or an RFC 3339 timestamp.
-Result<int64_t> ParseExpiry(const std::string& text, int64_t now_us) {
-  if (text.size() >= 2) {
-    char unit = text.back();
-    int64_t unit_us = 0;
-    switch (unit) {
-      case 's':
-        unit_us = 1'000'000;
-        break;
-      case 'm':
-        unit_us = 60'000'000;
-        break;
-      case 'h':
-        unit_us = 3'600'000'000;
-        break;
-      case 'd':
-        unit_us = 86'400'000'000;
-        break;
-      case 'w':
-        unit_us = 604'800'000'000;
-        break;
-      default:
-        break;
-    }
-    std::string digits = text.substr(0, text.size() - 1);
-    bool all_digits = !digits.empty() && digits.size() <= 6 &&
-                      digits.find_first_not_of("0123456789") == std::string::npos;
-    if (unit_us != 0 && all_digits) {
-      int64_t n = std::stoll(digits);
-      if (n == 0) {
-        return Err(ErrorCode::kInvalidArgument, "token: --expires must be a positive duration");
-      }
-      return now_us + n * unit_us;
-    }
-  }
-  auto at = api::ParseRfc3339(text);
-  if (!at) {
-    return Err(ErrorCode::kInvalidArgument,
-               "token: bad --expires '" + text +
-                   "': use a duration (30d, 12h, 90m, 3600s, 2w) or an RFC 3339 time "
-                   "(2027-01-31T00:00:00Z)");
-  }
-  if (*at <= now_us) {
-    return Err(ErrorCode::kInvalidArgument, "token: --expires " + text + " is in the past");
-  }
-  return *at;
-}
-
 Result<void> AccountCreate(const GlobalOptions& options, const std::string& name) {
   auto db = CAIRN_TRY(OpenRepoMetadata(options));
   AccountStore store(*db, SystemClock::Instance());
@@ -122,7 +76,11 @@ Result<void> TokenCreate(const GlobalOptions& options, const std::string& accoun
   }
   const int64_t now = SystemClock::Instance().WallMicros();
   std::optional<int64_t> expires_us;
-  if (!expires.empty()) expires_us = CAIRN_TRY(ParseExpiry(expires, now));
+  if (!expires.empty()) {
+    auto at = api::ParseTokenExpiry(expires, now);
+    if (!at) return Err(at.error().WithContext("--expires: "));
+    expires_us = *at;
+  }
   auto db = CAIRN_TRY(OpenRepoMetadata(options));
   AccountStore store(*db, SystemClock::Instance());
   auto account = CAIRN_TRY(store.GetAccount(account_name));

@@ -70,8 +70,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   api::KuboRpc kubo_rpc(api::KuboRpcContext{*blocks, pins, accounts, events, clock, identity,
                                             delegates,
                                             std::filesystem::path(global.repo) / "spool"});
+  api::AdminApi admin_api(accounts, clock);
   gateway::Gateway gateway(*blocks);
-  Service service(ServiceContext{*blocks, identity, delegates, pinning_api, kubo_rpc, gateway,
+  Service service(ServiceContext{*blocks, identity, delegates, pinning_api, kubo_rpc, admin_api, gateway,
                                  pin_service, accounts, pins, clock, config.gateway_public});
   PeriodicUpkeep upkeep(pin_service, *blocks, std::chrono::seconds(config.gc_interval_seconds));
 

@@ -26,6 +26,7 @@ http::Response Service::Handle(const http::Request& request) {
   auto& ctx = impl_->ctx;
   if (api::KuboRpc::Handles(path)) return ctx.kubo_rpc.Handle(request);
   if (api::PinningApi::Handles(path)) return ctx.pinning_api.Handle(request);
+  if (api::AdminApi::Handles(path)) return ctx.admin_api.Handle(request);
   if (path.rfind("/ipfs/", 0) == 0 || path == "/ipfs") {
     if (!ctx.gateway_public) {
       auto token = api::BearerToken(request.Header("Authorization"));

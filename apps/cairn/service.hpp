@@ -8,6 +8,7 @@
 
 #include "blockstore/log_blockstore.hpp"
 #include "http/http_types.hpp"
+#include "api/admin_api.hpp"
 #include "api/kubo_rpc.hpp"
 #include "api/pinning_api.hpp"
 #include "gateway/gateway.hpp"
@@ -24,6 +25,7 @@ struct ServiceContext {
   std::vector<std::string> delegates;  // announce multiaddrs + /p2p/<peer id>
   api::PinningApi& pinning_api;
   api::KuboRpc& kubo_rpc;
+  api::AdminApi& admin_api;
   gateway::Gateway& gateway;
   pinning::PinService& pin_service;
   metadata::AccountStore& accounts;
