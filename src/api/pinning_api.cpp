@@ -82,7 +82,9 @@ http::Response PinningApi::Handle(const http::Request& req) {
   }
   auto who = Authenticate(req, read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
   if (!who) return Failure(who.error());
-  if (int64_t wait = limiter_.Acquire("account:" + std::to_string(who->account.id)); wait > 0) {
+  // Reads and writes have separate budgets: a bulk import does not stop status polling.
+  std::string bucket = "account:" + std::to_string(who->account.id) + (read ? ":read" : ":write");
+  if (int64_t wait = limiter_.Acquire(bucket); wait > 0) {
     http::Response r = Failure(Error(ErrorCode::kResourceExhausted,
                                      "pins: rate limit exceeded; retry in " + std::to_string(wait) + " s"));
     r.SetHeader("Retry-After", std::to_string(wait));

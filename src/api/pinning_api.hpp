@@ -9,7 +9,8 @@
 // - Another account's requestid is 404, exactly like a missing one.
 // - `status` absent: with no filter at all, only pinned pins are listed; with any other filter,
 //   all statuses (the reading under which the official compliance suite passes).
-// - Rate limits per account (token bucket); beyond them 429 with Retry-After.
+// - Rate limits per account, reads (GET) and writes (POST, DELETE) in separate token buckets;
+//   beyond them 429 with Retry-After.
 // - Errors use the spec's Failure body {"error":{"reason","details"}}.
 #pragma once
 

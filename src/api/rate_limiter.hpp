@@ -1,6 +1,7 @@
-// Per-key token-bucket rate limiting for the API (keys are account names or token ids). Sized so
-// Kubo's `ipfs pin remote` — which polls GET /pins/{id} every 0.5 s per pin and pages GET /pins —
-// never hits it in normal use, while a runaway client gets 429 with Retry-After.
+// Per-key token-bucket rate limiting for the API (the PSA keys a bucket per account and kind:
+// reads and writes apart). Sized so Kubo's `ipfs pin remote` never hits it in normal use: `add`
+// polls GET /pins/{id} every 0.5 s per pin, and `ls` pages GET /pins ten pins a page as fast as
+// the link allows (10,000+ pins fit in the burst); a runaway client gets 429 with Retry-After.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,8 @@
 namespace cairn::api {
 
 struct RateLimit {
-  double per_second = 50;  // sustained rate
-  double burst = 200;      // bucket size
+  double per_second = 200;  // sustained rate
+  double burst = 2000;      // bucket size
 };
 
 class RateLimiter {

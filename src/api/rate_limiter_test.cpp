@@ -25,6 +25,17 @@ TEST(RateLimiter, KuboPollingEveryHalfSecondNeverWaits) {
   }
 }
 
+TEST(RateLimiter, KubosPagerOverTenThousandPinsNeverWaits) {
+  FakeClock clock;
+  RateLimiter limiter({}, clock);
+  // `ipfs pin remote ls` asks for 10 pins a page, one page right after the other (~1 ms each on
+  // a fast link): 1,000 pages for 10,000 pins.
+  for (int page = 0; page < 1000; ++page) {
+    ASSERT_EQ(limiter.Acquire("kubo"), 0) << page;
+    clock.Advance(1'000);
+  }
+}
+
 TEST(RateLimiter, RetryAfterGrowsWithTheDeficitAtLowRates) {
   FakeClock clock;
   RateLimiter limiter({.per_second = 0.1, .burst = 1}, clock);
