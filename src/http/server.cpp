@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.hpp"
+
 namespace cairn::http {
 
 namespace net = boost::asio;
@@ -276,6 +278,17 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
     }
     if (!body_ok) keep_alive = false;
     Count(res.status);
+    if (res.status >= 500) {
+      // Server faults are logged with their Failure body (never a secret: errors name inputs).
+      log::Warn("http.error", {{"method", req.method},
+                               {"path", req.path},
+                               {"status", res.status},
+                               {"remote", remote},
+                               {"body", std::string_view(res.body).substr(0, 512)}});
+    } else if (log::Enabled(log::Level::kDebug)) {
+      log::Debug("http.request",
+                 {{"method", req.method}, {"path", req.path}, {"status", res.status}, {"remote", remote}});
+    }
     bool ok = co_await WriteResponse(stream, req, res, version, keep_alive);
     if (!ok || !keep_alive) break;
   }
