@@ -47,7 +47,6 @@ spdlog::logger& Logger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     auto l = std::make_shared<spdlog::logger>("cairn", sink);
-    // %l prints "warning"/"error"; the short names read better in JSON queries.
     l->set_formatter(std::make_unique<spdlog::pattern_formatter>(
         R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%v})", spdlog::pattern_time_type::utc));
     auto level = spdlog::level::info;

@@ -1,6 +1,6 @@
 // Structured logs: one JSON object per line on stderr,
 //   {"ts":"2026-11-29T21:04:05.123456Z","level":"info","event":"pin.pinned","requestid":"…"}
-// through spdlog (asynchronous-safe, thread-safe). Events are dotted names ("serve.start",
+// through spdlog (thread-safe). Levels print as "debug", "info", "warning", "error". Events are dotted names ("serve.start",
 // "pin.failed", "gc.done"); fields are string or integer values, JSON-escaped here. Level
 // filtering: CAIRN_LOG_LEVEL=debug|info|warn|error|off (default info), read once.
 #pragma once
