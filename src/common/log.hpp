@@ -1,8 +1,9 @@
 // Structured logs: one JSON object per line on stderr,
 //   {"ts":"2026-11-29T21:04:05.123456Z","level":"info","event":"pin.pinned","requestid":"…"}
-// through spdlog (thread-safe). Levels print as "debug", "info", "warning", "error". Events are dotted names ("serve.start",
-// "pin.failed", "gc.done"); fields are string or integer values, JSON-escaped here. Level
-// filtering: CAIRN_LOG_LEVEL=debug|info|warn|error|off (default info), read once.
+// through spdlog (thread-safe). Levels print as "debug", "info", "warning", "error". Events are
+// dotted names ("serve.start", "pin.failed", "upkeep.done"); fields are string or integer
+// values, JSON-escaped here. Level filtering: CAIRN_LOG_LEVEL=debug|info|warn|error|off
+// (default info), read once.
 #pragma once
 
 #include <cstdint>
