@@ -173,6 +173,23 @@ std::string Join(const std::vector<std::string>& segs, size_t n) {
   return out;
 }
 
+// Pins an uploaded root for the account, as `ipfs add` pins: idempotently. When the account
+// already has a live pin (queued, pinning or pinned) of the CID, no second one is made. Returns
+// whether a pin was created.
+Result<bool> PinUpload(KuboRpcContext& ctx, int64_t account, const mf::Cid& cid,
+                       const std::string& cid_text, const std::string& source) {
+  metadata::PinFilter live;
+  live.cids.push_back(cid);
+  live.statuses = {metadata::PinStatus::kQueued, metadata::PinStatus::kPinning,
+                   metadata::PinStatus::kPinned};
+  if (CAIRN_TRY(ctx.pins.Count(account, live)) > 0) return false;
+  metadata::NewPin pin;
+  pin.cid = cid_text;
+  pin.meta["source"] = source;
+  CAIRN_TRY(ctx.pins.Create(account, pin));
+  return true;
+}
+
 // Drains and discards the body, then answers with `error` (used when the request is refused
 // before its body was read: auth, bad arguments).
 class RefusingConsumer final : public http::BodyConsumer {
@@ -358,13 +375,11 @@ class AddConsumer final : public http::BodyConsumer {
     if (!args_.only_hash) {
       CAIRN_TRY(ctx_.blocks.Sync());
       if (args_.pin) {
+        bool created = false;
         for (const auto& root : roots) {
-          metadata::NewPin pin;
-          pin.cid = CidText(root.cid);
-          pin.meta["source"] = "api/v0/add";
-          CAIRN_TRY(ctx_.pins.Create(account_, pin));
+          created |= CAIRN_TRY(PinUpload(ctx_, account_, root.cid, CidText(root.cid), "api/v0/add"));
         }
-        ctx_.events.OnQueued();
+        if (created) ctx_.events.OnQueued();
       }
     }
     http::Response r = JsonResponse(std::move(out_));
@@ -470,13 +485,9 @@ class DagImportConsumer final : public http::BodyConsumer {
     }
     CAIRN_TRY(ctx_.blocks.Sync());
     std::string out;
+    bool created = false;
     for (const auto& root : roots) {
-      if (pin_) {
-        metadata::NewPin p;
-        p.cid = root.ToString();
-        p.meta["source"] = "api/v0/dag/import";
-        CAIRN_TRY(ctx_.pins.Create(account_, p));
-      }
+      if (pin_) created |= CAIRN_TRY(PinUpload(ctx_, account_, root, root.ToString(), "api/v0/dag/import"));
       json::object o, rootobj, cidobj;
       cidobj["/"] = root.ToString();
       rootobj["Cid"] = cidobj;
@@ -484,7 +495,7 @@ class DagImportConsumer final : public http::BodyConsumer {
       o["Root"] = rootobj;
       out += json::serialize(o) + "\n";
     }
-    if (pin_ && !roots.empty()) ctx_.events.OnQueued();
+    if (created) ctx_.events.OnQueued();
     json::object stats, st;
     st["BlockCount"] = blocks;
     stats["Stats"] = st;

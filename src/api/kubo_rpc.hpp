@@ -7,6 +7,8 @@
 //   /api/v0/cat        ?arg=CID[/path]&offset&length: file bytes
 //   /api/v0/block/get  ?arg=CID: the raw block
 //   /api/v0/version, /api/v0/id
+// Uploaded roots are pinned for the token's account like `ipfs add` pins them: idempotently (no
+// second pin when the account already has a live one of that CID).
 // Uploads (add, dag/import) need a token with the `upload` scope; reads need `pins:read`.
 // Errors are answered with Kubo's error body (see ErrorFor). An upload that is refused or turns
 // out malformed is still read to its end before the answer, so clients see the reason instead of

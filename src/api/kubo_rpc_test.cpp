@@ -183,6 +183,27 @@ TEST_F(KuboRpcTest, AddAnswersLikeKuboStoresAndPins) {
   EXPECT_EQ(events_.queued, 1);
 }
 
+TEST_F(KuboRpcTest, UploadingTheSameContentAgainKeepsOnePin) {
+  std::string body = Multipart({{"", "application/octet-stream", "hello world\n"}});
+  ASSERT_EQ(Upload("/api/v0/add", body, token_).status, 200);
+  ASSERT_EQ(Upload("/api/v0/add", body, token_).status, 200);
+  EXPECT_EQ(PinCount(kHelloWorldNlV0), 1u);
+  EXPECT_EQ(events_.queued, 1);
+  // Another account gets its own pin.
+  int64_t bob = accounts_->CreateAccount("bob")->id;
+  std::string bob_token = accounts_->CreateToken(bob, metadata::ScopeSet::Default(), std::nullopt)->secret;
+  ASSERT_EQ(Upload("/api/v0/add", body, bob_token).status, 200);
+  metadata::PinFilter f;
+  f.cids.push_back(*mf::Cid::Parse(kHelloWorldNlV0));
+  EXPECT_EQ(*pins_->Count(bob, f), 1u);
+  // A failed pin does not count: uploading again pins again.
+  auto existing = pins_->List(alice_, f);
+  ASSERT_TRUE(existing && existing->size() == 1u);
+  ASSERT_TRUE(pins_->UpdateStatus((*existing)[0].requestid, metadata::PinStatus::kFailed, {}));
+  ASSERT_EQ(Upload("/api/v0/add", body, token_).status, 200);
+  EXPECT_EQ(PinCount(kHelloWorldNlV0), 2u);
+}
+
 TEST_F(KuboRpcTest, AddHonoursCidVersionRawLeavesAndOnlyHashAndPin) {
   auto v1 = Upload("/api/v0/add?cid-version=1&pin=false",
                    Multipart({{"hello.txt", "application/octet-stream", "hello world"}}), token_);

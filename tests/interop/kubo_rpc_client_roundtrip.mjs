@@ -303,6 +303,15 @@ section('wrap/only-hash/pin')
   check((await psaPins(res.cid.toString())).count === 0, 'only-hash: a pin was created')
 }
 {
+  // The same upload twice: one pin, as `ipfs add` pins idempotently.
+  const content = randomBytes(2000 + (rand() % 1000))
+  const first = await client.add(content)
+  const second = await client.add(content)
+  check(first.cid.equals(second.cid), 'add twice: different CIDs')
+  check((await psaPins(first.cid.toString())).count === 1, `add twice: ${(await psaPins(first.cid.toString())).count} pins`)
+  pinned.push(first.cid.toString())
+}
+{
   const content = randomBytes(100000 + (rand() % 1000))
   const res = await client.add(content, { pin: false })
   const js = await jsImport([{ content }], {})
