@@ -590,7 +590,10 @@ http::Response KuboRpc::Handle(const http::Request& req) {
     unixfs::BlockGetterFor<blockstore::Blockstore> getter(ctx_.blocks);
     unixfs::Exporter exporter(getter);
     if (req.path == "/api/v0/block/get") {
-      auto cid = mf::Cid::Parse(*arg);
+      // A CID, or (as `ipfs block get` takes) a path such as /ipfs/CID/a/b to a UnixFS entry.
+      Result<mf::Cid> cid = arg->find('/') == std::string::npos
+                                ? mf::Cid::Parse(*arg)
+                                : exporter.Resolve(*arg).map([](const auto& r) { return r.cid; });
       if (!cid) return KuboRpc::ErrorFor(cid.error());
       auto data = ctx_.blocks.Get(*cid);
       if (!data) return KuboRpc::ErrorFor(data.error());

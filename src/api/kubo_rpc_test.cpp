@@ -246,6 +246,12 @@ TEST_F(KuboRpcTest, AddBuildsDirectoriesFromPathsAndWrapsThem) {
   EXPECT_EQ(Str(wl[1], "Name"), "");
   auto x = Call("/api/v0/cat?arg=/ipfs/" + Str(wl[1], "Hash") + "/x.txt", token_);
   EXPECT_EQ(Drain(x), "x");
+  // block/get takes paths too: the block of x.txt is the one its own line names.
+  auto block = Call("/api/v0/block/get?arg=/ipfs/" + Str(wl[1], "Hash") + "/x.txt", token_);
+  ASSERT_EQ(block.status, 200) << block.body;
+  auto direct = Call("/api/v0/block/get?arg=" + Str(wl[0], "Hash"), token_);
+  EXPECT_EQ(block.body, direct.body);
+  EXPECT_EQ(Call("/api/v0/block/get?arg=/ipfs/" + Str(wl[1], "Hash") + "/nope", token_).status, 404);
   EXPECT_EQ(PinCount(Str(wl[1], "Hash")), 1u);
   EXPECT_EQ(PinCount(Str(wl[0], "Hash")), 0u);
 }
