@@ -161,11 +161,19 @@ CREATE TRIGGER pins_bucket_update AFTER UPDATE OF status, account_id, created ON
 END;
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// The `name` filter (exact match, Kubo's `ipfs pin remote ls --name`): List walks the account's
+// pins of that name newest first and Count counts them, instead of visiting every pin of the
+// account and reading its name.
+constexpr std::string_view kPinNameIndex = R"sql(
+CREATE INDEX pins_account_name_created ON pins(account_id, name, created);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
     {4, "pin buckets", kPinBuckets},
+    {5, "pin name index", kPinNameIndex},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

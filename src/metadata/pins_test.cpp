@@ -490,6 +490,16 @@ TEST_F(PinsTest, QueryPlansUseTheIndexesWithoutSorting) {
       << p2;
   EXPECT_EQ(p2.find("TEMP B-TREE"), std::string::npos) << p2;
 
+  PinFilter named;
+  named.before_us = clock_.WallMicros();
+  named.name = "n";
+  std::string by_name = plan(named);
+  EXPECT_NE(by_name.find("USING INDEX pins_account_name_created (account_id=? AND name=? AND "
+                         "created<?)"),
+            std::string::npos)
+      << by_name;
+  EXPECT_EQ(by_name.find("TEMP B-TREE"), std::string::npos) << by_name;
+
   PinFilter one_status;
   one_status.statuses = {PinStatus::kPinned};
   one_status.before_us = clock_.WallMicros();
