@@ -22,7 +22,11 @@
 #        THREADS (cores), REPEAT (3), DURATION (10), CONNECTIONS (32), WRK_THREADS (2),
 #        FILE_CONNECTIONS (8), FILE_MIB (64), PINS (1000000), ACCOUNTS (2000),
 #        LIST_DURATION (10), LIST_PAUSE_MS (25), LIST_KINDS ("first before status name meta cid"),
-#        SCRATCH (a directory for the temp dir; default $TMPDIR or /tmp)
+#        SCRATCH (a directory for the temp dir; default $TMPDIR or /tmp),
+#        SEED_CACHE=DIR (seed once into DIR and copy it on later runs with the same PINS and
+#        ACCOUNTS; cairn migrates the copy on start),
+#        NODELAY=1 (start cairn with bench/serve/nodelay_preload.c preloaded: TCP_NODELAY on
+#        every accepted socket, to measure a server without Nagle delays)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build-bench}
@@ -65,7 +69,19 @@ echo "# cairn $cairn, threads $threads; $(wrk --version 2>&1 | head -1 | cut -c1
 
 # 1. Seed and start cairn.
 repo="$tmp/repo"
-"$seed" --repo "$repo" --out "$tmp/seed" --pins "$pins" --accounts "$accounts"
+if [ -n "${SEED_CACHE:-}" ]; then
+  cache="$SEED_CACHE/pins-$pins-accounts-$accounts"
+  if [ ! -f "$cache/done" ]; then
+    rm -rf "$cache"
+    "$seed" --repo "$cache/repo" --out "$cache/seed" --pins "$pins" --accounts "$accounts"
+    touch "$cache/done"
+  fi
+  echo "# seeded repo copied from $cache"
+  cp -r "$cache/repo" "$repo"
+  cp -r "$cache/seed" "$tmp/seed"
+else
+  "$seed" --repo "$repo" --out "$tmp/seed" --pins "$pins" --accounts "$accounts"
+fi
 cat >"$repo/config.toml" <<EOF
 [server]
 listen = "127.0.0.1:0"
@@ -73,7 +89,13 @@ threads = $threads
 [pinning]
 gateways = []
 EOF
-"$cairn" --repo "$repo" serve >"$tmp/cairn.log" 2>&1 &
+preload=""
+if [ "${NODELAY:-0}" = 1 ]; then
+  cc -O2 -shared -fPIC -o "$tmp/nodelay_preload.so" "$lua/nodelay_preload.c" -ldl
+  preload="$tmp/nodelay_preload.so"
+  echo "# NODELAY=1: cairn runs with TCP_NODELAY forced on accepted sockets (LD_PRELOAD)"
+fi
+LD_PRELOAD="$preload" "$cairn" --repo "$repo" serve >"$tmp/cairn.log" 2>&1 &
 cairn_pid=$!
 for _ in $(seq 1 100); do
   grep -q '^cairn: serving' "$tmp/cairn.log" 2>/dev/null && break
@@ -151,6 +173,11 @@ run() {
   local out
   out=$(wrk --latency "$@" 2>&1)
   echo "$out" >"$tmp/wrk-$name-$round.txt"
+  if ! kill -0 "$cairn_pid" 2>/dev/null; then
+    echo "bench-serve: cairn exited during $name (round $round); its log ends:" >&2
+    tail -5 "$tmp/cairn.log" >&2
+    exit 1
+  fi
   local line
   line=$(echo "$out" | parse_wrk)
   echo "$name $round $line" >>"$results"
