@@ -81,6 +81,7 @@ struct AddArgs {
   bool preserve_mtime = false;
   std::optional<std::string> cid_base;
   unixfs::AddFlags flags;
+  unsigned threads = 0;  // hashing threads per file; 0 = one per core
   // CLI11 fills these; copied into `flags` when given.
   int cid_version = 0;
   bool raw_leaves = false;
@@ -243,7 +244,9 @@ std::string DisplayName(const std::string& path) {
 }
 
 Result<void> Add(const GlobalOptions& global, const AddArgs& args) {
-  const ImportOptions options = CAIRN_TRY(unixfs::ResolveAddFlags(args.flags));
+  ImportOptions options = CAIRN_TRY(unixfs::ResolveAddFlags(args.flags));
+  options.threads = args.threads;
+  CAIRN_TRY(options.Validate());
   std::optional<multiformats::Multibase> base;
   if (args.cid_base) {
     base = CAIRN_TRY(multiformats::MultibaseFromName(*args.cid_base));
@@ -317,6 +320,8 @@ void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options) {
   auto* cid_base = add->add_option("--cid-base", args->base, "multibase for printed CIDs");
   auto* profile =
       add->add_option("--profile", args->profile, "unixfs-v0-2015 (default) or unixfs-v1-2025");
+  add->add_option("--threads", args->threads,
+                  "threads hashing a file's leaves (default 0 = one per core; same CIDs)");
   add->callback([&options, args, cid_version, raw_leaves, chunker, max_links, hash, cid_base,
                  profile] {
     if (cid_version->count() > 0) args->flags.cid_version = args->cid_version;

@@ -3,8 +3,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include "ipld/dag_pb.hpp"
 #include "multiformats/multihash.hpp"
@@ -83,28 +87,272 @@ struct FileLink {
   uint64_t file_size;
 };
 
-// Builds the blocks of one file.
+// The CID of a block of `codec_code` hashing to `hash` under `options`.
+Result<Cid> MakeCid(const ImportOptions& options, uint64_t codec_code, Multihash hash) {
+  if (codec_code == codec::kDagPb && options.cid_version == 0) {
+    return Cid::V0(std::move(hash));
+  }
+  return Cid::V1(codec_code, std::move(hash));
+}
+
+// The hot-path leaf encoding: a dag-pb node {Data: UnixFS {type, Data (absent when empty),
+// filesize}} around `n` bytes of chunk is `head || chunk || tail`. Writes the head ending at
+// `head_end` (at most kMaxLeafHead bytes before it) and the tail at `tail`; returns their sizes.
+constexpr size_t kMaxLeafHead = 1 + 10 + 2 + 1 + 10;
+constexpr size_t kMaxLeafTail = 1 + 10;
+
+struct LeafFraming {
+  size_t head;
+  size_t tail;
+};
+
+LeafFraming FrameLeaf(uint8_t* head_end, uint8_t* tail, DataType type, uint64_t n) {
+  size_t inner = 2 + 1 + PbVarintSize(n);  // Type, filesize
+  if (n > 0) {
+    inner += 1 + PbVarintSize(n) + n;
+  }
+  uint8_t head[kMaxLeafHead];
+  uint8_t* h = head;
+  *h++ = 0x0a;
+  h = PutPbVarint(h, inner);
+  *h++ = 0x08;
+  *h++ = static_cast<uint8_t>(type);
+  if (n > 0) {
+    *h++ = 0x12;
+    h = PutPbVarint(h, n);
+  }
+  const size_t head_len = static_cast<size_t>(h - head);
+  std::memcpy(head_end - head_len, head, head_len);
+  uint8_t* t = tail;
+  *t++ = 0x18;
+  t = PutPbVarint(t, n);
+  return LeafFraming{head_len, static_cast<size_t>(t - tail)};
+}
+
+// Reads a file's chunks on the caller's thread and hashes their leaves on up to `threads`
+// threads (helpers plus the caller, which hashes while it would otherwise wait), handing the
+// leaves back strictly in file order. Chunks live in a ring of 2·threads + 2 slots; a slot is
+// reused only after its leaf was handed out and the following Next() began. Helpers start when
+// the file turns out to have a second chunk, so one-chunk files cost no thread.
+//
+// Not thread-safe itself: one caller thread drives it (the helpers are internal). The source is
+// read only on that thread.
+class LeafPipeline {
+ public:
+  struct Leaf {
+    FileLink link;
+    ByteSpan chunk;  // the chunk's bytes
+    ByteSpan block;  // the leaf block (the chunk itself for raw leaves)
+  };
+
+  LeafPipeline(ByteSource& source, const ImportOptions& options, DataType leaf_type,
+               unsigned threads)
+      : source_(source),
+        options_(options),
+        leaf_type_(leaf_type),
+        helpers_wanted_(threads - 1),
+        slots_(2 * static_cast<size_t>(threads) + 2) {
+    for (Slot& s : slots_) {
+      s.buf.resize(kMaxLeafHead + options_.chunk_size + kMaxLeafTail);
+    }
+  }
+
+  ~LeafPipeline() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (std::thread& t : helpers_) {
+      t.join();
+    }
+  }
+
+  LeafPipeline(const LeafPipeline&) = delete;
+  LeafPipeline& operator=(const LeafPipeline&) = delete;
+
+  // Reads ahead so that Done() is known.
+  Result<void> Start() { return TopUp(); }
+
+  // No leaves left (the file is empty, or every leaf was handed out).
+  bool Done() const { return eof_ && taken_ == tail_; }
+
+  // The next leaf in file order; its spans stay valid until the following Next(). Only called
+  // when !Done().
+  Result<Leaf> Next() {
+    CAIRN_CHECK(!Done());  // callers check Done() first
+    if (taken_ > head_) {
+      std::lock_guard lock(mu_);
+      head_ = taken_;  // the previous leaf's slot may be refilled
+    }
+    CAIRN_TRY(TopUp());
+    if (helpers_.empty() && helpers_wanted_ > 0 && tail_ - head_ >= 2) {
+      StartHelpers();
+    }
+    Slot& slot = slots_[head_ % slots_.size()];
+    {
+      std::unique_lock lock(mu_);
+      while (!slot.done) {
+        if (claimed_ < tail_) {
+          HashClaimed(lock);
+        } else {
+          done_cv_.wait(lock);
+        }
+      }
+    }
+    ++taken_;
+    if (!slot.result) {
+      return tl::unexpected(slot.result.error());
+    }
+    const ByteSpan chunk(slot.buf.data() + kMaxLeafHead, slot.len);
+    const ByteSpan block(slot.buf.data() + slot.block_begin, slot.block_len);
+    return Leaf{*slot.result, chunk, block};
+  }
+
+ private:
+  struct Slot {
+    Bytes buf;               // head room, chunk at kMaxLeafHead, tail room
+    size_t len = 0;          // chunk bytes
+    size_t block_begin = 0;  // the leaf block within buf
+    size_t block_len = 0;
+    bool done = false;  // guarded by mu_: result and block_* are set
+    Result<FileLink> result = Err(ErrorCode::kInternal, "unixfs: leaf not hashed");
+  };
+
+  // Fills free slots from the source, on the caller's thread. Slots at sequence numbers
+  // >= tail_ belong to the caller alone until tail_ passes them (under mu_).
+  Result<void> TopUp() {
+    while (!eof_ && tail_ - head_ < slots_.size()) {
+      Slot& slot = slots_[tail_ % slots_.size()];
+      uint8_t* data = slot.buf.data() + kMaxLeafHead;
+      size_t len = 0;
+      while (len < options_.chunk_size) {
+        const size_t n =
+            CAIRN_TRY(source_.Read(MutableByteSpan(data + len, options_.chunk_size - len)));
+        if (n == 0) {
+          eof_ = true;
+          break;
+        }
+        len += n;
+      }
+      if (len == 0) {
+        break;
+      }
+      slot.len = len;
+      {
+        std::lock_guard lock(mu_);
+        slot.done = false;
+        ++tail_;
+      }
+      work_cv_.notify_one();
+    }
+    return Ok();
+  }
+
+  void StartHelpers() {
+    for (unsigned i = 0; i < helpers_wanted_; ++i) {
+      try {
+        helpers_.emplace_back([this] { HelperLoop(); });
+      } catch (const std::system_error&) {
+        break;  // no more threads: the ones running (and the caller) do the work
+      }
+    }
+    helpers_wanted_ = 0;
+  }
+
+  void HelperLoop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      work_cv_.wait(lock, [this] { return stop_ || claimed_ < tail_; });
+      if (stop_) {
+        return;
+      }
+      HashClaimed(lock);
+      done_cv_.notify_one();
+    }
+  }
+
+  // Claims the oldest unclaimed slot and hashes it with `lock` released. Requires claimed_ <
+  // tail_ and `lock` held.
+  void HashClaimed(std::unique_lock<std::mutex>& lock) {
+    Slot& slot = slots_[claimed_++ % slots_.size()];
+    lock.unlock();
+    Hash(slot);
+    lock.lock();
+    slot.done = true;
+  }
+
+  // Frames (unless raw) and hashes one chunk. Touches only `slot` and immutable state.
+  void Hash(Slot& slot) const {
+    uint8_t* data = slot.buf.data() + kMaxLeafHead;
+    uint64_t codec_code = codec::kRaw;
+    slot.block_begin = kMaxLeafHead;
+    slot.block_len = slot.len;
+    if (!options_.raw_leaves) {
+      const LeafFraming f = FrameLeaf(data, data + slot.len, leaf_type_, slot.len);
+      codec_code = codec::kDagPb;
+      slot.block_begin = kMaxLeafHead - f.head;
+      slot.block_len = f.head + slot.len + f.tail;
+    }
+    const ByteSpan block(slot.buf.data() + slot.block_begin, slot.block_len);
+    slot.result = [&]() -> Result<FileLink> {
+      Multihash hash = CAIRN_TRY(Multihash::Sum(options_.hash_code, block));
+      Cid cid = CAIRN_TRY(MakeCid(options_, codec_code, std::move(hash)));
+      return FileLink{std::move(cid), block.size(), slot.len};
+    }();
+  }
+
+  ByteSource& source_;
+  const ImportOptions& options_;
+  const DataType leaf_type_;
+  unsigned helpers_wanted_;
+  std::vector<std::thread> helpers_;
+  std::vector<Slot> slots_;
+  bool eof_ = false;    // caller's thread only
+  uint64_t taken_ = 0;  // leaves handed out; caller's thread only
+
+  // Sequence numbers: slots [head_, tail_) hold chunks not yet released, [claimed_, tail_) are
+  // waiting for a hasher. head_ and tail_ are written only by the caller's thread.
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // a slot to claim, or stop_
+  std::condition_variable done_cv_;  // a slot was hashed
+  uint64_t head_ = 0;                // guarded by mu_ (the caller may read it without)
+  uint64_t tail_ = 0;                // guarded by mu_ (the caller may read it without)
+  uint64_t claimed_ = 0;             // guarded by mu_
+  bool stop_ = false;                // guarded by mu_
+};
+
+// Builds the blocks of one file from a Chunker (leaves hashed here, on the caller's thread) or
+// from a LeafPipeline (leaves hashed ahead; stored here, in order).
 class FileBuilder {
  public:
   FileBuilder(Chunker& chunker, const ImportOptions& options, BlockSink& sink)
-      : chunker_(chunker), options_(options), sink_(sink) {}
+      : chunker_(&chunker), options_(options), sink_(sink), wants_bytes_(sink.WantsBytes()) {}
+  FileBuilder(LeafPipeline& pipeline, const ImportOptions& options, BlockSink& sink)
+      : pipeline_(&pipeline), options_(options), sink_(sink), wants_bytes_(sink.WantsBytes()) {}
 
   Result<Cid> Store(uint64_t codec_code, ByteSpan block) {
     Multihash hash = CAIRN_TRY(Multihash::Sum(options_.hash_code, block));
-    Cid cid;
-    if (codec_code == codec::kDagPb && options_.cid_version == 0) {
-      cid = CAIRN_TRY(Cid::V0(std::move(hash)));
-    } else {
-      cid = Cid::V1(codec_code, std::move(hash));
-    }
+    Cid cid = CAIRN_TRY(MakeCid(options_, codec_code, std::move(hash)));
     CAIRN_TRY(sink_.Put(cid, block));
     return cid;
   }
 
+  // Leaves reach the sink only if it wants bytes (internal nodes always do), on every path.
+  Result<Cid> StoreLeaf(uint64_t codec_code, ByteSpan block) {
+    if (wants_bytes_) {
+      return Store(codec_code, block);
+    }
+    Multihash hash = CAIRN_TRY(Multihash::Sum(options_.hash_code, block));
+    return MakeCid(options_, codec_code, std::move(hash));
+  }
+
+  bool Done() const { return pipeline_ != nullptr ? pipeline_->Done() : chunker_->Done(); }
+
   // A leaf holding `data`: a raw block, or a dag-pb node with UnixFS {type, Data, filesize}.
   Result<FileLink> Leaf(ByteSpan data, DataType type, const EntryMeta* meta) {
     if (options_.raw_leaves && meta == nullptr) {
-      Cid cid = CAIRN_TRY(Store(codec::kRaw, data));
+      Cid cid = CAIRN_TRY(StoreLeaf(codec::kRaw, data));
       return FileLink{std::move(cid), data.size(), data.size()};
     }
     if (meta != nullptr && !meta->empty()) {
@@ -126,61 +374,67 @@ class FileBuilder {
     // Hand-encoded hot path, byte-identical to EncodeDagPb({Data: EncodeUnixfsData(
     // {type, data (absent when empty), filesize}))}) and checked against it in the tests.
     const uint64_t n = data.size();
-    size_t inner = 2 + 1 + PbVarintSize(n);  // Type, filesize
-    if (n > 0) {
-      inner += 1 + PbVarintSize(n) + n;
-    }
-    const size_t total = 1 + PbVarintSize(inner) + inner;
-    if (!sink_.WantsBytes() && options_.hash_code == codec::kSha2_256) {
+    uint8_t head[kMaxLeafHead];
+    uint8_t tail[kMaxLeafTail];
+    const LeafFraming f = FrameLeaf(head + kMaxLeafHead, tail, type, n);
+    const ByteSpan head_span(head + kMaxLeafHead - f.head, f.head);
+    const ByteSpan tail_span(tail, f.tail);
+    const size_t total = f.head + n + f.tail;
+    if (!wants_bytes_ && options_.hash_code == codec::kSha2_256) {
       // Hash-only: header, chunk and trailer hashed in place, without assembling the block.
-      uint8_t head[32];
-      uint8_t* h = head;
-      *h++ = 0x0a;
-      h = PutPbVarint(h, inner);
-      *h++ = 0x08;
-      *h++ = static_cast<uint8_t>(type);
-      if (n > 0) {
-        *h++ = 0x12;
-        h = PutPbVarint(h, n);
-      }
-      uint8_t tail[16];
-      uint8_t* t = tail;
-      *t++ = 0x18;
-      t = PutPbVarint(t, n);
       multiformats::Sha256Hasher hasher;
-      hasher.Update(ByteSpan(head, static_cast<size_t>(h - head)));
+      hasher.Update(head_span);
       hasher.Update(data);
-      hasher.Update(ByteSpan(tail, static_cast<size_t>(t - tail)));
+      hasher.Update(tail_span);
       const auto digest = hasher.Finish();
       Multihash hash = CAIRN_TRY(Multihash::Make(codec::kSha2_256, digest));
-      Cid cid = options_.cid_version == 0 ? CAIRN_TRY(Cid::V0(std::move(hash)))
-                                          : Cid::V1(codec::kDagPb, std::move(hash));
+      Cid cid = CAIRN_TRY(MakeCid(options_, codec::kDagPb, std::move(hash)));
       return FileLink{std::move(cid), total, n};
     }
     if (leaf_buf_.size() < total) {
       leaf_buf_.resize(total);
     }
     uint8_t* p = leaf_buf_.data();
-    *p++ = 0x0a;
-    p = PutPbVarint(p, inner);
-    *p++ = 0x08;
-    *p++ = static_cast<uint8_t>(type);
+    std::memcpy(p, head_span.data(), f.head);
+    p += f.head;
     if (n > 0) {
-      *p++ = 0x12;
-      p = PutPbVarint(p, n);
       std::memcpy(p, data.data(), n);
       p += n;
     }
-    *p++ = 0x18;
-    p = PutPbVarint(p, n);
+    std::memcpy(p, tail_span.data(), f.tail);
     const ByteSpan block(leaf_buf_.data(), total);
-    Cid cid = CAIRN_TRY(Store(codec::kDagPb, block));
+    Cid cid = CAIRN_TRY(StoreLeaf(codec::kDagPb, block));
     return FileLink{std::move(cid), total, n};
   }
 
+  // The next chunk's leaf, stored.
   Result<FileLink> NextLeaf(DataType type) {
-    ByteSpan chunk = CAIRN_TRY(chunker_.Take());
-    return Leaf(chunk, type, nullptr);
+    if (pipeline_ == nullptr) {
+      ByteSpan chunk = CAIRN_TRY(chunker_->Take());
+      return Leaf(chunk, type, nullptr);
+    }
+    LeafPipeline::Leaf leaf = CAIRN_TRY(pipeline_->Next());
+    return StorePrepared(leaf);
+  }
+
+  // The first chunk's leaf; when it is the file's only chunk, `root_meta` goes into it.
+  Result<FileLink> FirstLeaf(const EntryMeta* root_meta) {
+    if (pipeline_ == nullptr) {
+      ByteSpan first = CAIRN_TRY(chunker_->Take());
+      return Leaf(first, DataType::kFile, chunker_->Done() ? root_meta : nullptr);
+    }
+    LeafPipeline::Leaf leaf = CAIRN_TRY(pipeline_->Next());
+    if (root_meta != nullptr && pipeline_->Done()) {
+      return Leaf(leaf.chunk, DataType::kFile, root_meta);  // the prepared leaf has no metadata
+    }
+    return StorePrepared(leaf);
+  }
+
+  Result<FileLink> StorePrepared(LeafPipeline::Leaf& leaf) {
+    if (wants_bytes_) {
+      CAIRN_TRY(sink_.Put(leaf.link.cid, leaf.block));
+    }
+    return std::move(leaf.link);
   }
 
   // An internal file node over `children` (UnixFS File with filesize and blocksizes).
@@ -213,25 +467,21 @@ class FileBuilder {
   // left to right before the next.
   Result<FileLink> Balanced(const EntryMeta& meta) {
     const EntryMeta* root_meta = meta.empty() ? nullptr : &meta;
-    if (chunker_.Done()) {
+    if (Done()) {
       return Leaf({}, DataType::kFile, root_meta);
     }
-    ByteSpan first = CAIRN_TRY(chunker_.Take());
-    if (chunker_.Done()) {
-      return Leaf(first, DataType::kFile, root_meta);
-    }
-    FileLink root = CAIRN_TRY(Leaf(first, DataType::kFile, nullptr));
-    for (unsigned depth = 1; !chunker_.Done(); ++depth) {
+    FileLink root = CAIRN_TRY(FirstLeaf(root_meta));
+    for (unsigned depth = 1; !Done(); ++depth) {
       std::vector<FileLink> children;
       children.push_back(std::move(root));
       CAIRN_TRY(FillBalanced(children, depth));
-      root = CAIRN_TRY(Internal(children, chunker_.Done() ? root_meta : nullptr));
+      root = CAIRN_TRY(Internal(children, Done() ? root_meta : nullptr));
     }
     return root;
   }
 
   Result<void> FillBalanced(std::vector<FileLink>& children, unsigned depth) {
-    while (children.size() < options_.max_links && !chunker_.Done()) {
+    while (children.size() < options_.max_links && !Done()) {
       if (depth == 1) {
         children.push_back(CAIRN_TRY(NextLeaf(DataType::kFile)));
       } else {
@@ -246,14 +496,14 @@ class FileBuilder {
   // boxo trickle layout: a layer of up to max_links leaves, then for depth 1, 2, ... (below
   // `max_depth`, unbounded at the root) up to kTrickleRepeat subtrees of that depth.
   Result<void> FillTrickle(std::vector<FileLink>& children, int max_depth) {
-    while (children.size() < options_.max_links && !chunker_.Done()) {
+    while (children.size() < options_.max_links && !Done()) {
       children.push_back(CAIRN_TRY(NextLeaf(DataType::kRaw)));
     }
     for (int depth = 1; max_depth < 0 || depth < max_depth; ++depth) {
-      if (chunker_.Done()) {
+      if (Done()) {
         break;
       }
-      for (int r = 0; r < kTrickleRepeat && !chunker_.Done(); ++r) {
+      for (int r = 0; r < kTrickleRepeat && !Done(); ++r) {
         std::vector<FileLink> sub;
         CAIRN_TRY(FillTrickle(sub, depth));
         children.push_back(CAIRN_TRY(Internal(sub, nullptr)));
@@ -271,20 +521,17 @@ class FileBuilder {
  private:
   static constexpr int kTrickleRepeat = 4;
 
-  Chunker& chunker_;
+  Chunker* chunker_ = nullptr;  // exactly one of chunker_ and pipeline_ is set
+  LeafPipeline* pipeline_ = nullptr;
   const ImportOptions& options_;
   BlockSink& sink_;
+  const bool wants_bytes_;
   Bytes leaf_buf_;
 };
 
 Result<Cid> StoreNode(const ImportOptions& options, BlockSink& sink, ByteSpan block) {
   Multihash hash = CAIRN_TRY(Multihash::Sum(options.hash_code, block));
-  Cid cid;
-  if (options.cid_version == 0) {
-    cid = CAIRN_TRY(Cid::V0(std::move(hash)));
-  } else {
-    cid = Cid::V1(codec::kDagPb, std::move(hash));
-  }
+  Cid cid = CAIRN_TRY(MakeCid(options, codec::kDagPb, std::move(hash)));
   CAIRN_TRY(sink.Put(cid, block));
   return cid;
 }
@@ -351,6 +598,11 @@ Result<void> ImportOptions::Validate() const {
   }
   if (max_links < 2) {
     return Err(ErrorCode::kInvalidArgument, "unixfs: max links per file node must be at least 2");
+  }
+  if (threads > kMaxImportThreads) {
+    return Err(ErrorCode::kInvalidArgument,
+               "unixfs: at most " + std::to_string(kMaxImportThreads) + " import threads, not " +
+                   std::to_string(threads));
   }
   if (!std::has_single_bit(hamt_fanout) || hamt_fanout < 8 || hamt_fanout > kMaxHamtFanout) {
     return Err(ErrorCode::kInvalidArgument,
@@ -442,12 +694,27 @@ Result<ImportOptions> ResolveAddFlags(const AddFlags& flags) {
 Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options, BlockSink& sink,
                                 const EntryMeta& meta) {
   CAIRN_TRY(options.Validate());
-  Chunker chunker(source, options.chunk_size);
-  CAIRN_TRY(chunker.Start());
-  FileBuilder builder(chunker, options, sink);
-  FileLink root = options.layout == Layout::kTrickle ? CAIRN_TRY(builder.Trickle(meta))
-                                                     : CAIRN_TRY(builder.Balanced(meta));
-  return ImportedNode{std::move(root.cid), root.tsize, root.file_size};
+  unsigned threads = options.threads;
+  if (threads == 0) {
+    threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxImportThreads);
+  }
+  auto build = [&](FileBuilder& builder) -> Result<ImportedNode> {
+    FileLink root = options.layout == Layout::kTrickle ? CAIRN_TRY(builder.Trickle(meta))
+                                                       : CAIRN_TRY(builder.Balanced(meta));
+    return ImportedNode{std::move(root.cid), root.tsize, root.file_size};
+  };
+  if (threads == 1) {
+    Chunker chunker(source, options.chunk_size);
+    CAIRN_TRY(chunker.Start());
+    FileBuilder builder(chunker, options, sink);
+    return build(builder);
+  }
+  // Balanced leaves are UnixFS File nodes, trickle leaves Raw nodes (when not raw blocks).
+  const DataType leaf_type = options.layout == Layout::kTrickle ? DataType::kRaw : DataType::kFile;
+  LeafPipeline pipeline(source, options, leaf_type, threads);
+  CAIRN_TRY(pipeline.Start());
+  FileBuilder builder(pipeline, options, sink);
+  return build(builder);
 }
 
 Result<ImportedNode> ImportSymlink(std::string_view target, const ImportOptions& options,

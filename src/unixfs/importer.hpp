@@ -12,6 +12,13 @@
 // (`>`; "links-bytes" = sum of name and CID byte lengths, or "block-bytes" = encoded node size).
 //
 // Pure: bytes come from a ByteSource and blocks go to a BlockSink; no I/O of its own.
+//
+// Threads: ImportFile hashes a file's leaves on `ImportOptions::threads` threads (the caller's
+// plus helpers started once the file has a second chunk) while the caller's thread reads the next
+// chunks and builds the tree. At most 2·threads + 2 chunks are in flight, so memory stays
+// constant in the file size. The source and the sink are used only from the caller's thread and
+// see exactly the calls a one-thread import makes, in the same order: neither needs to be
+// thread-safe, and every thread count gives the same blocks in the same order.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +44,7 @@ class ByteSource {
   virtual ~ByteSource() = default;
   // Reads up to `out.size()` bytes into `out` and returns how many were read; 0 means the end of
   // the stream (and every later call returns 0 too). Short reads are allowed. Errors end the
-  // import and are returned by it unchanged.
+  // import and are returned by it unchanged. Called only on the thread that called the import.
   virtual Result<size_t> Read(MutableByteSpan out) = 0;
 };
 
@@ -51,7 +58,9 @@ class SpanSource final : public ByteSource {
   ByteSpan bytes_;
 };
 
-// Where the importer puts the blocks it builds.
+// Where the importer puts the blocks it builds. Put and WantsBytes are called only on the thread
+// that called the import function, in the order the blocks are built, whatever the thread count:
+// a sink need not be thread-safe.
 class BlockSink {
  public:
   virtual ~BlockSink() = default;
@@ -59,8 +68,8 @@ class BlockSink {
   // during the call. The same block may be put more than once (identical chunks). An error ends
   // the import and is returned by it unchanged.
   virtual Result<void> Put(const Cid& cid, ByteSpan bytes) = 0;
-  // False for sinks that only want CIDs: the importer may then hash a block in pieces without
-  // assembling (copying) it, and skip Put for that block.
+  // False for sinks that only want CIDs: the importer may then hash a file's leaf blocks in
+  // pieces without assembling (copying) them, and does not Put them (other blocks are Put).
   virtual bool WantsBytes() const { return true; }
 };
 
@@ -102,6 +111,9 @@ struct ImportOptions {
   uint64_t hamt_threshold = 256 * 1024;
   HamtSizeEstimate hamt_estimate = HamtSizeEstimate::kLinksBytes;
   uint32_t hamt_fanout = 256;
+  // Threads hashing a file's leaves: 0 = one per hardware thread (at most kMaxImportThreads),
+  // 1 = everything on the caller's thread. Never changes the result, only the speed.
+  unsigned threads = 0;
 
   // Kubo's defaults, = unixfs-v0-2015: CIDv0, dag-pb leaves, 256 KiB chunks, 174 links.
   static ImportOptions KuboDefaults() { return ImportOptions{}; }
@@ -110,9 +122,12 @@ struct ImportOptions {
   static Result<ImportOptions> FromProfile(std::string_view name);
   // InvalidArgument when a value cannot work: CIDv0 with a hash other than sha2-256, a hash
   // Cairn cannot compute, chunk size 0 or above 2 MiB, fewer than 2 links, a fanout that is not
-  // a power of two in 8..1024.
+  // a power of two in 8..1024, more than kMaxImportThreads threads.
   Result<void> Validate() const;
 };
+
+// Beyond this the caller's one reading thread, not hashing, is the limit.
+inline constexpr unsigned kMaxImportThreads = 16;
 
 // `ipfs add` flags as Kubo interprets them, for the CLI and the Kubo RPC `/api/v0/add`.
 struct AddFlags {

@@ -8,7 +8,10 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 #include "ipld/dag_pb.hpp"
 #include "multiformats/multibase.hpp"
@@ -207,33 +210,38 @@ std::unique_ptr<ByteSource> MakeSource(const std::string& input, std::string& st
   return nullptr;
 }
 
+// Every row on the one-thread path and on the pipelined one (leaves hashed by 4 threads).
 TEST(Importer, MatchesKuboAddVectors) {
   const auto vectors = LoadVectors();
   ASSERT_GE(vectors.size(), 30u);
-  size_t checked = 0;
-  for (const Vector& v : vectors) {
-    std::string storage;
-    uint64_t size = 0;
-    auto source = MakeSource(v.input, storage, size);
-    ASSERT_NE(source, nullptr) << v.input;
-    if (!CAIRN_IMPORTER_SLOW_VECTORS && size > 64ull * 1024 * 1024) {
-      continue;
+  for (unsigned threads : {1u, 4u}) {
+    size_t checked = 0;
+    for (const Vector& v : vectors) {
+      std::string storage;
+      uint64_t size = 0;
+      auto source = MakeSource(v.input, storage, size);
+      ASSERT_NE(source, nullptr) << v.input;
+      if (!CAIRN_IMPORTER_SLOW_VECTORS && size > 64ull * 1024 * 1024) {
+        continue;
+      }
+      std::string base;
+      auto options = OptionsFromFlags(v.flags, base);
+      ASSERT_TRUE(options) << options.error().ToString();
+      options->threads = threads;
+      DiscardSink sink;
+      auto root = ImportFile(*source, *options, sink);
+      ASSERT_TRUE(root) << root.error().ToString();
+      std::string text = root->cid.ToString();
+      if (!base.empty()) {
+        text = root->cid.ToString(*multiformats::MultibaseFromName(base));
+      }
+      EXPECT_EQ(text, v.cid) << v.name << " " << v.input << " [" << v.flags << "] threads "
+                             << threads;
+      EXPECT_EQ(root->file_size, size) << v.name;
+      ++checked;
     }
-    std::string base;
-    auto options = OptionsFromFlags(v.flags, base);
-    ASSERT_TRUE(options) << options.error().ToString();
-    DiscardSink sink;
-    auto root = ImportFile(*source, *options, sink);
-    ASSERT_TRUE(root) << root.error().ToString();
-    std::string text = root->cid.ToString();
-    if (!base.empty()) {
-      text = root->cid.ToString(*multiformats::MultibaseFromName(base));
-    }
-    EXPECT_EQ(text, v.cid) << v.name << " " << v.input << " [" << v.flags << "]";
-    EXPECT_EQ(root->file_size, size) << v.name;
-    ++checked;
+    EXPECT_GE(checked, CAIRN_IMPORTER_SLOW_VECTORS ? vectors.size() : 25u);
   }
-  EXPECT_GE(checked, CAIRN_IMPORTER_SLOW_VECTORS ? vectors.size() : 25u);
 }
 
 TEST(Importer, HandEncodedLeafEqualsGeneralEncoder) {
@@ -392,6 +400,283 @@ TEST(Importer, MetadataTurnsRawSingleLeafIntoDagPb) {
   EXPECT_EQ(u->mode, 0644u);
   EXPECT_EQ(u->mtime->seconds, 1700000000);
   EXPECT_EQ(AsString(*u->data), "hello");
+}
+
+// Records every Put in order, with the thread it came on.
+class RecordingSink final : public BlockSink {
+ public:
+  explicit RecordingSink(bool wants_bytes = true) : wants_bytes_(wants_bytes) {}
+  Result<void> Put(const Cid& cid, ByteSpan bytes) override {
+    puts.emplace_back(cid, Bytes(bytes.begin(), bytes.end()));
+    threads.push_back(std::this_thread::get_id());
+    if (fail_at != 0 && puts.size() == fail_at) {
+      return Err(ErrorCode::kResourceExhausted, "test: sink full");
+    }
+    return Ok();
+  }
+  bool WantsBytes() const override { return wants_bytes_; }
+
+  std::vector<std::pair<Cid, Bytes>> puts;
+  std::vector<std::thread::id> threads;
+  size_t fail_at = 0;  // 1-based Put that fails; 0 = none
+
+ private:
+  bool wants_bytes_;
+};
+
+// Bytes from a seeded generator, read in pieces of varying size (some short), on any thread it
+// records.
+class RandomSource final : public ByteSource {
+ public:
+  RandomSource(uint64_t size, uint64_t seed) : left_(size), rng_(seed) {}
+  Result<size_t> Read(MutableByteSpan out) override {
+    threads.push_back(std::this_thread::get_id());
+    size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), left_));
+    if (n > 1 && rng_() % 4 == 0) {
+      n = 1 + static_cast<size_t>(rng_() % n);  // a short read
+    }
+    for (size_t i = 0; i < n; ++i) {
+      out[i] = static_cast<uint8_t>(rng_() >> 24);
+    }
+    left_ -= n;
+    read += n;
+    return n;
+  }
+
+  uint64_t read = 0;
+  std::vector<std::thread::id> threads;
+
+ private:
+  uint64_t left_;
+  std::mt19937_64 rng_;
+};
+
+struct ImportRun {
+  Result<ImportedNode> root = Err(ErrorCode::kInternal, "not run");
+  std::vector<std::pair<Cid, Bytes>> puts;
+};
+
+ImportRun RunImport(uint64_t size, uint64_t seed, ImportOptions o, unsigned threads,
+                    const EntryMeta& meta = {}) {
+  o.threads = threads;
+  RandomSource src(size, seed);
+  RecordingSink sink;
+  ImportRun run;
+  run.root = ImportFile(src, o, sink, meta);
+  run.puts = std::move(sink.puts);
+  return run;
+}
+
+// Sizes near multiples of the chunk size and of the chunk counts where a balanced tree grows a
+// level (links, links²) or a trickle tree starts a new depth.
+std::vector<uint64_t> BoundarySizes(size_t chunk, size_t links) {
+  std::vector<uint64_t> chunks = {0, 1, 2, 3, links - 1, links, links + 1, 2 * links,
+                                  links * links, links * links + 1, links + 4 * links};
+  std::vector<uint64_t> sizes;
+  for (uint64_t c : chunks) {
+    for (int64_t delta : {-1, 0, 1}) {
+      const int64_t s = static_cast<int64_t>(c * chunk) + delta;
+      if (s >= 0 && s <= (1 << 20)) {
+        sizes.push_back(static_cast<uint64_t>(s));
+      }
+    }
+  }
+  return sizes;
+}
+
+TEST(ImporterThreads, SameBlocksInSameOrderAsOneThread) {
+  std::mt19937_64 rng(20261124);
+  const size_t kChunks[] = {1, 7, 64, 100, 1000, 4096};
+  const size_t kLinks[] = {2, 3, 5, 11, 174};
+  size_t compared = 0;
+  for (int round = 0; round < 60; ++round) {
+    ImportOptions o;
+    o.chunk_size = kChunks[rng() % std::size(kChunks)];
+    o.max_links = kLinks[rng() % std::size(kLinks)];
+    o.layout = rng() % 2 == 0 ? Layout::kBalanced : Layout::kTrickle;
+    o.cid_version = static_cast<int>(rng() % 2);
+    o.raw_leaves = rng() % 2 == 0;
+    if (o.cid_version == 1 && rng() % 3 == 0) {
+      o.hash_code = rng() % 2 == 0 ? codec::kSha2_512 : codec::kBlake2b256;
+    }
+    std::vector<uint64_t> sizes = BoundarySizes(o.chunk_size, o.max_links);
+    sizes.push_back(rng() % (200 * o.chunk_size + 1));
+    for (uint64_t size : sizes) {
+      if (size / o.chunk_size > 3000) {
+        continue;  // keep the blocks recorded small
+      }
+      const uint64_t seed = rng();
+      const ImportRun one = RunImport(size, seed, o, 1);
+      ASSERT_TRUE(one.root) << one.root.error().ToString();
+      for (unsigned threads : {2u, 3u, 8u}) {
+        const ImportRun many = RunImport(size, seed, o, threads);
+        ASSERT_TRUE(many.root) << many.root.error().ToString();
+        const std::string what =
+            "size " + std::to_string(size) + " chunk " + std::to_string(o.chunk_size) + " links " +
+            std::to_string(o.max_links) + " trickle " +
+            std::to_string(o.layout == Layout::kTrickle) + " v" + std::to_string(o.cid_version) +
+            " raw " + std::to_string(o.raw_leaves) + " threads " + std::to_string(threads);
+        EXPECT_EQ(many.root->cid, one.root->cid) << what;
+        EXPECT_EQ(many.root->tsize, one.root->tsize) << what;
+        EXPECT_EQ(many.root->file_size, size) << what;
+        ASSERT_EQ(many.puts.size(), one.puts.size()) << what;
+        for (size_t i = 0; i < one.puts.size(); ++i) {
+          ASSERT_EQ(many.puts[i].first, one.puts[i].first) << what << " put " << i;
+          ASSERT_EQ(many.puts[i].second, one.puts[i].second) << what << " put " << i;
+          ASSERT_TRUE(many.puts[i].first.hash().Verify(many.puts[i].second)) << what;
+        }
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000u);
+}
+
+TEST(ImporterThreads, HashOnlyGivesSameRootsAsStoring) {
+  for (int version : {0, 1}) {
+    for (bool raw : {false, true}) {
+      for (Layout layout : {Layout::kBalanced, Layout::kTrickle}) {
+        ImportOptions o;
+        o.cid_version = version;
+        o.raw_leaves = raw;
+        o.layout = layout;
+        o.chunk_size = 1000;
+        o.max_links = 7;
+        const ImportRun stored = RunImport(123457, 99, o, 1);
+        ASSERT_TRUE(stored.root);
+        o.threads = 2;
+        RandomSource src(123457, 99);
+        RecordingSink cids_only(/*wants_bytes=*/false);
+        auto hashed = ImportFile(src, o, cids_only);
+        ASSERT_TRUE(hashed);
+        EXPECT_EQ(hashed->cid, stored.root->cid);
+        EXPECT_EQ(hashed->tsize, stored.root->tsize);
+        // Only the internal nodes reach a sink that wants no bytes.
+        for (const auto& [cid, bytes] : cids_only.puts) {
+          auto node = ipld::DecodeDagPb(bytes);
+          ASSERT_TRUE(node);
+          EXPECT_FALSE(node->links.empty());
+        }
+        EXPECT_GT(cids_only.puts.size(), 0u);
+      }
+    }
+  }
+}
+
+TEST(ImporterThreads, MetadataGoesIntoTheRootAsWithOneThread) {
+  EntryMeta meta;
+  meta.mode = 0755;
+  meta.mtime = UnixTime{1700000000, 5};
+  for (bool raw : {false, true}) {
+    for (Layout layout : {Layout::kBalanced, Layout::kTrickle}) {
+      for (uint64_t size : {0, 1, 99, 100, 101, 1000}) {
+        ImportOptions o;
+        o.cid_version = 1;
+        o.raw_leaves = raw;
+        o.layout = layout;
+        o.chunk_size = 100;
+        o.max_links = 3;
+        const ImportRun one = RunImport(size, 7, o, 1, meta);
+        const ImportRun two = RunImport(size, 7, o, 2, meta);
+        ASSERT_TRUE(one.root && two.root);
+        EXPECT_EQ(two.root->cid, one.root->cid) << size;
+        EXPECT_EQ(two.puts, one.puts) << size;
+        auto node = ipld::DecodeDagPb(one.puts.back().second);
+        ASSERT_TRUE(node);
+        EXPECT_EQ(DecodeUnixfsData(*node->data)->mode, 0755u) << size;
+      }
+    }
+  }
+}
+
+TEST(ImporterThreads, SourceAndSinkUsedOnlyOnTheCallersThread) {
+  ImportOptions o;
+  o.chunk_size = 512;
+  o.max_links = 4;
+  o.threads = 4;
+  RandomSource src(300000, 3);
+  RecordingSink sink;
+  auto root = ImportFile(src, o, sink);
+  ASSERT_TRUE(root);
+  ASSERT_GT(sink.puts.size(), 500u);
+  const auto self = std::this_thread::get_id();
+  for (auto id : src.threads) {
+    ASSERT_EQ(id, self);
+  }
+  for (auto id : sink.threads) {
+    ASSERT_EQ(id, self);
+  }
+}
+
+// Memory stays constant: the source is never more than 2·threads + 2 chunks ahead of the leaves
+// the sink has received.
+TEST(ImporterThreads, ReadsAheadAtMostTheRingOfChunks) {
+  class WatchingSink final : public BlockSink {
+   public:
+    explicit WatchingSink(const RandomSource& src) : src_(src) {}
+    Result<void> Put(const Cid& cid, ByteSpan) override {
+      if (cid.codec() == codec::kRaw) {
+        ++leaves;
+        max_ahead = std::max<uint64_t>(max_ahead, src_.read / 100 - leaves);
+      }
+      return Ok();
+    }
+    uint64_t leaves = 0;
+    uint64_t max_ahead = 0;
+
+   private:
+    const RandomSource& src_;
+  };
+  for (unsigned threads : {2u, 3u, 5u}) {
+    ImportOptions o;
+    o.cid_version = 1;
+    o.raw_leaves = true;
+    o.chunk_size = 100;
+    o.threads = threads;
+    RandomSource src(100 * 5000, 11);
+    WatchingSink sink(src);
+    auto root = ImportFile(src, o, sink);
+    ASSERT_TRUE(root);
+    EXPECT_EQ(sink.leaves, 5000u);
+    EXPECT_LE(sink.max_ahead, 2 * threads + 2) << threads;
+    EXPECT_GE(sink.max_ahead, 1u) << threads;  // it does read ahead
+  }
+}
+
+TEST(ImporterThreads, ReturnsSourceAndSinkErrorsUnchanged) {
+  for (unsigned threads : {2u, 4u}) {
+    ImportOptions o;
+    o.chunk_size = 150;
+    o.threads = threads;
+    FailingSource failing;
+    DiscardSink discard;
+    auto root = ImportFile(failing, o, discard);
+    ASSERT_FALSE(root);
+    EXPECT_EQ(root.error().code(), ErrorCode::kIoError);
+
+    for (size_t fail_at : {1, 2, 50, 200}) {
+      o.chunk_size = 100;
+      o.max_links = 5;
+      RandomSource src(100000, 5);
+      RecordingSink sink;
+      sink.fail_at = fail_at;
+      auto r = ImportFile(src, o, sink);
+      ASSERT_FALSE(r) << fail_at;
+      EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted);
+      EXPECT_EQ(sink.puts.size(), fail_at);  // nothing after the failed Put
+    }
+  }
+}
+
+TEST(ImporterThreads, RejectsTooManyThreads) {
+  ImportOptions o;
+  o.threads = kMaxImportThreads;
+  EXPECT_TRUE(o.Validate());
+  o.threads = kMaxImportThreads + 1;
+  EXPECT_FALSE(o.Validate());
+  SpanSource src(AsBytes("x"));
+  DiscardSink sink;
+  EXPECT_FALSE(ImportFile(src, o, sink));
 }
 
 TEST(AddFlags, KuboRules) {
