@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/log.hpp"
 #include "ipld/links.hpp"
 #include "pinning/dag_fetcher.hpp"
 
@@ -175,11 +176,19 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
                                  static_cast<int64_t>(result->dag_bytes));
     if (up) stats_.pinned++;
     stats_.blocks_fetched += result->fetched_blocks;
+    log::Info("pin.pinned", {{"requestid", pin.requestid},
+                             {"cid", pin.cid.ToString()},
+                             {"blocks", result->blocks},
+                             {"fetched_blocks", result->fetched_blocks},
+                             {"dag_bytes", result->dag_bytes}});
     return;
   }
   const Error& e = result.error();
   // Retry until the deadline; the last retry is at the deadline itself (where it fails with this
   // attempt's reason), so a pin never fails before its deadline.
+  // One reading of both clocks: the retry is due `delay` after the moment the deadline was
+  // checked (read later, a clock that jumped in between would push the retry past it).
+  const int64_t decided_mono_us = clock_.MonotonicMicros();
   int64_t until_deadline = pin.created_us + options_.find_deadline_us - clock_.WallMicros();
   if (Retryable(e.code()) && e.code() != ErrorCode::kResourceExhausted && until_deadline > 0) {
     int64_t delay = std::min(retry_delay_us, until_deadline);
@@ -187,10 +196,11 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
     info["status_details"] = "retrying in " + std::to_string((delay + 999'999) / 1'000'000) +
                              " s: " + e.message();
     (void)pins_.UpdateStatus(pin.requestid, PinStatus::kPinning, info);
+    log::Debug("pin.retry", {{"requestid", pin.requestid}, {"delay_us", delay}, {"error", e.message()}});
     std::lock_guard lock(mu_);
     if (!running_) return;
     retries_.push_back(
-        Retry{std::move(pin), clock_.MonotonicMicros() + delay, retry_delay_us, e.message()});
+        Retry{std::move(pin), decided_mono_us + delay, retry_delay_us, e.message()});
     cv_.notify_one();
     return;
   }
@@ -198,6 +208,8 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
   info["status_details"] = "failed: " + e.message();
   (void)pins_.UpdateStatus(pin.requestid, PinStatus::kFailed, info);
   stats_.failed++;
+  log::Info("pin.failed", {{"requestid", pin.requestid}, {"cid", pin.cid.ToString()},
+                           {"reason", e.message()}});
 }
 
 Result<GcResult> PinService::CollectGarbage() {
