@@ -2,6 +2,7 @@
 
 #include <unordered_set>
 
+#include "car/car_format.hpp"
 #include "ipld/links.hpp"
 #include "multiformats/multicodec.hpp"
 #include "multiformats/varint.hpp"
@@ -19,13 +20,19 @@ class CarEmitter {
  public:
   CarEmitter(const http::PushSink& sink, bool dups) : sink_(sink), dups_(dups) {}
 
-  Result<void> Header(const mf::Cid& root) { return sink_(CarV1Header(root)); }
+  Result<void> Header(const mf::Cid& root) {
+    Bytes header = car::EncodeCarV1Header({root});
+    Bytes out;
+    mf::AppendVarint(out, header.size());
+    out.insert(out.end(), header.begin(), header.end());
+    return sink_(out);
+  }
 
   Result<void> Block(const mf::Cid& cid, ByteSpan data) {
     if (cid.hash().code() == mf::codec::kIdentity) return Ok();
     if (!dups_ && !sent_.insert(cid).second) return Ok();
     section_.clear();
-    AppendCarSection(section_, cid, data);
+    car::AppendSection(section_, cid, data);
     return sink_(section_);
   }
 
@@ -62,38 +69,6 @@ Result<void> WalkAll(blockstore::Blockstore& blocks, const mf::Cid& start, bool 
 }
 
 }  // namespace
-
-Bytes CarV1Header(const mf::Cid& root) {
-  // dag-cbor, keys in length-first order: {"roots": [tag 42 bytes(0x00 ‖ cid)], "version": 1}
-  Bytes cid = root.ToBytes();
-  Bytes body = {0xa2, 0x65, 'r', 'o', 'o', 't', 's', 0x81, 0xd8, 0x2a};
-  size_t n = cid.size() + 1;
-  if (n < 24) {
-    body.push_back(static_cast<uint8_t>(0x40 + n));
-  } else if (n < 256) {
-    body.push_back(0x58);
-    body.push_back(static_cast<uint8_t>(n));
-  } else {
-    body.push_back(0x59);
-    body.push_back(static_cast<uint8_t>(n >> 8));
-    body.push_back(static_cast<uint8_t>(n & 0xff));
-  }
-  body.push_back(0x00);
-  body.insert(body.end(), cid.begin(), cid.end());
-  static constexpr uint8_t kVersion[] = {0x67, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x01};
-  body.insert(body.end(), std::begin(kVersion), std::end(kVersion));
-  Bytes out;
-  mf::AppendVarint(out, body.size());
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
-}
-
-void AppendCarSection(Bytes& out, const mf::Cid& cid, ByteSpan data) {
-  Bytes c = cid.ToBytes();
-  mf::AppendVarint(out, c.size() + data.size());
-  out.insert(out.end(), c.begin(), c.end());
-  out.insert(out.end(), data.begin(), data.end());
-}
 
 Result<void> PrecheckCar(blockstore::Blockstore& blocks, const GatewayRequest& g) {
   Getter getter(blocks);

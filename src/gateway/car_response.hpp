@@ -26,8 +26,4 @@ Result<void> PrecheckCar(blockstore::Blockstore& blocks, const GatewayRequest& g
 // written: the server then cuts the response, and clients detect the incomplete CAR.
 Result<void> WriteCar(blockstore::Blockstore& blocks, const GatewayRequest& g, const http::PushSink& sink);
 
-// The CARv1 header with one root (dag-cbor {"roots":[root],"version":1}) and one section.
-Bytes CarV1Header(const multiformats::Cid& root);
-void AppendCarSection(Bytes& out, const multiformats::Cid& cid, ByteSpan data);
-
 }  // namespace cairn::gateway
