@@ -115,6 +115,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::fflush(stdout);
   log::Info("serve.draining", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.Stop();
+  kubo_rpc.StopCompletions();  // before the server (and its executor) is destroyed
   upkeep.Stop();
   pin_service.Stop();
   CAIRN_TRY(blocks->Sync());

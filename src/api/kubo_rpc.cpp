@@ -232,10 +232,24 @@ Result<AddArgs> ParseAddArgs(const http::Request& req) {
   return a;
 }
 
+// Answers with what `work` returns, computed on `pool` rather than on the I/O thread (an upload's
+// completion builds directories, verifies and stores whole CARs, syncs and pins).
+http::Response OnPool(WorkerPool& pool, std::function<http::Response()> work) {
+  http::Response deferred;
+  deferred.deferred = [&pool, work = std::move(work)](std::function<void(http::Response)> complete) {
+    if (!pool.Submit([work, complete] { complete(work()); })) {
+      complete(KuboRpc::ErrorFor(Error(ErrorCode::kUnavailable, "rpc: shutting down")));
+    }
+  };
+  return deferred;
+}
+
 class AddConsumer final : public http::BodyConsumer {
  public:
-  AddConsumer(KuboRpcContext& ctx, AddArgs args, int64_t account, std::string boundary)
+  AddConsumer(KuboRpcContext& ctx, WorkerPool& pool, AddArgs args, int64_t account,
+              std::string boundary)
       : ctx_(ctx),
+        pool_(pool),
         args_(std::move(args)),
         account_(account),
         store_sink_(ctx.blocks),
@@ -254,9 +268,10 @@ class AddConsumer final : public http::BodyConsumer {
   http::Response Finish() override {
     spool_.reset();
     if (failed_) return KuboRpc::ErrorFor(*failed_);
-    auto r = Complete();
-    if (!r) return KuboRpc::ErrorFor(r.error());
-    return *r;
+    return OnPool(pool_, [this] {
+      auto r = Complete();
+      return r ? std::move(*r) : KuboRpc::ErrorFor(r.error());
+    });
   }
 
  private:
@@ -388,6 +403,7 @@ class AddConsumer final : public http::BodyConsumer {
   }
 
   KuboRpcContext& ctx_;
+  WorkerPool& pool_;
   AddArgs args_;
   int64_t account_;
   unixfs::StoreSink<blockstore::Blockstore> store_sink_;
@@ -411,8 +427,9 @@ class AddConsumer final : public http::BodyConsumer {
 class DagImportConsumer final : public http::BodyConsumer {
  public:
   // `boundary`: the multipart boundary, or nullopt for a bare CAR body.
-  DagImportConsumer(KuboRpcContext& ctx, int64_t account, bool pin, std::optional<std::string> boundary)
-      : ctx_(ctx), account_(account), pin_(pin) {
+  DagImportConsumer(KuboRpcContext& ctx, WorkerPool& pool, int64_t account, bool pin,
+                    std::optional<std::string> boundary)
+      : ctx_(ctx), pool_(pool), account_(account), pin_(pin) {
     if (boundary) {
       parser_ = std::make_unique<MultipartParser>(
           std::move(*boundary),
@@ -437,9 +454,10 @@ class DagImportConsumer final : public http::BodyConsumer {
 
   http::Response Finish() override {
     if (failed_) return KuboRpc::ErrorFor(*failed_);
-    auto r = Complete();
-    if (!r) return KuboRpc::ErrorFor(r.error());
-    return *r;
+    return OnPool(pool_, [this] {
+      auto r = Complete();
+      return r ? std::move(*r) : KuboRpc::ErrorFor(r.error());
+    });
   }
 
  private:
@@ -504,6 +522,7 @@ class DagImportConsumer final : public http::BodyConsumer {
   }
 
   KuboRpcContext& ctx_;
+  WorkerPool& pool_;
   int64_t account_;
   bool pin_;
   std::unique_ptr<MultipartParser> parser_;
@@ -513,7 +532,12 @@ class DagImportConsumer final : public http::BodyConsumer {
 
 }  // namespace
 
-KuboRpc::KuboRpc(KuboRpcContext context) : ctx_(std::move(context)) {}
+KuboRpc::KuboRpc(KuboRpcContext context)
+    : ctx_(std::move(context)), completions_(ctx_.completion_threads) {}
+
+KuboRpc::~KuboRpc() { StopCompletions(); }
+
+void KuboRpc::StopCompletions() { completions_.Stop(); }
 
 Result<metadata::Principal> KuboRpc::Authenticate(const http::Request& req, metadata::Scope needed) {
   std::string_view token = CAIRN_TRY(BearerToken(req.Header("Authorization")));
@@ -543,13 +567,13 @@ std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& r
       if (!b) return std::make_unique<RefusingConsumer>(b.error());
       boundary = std::move(*b);
     }
-    return std::make_unique<DagImportConsumer>(ctx_, who->account.id, pin->value_or(true), std::move(boundary));
+    return std::make_unique<DagImportConsumer>(ctx_, completions_, who->account.id, pin->value_or(true), std::move(boundary));
   }
   auto args = ParseAddArgs(req);
   if (!args) return std::make_unique<RefusingConsumer>(args.error());
   auto boundary = BoundaryFromContentType(req.Header("Content-Type").value_or(""));
   if (!boundary) return std::make_unique<RefusingConsumer>(boundary.error());
-  return std::make_unique<AddConsumer>(ctx_, std::move(*args), who->account.id, std::move(*boundary));
+  return std::make_unique<AddConsumer>(ctx_, completions_, std::move(*args), who->account.id, std::move(*boundary));
 }
 
 http::Response KuboRpc::Handle(const http::Request& req) {

@@ -24,6 +24,7 @@
 
 #include "api/pinning_api.hpp"
 #include "blockstore/blockstore.hpp"
+#include "common/worker_pool.hpp"
 #include "http/server.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/pins.hpp"
@@ -40,11 +41,20 @@ struct KuboRpcContext {
   const net::Ed25519Identity& identity;
   std::vector<std::string> addresses;  // for /api/v0/id
   std::filesystem::path spool_dir;
+  // Threads that complete uploads (directory building, CAR verification and storing, sync,
+  // pinning) off the I/O threads.
+  size_t completion_threads = 2;
 };
 
 class KuboRpc {
  public:
   explicit KuboRpc(KuboRpcContext context);
+  ~KuboRpc();  // StopCompletions()
+
+  // Runs the upload completions already queued and refuses new ones (their answer is 503).
+  // A server that owns sessions waiting on completions must call this after HttpServer::Stop()
+  // and before the server is destroyed: completions answer through the server's executor.
+  void StopCompletions();
 
   static bool Handles(std::string_view path) { return path.rfind("/api/v0/", 0) == 0; }
   // Buffered calls (everything but uploads).
@@ -61,6 +71,7 @@ class KuboRpc {
  private:
   Result<metadata::Principal> Authenticate(const http::Request& request, metadata::Scope needed);
   KuboRpcContext ctx_;
+  WorkerPool completions_;
 };
 
 }  // namespace cairn::api

@@ -127,7 +127,7 @@ class KuboRpcTest : public ::testing::Test {
       if (!ok) return KuboRpc::ErrorFor(ok.error());
       at += n;
     }
-    return consumer->Finish();
+    return http::Resolve(consumer->Finish());
   }
 
   http::Response Call(const std::string& target, const std::string& token,
