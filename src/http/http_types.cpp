@@ -3,6 +3,8 @@
 #include <cctype>
 #include <future>
 
+#include "common/json_string.hpp"
+
 namespace cairn::http {
 namespace {
 
@@ -150,25 +152,8 @@ int HttpStatusFor(ErrorCode code) {
 }
 
 std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out += "\"";
+  std::string out;
+  AppendJsonString(out, s);
   return out;
 }
 
