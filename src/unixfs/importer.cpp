@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -129,14 +130,14 @@ LeafFraming FrameLeaf(uint8_t* head_end, uint8_t* tail, DataType type, uint64_t 
   return LeafFraming{head_len, static_cast<size_t>(t - tail)};
 }
 
-// Reads a file's chunks on the caller's thread and hashes their leaves on up to `threads`
-// threads (helpers plus the caller, which hashes while it would otherwise wait), handing the
-// leaves back strictly in file order. Chunks live in a ring of 2·threads + 2 slots; a slot is
-// reused only after its leaf was handed out and the following Next() began. Helpers start when
-// the file turns out to have a second chunk, so one-chunk files cost no thread.
+// Reads a file's chunks and hashes their leaves on up to `threads` threads (helpers plus the
+// caller, which works while it would otherwise wait), handing the leaves back to the caller
+// strictly in file order. A thread hashes the chunk it has just read, while it is still in its
+// cache; reads are made one at a time, in file order. Chunks live in a ring of 2·threads + 2
+// slots; a slot is reused only after its leaf was handed out and the following Next() began.
+// Helpers start when the file may have a second chunk, so small files cost no thread.
 //
-// Not thread-safe itself: one caller thread drives it (the helpers are internal). The source is
-// read only on that thread.
+// Not thread-safe itself: one caller thread drives it (the helpers are internal).
 class LeafPipeline {
  public:
   struct Leaf {
@@ -162,7 +163,7 @@ class LeafPipeline {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
-    work_cv_.notify_all();
+    cv_.notify_all();
     for (std::thread& t : helpers_) {
       t.join();
     }
@@ -171,33 +172,37 @@ class LeafPipeline {
   LeafPipeline(const LeafPipeline&) = delete;
   LeafPipeline& operator=(const LeafPipeline&) = delete;
 
-  // Reads ahead so that Done() is known.
-  Result<void> Start() { return TopUp(); }
-
-  // No leaves left (the file is empty, or every leaf was handed out).
-  bool Done() const { return eof_ && taken_ == tail_; }
+  // No leaves left: the file is empty or every leaf was handed out. False while a read error
+  // is pending (Next() returns it). May read and hash a chunk to find out.
+  bool Done() {
+    std::unique_lock lock(mu_);
+    while (read_ == taken_ && !eof_) {
+      if (!Work(lock)) {
+        cv_.wait(lock);
+      }
+    }
+    return read_ == taken_ && !error_;
+  }
 
   // The next leaf in file order; its spans stay valid until the following Next(). Only called
   // when !Done().
   Result<Leaf> Next() {
-    CAIRN_CHECK(!Done());  // callers check Done() first
+    std::unique_lock lock(mu_);
     if (taken_ > head_) {
-      std::lock_guard lock(mu_);
       head_ = taken_;  // the previous leaf's slot may be refilled
+      cv_.notify_all();
     }
-    CAIRN_TRY(TopUp());
-    if (helpers_.empty() && helpers_wanted_ > 0 && tail_ - head_ >= 2) {
+    if (helpers_wanted_ > 0 && (!eof_ || read_ > taken_ + 1)) {
       StartHelpers();
     }
-    Slot& slot = slots_[head_ % slots_.size()];
-    {
-      std::unique_lock lock(mu_);
-      while (!slot.done) {
-        if (claimed_ < tail_) {
-          HashClaimed(lock);
-        } else {
-          done_cv_.wait(lock);
-        }
+    Slot& slot = slots_[taken_ % slots_.size()];
+    while (!(read_ > taken_ && slot.done)) {
+      if (error_) {
+        return tl::unexpected(*error_);
+      }
+      CAIRN_CHECK(read_ > taken_ || !eof_);  // callers check Done() first
+      if (!Work(lock)) {
+        cv_.wait(lock);
       }
     }
     ++taken_;
@@ -219,34 +224,57 @@ class LeafPipeline {
     Result<FileLink> result = Err(ErrorCode::kInternal, "unixfs: leaf not hashed");
   };
 
-  // Fills free slots from the source, on the caller's thread. Slots at sequence numbers
-  // >= tail_ belong to the caller alone until tail_ passes them (under mu_).
-  Result<void> TopUp() {
-    while (!eof_ && tail_ - head_ < slots_.size()) {
-      Slot& slot = slots_[tail_ % slots_.size()];
-      uint8_t* data = slot.buf.data() + kMaxLeafHead;
-      size_t len = 0;
-      while (len < options_.chunk_size) {
-        const size_t n =
-            CAIRN_TRY(source_.Read(MutableByteSpan(data + len, options_.chunk_size - len)));
-        if (n == 0) {
-          eof_ = true;
-          break;
-        }
-        len += n;
-      }
-      if (len == 0) {
+  // Reads the next chunk into its slot and hashes it, if reading is possible now (no other read
+  // under way, the end not reached, a free slot). Called with `lock` held; releases it while
+  // reading and hashing. Returns whether it did anything.
+  bool Work(std::unique_lock<std::mutex>& lock) {
+    if (reading_ || eof_ || stop_ || read_ - head_ >= slots_.size()) {
+      return false;
+    }
+    reading_ = true;
+    const uint64_t seq = read_;
+    Slot& slot = slots_[seq % slots_.size()];
+    slot.done = false;
+    lock.unlock();
+    // The slot is this thread's alone until read_ passes it (under mu_).
+    uint8_t* data = slot.buf.data() + kMaxLeafHead;
+    size_t len = 0;
+    bool end = false;
+    std::optional<Error> error;
+    while (len < options_.chunk_size) {
+      Result<size_t> n = source_.Read(MutableByteSpan(data + len, options_.chunk_size - len));
+      if (!n) {
+        error = std::move(n).error();
         break;
       }
-      slot.len = len;
-      {
-        std::lock_guard lock(mu_);
-        slot.done = false;
-        ++tail_;
+      if (*n == 0) {
+        end = true;
+        break;
       }
-      work_cv_.notify_one();
+      len += *n;
     }
-    return Ok();
+    lock.lock();
+    reading_ = false;
+    if (error) {
+      error_ = std::move(error);
+      eof_ = true;
+      cv_.notify_all();
+      return true;
+    }
+    eof_ = end;
+    if (len == 0) {
+      cv_.notify_all();
+      return true;
+    }
+    slot.len = len;
+    ++read_;
+    cv_.notify_all();  // the next read may start; Done() may know the answer
+    lock.unlock();
+    Hash(slot);
+    lock.lock();
+    slot.done = true;
+    cv_.notify_all();
+    return true;
   }
 
   void StartHelpers() {
@@ -262,24 +290,11 @@ class LeafPipeline {
 
   void HelperLoop() {
     std::unique_lock lock(mu_);
-    while (true) {
-      work_cv_.wait(lock, [this] { return stop_ || claimed_ < tail_; });
-      if (stop_) {
-        return;
+    while (!stop_) {
+      if (!Work(lock)) {
+        cv_.wait(lock);
       }
-      HashClaimed(lock);
-      done_cv_.notify_one();
     }
-  }
-
-  // Claims the oldest unclaimed slot and hashes it with `lock` released. Requires claimed_ <
-  // tail_ and `lock` held.
-  void HashClaimed(std::unique_lock<std::mutex>& lock) {
-    Slot& slot = slots_[claimed_++ % slots_.size()];
-    lock.unlock();
-    Hash(slot);
-    lock.lock();
-    slot.done = true;
   }
 
   // Frames (unless raw) and hashes one chunk. Touches only `slot` and immutable state.
@@ -305,21 +320,22 @@ class LeafPipeline {
   ByteSource& source_;
   const ImportOptions& options_;
   const DataType leaf_type_;
-  unsigned helpers_wanted_;
-  std::vector<std::thread> helpers_;
+  unsigned helpers_wanted_;           // caller's thread only
+  std::vector<std::thread> helpers_;  // caller's thread only
   std::vector<Slot> slots_;
-  bool eof_ = false;    // caller's thread only
-  uint64_t taken_ = 0;  // leaves handed out; caller's thread only
 
-  // Sequence numbers: slots [head_, tail_) hold chunks not yet released, [claimed_, tail_) are
-  // waiting for a hasher. head_ and tail_ are written only by the caller's thread.
+  // Sequence numbers: chunks [head_, read_) are in slots, the last of them possibly still being
+  // hashed; [taken_, read_) are not handed out yet. head_ and taken_ move only on the caller's
+  // thread.
   std::mutex mu_;
-  std::condition_variable work_cv_;  // a slot to claim, or stop_
-  std::condition_variable done_cv_;  // a slot was hashed
-  uint64_t head_ = 0;                // guarded by mu_ (the caller may read it without)
-  uint64_t tail_ = 0;                // guarded by mu_ (the caller may read it without)
-  uint64_t claimed_ = 0;             // guarded by mu_
-  bool stop_ = false;                // guarded by mu_
+  std::condition_variable cv_;  // any change below
+  uint64_t head_ = 0;           // guarded by mu_
+  uint64_t taken_ = 0;          // guarded by mu_
+  uint64_t read_ = 0;           // guarded by mu_
+  bool reading_ = false;        // guarded by mu_: a thread is reading chunk read_
+  bool eof_ = false;            // guarded by mu_: no more chunks will be read
+  std::optional<Error> error_;  // guarded by mu_: a read failed (eof_ is set too)
+  bool stop_ = false;           // guarded by mu_
 };
 
 // Builds the blocks of one file from a Chunker (leaves hashed here, on the caller's thread) or
@@ -712,7 +728,6 @@ Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options
   // Balanced leaves are UnixFS File nodes, trickle leaves Raw nodes (when not raw blocks).
   const DataType leaf_type = options.layout == Layout::kTrickle ? DataType::kRaw : DataType::kFile;
   LeafPipeline pipeline(source, options, leaf_type, threads);
-  CAIRN_TRY(pipeline.Start());
   FileBuilder builder(pipeline, options, sink);
   return build(builder);
 }

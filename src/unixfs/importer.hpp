@@ -13,12 +13,13 @@
 //
 // Pure: bytes come from a ByteSource and blocks go to a BlockSink; no I/O of its own.
 //
-// Threads: ImportFile hashes a file's leaves on `ImportOptions::threads` threads (the caller's
-// plus helpers started once the file has a second chunk) while the caller's thread reads the next
-// chunks and builds the tree. At most 2·threads + 2 chunks are in flight, so memory stays
-// constant in the file size. The source and the sink are used only from the caller's thread and
-// see exactly the calls a one-thread import makes, in the same order: neither needs to be
-// thread-safe, and every thread count gives the same blocks in the same order.
+// Threads: ImportFile reads and hashes a file's leaves on `ImportOptions::threads` threads (the
+// caller's plus helpers started once the file may have a second chunk; each hashes the chunk it
+// has just read) while the caller's thread builds the tree. At most 2·threads + 2 chunks are in
+// flight, so memory stays constant in the file size. The source is read one call at a time, in
+// order, but possibly on a helper thread; the sink is used only on the caller's thread, in block
+// order. Neither needs to be thread-safe, and every thread count gives the same blocks in the
+// same order.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +45,9 @@ class ByteSource {
   virtual ~ByteSource() = default;
   // Reads up to `out.size()` bytes into `out` and returns how many were read; 0 means the end of
   // the stream (and every later call returns 0 too). Short reads are allowed. Errors end the
-  // import and are returned by it unchanged. Called only on the thread that called the import.
+  // import and are returned by it unchanged. Calls never overlap and come in order, but with
+  // ImportOptions::threads other than 1 they may come on the importer's helper threads: a source
+  // must not depend on the calling thread.
   virtual Result<size_t> Read(MutableByteSpan out) = 0;
 };
 

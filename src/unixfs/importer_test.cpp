@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -424,13 +425,25 @@ class RecordingSink final : public BlockSink {
   bool wants_bytes_;
 };
 
-// Bytes from a seeded generator, read in pieces of varying size (some short), on any thread it
-// records.
+// Bytes from a seeded generator, read in pieces of varying size (some short). Records how many
+// Read calls ever overlapped (the importer must make them one at a time).
 class RandomSource final : public ByteSource {
  public:
   RandomSource(uint64_t size, uint64_t seed) : left_(size), rng_(seed) {}
   Result<size_t> Read(MutableByteSpan out) override {
-    threads.push_back(std::this_thread::get_id());
+    const int inside = ++inside_;
+    max_inside = std::max(max_inside.load(), inside);
+    std::this_thread::yield();  // widen the window for an overlapping call
+    Result<size_t> n = Generate(out);
+    --inside_;
+    return n;
+  }
+
+  std::atomic<uint64_t> read{0};
+  std::atomic<int> max_inside{0};
+
+ private:
+  Result<size_t> Generate(MutableByteSpan out) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), left_));
     if (n > 1 && rng_() % 4 == 0) {
       n = 1 + static_cast<size_t>(rng_() % n);  // a short read
@@ -443,10 +456,7 @@ class RandomSource final : public ByteSource {
     return n;
   }
 
-  uint64_t read = 0;
-  std::vector<std::thread::id> threads;
-
- private:
+  std::atomic<int> inside_{0};
   uint64_t left_;
   std::mt19937_64 rng_;
 };
@@ -589,22 +599,22 @@ TEST(ImporterThreads, MetadataGoesIntoTheRootAsWithOneThread) {
   }
 }
 
-TEST(ImporterThreads, SourceAndSinkUsedOnlyOnTheCallersThread) {
-  ImportOptions o;
-  o.chunk_size = 512;
-  o.max_links = 4;
-  o.threads = 4;
-  RandomSource src(300000, 3);
-  RecordingSink sink;
-  auto root = ImportFile(src, o, sink);
-  ASSERT_TRUE(root);
-  ASSERT_GT(sink.puts.size(), 500u);
-  const auto self = std::this_thread::get_id();
-  for (auto id : src.threads) {
-    ASSERT_EQ(id, self);
-  }
-  for (auto id : sink.threads) {
-    ASSERT_EQ(id, self);
+TEST(ImporterThreads, SinkOnlyOnTheCallersThreadSourceOneReadAtATime) {
+  for (unsigned threads : {2u, 4u}) {
+    ImportOptions o;
+    o.chunk_size = 512;
+    o.max_links = 4;
+    o.threads = threads;
+    RandomSource src(300000, 3);
+    RecordingSink sink;
+    auto root = ImportFile(src, o, sink);
+    ASSERT_TRUE(root);
+    ASSERT_GT(sink.puts.size(), 500u);
+    EXPECT_EQ(src.max_inside.load(), 1);
+    const auto self = std::this_thread::get_id();
+    for (auto id : sink.threads) {
+      ASSERT_EQ(id, self);
+    }
   }
 }
 
