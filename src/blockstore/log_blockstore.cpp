@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -146,6 +147,7 @@ struct Segment {
   fs::path idx_path;
   uint64_t size = 0;        // valid bytes (file length once recovered). GUARDED_BY(Impl::mu_)
   uint64_t live_bytes = 0;  // bytes of records the index points at. GUARDED_BY(Impl::mu_)
+  uint64_t synced_size = 0;  // `size` when the last successful Sync() started. GUARDED_BY(write_mu)
   bool sealed = false;      // has a valid index file; never appended to again
   bool damaged = false;     // a scan stopped at a bad record; no index file is written for it
   ~Segment() {
@@ -172,6 +174,7 @@ struct LogBlockstore::Impl {
   // Lock order: compact_mu → write_mu → mu.
   std::mutex compact_mu;  // one compaction at a time
   std::mutex write_mu;    // serialises appends, rollover and Sync's choice of segment
+  std::atomic<uint64_t> syncs{0};  // fdatasync calls made by Sync()
   std::mutex mu;          // the index and the segment table; held briefly, never across I/O
 
   std::unordered_map<std::string, Location> index;  // GUARDED_BY(mu)
@@ -615,13 +618,21 @@ struct LogBlockstore::Impl {
 
   Result<void> SyncActive() {
     SegmentPtr seg;
+    uint64_t size = 0;
     {
       std::lock_guard lock(write_mu);
       if (broken) return Err(ErrorCode::kIoError, "blockstore: an earlier write failed; reopen the store");
       seg = active;
+      size = seg->size;
+      // Nothing appended since a sync that succeeded: every byte is durable already (a pin
+      // worker syncs after every pin, most of which write no block).
+      if (seg->synced_size >= size) return Ok();
     }
     // Segments sealed before this point were synced by Roll; writes after it need a later Sync.
     if (::fdatasync(seg->fd) != 0) return Err(ErrorCode::kIoError, Errno("sync " + seg->path.string()));
+    syncs.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(write_mu);
+    seg->synced_size = std::max(seg->synced_size, size);
     return Ok();
   }
 
@@ -879,6 +890,7 @@ LogBlockstoreStats LogBlockstore::Stats() {
     s.disk_bytes += seg->size;
   }
   s.active_segment = impl_->active->id;
+  s.syncs = impl_->syncs.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -53,6 +53,8 @@ struct LogBlockstoreStats {
   uint64_t disk_bytes = 0;       // bytes of all segment files
   uint32_t segments = 0;         // segment files, including the active one
   uint64_t active_segment = 0;   // id of the segment appends go to
+  uint64_t syncs = 0;            // fdatasync calls Sync() made since open (a Sync with nothing
+                                 // appended since the last successful one makes none)
 };
 
 struct CompactionStats {
