@@ -19,7 +19,7 @@
 // flight, so memory stays constant in the file size. The source is read one call at a time, in
 // order, but possibly on a helper thread; the sink is used only on the caller's thread, in block
 // order. Neither needs to be thread-safe, and every thread count gives the same blocks in the
-// same order.
+// same order. When an import fails, it returns once a read under way on a helper has returned.
 #pragma once
 
 #include <cstdint>
