@@ -332,13 +332,35 @@ void PinStore::CreateAsync(int64_t account_id, NewPin pin,
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping = stopping_;
-    if (!stopping) queue_.push_back(Pending{account_id, std::move(pin), *cid, std::move(done)});
+    if (!stopping) {
+      Pending p;
+      p.account_id = account_id;
+      p.pin = std::move(pin);
+      p.cid = *cid;
+      p.done = std::move(done);
+      queue_.push_back(std::move(p));
+    }
   }
   if (stopping) {
     done(Err(ErrorCode::kUnavailable, "metadata: pin store is shutting down"));
     return;
   }
   cv_.notify_one();
+}
+
+Result<void> PinStore::WriteGrouped(std::function<Result<void>(SqlSession&)> op) {
+  std::promise<Result<void>> promise;
+  auto future = promise.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Err(ErrorCode::kUnavailable, "metadata: pin store is shutting down");
+    Pending p;
+    p.op = std::move(op);
+    p.op_done = [&promise](Result<void> r) { promise.set_value(std::move(r)); };
+    queue_.push_back(std::move(p));
+  }
+  cv_.notify_one();
+  return future.get();
 }
 
 Result<PinRecord> PinStore::Create(int64_t account_id, const NewPin& pin) {
@@ -373,23 +395,38 @@ void PinStore::CommitBatch(std::vector<Pending>& batch) {
     int64_t now = clock_.WallMicros();
     int64_t created = CAIRN_TRY(NextCreated(s, now));
     for (const Pending& p : batch) {
-      records.push_back(NewRecord(p.account_id, p.pin, p.cid, created++, now));
+      if (p.op) {
+        CAIRN_TRY(p.op(s));
+        records.emplace_back();  // keeps records[i] aligned with batch[i]
+        continue;
+      }
+      records.push_back(NewRecord(p.account_id, p.pin, *p.cid, created++, now));
       CAIRN_TRY(InsertPin(s, records.back()));
     }
     return Ok();
   });
   if (r) {
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(records[i]));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].op) {
+        batch[i].op_done(Ok());
+      } else {
+        batch[i].done(std::move(records[i]));
+      }
+    }
     return;
   }
   // One bad request (e.g. an unknown account) must not fail its neighbours: retry one by one so
   // each gets its own answer.
   for (Pending& p : batch) {
+    if (p.op) {
+      p.op_done(db_.Write(p.op));
+      continue;
+    }
     PinRecord record;
     auto one = db_.Write([&](SqlSession& s) -> Result<void> {
       int64_t now = clock_.WallMicros();
       int64_t created = CAIRN_TRY(NextCreated(s, now));
-      record = NewRecord(p.account_id, p.pin, p.cid, created, now);
+      record = NewRecord(p.account_id, p.pin, *p.cid, created, now);
       return InsertPin(s, record);
     });
     if (one) {
@@ -465,7 +502,7 @@ Result<void> PinStore::Delete(int64_t account_id, std::string_view requestid) {
 Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status,
                                     const StringMap& info, std::optional<int64_t> dag_size) {
   int64_t now = clock_.WallMicros();
-  return db_.Write([&](SqlSession& s) -> Result<void> {
+  return WriteGrouped([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 5> params = {std::string(PinStatusName(status)), EncodeMap(info), now,
                                       dag_size ? SqlValue(*dag_size) : SqlValue(nullptr),
                                       std::string(requestid)};
@@ -655,7 +692,7 @@ Result<std::vector<PinRecord>> PinStore::ClaimQueued(size_t max) {
   std::vector<PinRecord> out;
   if (max == 0) return out;
   int64_t now = clock_.WallMicros();
-  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+  CAIRN_TRY(WriteGrouped([&](SqlSession& s) -> Result<void> {
     out.clear();
     std::array<SqlValue, 1> params = {static_cast<int64_t>(max)};
     auto rows = CAIRN_TRY(s.Query("SELECT " + std::string(kPinColumns) +

@@ -121,6 +121,7 @@ class PinStore {
   // Removes the account's pin. NotFound as for Get.
   Result<void> Delete(int64_t account_id, std::string_view requestid);
   // Sets status, info (replaced as a whole) and dag_size (kept when nullopt). NotFound if absent.
+  // Durable on return; shares the group commit with creates.
   Result<void> UpdateStatus(std::string_view requestid, PinStatus status, const StringMap& info,
                             std::optional<int64_t> dag_size = std::nullopt);
 
@@ -150,12 +151,19 @@ class PinStore {
   Result<std::string> ExplainList(int64_t account_id, const PinFilter& filter);
 
  private:
+  // One entry of the group-commit queue: a pin to create, or (when `op` is set) another write
+  // that rides the same transaction and fsync (status updates and claims from the workers).
   struct Pending {
-    int64_t account_id;
+    int64_t account_id = 0;
     NewPin pin;
-    multiformats::Cid cid;
+    std::optional<multiformats::Cid> cid;
     std::function<void(Result<PinRecord>)> done;
+    // Must be safe to run again: a failed batch is retried one entry per transaction.
+    std::function<Result<void>(SqlSession&)> op;
+    std::function<void(Result<void>)> op_done;
   };
+  // Runs `op` in the group commit and waits until it is durable (or failed).
+  Result<void> WriteGrouped(std::function<Result<void>(SqlSession&)> op);
   Result<uint64_t> CountCreatedRange(int64_t account_id, const std::vector<PinStatus>& statuses,
                                      std::optional<int64_t> after_us,
                                      std::optional<int64_t> before_us);

@@ -619,6 +619,43 @@ TEST_F(PinsTest, ListersSeeConsistentPagesWhileWritersCreate) {
   EXPECT_EQ(*pins_.Count(bob_, {}), 300u);
 }
 
+// Status updates and claims ride the creates' group commit: a failing one (an unknown pin) in a
+// shared batch fails alone, its neighbours are committed.
+TEST_F(PinsTest, GroupedWritesFailAloneAndNeighboursCommit) {
+  std::vector<PinRecord> made;
+  for (int i = 0; i < 40; ++i) made.push_back(MustCreate(alice_, PinOf(RawCid(5000 + i))));
+  std::atomic<int> bad_ok{0}, good_failed{0}, creates_failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < 40; i += 8) {
+        if (!pins_.UpdateStatus(made[i].requestid, PinStatus::kPinned, {{"n", std::to_string(i)}})) {
+          ++good_failed;
+        }
+        if (pins_.UpdateStatus("no-such-" + std::to_string(i), PinStatus::kFailed, {})) ++bad_ok;
+        if (!pins_.Create(bob_, PinOf(RawCid(6000 + i)))) ++creates_failed;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good_failed.load(), 0);
+  EXPECT_EQ(bad_ok.load(), 0);
+  EXPECT_EQ(creates_failed.load(), 0);
+  for (int i = 0; i < 40; ++i) {
+    auto p = pins_.Get(alice_, made[i].requestid);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->status, PinStatus::kPinned);
+    EXPECT_EQ(p->info["n"], std::to_string(i));
+  }
+  PinFilter queued;
+  queued.statuses = {PinStatus::kQueued};
+  EXPECT_EQ(*pins_.Count(bob_, queued), 40u);
+  auto claimed = pins_.ClaimQueued(100);
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->size(), 40u);
+  EXPECT_EQ(*pins_.Count(bob_, queued), 0u);
+}
+
 TEST_F(PinsTest, CountersAgreeWithScansAfterEveryKindOfChange) {
   std::vector<PinRecord> made;
   for (int i = 0; i < 30; ++i) made.push_back(MustCreate(i % 3 ? alice_ : bob_, PinOf(RawCid(i))));
