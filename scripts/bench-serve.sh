@@ -23,6 +23,7 @@
 #        FILE_CONNECTIONS (8), FILE_MIB (64), PINS (1000000), ACCOUNTS (2000),
 #        LIST_DURATION (10), LIST_PAUSE_MS (25), LIST_KINDS ("first before status name meta cid"),
 #        SCRATCH (a directory for the temp dir; default $TMPDIR or /tmp),
+#        PIN_WORKERS (pinning.workers; default cairn's),
 #        SEED_CACHE=DIR (seed once into DIR and copy it on later runs with the same PINS and
 #        ACCOUNTS; cairn migrates the copy on start),
 #        NODELAY=1 (start cairn with bench/serve/nodelay_preload.c preloaded: TCP_NODELAY on
@@ -88,6 +89,7 @@ listen = "127.0.0.1:0"
 threads = $threads
 [pinning]
 gateways = []
+${PIN_WORKERS:+workers = $PIN_WORKERS}
 EOF
 preload=""
 if [ "${NODELAY:-0}" = 1 ]; then
@@ -97,7 +99,7 @@ if [ "${NODELAY:-0}" = 1 ]; then
 fi
 LD_PRELOAD="$preload" "$cairn" --repo "$repo" serve >"$tmp/cairn.log" 2>&1 &
 cairn_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do  # up to 60 s: pending migrations run first
   grep -q '^cairn: serving' "$tmp/cairn.log" 2>/dev/null && break
   kill -0 "$cairn_pid" 2>/dev/null || { cat "$tmp/cairn.log" >&2; exit 1; }
   sleep 0.1
