@@ -648,8 +648,9 @@ TEST(ImporterThreads, ReadsAheadAtMostTheRingOfChunks) {
     auto root = ImportFile(src, o, sink);
     ASSERT_TRUE(root);
     EXPECT_EQ(sink.leaves, 5000u);
+    // How far it does read ahead depends on scheduling (on a loaded machine the helpers may never
+    // get ahead), so only the bound is a property.
     EXPECT_LE(sink.max_ahead, 2 * threads + 2) << threads;
-    EXPECT_GE(sink.max_ahead, 1u) << threads;  // it does read ahead
   }
 }
 
