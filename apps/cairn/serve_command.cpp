@@ -115,7 +115,10 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::fflush(stdout);
   log::Info("serve.draining", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.Stop();
-  kubo_rpc.StopCompletions();  // before the server (and its executor) is destroyed
+  // Answers still owed to sessions go out through the server's executor: settle them while it
+  // exists (the server is destroyed before the stores below it).
+  kubo_rpc.StopCompletions();
+  (void)pins.Flush();
   upkeep.Stop();
   pin_service.Stop();
   CAIRN_TRY(blocks->Sync());

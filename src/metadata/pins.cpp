@@ -363,6 +363,11 @@ Result<void> PinStore::WriteGrouped(std::function<Result<void>(SqlSession&)> op)
   return future.get();
 }
 
+Result<void> PinStore::Flush() {
+  // The queue is served in order: when this empty write is through, everything before it is.
+  return WriteGrouped([](SqlSession&) -> Result<void> { return Ok(); });
+}
+
 Result<PinRecord> PinStore::Create(int64_t account_id, const NewPin& pin) {
   std::promise<Result<PinRecord>> promise;
   auto future = promise.get_future();

@@ -111,6 +111,10 @@ class PinStore {
   // short and never call Create() from it (that would wait on the thread running it).
   void CreateAsync(int64_t account_id, NewPin pin, std::function<void(Result<PinRecord>)> done);
 
+  // Returns once every create and write queued before the call is durable and its callback has
+  // run (callers that answer through an executor drain the queue before that executor goes).
+  Result<void> Flush();
+
   // The account's pin. NotFound if absent or owned by another account (indistinguishable).
   Result<PinRecord> Get(int64_t account_id, std::string_view requestid);
   // Any account's pin, for workers. NotFound if absent.

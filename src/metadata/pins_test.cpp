@@ -656,6 +656,17 @@ TEST_F(PinsTest, GroupedWritesFailAloneAndNeighboursCommit) {
   EXPECT_EQ(*pins_.Count(bob_, queued), 0u);
 }
 
+TEST_F(PinsTest, FlushWaitsForEverythingQueuedBefore) {
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 200; ++i) {
+    pins_.CreateAsync(alice_, PinOf(RawCid(7000 + i)), [&answered](Result<PinRecord> r) {
+      if (r) ++answered;
+    });
+  }
+  ASSERT_TRUE(pins_.Flush());
+  EXPECT_EQ(answered.load(), 200);
+}
+
 TEST_F(PinsTest, CountersAgreeWithScansAfterEveryKindOfChange) {
   std::vector<PinRecord> made;
   for (int i = 0; i < 30; ++i) made.push_back(MustCreate(i % 3 ? alice_ : bob_, PinOf(RawCid(i))));
