@@ -225,6 +225,10 @@ Result<std::vector<Account>> AccountStore::ListAccounts() {
 
 Result<void> AccountStore::DisableAccount(std::string_view name) {
   int64_t now = clock_.WallMicros();
+  struct ForgetAfter {  // after the write, whatever its outcome
+    AccountStore* store;
+    ~ForgetAfter() { store->Forget(); }
+  } forget{this};
   return db_.Write([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 1> by_name = {std::string(name)};
     auto rows = CAIRN_TRY(s.Query("SELECT id FROM accounts WHERE name = ?", by_name));
@@ -301,6 +305,10 @@ Result<TokenInfo> AccountStore::GetToken(std::string_view token_id) {
 
 Result<void> AccountStore::RevokeToken(std::string_view token_id) {
   int64_t now = clock_.WallMicros();
+  struct ForgetAfter {  // after the write, whatever its outcome
+    AccountStore* store;
+    ~ForgetAfter() { store->Forget(); }
+  } forget{this};
   return db_.Write([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 1> by_id = {std::string(token_id)};
     auto rows = CAIRN_TRY(s.Query("SELECT 1 FROM tokens WHERE id = ?", by_id));
@@ -325,9 +333,26 @@ Result<Principal> AccountStore::Authenticate(std::string_view token_text, int64_
   if (!well_formed) {
     return Err(ErrorCode::kUnauthenticated, "metadata: malformed token");
   }
+  const Bytes hash = HashSecret(token_text);
+  const std::string key(hash.begin(), hash.end());
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache_mu_);
+    generation = generation_;
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      const Remembered& r = it->second;
+      if (now_us >= r.checked_us && now_us - r.checked_us < kAuthCacheUs) {
+        if (r.expires_us && *r.expires_us <= now_us) {
+          return Err(ErrorCode::kUnauthenticated, "metadata: token expired");
+        }
+        return r.principal;
+      }
+      cache_.erase(it);
+    }
+  }
   std::vector<SqlRow> rows;
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-    std::array<SqlValue, 1> params = {HashSecret(token_text)};
+    std::array<SqlValue, 1> params = {hash};
     rows = CAIRN_TRY(s.Query(
         "SELECT t.id, t.account_id, t.scopes, t.created_at, t.expires_at, t.last_used_at, "
         "t.revoked_at, a.id, a.name, a.created_at, a.disabled_at "
@@ -359,7 +384,21 @@ Result<Principal> AccountStore::Authenticate(std::string_view token_text, int64_
       return Ok();
     });
   }
+  {
+    std::lock_guard lock(cache_mu_);
+    // Not when a revocation or a disable happened since the read: it may not have seen it.
+    if (generation_ == generation) {
+      if (cache_.size() >= 100'000) cache_.clear();  // bounded: many distinct tokens re-read
+      cache_[key] = Remembered{p, token.expires_us, now_us};
+    }
+  }
   return p;
+}
+
+void AccountStore::Forget() {
+  std::lock_guard lock(cache_mu_);
+  ++generation_;
+  cache_.clear();
 }
 
 }  // namespace cairn::metadata

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -116,14 +118,32 @@ class AccountStore {
   // The principal for a presented token, or Unauthenticated with the reason: malformed, unknown,
   // revoked, expired, account disabled. Records last use at most once a minute per token (a
   // write per request would cap reads at the write rate).
+  //
+  // A successful answer is remembered for kAuthCacheUs of `now_us`, keyed by the token's hash:
+  // repeated requests with one token cost no database read. RevokeToken and DisableAccount on
+  // this store forget every remembered answer at once; a revocation made by another process
+  // (the `cairn token revoke` CLI beside `cairn serve`) takes effect within kAuthCacheUs.
+  // Expiry is checked on every call.
   Result<Principal> Authenticate(std::string_view token_text, int64_t now_us);
 
   // How often last_used_at is refreshed.
   static constexpr int64_t kLastUsedResolutionUs = 60'000'000;
+  // How long a successful authentication is remembered.
+  static constexpr int64_t kAuthCacheUs = 1'000'000;
 
  private:
+  struct Remembered {
+    Principal principal;
+    std::optional<int64_t> expires_us;
+    int64_t checked_us = 0;  // the `now_us` of the database read
+  };
+  void Forget();
+
   Database& db_;
   const Clock& clock_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, Remembered> cache_;  // GUARDED_BY(cache_mu_); key: token hash
+  uint64_t generation_ = 0;                             // GUARDED_BY(cache_mu_); bumped by Forget
 };
 
 // Validates an account name (the rule above). InvalidArgument naming the problem.

@@ -158,6 +158,39 @@ TEST_F(AccountsTest, RejectsEmptyScopesAndPastExpiry) {
   EXPECT_EQ(store_.RevokeToken("tok_nope").error().code(), ErrorCode::kNotFound);
 }
 
+// Remembered authentications: a revocation or a disable on this store is seen at once; one made
+// by another store over the same database (another process) within kAuthCacheUs; expiry always.
+TEST_F(AccountsTest, RememberedAuthenticationsFollowRevocationsAndExpiry) {
+  AccountStore other{t_.db(), clock_};  // as the CLI would, beside the server
+  auto a = store_.CreateAccount("alice");
+  ASSERT_TRUE(a);
+  const int64_t t0 = clock_.WallMicros();
+  auto here = store_.CreateToken(a->id, ScopeSet::Default(), std::nullopt);
+  auto there = store_.CreateToken(a->id, ScopeSet::Default(), std::nullopt);
+  auto brief = store_.CreateToken(a->id, ScopeSet::Default(), t0 + 500'000);
+  ASSERT_TRUE(here && there && brief);
+  for (const auto* t : {&*here, &*there, &*brief}) ASSERT_TRUE(store_.Authenticate(t->secret, t0));
+
+  ASSERT_TRUE(store_.RevokeToken(here->info.id));
+  EXPECT_FALSE(store_.Authenticate(here->secret, t0 + 1));
+
+  ASSERT_TRUE(store_.Authenticate(there->secret, t0 + 2));  // remembered again (Forget cleared all)
+  ASSERT_TRUE(other.RevokeToken(there->info.id));
+  ASSERT_TRUE(store_.Authenticate(there->secret, t0 + 3));  // remembered: not seen yet
+  auto late = store_.Authenticate(there->secret, t0 + 2 + AccountStore::kAuthCacheUs);
+  ASSERT_FALSE(late);
+  EXPECT_NE(late.error().message().find("revoked"), std::string::npos);
+
+  auto expired = store_.Authenticate(brief->secret, t0 + 500'000);
+  ASSERT_FALSE(expired);
+  EXPECT_NE(expired.error().message().find("expired"), std::string::npos);
+
+  auto fresh = store_.CreateToken(a->id, ScopeSet::Default(), std::nullopt);
+  ASSERT_TRUE(store_.Authenticate(fresh->secret, t0 + 10));
+  ASSERT_TRUE(store_.DisableAccount("alice"));
+  EXPECT_FALSE(store_.Authenticate(fresh->secret, t0 + 11));
+}
+
 TEST_F(AccountsTest, ListsTokensWithoutSecretsAndRecordsLastUse) {
   auto a = *store_.CreateAccount("alice");
   auto b = *store_.CreateAccount("bob");

@@ -871,6 +871,15 @@ TEST_F(PinsE2e, WrongRevokedExpiredAndUnderScopedTokensAreRefused) {
   // Revoked while the service runs.
   EXPECT_EQ(Call("GET", "/pins", doomed).status, 200);
   ASSERT_EQ(Cairn("token revoke " + doomed_id).exit_code, 0);
+  // Another process revoked it: the server's remembered authentications see it within
+  // AccountStore::kAuthCacheUs (1 s); wait for that, bounded.
+  auto wait_401 = [&](const std::string& token) {
+    auto until = std::chrono::steady_clock::now() + 30s;
+    while (Call("GET", "/pins", token).status != 401 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(100ms);
+    }
+  };
+  wait_401(doomed);
   unauth({"Authorization: Bearer " + doomed});
 
   // Expired (2 s lifetime).
@@ -883,6 +892,7 @@ TEST_F(PinsE2e, WrongRevokedExpiredAndUnderScopedTokensAreRefused) {
   // A disabled account.
   EXPECT_EQ(Call("GET", "/pins", carol).status, 200);
   ASSERT_EQ(Cairn("account disable carol").exit_code, 0);
+  wait_401(carol);
   unauth({"Authorization: Bearer " + carol});
 
   // None of it changed alice's pins.
