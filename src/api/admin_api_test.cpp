@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <filesystem>
 
-#include "metadata/migrations.hpp"
-#include "metadata/sqlite_database.hpp"
+#include "metadata/internal/test_db.hpp"
 
 namespace cairn::api {
 namespace {
@@ -16,24 +14,11 @@ namespace json = boost::json;
 class AdminApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cairn-admin-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = std::move(*metadata::SqliteDatabase::Open((dir_ / "db").string()));
-    ASSERT_TRUE(metadata::Migrate(*db_, metadata::BuiltinMigrations(), clock_));
-    accounts_ = std::make_unique<metadata::AccountStore>(*db_, clock_);
+    accounts_ = std::make_unique<metadata::AccountStore>(db_.db(), clock_);
     api_ = std::make_unique<AdminApi>(*accounts_, clock_);
     int64_t ops = accounts_->CreateAccount("ops")->id;
     admin_ = accounts_->CreateToken(ops, *metadata::ScopeSet::Parse({"admin"}), std::nullopt)->secret;
     user_ = accounts_->CreateToken(ops, metadata::ScopeSet::Default(), std::nullopt)->secret;
-  }
-  void TearDown() override {
-    api_.reset();
-    accounts_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
   }
   http::Response Call(const std::string& method, const std::string& target,
                       const std::string& token, const std::string& body = "") {
@@ -54,9 +39,8 @@ class AdminApiTest : public ::testing::Test {
     return std::string(Obj(r).at("error").as_object().at("reason").as_string());
   }
 
-  std::filesystem::path dir_;
+  metadata::testing::TempDb db_;
   FakeClock clock_;
-  std::unique_ptr<metadata::SqliteDatabase> db_;
   std::unique_ptr<metadata::AccountStore> accounts_;
   std::unique_ptr<AdminApi> api_;
   std::string admin_, user_;

@@ -2,10 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "metadata/migrations.hpp"
-#include "metadata/sqlite_database.hpp"
+#include "metadata/internal/test_db.hpp"
 
 namespace cairn::api {
 namespace {
@@ -22,15 +19,8 @@ struct RecordingEvents : PinEvents {
 class PinningApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cairn-api-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = std::move(*metadata::SqliteDatabase::Open((dir_ / "db").string()));
-    ASSERT_TRUE(metadata::Migrate(*db_, metadata::BuiltinMigrations(), clock_));
-    accounts_ = std::make_unique<metadata::AccountStore>(*db_, clock_);
-    pins_ = std::make_unique<metadata::PinStore>(*db_, clock_);
+    accounts_ = std::make_unique<metadata::AccountStore>(db_.db(), clock_);
+    pins_ = std::make_unique<metadata::PinStore>(db_.db(), clock_);
     PinningApiOptions o;
     o.delegates = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
     o.rate_limit = {.per_second = 1000, .burst = 1000};
@@ -42,8 +32,6 @@ class PinningApiTest : public ::testing::Test {
     api_.reset();
     pins_.reset();
     accounts_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
   }
   std::string Token(const std::string& account, metadata::ScopeSet scopes) {
     auto a = accounts_->GetAccount(account);
@@ -68,9 +56,8 @@ class PinningApiTest : public ::testing::Test {
     return json.substr(at, json.find('"', at) - at);
   }
 
-  std::filesystem::path dir_;
+  metadata::testing::TempDb db_;
   FakeClock clock_;
-  std::unique_ptr<metadata::SqliteDatabase> db_;
   std::unique_ptr<metadata::AccountStore> accounts_;
   std::unique_ptr<metadata::PinStore> pins_;
   RecordingEvents events_;
