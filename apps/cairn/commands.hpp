@@ -14,6 +14,7 @@ namespace cairn::app {
 
 struct GlobalOptions {
   std::string repo = "cairn-data";  // --repo DIR
+  std::string program = "cairn";    // how the binary was invoked (argv[0]), for hints
 };
 
 // Opens (creating if needed) the persistent block store of the repo at `options.repo`.

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   CLI::App app{"cairn: a Filecoin-backed IPFS pinning service"};
   app.require_subcommand(1);
   GlobalOptions options;
+  if (argc > 0 && argv[0] && *argv[0]) options.program = argv[0];
   app.add_option("--repo", options.repo, "repository directory")->capture_default_str();
 
   RegisterServeCommands(app, options);

@@ -99,8 +99,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
               host.c_str(), static_cast<unsigned>(port));
   std::printf("cairn: peer ID %s\n", identity.peer_id().ToString().c_str());
   std::printf("cairn: pinning API http://%s:%u/pins; create a token with\n"
-              "         cairn --repo %s account create NAME && cairn --repo %s token create --account NAME\n",
-              host.c_str(), static_cast<unsigned>(port), global.repo.c_str(), global.repo.c_str());
+              "         %s --repo %s account create NAME && %s --repo %s token create --account NAME\n",
+              host.c_str(), static_cast<unsigned>(port), global.program.c_str(), global.repo.c_str(),
+              global.program.c_str(), global.repo.c_str());
   std::printf("cairn: stop with Ctrl-C\n");
   std::fflush(stdout);
   log::Info("serve.start", {{"repo", global.repo},
