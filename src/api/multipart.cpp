@@ -149,8 +149,13 @@ Result<void> MultipartParser::Process(bool final) {
           return Ok();
         }
         size_t eol = buffer_.find("\r\n");
+        // The same limit whether the line arrived whole or in pieces.
+        if (eol != std::string::npos && eol > 256) {
+          return Err(ErrorCode::kInvalidArgument, "multipart: garbage after boundary at offset " +
+                                                      std::to_string(offset_));
+        }
         if (eol == std::string::npos) {
-          if (buffer_.size() > 256) {
+          if (buffer_.size() > 256 + 1) {  // room for the '\r' of a CRLF still to come
             return Err(ErrorCode::kInvalidArgument, "multipart: garbage after boundary at offset " +
                                                         std::to_string(offset_));
           }
@@ -177,8 +182,13 @@ Result<void> MultipartParser::Process(bool final) {
           end = 0;
           skip = 2;
         }
+        if (end != std::string::npos && end > max_header_bytes_) {
+          // The same limit whether the headers arrived whole or in pieces.
+          return Err(ErrorCode::kInvalidArgument, "multipart: part headers exceed " +
+                                                      std::to_string(max_header_bytes_) + " bytes");
+        }
         if (end == std::string::npos) {
-          if (buffer_.size() > max_header_bytes_) {
+          if (buffer_.size() > max_header_bytes_ + 3) {  // room for a partial "\r\n\r\n"
             return Err(ErrorCode::kInvalidArgument, "multipart: part headers exceed " +
                                                         std::to_string(max_header_bytes_) + " bytes");
           }

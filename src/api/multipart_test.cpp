@@ -87,6 +87,33 @@ TEST(Multipart, RejectsMalformedBodies) {
   EXPECT_FALSE(ParseInChunks("b", "--b\r\nContent-Disposition: form-data; filename=\"%zz\"\r\n\r\n\r\n--b--", 5));
 }
 
+// Limits hold the same whether a header block or a boundary line arrives whole or in pieces
+// (found by fuzz/multipart_fuzz: a header block past the limit used to pass when fed at once).
+TEST(Multipart, LimitsDoNotDependOnChunking) {
+  const size_t kLimit = 16 * 1024;  // the parser's default
+  auto body_with_headers = [](size_t header_bytes) {
+    std::string headers = "Content-Disposition: form-data; name=\"file\"\r\nX-Pad: ";
+    headers += std::string(header_bytes - headers.size(), 'p');
+    return "--XyZ\r\n" + headers + "\r\n\r\ndata\r\n--XyZ--\r\n";
+  };
+  for (size_t header_bytes : {kLimit - 1, kLimit, kLimit + 1, kLimit + 4}) {
+    std::string body = body_with_headers(header_bytes);
+    bool whole = ParseInChunks("XyZ", body, body.size()).has_value();
+    for (size_t chunk : {1u, 7u, 4096u}) {
+      EXPECT_EQ(ParseInChunks("XyZ", body, chunk).has_value(), whole)
+          << header_bytes << " header bytes, chunk " << chunk;
+    }
+    EXPECT_EQ(whole, header_bytes <= kLimit) << header_bytes;
+  }
+  for (size_t pad : {255u, 256u, 257u, 300u}) {
+    std::string body = "--XyZ" + std::string(pad, ' ') +
+                       "\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n--XyZ--";
+    bool whole = ParseInChunks("XyZ", body, body.size()).has_value();
+    EXPECT_EQ(ParseInChunks("XyZ", body, 1).has_value(), whole) << pad;
+    EXPECT_EQ(whole, pad <= 256) << pad;
+  }
+}
+
 TEST(Multipart, CallbackErrorsStopParsing) {
   MultipartParser p("b", {.on_part_begin = [](const MultipartPart&) -> Result<void> {
                       return Err(ErrorCode::kPermissionDenied, "no uploads");
