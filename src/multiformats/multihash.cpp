@@ -32,9 +32,32 @@ std::string CodeLabel(uint64_t code) {
 
 }  // namespace
 
+namespace {
+// OpenSSL 3 looks the algorithm up in its provider tables on every implicit use (SHA256(),
+// EVP_sha256() in EVP_DigestInit_ex): about a microsecond, more than hashing a token or a small
+// block takes. The implementation is fetched once and every thread keeps one context.
+const EVP_MD* FetchedSha256() {
+  static EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    CAIRN_CHECK(m != nullptr);  // the default provider always has SHA-256
+    return m;
+  }();
+  return md;
+}
+}  // namespace
+
 std::array<uint8_t, 32> Sha256(ByteSpan data) {
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx local;
+  CAIRN_CHECK(local.ctx != nullptr);  // allocation failure only
   std::array<uint8_t, 32> out;
-  SHA256(data.data(), data.size(), out.data());
+  unsigned int len = 0;
+  CAIRN_CHECK(EVP_DigestInit_ex2(local.ctx, FetchedSha256(), nullptr) == 1);
+  CAIRN_CHECK(EVP_DigestUpdate(local.ctx, data.data(), data.size()) == 1);
+  CAIRN_CHECK(EVP_DigestFinal_ex(local.ctx, out.data(), &len) == 1);
   return out;
 }
 
@@ -44,7 +67,7 @@ struct Sha256Hasher::State {
 
 Sha256Hasher::Sha256Hasher() : state_(new State{EVP_MD_CTX_new()}) {
   CAIRN_CHECK(state_->ctx != nullptr);  // allocation failure only
-  CAIRN_CHECK(EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) == 1);
+  CAIRN_CHECK(EVP_DigestInit_ex2(state_->ctx, FetchedSha256(), nullptr) == 1);
 }
 
 Sha256Hasher::~Sha256Hasher() {
@@ -60,7 +83,7 @@ std::array<uint8_t, 32> Sha256Hasher::Finish() {
   std::array<uint8_t, 32> out;
   unsigned int len = 0;
   CAIRN_CHECK(EVP_DigestFinal_ex(state_->ctx, out.data(), &len) == 1);
-  CAIRN_CHECK(EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) == 1);  // reusable
+  CAIRN_CHECK(EVP_DigestInit_ex2(state_->ctx, FetchedSha256(), nullptr) == 1);  // reusable
   return out;
 }
 
