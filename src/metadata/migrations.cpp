@@ -168,12 +168,152 @@ constexpr std::string_view kPinNameIndex = R"sql(
 CREATE INDEX pins_account_name_created ON pins(account_id, name, created);
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// The `meta` filter: one row per string-valued key of a pin's `meta`, kept by triggers on pins,
+// keyed for keyset paging per (account, key, value, status) newest first, and per-1024-row
+// bucket counters per (account, key, value), built like pin_buckets, so that List reads only the
+// page's rows and Count sums buckets instead of evaluating every pin's JSON. A row is found from
+// its pin by (account_id, key, value, status, created) — `created` is unique across pins — so the
+// pins triggers reach the rows of a pin by primary-key lookups, one per meta key.
+constexpr std::string_view kPinMeta = R"sql(
+CREATE TABLE pin_meta (
+  account_id INTEGER NOT NULL,
+  key        TEXT    NOT NULL,
+  value      TEXT    NOT NULL,
+  status     TEXT    NOT NULL,
+  created    BIGINT  NOT NULL,
+  PRIMARY KEY (account_id, key, value, status, created)
+) WITHOUT ROWID;
+CREATE TABLE pin_meta_buckets (
+  account_id INTEGER NOT NULL,
+  key        TEXT    NOT NULL,
+  value      TEXT    NOT NULL,
+  start      BIGINT  NOT NULL,
+  inserted   BIGINT  NOT NULL,
+  queued     BIGINT  NOT NULL,
+  pinning    BIGINT  NOT NULL,
+  pinned     BIGINT  NOT NULL,
+  failed     BIGINT  NOT NULL,
+  PRIMARY KEY (account_id, key, value, start)
+) WITHOUT ROWID;
+INSERT INTO pin_meta (account_id, key, value, status, created)
+  SELECT p.account_id, je.key, je.value, p.status, p.created
+  FROM pins AS p, json_each(p.meta) AS je
+  WHERE p.meta <> '{}' AND je.type = 'text'
+  ON CONFLICT DO NOTHING;
+INSERT INTO pin_meta_buckets (account_id, key, value, start, inserted, queued, pinning, pinned,
+                              failed)
+  SELECT account_id, key, value, MIN(created), COUNT(*),
+         SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN status = 'pinning' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN status = 'pinned' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END)
+  FROM (SELECT account_id, key, value, created, status,
+               (ROW_NUMBER() OVER (PARTITION BY account_id, key, value ORDER BY created) - 1)
+                 / 1024 AS bucket
+        FROM pin_meta) AS numbered
+  GROUP BY account_id, key, value, bucket;
+CREATE TRIGGER pin_meta_bucket_insert AFTER INSERT ON pin_meta BEGIN
+  INSERT INTO pin_meta_buckets (account_id, key, value, start, inserted, queued, pinning, pinned,
+                                failed)
+    SELECT NEW.account_id, NEW.key, NEW.value, NEW.created, 0, 0, 0, 0, 0
+    WHERE NOT EXISTS (SELECT 1 FROM pin_meta_buckets
+                      WHERE account_id = NEW.account_id AND key = NEW.key AND value = NEW.value
+                        AND start <= NEW.created)
+       OR (NOT EXISTS (SELECT 1 FROM pin_meta_buckets
+                       WHERE account_id = NEW.account_id AND key = NEW.key
+                         AND value = NEW.value AND start > NEW.created)
+           AND (SELECT inserted FROM pin_meta_buckets
+                WHERE account_id = NEW.account_id AND key = NEW.key AND value = NEW.value
+                ORDER BY start DESC LIMIT 1) >= 1024)
+    ON CONFLICT (account_id, key, value, start) DO NOTHING;
+  UPDATE pin_meta_buckets SET inserted = inserted + 1,
+      queued = queued + CASE WHEN NEW.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning + CASE WHEN NEW.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned + CASE WHEN NEW.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = NEW.account_id AND key = NEW.key AND value = NEW.value
+      AND start = (SELECT MAX(start) FROM pin_meta_buckets
+                   WHERE account_id = NEW.account_id AND key = NEW.key AND value = NEW.value
+                     AND start <= NEW.created);
+END;
+CREATE TRIGGER pin_meta_bucket_delete AFTER DELETE ON pin_meta BEGIN
+  UPDATE pin_meta_buckets SET
+      queued = queued - CASE WHEN OLD.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning - CASE WHEN OLD.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned - CASE WHEN OLD.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed - CASE WHEN OLD.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = OLD.account_id AND key = OLD.key AND value = OLD.value
+      AND start = (SELECT MAX(start) FROM pin_meta_buckets
+                   WHERE account_id = OLD.account_id AND key = OLD.key AND value = OLD.value
+                     AND start <= OLD.created);
+END;
+CREATE TRIGGER pin_meta_bucket_update AFTER UPDATE ON pin_meta BEGIN
+  UPDATE pin_meta_buckets SET
+      queued = queued - CASE WHEN OLD.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning - CASE WHEN OLD.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned - CASE WHEN OLD.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed - CASE WHEN OLD.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = OLD.account_id AND key = OLD.key AND value = OLD.value
+      AND start = (SELECT MAX(start) FROM pin_meta_buckets
+                   WHERE account_id = OLD.account_id AND key = OLD.key AND value = OLD.value
+                     AND start <= OLD.created);
+  INSERT INTO pin_meta_buckets (account_id, key, value, start, inserted, queued, pinning, pinned,
+                                failed)
+    SELECT NEW.account_id, NEW.key, NEW.value, NEW.created, 0, 0, 0, 0, 0
+    WHERE NOT EXISTS (SELECT 1 FROM pin_meta_buckets
+                      WHERE account_id = NEW.account_id AND key = NEW.key AND value = NEW.value
+                        AND start <= NEW.created)
+    ON CONFLICT (account_id, key, value, start) DO NOTHING;
+  UPDATE pin_meta_buckets SET
+      queued = queued + CASE WHEN NEW.status = 'queued' THEN 1 ELSE 0 END,
+      pinning = pinning + CASE WHEN NEW.status = 'pinning' THEN 1 ELSE 0 END,
+      pinned = pinned + CASE WHEN NEW.status = 'pinned' THEN 1 ELSE 0 END,
+      failed = failed + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END
+    WHERE account_id = NEW.account_id AND key = NEW.key AND value = NEW.value
+      AND start = (SELECT MAX(start) FROM pin_meta_buckets
+                   WHERE account_id = NEW.account_id AND key = NEW.key AND value = NEW.value
+                     AND start <= NEW.created);
+END;
+CREATE TRIGGER pins_meta_insert AFTER INSERT ON pins WHEN NEW.meta <> '{}' BEGIN
+  INSERT INTO pin_meta (account_id, key, value, status, created)
+    SELECT NEW.account_id, je.key, je.value, NEW.status, NEW.created
+    FROM json_each(NEW.meta) AS je WHERE je.type = 'text'
+    ON CONFLICT DO NOTHING;
+END;
+CREATE TRIGGER pins_meta_delete AFTER DELETE ON pins WHEN OLD.meta <> '{}' BEGIN
+  DELETE FROM pin_meta
+    WHERE account_id = OLD.account_id AND status = OLD.status AND created = OLD.created
+      AND (key, value) IN (SELECT je.key, je.value FROM json_each(OLD.meta) AS je
+                           WHERE je.type = 'text');
+END;
+CREATE TRIGGER pins_meta_update AFTER UPDATE OF account_id, status, created, meta ON pins
+  WHEN (OLD.meta <> '{}' OR NEW.meta <> '{}')
+    AND (OLD.account_id <> NEW.account_id OR OLD.status <> NEW.status
+         OR OLD.created <> NEW.created OR OLD.meta <> NEW.meta) BEGIN
+  UPDATE pin_meta SET account_id = NEW.account_id, status = NEW.status, created = NEW.created
+    WHERE OLD.meta = NEW.meta
+      AND account_id = OLD.account_id AND status = OLD.status AND created = OLD.created
+      AND (key, value) IN (SELECT je.key, je.value FROM json_each(OLD.meta) AS je
+                           WHERE je.type = 'text');
+  DELETE FROM pin_meta
+    WHERE OLD.meta <> NEW.meta
+      AND account_id = OLD.account_id AND status = OLD.status AND created = OLD.created
+      AND (key, value) IN (SELECT je.key, je.value FROM json_each(OLD.meta) AS je
+                           WHERE je.type = 'text');
+  INSERT INTO pin_meta (account_id, key, value, status, created)
+    SELECT NEW.account_id, je.key, je.value, NEW.status, NEW.created
+    FROM json_each(NEW.meta) AS je WHERE OLD.meta <> NEW.meta AND je.type = 'text'
+    ON CONFLICT DO NOTHING;
+END;
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
     {4, "pin buckets", kPinBuckets},
     {5, "pin name index", kPinNameIndex},
+    {6, "pin meta", kPinMeta},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

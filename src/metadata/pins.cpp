@@ -168,16 +168,117 @@ PinRecord NewRecord(int64_t account_id, const NewPin& pin, const Cid& cid, int64
   return p;
 }
 
-// WHERE conditions shared by List and Count, without the status condition.
+// WHERE conditions (or a whole statement) and their parameters.
 struct Query {
   std::string where;
   std::vector<SqlValue> params;
 };
 
-Result<Query> BaseConditions(SqlDialect dialect, int64_t account_id, const PinFilter& f) {
+constexpr std::array<PinStatus, 4> kAllStatuses = {PinStatus::kQueued, PinStatus::kPinning,
+                                                   PinStatus::kPinned, PinStatus::kFailed};
+
+std::vector<PinStatus> UniqueStatuses(const std::vector<PinStatus>& in) {
+  std::vector<PinStatus> out = in;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// `kPinColumns` with each column qualified by `table`.
+std::string QualifiedPinColumns(std::string_view table) {
+  std::string out;
+  std::string_view cols = kPinColumns;
+  while (!cols.empty()) {
+    size_t comma = cols.find(',');
+    std::string_view col = cols.substr(0, comma);
+    while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+    out += (out.empty() ? "" : ", ") + std::string(table) + "." + std::string(col);
+    cols = comma == std::string_view::npos ? std::string_view() : cols.substr(comma + 1);
+  }
+  return out;
+}
+
+// The name condition on the pins row whose columns are prefixed by `p` ("" or "p.").
+void AddNameCondition(SqlDialect dialect, const PinFilter& f, std::string_view p, Query& q) {
+  if (!f.name) return;
+  const std::string name = std::string(p) + "name";
+  const std::string name_fold = std::string(p) + "name_fold";
+  switch (f.match) {
+    case NameMatch::kExact:
+      q.where += " AND " + name + " = ?";
+      q.params.emplace_back(*f.name);
+      break;
+    case NameMatch::kIexact:
+      q.where += " AND " + name_fold + " = ?";
+      q.params.emplace_back(FoldAscii(*f.name));
+      break;
+    case NameMatch::kPartial:
+      q.where += " AND " + name + " IS NOT NULL AND " + SqlContains(dialect, name, "?");
+      q.params.emplace_back(*f.name);
+      break;
+    case NameMatch::kIpartial:
+      q.where += " AND " + name_fold + " IS NOT NULL AND " + SqlContains(dialect, name_fold, "?");
+      q.params.emplace_back(FoldAscii(*f.name));
+      break;
+  }
+}
+
+// An SQL condition true when the pin whose (account_id, status, created) are the columns of
+// `row` ("pins" or the alias of a pin_meta row) has the meta pair given by the next two `?`
+// (key, value): one primary-key lookup in pin_meta.
+std::string MetaPairHolds(std::string_view row) {
+  const std::string r(row);
+  return "EXISTS (SELECT 1 FROM pin_meta AS mk WHERE mk.account_id = " + r +
+         ".account_id AND mk.key = ? AND mk.value = ? AND mk.status = " + r +
+         ".status AND mk.created = " + r + ".created)";
+}
+
+Result<void> ValidateFilter(const PinFilter& f) {
   if (f.cids.size() > kMaxFilterCids) {
     return Err(ErrorCode::kInvalidArgument, "metadata: at most 10 CIDs per filter");
   }
+  return Ok();
+}
+
+// Whether List and Count walk pin_meta (the rows of one of the filter's meta pairs, newest
+// first) rather than the pins indexes. A CID filter (pins of at most 10 CIDs) and an exact name
+// (pins_account_name_created) are served from pins, checking the meta pairs by lookups.
+bool DrivenByMeta(const PinFilter& f) {
+  return !f.meta.empty() && f.cids.empty() && !(f.name && f.match == NameMatch::kExact);
+}
+
+using MetaPair = std::pair<std::string, std::string>;
+
+// The meta pair to walk: the one with the fewest pin_meta_buckets rows (≈ its pins / 1024; a
+// count stops at the best so far, so this reads at most that many rows per pair). nullopt when a
+// pair has never been stored for the account: nothing matches.
+Result<std::optional<MetaPair>> ChooseMetaDriver(SqlSession& s, int64_t account_id,
+                                                 const StringMap& meta) {
+  if (meta.size() == 1) return std::optional<MetaPair>(*meta.begin());
+  std::optional<MetaPair> best;
+  int64_t best_buckets = 0;
+  for (const auto& [key, value] : meta) {
+    std::vector<SqlValue> p = {account_id, key, value};
+    std::string sql =
+        "SELECT COUNT(*) FROM pin_meta_buckets WHERE account_id = ? AND key = ? AND value = ?";
+    if (best) {
+      sql = "SELECT COUNT(*) FROM (SELECT 1 FROM pin_meta_buckets WHERE account_id = ? AND "
+            "key = ? AND value = ? LIMIT ?) AS b";
+      p.emplace_back(best_buckets);
+    }
+    auto rows = CAIRN_TRY(s.Query(sql, p));
+    const int64_t buckets = rows.at(0).Int(0);
+    if (buckets == 0) return std::optional<MetaPair>();
+    if (!best || buckets < best_buckets) {
+      best = MetaPair(key, value);
+      best_buckets = buckets;
+    }
+  }
+  return best;
+}
+
+// WHERE conditions on pins for List and Count served from pins, without the status condition.
+Query PinsConditions(SqlDialect dialect, int64_t account_id, const PinFilter& f) {
   Query q;
   q.where = "account_id = ?";
   q.params.emplace_back(account_id);
@@ -189,26 +290,7 @@ Result<Query> BaseConditions(SqlDialect dialect, int64_t account_id, const PinFi
     }
     q.where += ")";
   }
-  if (f.name) {
-    switch (f.match) {
-      case NameMatch::kExact:
-        q.where += " AND name = ?";
-        q.params.emplace_back(*f.name);
-        break;
-      case NameMatch::kIexact:
-        q.where += " AND name_fold = ?";
-        q.params.emplace_back(FoldAscii(*f.name));
-        break;
-      case NameMatch::kPartial:
-        q.where += " AND name IS NOT NULL AND " + SqlContains(dialect, "name", "?");
-        q.params.emplace_back(*f.name);
-        break;
-      case NameMatch::kIpartial:
-        q.where += " AND name_fold IS NOT NULL AND " + SqlContains(dialect, "name_fold", "?");
-        q.params.emplace_back(FoldAscii(*f.name));
-        break;
-    }
-  }
+  AddNameCondition(dialect, f, "", q);
   if (f.before_us) {
     q.where += " AND created < ?";
     q.params.emplace_back(*f.before_us);
@@ -218,60 +300,288 @@ Result<Query> BaseConditions(SqlDialect dialect, int64_t account_id, const PinFi
     q.params.emplace_back(*f.after_us);
   }
   for (const auto& [k, v] : f.meta) {
-    q.where += " AND " + SqlJsonHasStringValue(dialect, "meta");
+    q.where += " AND " + MetaPairHolds("pins");
     q.params.emplace_back(k);
     q.params.emplace_back(v);
   }
   return q;
 }
 
-std::vector<PinStatus> UniqueStatuses(const std::vector<PinStatus>& in) {
-  std::vector<PinStatus> out = in;
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+// WHERE conditions on the pin_meta rows `m` of the driving pair for List and Count served from
+// pin_meta, without the status and name conditions (the name needs the pin: see callers).
+Query MetaConditions(int64_t account_id, const PinFilter& f, const MetaPair& driver) {
+  Query q;
+  q.where = "m.account_id = ? AND m.key = ? AND m.value = ?";
+  q.params = {account_id, driver.first, driver.second};
+  if (f.before_us) {
+    q.where += " AND m.created < ?";
+    q.params.emplace_back(*f.before_us);
+  }
+  if (f.after_us) {
+    q.where += " AND m.created > ?";
+    q.params.emplace_back(*f.after_us);
+  }
+  for (const auto& [k, v] : f.meta) {
+    if (k == driver.first) continue;  // a map: the driver's key appears once
+    q.where += " AND " + MetaPairHolds("m");
+    q.params.emplace_back(k);
+    q.params.emplace_back(v);
+  }
+  return q;
 }
 
-// The List statement. With several statuses it is a UNION ALL of one newest-first, limited scan
-// per status (each on pins_account_status_created), merged and limited again: every branch reads
-// at most `limit` index entries, where a single `status IN (...)` scan would either sort every
-// match or walk past rows of other statuses.
-Result<Query> ListQuery(SqlDialect dialect, int64_t account_id, const PinFilter& f) {
-  if (f.limit < 1 || f.limit > kMaxLimit) {
-    return Err(ErrorCode::kInvalidArgument,
-               "metadata: limit must be 1 to 1000, got " + std::to_string(f.limit));
+// Wraps per-status branches (each newest first and limited) into one statement: a UNION ALL of
+// the branches, merged newest first and limited again. Every branch reads at most `limit` index
+// entries that match, where one `status IN (...)` scan would either sort every match or walk
+// past rows of other statuses.
+Query MergeStatusBranches(const std::vector<Query>& branches, int limit) {
+  if (branches.size() == 1) return branches[0];
+  Query q;
+  q.where = "SELECT " + std::string(kPinColumns) + " FROM (";
+  for (size_t i = 0; i < branches.size(); ++i) {
+    if (i) q.where += " UNION ALL ";
+    q.where += "SELECT * FROM (" + branches[i].where + ") AS s" + std::to_string(i);
+    q.params.insert(q.params.end(), branches[i].params.begin(), branches[i].params.end());
   }
-  Query base = CAIRN_TRY(BaseConditions(dialect, account_id, f));
-  std::vector<PinStatus> statuses = UniqueStatuses(f.statuses);
-  const std::string cols(kPinColumns);
+  q.where += ") AS merged ORDER BY created DESC LIMIT ?";
+  q.params.emplace_back(static_cast<int64_t>(limit));
+  return q;
+}
+
+// The List statement when served from pins: one branch per status (or one without a status
+// condition), each a newest-first range scan of the matching pins index.
+Query PinsListQuery(SqlDialect dialect, int64_t account_id, const PinFilter& f) {
+  Query base = PinsConditions(dialect, account_id, f);
   // With a CID filter the matches are few (pins of at most 10 CIDs in one account): find them
   // through pins_account_cid_created and sort them. The unary plus stops the planner from
   // walking the account's whole created index instead just because it is already in order.
   const std::string order = f.cids.empty() ? " ORDER BY created DESC" : " ORDER BY +created DESC";
-  Query q;
-  if (statuses.size() <= 1) {
-    q.where = "SELECT " + cols + " FROM pins WHERE " + base.where;
+  std::vector<PinStatus> statuses = UniqueStatuses(f.statuses);
+  std::vector<Query> branches;
+  auto branch = [&](std::optional<PinStatus> status) {
+    Query q;
+    q.where = "SELECT " + std::string(kPinColumns) + " FROM pins WHERE " + base.where;
     q.params = base.params;
-    if (statuses.size() == 1) {
+    if (status) {
       q.where += " AND status = ?";
-      q.params.emplace_back(std::string(PinStatusName(statuses[0])));
+      q.params.emplace_back(std::string(PinStatusName(*status)));
     }
     q.where += order + " LIMIT ?";
     q.params.emplace_back(static_cast<int64_t>(f.limit));
-    return q;
-  }
-  q.where = "SELECT " + cols + " FROM (";
-  for (size_t i = 0; i < statuses.size(); ++i) {
-    if (i) q.where += " UNION ALL ";
-    q.where += "SELECT * FROM (SELECT " + cols + " FROM pins WHERE " + base.where +
-               " AND status = ?" + order + " LIMIT ?) AS s" + std::to_string(i);
-    q.params.insert(q.params.end(), base.params.begin(), base.params.end());
-    q.params.emplace_back(std::string(PinStatusName(statuses[i])));
+    branches.push_back(std::move(q));
+  };
+  if (statuses.empty()) branch(std::nullopt);
+  for (PinStatus s : statuses) branch(s);
+  return MergeStatusBranches(branches, f.limit);
+}
+
+// The List statement when served from pin_meta: one branch per status (all four when none is
+// given), each a newest-first range scan of pin_meta's primary key (account_id, key, value,
+// status, created) for the driving pair, joined to its pins through the unique `created`. The
+// CROSS JOIN fixes the join order in SQLite (pin_meta outside); elsewhere it is a plain join.
+Query MetaListQuery(SqlDialect dialect, int64_t account_id, const PinFilter& f,
+                    const MetaPair& driver) {
+  Query base = MetaConditions(account_id, f, driver);
+  std::vector<PinStatus> statuses = UniqueStatuses(f.statuses);
+  if (statuses.empty()) statuses.assign(kAllStatuses.begin(), kAllStatuses.end());
+  const std::string cols = QualifiedPinColumns("p");
+  std::vector<Query> branches;
+  for (PinStatus s : statuses) {
+    Query q;
+    q.where = "SELECT " + cols + " FROM pin_meta AS m CROSS JOIN pins AS p WHERE " + base.where +
+              " AND m.status = ? AND p.created = m.created";
+    q.params = base.params;
+    q.params.emplace_back(std::string(PinStatusName(s)));
+    AddNameCondition(dialect, f, "p.", q);
+    q.where += " ORDER BY m.created DESC LIMIT ?";
     q.params.emplace_back(static_cast<int64_t>(f.limit));
+    branches.push_back(std::move(q));
   }
-  q.where += ") AS merged ORDER BY created DESC LIMIT ?";
-  q.params.emplace_back(static_cast<int64_t>(f.limit));
-  return q;
+  return MergeStatusBranches(branches, f.limit);
+}
+
+// The List statement, or nullopt when nothing can match. Runs inside `s`'s snapshot (the meta
+// driver is chosen from its counters).
+Result<std::optional<Query>> ListQuery(SqlSession& s, SqlDialect dialect, int64_t account_id,
+                                       const PinFilter& f) {
+  if (!DrivenByMeta(f)) return std::optional<Query>(PinsListQuery(dialect, account_id, f));
+  auto driver = CAIRN_TRY(ChooseMetaDriver(s, account_id, f.meta));
+  if (!driver) return std::optional<Query>();
+  return std::optional<Query>(MetaListQuery(dialect, account_id, f, *driver));
+}
+
+Result<void> ValidateListFilter(const PinFilter& f) {
+  if (f.limit < 1 || f.limit > kMaxLimit) {
+    return Err(ErrorCode::kInvalidArgument,
+               "metadata: limit must be 1 to 1000, got " + std::to_string(f.limit));
+  }
+  return ValidateFilter(f);
+}
+
+// What CountCreatedRange counts: the rows of `rows` narrowed by `key` (with `key_params`), with
+// their per-1024-row counters in `buckets` narrowed by the same condition. `rows` has `status`
+// and `created` columns and an index on (key columns, status, created) or (key columns,
+// created).
+struct CountScope {
+  std::string_view buckets;
+  std::string_view rows;
+  std::string key;
+  std::vector<SqlValue> key_params;
+};
+
+// Counts the rows of `scope` with after < created < before and a status in `statuses` (any
+// when empty) in `s`'s snapshot: the buckets wholly inside the range are summed; the rows of the
+// (at most two) buckets the range boundaries fall into are counted from the index. A bucket
+// takes at most 1024 new rows, so a count reads at most one bucket row per 1024 rows plus
+// 2 × 1024 index entries.
+Result<uint64_t> CountCreatedRange(SqlSession& s, const CountScope& scope,
+                                   const std::vector<PinStatus>& statuses,
+                                   std::optional<int64_t> after_us,
+                                   std::optional<int64_t> before_us) {
+  // The range as [lo, hi).
+  std::optional<int64_t> lo;
+  if (after_us) {
+    if (*after_us == std::numeric_limits<int64_t>::max()) return uint64_t{0};
+    lo = *after_us + 1;
+  }
+  const std::optional<int64_t> hi = before_us;
+  if (lo && hi && *lo >= *hi) return uint64_t{0};
+  // What to add up: the status columns of the buckets, or the status condition on the rows.
+  std::string columns;
+  std::string status_condition;
+  std::vector<SqlValue> status_params;
+  for (PinStatus st : statuses) {
+    columns += std::string(columns.empty() ? "" : " + ") + std::string(PinStatusName(st));
+    status_condition += status_params.empty() ? " AND status IN (?" : ", ?";
+    status_params.emplace_back(std::string(PinStatusName(st)));
+  }
+  if (statuses.empty()) columns = "queued + pinning + pinned + failed";
+  if (!status_params.empty()) status_condition += ")";
+  const std::string buckets(scope.buckets);
+  const std::string where = " WHERE " + scope.key;
+  auto with_key = [&](std::initializer_list<SqlValue> more) {
+    std::vector<SqlValue> p = scope.key_params;
+    p.insert(p.end(), more.begin(), more.end());
+    return p;
+  };
+
+  // Rows with from <= created < to (both bounds given), counted one by one.
+  auto scan = [&](int64_t from, int64_t to) -> Result<uint64_t> {
+    std::vector<SqlValue> p = with_key({from, to});
+    p.insert(p.end(), status_params.begin(), status_params.end());
+    auto rows = CAIRN_TRY(s.Query("SELECT COUNT(*) FROM " + std::string(scope.rows) + where +
+                                      " AND created >= ? AND created < ?" + status_condition,
+                                  p));
+    return static_cast<uint64_t>(rows.at(0).Int(0));
+  };
+  // The start of the bucket holding `created` values just below `bound` (`strict`) or at it.
+  auto bucket_of = [&](int64_t bound, bool strict) -> Result<std::optional<int64_t>> {
+    auto rows = CAIRN_TRY(s.Query("SELECT MAX(start) FROM " + buckets + where +
+                                      (strict ? " AND start < ?" : " AND start <= ?"),
+                                  with_key({bound})));
+    if (rows.empty() || rows[0].IsNull(0)) return std::optional<int64_t>();
+    return std::optional<int64_t>(rows[0].Int(0));
+  };
+  // Every row lies in the bucket with the greatest start <= its created, so no row lies below
+  // the first bucket's start.
+  std::optional<int64_t> top;  // bucket holding hi - 1; its rows below hi are scanned
+  if (hi) {
+    top = CAIRN_TRY(bucket_of(*hi, true));
+    if (!top) return uint64_t{0};  // no row below hi
+  }
+  std::optional<int64_t> bottom;  // bucket holding lo; its rows from lo on are scanned
+  if (lo) bottom = CAIRN_TRY(bucket_of(*lo, false));
+  if (top && bottom && *top == *bottom) return scan(*lo, *hi);
+  // Whole buckets strictly between bottom and top.
+  std::string sql = "SELECT COALESCE(SUM(" + columns + "), 0) FROM " + buckets + where;
+  std::vector<SqlValue> p = scope.key_params;
+  if (bottom) {
+    sql += " AND start > ?";
+    p.emplace_back(*bottom);
+  } else if (lo) {
+    sql += " AND start >= ?";  // lo is below every bucket: whole buckets from lo on
+    p.emplace_back(*lo);
+  }
+  if (top) {
+    sql += " AND start < ?";
+    p.emplace_back(*top);
+  }
+  auto rows = CAIRN_TRY(s.Query(sql, p));
+  uint64_t count = static_cast<uint64_t>(rows.at(0).Int(0));
+  if (bottom) {
+    // The rest of the bottom bucket: up to the next bucket's start (there is one: top or
+    // another bucket above bottom, else bottom would be the last and hold hi - 1).
+    auto next = CAIRN_TRY(
+        s.Query("SELECT MIN(start) FROM " + buckets + where + " AND start > ?", with_key({*bottom})));
+    int64_t end = next.empty() || next[0].IsNull(0) ? std::numeric_limits<int64_t>::max()
+                                                    : next[0].Int(0);
+    if (hi) end = std::min(end, *hi);
+    count += CAIRN_TRY(scan(*lo, end));
+  }
+  if (top) count += CAIRN_TRY(scan(*top, *hi));
+  return count;
+}
+
+// Appends ` AND <column> IN (?, ...)` for `statuses` (nothing when empty).
+void AddStatusIn(const std::vector<PinStatus>& statuses, std::string_view column, Query& q) {
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    q.where += (i ? ", ?" : " AND " + std::string(column) + " IN (?");
+    q.params.emplace_back(std::string(PinStatusName(statuses[i])));
+  }
+  if (!statuses.empty()) q.where += ")";
+}
+
+Result<uint64_t> CountOne(SqlSession& s, const Query& q) {
+  auto rows = CAIRN_TRY(s.Query(q.where, q.params));
+  return rows.empty() ? uint64_t{0} : static_cast<uint64_t>(rows[0].Int(0));
+}
+
+// Count of the pins matching `f` in `s`'s snapshot.
+Result<uint64_t> CountIn(SqlSession& s, SqlDialect dialect, int64_t account_id,
+                         const PinFilter& f) {
+  const std::vector<PinStatus> statuses = UniqueStatuses(f.statuses);
+  if (f.cids.empty() && !f.name && f.meta.empty()) {
+    if (!f.before_us && !f.after_us) {
+      // Only account and status: the trigger-maintained counters (migration 3).
+      Query q{"SELECT COALESCE(SUM(n), 0) FROM pin_counts WHERE account_id = ?", {account_id}};
+      AddStatusIn(statuses, "status", q);
+      return CountOne(s, q);
+    }
+    // Account, status and a created range: the bucket counters (migration 4).
+    return CountCreatedRange(s, CountScope{"pin_buckets", "pins", "account_id = ?", {account_id}},
+                             statuses, f.after_us, f.before_us);
+  }
+  if (!DrivenByMeta(f)) {
+    Query q = PinsConditions(dialect, account_id, f);
+    q.where = "SELECT COUNT(*) FROM pins WHERE " + q.where;
+    AddStatusIn(statuses, "status", q);
+    return CountOne(s, q);
+  }
+  auto driver = CAIRN_TRY(ChooseMetaDriver(s, account_id, f.meta));
+  if (!driver) return uint64_t{0};
+  // pin_meta's key leads with the status: name every status so the created range stays a range
+  // of the index.
+  const std::vector<PinStatus> any_status =
+      statuses.empty() ? std::vector<PinStatus>(kAllStatuses.begin(), kAllStatuses.end())
+                       : statuses;
+  if (f.meta.size() == 1 && !f.name) {
+    // One pair, status and a created range: the pair's bucket counters (migration 6).
+    return CountCreatedRange(
+        s,
+        CountScope{"pin_meta_buckets", "pin_meta", "account_id = ? AND key = ? AND value = ?",
+                   {account_id, driver->first, driver->second}},
+        any_status, f.after_us, f.before_us);
+  }
+  // Several pairs (or a name): every row of the driving pair in the range, checked.
+  Query q = MetaConditions(account_id, f, *driver);
+  q.where = "SELECT COUNT(*) FROM pin_meta AS m" +
+            std::string(f.name ? " CROSS JOIN pins AS p" : "") + " WHERE " + q.where;
+  AddStatusIn(any_status, "m.status", q);
+  if (f.name) {
+    q.where += " AND p.created = m.created";
+    AddNameCondition(dialect, f, "p.", q);
+  }
+  return CountOne(s, q);
 }
 
 }  // namespace
@@ -524,10 +834,13 @@ Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status
 }
 
 Result<std::vector<PinRecord>> PinStore::List(int64_t account_id, const PinFilter& filter) {
-  Query q = CAIRN_TRY(ListQuery(db_.dialect(), account_id, filter));
+  CAIRN_TRY(ValidateListFilter(filter));
   std::vector<PinRecord> out;
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-    auto rows = CAIRN_TRY(s.Query(q.where, q.params));
+    out.clear();
+    auto q = CAIRN_TRY(ListQuery(s, db_.dialect(), account_id, filter));
+    if (!q) return Ok();
+    auto rows = CAIRN_TRY(s.Query(q->where, q->params));
     out.reserve(rows.size());
     for (const SqlRow& row : rows) out.push_back(CAIRN_TRY(PinFromRow(row)));
     return Ok();
@@ -549,145 +862,10 @@ Result<std::array<uint64_t, 4>> PinStore::CountAllByStatus() {
 }
 
 Result<uint64_t> PinStore::Count(int64_t account_id, const PinFilter& filter) {
-  if (filter.cids.empty() && !filter.name && !filter.before_us && !filter.after_us &&
-      filter.meta.empty()) {
-    // Only account and status: read the trigger-maintained counters (migration 3).
-    std::string sql = "SELECT COALESCE(SUM(n), 0) FROM pin_counts WHERE account_id = ?";
-    std::vector<SqlValue> params = {account_id};
-    std::vector<PinStatus> statuses = UniqueStatuses(filter.statuses);
-    if (!statuses.empty()) {
-      sql += " AND status IN (";
-      for (size_t i = 0; i < statuses.size(); ++i) {
-        sql += i ? ", ?" : "?";
-        params.emplace_back(std::string(PinStatusName(statuses[i])));
-      }
-      sql += ")";
-    }
-    uint64_t count = 0;
-    CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-      auto rows = CAIRN_TRY(s.Query(sql, params));
-      count = rows.empty() ? 0 : static_cast<uint64_t>(rows[0].Int(0));
-      return Ok();
-    }));
-    return count;
-  }
-  if (filter.cids.empty() && !filter.name && filter.meta.empty()) {
-    // Only account, status and a created range: the bucket counters (migration 4).
-    return CountCreatedRange(account_id, UniqueStatuses(filter.statuses), filter.after_us,
-                             filter.before_us);
-  }
-  Query q = CAIRN_TRY(BaseConditions(db_.dialect(), account_id, filter));
-  std::string sql = "SELECT COUNT(*) FROM pins WHERE " + q.where;
-  std::vector<PinStatus> statuses = UniqueStatuses(filter.statuses);
-  if (!statuses.empty()) {
-    sql += " AND status IN (";
-    for (size_t i = 0; i < statuses.size(); ++i) {
-      sql += i ? ", ?" : "?";
-      q.params.emplace_back(std::string(PinStatusName(statuses[i])));
-    }
-    sql += ")";
-  }
+  CAIRN_TRY(ValidateFilter(filter));
   uint64_t count = 0;
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-    auto rows = CAIRN_TRY(s.Query(sql, q.params));
-    count = rows.empty() ? 0 : static_cast<uint64_t>(rows[0].Int(0));
-    return Ok();
-  }));
-  return count;
-}
-
-// Counts the account's pins with after < created < before in one snapshot: the buckets wholly
-// inside the range are summed from pin_buckets; the pins of the (at most two) buckets the range
-// boundaries fall into are counted from pins_account_created. A bucket takes at most 1024 new
-// pins, so a count reads at most one pin_buckets row per 1024 pins plus 2 × 1024 index entries.
-Result<uint64_t> PinStore::CountCreatedRange(int64_t account_id,
-                                             const std::vector<PinStatus>& statuses,
-                                             std::optional<int64_t> after_us,
-                                             std::optional<int64_t> before_us) {
-  // The range as [lo, hi).
-  std::optional<int64_t> lo;
-  if (after_us) {
-    if (*after_us == std::numeric_limits<int64_t>::max()) return uint64_t{0};
-    lo = *after_us + 1;
-  }
-  const std::optional<int64_t> hi = before_us;
-  if (lo && hi && *lo >= *hi) return uint64_t{0};
-  // What to add up: the status columns of pin_buckets, or the status condition on pins.
-  std::string columns;
-  std::string status_condition;
-  std::vector<SqlValue> status_params;
-  for (PinStatus s : statuses) {
-    columns += std::string(columns.empty() ? "" : " + ") + std::string(PinStatusName(s));
-    status_condition += status_params.empty() ? " AND status IN (?" : ", ?";
-    status_params.emplace_back(std::string(PinStatusName(s)));
-  }
-  if (statuses.empty()) columns = "queued + pinning + pinned + failed";
-  if (!status_params.empty()) status_condition += ")";
-
-  uint64_t count = 0;
-  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-    count = 0;
-    // Pins of the account with from <= created < to (both bounds given), counted row by row.
-    auto scan = [&](int64_t from, int64_t to) -> Result<uint64_t> {
-      std::vector<SqlValue> p = {account_id, from, to};
-      p.insert(p.end(), status_params.begin(), status_params.end());
-      auto rows = CAIRN_TRY(s.Query("SELECT COUNT(*) FROM pins WHERE account_id = ? AND "
-                                    "created >= ? AND created < ?" + status_condition,
-                                    p));
-      return static_cast<uint64_t>(rows.at(0).Int(0));
-    };
-    // The start of the bucket holding `created` values just below `bound` (`strict`) or at it.
-    auto bucket_of = [&](int64_t bound, bool strict) -> Result<std::optional<int64_t>> {
-      std::array<SqlValue, 2> p = {account_id, bound};
-      auto rows = CAIRN_TRY(s.Query(strict ? "SELECT MAX(start) FROM pin_buckets "
-                                             "WHERE account_id = ? AND start < ?"
-                                           : "SELECT MAX(start) FROM pin_buckets "
-                                             "WHERE account_id = ? AND start <= ?",
-                                    p));
-      if (rows.empty() || rows[0].IsNull(0)) return std::optional<int64_t>();
-      return std::optional<int64_t>(rows[0].Int(0));
-    };
-    // Every pin lies in the bucket with the greatest start <= its created, so no pin lies below
-    // the first bucket's start.
-    std::optional<int64_t> top;  // bucket holding hi - 1; its pins below hi are scanned
-    if (hi) {
-      top = CAIRN_TRY(bucket_of(*hi, true));
-      if (!top) return Ok();  // no pin below hi
-    }
-    std::optional<int64_t> bottom;  // bucket holding lo; its pins from lo on are scanned
-    if (lo) bottom = CAIRN_TRY(bucket_of(*lo, false));
-    if (top && bottom && *top == *bottom) {
-      count = CAIRN_TRY(scan(*lo, *hi));
-      return Ok();
-    }
-    // Whole buckets strictly between bottom and top.
-    std::string sql = "SELECT COALESCE(SUM(" + columns + "), 0) FROM pin_buckets WHERE account_id = ?";
-    std::vector<SqlValue> p = {account_id};
-    if (bottom) {
-      sql += " AND start > ?";
-      p.emplace_back(*bottom);
-    } else if (lo) {
-      sql += " AND start >= ?";  // lo is below every bucket: whole buckets from lo on
-      p.emplace_back(*lo);
-    }
-    if (top) {
-      sql += " AND start < ?";
-      p.emplace_back(*top);
-    }
-    auto rows = CAIRN_TRY(s.Query(sql, p));
-    count = static_cast<uint64_t>(rows.at(0).Int(0));
-    if (bottom) {
-      // The rest of the bottom bucket: up to the next bucket's start (there is one: top or
-      // another bucket above bottom, else bottom would be the last and hold hi - 1).
-      std::array<SqlValue, 2> np = {account_id, *bottom};
-      auto next = CAIRN_TRY(s.Query(
-          "SELECT MIN(start) FROM pin_buckets WHERE account_id = ? AND start > ?", np));
-      int64_t end = next.empty() || next[0].IsNull(0) ? std::numeric_limits<int64_t>::max()
-                                                      : next[0].Int(0);
-      if (hi) end = std::min(end, *hi);
-      count += CAIRN_TRY(scan(*lo, end));
-    }
-    if (top) count += CAIRN_TRY(scan(*top, *hi));
+    count = CAIRN_TRY(CountIn(s, db_.dialect(), account_id, filter));
     return Ok();
   }));
   return count;
@@ -763,10 +941,16 @@ Result<std::string> PinStore::ExplainList(int64_t account_id, const PinFilter& f
   if (db_.dialect() != SqlDialect::kSqlite) {
     return Err(ErrorCode::kNotSupported, "metadata: query plans are only shown for SQLite");
   }
-  Query q = CAIRN_TRY(ListQuery(db_.dialect(), account_id, filter));
+  CAIRN_TRY(ValidateListFilter(filter));
   std::string plan;
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-    auto rows = CAIRN_TRY(s.Query("EXPLAIN QUERY PLAN " + q.where, q.params));
+    plan.clear();
+    auto q = CAIRN_TRY(ListQuery(s, db_.dialect(), account_id, filter));
+    if (!q) {
+      plan = "NO ROWS (a meta pair the account never had)\n";
+      return Ok();
+    }
+    auto rows = CAIRN_TRY(s.Query("EXPLAIN QUERY PLAN " + q->where, q->params));
     for (const SqlRow& row : rows) plan += row.Text(3) + "\n";
     return Ok();
   }));

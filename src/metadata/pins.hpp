@@ -168,9 +168,6 @@ class PinStore {
   };
   // Runs `op` in the group commit and waits until it is durable (or failed).
   Result<void> WriteGrouped(std::function<Result<void>(SqlSession&)> op);
-  Result<uint64_t> CountCreatedRange(int64_t account_id, const std::vector<PinStatus>& statuses,
-                                     std::optional<int64_t> after_us,
-                                     std::optional<int64_t> before_us);
   void CommitterLoop();
   void CommitBatch(std::vector<Pending>& batch);
 

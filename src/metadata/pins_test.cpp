@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "metadata/accounts.hpp"
+#include "metadata/internal/pin_oracle.hpp"
 #include "metadata/internal/test_db.hpp"
 #include "multiformats/multicodec.hpp"
 
@@ -483,12 +484,36 @@ TEST_F(PinsTest, QueryPlansUseTheIndexesWithoutSorting) {
   paged.before_us = clock_.WallMicros();
   paged.name = "x";
   paged.match = NameMatch::kIpartial;
+  paged.statuses = {PinStatus::kPinned};
   paged.meta = {{"a", "b"}};
+  MustCreate(alice_, PinOf(RawCid(100), "x", {{"a", "b"}, {"c", "d"}}));
   std::string p2 = plan(paged);
-  EXPECT_NE(p2.find("USING INDEX pins_account_created (account_id=? AND created<?)"),
+  EXPECT_NE(p2.find("SEARCH m USING PRIMARY KEY (account_id=? AND key=? AND value=? AND "
+                    "status=? AND created<?)"),
             std::string::npos)
       << p2;
+  EXPECT_NE(p2.find("SEARCH p USING INDEX pins_created (created=?)"), std::string::npos) << p2;
   EXPECT_EQ(p2.find("TEMP B-TREE"), std::string::npos) << p2;
+  EXPECT_EQ(p2.find("SCAN"), std::string::npos) << p2;
+  // Without a status: one such walk per status, merged (each sorts at most `limit` rows).
+  paged.statuses = {};
+  paged.meta = {{"a", "b"}, {"c", "d"}};
+  std::string p2b = plan(paged);
+  size_t walks = 0;
+  for (size_t at = 0; (at = p2b.find("SEARCH m USING PRIMARY KEY (account_id=? AND key=? AND "
+                                     "value=? AND status=? AND created<?)",
+                                     at)) != std::string::npos;
+       ++at) {
+    ++walks;
+  }
+  EXPECT_EQ(walks, 4u) << p2b;
+  EXPECT_NE(p2b.find("SEARCH mk USING PRIMARY KEY (account_id=? AND key=? AND value=? AND "
+                     "status=? AND created=?)"),
+            std::string::npos)
+      << p2b;
+  // A pair the account never had: no statement at all.
+  paged.meta = {{"a", "b"}, {"never", "seen"}};
+  EXPECT_NE(plan(paged).find("NO ROWS"), std::string::npos);
 
   PinFilter named;
   named.before_us = clock_.WallMicros();
@@ -801,6 +826,123 @@ TEST_F(PinsTest, RangeCountsAgreeWithScansAcrossBuckets) {
   none.after_us = std::nullopt;
   none.before_us = first - 1;
   EXPECT_EQ(*pins_.Count(alice_, none), 0u);
+}
+
+// The meta filter is served from pin_meta and its bucket counters (migration 6). List and Count
+// must equal a brute-force filter over every pin, for random filters (one to three meta pairs,
+// statuses, names, CIDs, before/after) after creates, status changes, claims, requeues, deletes
+// and replaces; the common pair has more than 1024 pins, so counts cross bucket boundaries.
+TEST_F(PinsTest, MetaFiltersAgreeWithBruteForce) {
+  std::mt19937_64 rng(20261130);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  const std::vector<std::string> names = {"Photo", "photo-2", "doc", "DOC"};
+  auto random_meta = [&]() {
+    StringMap meta;
+    if (pick(10) < 8) meta["app"] = pick(4) ? "bench" : "other";  // "bench": > 1024 pins
+    if (pick(2)) meta["env"] = pick(3) ? "prod" : "dev";
+    if (pick(3) == 0) meta["tier"] = std::to_string(pick(4));
+    if (pick(50) == 0) meta["we\"ird key"] = "ü";
+    return meta;
+  };
+  auto random_pin = [&](int i) {
+    std::optional<std::string> name;
+    if (pick(4)) name = names[static_cast<size_t>(pick(4))];
+    return PinOf(RawCid(i % 300), name, random_meta());
+  };
+  constexpr int kPins = 3000;
+  std::vector<std::future<Result<PinRecord>>> pending;
+  for (int i = 0; i < kPins; ++i) {
+    auto done = std::make_shared<std::promise<Result<PinRecord>>>();
+    pending.push_back(done->get_future());
+    pins_.CreateAsync(pick(6) ? alice_ : bob_, random_pin(i),
+                      [done](Result<PinRecord> r) { done->set_value(std::move(r)); });
+  }
+  std::vector<PinRecord> made;
+  for (auto& f : pending) {
+    auto r = f.get();
+    ASSERT_TRUE(r) << r.error().ToString();
+    made.push_back(*r);
+  }
+  const std::array<PinStatus, 4> statuses = {PinStatus::kQueued, PinStatus::kPinning,
+                                             PinStatus::kPinned, PinStatus::kFailed};
+  for (int i = 0; i < kPins; i += 2) {
+    ASSERT_TRUE(pins_.UpdateStatus(made[i].requestid, statuses[static_cast<size_t>(pick(4))], {}));
+  }
+  ASSERT_TRUE(pins_.ClaimQueued(100));
+  ASSERT_TRUE(pins_.RequeuePinning());
+  ASSERT_TRUE(pins_.ClaimQueued(50));
+  for (int i = 1; i < kPins; i += 9) {
+    ASSERT_TRUE(pins_.Delete(made[i].account_id, made[i].requestid));
+  }
+  for (int i = 5; i < kPins; i += 31) {
+    if (i % 9 == 1) continue;  // deleted above
+    auto r = pins_.Replace(made[i].account_id, made[i].requestid, random_pin(i));
+    ASSERT_TRUE(r) << r.error().ToString();
+  }
+
+  for (int64_t account : {alice_, bob_}) {
+    const std::vector<PinRecord> all = testing::OracleAllPins(pins_, account);
+    ASSERT_GT(all.size(), 100u);
+    const int64_t oldest = all.back().created_us;
+    const int64_t newest = all.front().created_us;
+    std::uniform_int_distribution<int64_t> when(oldest - 10, newest + 10);
+    for (int round = 0; round < 300; ++round) {
+      PinFilter f;
+      f.limit = 1 + pick(40);
+      // Pairs from a random pin (so most filters match something), sometimes one that never
+      // occurs.
+      const PinRecord& like = all[static_cast<size_t>(pick(static_cast<int>(all.size())))];
+      for (const auto& [k, v] : like.meta) {
+        if (f.meta.empty() || pick(2)) f.meta[k] = v;
+      }
+      if (f.meta.empty() || pick(10) == 0) f.meta[pick(2) ? "app" : "nope"] = "missing";
+      if (pick(3) == 0) f.meta["app"] = "bench";
+      if (pick(2)) {
+        for (PinStatus s : statuses) {
+          if (pick(2)) f.statuses.push_back(s);
+        }
+      }
+      if (pick(4) == 0) {
+        f.name = pick(2) ? names[static_cast<size_t>(pick(4))] : "hot";
+        f.match = static_cast<NameMatch>(pick(4));
+      }
+      if (pick(8) == 0) f.cids = {like.cid, RawCid(pick(300))};
+      if (pick(2)) f.before_us = when(rng);
+      if (pick(3) == 0) f.after_us = when(rng);
+      uint64_t expected_count = 0;
+      const std::vector<std::string> expected = testing::OracleList(all, f, &expected_count);
+      auto list = pins_.List(account, f);
+      ASSERT_TRUE(list) << list.error().ToString();
+      std::vector<std::string> got;
+      for (const PinRecord& p : *list) got.push_back(p.requestid);
+      EXPECT_EQ(got, expected) << "round " << round << ", " << f.meta.size() << " pairs";
+      auto count = pins_.Count(account, f);
+      ASSERT_TRUE(count) << count.error().ToString();
+      EXPECT_EQ(*count, expected_count) << "round " << round << ", " << f.meta.size() << " pairs";
+    }
+    // Paging through the common pair visits every match once, and each page's count (the
+    // matches older than the page's `before`) is exact.
+    PinFilter f;
+    f.meta = {{"app", "bench"}};
+    f.limit = 97;
+    uint64_t total = 0;
+    std::vector<std::string> expected = testing::OracleList(all, PinFilter{.meta = f.meta,
+                                                                           .limit = 1000000},
+                                                            &total);
+    ASSERT_GT(total, 1024u / (account == alice_ ? 1 : 8));
+    std::vector<std::string> seen;
+    for (;;) {
+      uint64_t remaining = 0;
+      testing::OracleList(all, f, &remaining);
+      EXPECT_EQ(*pins_.Count(account, f), remaining);
+      auto page = pins_.List(account, f);
+      ASSERT_TRUE(page);
+      if (page->empty()) break;
+      for (const PinRecord& p : *page) seen.push_back(p.requestid);
+      f.before_us = page->back().created_us;
+    }
+    EXPECT_EQ(seen, expected);
+  }
 }
 
 // Throughput of durable creates (synchronous=FULL) through the group commit, from many callers
