@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <future>
 #include <random>
+#include <string>
 
 #include "metadata/accounts.hpp"
 #include "metadata/internal/test_db.hpp"
@@ -154,6 +155,79 @@ TEST(PinStoreScale, PagesStayFastAtMillionsOfPins) {
   Print("Count, status=failed", Measure([&](int) {
           ASSERT_TRUE(pins.Count(big, PinFilter{.statuses = {PinStatus::kFailed}}));
         }, 5));
+
+  // The meta filter (pin_meta, migration 6). Every pin has app=scale; one in 16 also gets
+  // shard=3 here, through the trigger on meta updates.
+  ASSERT_TRUE(t.db().Write([](SqlSession& s) -> Result<void> {
+    CAIRN_TRY(s.Exec(
+        "UPDATE pins SET meta = '{\"app\":\"scale\",\"shard\":\"3\"}' WHERE created % 16 = 3"));
+    return Ok();
+  }));
+  const StringMap app = {{"app", "scale"}};
+  const StringMap app_shard = {{"app", "scale"}, {"shard", "3"}};
+  const std::string walk =
+      "SEARCH m USING PRIMARY KEY (account_id=? AND key=? AND value=? AND status=? AND created<?)";
+  for (const StringMap& meta : {app, app_shard}) {
+    for (const std::vector<PinStatus>& statuses :
+         {std::vector<PinStatus>{}, std::vector<PinStatus>{PinStatus::kPinned}}) {
+      PinFilter f;
+      f.meta = meta;
+      f.statuses = statuses;
+      f.before_us = befores[0];
+      auto plan = pins.ExplainList(big, f);
+      ASSERT_TRUE(plan) << plan.error().ToString();
+      EXPECT_NE(plan->find(walk), std::string::npos) << *plan;
+      EXPECT_NE(plan->find("SEARCH p USING INDEX pins_created (created=?)"), std::string::npos)
+          << *plan;
+      EXPECT_EQ(plan->find("SCAN m"), std::string::npos) << *plan;
+      EXPECT_EQ(plan->find("SCAN p"), std::string::npos) << *plan;
+      if (statuses.size() == 1) {
+        EXPECT_EQ(plan->find("TEMP B-TREE"), std::string::npos) << *plan;
+      }
+    }
+  }
+  // Exact counts at scale: every pin has app=scale, so its counts equal the plain range counts
+  // (pin_buckets); every shard=3 pin has app=scale, so the two-pair count equals shard's.
+  for (int i = 0; i < 20; ++i) {
+    PinFilter plain;
+    plain.before_us = befores[static_cast<size_t>(i)];
+    if (i % 2) plain.after_us = befores[static_cast<size_t>(i + 1)] - (top - bottom) / 4;
+    if (i % 3 == 0) plain.statuses = {PinStatus::kPinned, PinStatus::kFailed};
+    PinFilter with_app = plain;
+    with_app.meta = app;
+    EXPECT_EQ(*pins.Count(big, with_app), *pins.Count(big, plain));
+    PinFilter shard = plain;
+    shard.meta = {{"shard", "3"}};
+    PinFilter both = plain;
+    both.meta = app_shard;
+    EXPECT_EQ(*pins.Count(big, both), *pins.Count(big, shard));
+  }
+  auto page = [&](const PinFilter& f) {
+    auto list = pins.List(big, f);
+    ASSERT_TRUE(list) << list.error().ToString();
+    auto count = pins.Count(big, f);
+    ASSERT_TRUE(count) << count.error().ToString();
+  };
+  Print("List+Count limit=10, meta, no before", Measure([&](int) {
+          page(PinFilter{.meta = app});
+        }, 300));
+  Print("List+Count limit=10, meta, random before", Measure([&](int i) {
+          page(PinFilter{.before_us = befores[i], .meta = app});
+        }, 300));
+  Print("List+Count limit=10, meta, status=pinned", Measure([&](int i) {
+          page(PinFilter{.statuses = {PinStatus::kPinned}, .before_us = befores[i], .meta = app});
+        }, 300));
+  Print("List+Count limit=10, meta, rare status=failed", Measure([&](int i) {
+          page(PinFilter{.statuses = {PinStatus::kFailed}, .before_us = befores[i], .meta = app});
+        }, 300));
+  Print("List+Count limit=10, meta, before and after", Measure([&](int i) {
+          int64_t before = befores[i];
+          page(PinFilter{.before_us = before, .after_us = before - (top - bottom) / 3,
+                         .meta = app});
+        }, 300));
+  Print("List+Count limit=10, meta 2 pairs (1 in 16)", Measure([&](int i) {
+          page(PinFilter{.before_us = befores[i], .meta = app_shard});
+        }, 20));
 }
 
 }  // namespace
