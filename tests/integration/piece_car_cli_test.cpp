@@ -20,22 +20,16 @@ class PieceCarCli : public ::testing::Test {
   // Runs `cairn FIRST | cairn SECOND` through the shell; returns the second command's output,
   // both commands' stderr, and a non-zero status when either fails (pipefail).
   RunResult Pipe(const std::string& first, const std::string& second) {
-    const std::string bin = "'" + CairnBinary() + "' " + Repo();
-    const std::string out = dir_ / "pipe.out", err1 = dir_ / "pipe.err1", err2 = dir_ / "pipe.err2";
-    const std::string cmd = "set -o pipefail; " + bin + first + " 2>'" + err1 + "' | " + bin +
-                            second + " >'" + out + "' 2>'" + err2 + "'";
-    const std::string shell = "bash -c " + ShellQuote(cmd);
-    const int status = std::system(shell.c_str());
+    const std::string bin = ShellQuote(CairnBinary()) + " " + Repo();
+    const std::string err1 = dir_ / "pipe.err1", err2 = dir_ / "pipe.err2";
+    const std::string cmd = "set -o pipefail; " + bin + first + " 2>" + ShellQuote(err1) + " | " +
+                            bin + second + " 2>" + ShellQuote(err2);
+    CommandResult run = RunCommand("bash -c " + ShellQuote(cmd));
     RunResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadFile(out);
+    r.exit_code = run.exit_code;
+    r.out = std::move(run.out);
     r.err = ReadFile(err1) + ReadFile(err2);
     return r;
-  }
-  static std::string ShellQuote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
   }
   std::string Add(const std::string& args) {
     auto r = Cairn("add -Q " + args);

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -16,17 +15,12 @@
 namespace cairn::testing {
 namespace {
 
-std::string SourceDir() {
-  const char* src = std::getenv("CAIRN_SOURCE_DIR");
-  return src ? src : ".";
-}
-
 std::string Tail(const std::string& text, size_t n) {
   return text.size() <= n ? text : "…" + text.substr(text.size() - n);
 }
 
 TEST(PsaCompliance, OfficialSuitePassesAllNineChecks) {
-  const std::string interop = SourceDir() + "/tests/interop";
+  const std::string interop = InteropDir();
   ASSERT_TRUE(std::filesystem::exists(
       interop + "/node_modules/@ipfs-shipyard/pinning-service-compliance/package.json"))
       << "run scripts/install-deps.sh (npm ci --ignore-scripts in tests/interop)";
@@ -44,15 +38,15 @@ TEST(PsaCompliance, OfficialSuitePassesAllNineChecks) {
 
   std::filesystem::create_directories(dir / "work");
   std::string endpoint = "http://127.0.0.1:" + std::to_string(serve.port());
-  std::string cmd = "node '" + interop + "/psa_compliance.mjs' '" + endpoint + "' '" + secret +
-                    "' '" + interop + "/specs/pinning-service-api.yaml' '" + (dir / "work") +
-                    "' >'" + (dir / "report.json") + "' 2>'" + (dir / "driver.err") + "'";
-  int status = std::system(cmd.c_str());
-  std::string report = ReadFile(dir / "report.json");
+  CommandResult run = RunNodeDriver(
+      "psa_compliance.mjs", ShellQuote(endpoint) + " " + ShellQuote(secret) + " " +
+                                ShellQuote(interop + "/specs/pinning-service-api.yaml") + " " +
+                                ShellQuote(dir / "work") + " 2>" + ShellQuote(dir / "driver.err"));
+  const std::string& report = run.out;
   std::string diagnostics = "driver stderr:\n" + Tail(ReadFile(dir / "driver.err"), 4000) +
                             "\nsuite report:\n" + Tail(ReadFile(dir / "work/report.md"), 20000) +
                             "\nsuite log:\n" + Tail(ReadFile(dir / "work/suite.log"), 8000);
-  ASSERT_EQ(status, 0) << diagnostics;
+  ASSERT_EQ(run.exit_code, 0) << diagnostics;
 
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(report, ec);

@@ -5,7 +5,6 @@
 //   helia_gateway_fetch.mjs        Helia (Node 22) fetching pinned files from the trustless gateway
 // The scripts print a seed; set CAIRN_INTEROP_SEED to rerun one.
 #include <gtest/gtest.h>
-#include <stdio.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -16,39 +15,23 @@
 namespace cairn::testing {
 namespace {
 
-std::string InteropDir() {
-  const char* src = std::getenv("CAIRN_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/interop";
-}
-
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
 }
 
-struct ScriptRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs `node script` in tests/interop with the server's URL and tokens in the environment.
-ScriptRun RunScript(const std::string& node, const std::string& script, const std::string& url,
-                    const std::string& token, const std::string& read_token) {
-  std::string cmd = "cd '" + InteropDir() + "' && CAIRN_URL='" + url + "' CAIRN_TOKEN='" + token +
-                    "' CAIRN_READ_TOKEN='" + read_token + "' '" + node + "' " + script;
+// Runs `node script` in tests/interop with the server's URL and tokens in the environment; the
+// result's `out` holds stdout and stderr.
+CommandResult RunScript(const std::string& node, const std::string& script, const std::string& url,
+                        const std::string& token, const std::string& read_token) {
+  std::string cmd = "cd " + ShellQuote(InteropDir()) + " && CAIRN_URL=" + ShellQuote(url) +
+                    " CAIRN_TOKEN=" + ShellQuote(token) +
+                    " CAIRN_READ_TOKEN=" + ShellQuote(read_token) + " " + ShellQuote(node) + " " +
+                    script;
   if (const char* seed = std::getenv("CAIRN_INTEROP_SEED"); seed && *seed) {
     cmd += std::string(" --seed ") + std::to_string(std::strtoul(seed, nullptr, 10));
   }
-  cmd += " 2>&1";
-  ScriptRun run;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
-  int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return run;
+  return RunCommand(cmd + " 2>&1");
 }
 
 // A fresh repo with account alice, a default-scope token and a pins:read-only token.
@@ -80,10 +63,10 @@ void RunAgainstServer(const std::string& node, const std::string& script) {
   ServeProcess serve(repo.path);
   ASSERT_NE(serve.port(), 0) << serve.output();
   std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
-  ScriptRun run = RunScript(node, script, url, repo.token, repo.read_token);
-  EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find(" checks, 0 failures"), std::string::npos) << run.output;
-  std::cout << run.output.substr(0, run.output.find('\n') + 1);  // the seed line
+  CommandResult run = RunScript(node, script, url, repo.token, repo.read_token);
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find(" checks, 0 failures"), std::string::npos) << run.out;
+  std::cout << run.out.substr(0, run.out.find('\n') + 1);  // the seed line
   EXPECT_EQ(serve.Stop(SIGTERM), 0) << serve.output();
   EXPECT_NE(serve.output().find("cairn: stopped"), std::string::npos) << serve.output();
 }
