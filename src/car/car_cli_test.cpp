@@ -1,9 +1,8 @@
 // End-to-end tests of `cairn car export|import|ls` on the real binary (CAIRN_BINARY) with a
 // temporary repo.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,6 +10,8 @@
 #include "car/car_reader.hpp"
 #include "car/car_test_util.hpp"
 #include "car/car_writer.hpp"
+#include "common/testing/command.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace cairn::car {
 namespace {
@@ -18,34 +19,21 @@ namespace {
 namespace fs = std::filesystem;
 using testing::MapGetter;
 
-struct CliRun {
-  int status;
-  std::string out;
-};
+using cairn::testing::CommandResult;
+using cairn::testing::ShellQuote;
 
 class CarCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "cairn-car-cli-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
     const char* bin = std::getenv("CAIRN_BINARY");
     ASSERT_NE(bin, nullptr);
     bin_ = bin;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Runs `cairn --repo DIR/repo ARGS` through the shell; captures stdout (stderr to DIR/err).
-  CliRun Cairn(const std::string& args) {
-    const std::string cmd =
-        bin_ + " --repo " + (dir_ / "repo").string() + " " + args + " 2>" + (dir_ / "err").string();
-    std::FILE* p = popen(cmd.c_str(), "r");
-    CliRun r{-1, ""};
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    r.status = pclose(p);
-    return r;
+  CommandResult Cairn(const std::string& args) {
+    return cairn::testing::RunCommand(ShellQuote(bin_) + " --repo " + ShellQuote(tmp_ / "repo") +
+                                      " " + args + " 2>" + ShellQuote(tmp_ / "err"));
   }
   std::string Err() {
     std::ifstream f(dir_ / "err");
@@ -76,7 +64,8 @@ class CarCli : public ::testing::Test {
     return car;
   }
 
-  fs::path dir_;
+  cairn::testing::TempDir tmp_{"cairn-car-cli"};
+  const fs::path dir_ = tmp_.path();
   std::string bin_;
 };
 
@@ -85,14 +74,14 @@ TEST_F(CarCli, ImportPrintsRootsAndExportReproducesTheCar) {
   std::vector<Cid> cids;
   Bytes car = SampleCar(&root, &cids);
   auto path = Write("in.car", car);
-  CliRun imp = Cairn("car import " + path.string());
-  ASSERT_EQ(imp.status, 0) << Err();
+  CommandResult imp = Cairn("car import " + path.string());
+  ASSERT_EQ(imp.exit_code, 0) << Err();
   EXPECT_EQ(imp.out, root.ToString() + "\n");
-  CliRun exp = Cairn("car export " + root.ToString() + " -o " + (dir_ / "out.car").string());
-  ASSERT_EQ(exp.status, 0) << Err();
+  CommandResult exp = Cairn("car export " + root.ToString() + " -o " + (dir_ / "out.car").string());
+  ASSERT_EQ(exp.exit_code, 0) << Err();
   EXPECT_EQ(Read("out.car"), car);
-  CliRun to_stdout = Cairn("car export " + root.ToString());
-  ASSERT_EQ(to_stdout.status, 0) << Err();
+  CommandResult to_stdout = Cairn("car export " + root.ToString());
+  ASSERT_EQ(to_stdout.exit_code, 0) << Err();
   EXPECT_EQ(to_stdout.out, std::string(AsString(car)));
 }
 
@@ -100,10 +89,10 @@ TEST_F(CarCli, ImportFromStdin) {
   Cid root;
   std::vector<Cid> cids;
   auto path = Write("in.car", SampleCar(&root, &cids));
-  CliRun imp = Cairn("car import - < " + path.string());
-  ASSERT_EQ(imp.status, 0) << Err();
+  CommandResult imp = Cairn("car import - < " + path.string());
+  ASSERT_EQ(imp.exit_code, 0) << Err();
   EXPECT_EQ(imp.out, root.ToString() + "\n");
-  EXPECT_EQ(Cairn("block stat " + cids[2].ToString()).status, 0) << Err();
+  EXPECT_EQ(Cairn("block stat " + cids[2].ToString()).exit_code, 0) << Err();
 }
 
 TEST_F(CarCli, BadFileImportFailsAndStoresNothing) {
@@ -112,12 +101,12 @@ TEST_F(CarCli, BadFileImportFailsAndStoresNothing) {
   Bytes car = SampleCar(&root, &cids);
   car.back() ^= 1;  // the last block (leaf1) no longer matches its CID
   auto path = Write("bad.car", car);
-  CliRun imp = Cairn("car import " + path.string());
-  EXPECT_NE(imp.status, 0);
+  CommandResult imp = Cairn("car import " + path.string());
+  EXPECT_NE(imp.exit_code, 0);
   EXPECT_NE(Err().find("block does not match its CID"), std::string::npos) << Err();
   EXPECT_TRUE(imp.out.empty());
   // The verify pass ran first: not even the good blocks before the bad one were stored.
-  for (const auto& c : cids) EXPECT_NE(Cairn("block stat " + c.ToString()).status, 0);
+  for (const auto& c : cids) EXPECT_NE(Cairn("block stat " + c.ToString()).exit_code, 0);
 }
 
 TEST_F(CarCli, LsPrintsEveryCidAndStopsAtTheFirstBadBlock) {
@@ -125,25 +114,26 @@ TEST_F(CarCli, LsPrintsEveryCidAndStopsAtTheFirstBadBlock) {
   std::vector<Cid> cids;
   Bytes car = SampleCar(&root, &cids);
   auto good = Write("good.car", car);
-  CliRun ls = Cairn("car ls " + good.string());
-  ASSERT_EQ(ls.status, 0) << Err();
+  CommandResult ls = Cairn("car ls " + good.string());
+  ASSERT_EQ(ls.exit_code, 0) << Err();
   std::string expected;
   for (const auto& c : cids) expected += c.ToString() + "\n";
   EXPECT_EQ(ls.out, expected);
   car.back() ^= 1;
   auto bad = Write("bad.car", car);
-  CliRun ls_bad = Cairn("car ls - < " + bad.string());
-  EXPECT_NE(ls_bad.status, 0);
+  CommandResult ls_bad = Cairn("car ls - < " + bad.string());
+  EXPECT_NE(ls_bad.exit_code, 0);
   EXPECT_NE(Err().find("section at offset"), std::string::npos) << Err();
-  CliRun missing = Cairn("car ls " + (dir_ / "nope.car").string());
-  EXPECT_NE(missing.status, 0);
+  CommandResult missing = Cairn("car ls " + (dir_ / "nope.car").string());
+  EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(Err().find("cannot open"), std::string::npos);
 }
 
 TEST_F(CarCli, ExportOfMissingRootFails) {
-  CliRun exp = Cairn("car export bafkreifsmkenrsvn2f775w57mjv62bacujn62k57knvr3b4jjd4hnqp76a -o " +
-                  (dir_ / "x.car").string());
-  EXPECT_NE(exp.status, 0);
+  CommandResult exp =
+      Cairn("car export bafkreifsmkenrsvn2f775w57mjv62bacujn62k57knvr3b4jjd4hnqp76a -o " +
+            (dir_ / "x.car").string());
+  EXPECT_NE(exp.exit_code, 0);
   EXPECT_NE(Err().find("not found"), std::string::npos) << Err();
 }
 

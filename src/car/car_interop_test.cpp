@@ -3,8 +3,6 @@
 // back by CarBlockIterator block for block; CARs the JS CarWriter writes are read by us; random
 // dag-cbor values encoded on either side decode and re-encode to identical bytes on the other.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -18,6 +16,8 @@
 #include "car/car_reader.hpp"
 #include "car/car_test_util.hpp"
 #include "car/car_writer.hpp"
+#include "common/testing/command.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace cairn::car {
 namespace {
@@ -27,38 +27,12 @@ using ipld::CborValue;
 using testing::Block;
 using testing::MapGetter;
 
-std::string Script() {
-  const char* src = std::getenv("CAIRN_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/interop/car_crosscheck.mjs";
-}
-
 // Runs node with `args`; returns stdout, fails the test on a non-zero exit.
 std::string Node(const std::string& args) {
-  const std::string cmd = "node " + Script() + " " + args;
-  std::FILE* p = popen(cmd.c_str(), "r");
-  EXPECT_NE(p, nullptr) << cmd;
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  EXPECT_EQ(status, 0) << cmd;
-  return out;
+  cairn::testing::CommandResult run = cairn::testing::RunNodeDriver("car_crosscheck.mjs", args);
+  EXPECT_EQ(run.exit_code, 0) << "node car_crosscheck.mjs " << args;
+  return std::move(run.out);
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cairn-car-interop-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& name) const { return fs::path(path_) / name; }
-
- private:
-  std::string path_;
-};
 
 void WriteFile(const fs::path& p, ByteSpan data) {
   std::ofstream f(p, std::ios::binary);
@@ -199,7 +173,7 @@ std::vector<Block> RandomDag(std::mt19937_64& rng, int n) {
 }
 
 TEST(CarInterop, JsReadsOurExportedV1AndV2BlockForBlock) {
-  TempDir dir;
+  const cairn::testing::TempDir dir("cairn-car-interop");
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     std::mt19937_64 rng(seed);
     auto dag = RandomDag(rng, 40);
@@ -211,7 +185,7 @@ TEST(CarInterop, JsReadsOurExportedV1AndV2BlockForBlock) {
     Listing ours = OurListing(v1);
     ASSERT_EQ(ours.blocks.size(), dag.size());  // every block once
     WriteFile(dir / "v1.car", v1);
-    Listing js1 = ParseListing(Node("read " + (dir / "v1.car").string()));
+    Listing js1 = ParseListing(Node("read " + (dir / "v1.car")));
     EXPECT_EQ(js1.version, 1);
     EXPECT_EQ(js1.roots, ours.roots);
     EXPECT_EQ(js1.blocks, ours.blocks);
@@ -232,7 +206,7 @@ TEST(CarInterop, JsReadsOurExportedV1AndV2BlockForBlock) {
     }
     ASSERT_TRUE(w->Finish().has_value());
     WriteFile(dir / "v2.car", v2);
-    Listing js2 = ParseListing(Node("read " + (dir / "v2.car").string()));
+    Listing js2 = ParseListing(Node("read " + (dir / "v2.car")));
     EXPECT_EQ(js2.version, 2);
     EXPECT_EQ(js2.roots, ours.roots);
     EXPECT_EQ(js2.blocks, ours.blocks);
@@ -240,7 +214,7 @@ TEST(CarInterop, JsReadsOurExportedV1AndV2BlockForBlock) {
 }
 
 TEST(CarInterop, WeReadJsWrittenCarsBlockForBlock) {
-  TempDir dir;
+  const cairn::testing::TempDir dir("cairn-car-interop");
   for (int seed = 1; seed <= 5; ++seed) {
     const fs::path car = dir / ("js" + std::to_string(seed) + ".car");
     Listing js = ParseListing(Node("write " + car.string() + " " + std::to_string(seed) + " 60"));
@@ -262,7 +236,7 @@ TEST(CarInterop, WeReadJsWrittenCarsBlockForBlock) {
 }
 
 TEST(DagCborInterop, OurRandomValuesRoundTripThroughJs) {
-  TempDir dir;
+  const cairn::testing::TempDir dir("cairn-car-interop");
   std::mt19937_64 rng(99);
   const std::vector<Cid> links = {
       *Cid::Parse("bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"),
@@ -274,14 +248,14 @@ TEST(DagCborInterop, OurRandomValuesRoundTripThroughJs) {
     lines += HexEncode(*bytes) + "\n";
   }
   WriteFile(dir / "ours.txt", AsBytes(lines));
-  Node("cbor-roundtrip " + (dir / "ours.txt").string() + " " + (dir / "back.txt").string());
+  Node("cbor-roundtrip " + (dir / "ours.txt") + " " + (dir / "back.txt"));
   const Bytes back = ReadFile(dir / "back.txt");
   EXPECT_EQ(std::string(AsString(back)), lines);
 }
 
 TEST(DagCborInterop, JsRandomValuesDecodeAndReencodeIdentically) {
-  TempDir dir;
-  Node("cbor-gen " + (dir / "js.txt").string() + " 5 1000");
+  const cairn::testing::TempDir dir("cairn-car-interop");
+  Node("cbor-gen " + (dir / "js.txt") + " 5 1000");
   std::istringstream in(std::string(AsString(ReadFile(dir / "js.txt"))));
   std::string hex;
   int n = 0;

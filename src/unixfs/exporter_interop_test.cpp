@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include "common/testing/command.hpp"
+#include "common/testing/temp_dir.hpp"
 #include "multiformats/multihash.hpp"
 #include "unixfs/exporter.hpp"
 
@@ -63,17 +65,13 @@ TEST(UnixfsExportInterop, MatchesJsExporterOnJsImportedDags) {
   std::printf("seed %llu (set CAIRN_INTEROP_SEED to repeat)\n",
               static_cast<unsigned long long>(seed));
 
-  std::string tmpl = (fs::temp_directory_path() / "cairn-unixfs-export-XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  fs::path dir = tmpl;
-  std::string cmd = "node '" + script.string() + "' '" + dir.string() + "' " +
-                    std::to_string(seed) + " > '" + (dir / "node.log").string() + "' 2>&1";
-  int rc = std::system(cmd.c_str());
-  if (rc != 0) {
-    std::ifstream log(dir / "node.log");
-    std::stringstream ss;
-    ss << log.rdbuf();
-    FAIL() << "node failed (" << rc << "): " << ss.str();
+  const cairn::testing::TempDir tmp("cairn-unixfs-export");
+  const fs::path& dir = tmp.path();
+  const cairn::testing::CommandResult run = cairn::testing::RunNodeDriver(
+      "unixfs_export_crosscheck.mjs",
+      cairn::testing::ShellQuote(dir.string()) + " " + std::to_string(seed) + " 2>&1");
+  if (run.exit_code != 0) {
+    FAIL() << "node failed (" << run.exit_code << "): " << run.out;
   }
 
   DirGetter getter;
@@ -164,7 +162,6 @@ TEST(UnixfsExportInterop, MatchesJsExporterOnJsImportedDags) {
   EXPECT_GT(kinds["dir"], 4u);
   EXPECT_GT(kinds["range"], 500u);
   EXPECT_GT(kinds["resolve"], 20u);
-  fs::remove_all(dir);
 }
 
 }  // namespace

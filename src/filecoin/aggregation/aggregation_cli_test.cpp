@@ -2,13 +2,13 @@
 // sample (two CARs): known aggregate CIDs, proofs and payload bytes; proofs accepted; tampered
 // proofs, wrong pieces and wrong aggregates rejected with a non-zero exit and a reason.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/testing/command.hpp"
 #include "filecoin/aggregation/internal/test_util.hpp"
 #include "multiformats/multihash.hpp"
 
@@ -18,26 +18,13 @@ namespace {
 using testing::ReadFile;
 using testing::TestdataPath;
 
-struct CliRun {
-  int status = -1;
-  std::string out;
-};
+using cairn::testing::CommandResult;
+using cairn::testing::ShellQuote;
 
-CliRun Cairn(const std::string& args) {
-  const char* binary = std::getenv("CAIRN_BINARY");
-  const std::string command = std::string(binary ? binary : "cairn") + " " + args + " 2>&1";
-  CliRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+// Runs `cairn ARGS` through the shell; `out` holds its stdout and stderr.
+CommandResult Cairn(const std::string& args) {
+  return cairn::testing::RunCommand(cairn::testing::CairnBinary("cairn") + " " + args + " 2>&1");
 }
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 class AggregationCli : public ::testing::Test {
  protected:
@@ -56,9 +43,10 @@ class AggregationCli : public ::testing::Test {
 
 TEST_F(AggregationCli, AggregatesTheSampleCarsLikeGoDataSegment) {
   // VDA first on the command line: placement still puts the larger cat.png.car first.
-  CliRun run = Cairn("piece aggregate " + Quote(TestdataPath("Verifiable_Data_Aggregation.png.car")) +
-                  " " + Quote(TestdataPath("cat.png.car")) + " --out " + Quote(out_));
-  ASSERT_EQ(run.status, 0) << run.out;
+  CommandResult run =
+      Cairn("piece aggregate " + ShellQuote(TestdataPath("Verifiable_Data_Aggregation.png.car")) +
+            " " + ShellQuote(TestdataPath("cat.png.car")) + " --out " + ShellQuote(out_));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   auto json = boost::json::parse(run.out).as_object();
   EXPECT_EQ(json.at("aggregateCidV1").as_string(), vectors_.at("aggregateV1").as_string());
   EXPECT_EQ(json.at("aggregateCidV2").as_string(), vectors_.at("aggregateV2").as_string());
@@ -87,54 +75,61 @@ TEST_F(AggregationCli, VerifyInclusionAcceptsGoodAndRejectsBadProofs) {
   for (const auto& p : want) {
     const std::string piece(p.at("pieceV2").as_string());
     const std::string proof(p.at("inclusionProofCborHex").as_string());
-    CliRun ok = Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " + piece +
-                   " --proof " + proof);
-    EXPECT_EQ(ok.status, 0) << ok.out;
+    CommandResult ok = Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " +
+                             piece + " --proof " + proof);
+    EXPECT_EQ(ok.exit_code, 0) << ok.out;
     EXPECT_NE(ok.out.find("ok: piece " + piece), std::string::npos) << ok.out;
     // v1 aggregate + --size, and v1:SIZE piece.
-    CliRun v1 = Cairn("piece verify-inclusion --aggregate " +
-                   std::string(vectors_.at("aggregateV1").as_string()) +
-                   " --size 1048576 --piece " + std::string(p.at("pieceV1").as_string()) + ":" +
-                   std::to_string(p.at("paddedSize").to_number<uint64_t>()) + " --proof " + proof);
-    EXPECT_EQ(v1.status, 0) << v1.out;
+    CommandResult v1 =
+        Cairn("piece verify-inclusion --aggregate " +
+              std::string(vectors_.at("aggregateV1").as_string()) + " --size 1048576 --piece " +
+              std::string(p.at("pieceV1").as_string()) + ":" +
+              std::to_string(p.at("paddedSize").to_number<uint64_t>()) + " --proof " + proof);
+    EXPECT_EQ(v1.exit_code, 0) << v1.out;
 
     std::string tampered = proof;
     tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == '0' ? '1' : '0';
-    CliRun bad = Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " + piece +
-                    " --proof " + tampered);
-    EXPECT_NE(bad.status, 0);
+    CommandResult bad = Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " +
+                              piece + " --proof " + tampered);
+    EXPECT_NE(bad.exit_code, 0);
     EXPECT_NE(bad.out.find("podsi:"), std::string::npos) << bad.out;
-    CliRun truncated = Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " + piece +
-                          " --proof " + proof.substr(0, proof.size() - 2));
-    EXPECT_NE(truncated.status, 0);
+    CommandResult truncated =
+        Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " + piece +
+              " --proof " + proof.substr(0, proof.size() - 2));
+    EXPECT_NE(truncated.exit_code, 0);
     EXPECT_NE(truncated.out.find("dag-cbor"), std::string::npos) << truncated.out;
   }
   // A proof for the other piece.
-  CliRun swapped = Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " +
-                      std::string(want[0].at("pieceV2").as_string()) + " --proof " +
-                      std::string(want[1].at("inclusionProofCborHex").as_string()));
-  EXPECT_NE(swapped.status, 0) << swapped.out;
+  CommandResult swapped = Cairn("piece verify-inclusion --aggregate " + aggregate + " --piece " +
+                                std::string(want[0].at("pieceV2").as_string()) + " --proof " +
+                                std::string(want[1].at("inclusionProofCborHex").as_string()));
+  EXPECT_NE(swapped.exit_code, 0) << swapped.out;
   // Wrong aggregate (a zero piece of the same size).
-  CliRun wrong = Cairn("piece verify-inclusion --aggregate "
-                    "baga6ea4seaqao7s73y24kcutaosvacpdjgfe5pw76ooefnyqw4ynr3d2y6x2mpq:1048576 "
-                    "--piece " + std::string(want[0].at("pieceV2").as_string()) + " --proof " +
-                    std::string(want[0].at("inclusionProofCborHex").as_string()));
-  EXPECT_NE(wrong.status, 0) << wrong.out;
+  CommandResult wrong = Cairn(
+      "piece verify-inclusion --aggregate "
+      "baga6ea4seaqao7s73y24kcutaosvacpdjgfe5pw76ooefnyqw4ynr3d2y6x2mpq:1048576 "
+      "--piece " +
+      std::string(want[0].at("pieceV2").as_string()) + " --proof " +
+      std::string(want[0].at("inclusionProofCborHex").as_string()));
+  EXPECT_NE(wrong.exit_code, 0) << wrong.out;
   EXPECT_NE(wrong.out.find("leads to aggregate root"), std::string::npos) << wrong.out;
 }
 
 TEST_F(AggregationCli, AggregateRejectsBadPiecesWithReasons) {
-  CliRun no_size = Cairn("piece aggregate baga6ea4seaqnrm2n2g4m23t6rs26obxjw2tjtr7tcho24gepj2naqhevytduyoa");
-  EXPECT_NE(no_size.status, 0);
+  CommandResult no_size =
+      Cairn("piece aggregate baga6ea4seaqnrm2n2g4m23t6rs26obxjw2tjtr7tcho24gepj2naqhevytduyoa");
+  EXPECT_NE(no_size.exit_code, 0);
   EXPECT_NE(no_size.out.find("needs its padded size"), std::string::npos) << no_size.out;
-  CliRun odd = Cairn("piece aggregate baga6ea4seaqnrm2n2g4m23t6rs26obxjw2tjtr7tcho24gepj2naqhevytduyoa:1000");
-  EXPECT_NE(odd.status, 0);
+  CommandResult odd = Cairn(
+      "piece aggregate baga6ea4seaqnrm2n2g4m23t6rs26obxjw2tjtr7tcho24gepj2naqhevytduyoa:1000");
+  EXPECT_NE(odd.exit_code, 0);
   EXPECT_NE(odd.out.find("not a power of two"), std::string::npos) << odd.out;
-  CliRun too_small = Cairn("piece aggregate " + Quote(TestdataPath("cat.png.car")) + " --size 524288");
-  EXPECT_NE(too_small.status, 0);
+  CommandResult too_small =
+      Cairn("piece aggregate " + ShellQuote(TestdataPath("cat.png.car")) + " --size 524288");
+  EXPECT_NE(too_small.exit_code, 0);
   EXPECT_NE(too_small.out.find("do not fit"), std::string::npos) << too_small.out;
-  CliRun missing = Cairn("piece aggregate /nonexistent/piece.car");
-  EXPECT_NE(missing.status, 0);
+  CommandResult missing = Cairn("piece aggregate /nonexistent/piece.car");
+  EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.out.find("readable file"), std::string::npos) << missing.out;
 }
 

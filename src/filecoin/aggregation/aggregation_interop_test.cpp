@@ -11,6 +11,8 @@
 #include <fstream>
 #include <random>
 
+#include "common/testing/command.hpp"
+#include "common/testing/temp_dir.hpp"
 #include "filecoin/aggregation/aggregate.hpp"
 #include "filecoin/aggregation/internal/test_util.hpp"
 
@@ -18,11 +20,6 @@ namespace cairn::aggregation {
 namespace {
 
 using testing::NodeHex;
-
-std::string SourceDir() {
-  const char* dir = std::getenv("CAIRN_SOURCE_DIR");
-  return dir ? dir : ".";
-}
 
 struct Case {
   Aggregate aggregate;
@@ -67,22 +64,16 @@ TEST(AggregationInterop, RandomAggregatesMatchDataSegmentJs) {
     cases.push_back(std::move(c));
   }
 
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("cairn-aggregation-interop-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto request_path = dir / "request.json";
-  const auto response_path = dir / "response.json";
+  const cairn::testing::TempDir dir("cairn-aggregation-interop");
+  const std::string request_path = dir / "request.json";
   {
     std::ofstream out(request_path);
     out << boost::json::serialize(boost::json::object{{"cases", requests}});
   }
-  const std::string command = "node '" + SourceDir() +
-                              "/tests/interop/aggregation_crosscheck.mjs' '" +
-                              request_path.string() + "' > '" + response_path.string() + "'";
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(response_path);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::filesystem::remove_all(dir);
+  const cairn::testing::CommandResult run = cairn::testing::RunNodeDriver(
+      "aggregation_crosscheck.mjs", cairn::testing::ShellQuote(request_path));
+  ASSERT_EQ(run.exit_code, 0) << "node aggregation_crosscheck.mjs " << request_path;
+  const std::string& text = run.out;
   const auto response = boost::json::parse(text).as_object();
   const auto& results = response.at("cases").as_array();
   ASSERT_EQ(results.size(), cases.size());

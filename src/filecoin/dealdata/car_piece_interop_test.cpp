@@ -15,6 +15,8 @@
 
 #include "blockstore/memory_blockstore.hpp"
 #include "car/io.hpp"
+#include "common/testing/command.hpp"
+#include "common/testing/temp_dir.hpp"
 #include "filecoin/dealdata/car_piece.hpp"
 #include "unixfs/importer.hpp"
 
@@ -22,17 +24,9 @@ namespace cairn::filecoin::dealdata {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+using cairn::testing::Lines;
+using cairn::testing::RunNodeDriver;
+using cairn::testing::ShellQuote;
 
 Cid AddFile(blockstore::Blockstore& store, size_t size, uint64_t seed,
             const unixfs::ImportOptions& options) {
@@ -47,11 +41,9 @@ Cid AddFile(blockstore::Blockstore& store, size_t size, uint64_t seed,
 }
 
 TEST(CarPieceInterop, MatchesDataSegmentOnExportedCars) {
-  const char* src = std::getenv("CAIRN_SOURCE_DIR");
-  ASSERT_NE(src, nullptr);
-  const fs::path dir =
-      fs::temp_directory_path() / ("cairn-dealdata-interop-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  ASSERT_NE(std::getenv("CAIRN_SOURCE_DIR"), nullptr);
+  const cairn::testing::TempDir tmp("cairn-dealdata-interop");
+  const fs::path& dir = tmp.path();
 
   blockstore::MemoryBlockstore store;
   auto options = unixfs::ImportOptions::KuboDefaults();
@@ -78,17 +70,10 @@ TEST(CarPieceInterop, MatchesDataSegmentOnExportedCars) {
     pieces[name] = *got;
   }
 
-  const std::string out =
-      RunCommand("cd '" + std::string(src) +
-                 "/tests/interop' && node piece_commp_crosscheck.mjs '" + dir.string() + "'");
-  fs::remove_all(dir);
+  // The driver's exit status is not checked: every payload must have its line (checked below).
+  const std::string out = RunNodeDriver("piece_commp_crosscheck.mjs", ShellQuote(dir.string())).out;
   size_t checked = 0;
-  size_t pos = 0;
-  while (pos < out.size()) {
-    const size_t end = out.find('\n', pos);
-    const std::string line = out.substr(pos, end - pos);
-    pos = end == std::string::npos ? out.size() : end + 1;
-    if (line.empty()) continue;
+  for (const std::string& line : Lines(out)) {
     const auto v = boost::json::parse(line).as_object();
     const std::string file(v.at("file").as_string());
     SCOPED_TRACE(file);

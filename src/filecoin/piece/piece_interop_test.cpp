@@ -13,6 +13,8 @@
 #include <random>
 #include <string>
 
+#include "common/testing/command.hpp"
+#include "common/testing/temp_dir.hpp"
 #include "filecoin/piece/commp.hpp"
 #include "filecoin/piece/piece_cid.hpp"
 
@@ -20,23 +22,14 @@ namespace cairn::filecoin::piece {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+using cairn::testing::Lines;
+using cairn::testing::RunNodeDriver;
+using cairn::testing::ShellQuote;
 
 TEST(PieceInterop, CommPMatchesDataSegmentAroundPowerOfTwoBoundaries) {
-  const char* src = std::getenv("CAIRN_SOURCE_DIR");
-  ASSERT_NE(src, nullptr);
-  const fs::path dir = fs::temp_directory_path() / ("cairn-piece-interop-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  ASSERT_NE(std::getenv("CAIRN_SOURCE_DIR"), nullptr);
+  const cairn::testing::TempDir tmp("cairn-piece-interop");
+  const fs::path& dir = tmp.path();
 
   std::mt19937_64 rng(20261124);
   std::vector<uint64_t> sizes = {65, 66, 100};
@@ -59,16 +52,10 @@ TEST(PieceInterop, CommPMatchesDataSegmentAroundPowerOfTwoBoundaries) {
     payloads[name] = std::move(b);
   }
 
-  const std::string out = RunCommand("cd '" + std::string(src) + "/tests/interop' && node piece_commp_crosscheck.mjs '" +
-                                     dir.string() + "'");
-  fs::remove_all(dir);
+  // The driver's exit status is not checked: every payload must have its line (checked below).
+  const std::string out = RunNodeDriver("piece_commp_crosscheck.mjs", ShellQuote(dir.string())).out;
   size_t checked = 0;
-  size_t pos = 0;
-  while (pos < out.size()) {
-    const size_t end = out.find('\n', pos);
-    const std::string line = out.substr(pos, end - pos);
-    pos = end == std::string::npos ? out.size() : end + 1;
-    if (line.empty()) continue;
+  for (const std::string& line : Lines(out)) {
     const auto v = boost::json::parse(line).as_object();
     const std::string file(v.at("file").as_string());
     SCOPED_TRACE(file + " (" + std::to_string(payloads.at(file).size()) + " bytes)");
