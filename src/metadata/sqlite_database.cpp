@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <unordered_map>
 #include <utility>
 
@@ -241,6 +242,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::OpenConnection(bool wr
   sqlite3_busy_timeout(handle, options_.busy_timeout_ms);
   sqlite3_extended_result_codes(handle, 1);
   std::string pragmas = "PRAGMA foreign_keys=ON;";
+  pragmas += "PRAGMA mmap_size=" + std::to_string(std::max<int64_t>(0, options_.mmap_bytes)) + ";";
   if (writer) {
     pragmas += "PRAGMA journal_mode=WAL;";
     pragmas += options_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";

@@ -33,6 +33,10 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   // FULL (durable at commit) unless a test or a throw-away database asks for NORMAL.
   bool synchronous_full = true;
+  // Pages are read through a shared memory map of up to this many bytes of the database file
+  // (PRAGMA mmap_size): a page a reader already has costs no read() and no copy. 0 reads every
+  // page with pread into each connection's own cache.
+  int64_t mmap_bytes = int64_t{1} << 30;
 };
 
 class SqliteConnection;
