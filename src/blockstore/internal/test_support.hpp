@@ -1,39 +1,18 @@
 // Test helpers shared by the block store's tests: temporary directories and random blocks.
 #pragma once
 
-#include <unistd.h>
-
 #include <cstdint>
-#include <filesystem>
 #include <random>
-#include <string>
 
 #include "common/bytes.hpp"
+#include "common/testing/temp_dir.hpp"
 #include "multiformats/cid.hpp"
 #include "multiformats/multicodec.hpp"
 
 namespace cairn::blockstore::testing {
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("cairn-blockstore-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = cairn::testing::TempDir;
 
 // `size` pseudo-random bytes determined by `seed`.
 inline Bytes RandomBytes(uint64_t seed, size_t size) {
