@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/internal/test_request.hpp"
 #include "metadata/internal/test_db.hpp"
 
 namespace cairn::api {
@@ -22,14 +23,8 @@ class AdminApiTest : public ::testing::Test {
   }
   http::Response Call(const std::string& method, const std::string& target,
                       const std::string& token, const std::string& body = "") {
-    http::Request r;
-    r.method = method;
-    r.target = target;
-    EXPECT_TRUE(http::ParseTarget(target, r));
-    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
-    r.body = body;
     clock_.Advance(1000);
-    return api_->Handle(r);
+    return api_->Handle(testing::AuthorizedRequest(method, target, token, body));
   }
   static json::object Obj(const http::Response& r) {
     auto v = json::parse(r.body);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "api/internal/test_request.hpp"
 #include "blockstore/memory_blockstore.hpp"
 #include "car/car_writer.hpp"
 #include "metadata/migrations.hpp"
@@ -101,13 +102,8 @@ class KuboRpcTest : public ::testing::Test {
     return accounts_->CreateToken(alice_, *metadata::ScopeSet::Parse(scopes), std::nullopt)->secret;
   }
 
-  http::Request MakeRequest(const std::string& target, const std::string& token) {
-    http::Request r;
-    r.method = "POST";
-    r.target = target;
-    EXPECT_TRUE(http::ParseTarget(target, r));
-    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
-    return r;
+  static http::Request MakeRequest(const std::string& target, const std::string& token) {
+    return testing::AuthorizedRequest("POST", target, token);
   }
 
   // Streams `body` to the upload consumer in random-sized pieces, as the server does.

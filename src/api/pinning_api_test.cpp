@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/internal/test_request.hpp"
 #include "metadata/internal/test_db.hpp"
 
 namespace cairn::api {
@@ -38,16 +39,10 @@ class PinningApiTest : public ::testing::Test {
     int64_t id = a ? a->id : accounts_->CreateAccount(account)->id;
     return accounts_->CreateToken(id, scopes, std::nullopt)->secret;
   }
-  http::Response Call(const std::string& method, const std::string& target, const std::string& token,
-                      const std::string& body = "") {
-    http::Request r;
-    r.method = method;
-    r.target = target;
-    EXPECT_TRUE(http::ParseTarget(target, r));
-    if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
-    r.body = body;
+  http::Response Call(const std::string& method, const std::string& target,
+                      const std::string& token, const std::string& body = "") {
     clock_.Advance(1000);
-    return http::Resolve(api_->Handle(r));
+    return http::Resolve(api_->Handle(testing::AuthorizedRequest(method, target, token, body)));
   }
   static std::string Field(const std::string& json, const std::string& key) {
     size_t at = json.find("\"" + key + "\":\"");
