@@ -16,7 +16,6 @@
 // @ipld/car, every block checked against its CID. A second Helia node whose gateway is a proxy
 // that flips a byte in one block must refuse that block and fail the cat.
 import { createServer } from 'node:http'
-import { createCipheriv, createHash } from 'node:crypto'
 import { trustlessGatewayBlockBroker } from '@helia/trustless-gateway-client'
 import { unixfs } from '@helia/unixfs'
 import { CarBlockIterator } from '@ipld/car'
@@ -30,45 +29,14 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import { create } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { checker, collect, equalBytes, seededBytes, seedFromArgs, serverFromEnv } from './driver_support.mjs'
 
-const args = process.argv.slice(2)
-const argValue = (name) => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
-const url = process.env.CAIRN_URL
-const token = process.env.CAIRN_TOKEN
-if (!url || !token) {
-  console.error('helia_gateway_fetch: set CAIRN_URL and CAIRN_TOKEN')
-  process.exit(2)
-}
-const seed = Number(argValue('--seed') ?? (Date.now() % 1_000_000_007)) >>> 0
+const { url, token } = serverFromEnv('helia_gateway_fetch')
+const seed = seedFromArgs()
 console.log(`helia_gateway_fetch seed=${seed} (rerun with --seed ${seed}); node ${process.version}`)
 const cairn = new URL(url)
-
-let checks = 0
-let failures = 0
-function check (ok, what) {
-  checks++
-  if (!ok) {
-    failures++
-    console.log(`FAIL ${what}`)
-  }
-  return ok
-}
-
-let items = 0
-function randomBytes (size) {
-  const key = createHash('sha256').update(`helia-${seed}-${items++}`).digest()
-  const cipher = createCipheriv('chacha20', key, Buffer.alloc(16))
-  return new Uint8Array(cipher.update(Buffer.alloc(size)))
-}
-const equalBytes = (a, b) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
-async function collect (iterable) {
-  const parts = []
-  for await (const p of iterable) parts.push(p)
-  return new Uint8Array(Buffer.concat(parts))
-}
+const { check, counts } = checker()
+const randomBytes = seededBytes(`helia-${seed}`)
 
 // Every fetch of this process goes through here: only the cairn server (and the test's own
 // proxy) may be contacted.
@@ -262,5 +230,5 @@ async function carBlocks (path, accept) {
   check(!equalBytes((await sha256.digest(flipped)).digest, CID.parse(leaf).multihash.digest), 'lying gateway: flip is a no-op')
 }
 
-console.log(`${checks} checks, ${failures} failures, ${gatewayFetches().length} gateway requests (seed ${seed})`)
-process.exit(failures === 0 ? 0 : 1)
+console.log(`${counts.checks} checks, ${counts.failures} failures, ${gatewayFetches().length} gateway requests (seed ${seed})`)
+process.exit(counts.failures === 0 ? 0 : 1)

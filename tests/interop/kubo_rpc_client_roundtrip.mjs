@@ -18,7 +18,6 @@
 //   every block and cat; a CAR with a corrupt block stores nothing.
 // - a wrong, missing or under-scoped token is 401/403 and leaves no block and no pin behind;
 //   bad arguments are 400 with a message the client shows (Kubo's {"Message"} error shape).
-import { createCipheriv, createHash } from 'node:crypto'
 import { CarWriter } from '@ipld/car'
 import * as dagCbor from '@ipld/dag-cbor'
 import * as dagPb from '@ipld/dag-pb'
@@ -28,67 +27,14 @@ import { balanced, trickle } from 'ipfs-unixfs-importer/layout'
 import { create } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
 import { sha256, sha512 } from 'multiformats/hashes/sha2'
+import { checker, collect, equalBytes, seededBytes, seedFromArgs, serverFromEnv, xorshift32 } from './driver_support.mjs'
 
-const args = process.argv.slice(2)
-const argValue = (name) => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
-const url = process.env.CAIRN_URL
-const token = process.env.CAIRN_TOKEN
-const readToken = process.env.CAIRN_READ_TOKEN
-if (!url || !token) {
-  console.error('kubo_rpc_client_roundtrip: set CAIRN_URL and CAIRN_TOKEN')
-  process.exit(2)
-}
-const seed = Number(argValue('--seed') ?? (Date.now() % 1_000_000_007)) >>> 0
+const { url, token, readToken } = serverFromEnv('kubo_rpc_client_roundtrip')
+const seed = seedFromArgs()
 console.log(`kubo_rpc_client_roundtrip seed=${seed} (rerun with --seed ${seed})`)
-
-let state = seed || 1
-const rand = () => {
-  state ^= state << 13; state >>>= 0
-  state ^= state >>> 17
-  state ^= state << 5; state >>>= 0
-  return state
-}
-const pick = (xs) => xs[rand() % xs.length]
-
-let checks = 0
-let failures = 0
-function check (ok, what) {
-  checks++
-  if (!ok) {
-    failures++
-    console.log(`FAIL ${what}`)
-  }
-  return ok
-}
-
-// Seeded pseudo-random bytes (ChaCha20 keystream of a per-item key).
-let items = 0
-function randomBytes (size) {
-  const key = createHash('sha256').update(`kubo-rpc-${seed}-${items++}`).digest()
-  const cipher = createCipheriv('chacha20', key, Buffer.alloc(16))
-  return new Uint8Array(cipher.update(Buffer.alloc(size)))
-}
-
-const equalBytes = (a, b) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
-
-async function collect (iterable) {
-  const parts = []
-  let n = 0
-  for await (const p of iterable) {
-    parts.push(p)
-    n += p.length
-  }
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+const { rand, pick } = xorshift32(seed)
+const { check, counts } = checker()
+const randomBytes = seededBytes(`kubo-rpc-${seed}`)
 
 // Kubo's `ipfs add` flag semantics as importer options (see ../shared/vectors/README.md).
 function jsOptions (o) {
@@ -499,5 +445,5 @@ section('pins')
 }
 
 section('end')
-console.log(`${checks} checks, ${failures} failures (seed ${seed})`)
-process.exit(failures === 0 ? 0 : 1)
+console.log(`${counts.checks} checks, ${counts.failures} failures (seed ${seed})`)
+process.exit(counts.failures === 0 ? 0 : 1)

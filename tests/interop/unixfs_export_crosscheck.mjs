@@ -21,19 +21,14 @@ import { exporter } from 'ipfs-unixfs-exporter'
 import { importer } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced, trickle } from 'ipfs-unixfs-importer/layout'
+import { xorshift32 } from './driver_support.mjs'
 
 const [outDir, seedArg] = process.argv.slice(2)
 if (!outDir) {
   console.error('usage: unixfs_export_crosscheck.mjs OUT_DIR SEED')
   process.exit(2)
 }
-let state = (Number(seedArg ?? 1) >>> 0) || 1
-const rand = () => {
-  state ^= state << 13; state >>>= 0
-  state ^= state >>> 17
-  state ^= state << 5; state >>>= 0
-  return state
-}
+const { rand } = xorshift32(Number(seedArg ?? 1) >>> 0)
 const randBytes = (n) => {
   const out = new Uint8Array(n)
   for (let i = 0; i < n; i++) out[i] = rand() & 0xff

@@ -19,28 +19,16 @@ import { join } from 'node:path'
 import { importer } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced, trickle } from 'ipfs-unixfs-importer/layout'
+import { argValue, seedFromArgs, xorshift32 } from './driver_support.mjs'
 
-const args = process.argv.slice(2)
-const arg = (name) => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
-const cairn = arg('--cairn') ?? process.env.CAIRN_BINARY
+const cairn = argValue('--cairn') ?? process.env.CAIRN_BINARY
 if (!cairn) {
   console.error('usage: unixfs_import_crosscheck.mjs --cairn PATH [--seed N]')
   process.exit(2)
 }
-const seed = Number(arg('--seed') ?? (Date.now() % 1_000_000_007)) >>> 0
+const seed = seedFromArgs()
 console.log(`unixfs_import_crosscheck seed=${seed} (rerun with --seed ${seed})`)
-
-let state = seed || 1
-const rand = () => {
-  state ^= state << 13; state >>>= 0
-  state ^= state >>> 17
-  state ^= state << 5; state >>>= 0
-  return state
-}
-const pick = (xs) => xs[rand() % xs.length]
+const { rand, pick } = xorshift32(seed)
 
 // Counts blocks instead of storing them: only root CIDs are compared.
 const nullStore = { put: async (cid) => cid, get: async () => { throw new Error('no get') }, has: async () => false }
