@@ -5,6 +5,7 @@
 #include <ctime>
 #include <set>
 
+#include "common/json_string.hpp"
 #include "multiformats/cid.hpp"
 #include "net/multiaddr.hpp"
 
@@ -270,47 +271,77 @@ std::string FormatRfc3339(int64_t micros) {
 
 namespace {
 
-json::object MapToJson(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
+void AppendStringMap(std::string& out, const std::map<std::string, std::string>& m) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, k);
+    out += ':';
+    AppendJsonString(out, v);
+  }
+  out += '}';
 }
 
-json::object PinStatusJson(const metadata::PinRecord& p, const std::vector<std::string>& delegates) {
-  json::object pin;
-  pin["cid"] = p.cid_text;
-  if (p.name) pin["name"] = *p.name;
-  json::array origins;
-  for (const auto& o : p.origins) origins.emplace_back(o);
-  pin["origins"] = std::move(origins);
-  pin["meta"] = MapToJson(p.meta);
-  json::object out;
-  out["requestid"] = p.requestid;
-  out["status"] = std::string(metadata::PinStatusName(p.status));
-  out["created"] = FormatRfc3339(p.created_us);
-  out["pin"] = std::move(pin);
-  json::array d;
-  for (const auto& x : delegates) d.emplace_back(x);
-  out["delegates"] = std::move(d);
-  out["info"] = MapToJson(p.info);
-  return out;
+void AppendStringArray(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(out, items[i]);
+  }
+  out += ']';
+}
+
+// Written straight into the answer (this is the body of every GET /pins/{id} and of each page
+// entry): no intermediate JSON tree. Field order as in the spec's PinStatus and Pin schemas.
+void AppendPinStatus(std::string& out, const metadata::PinRecord& p,
+                     const std::vector<std::string>& delegates) {
+  out += "{\"requestid\":";
+  AppendJsonString(out, p.requestid);
+  out += ",\"status\":";
+  AppendJsonString(out, metadata::PinStatusName(p.status));
+  out += ",\"created\":\"";
+  out += FormatRfc3339(p.created_us);
+  out += "\",\"pin\":{\"cid\":";
+  AppendJsonString(out, p.cid_text);
+  if (p.name) {
+    out += ",\"name\":";
+    AppendJsonString(out, *p.name);
+  }
+  out += ",\"origins\":";
+  AppendStringArray(out, p.origins);
+  out += ",\"meta\":";
+  AppendStringMap(out, p.meta);
+  out += "},\"delegates\":";
+  AppendStringArray(out, delegates);
+  out += ",\"info\":";
+  AppendStringMap(out, p.info);
+  out += '}';
 }
 
 }  // namespace
 
 std::string RenderPinStatus(const metadata::PinRecord& pin, const std::vector<std::string>& delegates) {
-  return json::serialize(PinStatusJson(pin, delegates));
+  std::string out;
+  out.reserve(384);
+  AppendPinStatus(out, pin, delegates);
+  return out;
 }
 
 std::string RenderPinResults(uint64_t count, const std::vector<metadata::PinRecord>& pins,
                              const std::vector<std::string>& delegates) {
-  json::object out;
-  out["count"] = count;
-  json::array arr;
-  arr.reserve(pins.size());
-  for (const auto& p : pins) arr.emplace_back(PinStatusJson(p, delegates));
-  out["results"] = std::move(arr);
-  return json::serialize(out);
+  std::string out;
+  out.reserve(32 + pins.size() * 384);
+  out += "{\"count\":";
+  out += std::to_string(count);
+  out += ",\"results\":[";
+  for (size_t i = 0; i < pins.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendPinStatus(out, pins[i], delegates);
+  }
+  out += "]}";
+  return out;
 }
 
 }  // namespace cairn::api

@@ -1,5 +1,8 @@
 #include "api/psa_model.hpp"
 
+#include <boost/json.hpp>
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "multiformats/cid.hpp"
@@ -125,6 +128,70 @@ TEST(Render, PinStatusHasNoNullsAndEchoesTheCid) {
   EXPECT_NE(j.find("\"delegates\":[\"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW\"]"), std::string::npos);
   EXPECT_NE(j.find("\"created\":\"2020-07-27T17:32:28.276123Z\""), std::string::npos);
   EXPECT_EQ(RenderPinResults(0, {}, {}), "{\"count\":0,\"results\":[]}");
+}
+
+
+// The hand-written renderer must produce what a JSON library reads back as the same values,
+// whatever bytes the strings hold (quotes, backslashes, control characters, UTF-8).
+TEST(Render, PinStatusParsesBackToTheRecord) {
+  std::mt19937 rng(20261130);
+  const std::vector<std::string> pieces = {"a", "Z", "\"", "\\", "/", "\n", "\t", std::string(1, '\x01'),
+                                           std::string(1, '\x1f'), "\x7f", "\u00e9", "\u2603", "\U0001F600",
+                                           " ", "{", "]", ","};
+  auto random_string = [&] {
+    std::string s;
+    for (int n = static_cast<int>(rng() % 6); n > 0; --n) s += pieces[rng() % pieces.size()];
+    return s;
+  };
+  for (int round = 0; round < 300; ++round) {
+    metadata::PinRecord p;
+    p.requestid = random_string();
+    p.status = static_cast<metadata::PinStatus>(rng() % 4);
+    p.created_us = static_cast<int64_t>(rng() % 4000000000ull) * 1000000 + rng() % 1000000;
+    p.cid_text = random_string();
+    if (rng() % 2) p.name = random_string();
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) p.origins.push_back(random_string());
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) p.meta[random_string()] = random_string();
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) p.info[random_string()] = random_string();
+    std::vector<std::string> delegates;
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) delegates.push_back(random_string());
+
+    std::string text = RenderPinStatus(p, delegates);
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(text, ec);
+    ASSERT_FALSE(ec) << text;
+    const auto& o = v.as_object();
+    EXPECT_EQ(o.at("requestid").as_string(), p.requestid);
+    EXPECT_EQ(o.at("status").as_string(), metadata::PinStatusName(p.status));
+    EXPECT_EQ(o.at("created").as_string(), FormatRfc3339(p.created_us));
+    const auto& pin = o.at("pin").as_object();
+    EXPECT_EQ(pin.at("cid").as_string(), p.cid_text);
+    EXPECT_EQ(pin.contains("name"), p.name.has_value());
+    if (p.name) {
+      EXPECT_EQ(pin.at("name").as_string(), *p.name);
+    }
+    auto strings = [](const boost::json::value& a) {
+      std::vector<std::string> out;
+      for (const auto& x : a.as_array()) out.emplace_back(x.as_string());
+      return out;
+    };
+    auto map = [](const boost::json::value& m) {
+      std::map<std::string, std::string> out;
+      for (const auto& [k, x] : m.as_object()) out[std::string(k)] = std::string(x.as_string());
+      return out;
+    };
+    EXPECT_EQ(strings(pin.at("origins")), p.origins);
+    EXPECT_EQ(map(pin.at("meta")), p.meta);
+    EXPECT_EQ(strings(o.at("delegates")), delegates);
+    EXPECT_EQ(map(o.at("info")), p.info);
+
+    std::string page = RenderPinResults(7, {p, p}, delegates);
+    boost::json::value pv = boost::json::parse(page, ec);
+    ASSERT_FALSE(ec) << page;
+    EXPECT_EQ(pv.at("count").as_int64(), 7);
+    ASSERT_EQ(pv.at("results").as_array().size(), 2u);
+    EXPECT_EQ(pv.at("results").as_array()[1], v);
+  }
 }
 
 }  // namespace
