@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -49,7 +50,11 @@ struct HttpServer::Impl {
   Handler handler;
   StreamHandler stream_handler;
   ServerStats stats;
-  net::io_context ioc;
+  // One io_context per I/O thread, each run by its thread alone (no strands, no hand-offs
+  // between threads); the acceptor lives on the first and deals connections out in turn.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  size_t next_context = 0;  // touched by the accept loop only
   std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
@@ -60,8 +65,12 @@ struct HttpServer::Impl {
   Impl(ServerOptions o, Handler h, StreamHandler sh)
       : options(std::move(o)),
         handler(std::move(h)),
-        stream_handler(std::move(sh)),
-        ioc(static_cast<int>(options.threads)) {}
+        stream_handler(std::move(sh)) {
+    for (size_t i = 0; i < std::max<size_t>(1, options.threads); ++i) {
+      contexts.push_back(std::make_unique<net::io_context>(1));
+      keep_running.push_back(net::make_work_guard(*contexts.back()));
+    }
+  }
 
   net::awaitable<void> Accept();
   net::awaitable<void> Session(tcp::socket socket);
@@ -96,7 +105,7 @@ Result<uint16_t> HttpServer::Start() {
                "http: bad listen host '" + impl_->options.host + "': " + ec.message());
   }
   tcp::endpoint endpoint(address, impl_->options.port);
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  auto acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(endpoint, ec);
@@ -107,9 +116,9 @@ Result<uint16_t> HttpServer::Start() {
   }
   uint16_t port = acceptor->local_endpoint().port();
   impl_->acceptor = std::move(acceptor);
-  net::co_spawn(impl_->ioc, impl_->Accept(), net::detached);
-  for (size_t i = 0; i < std::max<size_t>(1, impl_->options.threads); ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  net::co_spawn(*impl_->contexts[0], impl_->Accept(), net::detached);
+  for (auto& context : impl_->contexts) {
+    impl_->threads.emplace_back([ctx = context.get()] { ctx->run(); });
   }
   return port;
 }
@@ -120,7 +129,7 @@ void HttpServer::Stop() {
   impl_->stopped = true;
   impl_->stopping = true;
   if (impl_->acceptor) {
-    net::post(impl_->ioc, [this] {
+    net::post(*impl_->contexts[0], [this] {
       boost::system::error_code ignored;
       impl_->acceptor->close(ignored);
     });
@@ -131,7 +140,8 @@ void HttpServer::Stop() {
   while (impl_->sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  impl_->ioc.stop();
+  impl_->keep_running.clear();
+  for (auto& context : impl_->contexts) context->stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
@@ -143,8 +153,8 @@ void HttpServer::Stop() {
 
 net::awaitable<void> HttpServer::Impl::Accept() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(
-        net::make_strand(ioc), net::as_tuple(net::use_awaitable));
+    net::io_context& context = *contexts[next_context++ % contexts.size()];
+    auto [ec, socket] = co_await acceptor->async_accept(context, net::as_tuple(net::use_awaitable));
     if (ec) {
       if (stopping || ec == net::error::operation_aborted) co_return;
       continue;  // transient (EMFILE, aborted handshake): keep accepting
