@@ -1,7 +1,9 @@
 // HttpServer: HTTP/1.1 on Boost.Beast with C++20 coroutines. One listener, keep-alive sessions,
 // each a read–handle–write loop with a per-request read deadline and a header/body size limit.
-// The handler is called on an I/O thread and must not block for long; streamed bodies are pulled
-// from Response::stream chunk by chunk. HEAD requests get the GET response without the body.
+// Each I/O thread runs its own event loop; a connection stays on the thread that accepted it
+// (connections are dealt out in turn), and its handler runs there. A handler must not block for
+// long: while it runs, the other connections of its thread wait (slow work goes in a
+// Response::deferred). Streamed bodies are pulled from Response::stream chunk by chunk. HEAD requests get the GET response without the body.
 // Stop() stops accepting, lets in-flight responses finish (bounded by a grace period) and joins.
 #pragma once
 
