@@ -14,6 +14,9 @@
 //   ASCII letters A–Z only (a stored `name_fold` column). Non-ASCII letters match only exactly
 //   ("É" ≠ "é"), the same on every SQL engine.
 // - `meta` filter: every given key must be present with exactly the given string value (AND).
+//   Served from `pin_meta` (one row per key of a pin, kept by triggers): a page reads about
+//   `limit` rows of the filter's rarest pair; a count with one pair sums per-1024 bucket
+//   counters; a count with several pairs reads the rarest pair's rows in the range.
 // - `before`/`after` are strict (created < before, created > after). Results are newest first.
 // - An empty status set means any status (the API layer applies the spec's "pinned only when no
 //   filter is given" default).

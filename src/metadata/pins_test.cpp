@@ -828,6 +828,43 @@ TEST_F(PinsTest, RangeCountsAgreeWithScansAcrossBuckets) {
   EXPECT_EQ(*pins_.Count(alice_, none), 0u);
 }
 
+// A pin at the meta cap (1000 keys) gets 1000 pin_meta rows; filters on any of them find it, a
+// status change moves them all, and deleting the pin removes them all (with their counts).
+TEST_F(PinsTest, PinAtTheMetaKeyCapIsFoundByEveryKeyAndLeavesNoRows) {
+  StringMap meta;
+  for (int i = 0; i < 1000; ++i) meta["k" + std::to_string(i)] = "v" + std::to_string(i % 7);
+  auto big = MustCreate(alice_, PinOf(RawCid(1), "big", meta));
+  MustCreate(alice_, PinOf(RawCid(2), "small", {{"k5", "v5"}}));
+  auto rows = [&] {
+    int64_t n = 0;
+    EXPECT_TRUE(t_.db().Read([&](SqlSession& s) -> Result<void> {
+      n = CAIRN_TRY(s.Query("SELECT COUNT(*) FROM pin_meta")).at(0).Int(0);
+      return Ok();
+    }));
+    return n;
+  };
+  EXPECT_EQ(rows(), 1001);
+  ASSERT_TRUE(pins_.UpdateStatus(big.requestid, PinStatus::kPinned, {}));
+  PinFilter f;
+  f.limit = 1000;
+  f.meta = {{"k5", "v5"}};
+  EXPECT_EQ(ListNames(alice_, f), (std::vector<std::string>{"small", "big"}));
+  f.statuses = {PinStatus::kPinned};
+  EXPECT_EQ(ListNames(alice_, f), (std::vector<std::string>{"big"}));
+  f.meta = {{"k5", "v5"}, {"k999", "v5"}, {"k0", "v0"}};
+  EXPECT_EQ(ListNames(alice_, f), (std::vector<std::string>{"big"}));
+  f.meta = {{"k5", "v5"}, {"k999", "v6"}};
+  EXPECT_TRUE(ListNames(alice_, f).empty());
+  ASSERT_TRUE(pins_.Delete(alice_, big.requestid));
+  EXPECT_EQ(rows(), 1);
+  f.statuses = {};
+  f.meta = {{"k5", "v5"}};
+  f.before_us = clock_.WallMicros();
+  EXPECT_EQ(ListNames(alice_, f), (std::vector<std::string>{"small"}));
+  f.meta = {{"k999", "v5"}};
+  EXPECT_EQ(*pins_.Count(alice_, f), 0u);
+}
+
 // The meta filter is served from pin_meta and its bucket counters (migration 6). List and Count
 // must equal a brute-force filter over every pin, for random filters (one to three meta pairs,
 // statuses, names, CIDs, before/after) after creates, status changes, claims, requeues, deletes
