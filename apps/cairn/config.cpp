@@ -74,7 +74,7 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
       }
       continue;
     }
-    if (section == "pinning" || section == "gateway" || section == "api") {
+    if (section == "pinning" || section == "gateway" || section == "api" || section == "blockstore") {
       const auto* t = node.as_table();
       if (!t) {
         return Err(ErrorCode::kInvalidArgument,
@@ -121,6 +121,13 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
             return Err(ErrorCode::kInvalidArgument, "config: " + k + " must be a number >= 1");
           }
           (k == "api.rate_per_second" ? config.rate_limit.per_second : config.rate_limit.burst) = *v;
+        } else if (k == "blockstore.cache_mib") {
+          auto v = value.value<int64_t>();
+          if (!v || *v < 0 || *v > (int64_t{1} << 20)) {
+            return Err(ErrorCode::kInvalidArgument,
+                       "config: blockstore.cache_mib must be 0..1048576 (0 = no cache)");
+          }
+          config.block_cache_mib = *v;
         } else if (k == "gateway.public") {
           auto v = value.value<bool>();
           if (!v) return Err(ErrorCode::kInvalidArgument, "config: gateway.public must be true or false");

@@ -34,6 +34,8 @@ struct ServeConfig {
   // Pinning API rate limit per account, reads and writes apart: sustained requests per second
   // and burst (429 with Retry-After beyond them).
   api::RateLimit rate_limit;
+  // Verified blocks kept in memory (blockstore::CachedBlockstore), in MiB; 0 = none.
+  int64_t block_cache_mib = 256;
   // Gateway: serve content to requests without a token (true) or only with a valid token.
   bool gateway_public = true;
 };

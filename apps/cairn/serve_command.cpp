@@ -11,6 +11,7 @@
 #include "apps/cairn/http_getter.hpp"
 #include "apps/cairn/maintenance.hpp"
 #include "apps/cairn/service.hpp"
+#include "blockstore/cached_blockstore.hpp"
 #include "common/log.hpp"
 #include "http/server.hpp"
 
@@ -43,7 +44,10 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (flags.threads >= 0) config.threads = flags.threads;
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
-  auto blocks = CAIRN_TRY(OpenRepoBlockstore(global));
+  auto log_blocks = CAIRN_TRY(OpenRepoBlockstore(global));
+  // Everything but compaction and the store's own metrics reads and deletes through the cache
+  // (a delete must reach it); it holds verified blocks only.
+  blockstore::CachedBlockstore cached_blocks(*log_blocks, static_cast<uint64_t>(config.block_cache_mib) << 20);
   auto identity = CAIRN_TRY(net::LoadOrCreateIdentity(std::filesystem::path(global.repo) / "identity.key"));
   std::vector<std::string> delegates;
   for (const auto& a : config.announce) delegates.push_back(a + "/p2p/" + identity.peer_id().ToString());
@@ -56,7 +60,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   pinning::PinServiceOptions pin_options;
   pin_options.workers = static_cast<size_t>(config.pin_workers);
   pin_options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
-  pinning::PinService pin_service(pins, *blocks, source, clock, pin_options);
+  pinning::PinService pin_service(pins, cached_blocks, source, clock, pin_options);
 
   // The API tells the workers about new and removed pins.
   struct Events : api::PinEvents {
@@ -67,14 +71,14 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   } events(pin_service);
   api::PinningApi pinning_api(pins, accounts, events, clock,
                               {.delegates = delegates, .rate_limit = config.rate_limit});
-  api::KuboRpc kubo_rpc(api::KuboRpcContext{*blocks, pins, accounts, events, clock, identity,
+  api::KuboRpc kubo_rpc(api::KuboRpcContext{cached_blocks, pins, accounts, events, clock, identity,
                                             delegates,
                                             std::filesystem::path(global.repo) / "spool"});
   api::AdminApi admin_api(accounts, clock);
-  gateway::Gateway gateway(*blocks);
-  Service service(ServiceContext{*blocks, identity, delegates, pinning_api, kubo_rpc, admin_api, gateway,
+  gateway::Gateway gateway(cached_blocks);
+  Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api, gateway,
                                  pin_service, accounts, pins, clock, config.gateway_public});
-  PeriodicUpkeep upkeep(pin_service, *blocks, std::chrono::seconds(config.gc_interval_seconds));
+  PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 
 
   http::ServerOptions options;
@@ -122,7 +126,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   (void)pins.Flush();
   upkeep.Stop();
   pin_service.Stop();
-  CAIRN_TRY(blocks->Sync());
+  CAIRN_TRY(log_blocks->Sync());
   log::Info("serve.stop");
   std::printf("cairn: stopped\n");
   return Ok();

@@ -2,11 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "blockstore/cached_blockstore.hpp"
 #include "blockstore/internal/crc32c.hpp"
 #include "blockstore/internal/test_support.hpp"
 #include "blockstore/log_blockstore.hpp"
@@ -36,6 +39,16 @@ struct LogFactory {
   }
 };
 
+// The cache in front of the persistent store, small enough that the tests evict from it.
+struct CachedLogFactory {
+  LogFactory log;
+  std::unique_ptr<Blockstore> base;
+  std::unique_ptr<Blockstore> Make() {
+    base = log.Make();
+    return std::make_unique<CachedBlockstore>(*base, 256 * 1024);
+  }
+};
+
 template <typename F>
 class BlockstoreContract : public ::testing::Test {
  protected:
@@ -44,7 +57,7 @@ class BlockstoreContract : public ::testing::Test {
   std::unique_ptr<Blockstore> store_;
 };
 
-using Implementations = ::testing::Types<MemoryFactory, LogFactory>;
+using Implementations = ::testing::Types<MemoryFactory, LogFactory, CachedLogFactory>;
 TYPED_TEST_SUITE(BlockstoreContract, Implementations);
 
 TYPED_TEST(BlockstoreContract, PutThenGetReturnsTheBytes) {
@@ -194,6 +207,123 @@ TEST(MemoryBlockstore, CorruptedBytesReadAsCorruption) {
   ASSERT_TRUE(store.Put(b.cid, b.data));
   ASSERT_TRUE(store.CorruptForTest(b.cid));
   EXPECT_EQ(store.Get(b.cid).error().code(), ErrorCode::kCorruption);
+}
+
+// A store that counts reads and can hold one Get until told to go on (for the delete race).
+class CountingStore final : public Blockstore {
+ public:
+  Result<void> Put(const Cid& cid, ByteSpan data) override { return inner.Put(cid, data); }
+  Result<Bytes> Get(const Cid& cid) override {
+    ++gets;
+    auto r = inner.Get(cid);
+    if (hold_next_get.exchange(false)) {
+      std::unique_lock lock(mu);
+      reading = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return released; });
+    }
+    return r;
+  }
+  Result<bool> Has(const Cid& cid) override { return inner.Has(cid); }
+  Result<uint64_t> Size(const Cid& cid) override { return inner.Size(cid); }
+  Result<void> Delete(const Cid& cid) override { return inner.Delete(cid); }
+  Result<void> ForEach(const std::function<bool(const Cid&, uint64_t)>& fn) override {
+    return inner.ForEach(fn);
+  }
+  Result<void> Sync() override { return inner.Sync(); }
+
+  MemoryBlockstore inner;
+  std::atomic<int> gets{0};
+  std::atomic<bool> hold_next_get{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool reading = false;   // GUARDED_BY(mu)
+  bool released = false;  // GUARDED_BY(mu)
+};
+
+TEST(CachedBlockstore, RepeatedReadsComeFromMemoryAndPutDoesNotFillIt) {
+  CountingStore base;
+  CachedBlockstore cache(base, 1 << 20);
+  auto b = MakeBlock(20, 4000);
+  ASSERT_TRUE(cache.Put(b.cid, b.data));
+  for (int i = 0; i < 5; ++i) {
+    auto got = cache.Get(b.cid);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(*got, b.data);
+  }
+  EXPECT_EQ(base.gets.load(), 1);  // the Put did not fill the cache; the first Get did
+  EXPECT_EQ(cache.stats().hits, 4u);
+  EXPECT_EQ(cache.stats().misses, 1u);
+}
+
+TEST(CachedBlockstore, StoredBytesThatFailVerificationAreNeverCached) {
+  MemoryBlockstore base;
+  CachedBlockstore cache(base, 1 << 20);
+  auto b = MakeBlock(21, 100);
+  ASSERT_TRUE(base.Put(b.cid, b.data));
+  ASSERT_TRUE(base.CorruptForTest(b.cid));
+  EXPECT_EQ(cache.Get(b.cid).error().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(cache.Get(b.cid).error().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(cache.stats().blocks, 0u);
+}
+
+TEST(CachedBlockstore, StaysWithinItsCapacityAndSkipsLargeBlocks) {
+  CountingStore base;
+  CachedBlockstore cache(base, 64 * 1024);
+  std::vector<testing::Block> blocks;
+  for (int i = 0; i < 40; ++i) {
+    blocks.push_back(MakeBlock(100 + i, 4000));
+    ASSERT_TRUE(cache.Put(blocks.back().cid, blocks.back().data));
+    ASSERT_TRUE(cache.Get(blocks.back().cid));
+    EXPECT_LE(cache.stats().bytes, 64u * 1024);
+  }
+  EXPECT_EQ(cache.stats().blocks, 16u);  // 16 x 4000 bytes fit in 64 KiB, 17 do not
+  // The most recent blocks stayed; the oldest went.
+  int before = base.gets.load();
+  ASSERT_TRUE(cache.Get(blocks.back().cid));
+  EXPECT_EQ(base.gets.load(), before);
+  ASSERT_TRUE(cache.Get(blocks.front().cid));
+  EXPECT_EQ(base.gets.load(), before + 1);
+  auto big = MakeBlock(200, 8 * 1024 + 1);  // over an eighth of the capacity
+  ASSERT_TRUE(cache.Put(big.cid, big.data));
+  ASSERT_TRUE(cache.Get(big.cid));
+  ASSERT_TRUE(cache.Get(big.cid));
+  EXPECT_EQ(base.gets.load(), before + 3);
+}
+
+TEST(CachedBlockstore, ABlockReadWhileItIsDeletedIsNotServedAfterTheDelete) {
+  CountingStore base;
+  CachedBlockstore cache(base, 1 << 20);
+  auto b = MakeBlock(22, 1000);
+  ASSERT_TRUE(cache.Put(b.cid, b.data));
+  base.hold_next_get = true;
+  std::thread reader([&] {
+    auto got = cache.Get(b.cid);  // reads the block, then waits before it can cache it
+    EXPECT_TRUE(got);
+  });
+  {
+    std::unique_lock lock(base.mu);
+    base.cv.wait(lock, [&] { return base.reading; });
+  }
+  ASSERT_TRUE(cache.Delete(b.cid));
+  {
+    std::lock_guard lock(base.mu);
+    base.released = true;
+    base.cv.notify_all();
+  }
+  reader.join();
+  EXPECT_EQ(cache.Get(b.cid).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cache.stats().blocks, 0u);
+}
+
+TEST(CachedBlockstore, ZeroCapacityPassesEverythingThrough) {
+  CountingStore base;
+  CachedBlockstore cache(base, 0);
+  auto b = MakeBlock(23, 10);
+  ASSERT_TRUE(cache.Put(b.cid, b.data));
+  ASSERT_TRUE(cache.Get(b.cid));
+  ASSERT_TRUE(cache.Get(b.cid));
+  EXPECT_EQ(base.gets.load(), 2);
 }
 
 TEST(Crc32c, MatchesTheCastagnoliCheckValue) {
