@@ -1,5 +1,8 @@
 #include "http/http_types.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <cctype>
 #include <future>
 
@@ -40,6 +43,37 @@ std::optional<std::string_view> Request::Query(std::string_view name) const {
     if (k == name) return std::string_view(v);
   }
   return std::nullopt;
+}
+
+BodyStream BodyStream::FromPieces(Pieces pieces) {
+  BodyStream s;
+  s.pieces_ = std::move(pieces);
+  return s;
+}
+
+Result<size_t> BodyStream::operator()(MutableByteSpan buffer) {
+  if (pieces_) {
+    if (pending_.data.empty()) pending_ = CAIRN_TRY(pieces_());
+    size_t n = std::min(buffer.size(), pending_.data.size());
+    if (n > 0) std::memcpy(buffer.data(), pending_.data.data(), n);
+    pending_.data = pending_.data.subspan(n);
+    if (pending_.data.empty()) pending_.owner.reset();
+    return n;
+  }
+  if (!fill_) return size_t{0};
+  return fill_(buffer);
+}
+
+Result<BodyPiece> BodyStream::Next(size_t fill_size) {
+  if (pieces_) {
+    if (!pending_.data.empty()) return std::exchange(pending_, BodyPiece{});
+    return pieces_();
+  }
+  if (!fill_) return BodyPiece{};
+  // The previous piece may still be in the caller's hands only until this call.
+  if (!buffer_ || buffer_->size() != fill_size) buffer_ = std::make_shared<Bytes>(fill_size);
+  size_t n = CAIRN_TRY(fill_(MutableByteSpan(buffer_->data(), buffer_->size())));
+  return BodyPiece{ByteSpan(buffer_->data(), n), nullptr};
 }
 
 Response Resolve(Response response) {

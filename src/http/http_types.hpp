@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -33,9 +35,42 @@ struct Request {
   std::optional<std::string_view> Query(std::string_view name) const;
 };
 
-// Fills `buffer` with the next part of a streamed body; returns the bytes written, 0 at the end.
-// An error after the headers were sent aborts the connection (the client sees a short body).
-using BodyStream = std::function<Result<size_t>(MutableByteSpan buffer)>;
+// A part of a streamed body. `data` stays valid while `owner` is held; with no owner, until the
+// stream is called again or destroyed. Empty `data` is the end of the body.
+struct BodyPiece {
+  ByteSpan data;
+  std::shared_ptr<const void> owner;
+};
+
+// A streamed body, made either from a fill function (copies the next part into a buffer, returns
+// how many bytes; 0 at the end) or from a piece function (hands out the next part in place, no
+// copy: FromPieces). Either kind can be read either way: the server takes pieces (a piece stream
+// goes from its producer's memory to the socket without a copy in between), tests and small
+// callers fill buffers. An error after the headers were sent aborts the connection (the client
+// sees a short body).
+class BodyStream {
+ public:
+  using Fill = std::function<Result<size_t>(MutableByteSpan buffer)>;
+  using Pieces = std::function<Result<BodyPiece>()>;
+
+  BodyStream() = default;
+  template <typename F>
+    requires std::is_invocable_r_v<Result<size_t>, F&, MutableByteSpan>
+  BodyStream(F fill) : fill_(std::move(fill)) {}  // NOLINT: a fill function is a stream
+  static BodyStream FromPieces(Pieces pieces);
+
+  explicit operator bool() const { return static_cast<bool>(fill_) || static_cast<bool>(pieces_); }
+  // Copies up to buffer.size() bytes of the body; 0 at the end.
+  Result<size_t> operator()(MutableByteSpan buffer);
+  // The next part (a fill stream fills an internal buffer of `fill_size` bytes).
+  Result<BodyPiece> Next(size_t fill_size = 256 * 1024);
+
+ private:
+  Fill fill_;
+  Pieces pieces_;
+  BodyPiece pending_;  // the rest of a piece that operator() has not copied out yet
+  std::shared_ptr<Bytes> buffer_;
+};
 
 struct Response {
   int status = 200;

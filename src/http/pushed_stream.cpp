@@ -1,25 +1,26 @@
 #include "http/pushed_stream.hpp"
 
-#include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace cairn::http {
-namespace {
+namespace internal {
 
 class Channel {
  public:
   explicit Channel(size_t max_buffered) : max_buffered_(max_buffered) {}
 
-  Result<void> Push(ByteSpan data) {
+  // Queues `data` (kept alive by `owner`), waiting while `max_buffered` bytes are queued.
+  Result<void> Push(ByteSpan data, std::shared_ptr<const void> owner) {
     std::unique_lock lock(mu_);
-    while (!data.empty()) {
-      space_.wait(lock, [&] { return cancelled_ || buffered_ < max_buffered_; });
-      if (cancelled_) return Err(ErrorCode::kCancelled, "gateway: client went away");
-      size_t n = std::min(data.size(), max_buffered_ - buffered_);
-      chunks_.emplace_back(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
-      buffered_ += n;
-      data = data.subspan(n);
-      ready_.notify_one();
-    }
+    space_.wait(lock, [&] { return cancelled_ || buffered_ < max_buffered_; });
+    if (cancelled_) return Err(ErrorCode::kCancelled, "gateway: client went away");
+    if (data.empty()) return Ok();
+    buffered_ += data.size();
+    pieces_.push_back(BodyPiece{data, std::move(owner)});
+    ready_.notify_one();
     return Ok();
   }
 
@@ -36,27 +37,19 @@ class Channel {
     space_.notify_all();
   }
 
-  // Copies up to buffer.size() bytes; 0 at a clean end; the producer's error otherwise.
-  Result<size_t> Pull(MutableByteSpan buffer) {
+  // The next piece; an empty one at a clean end; the producer's error otherwise.
+  Result<BodyPiece> Pull() {
     std::unique_lock lock(mu_);
-    ready_.wait(lock, [&] { return !chunks_.empty() || done_; });
-    size_t copied = 0;
-    while (copied < buffer.size() && !chunks_.empty()) {
-      Bytes& front = chunks_.front();
-      size_t n = std::min(buffer.size() - copied, front.size() - front_offset_);
-      std::memcpy(buffer.data() + copied, front.data() + front_offset_, n);
-      copied += n;
-      front_offset_ += n;
-      if (front_offset_ == front.size()) {
-        buffered_ -= front.size();
-        chunks_.pop_front();
-        front_offset_ = 0;
-      }
+    ready_.wait(lock, [&] { return !pieces_.empty() || done_; });
+    if (!pieces_.empty()) {
+      BodyPiece piece = std::move(pieces_.front());
+      pieces_.pop_front();
+      buffered_ -= piece.data.size();
+      space_.notify_one();
+      return piece;
     }
-    space_.notify_one();
-    if (copied > 0) return copied;
     if (!result_) return Err(result_.error());
-    return size_t{0};
+    return BodyPiece{};
   }
 
  private:
@@ -64,17 +57,24 @@ class Channel {
   std::mutex mu_;
   std::condition_variable ready_;  // data or end available
   std::condition_variable space_;  // room for the producer
-  std::deque<Bytes> chunks_;       // GUARDED_BY(mu_)
-  size_t front_offset_ = 0;        // GUARDED_BY(mu_)
+  std::deque<BodyPiece> pieces_;   // GUARDED_BY(mu_)
   size_t buffered_ = 0;            // GUARDED_BY(mu_)
   bool done_ = false;              // GUARDED_BY(mu_)
   bool cancelled_ = false;         // GUARDED_BY(mu_)
   Result<void> result_ = Ok();     // GUARDED_BY(mu_)
 };
 
+}  // namespace internal
+
+namespace {
+
+// Copies are made in pieces of at most this size, so the bound on buffered bytes holds for
+// large writes too.
+constexpr size_t kCopyPiece = 256 * 1024;
+
 // Owns the producer thread; destroying it cancels and joins.
 struct PushedStream {
-  std::shared_ptr<Channel> channel;
+  std::shared_ptr<internal::Channel> channel;
   std::thread thread;
   ~PushedStream() {
     channel->Cancel();
@@ -84,22 +84,37 @@ struct PushedStream {
 
 }  // namespace
 
+Result<void> PushSink::operator()(ByteSpan data) const {
+  while (!data.empty()) {
+    size_t n = std::min(data.size(), kCopyPiece);
+    auto copy = std::make_shared<const Bytes>(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    ByteSpan view(copy->data(), copy->size());
+    CAIRN_TRY(channel_->Push(view, std::move(copy)));
+    data = data.subspan(n);
+  }
+  return Ok();
+}
+
+Result<void> PushSink::Share(ByteSpan data, std::shared_ptr<const void> owner) const {
+  return channel_->Push(data, std::move(owner));
+}
+
 BodyStream MakePushedStream(Producer producer, size_t max_buffered) {
   auto state = std::make_shared<PushedStream>();
-  state->channel = std::make_shared<Channel>(max_buffered);
+  state->channel = std::make_shared<internal::Channel>(max_buffered);
   bool started = false;
   // The thread starts on the first pull, so a response that is never sent (HEAD, 304) costs none.
-  return [state, producer = std::move(producer), started](MutableByteSpan buffer) mutable -> Result<size_t> {
+  return BodyStream::FromPieces([state, producer = std::move(producer), started]() mutable -> Result<BodyPiece> {
     if (!started) {
       started = true;
       auto channel = state->channel;
       state->thread = std::thread([channel, producer = std::move(producer)] {
-        auto r = producer([&](ByteSpan data) { return channel->Push(data); });
+        auto r = producer(PushSink(channel.get()));
         channel->Close(std::move(r));
       });
     }
-    return state->channel->Pull(buffer);
-  };
+    return state->channel->Pull();
+  });
 }
 
 }  // namespace cairn::http

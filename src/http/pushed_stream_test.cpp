@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <mutex>
 
 namespace cairn::http {
 namespace {
@@ -68,6 +71,69 @@ TEST(PushedStream, NeverPulledMeansNeverStarted) {
   bool ran = false;
   { auto stream = MakePushedStream([&](const PushSink&) -> Result<void> { ran = true; return Ok(); }); }
   EXPECT_FALSE(ran);
+}
+
+TEST(PushedStream, SharedBytesReachTheReaderInPlaceAndCopiesAreBounded) {
+  std::mutex mu;
+  std::weak_ptr<const Bytes> watch;  // GUARDED_BY(mu) until the first piece is pulled
+  auto stream = MakePushedStream(
+      [&](const PushSink& sink) -> Result<void> {
+        auto block = std::make_shared<const Bytes>(Bytes(1 << 20, 0x5a));
+        {
+          std::lock_guard lock(mu);
+          watch = block;
+        }
+        ByteSpan part = ByteSpan(*block).subspan(10, 1000);
+        CAIRN_TRY(sink.Share(part, std::move(block)));  // the stream holds the only reference
+        CAIRN_TRY(sink(Bytes(600 * 1024, 1)));  // copied, in pieces of at most 256 KiB
+        return Ok();
+      },
+      /*max_buffered=*/64);
+  auto first = stream.Next();
+  ASSERT_TRUE(first);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(first->data.data(), watch.lock()->data() + 10);  // the producer's memory itself
+  EXPECT_EQ(first->data.size(), 1000u);
+  first->owner.reset();
+  EXPECT_TRUE(watch.expired());  // handed over, not kept
+  uint64_t copied = 0;
+  for (;;) {
+    auto piece = stream.Next();
+    ASSERT_TRUE(piece);
+    if (piece->data.empty()) break;
+    EXPECT_LE(piece->data.size(), 256u * 1024);
+    copied += piece->data.size();
+  }
+  EXPECT_EQ(copied, 600u * 1024);
+}
+
+TEST(BodyStream, EitherKindReadsEitherWay) {
+  std::string text = "the quick brown fox jumps over the lazy dog";
+  size_t at = 0;
+  BodyStream fill = [&](MutableByteSpan buf) -> Result<size_t> {
+    size_t n = std::min<size_t>({buf.size(), 5, text.size() - at});
+    std::memcpy(buf.data(), text.data() + at, n);
+    at += n;
+    return n;
+  };
+  std::string via_pieces;
+  for (;;) {
+    auto piece = fill.Next(3);
+    ASSERT_TRUE(piece);
+    if (piece->data.empty()) break;
+    via_pieces.append(reinterpret_cast<const char*>(piece->data.data()), piece->data.size());
+  }
+  EXPECT_EQ(via_pieces, text);
+
+  auto shared = std::make_shared<const std::string>(text);
+  int calls = 0;
+  BodyStream pieces = BodyStream::FromPieces([&]() -> Result<BodyPiece> {
+    if (calls++ > 0) return BodyPiece{};
+    return BodyPiece{AsBytes(*shared), shared};
+  });
+  EXPECT_EQ(Drain(pieces, 4), text);
+  EXPECT_FALSE(BodyStream());
+  EXPECT_TRUE(pieces);
 }
 
 }  // namespace

@@ -180,7 +180,7 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   }
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  std::vector<char> chunk(256 * 1024);
+  std::vector<char> chunk;  // request bodies are read through it; allocated on the first body
   for (;;) {
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(64 * 1024);
@@ -239,6 +239,7 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       uint64_t received = 0;
       Result<void> consumed = Ok();
       std::optional<Response> early;  // answered before the body was complete
+      if (!parser.is_done() && chunk.empty()) chunk.resize(256 * 1024);
       while (!parser.is_done()) {
         msg.body().data = chunk.data();
         msg.body().size = chunk.size();
@@ -366,15 +367,17 @@ net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
     co_return !ec || ec == bhttp::error::need_buffer;
   };
 
-  std::vector<uint8_t> chunk(256 * 1024);
+  // Each piece goes from where the stream holds it straight to the socket (held until written).
   uint64_t sent = 0;
   for (;;) {
-    auto n = res.stream(MutableByteSpan(chunk.data(), chunk.size()));
-    if (!n) co_return false;  // cannot report an error after the headers: cut the connection
-    if (*n == 0) break;
-    sent += *n;
+    auto piece = res.stream.Next();
+    if (!piece) co_return false;  // cannot report an error after the headers: cut the connection
+    if (piece->data.empty()) break;
+    sent += piece->data.size();
     if (res.content_length && sent > *res.content_length) co_return false;
-    if (!co_await write_part(chunk.data(), *n, true)) co_return false;
+    if (!co_await write_part(const_cast<uint8_t*>(piece->data.data()), piece->data.size(), true)) {
+      co_return false;
+    }
   }
   if (res.content_length && sent != *res.content_length) co_return false;
   co_return co_await write_part(nullptr, 0, false);
