@@ -652,7 +652,9 @@ http::Response KuboRpc::Handle(const http::Request& req) {
       if (n == 0) return Ok();
       unixfs::BlockGetterFor<blockstore::Blockstore> g(blocks);
       unixfs::Exporter e(g);
-      return e.ReadRange(cid, offset, n, sink);
+      return e.ReadRangeShared(cid, offset, n, [&sink](ByteSpan data, const auto& owner) {
+        return sink.Share(data, owner);
+      });
     });
     return r;
   }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -34,6 +35,11 @@ class Blockstore {
   // The block's bytes. NotFound when absent; Corruption when the stored bytes do not match the
   // CID; NotSupported when the CID's hash cannot be computed.
   virtual Result<Bytes> Get(const Cid& cid) = 0;
+  // Get(), shared: a store that keeps blocks in memory hands out its own verified copy without
+  // copying it. The default reads with Get().
+  virtual Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) {
+    return std::make_shared<const Bytes>(CAIRN_TRY(Get(cid)));
+  }
   virtual Result<bool> Has(const Cid& cid) = 0;
   // The block's size in bytes. NotFound when absent.
   virtual Result<uint64_t> Size(const Cid& cid) = 0;

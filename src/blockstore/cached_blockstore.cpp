@@ -43,18 +43,24 @@ void CachedBlockstore::EvictLocked() {
   }
 }
 
-Result<Bytes> CachedBlockstore::Get(const Cid& cid) {
-  if (capacity_ == 0 || cid.empty() || IsIdentity(cid)) return base_.Get(cid);
+Result<std::shared_ptr<const Bytes>> CachedBlockstore::GetShared(const Cid& cid) {
+  if (capacity_ == 0 || cid.empty() || IsIdentity(cid)) return base_.GetShared(cid);
   std::string key = KeyOf(cid);
-  if (auto hit = Lookup(key)) return Bytes(*hit);
+  if (auto hit = Lookup(key)) return hit;
   uint64_t epoch;
   {
     std::lock_guard lock(mu_);
     epoch = deletes_;
   }
-  Bytes data = CAIRN_TRY(base_.Get(cid));  // read from storage and verified there
-  if (data.size() <= capacity_ / 8) Insert(key, std::make_shared<const Bytes>(data), epoch);
-  return data;
+  auto block = CAIRN_TRY(base_.GetShared(cid));  // read from storage and verified there
+  if (block->size() <= capacity_ / 8) Insert(key, block, epoch);
+  return block;
+}
+
+Result<Bytes> CachedBlockstore::Get(const Cid& cid) {
+  if (capacity_ == 0 || cid.empty() || IsIdentity(cid)) return base_.Get(cid);
+  auto block = CAIRN_TRY(GetShared(cid));
+  return Bytes(*block);
 }
 
 Result<bool> CachedBlockstore::Has(const Cid& cid) { return base_.Has(cid); }

@@ -39,6 +39,7 @@ class CachedBlockstore final : public Blockstore {
 
   Result<void> Put(const Cid& cid, ByteSpan data) override;
   Result<Bytes> Get(const Cid& cid) override;
+  Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override;
   Result<bool> Has(const Cid& cid) override;
   Result<uint64_t> Size(const Cid& cid) override;
   Result<void> Delete(const Cid& cid) override;

@@ -164,7 +164,10 @@ http::Response ServeFile(blockstore::Blockstore& blocks, const http::Request& re
   r.stream = http::MakePushedStream([&blocks, cid, offset, length](const http::PushSink& sink) -> Result<void> {
     Getter getter(blocks);
     unixfs::Exporter exporter(getter);
-    return exporter.ReadRange(cid, offset, length, sink);
+    // Raw leaves go to the socket from the block store's own memory (no copy).
+    return exporter.ReadRangeShared(cid, offset, length, [&sink](ByteSpan data, const auto& owner) {
+      return sink.Share(data, owner);
+    });
   });
   return r;
 }

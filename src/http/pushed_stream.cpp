@@ -96,6 +96,7 @@ Result<void> PushSink::operator()(ByteSpan data) const {
 }
 
 Result<void> PushSink::Share(ByteSpan data, std::shared_ptr<const void> owner) const {
+  if (!owner) return (*this)(data);
   return channel_->Push(data, std::move(owner));
 }
 

@@ -26,7 +26,8 @@ class PushSink {
   explicit PushSink(internal::Channel* channel) : channel_(channel) {}
   // Copies `data` into the stream.
   Result<void> operator()(ByteSpan data) const;
-  // Queues `data` without copying it: `owner` keeps it alive until it has been sent.
+  // Queues `data` without copying it: `owner` keeps it alive until it has been sent. With no
+  // owner, copies like operator().
   Result<void> Share(ByteSpan data, std::shared_ptr<const void> owner) const;
 
  private:

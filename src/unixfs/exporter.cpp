@@ -13,7 +13,7 @@ namespace codec = multiformats::codec;
 struct Exporter::Node {
   Cid cid;
   bool raw = false;   // raw-codec block: `block` is file content
-  Bytes block;        // raw blocks only
+  std::shared_ptr<const Bytes> block;  // raw blocks only
   uint64_t block_size = 0;
   ipld::PbNode pb;    // dag-pb only; pb.data is moved into fs
   UnixfsData fs;      // dag-pb only
@@ -129,20 +129,21 @@ Exporter::Exporter(BlockGetter& blocks, ExporterLimits limits)
 Result<Exporter::Node> Exporter::Load(const Cid& cid) {
   Node node;
   node.cid = cid;
-  Bytes block;
+  std::shared_ptr<const Bytes> shared;
   if (cid.hash().code() == codec::kIdentity) {
     ByteSpan digest = cid.hash().digest();
-    block.assign(digest.begin(), digest.end());
+    shared = std::make_shared<const Bytes>(digest.begin(), digest.end());
   } else {
-    block = CAIRN_TRY(blocks_.Get(cid));
+    shared = CAIRN_TRY(blocks_.GetShared(cid));
     if (observer_) {
-      CAIRN_TRY(observer_(cid, block));
+      CAIRN_TRY(observer_(cid, *shared));
     }
   }
+  const Bytes& block = *shared;
   node.block_size = block.size();
   if (cid.codec() == codec::kRaw) {
     node.raw = true;
-    node.block = std::move(block);
+    node.block = std::move(shared);
     return node;
   }
   if (cid.codec() != codec::kDagPb) {
@@ -174,7 +175,7 @@ Result<Exporter::Node> Exporter::Load(const Cid& cid) {
 
 Result<uint64_t> Exporter::FileNodeSize(const Node& node) {
   if (node.raw) {
-    return node.block.size();
+    return node.block->size();
   }
   const UnixfsData& fs = node.fs;
   const std::string id = node.cid.ToString();
@@ -209,7 +210,7 @@ Result<NodeStat> Exporter::StatOf(const Node& node) {
   stat.block_size = node.block_size;
   if (node.raw) {
     stat.type = NodeType::kFile;
-    stat.size = node.block.size();
+    stat.size = node.block->size();
     return stat;
   }
   const UnixfsData& fs = node.fs;
@@ -252,16 +253,16 @@ Result<NodeStat> Exporter::Stat(const Cid& cid) {
 }
 
 Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64_t lo,
-                                uint64_t hi, unsigned depth, const ByteSink& sink) {
+                                uint64_t hi, unsigned depth, const SharedByteSink& sink) {
   if (node.raw) {
-    if (node.block.size() != expected_size) {
+    if (node.block->size() != expected_size) {
       return Err(ErrorCode::kCorruption, "unixfs: raw leaf " + node.cid.ToString() + " holds " +
-                                             std::to_string(node.block.size()) +
+                                             std::to_string(node.block->size()) +
                                              " bytes, its parent declared " +
                                              std::to_string(expected_size));
     }
     // lo < hi <= expected_size == block size (callers only descend into overlapping children).
-    return sink(ByteSpan(node.block).subspan(lo, hi - lo));
+    return sink(ByteSpan(*node.block).subspan(lo, hi - lo), node.block);
   }
   if (!IsFileNode(node.fs)) {
     return Err(ErrorCode::kCorruption, "unixfs: node " + node.cid.ToString() +
@@ -277,7 +278,7 @@ Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64
   uint64_t data_size = node.fs.data ? node.fs.data->size() : 0;
   if (lo < data_size) {
     uint64_t end = std::min(hi, data_size);
-    CAIRN_TRY(sink(ByteSpan(*node.fs.data).subspan(lo, end - lo)));
+    CAIRN_TRY(sink(ByteSpan(*node.fs.data).subspan(lo, end - lo), nullptr));
   }
   uint64_t pos = data_size;
   for (size_t i = 0; i < node.pb.links.size() && pos < hi; ++i) {
@@ -301,6 +302,12 @@ Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64
 
 Result<void> Exporter::ReadRange(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
                                  const ByteSink& sink) {
+  return ReadRangeShared(cid, offset, length,
+                         [&sink](ByteSpan data, const std::shared_ptr<const Bytes>&) { return sink(data); });
+}
+
+Result<void> Exporter::ReadRangeShared(const Cid& cid, uint64_t offset,
+                                       std::optional<uint64_t> length, const SharedByteSink& sink) {
   Node node = CAIRN_TRY(Load(cid));
   if (!node.raw && !IsFileNode(node.fs)) {
     return Err(ErrorCode::kInvalidArgument, "unixfs: " + cid.ToString() + " is a " +

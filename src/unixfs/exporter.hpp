@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,6 +49,11 @@ class BlockGetter {
   // store verifies every read against the CID). NotFound when the block is not available.
   // Identity CIDs never reach the getter: the exporter reads their digest itself.
   virtual Result<Bytes> Get(const Cid& cid) = 0;
+  // The same bytes, shared: a getter that keeps blocks in memory hands out its own copy. The
+  // default calls Get().
+  virtual Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) {
+    return std::make_shared<const Bytes>(CAIRN_TRY(Get(cid)));
+  }
 };
 
 // Adapts anything with `Result<Bytes> Get(const Cid&)` (blockstore::Blockstore, a test map, a
@@ -58,6 +64,13 @@ class BlockGetterFor final : public BlockGetter {
  public:
   explicit BlockGetterFor(Store& store) : store_(store) {}
   Result<Bytes> Get(const Cid& cid) override { return store_.Get(cid); }
+  Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override {
+    if constexpr (requires { store_.GetShared(cid); }) {
+      return store_.GetShared(cid);
+    } else {
+      return BlockGetter::GetShared(cid);
+    }
+  }
 
  private:
   Store& store_;
@@ -112,6 +125,10 @@ struct ResolvedPath {
 
 // Receives file bytes in order. An error stops the read and is returned from it.
 using ByteSink = std::function<Result<void>(ByteSpan)>;
+// Receives file content with the block that holds it: `owner` keeps `data` alive for as long as
+// the receiver holds it (raw leaves); when `owner` is null, `data` is valid during the call only.
+using SharedByteSink =
+    std::function<Result<void>(ByteSpan data, const std::shared_ptr<const Bytes>& owner)>;
 // Receives directory entries; return false to stop early (not an error).
 using EntrySink = std::function<Result<bool>(const DirEntry&)>;
 // Sees every block the exporter fetches, in fetch order (depth-first, parents before children),
@@ -157,6 +174,9 @@ class Exporter {
   // Fetches only the blocks that overlap the range (and their ancestors).
   Result<void> ReadRange(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
                          const ByteSink& sink);
+  // ReadRange that hands out the blocks' own memory where it can (no copy; see SharedByteSink).
+  Result<void> ReadRangeShared(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
+                               const SharedByteSink& sink);
 
   // Calls `sink` for each entry of directory `cid` (plain or sharded), in stored order (HAMT:
   // depth-first in bucket order of the links). Only directory blocks are fetched, never the
@@ -169,7 +189,7 @@ class Exporter {
   Result<NodeStat> StatOf(const Node& node);
   Result<uint64_t> FileNodeSize(const Node& node);
   Result<void> ReadNode(const Node& node, uint64_t expected_size, uint64_t lo, uint64_t hi,
-                        unsigned depth, const ByteSink& sink);
+                        unsigned depth, const SharedByteSink& sink);
   Result<bool> ListShard(const Node& node, const HamtParams& params,
                          std::vector<uint32_t>& buckets, const EntrySink& sink);
   Result<std::optional<Cid>> LookupShard(const Node& root, std::string_view name,

@@ -251,6 +251,36 @@ TEST(Exporter, ReadsEveryRangeOfAMultiLevelFile) {
   }
 }
 
+// ReadRangeShared gives the same bytes as ReadRange; raw leaves come with their block (the data
+// points into it), dag-pb leaves' inline data without an owner.
+TEST(Exporter, SharedReadsHandOutRawLeavesInPlace) {
+  for (bool pb_leaves : {false, true}) {
+    MemoryGetter g;
+    Bytes content = Pattern(157, 7);
+    Cid root = BuildFile(g, content, 7, 3, pb_leaves);
+    Exporter ex(g);
+    for (uint64_t off : {0, 5, 70, 156}) {
+      Bytes got;
+      int owned = 0, pieces = 0;
+      auto r = ex.ReadRangeShared(root, off, std::nullopt,
+                                  [&](ByteSpan data, const std::shared_ptr<const Bytes>& owner) -> Result<void> {
+                                    ++pieces;
+                                    if (owner) {
+                                      ++owned;
+                                      EXPECT_GE(data.data(), owner->data());
+                                      EXPECT_LE(data.data() + data.size(), owner->data() + owner->size());
+                                    }
+                                    got.insert(got.end(), data.begin(), data.end());
+                                    return Ok();
+                                  });
+      ASSERT_TRUE(r) << r.error().ToString();
+      EXPECT_EQ(got, Bytes(content.begin() + static_cast<std::ptrdiff_t>(off), content.end()));
+      EXPECT_EQ(owned, pb_leaves ? 0 : pieces);
+      EXPECT_GT(pieces, 0);
+    }
+  }
+}
+
 TEST(Exporter, ReadsInlineDataBeforeChildren) {
   MemoryGetter g;
   Cid a = g.Put(codec::kRaw, AsBytes("BBBB"));
