@@ -76,6 +76,17 @@ class Database {
   // Runs `fn` on a read-only snapshot (statements inside see one consistent state). Reads run
   // concurrently with each other and with a write.
   virtual Result<void> Read(const SessionFn& fn) = 0;
+  // One query on its own snapshot: Read() with a single statement, which an implementation may
+  // run without an explicit transaction (SQLite: autocommit, saving BEGIN and COMMIT).
+  virtual Result<std::vector<SqlRow>> ReadQuery(std::string_view sql,
+                                                std::span<const SqlValue> params) {
+    std::vector<SqlRow> rows;
+    CAIRN_TRY(Read([&](SqlSession& s) -> Result<void> {
+      rows = CAIRN_TRY(s.Query(sql, params));
+      return Ok();
+    }));
+    return rows;
+  }
 };
 
 // Dialect fragments. `InStr(haystack, needle)` is an SQL expression true when the needle

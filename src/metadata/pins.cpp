@@ -753,14 +753,10 @@ void PinStore::CommitBatch(std::vector<Pending>& batch) {
 }
 
 Result<PinRecord> PinStore::Get(int64_t account_id, std::string_view requestid) {
-  std::vector<SqlRow> rows;
-  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-    std::array<SqlValue, 2> params = {std::string(requestid), account_id};
-    rows = CAIRN_TRY(s.Query("SELECT " + std::string(kPinColumns) +
-                                 " FROM pins WHERE requestid = ? AND account_id = ?",
-                             params));
-    return Ok();
-  }));
+  static const std::string kSql =
+      "SELECT " + std::string(kPinColumns) + " FROM pins WHERE requestid = ? AND account_id = ?";
+  std::array<SqlValue, 2> params = {std::string(requestid), account_id};
+  std::vector<SqlRow> rows = CAIRN_TRY(db_.ReadQuery(kSql, params));
   if (rows.empty()) {
     return Err(ErrorCode::kNotFound, "metadata: no pin with requestid '" + std::string(requestid) + "'");
   }

@@ -332,4 +332,12 @@ Result<void> SqliteDatabase::Read(const SessionFn& fn) {
   return r;
 }
 
+Result<std::vector<SqlRow>> SqliteDatabase::ReadQuery(std::string_view sql,
+                                                      std::span<const SqlValue> params) {
+  auto conn = CAIRN_TRY(AcquireReader());
+  auto rows = conn->Query(sql, params);  // autocommit: the statement is its own transaction
+  ReleaseReader(std::move(conn));
+  return rows;
+}
+
 }  // namespace cairn::metadata

@@ -52,6 +52,8 @@ class SqliteDatabase : public Database {
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
   Result<void> Write(const SessionFn& fn) override;
   Result<void> Read(const SessionFn& fn) override;
+  Result<std::vector<SqlRow>> ReadQuery(std::string_view sql,
+                                        std::span<const SqlValue> params) override;
 
   const std::string& path() const { return path_; }
 
