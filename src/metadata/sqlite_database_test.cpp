@@ -159,5 +159,38 @@ TEST(SqliteDatabase, ReadersSeeASnapshotWhileAWriterCommits) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+// ReadQuery runs one statement without an explicit transaction: it sees whole commits only, and
+// a failing statement leaves the reader usable.
+TEST(SqliteDatabase, ReadQuerySeesWholeCommitsAndSurvivesErrors) {
+  TempDb t(false);
+  ASSERT_TRUE(MakeTable(t.db()));
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::thread reader([&] {
+    while (!stop) {
+      auto rows = t.db().ReadQuery("SELECT COUNT(*) FROM t", {});
+      if (!rows || (*rows)[0].Int(0) % 2 != 0) ++bad;
+      if (t.db().ReadQuery("SELECT nope FROM t", {})) ++bad;
+    }
+  });
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(t.db().Write([&](SqlSession& s) -> Result<void> {
+      std::array<SqlValue, 1> p1 = {"a" + std::to_string(i)};
+      std::array<SqlValue, 1> p2 = {"b" + std::to_string(i)};
+      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p1));
+      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p2));
+      return Ok();
+    }));
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+  std::array<SqlValue, 1> key = {std::string("b7")};
+  auto rows = t.db().ReadQuery("SELECT k FROM t WHERE k = ?", key);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].Text(0), "b7");
+}
+
 }  // namespace
 }  // namespace cairn::metadata
