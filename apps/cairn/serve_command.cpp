@@ -77,7 +77,8 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   api::AdminApi admin_api(accounts, clock);
   gateway::Gateway gateway(cached_blocks);
   Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api, gateway,
-                                 pin_service, accounts, pins, clock, config.gateway_public});
+                                 pin_service, accounts, pins, clock, config.gateway_public,
+                                 &cached_blocks});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 
 

@@ -109,6 +109,15 @@ http::Response Service::Metrics() const {
   gauge("cairn_store_segments", "Segment files of the hot store.", "", store.segments, true);
   gauge("cairn_pin_retry_backlog", "Pins waiting for a retry.", "",
         impl_->ctx.pin_service.retry_backlog(), true);
+  if (impl_->ctx.block_cache) {
+    auto cache = impl_->ctx.block_cache->stats();
+    counter("cairn_block_cache_hits_total", "Block reads answered from the in-memory cache.", "",
+            cache.hits, true);
+    counter("cairn_block_cache_misses_total", "Block reads that went to the store.", "",
+            cache.misses, true);
+    gauge("cairn_block_cache_bytes", "Bytes of verified blocks held in memory.", "", cache.bytes,
+          true);
+  }
   http::Response r;
   r.SetHeader("Content-Type", "text/plain; version=0.0.4");
   r.body = std::move(out);

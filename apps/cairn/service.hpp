@@ -12,6 +12,7 @@
 #include "api/kubo_rpc.hpp"
 #include "api/pinning_api.hpp"
 #include "gateway/gateway.hpp"
+#include "blockstore/cached_blockstore.hpp"
 #include "http/server.hpp"
 #include "metadata/accounts.hpp"
 #include "net/identity.hpp"
@@ -32,6 +33,7 @@ struct ServiceContext {
   metadata::PinStore& pins;
   const Clock& clock;
   bool gateway_public = true;  // false: /ipfs/ needs a valid token (any scope)
+  const blockstore::CachedBlockstore* block_cache = nullptr;  // its counters go to /metrics
 };
 
 class Service {

@@ -112,6 +112,13 @@ TEST_F(Upkeep, ServeCollectsPeriodically) {
   auto got = HttpRequest(serve.port(), "GET", "/ipfs/" + keep_);
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(got.body, ReadFile(dir_ / "keep"));
+  // Read again: every one of its 4 blocks now comes from the block cache.
+  auto metrics = HttpRequest(serve.port(), "GET", "/metrics").body;
+  int64_t hits = Metric(metrics, "cairn_block_cache_hits_total");
+  EXPECT_EQ(HttpRequest(serve.port(), "GET", "/ipfs/" + keep_).body, got.body);
+  metrics = HttpRequest(serve.port(), "GET", "/metrics").body;
+  EXPECT_GE(Metric(metrics, "cairn_block_cache_hits_total"), hits + 4) << metrics;
+  EXPECT_GT(Metric(metrics, "cairn_block_cache_bytes"), 700'000) << metrics;
   EXPECT_EQ(HttpRequest(serve.port(), "GET", "/ipfs/" + drop_ + "?format=raw").status, 404);
   if (before.status == 200) {
     EXPECT_EQ(HttpRequest(serve.port(), "GET", "/ipfs/" + drop_).status, 404);
