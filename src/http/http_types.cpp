@@ -45,10 +45,16 @@ std::optional<std::string_view> Request::Query(std::string_view name) const {
   return std::nullopt;
 }
 
-BodyStream BodyStream::FromPieces(Pieces pieces) {
+BodyStream BodyStream::FromPieces(Pieces pieces, WhenReady when_ready) {
   BodyStream s;
   s.pieces_ = std::move(pieces);
+  s.when_ready_ = std::move(when_ready);
   return s;
+}
+
+bool BodyStream::ReadyOrNotify(std::function<void()> wake) {
+  if (!when_ready_ || !pending_.data.empty()) return true;
+  return when_ready_(std::move(wake));
 }
 
 Result<size_t> BodyStream::operator()(MutableByteSpan buffer) {

@@ -52,22 +52,30 @@ class BodyStream {
  public:
   using Fill = std::function<Result<size_t>(MutableByteSpan buffer)>;
   using Pieces = std::function<Result<BodyPiece>()>;
+  // For a piece stream whose Next() may wait for a producer: returns true when Next() would not
+  // wait now; otherwise keeps `wake` and calls it once, from any thread, when it would not (or
+  // drops it if the stream is destroyed first). With a null `wake`, only polls.
+  using WhenReady = std::function<bool(std::function<void()> wake)>;
 
   BodyStream() = default;
   template <typename F>
     requires std::is_invocable_r_v<Result<size_t>, F&, MutableByteSpan>
   BodyStream(F fill) : fill_(std::move(fill)) {}  // NOLINT: a fill function is a stream
-  static BodyStream FromPieces(Pieces pieces);
+  static BodyStream FromPieces(Pieces pieces, WhenReady when_ready = nullptr);
 
   explicit operator bool() const { return static_cast<bool>(fill_) || static_cast<bool>(pieces_); }
   // Copies up to buffer.size() bytes of the body; 0 at the end.
   Result<size_t> operator()(MutableByteSpan buffer);
   // The next part (a fill stream fills an internal buffer of `fill_size` bytes).
   Result<BodyPiece> Next(size_t fill_size = 256 * 1024);
+  // True when Next() would not wait for a producer now; false after arranging `wake` (see
+  // WhenReady). Streams without a WhenReady are always ready (they may block in Next).
+  bool ReadyOrNotify(std::function<void()> wake = nullptr);
 
  private:
   Fill fill_;
   Pieces pieces_;
+  WhenReady when_ready_;
   BodyPiece pending_;  // the rest of a piece that operator() has not copied out yet
   std::shared_ptr<Bytes> buffer_;
 };

@@ -4,6 +4,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace cairn::http {
 namespace internal {
@@ -21,19 +22,35 @@ class Channel {
     buffered_ += data.size();
     pieces_.push_back(BodyPiece{data, std::move(owner)});
     ready_.notify_one();
+    auto wake = std::exchange(wake_, nullptr);
+    lock.unlock();
+    if (wake) wake();
     return Ok();
   }
 
-  void Close(Result<void> result) {
+  // See BodyStream::WhenReady.
+  bool WhenReady(std::function<void()> wake) {
     std::lock_guard lock(mu_);
+    if (!pieces_.empty() || done_) return true;
+    if (wake && !cancelled_) wake_ = std::move(wake);
+    return false;
+  }
+
+  void Close(Result<void> result) {
+    std::unique_lock lock(mu_);
     done_ = true;
     result_ = std::move(result);
     ready_.notify_all();
+    auto wake = std::exchange(wake_, nullptr);
+    lock.unlock();
+    if (wake) wake();
   }
 
+  // The reader is gone: the producer's next Push fails, and nobody is woken any more.
   void Cancel() {
     std::lock_guard lock(mu_);
     cancelled_ = true;
+    wake_ = nullptr;
     space_.notify_all();
   }
 
@@ -62,6 +79,7 @@ class Channel {
   bool done_ = false;              // GUARDED_BY(mu_)
   bool cancelled_ = false;         // GUARDED_BY(mu_)
   Result<void> result_ = Ok();     // GUARDED_BY(mu_)
+  std::function<void()> wake_;     // GUARDED_BY(mu_): the reader waiting for a piece
 };
 
 }  // namespace internal
@@ -75,7 +93,18 @@ constexpr size_t kCopyPiece = 256 * 1024;
 // Owns the producer thread; destroying it cancels and joins.
 struct PushedStream {
   std::shared_ptr<internal::Channel> channel;
+  Producer producer;  // until started
   std::thread thread;
+  bool started = false;
+  // Called by the reading thread only.
+  void Start() {
+    if (started) return;
+    started = true;
+    thread = std::thread([channel = channel, producer = std::exchange(producer, nullptr)] {
+      auto r = producer(PushSink(channel.get()));
+      channel->Close(std::move(r));
+    });
+  }
   ~PushedStream() {
     channel->Cancel();
     if (thread.joinable()) thread.join();
@@ -103,19 +132,17 @@ Result<void> PushSink::Share(ByteSpan data, std::shared_ptr<const void> owner) c
 BodyStream MakePushedStream(Producer producer, size_t max_buffered) {
   auto state = std::make_shared<PushedStream>();
   state->channel = std::make_shared<internal::Channel>(max_buffered);
-  bool started = false;
+  state->producer = std::move(producer);
   // The thread starts on the first pull, so a response that is never sent (HEAD, 304) costs none.
-  return BodyStream::FromPieces([state, producer = std::move(producer), started]() mutable -> Result<BodyPiece> {
-    if (!started) {
-      started = true;
-      auto channel = state->channel;
-      state->thread = std::thread([channel, producer = std::move(producer)] {
-        auto r = producer(PushSink(channel.get()));
-        channel->Close(std::move(r));
+  return BodyStream::FromPieces(
+      [state]() -> Result<BodyPiece> {
+        state->Start();
+        return state->channel->Pull();
+      },
+      [state](std::function<void()> wake) {
+        state->Start();
+        return state->channel->WhenReady(std::move(wake));
       });
-    }
-    return state->channel->Pull();
-  });
 }
 
 }  // namespace cairn::http

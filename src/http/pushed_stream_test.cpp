@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 namespace cairn::http {
 namespace {
@@ -105,6 +107,38 @@ TEST(PushedStream, SharedBytesReachTheReaderInPlaceAndCopiesAreBounded) {
     copied += piece->data.size();
   }
   EXPECT_EQ(copied, 600u * 1024);
+}
+
+TEST(PushedStream, ReadyOrNotifyWakesOnceWhenThePieceArrives) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool go = false;  // GUARDED_BY(mu)
+  auto stream = MakePushedStream([&](const PushSink& sink) -> Result<void> {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return go; });
+    lock.unlock();
+    return sink(AsBytes("late"));
+  });
+  std::atomic<int> wakes{0};
+  EXPECT_FALSE(stream.ReadyOrNotify([&] { ++wakes; }));  // starts the producer, which waits
+  EXPECT_EQ(wakes.load(), 0);
+  {
+    std::lock_guard lock(mu);
+    go = true;
+    cv.notify_all();
+  }
+  while (wakes.load() == 0) std::this_thread::yield();
+  EXPECT_TRUE(stream.ReadyOrNotify());
+  auto piece = stream.Next();
+  ASSERT_TRUE(piece);
+  EXPECT_EQ(AsString(piece->data), "late");
+  EXPECT_EQ(wakes.load(), 1);
+  // The end is ready too (the producer closed), without waiting.
+  while (!stream.ReadyOrNotify()) std::this_thread::yield();
+  auto end = stream.Next();
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->data.empty());
+  EXPECT_EQ(wakes.load(), 1);
 }
 
 TEST(BodyStream, EitherKindReadsEitherWay) {

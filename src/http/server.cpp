@@ -37,6 +37,24 @@ net::awaitable<Response> AwaitDeferred(std::function<void(std::function<void(Res
       net::use_awaitable);
 }
 
+// Suspends the session until `stream` has its next piece ready (BodyStream::ReadyOrNotify), then
+// resumes it on `executor`: a producer that is behind does not hold the I/O thread.
+template <typename Executor>
+net::awaitable<void> AwaitStreamReady(BodyStream& stream, Executor executor) {
+  return net::async_initiate<decltype(net::use_awaitable), void()>(
+      [&stream, executor](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto wake = [shared, executor] {
+          net::post(executor, [shared]() mutable {
+            auto handler = std::move(*shared);
+            std::move(handler)();
+          });
+        };
+        if (stream.ReadyOrNotify(wake)) wake();  // became ready in between
+      },
+      net::use_awaitable);
+}
+
 Response TooLarge(uint64_t limit) {
   Response r = ErrorResponse(
       Error(ErrorCode::kInvalidArgument, "http: body exceeds " + std::to_string(limit) + " bytes"));
@@ -370,6 +388,7 @@ net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
   // Each piece goes from where the stream holds it straight to the socket (held until written).
   uint64_t sent = 0;
   for (;;) {
+    if (!res.stream.ReadyOrNotify()) co_await AwaitStreamReady(res.stream, stream.get_executor());
     auto piece = res.stream.Next();
     if (!piece) co_return false;  // cannot report an error after the headers: cut the connection
     if (piece->data.empty()) break;

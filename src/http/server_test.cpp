@@ -1,8 +1,11 @@
 #include "http/server.hpp"
 
+#include "http/pushed_stream.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -273,6 +276,64 @@ TEST_F(StreamingServerTest, AnswersExpectContinue) {
                              "Content-Length: 3\r\n\r\nabc");
   EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << out;
   EXPECT_NE(out.find("streamed 3"), std::string::npos) << out;
+}
+
+// A streamed body whose producer is behind must not hold the I/O thread: with one thread, another
+// connection is answered while the stream waits. (A watchdog opens the gate after 20 s so a broken
+// server fails the test instead of hanging it; the check is on order, not time.)
+TEST(ServerStreams, AWaitingProducerDoesNotHoldTheIoThread) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;  // GUARDED_BY(mu)
+  auto wait_gate = [&] {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return open; });
+  };
+  auto open_gate = [&] {
+    std::lock_guard lock(mu);
+    open = true;
+    cv.notify_all();
+  };
+  auto is_open = [&] {
+    std::lock_guard lock(mu);
+    return open;
+  };
+  ServerOptions o;
+  o.threads = 1;
+  HttpServer server(o, [&](const Request& req) {
+    Response r;
+    if (req.path == "/slow") {
+      r.stream = MakePushedStream([&](const PushSink& sink) -> Result<void> {
+        CAIRN_TRY(sink(AsBytes("first ")));
+        wait_gate();
+        return sink(AsBytes("done"));
+      });
+      return r;
+    }
+    r.body = "fast";
+    return r;
+  });
+  auto port = server.Start();
+  ASSERT_TRUE(port) << port.error().ToString();
+  std::string slow;
+  std::thread a([&] { slow = Exchange(*port, "GET /slow HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"); });
+  std::thread watchdog([&] {
+    for (int i = 0; i < 200 && !is_open(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    open_gate();
+  });
+  // Wait until /slow's headers went out: its session is now waiting for the producer.
+  for (int i = 0; i < 2000 && server.stats().bytes_sent == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto fast = Exchange(*port, "GET /fast HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  bool answered_while_waiting = !is_open();
+  open_gate();
+  a.join();
+  watchdog.join();
+  EXPECT_NE(fast.find("\r\n\r\nfast"), std::string::npos) << fast;
+  EXPECT_TRUE(answered_while_waiting);
+  EXPECT_NE(slow.find("first "), std::string::npos) << slow;
+  EXPECT_NE(slow.find("done"), std::string::npos) << slow;
 }
 
 }  // namespace
