@@ -6,7 +6,9 @@
 //   returns the digest.
 // - Put() does not re-hash: the caller must have computed the CID from the bytes (importers) or
 //   verified it (fetchers, CAR import). Get() verifies the bytes against the CID's multihash on
-//   every read and returns Corruption instead of wrong bytes.
+//   every read from storage and returns Corruption instead of wrong bytes; a store that keeps
+//   blocks in memory (CachedBlockstore) keeps only bytes verified that way and may hand them out
+//   again without hashing them again.
 // - Durability: a Put is durable once a later Sync() has returned Ok (writes are batched; Sync is
 //   the group commit). After a crash, every block whose Put was followed by a successful Sync is
 //   readable, and no read ever returns partial or wrong bytes.
