@@ -93,9 +93,5 @@ class Database {
 // (a bound parameter expression) occurs in the haystack, case-sensitively, without LIKE's
 // wildcards (SQLite: instr(h, n) > 0; PostgreSQL: strpos(h, n) > 0).
 std::string SqlContains(SqlDialect dialect, std::string_view haystack, std::string_view needle);
-// An SQL condition true when the JSON object in column `json_column` has a top-level key equal
-// to the first following `?` whose string value equals the second `?`.
-// SQLite: EXISTS over json_each(); PostgreSQL: (col::jsonb ->> ?) = ?.
-std::string SqlJsonHasStringValue(SqlDialect dialect, std::string_view json_column);
 
 }  // namespace cairn::metadata

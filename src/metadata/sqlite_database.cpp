@@ -83,14 +83,6 @@ std::string SqlContains(SqlDialect dialect, std::string_view haystack, std::stri
   return fn + std::string(haystack) + ", " + std::string(needle) + ") > 0";
 }
 
-std::string SqlJsonHasStringValue(SqlDialect dialect, std::string_view json_column) {
-  if (dialect == SqlDialect::kSqlite) {
-    return "EXISTS (SELECT 1 FROM json_each(" + std::string(json_column) +
-           ") AS je WHERE je.key = ? AND je.type = 'text' AND je.value = ?)";
-  }
-  return "((" + std::string(json_column) + ")::jsonb ->> ?) = ?";
-}
-
 // One sqlite3 connection with a cache of prepared statements (keyed by SQL text).
 class SqliteConnection : public SqlSession {
  public:
