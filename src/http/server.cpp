@@ -4,8 +4,10 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/log.hpp"
@@ -37,18 +39,58 @@ net::awaitable<Response> AwaitDeferred(std::function<void(std::function<void(Res
       net::use_awaitable);
 }
 
+// Sessions suspended until their streamed body's next piece is ready. Stop() resumes them all
+// (they then wait for their producer on the I/O thread, as a handler would) so that none is left
+// suspended, holding its producer, when the event loops end.
+struct ParkedStreams {
+  std::mutex mu;
+  bool stopping = false;                                       // GUARDED_BY(mu)
+  uint64_t next_id = 0;                                        // GUARDED_BY(mu)
+  std::unordered_map<uint64_t, std::function<void()>> resume;  // GUARDED_BY(mu)
+
+  void ResumeAll() {
+    std::unordered_map<uint64_t, std::function<void()>> all;
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+      all.swap(resume);
+    }
+    for (auto& [id, r] : all) r();
+  }
+};
+
 // Suspends the session until `stream` has its next piece ready (BodyStream::ReadyOrNotify), then
-// resumes it on `executor`: a producer that is behind does not hold the I/O thread.
+// resumes it on `executor`: a producer that is behind does not hold the I/O thread. Resumed once,
+// by the stream or by ParkedStreams::ResumeAll, whichever comes first.
 template <typename Executor>
-net::awaitable<void> AwaitStreamReady(BodyStream& stream, Executor executor) {
+net::awaitable<void> AwaitStreamReady(BodyStream& stream, Executor executor,
+                                      std::shared_ptr<ParkedStreams> parked) {
   return net::async_initiate<decltype(net::use_awaitable), void()>(
-      [&stream, executor](auto handler) {
+      [&stream, executor, parked](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        auto wake = [shared, executor] {
+        std::function<void()> resume = [shared, executor] {
           net::post(executor, [shared]() mutable {
             auto handler = std::move(*shared);
             std::move(handler)();
           });
+        };
+        uint64_t id;
+        {
+          std::lock_guard lock(parked->mu);
+          if (parked->stopping) return resume();
+          id = parked->next_id++;
+          parked->resume.emplace(id, std::move(resume));
+        }
+        auto wake = [parked, id] {
+          std::function<void()> r;
+          {
+            std::lock_guard lock(parked->mu);
+            auto it = parked->resume.find(id);
+            if (it == parked->resume.end()) return;  // ResumeAll came first
+            r = std::move(it->second);
+            parked->resume.erase(it);
+          }
+          r();
         };
         if (stream.ReadyOrNotify(wake)) wake();  // became ready in between
       },
@@ -76,6 +118,7 @@ struct HttpServer::Impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
+  std::shared_ptr<ParkedStreams> parked = std::make_shared<ParkedStreams>();
   std::atomic<int64_t> sessions{0};
   std::mutex stop_mu;
   bool stopped = false;  // GUARDED_BY(stop_mu)
@@ -163,6 +206,10 @@ void HttpServer::Stop() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  // Sessions still waiting for a stream's producer are handed back to their (stopped) loops, so
+  // that destroying the loops destroys them, and with them their streams (which cancel and join
+  // their producers), instead of leaving them parked.
+  impl_->parked->ResumeAll();
   if (impl_->acceptor) {  // the posted close may not have run before stop(); threads are gone now
     boost::system::error_code ignored;
     impl_->acceptor->close(ignored);
@@ -388,7 +435,9 @@ net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
   // Each piece goes from where the stream holds it straight to the socket (held until written).
   uint64_t sent = 0;
   for (;;) {
-    if (!res.stream.ReadyOrNotify()) co_await AwaitStreamReady(res.stream, stream.get_executor());
+    if (!res.stream.ReadyOrNotify()) {
+      co_await AwaitStreamReady(res.stream, stream.get_executor(), parked);
+    }
     auto piece = res.stream.Next();
     if (!piece) co_return false;  // cannot report an error after the headers: cut the connection
     if (piece->data.empty()) break;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -334,6 +335,56 @@ TEST(ServerStreams, AWaitingProducerDoesNotHoldTheIoThread) {
   EXPECT_TRUE(answered_while_waiting);
   EXPECT_NE(slow.find("first "), std::string::npos) << slow;
   EXPECT_NE(slow.find("done"), std::string::npos) << slow;
+}
+
+// Stopping the server while a stream waits for its producer cuts that response at the end of the
+// grace period and leaves nothing behind: the session is destroyed with its stream, whose
+// producer is cancelled and joined (ASan's leak check covers the rest).
+TEST(ServerStreams, StopCutsAStreamWaitingForItsProducer) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;  // GUARDED_BY(mu)
+  std::atomic<bool> producer_done{false};
+  std::string slow;
+  std::thread client;
+  std::thread opener;
+  {
+    ServerOptions o;
+    o.threads = 1;
+    o.shutdown_grace = std::chrono::milliseconds(100);
+    HttpServer server(o, [&](const Request&) {
+      Response r;
+      r.stream = MakePushedStream([&](const PushSink& sink) -> Result<void> {
+        CAIRN_TRY(sink(AsBytes("first ")));
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return open; });
+        }
+        auto pushed = sink(AsBytes("done"));
+        producer_done = true;
+        return pushed;
+      });
+      return r;
+    });
+    auto port = server.Start();
+    ASSERT_TRUE(port) << port.error().ToString();
+    client = std::thread([&] { slow = Exchange(*port, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"); });
+    for (int i = 0; i < 2000 && server.stats().bytes_sent == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    server.Stop();  // the stream is still waiting: its producer is behind the gate
+    // Destroying the server joins the producer, which waits for the gate: open it from aside.
+    opener = std::thread([&] {
+      std::lock_guard lock(mu);
+      open = true;
+      cv.notify_all();
+    });
+  }
+  opener.join();
+  client.join();
+  EXPECT_TRUE(producer_done);
+  EXPECT_NE(slow.find("first "), std::string::npos) << slow;
+  EXPECT_EQ(slow.find("done"), std::string::npos) << slow;  // cut, not finished
 }
 
 }  // namespace
