@@ -33,21 +33,6 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
-// Statement journals (the undo record a statement inside a larger transaction keeps, so that it
-// can fail alone) stay in memory up to this size and only then spill to a temp file. SQLite's
-// default, 64 KiB, is less than one pin insert journals inside a group-commit batch (the leaf
-// pages of pins, its indexes, the counters and pin_meta that earlier pins of the batch dirtied),
-// so every batch wrote its journal to /var/tmp page by page: about half the CPU of a create.
-constexpr int kStatementJournalSpillBytes = 4 << 20;
-
-// Process-wide SQLite settings; they only take before SQLite initializes, so this runs before
-// the first connection. If something else in the process initialized SQLite first, the
-// defaults stay (slower, not wrong).
-void ConfigureSqliteOnce() {
-  static const int rc = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalSpillBytes);
-  (void)rc;
-}
-
 }  // namespace
 
 bool SqlRow::IsNull(size_t i) const { return std::holds_alternative<std::nullptr_t>(values_.at(i)); }
@@ -229,7 +214,6 @@ SqliteDatabase::~SqliteDatabase() = default;
 
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
                                                              SqliteOptions options) {
-  ConfigureSqliteOnce();
   if (options.max_readers < 1) options.max_readers = 1;
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, options));
   db->writer_ = CAIRN_TRY(db->OpenConnection(/*writer=*/true));
