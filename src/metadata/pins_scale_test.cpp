@@ -77,11 +77,12 @@ TEST(PinStoreScale, PagesStayFastAtMillionsOfPins) {
   std::printf("[ metric ] filled %lld pins in %.1f s = %.0f durable creates/s (one producer)\n",
               static_cast<long long>(n), fill_s, n / fill_s);
   // Some pins pinned, a few failed, the rest queued.
-  ASSERT_TRUE(t.db().Write([](SqlSession& s) -> Result<void> {
+  auto marked = t.db().Write([](SqlSession& s) -> Result<void> {
     CAIRN_TRY(s.Exec("UPDATE pins SET status = 'pinned' WHERE created % 10 <> 0"));
     CAIRN_TRY(s.Exec("UPDATE pins SET status = 'failed' WHERE created % 1000 = 0"));
     return Ok();
-  }));
+  });
+  ASSERT_TRUE(marked) << marked.error().ToString();
 
   auto newest = *pins.List(big, PinFilter{.limit = 1});
   const int64_t top = newest[0].created_us;
