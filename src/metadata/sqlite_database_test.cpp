@@ -124,6 +124,20 @@ TEST(SqliteDatabase, OpeningAFileThatIsNotADatabaseFails) {
   EXPECT_EQ(missing_dir.error().code(), ErrorCode::kIoError);
 }
 
+// Inserts rows "a<i>" and "b<i>" in one transaction per i, for i < n: readers never see an odd count.
+Result<void> InsertPairs(Database& db, int n) {
+  for (int i = 0; i < n; ++i) {
+    CAIRN_TRY(db.Write([&](SqlSession& s) -> Result<void> {
+      std::array<SqlValue, 1> p1 = {"a" + std::to_string(i)};
+      std::array<SqlValue, 1> p2 = {"b" + std::to_string(i)};
+      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p1));
+      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p2));
+      return Ok();
+    }));
+  }
+  return Ok();
+}
+
 TEST(SqliteDatabase, ReadersSeeASnapshotWhileAWriterCommits) {
   TempDb t(false);
   ASSERT_TRUE(MakeTable(t.db()));
@@ -145,17 +159,10 @@ TEST(SqliteDatabase, ReadersSeeASnapshotWhileAWriterCommits) {
       }
     });
   }
-  for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(t.db().Write([&](SqlSession& s) -> Result<void> {
-      std::array<SqlValue, 1> p1 = {"a" + std::to_string(i)};
-      std::array<SqlValue, 1> p2 = {"b" + std::to_string(i)};
-      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p1));
-      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p2));
-      return Ok();
-    }));
-  }
+  auto written = InsertPairs(t.db(), 200);
   stop = true;
   for (auto& r : readers) r.join();
+  ASSERT_TRUE(written) << written.error().ToString();
   EXPECT_EQ(bad.load(), 0);
 }
 
@@ -173,17 +180,10 @@ TEST(SqliteDatabase, ReadQuerySeesWholeCommitsAndSurvivesErrors) {
       if (t.db().ReadQuery("SELECT nope FROM t", {})) ++bad;
     }
   });
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(t.db().Write([&](SqlSession& s) -> Result<void> {
-      std::array<SqlValue, 1> p1 = {"a" + std::to_string(i)};
-      std::array<SqlValue, 1> p2 = {"b" + std::to_string(i)};
-      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p1));
-      CAIRN_TRY(s.Exec("INSERT INTO t (k) VALUES (?)", p2));
-      return Ok();
-    }));
-  }
+  auto written = InsertPairs(t.db(), 100);
   stop = true;
   reader.join();
+  ASSERT_TRUE(written) << written.error().ToString();
   EXPECT_EQ(bad.load(), 0);
   std::array<SqlValue, 1> key = {std::string("b7")};
   auto rows = t.db().ReadQuery("SELECT k FROM t WHERE k = ?", key);
