@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <limits>
 #include <random>
@@ -47,6 +48,26 @@ class PinsTest : public ::testing::Test {
     EXPECT_TRUE(r) << r.error().ToString();
     clock_.Advance(1000);
     return r ? *r : PinRecord{};
+  }
+  // Creates `n` pins at once through the group commit (pin i is make(i) = {account, pin}) and
+  // returns them in order; a failed create fails the test.
+  std::vector<PinRecord> CreateConcurrently(
+      int n, const std::function<std::pair<int64_t, NewPin>(int)>& make) {
+    std::vector<std::future<Result<PinRecord>>> pending;
+    for (int i = 0; i < n; ++i) {
+      auto done = std::make_shared<std::promise<Result<PinRecord>>>();
+      pending.push_back(done->get_future());
+      auto [account, pin] = make(i);
+      pins_.CreateAsync(account, std::move(pin),
+                        [done](Result<PinRecord> r) { done->set_value(std::move(r)); });
+    }
+    std::vector<PinRecord> made;
+    for (auto& f : pending) {
+      auto r = f.get();
+      EXPECT_TRUE(r) << r.error().ToString();
+      if (r) made.push_back(*r);
+    }
+    return made;
   }
   std::vector<std::string> ListNames(int64_t account, PinFilter f) {
     std::vector<std::string> out;
@@ -736,19 +757,9 @@ TEST_F(PinsTest, CountersAgreeWithScansAfterEveryKindOfChange) {
 // accounts interleaved, > 3 buckets each), after deletes, replaces and status changes.
 TEST_F(PinsTest, RangeCountsAgreeWithScansAcrossBuckets) {
   constexpr int kPins = 5000;
-  std::vector<std::future<Result<PinRecord>>> pending;
-  for (int i = 0; i < kPins; ++i) {
-    auto done = std::make_shared<std::promise<Result<PinRecord>>>();
-    pending.push_back(done->get_future());
-    pins_.CreateAsync(i % 5 == 0 ? bob_ : alice_, PinOf(RawCid(i)),
-                      [done](Result<PinRecord> r) { done->set_value(std::move(r)); });
-  }
-  std::vector<PinRecord> made;
-  for (auto& f : pending) {
-    auto r = f.get();
-    ASSERT_TRUE(r) << r.error().ToString();
-    made.push_back(*r);
-  }
+  std::vector<PinRecord> made = CreateConcurrently(
+      kPins, [&](int i) { return std::pair{i % 5 == 0 ? bob_ : alice_, PinOf(RawCid(i))}; });
+  ASSERT_EQ(made.size(), static_cast<size_t>(kPins));
   for (int i = 0; i < kPins; i += 7) {
     ASSERT_TRUE(pins_.UpdateStatus(made[i].requestid, PinStatus::kPinned, {}));
   }
@@ -887,19 +898,9 @@ TEST_F(PinsTest, MetaFiltersAgreeWithBruteForce) {
     return PinOf(RawCid(i % 300), name, random_meta());
   };
   constexpr int kPins = 3000;
-  std::vector<std::future<Result<PinRecord>>> pending;
-  for (int i = 0; i < kPins; ++i) {
-    auto done = std::make_shared<std::promise<Result<PinRecord>>>();
-    pending.push_back(done->get_future());
-    pins_.CreateAsync(pick(6) ? alice_ : bob_, random_pin(i),
-                      [done](Result<PinRecord> r) { done->set_value(std::move(r)); });
-  }
-  std::vector<PinRecord> made;
-  for (auto& f : pending) {
-    auto r = f.get();
-    ASSERT_TRUE(r) << r.error().ToString();
-    made.push_back(*r);
-  }
+  std::vector<PinRecord> made = CreateConcurrently(
+      kPins, [&](int i) { return std::pair{pick(6) ? alice_ : bob_, random_pin(i)}; });
+  ASSERT_EQ(made.size(), static_cast<size_t>(kPins));
   const std::array<PinStatus, 4> statuses = {PinStatus::kQueued, PinStatus::kPinning,
                                              PinStatus::kPinned, PinStatus::kFailed};
   for (int i = 0; i < kPins; i += 2) {
