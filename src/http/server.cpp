@@ -39,9 +39,10 @@ net::awaitable<Response> AwaitDeferred(std::function<void(std::function<void(Res
       net::use_awaitable);
 }
 
-// Sessions suspended until their streamed body's next piece is ready. Stop() resumes them all
-// (they then wait for their producer on the I/O thread, as a handler would) so that none is left
-// suspended, holding its producer, when the event loops end.
+// Sessions suspended until their streamed body's next piece is ready. Once the event loops have
+// stopped, Stop() hands each one back to its loop (ResumeAll), where it is destroyed with the
+// loop, its stream cancelling and joining the producer; without this, a parked session would be
+// owned only by its stream's wake callback and never destroyed.
 struct ParkedStreams {
   std::mutex mu;
   bool stopping = false;                                       // GUARDED_BY(mu)
