@@ -23,7 +23,9 @@ TEST(WorkerPool, RunsJobsOnItsOwnThreadsConcurrently) {
   WorkerPool pool(2);
   std::promise<void> first_started, release;
   auto released = release.get_future().share();
-  ASSERT_TRUE(pool.Submit([&] {
+  // `released` is copied into the job: the job may still be inside wait() when the test's locals
+  // go away (the shared state outlives both copies).
+  ASSERT_TRUE(pool.Submit([&first_started, released] {
     first_started.set_value();
     released.wait();  // holds one thread until the second job has run
   }));
@@ -32,6 +34,7 @@ TEST(WorkerPool, RunsJobsOnItsOwnThreadsConcurrently) {
   ASSERT_TRUE(pool.Submit([&] { second.set_value(std::this_thread::get_id()); }));
   EXPECT_NE(second.get_future().get(), std::this_thread::get_id());
   release.set_value();
+  pool.Stop();  // the jobs are done before the promises they touch are destroyed
 }
 
 }  // namespace
