@@ -41,3 +41,13 @@ if [ -f "$here/tests/interop/package.json" ] && [ "${CAIRN_SKIP_NPM:-0}" != 1 ];
     touch node_modules/.installed
   fi
 fi
+
+# The Filecoin devnet's own npm packages (exact versions in devnet/package.json).
+if [ -f "$here/devnet/package.json" ] && [ "${CAIRN_SKIP_NPM:-0}" != 1 ]; then
+  cd "$here/devnet"
+  if [ ! -d node_modules ] || [ package.json -nt node_modules/.installed ]; then
+    echo "install-deps: npm install in devnet"
+    npm install --no-audit --no-fund --ignore-scripts --loglevel=error
+    touch node_modules/.installed
+  fi
+fi

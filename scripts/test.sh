@@ -11,6 +11,14 @@ jobs=${CAIRN_JOBS:-$(nproc)}
 
 scripts/install-deps.sh
 
+# The devnet (Node only) runs beside the C++ build: its tests need none of it.
+devnet_pid=""
+if [ -f devnet/package.json ]; then
+  echo "== devnet tests (node --test, in the background; log: build-devnet-test.log)"
+  (cd devnet && npm test) >build-devnet-test.log 2>&1 &
+  devnet_pid=$!
+fi
+
 echo "== release build"
 cmake --preset release >/dev/null
 cmake --build build -j "$jobs"
@@ -29,5 +37,14 @@ fi
 if [ "${CAIRN_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzz (short)"
   scripts/fuzz.sh "${CAIRN_FUZZ_SECONDS:-15}"
+fi
+if [ -n "$devnet_pid" ]; then
+  echo "== devnet tests (result)"
+  if ! wait "$devnet_pid"; then
+    tail -80 build-devnet-test.log
+    echo "== devnet tests FAILED (full log: build-devnet-test.log)"
+    exit 1
+  fi
+  tail -15 build-devnet-test.log
 fi
 echo "== all tests passed"
