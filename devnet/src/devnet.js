@@ -5,7 +5,7 @@
 // - startDevnet(options) -> Promise<Devnet>; options: port (RPC, 0 = free port), providers (count,
 //   alternating "curio", "boost", starting with curio at f01000), epochMs (0 = time moves only
 //   through Devnet.Advance), seed (same seed -> same keys, addresses, peer IDs, actor IDs),
-//   stateDir (null = in memory), publishPeriod, maxDealsPerPublish, sealDelay (epochs), finality,
+//   kinds (optional array overriding the alternation, e.g. ['boost']), stateDir (null = in memory), publishPeriod, maxDealsPerPublish, sealDelay (epochs), finality,
 //   circulatingSupply (attoFIL, drives the provider collateral minimum).
 // - devnet.descriptor(): the one-line JSON printed by main.js:
 //   {rpc, providers: [{id, kind, http, multiaddr, peerId}]}.
@@ -182,7 +182,8 @@ export async function startDevnet (options = {}) {
   // Genesis: provider i is f0(1000+i); its worker account is f0(100+i), funded for gas, and its
   // market escrow holds collateral.
   for (let i = 0; i < opts.providers; i++) {
-    const kind = i % 2 === 0 ? 'curio' : 'boost'
+    const kind = opts.kinds?.[i] ?? (i % 2 === 0 ? 'curio' : 'boost')
+    if (kind !== 'curio' && kind !== 'boost') throw new Error(`devnet: provider kind must be curio or boost, got '${kind}'`)
     const worker = deriveSecpKey(opts.seed, `worker-${i}`)
     const workerId = chain.createAccountWithId(worker.address, 100 + i)
     chain.s.actors[workerId].balance = 10_000n * FIL
