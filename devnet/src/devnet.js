@@ -211,10 +211,13 @@ export async function startDevnet (options = {}) {
       const server = await startProviderHttp(p)
       devnet.servers.push(server)
       p.httpPort = server.address().port
+      const hooks = [() => server.closeAllConnections()]
+      p.onOffline = () => { for (const h of hooks) h() }
       let ma
       if (p.kind === 'boost') {
         const node = await startBoostHost(p, p.privateKey)
         devnet.servers.push(node)
+        hooks.push(() => { for (const c of node.getConnections()) c.abort(new Error('provider went offline')) })
         p.p2pPort = Number(node.getMultiaddrs()[0].toString().split('/')[4])
         ma = multiaddr(`/ip4/127.0.0.1/tcp/${p.p2pPort}`)
       } else {

@@ -315,15 +315,20 @@ export class Provider {
     }
     const chunks = []; let received = 0
     for await (const chunk of res.body) {
-      received += chunk.length
-      if (received > d.transfer.size) {
-        throw new Error(`mismatch in dealSize vs received bytes, dealSize=${d.transfer.size}, received=${received}`)
+      if (received + chunk.length > d.transfer.size) {
+        throw new Error(`mismatch in dealSize vs received bytes, dealSize=${d.transfer.size}, received=${received + chunk.length}`)
       }
-      chunks.push(chunk)
-      d.nBytesReceived = received
-      const slow = this.s.fault.kind === 'slow-transfer' ? Number(this.s.fault.params.bytesPerSecond ?? 16384) : 0
-      if (slow > 0) await new Promise(resolve => setTimeout(resolve, Math.ceil(chunk.length / slow * 1000)))
-      if (this.closed) throw new Error('provider shut down')
+      // slow-transfer: take the chunk in slices of a tenth of the rate, a tenth of a second each.
+      const rate = this.s.fault.kind === 'slow-transfer' ? Number(this.s.fault.params.bytesPerSecond ?? 16384) : 0
+      const step = rate > 0 ? Math.max(1, Math.floor(rate / 10)) : chunk.length
+      for (let at = 0; at < chunk.length; at += step) {
+        const slice = chunk.subarray(at, at + step)
+        chunks.push(slice)
+        received += slice.length
+        d.nBytesReceived = received
+        if (rate > 0) await new Promise(resolve => setTimeout(resolve, 100))
+        if (this.closed) throw new Error('provider shut down')
+      }
     }
     return new Uint8Array(Buffer.concat(chunks))
   }
@@ -513,6 +518,7 @@ export class Provider {
     if (kind === 'reject' && (typeof params.reason !== 'string' || !params.reason)) throw new Error('Devnet.Fault: reject needs params.reason (a non-empty string)')
     if (kind === 'slow-transfer' && params.bytesPerSecond != null && !(Number(params.bytesPerSecond) > 0)) throw new Error('Devnet.Fault: slow-transfer params.bytesPerSecond must be > 0')
     this.s.fault = { kind, params }
+    if (kind === 'offline') this.onOffline?.()
     let slashed = []
     if (kind === 'lose-data') {
       slashed = this.chain.slashProviderDeals(this.id)

@@ -9,8 +9,8 @@
 //   empty body), body limits 4 MiB / 1 MiB, undecodable CBOR -> 400, otherwise 200 with a CBOR
 //   DealResponse / DealStatusResponse.
 //   GET|HEAD /piece/{v1|v2 piece CID} (FRC-0066, curio market/retrieval): 200 with the unpadded
-//   bytes, a single Range -> 206 + Content-Range, unsatisfiable -> 416, unknown piece -> 404,
-//   unparsable CID -> 400. ETag is the quoted CID; Accept-Ranges: bytes.
+//   bytes, a single Range -> 206 + Content-Range, unsatisfiable -> 416, a piece it does
+//   not hold (or an unparsable CID) -> 404. ETag is the quoted CID; Accept-Ranges: bytes.
 //   While the provider's fault is "offline", every connection is destroyed unanswered; with
 //   "corrupt-retrieval" every /piece body has bits flipped (the first byte, and every byte whose
 //   offset in the piece is a multiple of 1024).
