@@ -20,7 +20,7 @@ export async function fundedClient (url, escrowFil = 10n) {
   return w
 }
 
-export async function makeDeal ({ url, prov, bytes, server, wallet, startIn = 300, untilState = 'active', price = 2000n }) {
+export async function makeDeal ({ url, prov, bytes, server, wallet, startIn = 300, untilState = 'active', price = 20000n }) {
   wallet = wallet ?? await fundedClient(url)
   const piece = pieceOf(bytes)
   const head = (await rpc(url, 'Filecoin.ChainHead')).Height
