@@ -17,7 +17,7 @@ namespace car = cairn::car;
 namespace {
 
 // Hands out 1..7 bytes per Read, so every boundary in the reader is exercised.
-class ChoppySource final : public car::ByteSource {
+class ChoppySource final : public cairn::ByteSource {
  public:
   explicit ChoppySource(ByteSpan data) : data_(data) {}
   Result<size_t> Read(MutableByteSpan out) override {
@@ -32,7 +32,7 @@ class ChoppySource final : public car::ByteSource {
   size_t pos_ = 0;
 };
 
-void ReadAll(car::ByteSource& source, bool verify) {
+void ReadAll(cairn::ByteSource& source, bool verify) {
   car::CarReaderOptions options;
   options.verify = verify;
   options.max_section_size = 1 << 20;
@@ -50,7 +50,7 @@ void ReadAll(car::ByteSource& source, bool verify) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteSpan in(data, size);
-  car::SpanSource whole(in);
+  cairn::SpanSource whole(in);
   ReadAll(whole, true);
   ChoppySource choppy(in);
   ReadAll(choppy, false);

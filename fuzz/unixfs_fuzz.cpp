@@ -26,7 +26,7 @@ using cairn::Result;
 using cairn::multiformats::Cid;
 using cairn::multiformats::Multihash;
 
-class FuzzGetter : public cairn::unixfs::BlockGetter {
+class FuzzGetter : public cairn::ipld::BlockGetter {
  public:
   Result<Bytes> Get(const Cid& cid) override {
     ByteSpan digest = cid.hash().digest();
@@ -75,13 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)exporter.Stat(root);
   // Stop reads after 64 KiB of output: a deduplicated DAG may legitimately describe terabytes.
   uint64_t emitted = 0;
-  auto sink = [&](ByteSpan b) -> Result<void> {
+  cairn::FunctionSink sink([&](ByteSpan b) -> Result<void> {
     emitted += b.size();
     if (emitted > 64 * 1024) {
       return cairn::Err(cairn::ErrorCode::kCancelled, "fuzz: enough");
     }
     return cairn::Ok();
-  };
+  });
   (void)exporter.ReadRange(root, offset % 4096, length % 8192, sink);
   emitted = 0;
   (void)exporter.ReadFile(root, sink);

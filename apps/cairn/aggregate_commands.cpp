@@ -8,13 +8,14 @@
 // All offsets and sizes printed or accepted are padded bytes (the piece/deal space of FRC-0058).
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "apps/cairn/commands.hpp"
+#include "common/io.hpp"
 #include "filecoin/aggregation/aggregate.hpp"
 #include "filecoin/piece/commp.hpp"
 #include "filecoin/piece/piece_cid.hpp"
@@ -27,47 +28,6 @@ namespace {
 namespace agg = cairn::aggregation;
 namespace fp = cairn::filecoin::piece;
 using multiformats::Cid;
-
-// A file read through both libraries' source interfaces (same Read contract).
-class FileSource : public fp::ByteSource, public agg::ByteSource {
- public:
-  static Result<std::unique_ptr<FileSource>> Open(const std::string& path) {
-    std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) {
-      return Err(ErrorCode::kIoError, "piece: cannot open " + path + ": " + std::strerror(errno));
-    }
-    return std::unique_ptr<FileSource>(new FileSource(file, path));
-  }
-  ~FileSource() override { std::fclose(file_); }
-
-  Result<size_t> Read(MutableByteSpan out) override {
-    const size_t n = std::fread(out.data(), 1, out.size(), file_);
-    if (n == 0 && std::ferror(file_)) {
-      return Err(ErrorCode::kIoError, "piece: reading " + path_ + " failed");
-    }
-    return n;
-  }
-
- private:
-  FileSource(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
-  std::FILE* file_;
-  std::string path_;
-};
-
-class FileSink : public agg::ByteSink {
- public:
-  explicit FileSink(std::FILE* file) : file_(file) {}
-  Result<void> Write(ByteSpan data) override {
-    if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
-      return Err(ErrorCode::kIoError, std::string("aggregate: write failed: ") +
-                                          std::strerror(errno));
-    }
-    return Ok();
-  }
-
- private:
-  std::FILE* file_;
-};
 
 // One resolved PIECE argument.
 struct PieceArg {
@@ -133,9 +93,9 @@ Result<PieceArg> ParsePieceArg(const std::string& text, const std::string& what)
     return Err(ErrorCode::kInvalidArgument,
                what + ": '" + text +
                    "' is not a v2 piece CID, a v1 piece CID with :PADDED size, or a readable "
-                   "file (" + source.error().message() + ")");
+                   "file (piece: " + source.error().message() + ")");
   }
-  const fp::PieceInfo info = CAIRN_TRY(fp::ComputeCommP(static_cast<fp::ByteSource&>(**source)));
+  const fp::PieceInfo info = CAIRN_TRY(fp::ComputeCommP(*source));
   PieceArg arg;
   arg.info = {ToNode(info.root), info.padded_size()};
   arg.v1 = fp::PieceCidV1(info.root);
@@ -182,8 +142,7 @@ Result<void> RunAggregate(const std::vector<std::string>& args, std::optional<ui
   const agg::Aggregate aggregate = CAIRN_TRY(agg::Aggregate::Build(infos, size));
 
   if (!out_path.empty()) {
-    std::vector<std::unique_ptr<FileSource>> sources;
-    std::vector<agg::ByteSource*> ordered;
+    std::vector<FileSource> sources;
     for (const auto& placed : aggregate.placement().pieces) {
       const PieceArg& arg = pieces[placed.input_index];
       if (!arg.file) {
@@ -191,19 +150,18 @@ Result<void> RunAggregate(const std::vector<std::string>& args, std::optional<ui
                    "aggregate: --out needs every PIECE to be a file (PIECE " +
                        std::to_string(placed.input_index + 1) + " is a CID)");
       }
-      sources.push_back(CAIRN_TRY(FileSource::Open(*arg.file)));
-      ordered.push_back(sources.back().get());
+      auto source = FileSource::Open(*arg.file);
+      if (!source) return Err(source.error().WithContext("piece: "));
+      sources.push_back(std::move(*source));
     }
-    std::FILE* file = std::fopen(out_path.c_str(), "wb");
-    if (file == nullptr) {
-      return Err(ErrorCode::kIoError,
-                 "aggregate: cannot create " + out_path + ": " + std::strerror(errno));
-    }
-    FileSink sink(file);
-    auto written = agg::WriteAggregatePayload(aggregate, ordered, sink);
-    const bool closed = std::fclose(file) == 0;
+    std::vector<ByteSource*> ordered;
+    for (FileSource& source : sources) ordered.push_back(&source);
+    auto sink = FileSink::Create(out_path);
+    if (!sink) return Err(sink.error().WithContext("aggregate: "));
+    auto written = agg::WriteAggregatePayload(aggregate, ordered, *sink);
+    auto closed = sink->Close();
     CAIRN_TRY(written);
-    if (!closed) return Err(ErrorCode::kIoError, "aggregate: closing " + out_path + " failed");
+    if (!closed) return Err(closed.error().WithContext("aggregate: "));
   }
 
   std::string json = "{\"aggregateCidV1\":" +

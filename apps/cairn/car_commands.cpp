@@ -11,6 +11,8 @@
 // each block is verified before it is stored and import stops at the first bad one without
 // Sync: the blocks before it are valid, unreferenced blocks (nothing pins them) that garbage
 // collection may remove. Either way the exit status is non-zero with the reason.
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -20,91 +22,37 @@
 #include "apps/cairn/commands.hpp"
 #include "car/car_reader.hpp"
 #include "car/car_writer.hpp"
+#include "common/io.hpp"
+#include "ipld/blocks.hpp"
 
 namespace cairn::app {
 namespace {
 
 using multiformats::Cid;
 
-// Reads a stdio stream; owns it unless it is stdin.
-class FileSource final : public car::ByteSource {
- public:
-  static Result<std::unique_ptr<FileSource>> Open(const std::string& path) {
-    if (path == "-") return std::unique_ptr<FileSource>(new FileSource(stdin, "stdin", false));
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) {
-      return Err(ErrorCode::kIoError, "car: cannot open " + path + ": " + std::strerror(errno));
-    }
-    return std::unique_ptr<FileSource>(new FileSource(f, path, true));
-  }
-  ~FileSource() override {
-    if (owned_) std::fclose(file_);
-  }
-  Result<size_t> Read(MutableByteSpan out) override {
-    const size_t n = std::fread(out.data(), 1, out.size(), file_);
-    if (n == 0 && std::ferror(file_)) {
-      return Err(ErrorCode::kIoError, "car: reading " + name_ + " failed: " + std::strerror(errno));
-    }
-    return n;
-  }
-  bool rewindable() const { return owned_; }
-  Result<void> Rewind() {
-    if (std::fseek(file_, 0, SEEK_SET) != 0) {
-      return Err(ErrorCode::kIoError, "car: cannot rewind " + name_ + ": " + std::strerror(errno));
-    }
-    return Ok();
-  }
-
- private:
-  FileSource(std::FILE* f, std::string name, bool owned)
-      : file_(f), name_(std::move(name)), owned_(owned) {}
-  std::FILE* file_;
-  std::string name_;
-  bool owned_;
-};
-
-class FileSink final : public car::ByteSink {
- public:
-  FileSink(std::FILE* f, std::string name) : file_(f), name_(std::move(name)) {}
-  Result<void> Write(ByteSpan data) override {
-    if (!data.empty() && std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
-      return Err(ErrorCode::kIoError, "car: writing " + name_ + " failed: " + std::strerror(errno));
-    }
-    return Ok();
-  }
-  Result<void> Flush() {
-    if (std::fflush(file_) != 0) {
-      return Err(ErrorCode::kIoError, "car: flushing " + name_ + " failed: " + std::strerror(errno));
-    }
-    return Ok();
-  }
-
- private:
-  std::FILE* file_;
-  std::string name_;
-};
+// FILE, or stdin for "-" (which cannot be rewound).
+Result<FileSource> OpenInput(const std::string& path) {
+  if (path == "-") return FileSource::Borrow(STDIN_FILENO, "stdin");
+  auto source = FileSource::Open(path);
+  if (!source) return Err(source.error().WithContext("car: "));
+  return source;
+}
 
 Result<void> Export(const GlobalOptions& options, const std::string& cid_text,
                     const std::string& out_path) {
   Cid root = CAIRN_TRY(Cid::Parse(cid_text));
   auto store = CAIRN_TRY(OpenRepoBlockstore(options));
-  car::GetterFor<blockstore::Blockstore> getter(*store);
-  std::FILE* out = stdout;
+  ipld::BlockGetterFor<blockstore::Blockstore> getter(*store);
+  FileSink sink = FileSink::Borrow(STDOUT_FILENO, "stdout");
   if (!out_path.empty() && out_path != "-") {
-    out = std::fopen(out_path.c_str(), "wb");
-    if (out == nullptr) {
-      return Err(ErrorCode::kIoError,
-                 "car: cannot create " + out_path + ": " + std::strerror(errno));
-    }
+    auto created = FileSink::Create(out_path);
+    if (!created) return Err(created.error().WithContext("car: "));
+    sink = std::move(*created);
   }
-  FileSink sink(out, out == stdout ? "stdout" : out_path);
   auto stats = car::ExportDag(root, getter, sink);
-  auto flushed = sink.Flush();
-  if (out != stdout && std::fclose(out) != 0 && flushed) {
-    flushed = Err(ErrorCode::kIoError, "car: closing " + out_path + " failed");
-  }
+  auto closed = sink.Close();
   if (!stats) return Err(stats.error());
-  CAIRN_TRY(flushed);
+  if (!closed) return Err(closed.error().WithContext("car: "));
   std::fprintf(stderr, "exported %llu blocks, %llu bytes\n",
                static_cast<unsigned long long>(stats->blocks),
                static_cast<unsigned long long>(stats->bytes));
@@ -113,7 +61,7 @@ Result<void> Export(const GlobalOptions& options, const std::string& cid_text,
 
 // Reads every block of the CAR in `source`, verifying each, and hands it to `fn`.
 template <typename Fn>
-Result<std::vector<Cid>> ForEachBlock(car::ByteSource& source, Fn&& fn) {
+Result<std::vector<Cid>> ForEachBlock(ByteSource& source, Fn&& fn) {
   auto reader = CAIRN_TRY(car::CarReader::Open(source));
   while (true) {
     auto block = CAIRN_TRY(reader->Next());
@@ -124,16 +72,17 @@ Result<std::vector<Cid>> ForEachBlock(car::ByteSource& source, Fn&& fn) {
 }
 
 Result<void> Import(const GlobalOptions& options, const std::string& path) {
-  auto source = CAIRN_TRY(FileSource::Open(path));
-  if (source->rewindable()) {
+  FileSource source = CAIRN_TRY(OpenInput(path));
+  if (path != "-") {
     // Pass 1: verify everything before storing anything.
-    CAIRN_TRY(ForEachBlock(*source, [](const car::CarBlock&) { return Ok(); }));
-    CAIRN_TRY(source->Rewind());
+    CAIRN_TRY(ForEachBlock(source, [](const car::CarBlock&) { return Ok(); }));
+    auto rewound = source.Rewind();
+    if (!rewound) return Err(rewound.error().WithContext("car: "));
   }
   auto store = CAIRN_TRY(OpenRepoBlockstore(options));
   uint64_t blocks = 0;
   uint64_t bytes = 0;
-  auto roots = CAIRN_TRY(ForEachBlock(*source, [&](const car::CarBlock& b) -> Result<void> {
+  auto roots = CAIRN_TRY(ForEachBlock(source, [&](const car::CarBlock& b) -> Result<void> {
     // The reader verified the block against its CID before returning it.
     CAIRN_TRY(store->Put(b.cid, b.data));
     ++blocks;
@@ -149,8 +98,8 @@ Result<void> Import(const GlobalOptions& options, const std::string& path) {
 }
 
 Result<void> Ls(const std::string& path) {
-  auto source = CAIRN_TRY(FileSource::Open(path));
-  auto roots = CAIRN_TRY(ForEachBlock(*source, [](const car::CarBlock& b) -> Result<void> {
+  FileSource source = CAIRN_TRY(OpenInput(path));
+  auto roots = CAIRN_TRY(ForEachBlock(source, [](const car::CarBlock& b) -> Result<void> {
     std::printf("%s\n", b.cid.ToString().c_str());
     return Ok();
   }));

@@ -1,5 +1,7 @@
 // `cairn cat CID[/path] [--offset N] [--length N]` and `cairn ls CID[/path]`: read UnixFS content
 // out of the repo's block store through the exporter (src/unixfs/exporter.hpp).
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -8,25 +10,16 @@
 #include <string>
 
 #include "apps/cairn/commands.hpp"
+#include "common/io.hpp"
+#include "ipld/blocks.hpp"
 #include "unixfs/exporter.hpp"
 
 namespace cairn::app {
 namespace {
 
-using unixfs::BlockGetterFor;
+using ipld::BlockGetterFor;
 using unixfs::Exporter;
 using unixfs::NodeType;
-
-Result<void> WriteOut(ByteSpan bytes) {
-  if (bytes.empty()) {
-    return Ok();
-  }
-  if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) {
-    return Err(ErrorCode::kIoError, std::string("cat: writing to stdout failed: ") +
-                                        std::strerror(errno));
-  }
-  return Ok();
-}
 
 Result<void> Cat(const GlobalOptions& options, const std::string& path, uint64_t offset,
                  std::optional<uint64_t> length) {
@@ -39,11 +32,11 @@ Result<void> Cat(const GlobalOptions& options, const std::string& path, uint64_t
                "cat: " + path + " is a " + std::string(unixfs::NodeTypeName(resolved.stat.type)) +
                    ", not a file");
   }
-  CAIRN_TRY(exporter.ReadRange(resolved.cid, offset, length, WriteOut));
-  if (std::fflush(stdout) != 0) {
-    return Err(ErrorCode::kIoError, std::string("cat: flushing stdout failed: ") +
-                                        std::strerror(errno));
-  }
+  FileSink out = FileSink::Borrow(STDOUT_FILENO, "stdout");
+  auto read = exporter.ReadRange(resolved.cid, offset, length, out);
+  auto flushed = out.Close();
+  if (!read) return Err(read.error());
+  if (!flushed) return Err(flushed.error().WithContext("cat: "));
   return Ok();
 }
 

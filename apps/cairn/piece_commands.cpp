@@ -6,15 +6,14 @@
 // in the repo's block store, i.e. of the bytes `cairn car export CID` writes, streamed from the
 // store into the hasher (filecoin/dealdata; no temporary file). JSON as above plus "root" and
 // "carSize" (= payloadSize: the deal's payload is the CAR). A missing block fails with its CID.
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fcntl.h>
-#include <memory>
-#include <string>
 #include <unistd.h>
 
+#include <cstdio>
+#include <memory>
+#include <string>
+
 #include "apps/cairn/commands.hpp"
+#include "common/io.hpp"
 #include "filecoin/dealdata/car_piece.hpp"
 #include "filecoin/piece/commp.hpp"
 #include "filecoin/piece/piece_cid.hpp"
@@ -24,35 +23,14 @@ namespace {
 
 namespace piece = filecoin::piece;
 
-// Reads a file descriptor (not owned) for CommP.
-class FdSource : public piece::ByteSource {
- public:
-  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
-  Result<size_t> Read(MutableByteSpan out) override {
-    for (;;) {
-      const ssize_t n = ::read(fd_, out.data(), out.size());
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno == EINTR) continue;
-      return Err(ErrorCode::kIoError, "piece commp: read " + name_ + ": " + std::strerror(errno));
-    }
-  }
-
- private:
-  int fd_;
-  std::string name_;
-};
-
 Result<void> CommP(const std::string& path, unsigned threads) {
-  int fd = 0;
+  FileSource source = FileSource::Borrow(STDIN_FILENO, "stdin");
   if (path != "-") {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return Err(ErrorCode::kIoError, "piece commp: open " + path + ": " + std::strerror(errno));
-    }
+    auto opened = FileSource::Open(path);
+    if (!opened) return Err(opened.error().WithContext("piece commp: "));
+    source = std::move(*opened);
   }
-  FdSource source(fd, path == "-" ? "stdin" : path);
   auto info = piece::ComputeCommP(source, {.threads = threads});
-  if (fd != 0) ::close(fd);
   if (!info) return Err(info.error());
   const auto v2 = CAIRN_TRY(piece::PieceCidV2(*info));
   std::printf("{\"pieceCidV1\":\"%s\",\"pieceCidV2\":\"%s\",\"payloadSize\":%llu,\"paddedSize\":%llu}\n",

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "apps/cairn/commands.hpp"
+#include "common/io.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/multibase.hpp"
 #include "unixfs/importer.hpp"
 
@@ -30,44 +32,6 @@ using unixfs::DirectoryBuilder;
 using unixfs::EntryMeta;
 using unixfs::ImportedNode;
 using unixfs::ImportOptions;
-
-// Reads a file descriptor straight into the chunker's buffer (no intermediate copy).
-class FdSource final : public unixfs::ByteSource {
- public:
-  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
-  Result<size_t> Read(MutableByteSpan out) override {
-    while (true) {
-      const ssize_t n = ::read(fd_, out.data(), out.size());
-      if (n >= 0) {
-        return static_cast<size_t>(n);
-      }
-      if (errno != EINTR) {
-        return Err(ErrorCode::kIoError,
-                   "add: reading " + name_ + " failed: " + std::strerror(errno));
-      }
-    }
-  }
-
- private:
-  int fd_;
-  std::string name_;
-};
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 struct AddArgs {
   std::vector<std::string> paths;
@@ -94,14 +58,14 @@ struct AddArgs {
 
 class Adder {
  public:
-  Adder(const AddArgs& args, const ImportOptions& options, unixfs::BlockSink& sink,
+  Adder(const AddArgs& args, const ImportOptions& options, ipld::BlockSink& sink,
         std::optional<multiformats::Multibase> base)
       : args_(args), options_(options), sink_(sink), base_(base) {}
 
   // Imports one command-line path; `display` is the name printed for it.
   Result<ImportedNode> AddPath(const std::string& path, const std::string& display) {
     if (path == "-") {
-      FdSource source(STDIN_FILENO, "stdin");
+      FileSource source = FileSource::Borrow(STDIN_FILENO, "stdin");
       ImportedNode node = CAIRN_TRY(unixfs::ImportFile(source, options_, sink_));
       Emit(node.cid, display.empty() ? Text(node.cid) : display);
       return node;
@@ -165,15 +129,12 @@ class Adder {
       return node;
     }
     if (S_ISREG(st.st_mode)) {
-      Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (fd.get() < 0) {
-        return Err(ErrorCode::kIoError, "add: cannot open " + path + ": " + std::strerror(errno));
-      }
+      auto source = FileSource::Open(path);
+      if (!source) return Err(source.error().WithContext("add: "));
 #ifdef POSIX_FADV_SEQUENTIAL
-      ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+      ::posix_fadvise(source->fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-      FdSource source(fd.get(), path);
-      ImportedNode node = CAIRN_TRY(unixfs::ImportFile(source, options_, sink_, MetaOf(st)));
+      ImportedNode node = CAIRN_TRY(unixfs::ImportFile(*source, options_, sink_, MetaOf(st)));
       Emit(node.cid, display);
       return node;
     }
@@ -224,7 +185,7 @@ class Adder {
 
   const AddArgs& args_;
   const ImportOptions& options_;
-  unixfs::BlockSink& sink_;
+  ipld::BlockSink& sink_;
   std::optional<multiformats::Multibase> base_;
   std::vector<std::pair<Cid, std::string>> dirs_;
   std::optional<Cid> last_;
@@ -251,13 +212,13 @@ Result<void> Add(const GlobalOptions& global, const AddArgs& args) {
   if (args.cid_base) {
     base = CAIRN_TRY(multiformats::MultibaseFromName(*args.cid_base));
   }
-  unixfs::DiscardSink discard;
+  ipld::DiscardSink discard;
   std::unique_ptr<blockstore::Blockstore> store;
-  std::unique_ptr<unixfs::BlockSink> store_sink;
-  unixfs::BlockSink* sink = &discard;
+  std::unique_ptr<ipld::BlockSink> store_sink;
+  ipld::BlockSink* sink = &discard;
   if (!args.only_hash) {
     store = CAIRN_TRY(OpenRepoBlockstore(global));
-    store_sink = std::make_unique<unixfs::StoreSink<blockstore::Blockstore>>(*store);
+    store_sink = std::make_unique<ipld::StoreSink<blockstore::Blockstore>>(*store);
     sink = store_sink.get();
   }
   Adder adder(args, options, *sink, base);

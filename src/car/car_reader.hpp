@@ -17,12 +17,16 @@
 #include <vector>
 
 #include "car/car_format.hpp"
-#include "car/io.hpp"
 #include "common/bytes.hpp"
+#include "common/io.hpp"
 #include "common/result.hpp"
 #include "multiformats/cid.hpp"
 
 namespace cairn::car {
+
+// The reader pulls from the common byte seam (common/io.hpp); the name is kept here for callers
+// that spell it car::ByteSource.
+using cairn::ByteSource;
 
 struct CarReaderOptions {
   // Check every block against its CID (and fail on hashes Cairn cannot compute).

@@ -44,7 +44,7 @@ inline Block Cbor(const std::vector<Cid>& links, int64_t tag) {
 }
 
 // An in-memory getter that counts requests.
-class MapGetter final : public BlockGetter {
+class MapGetter final : public ipld::BlockGetter {
  public:
   void Add(const Block& b) { blocks_[b.cid] = b.data; }
   Result<Bytes> Get(const Cid& cid) override {

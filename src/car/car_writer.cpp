@@ -67,7 +67,7 @@ Result<void> CarV2Writer::Finish() {
   return Ok();
 }
 
-Result<ExportStats> ExportDag(const Cid& root, BlockGetter& getter, ByteSink& sink) {
+Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink) {
   CarWriter writer = CAIRN_TRY(CarWriter::Create(sink, {root}));
   ExportStats stats;
   std::unordered_set<Cid> seen;

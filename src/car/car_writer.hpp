@@ -13,12 +13,17 @@
 #include <vector>
 
 #include "car/car_format.hpp"
-#include "car/io.hpp"
 #include "common/bytes.hpp"
+#include "common/io.hpp"
 #include "common/result.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/cid.hpp"
 
 namespace cairn::car {
+
+// The writers push to the common byte seam (common/io.hpp); the name is kept here for callers
+// that spell it car::ByteSink.
+using cairn::ByteSink;
 
 class CarWriter {
  public:
@@ -59,26 +64,6 @@ class CarV2Writer {
   bool finished_ = false;
 };
 
-// Where ExportDag gets blocks. Get returns the block's bytes, NotFound when absent; ExportDag
-// verifies them against the CID, so an untrusted getter is fine. The block store satisfies this
-// through GetterFor<Blockstore>.
-class BlockGetter {
- public:
-  virtual ~BlockGetter() = default;
-  virtual Result<Bytes> Get(const Cid& cid) = 0;
-};
-
-// Adapts anything with `Result<Bytes> Get(const Cid&)` (e.g. blockstore::Blockstore).
-template <typename Store>
-class GetterFor final : public BlockGetter {
- public:
-  explicit GetterFor(Store& store) : store_(store) {}
-  Result<Bytes> Get(const Cid& cid) override { return store_.Get(cid); }
-
- private:
-  Store& store_;
-};
-
 struct ExportStats {
   uint64_t blocks = 0;  // sections written
   uint64_t bytes = 0;   // CAR bytes written
@@ -89,7 +74,9 @@ struct ExportStats {
 // each block once (repeats skipped). Blocks with identity CIDs are not written (Kubo's export
 // skips them), but their links are followed. Errors: NotFound for a missing block, Corruption for
 // a block that does not match its CID, NotSupported for a codec whose links cannot be read, each
-// naming the CID; sink errors as they are. On error the sink holds a truncated CAR.
-Result<ExportStats> ExportDag(const Cid& root, BlockGetter& getter, ByteSink& sink);
+// naming the CID; sink errors as they are. On error the sink holds a truncated CAR. Every block
+// the getter returns is verified against its CID, so an untrusted getter is fine; the block
+// store is one through ipld::BlockGetterFor<blockstore::Blockstore>.
+Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink);
 
 }  // namespace cairn::car

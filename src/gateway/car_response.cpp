@@ -3,6 +3,8 @@
 #include <unordered_set>
 
 #include "car/car_format.hpp"
+#include "common/io.hpp"
+#include "ipld/blocks.hpp"
 #include "ipld/links.hpp"
 #include "multiformats/multicodec.hpp"
 #include "multiformats/varint.hpp"
@@ -13,7 +15,7 @@ namespace {
 
 namespace mf = multiformats;
 using unixfs::NodeType;
-using Getter = unixfs::BlockGetterFor<blockstore::Blockstore>;
+using Getter = ipld::BlockGetterFor<blockstore::Blockstore>;
 
 // Writes sections, skipping identity CIDs and (with dups=n) repeats.
 class CarEmitter {
@@ -150,12 +152,13 @@ Result<void> WriteCar(blockstore::Blockstore& blocks, const GatewayRequest& g,
   target_sent = true;
   switch (stat->type) {
     case NodeType::kFile: {
+      FunctionSink discard(DiscardBytes);
       if (g.car.entity_bytes) {
         auto r = ResolveEntityBytes(*g.car.entity_bytes, stat->size);
         if (r.length == 0) return Ok();  // equivalent to dag-scope=block
-        return exporter.ReadRange(target, r.offset, r.length, DiscardBytes);
+        return exporter.ReadRange(target, r.offset, r.length, discard);
       }
-      return exporter.ReadFile(target, DiscardBytes);
+      return exporter.ReadFile(target, discard);
     }
     case NodeType::kDirectory:
     case NodeType::kHamtDirectory:

@@ -1,10 +1,12 @@
 #include "gateway/gateway.hpp"
 
+#include "common/io.hpp"
 #include "gateway/car_response.hpp"
 #include "gateway/content_type.hpp"
 #include "gateway/dir_listing.hpp"
-#include "http/pushed_stream.hpp"
 #include "gateway/request.hpp"
+#include "http/pushed_stream.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/multicodec.hpp"
 #include "unixfs/exporter.hpp"
 
@@ -16,7 +18,7 @@ using unixfs::NodeType;
 
 constexpr const char* kImmutable = "public, max-age=29030400, immutable";
 
-using Getter = unixfs::BlockGetterFor<blockstore::Blockstore>;
+using Getter = ipld::BlockGetterFor<blockstore::Blockstore>;
 
 // Whether the client's If-None-Match lists `etag` (or "*").
 bool NotModified(const http::Request& req, const std::string& etag) {
@@ -130,10 +132,11 @@ http::Response ServeFile(blockstore::Blockstore& blocks, const http::Request& re
   if (size > 0) {
     Getter getter(blocks);
     unixfs::Exporter exporter(getter);
-    auto r = exporter.ReadRange(t.cid, 0, std::min<uint64_t>(size, 512), [&](ByteSpan b) -> Result<void> {
+    FunctionSink sink([&](ByteSpan b) -> Result<void> {
       head.append(AsString(b));
       return Ok();
     });
+    auto r = exporter.ReadRange(t.cid, 0, std::min<uint64_t>(size, 512), sink);
     if (!r) return GatewayError(r.error());
   }
   http::Response r;

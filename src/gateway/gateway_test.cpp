@@ -4,6 +4,8 @@
 
 #include "blockstore/memory_blockstore.hpp"
 #include "car/car_reader.hpp"
+#include "common/io.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/multicodec.hpp"
 #include "unixfs/importer.hpp"
 
@@ -20,7 +22,7 @@ class GatewayTest : public ::testing::Test {
     opts_.cid_version = 1;
     opts_.raw_leaves = true;
     opts_.chunk_size = 1024;
-    unixfs::StoreSink<blockstore::Blockstore> sink(store_);
+    ipld::StoreSink<blockstore::Blockstore> sink(store_);
     for (int i = 0; i < 5000; ++i) big_.push_back(static_cast<char>('a' + i % 26));
     auto big = File(big_, sink);
     auto a = File("hello gateway\n", sink);
@@ -38,8 +40,8 @@ class GatewayTest : public ::testing::Test {
     root_ = root.Finish()->cid;
     big_cid_ = big.cid;
   }
-  unixfs::ImportedNode File(const std::string& data, unixfs::BlockSink& sink) {
-    unixfs::SpanSource src(AsBytes(data));
+  unixfs::ImportedNode File(const std::string& data, ipld::BlockSink& sink) {
+    SpanSource src(AsBytes(data));
     return *unixfs::ImportFile(src, opts_, sink);
   }
   http::Response Get(const std::string& target, http::HeaderList headers = {}, std::string method = "GET") {
@@ -63,7 +65,7 @@ class GatewayTest : public ::testing::Test {
   }
   // The CIDs of a CAR body, in order; checks the header root and every block's hash.
   std::vector<mf::Cid> CarCids(const std::string& car, const mf::Cid& root) {
-    car::SpanSource src(AsBytes(car));
+    SpanSource src(AsBytes(car));
     auto reader = car::CarReader::Open(src);
     EXPECT_TRUE(reader) << reader.error().ToString();
     if (!reader) return {};

@@ -301,9 +301,9 @@ Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64
 }
 
 Result<void> Exporter::ReadRange(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
-                                 const ByteSink& sink) {
+                                 ByteSink& sink) {
   return ReadRangeShared(cid, offset, length,
-                         [&sink](ByteSpan data, const std::shared_ptr<const Bytes>&) { return sink(data); });
+                         [&sink](ByteSpan data, const std::shared_ptr<const Bytes>&) { return sink.Write(data); });
 }
 
 Result<void> Exporter::ReadRangeShared(const Cid& cid, uint64_t offset,
@@ -330,7 +330,7 @@ Result<void> Exporter::ReadRangeShared(const Cid& cid, uint64_t offset,
   return ReadNode(node, size, offset, end, 0, sink);
 }
 
-Result<void> Exporter::ReadFile(const Cid& cid, const ByteSink& sink) {
+Result<void> Exporter::ReadFile(const Cid& cid, ByteSink& sink) {
   return ReadRange(cid, 0, std::nullopt, sink);
 }
 

@@ -3,7 +3,7 @@
 // ../shared/specs/ipfs/path-gateway.md uses them). It is what `cairn cat`/`cairn ls`, the gateway
 // and path-scoped CAR exports read content through.
 //
-// Blocks come from a BlockGetter, so the exporter does no I/O of its own. Every block is
+// Blocks come from an ipld::BlockGetter, so the exporter does no I/O of its own. Every block is
 // untrusted: each invariant the format states is checked (blocksizes vs links, blocksizes and
 // filesize vs the bytes really found, child types, HAMT parameters, bucket placement of every
 // sharded entry, depth bounds) and a violation is an error value with a reason — never a crash, a
@@ -32,7 +32,9 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/io.hpp"
 #include "common/result.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/cid.hpp"
 #include "unixfs/hamt_reader.hpp"
 #include "unixfs/unixfs_pb.hpp"
@@ -41,40 +43,12 @@ namespace cairn::unixfs {
 
 using multiformats::Cid;
 
-// Where the exporter reads blocks from.
-class BlockGetter {
- public:
-  virtual ~BlockGetter() = default;
-  // The bytes of the block `cid` names. The getter is responsible for their integrity (the block
-  // store verifies every read against the CID). NotFound when the block is not available.
-  // Identity CIDs never reach the getter: the exporter reads their digest itself.
-  virtual Result<Bytes> Get(const Cid& cid) = 0;
-  // The same bytes, shared: a getter that keeps blocks in memory hands out its own copy. The
-  // default calls Get().
-  virtual Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) {
-    return std::make_shared<const Bytes>(CAIRN_TRY(Get(cid)));
-  }
-};
-
-// Adapts anything with `Result<Bytes> Get(const Cid&)` (blockstore::Blockstore, a test map, a
-// fetcher) to a BlockGetter without this layer depending on it:
-//   BlockGetterFor<blockstore::Blockstore> getter(store);
-template <typename Store>
-class BlockGetterFor final : public BlockGetter {
- public:
-  explicit BlockGetterFor(Store& store) : store_(store) {}
-  Result<Bytes> Get(const Cid& cid) override { return store_.Get(cid); }
-  Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override {
-    if constexpr (requires { store_.GetShared(cid); }) {
-      return store_.GetShared(cid);
-    } else {
-      return BlockGetter::GetShared(cid);
-    }
-  }
-
- private:
-  Store& store_;
-};
+// The exporter reads the IPLD block seam (ipld/blocks.hpp; the names are kept here for callers
+// that spell them unixfs::…) and writes file bytes to the common byte seam (common/io.hpp).
+// The exporter trusts its getter for the integrity of what it returns (the block store verifies
+// every read against the CID) and never passes it an identity CID (it reads their digest itself).
+using ipld::BlockGetter;
+using ipld::BlockGetterFor;
 
 enum class NodeType {
   kFile,           // raw-codec block, or dag-pb UnixFS File / Raw
@@ -123,8 +97,6 @@ struct ResolvedPath {
   std::vector<Cid> path_blocks;
 };
 
-// Receives file bytes in order. An error stops the read and is returned from it.
-using ByteSink = std::function<Result<void>(ByteSpan)>;
 // Receives file content with the block that holds it: `owner` keeps `data` alive for as long as
 // the receiver holds it (raw leaves); when `owner` is null, `data` is valid during the call only.
 using SharedByteSink =
@@ -167,13 +139,14 @@ class Exporter {
   // ParseContentPath then Resolve.
   Result<ResolvedPath> Resolve(std::string_view path_text);
 
-  // Streams the whole file `cid` to `sink`, in order. InvalidArgument when `cid` is not a file.
-  Result<void> ReadFile(const Cid& cid, const ByteSink& sink);
+  // Streams the whole file `cid` to `sink`, in order; a sink error stops the read and is returned
+  // from it. InvalidArgument when `cid` is not a file.
+  Result<void> ReadFile(const Cid& cid, ByteSink& sink);
   // Streams bytes [offset, offset + length) of file `cid`; `length` nullopt or past the end means
   // up to the end. InvalidArgument when offset > file size (offset == size gives no bytes).
   // Fetches only the blocks that overlap the range (and their ancestors).
   Result<void> ReadRange(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
-                         const ByteSink& sink);
+                         ByteSink& sink);
   // ReadRange that hands out the blocks' own memory where it can (no copy; see SharedByteSink).
   Result<void> ReadRangeShared(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
                                const SharedByteSink& sink);

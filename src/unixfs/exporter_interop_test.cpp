@@ -40,11 +40,12 @@ std::string Sha256Hex(Exporter& ex, const Cid& cid, uint64_t offset, std::option
                       uint64_t* size) {
   multiformats::Sha256Hasher hasher;
   uint64_t n = 0;
-  auto r = ex.ReadRange(cid, offset, len, [&](ByteSpan b) -> Result<void> {
+  FunctionSink sink([&](ByteSpan b) -> Result<void> {
     hasher.Update(b);
     n += b.size();
     return Ok();
   });
+  auto r = ex.ReadRange(cid, offset, len, sink);
   EXPECT_TRUE(r) << cid.ToString() << " @" << offset << ": " << r.error().ToString();
   if (size != nullptr) *size = n;
   auto digest = hasher.Finish();

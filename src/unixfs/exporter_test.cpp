@@ -117,10 +117,8 @@ Cid BuildFile(MemoryGetter& g, ByteSpan content, size_t chunk, size_t fanout, bo
 Result<Bytes> ReadAll(Exporter& ex, const Cid& cid, uint64_t offset = 0,
                       std::optional<uint64_t> length = std::nullopt) {
   Bytes out;
-  CAIRN_TRY(ex.ReadRange(cid, offset, length, [&](ByteSpan b) -> Result<void> {
-    out.insert(out.end(), b.begin(), b.end());
-    return Ok();
-  }));
+  BytesSink sink(out);
+  CAIRN_TRY(ex.ReadRange(cid, offset, length, sink));
   return out;
 }
 
@@ -372,12 +370,13 @@ TEST(Exporter, StreamsInBlockSizedPiecesInOrder) {
   size_t total = 0;
   size_t biggest = 0;
   bool same = true;
-  auto r = ex.ReadFile(root, [&](ByteSpan b) -> Result<void> {
+  FunctionSink sink([&](ByteSpan b) -> Result<void> {
     same = same && std::equal(b.begin(), b.end(), content.begin() + total);
     total += b.size();
     biggest = std::max(biggest, b.size());
     return Ok();
   });
+  auto r = ex.ReadFile(root, sink);
   ASSERT_TRUE(r);
   EXPECT_TRUE(same);
   EXPECT_EQ(total, content.size());
@@ -390,10 +389,11 @@ TEST(Exporter, SinkErrorStopsTheRead) {
   Cid root = BuildFile(g, content, 10, 4, false);
   Exporter ex(g);
   int calls = 0;
-  auto r = ex.ReadFile(root, [&](ByteSpan) -> Result<void> {
+  FunctionSink sink([&](ByteSpan) -> Result<void> {
     if (++calls == 3) return Err(ErrorCode::kCancelled, "client went away");
     return Ok();
   });
+  auto r = ex.ReadFile(root, sink);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kCancelled);
   EXPECT_EQ(calls, 3);
@@ -612,7 +612,8 @@ TEST(Exporter, ListsAndResolvesPlainDirectories) {
   ASSERT_FALSE(through_file);
   EXPECT_EQ(through_file.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_FALSE(ex.ListDirectory(hello, [](const DirEntry&) -> Result<bool> { return true; }));
-  EXPECT_FALSE(ex.ReadFile(sub, [](ByteSpan) -> Result<void> { return Ok(); }));
+  FunctionSink discard([](ByteSpan) -> Result<void> { return Ok(); });
+  EXPECT_FALSE(ex.ReadFile(sub, discard));
 }
 
 TEST(Exporter, ListingCanStopEarly) {

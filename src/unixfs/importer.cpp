@@ -568,15 +568,6 @@ std::string HexPrefix(uint32_t index, size_t width) {
 
 }  // namespace
 
-Result<size_t> SpanSource::Read(MutableByteSpan out) {
-  const size_t n = std::min(out.size(), bytes_.size());
-  if (n > 0) {
-    std::memcpy(out.data(), bytes_.data(), n);
-  }
-  bytes_ = bytes_.subspan(n);
-  return n;
-}
-
 Result<ImportOptions> ImportOptions::FromProfile(std::string_view name) {
   ImportOptions o;
   if (name == "unixfs-v0-2015") {

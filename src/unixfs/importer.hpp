@@ -30,7 +30,9 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/io.hpp"
 #include "common/result.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/cid.hpp"
 #include "multiformats/multicodec.hpp"
 #include "unixfs/unixfs_pb.hpp"
@@ -39,61 +41,20 @@ namespace cairn::unixfs {
 
 using multiformats::Cid;
 
-// A stream of bytes to import.
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  // Reads up to `out.size()` bytes into `out` and returns how many were read; 0 means the end of
-  // the stream (and every later call returns 0 too). Short reads are allowed. Errors end the
-  // import and are returned by it unchanged. Calls never overlap and come in order, but with
-  // ImportOptions::threads other than 1 they may come on the importer's helper threads: a source
-  // must not depend on the calling thread.
-  virtual Result<size_t> Read(MutableByteSpan out) = 0;
-};
-
-// A ByteSource over bytes held by the caller (who keeps them alive during the import).
-class SpanSource final : public ByteSource {
- public:
-  explicit SpanSource(ByteSpan bytes) : bytes_(bytes) {}
-  Result<size_t> Read(MutableByteSpan out) override;
-
- private:
-  ByteSpan bytes_;
-};
-
-// Where the importer puts the blocks it builds. Put and WantsBytes are called only on the thread
-// that called the import function, in the order the blocks are built, whatever the thread count:
-// a sink need not be thread-safe.
-class BlockSink {
- public:
-  virtual ~BlockSink() = default;
-  // Receives one block and its CID (computed from exactly these bytes). `bytes` is valid only
-  // during the call. The same block may be put more than once (identical chunks). An error ends
-  // the import and is returned by it unchanged.
-  virtual Result<void> Put(const Cid& cid, ByteSpan bytes) = 0;
-  // False for sinks that only want CIDs: the importer may then hash a file's leaf blocks in
-  // pieces without assembling (copying) them, and does not Put them (other blocks are Put).
-  virtual bool WantsBytes() const { return true; }
-};
-
-// Drops every block: `--only-hash`.
-class DiscardSink final : public BlockSink {
- public:
-  Result<void> Put(const Cid&, ByteSpan) override { return Ok(); }
-  bool WantsBytes() const override { return false; }
-};
-
-// Adapts anything with `Result<void> Put(const Cid&, ByteSpan)` (e.g. blockstore::Blockstore)
-// to a BlockSink without this layer depending on it.
-template <typename Store>
-class StoreSink final : public BlockSink {
- public:
-  explicit StoreSink(Store& store) : store_(store) {}
-  Result<void> Put(const Cid& cid, ByteSpan bytes) override { return store_.Put(cid, bytes); }
-
- private:
-  Store& store_;
-};
+// The importer reads the common byte seam (common/io.hpp) and writes the IPLD block seam
+// (ipld/blocks.hpp); these names are kept here for callers that spell them unixfs::…
+//
+// What the importer adds to those contracts: a source's calls never overlap and come in order,
+// but with ImportOptions::threads other than 1 they may come on the importer's helper threads.
+// A sink's Put and WantsBytes are called only on the thread that called the import function, in
+// the order the blocks are built, whatever the thread count: a sink need not be thread-safe.
+// A source's or sink's error ends the import and is returned by it unchanged. With a sink that
+// does not want bytes, the leaf blocks of files are hashed in pieces and not Put (other blocks
+// are).
+using cairn::ByteSource;
+using ipld::BlockSink;
+using ipld::DiscardSink;
+using ipld::StoreSink;
 
 enum class Layout { kBalanced, kTrickle };
 

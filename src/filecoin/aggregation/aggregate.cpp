@@ -220,13 +220,6 @@ Bytes Aggregate::IndexAreaUnpadded() const {
   return out;
 }
 
-Result<size_t> SpanSource::Read(MutableByteSpan out) {
-  const size_t n = std::min(out.size(), data_.size() - pos_);
-  std::memcpy(out.data(), data_.data() + pos_, n);
-  pos_ += n;
-  return n;
-}
-
 namespace {
 
 Result<void> WriteZeros(ByteSink& sink, uint64_t count) {

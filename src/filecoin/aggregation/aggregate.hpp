@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/io.hpp"
 #include "common/result.hpp"
 #include "filecoin/aggregation/inclusion_proof.hpp"
 #include "filecoin/aggregation/segment.hpp"
@@ -111,36 +112,12 @@ class Aggregate {
 
 // --- Aggregate payload ----------------------------------------------------------------------
 
-// A source of one piece's payload bytes (the unpadded bytes whose CommP is the piece
-// commitment). Read fills a prefix of `out` and returns how many bytes it wrote; 0 means the end.
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  virtual Result<size_t> Read(MutableByteSpan out) = 0;
-};
-
-// Receives the aggregate payload in order.
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual Result<void> Write(ByteSpan data) = 0;
-};
-
-// A ByteSource over a span (the caller keeps the bytes alive).
-class SpanSource : public ByteSource {
- public:
-  explicit SpanSource(ByteSpan data) : data_(data) {}
-  Result<size_t> Read(MutableByteSpan out) override;
-
- private:
-  ByteSpan data_;
-  size_t pos_ = 0;
-};
-
-// Writes the unpadded aggregate payload (UnpaddedSize(deal_size) bytes) to `sink`: for each
-// placed piece, zeros up to its unpadded offset, then its source's bytes, zero-filled to its
-// unpadded size; zeros up to the index area; then IndexAreaUnpadded(). `sources[i]` feeds
-// placement().pieces[i] (placement order — use input_index to map from the caller's order).
+// Writes the unpadded aggregate payload (UnpaddedSize(deal_size) bytes) to `sink`, in order: for
+// each placed piece, zeros up to its unpadded offset, then its source's bytes (the unpadded bytes
+// whose CommP is the piece commitment), zero-filled to its unpadded size; zeros up to the index
+// area; then IndexAreaUnpadded(). Sources and sink are the common byte seam (common/io.hpp).
+// `sources[i]` feeds placement().pieces[i] (placement order — use input_index to map from the
+// caller's order).
 // InvalidArgument when the number of sources differs or a source yields more bytes than its
 // piece holds; a source's or the sink's error is returned with the piece number as context.
 // The caller is responsible for the sources matching the commitments (CommP of the payload then

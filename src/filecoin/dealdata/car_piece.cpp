@@ -1,25 +1,12 @@
 #include "filecoin/dealdata/car_piece.hpp"
 
 namespace cairn::filecoin::dealdata {
-namespace {
 
-// The CAR writer's sink: every byte it writes goes into the CommP builder, in order.
-class CommPSink final : public car::ByteSink {
- public:
-  explicit CommPSink(piece::CommPBuilder& builder) : builder_(builder) {}
-  Result<void> Write(ByteSpan data) override { return builder_.Update(data); }
-
- private:
-  piece::CommPBuilder& builder_;
-};
-
-}  // namespace
-
-Result<CarPiece> ComputeCarPiece(const Cid& root, car::BlockGetter& getter,
+Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
                                  CarPieceOptions options) {
+  // Every byte the CAR writer writes goes into the CommP builder (a ByteSink), in order.
   piece::CommPBuilder builder({.threads = options.threads});
-  CommPSink sink(builder);
-  const car::ExportStats stats = CAIRN_TRY(car::ExportDag(root, getter, sink));
+  const car::ExportStats stats = CAIRN_TRY(car::ExportDag(root, getter, builder));
   CarPiece out;
   out.root = root;
   out.piece = CAIRN_TRY(builder.Finish());
@@ -34,7 +21,7 @@ Result<CarPiece> ComputeCarPiece(const Cid& root, car::BlockGetter& getter,
 
 Result<CarPiece> ComputeCarPiece(const Cid& root, blockstore::Blockstore& store,
                                  CarPieceOptions options) {
-  car::GetterFor<blockstore::Blockstore> getter(store);
+  ipld::BlockGetterFor<blockstore::Blockstore> getter(store);
   return ComputeCarPiece(root, getter, options);
 }
 

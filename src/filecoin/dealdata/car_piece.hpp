@@ -19,6 +19,7 @@
 #include "common/result.hpp"
 #include "filecoin/piece/commp.hpp"
 #include "filecoin/piece/piece_cid.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/cid.hpp"
 
 namespace cairn::filecoin::dealdata {
@@ -56,7 +57,7 @@ Result<CarPiece> ComputeCarPiece(const Cid& root, blockstore::Blockstore& store,
 
 // The same over any block getter (a fetcher, a test map). ExportDag verifies what it returns, so
 // an untrusted getter is fine.
-Result<CarPiece> ComputeCarPiece(const Cid& root, car::BlockGetter& getter,
+Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
                                  CarPieceOptions options = {});
 
 }  // namespace cairn::filecoin::dealdata

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "blockstore/memory_blockstore.hpp"
-#include "car/io.hpp"
+#include "common/io.hpp"
 #include "common/testing/command.hpp"
 #include "common/testing/temp_dir.hpp"
 #include "filecoin/dealdata/car_piece.hpp"
@@ -33,8 +33,8 @@ Cid AddFile(blockstore::Blockstore& store, size_t size, uint64_t seed,
   std::mt19937_64 rng(seed);
   Bytes data(size);
   for (auto& x : data) x = static_cast<uint8_t>(rng());
-  unixfs::SpanSource source(data);
-  unixfs::StoreSink<blockstore::Blockstore> sink(store);
+  SpanSource source(data);
+  ipld::StoreSink<blockstore::Blockstore> sink(store);
   auto node = unixfs::ImportFile(source, options, sink);
   EXPECT_TRUE(node.has_value());
   return node->cid;
@@ -58,9 +58,9 @@ TEST(CarPieceInterop, MatchesDataSegmentOnExportedCars) {
   };
   std::map<std::string, CarPiece> pieces;
   for (const auto& [name, root] : roots) {
-    car::GetterFor<blockstore::Blockstore> getter(store);
+    ipld::BlockGetterFor<blockstore::Blockstore> getter(store);
     Bytes car;
-    car::BytesSink sink(car);
+    BytesSink sink(car);
     ASSERT_TRUE(car::ExportDag(root, getter, sink).has_value());
     std::ofstream(dir / name, std::ios::binary)
         .write(reinterpret_cast<const char*>(car.data()), static_cast<std::streamsize>(car.size()));

@@ -11,7 +11,7 @@
 
 #include "blockstore/memory_blockstore.hpp"
 #include "car/car_test_util.hpp"
-#include "car/io.hpp"
+#include "common/io.hpp"
 #include "multiformats/multicodec.hpp"
 #include "unixfs/importer.hpp"
 
@@ -30,8 +30,8 @@ Bytes RandomBytes(size_t n, uint64_t seed) {
 
 unixfs::ImportedNode AddFile(MemoryBlockstore& store, ByteSpan data,
                              const unixfs::ImportOptions& options) {
-  unixfs::SpanSource source(data);
-  unixfs::StoreSink<blockstore::Blockstore> sink(store);
+  SpanSource source(data);
+  ipld::StoreSink<blockstore::Blockstore> sink(store);
   auto node = unixfs::ImportFile(source, options, sink);
   EXPECT_TRUE(node.has_value()) << node.error().ToString();
   return *node;
@@ -43,9 +43,9 @@ void PutAll(MemoryBlockstore& store, const std::vector<car::testing::Block>& blo
 
 // The CAR exactly as `cairn car export` writes it.
 Bytes ExportToBuffer(const Cid& root, blockstore::Blockstore& store) {
-  car::GetterFor<blockstore::Blockstore> getter(store);
+  ipld::BlockGetterFor<blockstore::Blockstore> getter(store);
   Bytes car;
-  car::BytesSink sink(car);
+  BytesSink sink(car);
   auto stats = car::ExportDag(root, getter, sink);
   EXPECT_TRUE(stats.has_value()) << stats.error().ToString();
   return car;
@@ -109,7 +109,7 @@ TEST(CarPiece, DirectoryWithSharedFilesAndSubdirectory) {
   MemoryBlockstore store;
   auto options = unixfs::ImportOptions::KuboDefaults();
   options.chunk_size = 1000;
-  unixfs::StoreSink<blockstore::Blockstore> sink(store);
+  ipld::StoreSink<blockstore::Blockstore> sink(store);
   const Bytes a = RandomBytes(5000, 2);
   const Bytes b = RandomBytes(300, 3);
   auto fa = AddFile(store, a, options);
@@ -134,7 +134,7 @@ TEST(CarPiece, HamtDirectory) {
   auto options = unixfs::ImportOptions::KuboDefaults();
   options.hamt_threshold = 200;
   options.hamt_fanout = 8;
-  unixfs::StoreSink<blockstore::Blockstore> sink(store);
+  ipld::StoreSink<blockstore::Blockstore> sink(store);
   unixfs::DirectoryBuilder dir(options, sink);
   for (int i = 0; i < 40; ++i) {
     const std::string text = "file number " + std::to_string(i);
@@ -247,7 +247,7 @@ TEST(CarPiece, WorksOverAnyBlockGetter) {
   getter.Add(leaf);
   getter.Add(root);
   Bytes car;
-  car::BytesSink sink(car);
+  BytesSink sink(car);
   ASSERT_TRUE(car::ExportDag(root.cid, getter, sink).has_value());
   auto got = ComputeCarPiece(root.cid, getter, {.threads = 1});
   ASSERT_TRUE(got.has_value());

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "common/bytes.hpp"
+#include "common/io.hpp"
 #include "common/result.hpp"
 #include "filecoin/piece/piece_cid.hpp"
 
@@ -28,27 +29,21 @@ struct CommPOptions {
   unsigned threads = 0;
 };
 
-// A pulled byte stream (a file, a socket adapter): the only I/O seam of this library.
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  // Reads up to out.size() bytes into `out`; returns how many, 0 only at the end of the stream.
-  // Errors end the computation and are returned as they are.
-  virtual Result<size_t> Read(MutableByteSpan out) = 0;
-};
-
-// Pushed CommP: feed bytes with Update (or the zero-copy Writable/Commit pair), then Finish once.
+// Pushed CommP: feed bytes with Update (or Write, as a ByteSink: the CAR writer streams into it;
+// or the zero-copy Writable/Commit pair), then Finish once.
 // Not thread-safe: one producer thread drives a builder (its workers are internal).
-class CommPBuilder {
+class CommPBuilder final : public ByteSink {
  public:
   explicit CommPBuilder(CommPOptions options = {});
-  ~CommPBuilder();
+  ~CommPBuilder() override;
   CommPBuilder(const CommPBuilder&) = delete;
   CommPBuilder& operator=(const CommPBuilder&) = delete;
 
   // Appends `data` to the payload. InvalidArgument after Finish or when the payload would exceed
   // the largest piece (2^63 bytes padded).
   Result<void> Update(ByteSpan data);
+  // ByteSink: the same as Update.
+  Result<void> Write(ByteSpan data) override { return Update(data); }
 
   // Zero-copy feeding: a non-empty buffer the next payload bytes may be written into, valid until
   // the next call on the builder; Commit(n) appends its first n bytes (n ≤ its size).
@@ -67,8 +62,9 @@ class CommPBuilder {
   std::unique_ptr<Impl> impl_;
 };
 
-// CommP of everything `source` yields, read in batch-sized pieces straight into the hashing
-// buffers.
+// CommP of everything `source` yields (common/io.hpp: the only input seam of this library), read
+// in batch-sized pieces straight into the hashing buffers. A source error ends the computation
+// and is returned as it is.
 Result<PieceInfo> ComputeCommP(ByteSource& source, CommPOptions options = {});
 // CommP of a buffer; whole batches are hashed in place (no copy).
 Result<PieceInfo> ComputeCommP(ByteSpan payload, CommPOptions options = {});

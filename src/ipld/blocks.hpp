@@ -1,0 +1,88 @@
+// Blocks in and out: the one seam between the layers that read or build DAGs (unixfs, car,
+// filecoin/dealdata, gateway) and whatever holds blocks (the block store, a fetcher, a test map).
+// A getter answers "the bytes of this CID"; a sink receives blocks as they are built. Layers
+// below the block store take these interfaces; the templates at the end adapt any store with the
+// matching member functions, so no layer here depends on the store.
+#pragma once
+
+#include <memory>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "multiformats/cid.hpp"
+
+namespace cairn::ipld {
+
+using multiformats::Cid;
+
+// Where blocks are read from. Thread-safety is the implementation's; a consumer that reads from
+// several threads says so in its own contract.
+class BlockGetter {
+ public:
+  virtual ~BlockGetter() = default;
+  // The bytes of the block `cid` names; NotFound when the block is not available; other errors
+  // (IoError, Unavailable, ...) are the getter's own. Whether the bytes are checked against the
+  // CID is the getter's business: each consumer states whether it verifies them (car::ExportDag
+  // does, the unixfs::Exporter trusts its getter).
+  virtual Result<Bytes> Get(const Cid& cid) = 0;
+  // The same bytes, shared: a getter that keeps blocks in memory hands out its own copy (no
+  // copy for the caller). The default calls Get().
+  virtual Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) {
+    return std::make_shared<const Bytes>(CAIRN_TRY(Get(cid)));
+  }
+};
+
+// Where blocks go as they are built (the UnixFS importer's output). Thread-safety is the
+// implementation's; a producer states which threads it calls from.
+class BlockSink {
+ public:
+  virtual ~BlockSink() = default;
+  // Receives one block and its CID (the producer computed the CID from exactly these bytes).
+  // `bytes` is valid only during the call. The same block may be put more than once (identical
+  // chunks). An error stops the producer, which returns it unchanged.
+  virtual Result<void> Put(const Cid& cid, ByteSpan bytes) = 0;
+  // False for sinks that want only CIDs: a producer may then skip assembling (copying) blocks
+  // whose bytes nobody needs, and not Put them (the importer does so for a file's leaves).
+  virtual bool WantsBytes() const { return true; }
+};
+
+// Drops every block and wants no bytes (`add --only-hash`).
+class DiscardSink final : public BlockSink {
+ public:
+  Result<void> Put(const Cid&, ByteSpan) override { return Ok(); }
+  bool WantsBytes() const override { return false; }
+};
+
+// Adapts anything with `Result<Bytes> Get(const Cid&)` (blockstore::Blockstore, a test map, a
+// fetcher) to a BlockGetter; its `GetShared(const Cid&)`, when it has one, is used too. The store
+// must outlive the getter.
+template <typename Store>
+class BlockGetterFor final : public BlockGetter {
+ public:
+  explicit BlockGetterFor(Store& store) : store_(store) {}
+  Result<Bytes> Get(const Cid& cid) override { return store_.Get(cid); }
+  Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override {
+    if constexpr (requires { store_.GetShared(cid); }) {
+      return store_.GetShared(cid);
+    } else {
+      return BlockGetter::GetShared(cid);
+    }
+  }
+
+ private:
+  Store& store_;
+};
+
+// Adapts anything with `Result<void> Put(const Cid&, ByteSpan)` (blockstore::Blockstore) to a
+// BlockSink that wants bytes. The store must outlive the sink.
+template <typename Store>
+class StoreSink final : public BlockSink {
+ public:
+  explicit StoreSink(Store& store) : store_(store) {}
+  Result<void> Put(const Cid& cid, ByteSpan bytes) override { return store_.Put(cid, bytes); }
+
+ private:
+  Store& store_;
+};
+
+}  // namespace cairn::ipld
