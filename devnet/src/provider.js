@@ -27,7 +27,7 @@ import {
   decodeDealParams, encodeDealResponse, decodeDealStatusRequest, encodeDealStatusResponse,
   formatAddress, proposalCbor, blake2bCid, sha256Cid, clientProposalCbor, recoverSigner, equalBytes,
   labelLength, uuidString, toHex, dagCbor, proposalTuple, signBytes, messageCid, CID, idAddressBytes,
-  PIECE_CID_CODEC, PIECE_CID_MH
+  PIECE_CID_CODEC, PIECE_CID_MH, encodeBigInt
 } from './fil.js'
 import {
   DEAL_MIN_DURATION, DEAL_MAX_DURATION, MAX_SECTOR_EXPIRATION_EXTENSION, METHOD, BASE_FEE
@@ -226,9 +226,34 @@ export class Provider {
         next[field] = ask[k]
       }
     }
+    next.seqNo = (this.s.ask.seqNo ?? 0) + 1
+    next.timestamp = this.chain.s.height
+    next.expiry = this.chain.s.height + 1_000_000 // Boost DefaultDuration
     this.s.ask = next
     this.onChange()
     return this.askJson()
+  }
+
+  // Boost's /fil/storage/ask/1.1.0 and Curio's GET /market/mk12/ask: AskRequest {Miner} ->
+  // AskResponse {Ask: SignedStorageAsk | null}; the ask is signed by the worker key over its CBOR.
+  askResponse (bytes) {
+    let req
+    try { req = dagCbor.decode(bytes) } catch (e) { throw new Error(`AskRequest: invalid CBOR: ${e.message}`) }
+    if (!req || !(req.Miner instanceof Uint8Array)) throw new Error('AskRequest.Miner: expected address bytes')
+    if (!equalBytes(req.Miner, this.address)) return dagCbor.encode({ Ask: null })
+    const a = this.s.ask
+    const ask = {
+      Price: encodeBigInt(a.price),
+      VerifiedPrice: encodeBigInt(a.verifiedPrice),
+      MinPieceSize: a.minPieceSize,
+      MaxPieceSize: a.maxPieceSize,
+      Miner: this.address,
+      Timestamp: a.timestamp ?? 0,
+      Expiry: a.expiry ?? 1_000_000,
+      SeqNo: a.seqNo ?? 0
+    }
+    const sig = signBytes(this.worker.priv, dagCbor.encode(ask))
+    return dagCbor.encode({ Ask: { Ask: ask, Signature: new Uint8Array([1, ...sig]) } })
   }
 
   askJson () {

@@ -4,7 +4,7 @@
 //
 // Contract:
 // - startProviderHttp(provider) -> Promise<http.Server> listening on 127.0.0.1:0.
-//   POST /market/mk12/store and GET /market/mk12/status exist only on "curio" providers and behave
+//   POST /market/mk12/store, GET /market/mk12/status and GET /market/mk12/ask exist only on "curio" providers and behave
 //   as curio/market/mk12/http/http.go: Content-Type must be application/cbor (else 400 and an
 //   empty body), body limits 4 MiB / 1 MiB, undecodable CBOR -> 400, otherwise 200 with a CBOR
 //   DealResponse / DealStatusResponse.
@@ -16,7 +16,7 @@
 //   offset in the piece is a multiple of 1024).
 // - startBoostHost(provider, privateKey) -> Promise<libp2p node> listening on /ip4/127.0.0.1/tcp/0,
 //   handling /fil/storage/mk/1.2.1, /fil/storage/mk/1.2.0 (one CBOR DealParams in, one CBOR
-//   DealResponse out, stream closed) and /fil/storage/status/1.2.0. Inbound connections are
+//   DealResponse out, stream closed), /fil/storage/status/1.2.0 and /fil/storage/ask/1.1.0. Inbound connections are
 //   refused while "offline". Peers that send no complete CBOR within 10 s are reset (Boost's
 //   providerReadDeadline).
 
@@ -30,6 +30,7 @@ import { dagCbor, encodeDealResponse } from './fil.js'
 
 export const MK12_PROTOCOLS = ['/fil/storage/mk/1.2.1', '/fil/storage/mk/1.2.0']
 export const STATUS_PROTOCOL = '/fil/storage/status/1.2.0'
+export const ASK_PROTOCOL = '/fil/storage/ask/1.1.0'
 
 function readBody (req, limit) {
   return new Promise((resolve, reject) => {
@@ -71,6 +72,15 @@ export function parseRange (header, size) {
 async function handle (provider, req, res) {
   const url = new URL(req.url, 'http://x')
   const path = url.pathname
+  if (provider.kind === 'curio' && path === '/market/mk12/ask') {
+    if (req.method !== 'GET') { res.writeHead(405).end(); return }
+    provider.count('mk12-ask')
+    if (req.headers['content-type'] !== 'application/cbor') { res.writeHead(400).end(); return }
+    let out
+    try { out = provider.askResponse(await readBody(req, 1 << 20)) } catch { res.writeHead(400).end(); return }
+    res.writeHead(200, { 'Content-Type': 'application/cbor', 'Content-Length': out.length }).end(Buffer.from(out))
+    return
+  }
   if (provider.kind === 'curio' && (path === '/market/mk12/store' || path === '/market/mk12/status')) {
     const isStore = path === '/market/mk12/store'
     if (req.method !== (isStore ? 'POST' : 'GET')) { res.writeHead(405).end(); return }
@@ -184,6 +194,13 @@ export async function startBoostHost (provider, privateKey) {
     try {
       const body = await readOneCbor(stream, 1 << 20)
       await respond(stream, provider.status(body))
+    } catch (e) { stream.abort(e) }
+  })
+  await node.handle(ASK_PROTOCOL, async (stream) => {
+    provider.count('libp2p-ask')
+    try {
+      const body = await readOneCbor(stream, 1 << 20)
+      await respond(stream, provider.askResponse(body))
     } catch (e) { stream.abort(e) }
   })
   return node

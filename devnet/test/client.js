@@ -148,15 +148,15 @@ export async function proposeHttp (httpBase, bytes) {
   return dagCbor.decode(new Uint8Array(await res.arrayBuffer()))
 }
 
-// Curio's status endpoint is a GET with a body; fetch refuses that, so use node:http.
-export function statusHttp (httpBase, bytes) {
+// Curio's status and ask endpoints are GETs with a body; fetch refuses that, so use node:http.
+export function statusHttp (httpBase, bytes, path = '/market/mk12/status') {
   return new Promise((resolve, reject) => {
-    const u = new URL(`${httpBase}/market/mk12/status`)
+    const u = new URL(`${httpBase}${path}`)
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'GET', headers: { 'content-type': 'application/cbor', 'content-length': bytes.length } }, res => {
       const chunks = []
       res.on('data', c => chunks.push(c))
       res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`mk12 status: HTTP ${res.statusCode}`))
+        if (res.statusCode !== 200) return reject(new Error(`${path}: HTTP ${res.statusCode}`))
         try { resolve(dagCbor.decode(new Uint8Array(Buffer.concat(chunks)))) } catch (e) { reject(e) }
       })
     })
@@ -185,6 +185,11 @@ async function p2pRequest (ma, protocol, bytes) {
 }
 export function proposeP2p (ma, bytes, protocol = '/fil/storage/mk/1.2.1') { return p2pRequest(ma, protocol, bytes) }
 export function statusP2p (ma, bytes) { return p2pRequest(ma, '/fil/storage/status/1.2.0', bytes) }
+
+export function ask (prov, minerBytes) {
+  const req = dagCbor.encode({ Miner: minerBytes })
+  return prov.kind === 'curio' ? statusHttp(prov.http, req, '/market/mk12/ask') : p2pRequest(prov.multiaddr, '/fil/storage/ask/1.1.0', req)
+}
 
 // Proposes through whichever protocol the provider kind speaks.
 export function propose (prov, bytes) { return prov.kind === 'curio' ? proposeHttp(prov.http, bytes) : proposeP2p(prov.multiaddr, bytes) }

@@ -3,8 +3,10 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import * as dagCbor from '@ipld/dag-cbor'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { blake2b } from '@noble/hashes/blake2.js'
 import { startDevnet } from '../src/devnet.js'
-import { Wallet, rpc, sendMessage, waitReceipt, bigBytes, idBytes, buildDeal, pieceOf, propose, proposeP2p, status, statusRequest, servePayload, until, stopP2pClient } from './client.js'
+import { Wallet, ask, f1FromPub, rpc, sendMessage, waitReceipt, bigBytes, idBytes, buildDeal, pieceOf, propose, proposeP2p, status, statusRequest, servePayload, until, stopP2pClient } from './client.js'
 import { payload, fundedClient, makeDeal } from './helpers.js'
 
 let devnet, url, providers
@@ -129,3 +131,29 @@ test('a provider withdraws its earnings to its owner', async () => {
     await server.close()
   }
 })
+
+for (const kind of ['curio', 'boost']) {
+  test(`${kind}: serves its ask (/market/mk12/ask or /fil/storage/ask/1.1.0), signed by its worker`, async () => {
+    const p = providers.find(x => x.kind === kind)
+    await rpc(url, 'Devnet.SetAsk', [p.id, { Price: '123456', MinPieceSize: 512 }])
+    const expected = await rpc(url, 'Devnet.Ask', [p.id])
+    const r = await ask(p, idBytes(Number(p.id.slice(2))))
+    const a = r.Ask.Ask
+    assert.deepEqual(a.Price, bigBytes(123456n))
+    assert.deepEqual(a.VerifiedPrice, bigBytes(BigInt(expected.VerifiedPrice)))
+    assert.equal(a.MinPieceSize, 512)
+    assert.equal(a.MaxPieceSize, expected.MaxPieceSize)
+    assert.deepEqual(a.Miner, idBytes(Number(p.id.slice(2))))
+    assert.ok(a.SeqNo >= 1)
+    // The signature recovers to the worker's key.
+    const sig = r.Ask.Signature
+    assert.equal(sig[0], 1)
+    const rec = new Uint8Array([sig[65], ...sig.subarray(1, 65)])
+    const pub = secp256k1.Point.fromBytes(secp256k1.recoverPublicKey(rec, blake2b(dagCbor.encode(a), { dkLen: 32 }), { prehash: false })).toBytes(false)
+    const worker = (await rpc(url, 'Filecoin.StateMinerInfo', [p.id, null])).Worker
+    assert.equal(f1FromPub(pub).address, await rpc(url, 'Filecoin.StateAccountKey', [worker, null]))
+    // Asking the wrong provider gets no ask.
+    assert.deepEqual(await ask(p, idBytes(4242)), { Ask: null })
+    await rpc(url, 'Devnet.SetAsk', [p.id, { Price: '500000000', MinPieceSize: 256 }])
+  })
+}
