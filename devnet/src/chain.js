@@ -154,7 +154,21 @@ export class Chain {
 
   // ---- time ----
 
-  tipsetCid (height) { return blake2bCid(dagCbor.encode(['cairn-devnet-block', this.params.seed, height])) }
+  tipsetCid (height) {
+    const cid = blake2bCid(dagCbor.encode(['cairn-devnet-block', this.params.seed, height]))
+    if (!this.cidHeights) this.cidHeights = new Map()
+    if (this.cidHeights.size > 200_000) this.cidHeights.clear()
+    this.cidHeights.set(cid.toString(), height)
+    return cid
+  }
+
+  // Height of a tipset CID this chain handed out (or one of the last 2000), or null.
+  heightOfTipset (cidStr) {
+    const known = this.cidHeights?.get(cidStr)
+    if (known != null && known <= this.s.height) return known
+    for (let h = this.s.height; h >= 0 && h > this.s.height - 2000; h--) if (this.tipsetCid(h).toString() === cidStr) return h
+    return null
+  }
 
   tipsetJson (height) {
     const cid = this.tipsetCid(height)

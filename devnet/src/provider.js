@@ -542,8 +542,13 @@ export class Provider {
     if (typeof params !== 'object') throw new Error('Devnet.Fault: params must be an object')
     if (kind === 'reject' && (typeof params.reason !== 'string' || !params.reason)) throw new Error('Devnet.Fault: reject needs params.reason (a non-empty string)')
     if (kind === 'slow-transfer' && params.bytesPerSecond != null && !(Number(params.bytesPerSecond) > 0)) throw new Error('Devnet.Fault: slow-transfer params.bytesPerSecond must be > 0')
+    const wasNeverSeal = this.s.fault.kind === 'never-seal'
     this.s.fault = { kind, params }
     if (kind === 'offline') this.onOffline?.()
+    if (wasNeverSeal && kind !== 'never-seal') {
+      // Stuck sectors resume sealing from now on (they may still be too late for StartEpoch).
+      for (const d of Object.values(this.s.deals)) if (d.sealDue === Infinity && !d.failed) d.sealDue = this.chain.s.height + this.cfg.sealDelay
+    }
     let slashed = []
     if (kind === 'lose-data') {
       slashed = this.chain.slashProviderDeals(this.id)

@@ -48,8 +48,9 @@ export function methods (devnet) {
     'Filecoin.ChainGetTipSet': ([tsk]) => {
       if (tsk == null || (Array.isArray(tsk) && tsk.length === 0)) return chain.tipsetJson(chain.s.height)
       const want = cidFromJson(tsk[0], 'ChainGetTipSet key').toString()
-      for (let h = chain.s.height; h >= 0; h--) if (chain.tipsetCid(h).toString() === want) return chain.tipsetJson(h)
-      throw new Error(`ChainGetTipSet: tipset ${want} not found`)
+      const h = chain.heightOfTipset(want)
+      if (h == null) throw new Error(`ChainGetTipSet: tipset ${want} not found`)
+      return chain.tipsetJson(h)
     },
     'Filecoin.StateNetworkName': () => devnet.networkName,
     'Filecoin.StateMinerInfo': ([addr]) => {

@@ -16,7 +16,8 @@
 //   offset in the piece is a multiple of 1024).
 // - startBoostHost(provider, privateKey) -> Promise<libp2p node> listening on /ip4/127.0.0.1/tcp/0,
 //   handling /fil/storage/mk/1.2.1, /fil/storage/mk/1.2.0 (one CBOR DealParams in, one CBOR
-//   DealResponse out, stream closed), /fil/storage/status/1.2.0 and /fil/storage/ask/1.1.0. Inbound connections are
+//   DealResponse out, stream closed), /fil/storage/status/1.2.0 and /fil/storage/ask/1.1.0;
+//   an undecodable request gets the stream closed without a response, as Boost does. Inbound connections are
 //   refused while "offline". Peers that send no complete CBOR within 10 s are reset (Boost's
 //   providerReadDeadline).
 
@@ -185,7 +186,8 @@ export async function startBoostHost (provider, privateKey) {
     try {
       const body = await readOneCbor(stream, 4 << 20)
       const r = provider.propose(body)
-      if (r.message == null) { stream.abort(new Error(r.error)); return }
+      // Boost answers undecodable params by closing the stream without a response.
+      if (r.message == null) { await stream.close(); return }
       await respond(stream, encodeDealResponse(r.accepted, r.message))
     } catch (e) { stream.abort(e) }
   })
@@ -193,14 +195,18 @@ export async function startBoostHost (provider, privateKey) {
     provider.count('libp2p-status')
     try {
       const body = await readOneCbor(stream, 1 << 20)
-      await respond(stream, provider.status(body))
+      let out
+      try { out = provider.status(body) } catch { await stream.close(); return }
+      await respond(stream, out)
     } catch (e) { stream.abort(e) }
   })
   await node.handle(ASK_PROTOCOL, async (stream) => {
     provider.count('libp2p-ask')
     try {
       const body = await readOneCbor(stream, 1 << 20)
-      await respond(stream, provider.askResponse(body))
+      let out
+      try { out = provider.askResponse(body) } catch { await stream.close(); return }
+      await respond(stream, out)
     } catch (e) { stream.abort(e) }
   })
   return node

@@ -33,6 +33,9 @@ test('ChainHead and v2 ChainGetTipSet tags follow the virtual clock with a final
   const safe = (await rpc(v2, 'Filecoin.ChainGetTipSet', [{ tag: 'safe' }])).Height
   assert.ok(safe >= 280 && safe <= 300)
   await assert.rejects(rpc(v2, 'Filecoin.ChainGetTipSet', [{ tag: 'bogus' }]), /unsupported selector/)
+  const byKey = await rpc(url, 'Filecoin.ChainGetTipSet', [head.Blocks[0].Parents])
+  assert.equal(byKey.Height, 299)
+  assert.deepEqual((await rpc(url, 'Filecoin.ChainGetTipSet', [[]])).Cids, head.Cids)
   await assert.rejects(rpc(url, 'Filecoin.NoSuchMethod'), e => e.code === -32601)
   assert.equal(await rpc(url, 'Filecoin.StateNetworkName'), 'cairn-devnet')
 })

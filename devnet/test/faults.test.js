@@ -160,3 +160,23 @@ for (const kind of kinds) {
     }
   })
 }
+
+test('never-seal cleared in time: the stuck sector resumes sealing and the deal activates', async () => {
+  const p = prov('curio')
+  const bytes = payload(2000, 17)
+  const server = await servePayload(bytes)
+  try {
+    await rpc(url, 'Devnet.Fault', [p.id, 'never-seal', {}])
+    const { dealId, deal, wallet } = await makeDeal({ url, prov: p, bytes, server, startIn: 200, untilState: 'Complete' })
+    await rpc(url, 'Devnet.Advance', [30])
+    assert.equal((await rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, null])).State.SectorStartEpoch, -1)
+    assert.equal((await status(p, statusRequest(wallet, deal.uuid))).DealStatus.SealingStatus, 'PreCommit1')
+    await rpc(url, 'Devnet.Fault', [p.id, 'none', {}])
+    await rpc(url, 'Devnet.Advance', [8])
+    assert.notEqual((await rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, null])).State.SectorStartEpoch, -1)
+    assert.equal((await status(p, statusRequest(wallet, deal.uuid))).DealStatus.SealingStatus, 'Proving')
+  } finally {
+    await rpc(url, 'Devnet.Fault', [p.id, 'none', {}])
+    await server.close()
+  }
+})
