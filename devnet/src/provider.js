@@ -38,6 +38,7 @@ export const CHECKPOINTS = ['Accepted', 'Transferred', 'Published', 'PublishConf
 const SEALING_STATES = ['WaitDeals', 'PreCommit1', 'PreCommit2', 'PreCommitting', 'PreCommitWait', 'WaitSeed', 'Committing', 'CommitWait', 'FinalizeSector']
 const MAX_DEAL_COLLATERAL_MULTIPLIER = 2n // Boost provider.go and Curio mk12_utils.go
 const DEAL_MAX_LABEL_SIZE = 256
+const MAX_DEAL_START_DELAY = 14 * 2880 // Boost MaxDealStartDelay default, in epochs
 
 export const DEFAULT_ASK = {
   price: 500_000_000n, // attoFIL / GiB / epoch
@@ -129,6 +130,13 @@ export class Provider {
     const dup = this.s.deals[toHex(dp.uuid)]
     if (dup) return `deal has the same uuid as deal ${uuidString(dup.uuid)} (proposed at ${dup.createdAt})`
     if (dp.isOffline) return 'miner is not accepting offline storage deals'
+    // BasicDealFilter (boost node/modules/dealfilter.go): ExpectedSealDuration is the devnet's
+    // seal delay, MaxDealStartDelay Boost's default of 14 days.
+    const p = dp.clientProposal.proposal
+    const earliest = this.chain.s.height + this.cfg.sealDelay
+    if (p.startEpoch < earliest) return `cannot seal a sector before ${p.startEpoch}`
+    const maxStart = earliest + MAX_DEAL_START_DELAY
+    if (p.startEpoch > maxStart) return `deal start epoch is too far in the future: ${p.startEpoch} > ${maxStart}`
     if (this.s.fault.kind === 'reject') return this.s.fault.params.reason
     if (dp.transfer.type === 'libp2p') return 'server error: libp2p transfers are not supported by the devnet'
     return null

@@ -142,6 +142,9 @@ for (const kind of ['curio', 'boost']) {
     const w = new Wallet(Buffer.from(vectors.key.privHex, 'hex'))
     await rpc(url, 'Devnet.Fund', [vectors.key.t1, String(FIL)])
     await addBalance(url, w, FIL / 10n)
+    // The vector starts at 100000 = head + 5760 (Boost's default start delay) for head 94240;
+    // Boost refuses a start more than 14 days past head + seal time, so bring the chain there.
+    await rpc(url, 'Devnet.Advance', [94240 - (await rpc(url, 'Filecoin.ChainHead')).Height])
     // 1. The DealParams bytes exactly as in the vector.
     const raw = Buffer.from(vectors.dealParams.cborHex, 'hex')
     assert.deepEqual(await propose(prov, raw), { Accepted: true, Message: '' })
@@ -162,6 +165,7 @@ for (const kind of ['curio', 'boost']) {
       const prov2 = devnet2.descriptor().providers[0]
       await rpc(url2, 'Devnet.Fund', [vectors.key.t1, String(FIL)])
       await addBalance(url2, w, FIL / 10n)
+      await rpc(url2, 'Devnet.Advance', [94240 - (await rpc(url2, 'Filecoin.ChainHead')).Height])
       const uuid = crypto.getRandomValues(new Uint8Array(16))
       const params = { ...vparams, DealUUID: uuid, Transfer: { ...vparams.Transfer, Size: dealData.length, Params: new TextEncoder().encode(JSON.stringify({ URL: server.url, Headers: {} })) } }
       assert.deepEqual(await propose(prov2, dagCbor.encode(params)), { Accepted: true, Message: '' })

@@ -104,6 +104,16 @@ const cases = [
     want: (p) => p.kind === 'curio' ? null : "server error: get deal transfer host: cannot parse params for unrecognized transfer type 'graphsync'"
   },
   {
+    name: 'start before sealing can finish (Boost deal filter only)',
+    deal: () => ({ startEpoch: head + 59, endEpoch: head + 59 + 518400 }),
+    want: (p) => p.kind === 'curio' ? null : `cannot seal a sector before ${head + 59}`
+  },
+  {
+    name: 'start too far in the future (Boost deal filter only)',
+    deal: () => ({ startEpoch: head + 60 + 40321, endEpoch: head + 60 + 40321 + 518400 }),
+    want: (p) => p.kind === 'curio' ? null : `deal start epoch is too far in the future: ${head + 60 + 40321} > ${head + 60 + 40320}`
+  },
+  {
     name: 'Transfer.Size against PieceSize (Curio only)',
     deal: () => ({ size: 5000 }),
     want: (p) => p.kind === 'curio' ? `deal proposal piece size ${piece.size} doesn't match padded piece size 8192` : null
