@@ -8,6 +8,7 @@
 //   -32700; a method that fails -> error code 1 with a message saying what failed (as Lotus does).
 // - /rpc/v2 serves the same methods except ChainGetTipSet, which there takes a selector
 //   {"tag": "latest" | "safe" | "finalized"} or {"height": {"at": n}}.
+// - Request bodies over 16 MiB get HTTP 413.
 // - Shapes: big ints are decimal strings, bytes base64, CIDs {"/": "…"}, addresses strings.
 
 import http from 'node:http'
@@ -16,6 +17,7 @@ import {
 } from './fil.js'
 import { BASE_FEE, METHOD, SECTOR_SIZE } from './chain.js'
 
+const MAX_REQUEST = 16 << 20
 const GAS_ESTIMATE = { 0: 488_000, 2: 3_400_000, 3: 3_900_000, 4: 24_000_000, 822473126: 3_400_000, 2280458852: 3_900_000, 2236929350: 24_000_000 }
 
 function bigParam (v, what) {
@@ -177,8 +179,16 @@ export function startRpc (devnet, port = 0) {
     const version = path === '/rpc/v1' ? 1 : path === '/rpc/v2' ? 2 : 0
     if (!version) { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('cairn devnet: JSON-RPC is at /rpc/v1 and /rpc/v2 (a simulated network, not Filecoin mainnet)\n'); return }
     if (req.method !== 'POST') { res.writeHead(405, { Allow: 'POST' }).end(); return }
-    const chunks = []
-    req.on('data', c => chunks.push(c))
+    const chunks = []; let size = 0
+    req.on('data', c => {
+      size += c.length
+      if (size > MAX_REQUEST) {
+        res.writeHead(413, { 'Content-Type': 'text/plain' }).end(`request body over ${MAX_REQUEST} bytes\n`)
+        req.destroy()
+        return
+      }
+      chunks.push(c)
+    })
     req.on('end', async () => {
       let body
       try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch (e) {

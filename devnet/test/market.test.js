@@ -157,3 +157,33 @@ for (const kind of ['curio', 'boost']) {
     await rpc(url, 'Devnet.SetAsk', [p.id, { Price: '500000000', MinPieceSize: 256 }])
   })
 }
+
+test('a client that withdraws its escrow before publishing gets its deal rejected by the market actor', async () => {
+  const p = providers.find(x => x.kind === 'curio')
+  const w = await fundedClient(url, 1n)
+  const bytes = payload(1500, 93)
+  const server = await servePayload(bytes)
+  try {
+    const piece = pieceOf(bytes)
+    const h = (await rpc(url, 'Filecoin.ChainHead')).Height
+    const min = BigInt((await rpc(url, 'Filecoin.StateDealProviderCollateralBounds', [piece.size, false, null])).Min)
+    const d = buildDeal({ wallet: w, provider: p.id, pieceCid: piece.v1, pieceSize: piece.size, startEpoch: h + 400, endEpoch: h + 400 + 518400, price: 2000n, providerCollateral: min, url: server.url, size: bytes.length })
+    assert.deepEqual(await propose(p, d.dealParamsBytes), { Accepted: true, Message: '' })
+    await until(async () => (await status(p, statusRequest(w, d.uuid))).DealStatus.Status === 'Transferred', 'transfer')
+    const r = await waitReceipt(url, await sendMessage(url, w, { To: 'f05', Method: 3, Params: dagCbor.encode([w.bytes, bigBytes(10n ** 18n)]) }))
+    assert.equal(r.Receipt.ExitCode, 0)
+    let s
+    for (let i = 0; i < 20; i++) {
+      s = await status(p, statusRequest(w, d.uuid))
+      if (s.DealStatus.Error) break
+      await rpc(url, 'Devnet.Advance', [1])
+    }
+    assert.equal(s.DealStatus.Status, 'Published')
+    assert.match(s.DealStatus.Error, /^wait for confirmation of publish message \S+ failed: exit code 16$/)
+    const publish = await rpc(url, 'Filecoin.StateSearchMsg', [[], { '/': s.DealStatus.PublishCid.toString() }, -1, true])
+    assert.equal(publish.Receipt.ExitCode, 16)
+    assert.equal((await rpc(url, 'Devnet.Deals')).find(x => x.UUID && x.Client === w.address).State, 'failed')
+  } finally {
+    await server.close()
+  }
+})
