@@ -137,11 +137,16 @@ export class Devnet {
   save () {
     if (!this.opts.stateDir) return
     fs.mkdirSync(this.piecesDir(), { recursive: true })
+    const held = new Set()
     for (const p of this.providers) {
       for (const [cid, bytes] of p.pieces) {
+        held.add(cid)
         const f = path.join(this.piecesDir(), cid)
         if (!fs.existsSync(f)) writeAtomic(f, bytes)
       }
+    }
+    for (const name of fs.readdirSync(this.piecesDir())) {
+      if (!held.has(name)) fs.rmSync(path.join(this.piecesDir(), name), { force: true })
     }
     const snap = { version: STATE_VERSION, chain: this.chain.snapshot(), providers: this.providers.map(p => p.s) }
     writeAtomic(this.statePath(), serialize(snap))

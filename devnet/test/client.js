@@ -174,7 +174,20 @@ export async function p2pClient () {
 }
 export async function stopP2pClient () { if (p2pNode) { await p2pNode.stop(); p2pNode = null } }
 
+// One request per stream. A connection cached from before a provider restart can be dead; like a
+// real client, drop it and retry once on a fresh connection.
 async function p2pRequest (ma, protocol, bytes) {
+  try { return await p2pRequestOnce(ma, protocol, bytes) } catch (e) {
+    const node = await p2pClient()
+    const addr = multiaddr(ma)
+    const peer = addr.getComponents().find(c => c.name === 'p2p')?.value
+    if (!peer) throw e
+    await node.hangUp(addr).catch(() => {})
+    return p2pRequestOnce(ma, protocol, bytes)
+  }
+}
+
+async function p2pRequestOnce (ma, protocol, bytes) {
   const node = await p2pClient()
   const stream = await node.dialProtocol(multiaddr(ma), protocol, { signal: AbortSignal.timeout(30_000) })
   stream.send(bytes)

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startDevnet } from '../src/devnet.js'
-import { rpc, status, statusRequest, servePayload, until, stopP2pClient, Wallet } from './client.js'
+import { rpc, status, statusRequest, servePayload, until, stopP2pClient, Wallet, addBalance, pieceOf, buildDeal, propose } from './client.js'
 import { payload, makeDeal } from './helpers.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-devnet-test-'))
@@ -59,6 +59,43 @@ test('with --state the devnet survives a restart: chain, escrow, deals, pieces, 
   await devnet.close()
   await assert.rejects(startDevnet({ ...opts, seed: 'other' }), /made with seed 'persist'/)
   await assert.rejects(startDevnet({ ...opts, providers: 3 }), /has 2 providers/)
+})
+
+test('a transfer interrupted by a restart starts again and completes', async () => {
+  const dir = path.join(tmp, 'interrupted')
+  const opts = { providers: 2, seed: 'interrupt', epochMs: 0, stateDir: dir, publishPeriod: 2, sealDelay: 4 }
+  const bytes = payload(6000, 63)
+  const server = await servePayload(bytes)
+  let devnet = await startDevnet(opts)
+  try {
+    const url = devnet.descriptor().rpc
+    const p = devnet.descriptor().providers.find(x => x.kind === 'boost')
+    await rpc(url, 'Devnet.Fault', [p.id, 'slow-transfer', { bytesPerSecond: 2000 }])
+    const w = Wallet.random()
+    await rpc(url, 'Devnet.Fund', [w.address, String(10n ** 20n)])
+    await addBalance(url, w, 10n ** 19n)
+    const piece = pieceOf(bytes)
+    const min = BigInt((await rpc(url, 'Filecoin.StateDealProviderCollateralBounds', [piece.size, false, null])).Min)
+    const h = (await rpc(url, 'Filecoin.ChainHead')).Height
+    const deal = buildDeal({ wallet: w, provider: p.id, pieceCid: piece.v1, pieceSize: piece.size, startEpoch: h + 300, endEpoch: h + 300 + 518400, price: 10000n, providerCollateral: min, url: server.url, size: bytes.length })
+    assert.deepEqual(await propose(p, deal.dealParamsBytes), { Accepted: true, Message: '' })
+    await until(async () => (await status(p, statusRequest(w, deal.uuid))).NBytesReceived > 0, 'the transfer to start')
+    await devnet.close()
+    const hitsBefore = server.hits.count
+
+    devnet = await startDevnet(opts)
+    const p2 = devnet.descriptor().providers.find(x => x.kind === 'boost')
+    const mid = await status(p2, statusRequest(w, deal.uuid))
+    assert.equal(mid.DealStatus.Status, 'Accepted')
+    assert.equal(mid.DealStatus.Error, '')
+    await rpc(devnet.descriptor().rpc, 'Devnet.Fault', [p2.id, 'none', {}])
+    const done = await until(async () => { const s = await status(p2, statusRequest(w, deal.uuid)); return s.DealStatus.Status === 'Transferred' && s }, 'the restarted transfer')
+    assert.equal(done.NBytesReceived, bytes.length)
+    assert.ok(server.hits.count > hitsBefore, 'the provider pulled the data again')
+  } finally {
+    await devnet.close()
+    await server.close()
+  }
 })
 
 function startScript (args) {
