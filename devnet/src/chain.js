@@ -270,15 +270,39 @@ export class Chain {
     if (msg.value < 0n) throw new Error('message: Value must not be negative')
     const pending = this.pendingFor(id)
     const expected = actor.nonce + pending.length
-    if (msg.nonce < expected) throw new Error(`minimum expected nonce is ${expected}: message nonce too low`)
+    if (msg.nonce < actor.nonce) throw new Error(`minimum expected nonce is ${actor.nonce}: message nonce too low`)
     if (msg.nonce > expected) throw new Error(`message nonce ${msg.nonce} leaves a gap after ${expected}: unfulfilled nonce gap`)
-    const required = pending.reduce((sum, e) => sum + e.msg.value + BigInt(e.msg.gasLimit) * e.msg.gasFeeCap, 0n) +
+    // Replace by fee (Lotus mpool): a pending nonce may be replaced with a GasPremium of at least
+    // old × 110% + 1.
+    const old = pending.find(e => e.msg.nonce === msg.nonce)
+    if (old) {
+      const minPremium = old.msg.gasPremium * 110n / 100n + 1n
+      if (msg.gasPremium < minPremium) {
+        throw new Error(`message from ${formatAddress(msg.from)} with nonce ${msg.nonce} already in mpool, increase GasPremium to ${minPremium} from ${old.msg.gasPremium} to trigger replace by fee: replace by fee has too low GasPremium`)
+      }
+    }
+    const others = pending.filter(e => e !== old)
+    const required = others.reduce((sum, e) => sum + e.msg.value + BigInt(e.msg.gasLimit) * e.msg.gasFeeCap, 0n) +
       msg.value + BigInt(msg.gasLimit) * msg.gasFeeCap
     if (required > actor.balance) throw new Error(`not enough funds including pending messages (required: ${required}, balance: ${actor.balance}): not enough funds`)
     const scid = signedMessageCid(msg, sig.data)
-    this.s.mpool.push({ msg, sig: sig.data, cid: scid })
+    const entry = { msg, sig: sig.data, cid: scid }
+    if (old) {
+      this.s.mpool[this.s.mpool.indexOf(old)] = entry
+      if (!this.s.replaced) this.s.replaced = {}
+      this.s.replaced[old.cid.toString()] = scid.toString()
+    } else {
+      this.s.mpool.push(entry)
+    }
     this.changed()
     return scid
+  }
+
+  // The CID that finally carries cidStr: itself, or what replaced it by fee (when allowed).
+  resolveReplaced (cidStr, allowReplaced) {
+    let c = cidStr
+    for (let i = 0; allowReplaced && this.s.replaced?.[c] && i < 1000; i++) c = this.s.replaced[c]
+    return c
   }
 
   execute ({ msg, cid }, height) {
@@ -555,7 +579,8 @@ export class Chain {
 
   // ---- lookups used by rpc.js ----
 
-  searchMsg (cidStr) {
+  searchMsg (cidStr, allowReplaced = true) {
+    cidStr = this.resolveReplaced(cidStr, allowReplaced)
     const m = this.s.msgs[cidStr]
     if (!m) return null
     return {
@@ -569,12 +594,14 @@ export class Chain {
 
   // Resolves when the message has `confidence` epochs on top of its inclusion, or with null when
   // `limit` epochs pass without it (limit < 0: no limit). close() rejects every waiter.
-  waitMsg (cidStr, confidence, limit) {
+  waitMsg (cidStr, confidence, limit, allowReplaced = true) {
     const start = this.s.height
+    const original = cidStr
     return new Promise((resolve, reject) => {
       const w = {
         height: null,
         check: () => {
+          cidStr = this.resolveReplaced(original, allowReplaced)
           const m = this.s.msgs[cidStr]
           if (m) {
             w.height = m.height + confidence

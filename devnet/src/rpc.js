@@ -123,11 +123,13 @@ export function methods (devnet) {
     },
     'Filecoin.StateSearchMsg': (params) => {
       // Current Lotus: [tsk, cid, limit, allowReplaced]; older clients send [cid].
-      const c = params[0] && params[0]['/'] ? params[0] : params[1]
-      return chain.searchMsg(cidFromJson(c, 'StateSearchMsg message CID').toString())
+      const old = params[0] && params[0]['/']
+      const c = old ? params[0] : params[1]
+      const allowReplaced = old ? true : params[3] !== false
+      return chain.searchMsg(cidFromJson(c, 'StateSearchMsg message CID').toString(), allowReplaced)
     },
-    'Filecoin.StateWaitMsg': async ([c, confidence = 0, limit = -1]) => {
-      const r = await chain.waitMsg(cidFromJson(c, 'StateWaitMsg message CID').toString(), Number(confidence) || 0, Number(limit))
+    'Filecoin.StateWaitMsg': async ([c, confidence = 0, limit = -1, allowReplaced = true]) => {
+      const r = await chain.waitMsg(cidFromJson(c, 'StateWaitMsg message CID').toString(), Number(confidence) || 0, Number(limit), allowReplaced !== false)
       if (!r) throw new Error(`looking back ${limit} epochs: message ${c['/']} not found`)
       return r
     },

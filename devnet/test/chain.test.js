@@ -117,6 +117,23 @@ test('MpoolPush rejects bad signatures, nonce errors and unaffordable messages',
   assert.equal((await rpc(url, 'Filecoin.StateSearchMsg', [[], unknownMethod, -1, true])).Receipt.ExitCode, 22)
 })
 
+test('replace by fee: a pending nonce is replaced only with a higher premium; lookups follow the replacement', async () => {
+  const w = Wallet.random()
+  await rpc(url, 'Devnet.Fund', [w.address, String(FIL)])
+  const base = { Version: 0, To: w.address, From: w.address, Nonce: 0, Value: '1', GasLimit: 1_000_000, GasFeeCap: '400000', GasPremium: '100000', Method: 0, Params: null }
+  const first = await rpc(url, 'Filecoin.MpoolPush', [signMessage(w, base)])
+  await assert.rejects(rpc(url, 'Filecoin.MpoolPush', [signMessage(w, { ...base, GasPremium: '110000' })]),
+    /with nonce 0 already in mpool, increase GasPremium to 110001 from 100000 to trigger replace by fee/)
+  const second = await rpc(url, 'Filecoin.MpoolPush', [signMessage(w, { ...base, GasPremium: '110001' })])
+  assert.notEqual(second['/'], first['/'])
+  assert.equal(await rpc(url, 'Filecoin.MpoolGetNonce', [w.address]), 1)
+  const waiting = rpc(url, 'Filecoin.StateWaitMsg', [first, 0, -1, true])
+  await rpc(url, 'Devnet.Advance', [1])
+  assert.equal((await waiting).Message['/'], second['/'])
+  assert.equal((await rpc(url, 'Filecoin.StateSearchMsg', [[], first, -1, true])).Message['/'], second['/'])
+  assert.equal(await rpc(url, 'Filecoin.StateSearchMsg', [[], first, -1, false]), null)
+})
+
 test('WithdrawBalance returns only what is not locked, and only to the client', async () => {
   const w = Wallet.random()
   await rpc(url, 'Devnet.Fund', [w.address, String(10n * FIL)])
