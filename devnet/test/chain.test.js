@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import * as dagCbor from '@ipld/dag-cbor'
 import { multiaddr } from '@multiformats/multiaddr'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { startDevnet } from '../src/devnet.js'
 import { Wallet, rpc, sendMessage, signMessage, waitReceipt, addBalance, bigBytes, idBytes } from './client.js'
 
@@ -106,6 +107,13 @@ test('MpoolPush rejects bad signatures, nonce errors and unaffordable messages',
   const base = { Version: 0, To: 'f05', From: w.address, Nonce: 0, Value: '0', GasLimit: 5_000_000, GasFeeCap: '200000', GasPremium: '100000', Method: 0, Params: null }
   const forged = signMessage(Wallet.random(), base)
   await assert.rejects(rpc(url, 'Filecoin.MpoolPush', [forged]), /signature verification failed/)
+  // The malleable twin of a valid signature (S -> n - S, V flipped) recovers the same key but is
+  // refused, as Lotus verifies with RejectMalleable.
+  const good = Buffer.from(signMessage(w, base).Signature.Data, 'base64')
+  const n = secp256k1.Point.CURVE().n
+  const highS = n - BigInt('0x' + good.subarray(32, 64).toString('hex'))
+  const twin = Buffer.concat([good.subarray(0, 32), Buffer.from(highS.toString(16).padStart(64, '0'), 'hex'), Buffer.from([good[64] ^ 1])])
+  await assert.rejects(rpc(url, 'Filecoin.MpoolPush', [{ Message: base, Signature: { Type: 1, Data: twin.toString('base64') } }]), /signature verification failed/)
   await assert.rejects(rpc(url, 'Filecoin.MpoolPush', [signMessage(w, { ...base, Nonce: 1 })]), /unfulfilled nonce gap/)
   await assert.rejects(rpc(url, 'Filecoin.MpoolPush', [signMessage(w, { ...base, Value: String(2n * FIL) })]), /not enough funds/)
   const ok = await rpc(url, 'Filecoin.MpoolPush', [signMessage(w, base)])
