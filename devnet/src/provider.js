@@ -450,7 +450,7 @@ export class Provider {
           d.sector = this.s.nextSector++
           d.addedHeight = h
           d.state = 'sealing'
-          d.sealDue = this.s.fault.kind === 'never-seal' ? Infinity : h + this.cfg.sealDelay
+          d.sealDue = this.s.fault.kind === 'never-seal' || d.lost ? Infinity : h + this.cfg.sealDelay
           d.nextStepHeight = h + 1
         } else if (i >= 4 && i < 6) {
           d.checkpoint = CHECKPOINTS[i + 1]
@@ -555,13 +555,18 @@ export class Provider {
     if (kind === 'offline') this.onOffline?.()
     if (wasNeverSeal && kind !== 'never-seal') {
       // Stuck sectors resume sealing from now on (they may still be too late for StartEpoch).
-      for (const d of Object.values(this.s.deals)) if (d.sealDue === Infinity && !d.failed) d.sealDue = this.chain.s.height + this.cfg.sealDelay
+      for (const d of Object.values(this.s.deals)) if (d.sealDue === Infinity && !d.failed && !d.lost) d.sealDue = this.chain.s.height + this.cfg.sealDelay
     }
     let slashed = []
     if (kind === 'lose-data') {
       slashed = this.chain.slashProviderDeals(this.id)
       for (const d of Object.values(this.s.deals)) {
-        if (slashed.includes(d.chainDealId)) { d.state = 'slashed'; d.sealingStatus = 'Removed' }
+        if (slashed.includes(d.chainDealId)) { d.state = 'slashed'; d.sealingStatus = 'Removed'; continue }
+        // Deals whose data was held but not yet proven lose it too: their sector can never seal.
+        if (!d.failed && d.pieceV1 && ['transferred', 'publishing', 'published', 'sealing'].includes(d.state)) {
+          d.lost = true
+          if (d.sealDue != null) d.sealDue = Infinity
+        }
       }
       this.pieces.clear()
     }

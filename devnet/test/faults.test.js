@@ -180,3 +180,23 @@ test('never-seal cleared in time: the stuck sector resumes sealing and the deal 
     await server.close()
   }
 })
+
+test('lose-data before activation: the sector cannot seal and the deal misses its StartEpoch', async () => {
+  const p = prov('boost')
+  const bytes = payload(2000, 18)
+  const server = await servePayload(bytes)
+  try {
+    const { dealId, deal, wallet } = await makeDeal({ url, prov: p, bytes, server, startIn: 100, untilState: 'Complete' })
+    assert.equal((await rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, null])).State.SectorStartEpoch, -1)
+    const r = await rpc(url, 'Devnet.Fault', [p.id, 'lose-data', {}])
+    assert.ok(!r.SlashedDeals.includes(dealId))
+    await rpc(url, 'Devnet.Fault', [p.id, 'none', {}])
+    const md = await rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, null])
+    await rpc(url, 'Devnet.Advance', [md.Proposal.StartEpoch - (await rpc(url, 'Filecoin.ChainHead')).Height])
+    await assert.rejects(rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, null]), /not found/)
+    assert.match((await status(p, statusRequest(wallet, deal.uuid))).DealStatus.Error, /was not activated by its start epoch/)
+  } finally {
+    await rpc(url, 'Devnet.Fault', [p.id, 'none', {}])
+    await server.close()
+  }
+})
