@@ -11,9 +11,13 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_set>
+#include <condition_variable>
+#include <mutex>
 
 #include "api/multipart.hpp"
 #include "car/car_reader.hpp"
+#include "common/log.hpp"
 #include "http/pushed_stream.hpp"
 #include "multiformats/multibase.hpp"
 #include "unixfs/exporter.hpp"
@@ -85,6 +89,13 @@ Result<std::optional<uint64_t>> CountArg(const http::Request& req, std::string_v
   return std::optional<uint64_t>(n);
 }
 
+// The error of a failed spool operation, from errno: StorageFull when the disk is full.
+Error SpoolError(const std::string& what) {
+  int e = errno;
+  ErrorCode code = (e == ENOSPC || e == EDQUOT) ? ErrorCode::kStorageFull : ErrorCode::kIoError;
+  return Error(code, "rpc: " + what + ": " + std::strerror(e));
+}
+
 // A file spooled to disk; removed when destroyed.
 class SpoolFile {
  public:
@@ -94,10 +105,7 @@ class SpoolFile {
     std::random_device rd;
     auto path = dir / ("upload-" + std::to_string(rd()) + std::to_string(rd()));
     FILE* f = std::fopen(path.c_str(), "w+b");
-    if (!f) {
-      return Err(ErrorCode::kIoError, "rpc: cannot create spool file " + path.string() + ": " +
-                                          std::strerror(errno));
-    }
+    if (!f) return Err(SpoolError("cannot create spool file " + path.string()));
     return std::unique_ptr<SpoolFile>(new SpoolFile(path, f));
   }
   ~SpoolFile() {
@@ -107,13 +115,13 @@ class SpoolFile {
   }
   Result<void> Write(ByteSpan data) {
     if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
-      return Err(ErrorCode::kIoError, "rpc: spool write failed: " + std::string(std::strerror(errno)));
+      return Err(SpoolError("spool write to " + path_.string()));
     }
     return Ok();
   }
   Result<void> Rewind() {
     if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
-      return Err(ErrorCode::kIoError, "rpc: spool rewind failed");
+      return Err(SpoolError("spool flush of " + path_.string()));
     }
     return Ok();
   }
@@ -173,33 +181,82 @@ std::string Join(const std::vector<std::string>& segs, size_t n) {
   return out;
 }
 
-// Pins an uploaded root for the account, as `ipfs add` pins: idempotently. When the account
-// already has a live pin (queued, pinning or pinned) of the CID, no second one is made. Returns
-// whether a pin was created.
-Result<bool> PinUpload(KuboRpcContext& ctx, int64_t account, const mf::Cid& cid,
-                       const std::string& cid_text, const std::string& source) {
-  metadata::PinFilter live;
-  live.cids.push_back(cid);
-  live.statuses = {metadata::PinStatus::kQueued, metadata::PinStatus::kPinning,
-                   metadata::PinStatus::kPinned};
-  if (CAIRN_TRY(ctx.pins.Count(account, live)) > 0) return false;
-  metadata::NewPin pin;
-  pin.cid = cid_text;
-  pin.meta["source"] = source;
-  CAIRN_TRY(ctx.pins.Create(account, pin));
-  return true;
+// Pins an upload's roots for the account, as `ipfs add` pins: idempotently (a root the account
+// already has a live pin of — queued, pinning or pinned — gets no second one, nor does a root
+// listed twice). The creates share the pin store's group commits; returns once all are durable,
+// with how many were created. Linear in the number of roots.
+Result<size_t> PinUploads(KuboRpcContext& ctx, int64_t account,
+                          const std::vector<std::pair<mf::Cid, std::string>>& roots,
+                          const std::string& source) {
+  std::vector<const std::pair<mf::Cid, std::string>*> to_create;
+  std::unordered_set<std::string> seen;
+  for (const auto& root : roots) {
+    Bytes key = root.first.ToBytes();
+    if (!seen.insert(std::string(key.begin(), key.end())).second) continue;
+    metadata::PinFilter live;
+    live.cids.push_back(root.first);
+    live.statuses = {metadata::PinStatus::kQueued, metadata::PinStatus::kPinning,
+                     metadata::PinStatus::kPinned};
+    if (CAIRN_TRY(ctx.pins.Count(account, live)) > 0) continue;
+    to_create.push_back(&root);
+  }
+  if (to_create.empty()) return size_t{0};
+  // The request took one token when it was admitted; the other pins are charged now.
+  if (ctx.pin_rate && to_create.size() > 1) {
+    ctx.pin_rate->Charge(PinWriteBucket(account), static_cast<double>(to_create.size() - 1));
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t pending = to_create.size();
+  std::optional<Error> first_error;
+  for (const auto* root : to_create) {
+    metadata::NewPin pin;
+    pin.cid = root->second;
+    pin.meta["source"] = source;
+    ctx.pins.CreateAsync(account, std::move(pin), [&](Result<metadata::PinRecord> r) {
+      std::lock_guard lock(mu);
+      if (!r && !first_error) first_error = r.error();
+      if (--pending == 0) cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return pending == 0; });
+  if (first_error) return Err(*first_error);
+  return to_create.size();
 }
 
 // Drains and discards the body, then answers with `error` (used when the request is refused
 // before its body was read: auth, bad arguments).
 class RefusingConsumer final : public http::BodyConsumer {
  public:
-  explicit RefusingConsumer(Error e) : error_(std::move(e)) {}
+  explicit RefusingConsumer(Error e, int64_t retry_after_s = 0)
+      : error_(std::move(e)), retry_after_s_(retry_after_s) {}
   Result<void> OnData(ByteSpan) override { return Ok(); }
-  http::Response Finish() override { return KuboRpc::ErrorFor(error_); }
+  http::Response Finish() override {
+    http::Response r = KuboRpc::ErrorFor(error_);
+    if (retry_after_s_ > 0) r.SetHeader("Retry-After", std::to_string(retry_after_s_));
+    return r;
+  }
 
  private:
   Error error_;
+  int64_t retry_after_s_;
+};
+
+// Holds every block put through it in `lease` (before the put, as BlockLeases requires).
+class LeasedSink final : public unixfs::BlockSink {
+ public:
+  LeasedSink(unixfs::BlockSink& inner, blockstore::BlockLeases::Lease& lease)
+      : inner_(inner), lease_(lease) {}
+  Result<void> Put(const mf::Cid& cid, ByteSpan bytes) override {
+    lease_.Hold(cid);
+    return inner_.Put(cid, bytes);
+  }
+  bool WantsBytes() const override { return inner_.WantsBytes(); }
+
+ private:
+  unixfs::BlockSink& inner_;
+  blockstore::BlockLeases::Lease& lease_;
 };
 
 struct AddArgs {
@@ -233,11 +290,12 @@ Result<AddArgs> ParseAddArgs(const http::Request& req) {
 }
 
 // Answers with what `work` returns, computed on `pool` rather than on the I/O thread (an upload's
-// completion builds directories, verifies and stores whole CARs, syncs and pins).
-http::Response OnPool(WorkerPool& pool, std::function<http::Response()> work) {
+// completion builds directories, verifies and stores whole CARs, syncs and pins), in the
+// account's turn (the pool is fair across accounts).
+http::Response OnPool(WorkerPool& pool, int64_t account, std::function<http::Response()> work) {
   http::Response deferred;
-  deferred.deferred = [&pool, work = std::move(work)](std::function<void(http::Response)> complete) {
-    if (!pool.Submit([work, complete] { complete(work()); })) {
+  deferred.deferred = [&pool, account, work = std::move(work)](std::function<void(http::Response)> complete) {
+    if (!pool.Submit("account:" + std::to_string(account), [work, complete] { complete(work()); })) {
       complete(KuboRpc::ErrorFor(Error(ErrorCode::kUnavailable, "rpc: shutting down")));
     }
   };
@@ -252,7 +310,9 @@ class AddConsumer final : public http::BodyConsumer {
         pool_(pool),
         args_(std::move(args)),
         account_(account),
+        lease_(ctx.leases.Open()),
         store_sink_(ctx.blocks),
+        leased_sink_(store_sink_, lease_),
         parser_(std::move(boundary),
                 {.on_part_begin = [this](const MultipartPart& p) { return Begin(p); },
                  .on_part_data = [this](ByteSpan b) { return Data(b); },
@@ -268,7 +328,7 @@ class AddConsumer final : public http::BodyConsumer {
   http::Response Finish() override {
     spool_.reset();
     if (failed_) return KuboRpc::ErrorFor(*failed_);
-    return OnPool(pool_, [this] {
+    return OnPool(pool_, account_, [this] {
       auto r = Complete();
       return r ? std::move(*r) : KuboRpc::ErrorFor(r.error());
     });
@@ -277,7 +337,7 @@ class AddConsumer final : public http::BodyConsumer {
  private:
   unixfs::BlockSink& sink() {
     if (args_.only_hash) return discard_;
-    return store_sink_;
+    return leased_sink_;
   }
 
   std::string CidText(const mf::Cid& cid) const {
@@ -390,13 +450,12 @@ class AddConsumer final : public http::BodyConsumer {
     if (!args_.only_hash) {
       CAIRN_TRY(ctx_.blocks.Sync());
       if (args_.pin) {
-        bool created = false;
-        for (const auto& root : roots) {
-          created |= CAIRN_TRY(PinUpload(ctx_, account_, root.cid, CidText(root.cid), "api/v0/add"));
-        }
-        if (created) ctx_.events.OnQueued();
+        std::vector<std::pair<mf::Cid, std::string>> pins;
+        for (const auto& root : roots) pins.emplace_back(root.cid, CidText(root.cid));
+        if (CAIRN_TRY(PinUploads(ctx_, account_, pins, "api/v0/add")) > 0) ctx_.events.OnQueued();
       }
     }
+    lease_.Release();  // the pins are durable: they keep the blocks from now on
     http::Response r = JsonResponse(std::move(out_));
     r.SetHeader("X-Chunked-Output", "1");
     return r;
@@ -406,7 +465,9 @@ class AddConsumer final : public http::BodyConsumer {
   WorkerPool& pool_;
   AddArgs args_;
   int64_t account_;
+  blockstore::BlockLeases::Lease lease_;
   unixfs::StoreSink<blockstore::Blockstore> store_sink_;
+  LeasedSink leased_sink_;
   unixfs::DiscardSink discard_;
   MultipartParser parser_;
   std::vector<std::string> current_path_;
@@ -429,7 +490,7 @@ class DagImportConsumer final : public http::BodyConsumer {
   // `boundary`: the multipart boundary, or nullopt for a bare CAR body.
   DagImportConsumer(KuboRpcContext& ctx, WorkerPool& pool, int64_t account, bool pin,
                     std::optional<std::string> boundary)
-      : ctx_(ctx), pool_(pool), account_(account), pin_(pin) {
+      : ctx_(ctx), pool_(pool), account_(account), pin_(pin), lease_(ctx.leases.Open()) {
     if (boundary) {
       parser_ = std::make_unique<MultipartParser>(
           std::move(*boundary),
@@ -454,7 +515,7 @@ class DagImportConsumer final : public http::BodyConsumer {
 
   http::Response Finish() override {
     if (failed_) return KuboRpc::ErrorFor(*failed_);
-    return OnPool(pool_, [this] {
+    return OnPool(pool_, account_, [this] {
       auto r = Complete();
       return r ? std::move(*r) : KuboRpc::ErrorFor(r.error());
     });
@@ -477,11 +538,11 @@ class DagImportConsumer final : public http::BodyConsumer {
   Result<http::Response> Complete() {
     if (parser_) CAIRN_TRY(parser_->Finish());
     if (spools_.empty()) return Err(ErrorCode::kInvalidArgument, "rpc: dag/import needs a CAR file");
-    // Pass 1: verify everything. Pass 2: store. A bad CAR stores nothing.
-    std::vector<mf::Cid> roots;
+    // Pass 1: verify everything and collect the roots. Pass 2: store. A bad CAR stores nothing.
+    std::vector<mf::Cid> roots;  // distinct, in order of first appearance
+    std::unordered_set<std::string> root_keys;
     uint64_t blocks = 0;
     for (int pass = 0; pass < 2; ++pass) {
-      roots.clear();
       blocks = 0;
       for (size_t i = 0; i < spools_.size(); ++i) {
         CAIRN_TRY(spools_[i]->Rewind());
@@ -489,23 +550,42 @@ class DagImportConsumer final : public http::BodyConsumer {
         auto opened = car::CarReader::Open(source);
         if (!opened) return Err(BadCar(opened.error(), i));
         auto& reader = *opened;
-        for (const auto& root : reader->roots()) {
-          if (std::find(roots.begin(), roots.end(), root) == roots.end()) roots.push_back(root);
+        if (pass == 0) {
+          for (const auto& root : reader->roots()) {
+            Bytes key = root.ToBytes();
+            if (root_keys.insert(std::string(key.begin(), key.end())).second) roots.push_back(root);
+          }
+          if (roots.size() > ctx_.max_import_roots) {
+            return Err(ErrorCode::kInvalidArgument,
+                       "rpc: dag/import carries more than " + std::to_string(ctx_.max_import_roots) +
+                           " distinct roots (the limit per import, kubo_rpc.max_import_roots); "
+                           "split the CARs into several imports");
+          }
         }
         for (;;) {
           auto block = reader->Next();
           if (!block) return Err(BadCar(block.error(), i));
           if (!*block) break;
           ++blocks;
-          if (pass == 1) CAIRN_TRY(ctx_.blocks.Put((*block)->cid, (*block)->data));
+          if (pass == 1) {
+            lease_.Hold((*block)->cid);
+            CAIRN_TRY(ctx_.blocks.Put((*block)->cid, (*block)->data));
+          }
         }
       }
     }
     CAIRN_TRY(ctx_.blocks.Sync());
+    if (pin_) {
+      std::vector<std::pair<mf::Cid, std::string>> pins;
+      pins.reserve(roots.size());
+      for (const auto& root : roots) pins.emplace_back(root, root.ToString());
+      if (CAIRN_TRY(PinUploads(ctx_, account_, pins, "api/v0/dag/import")) > 0) {
+        ctx_.events.OnQueued();
+      }
+    }
+    lease_.Release();  // the pins are durable: they keep the blocks from now on
     std::string out;
-    bool created = false;
     for (const auto& root : roots) {
-      if (pin_) created |= CAIRN_TRY(PinUpload(ctx_, account_, root, root.ToString(), "api/v0/dag/import"));
       json::object o, rootobj, cidobj;
       cidobj["/"] = root.ToString();
       rootobj["Cid"] = cidobj;
@@ -513,7 +593,6 @@ class DagImportConsumer final : public http::BodyConsumer {
       o["Root"] = rootobj;
       out += json::serialize(o) + "\n";
     }
-    if (created) ctx_.events.OnQueued();
     json::object stats, st;
     st["BlockCount"] = blocks;
     stats["Stats"] = st;
@@ -525,6 +604,7 @@ class DagImportConsumer final : public http::BodyConsumer {
   WorkerPool& pool_;
   int64_t account_;
   bool pin_;
+  blockstore::BlockLeases::Lease lease_;
   std::unique_ptr<MultipartParser> parser_;
   std::vector<std::unique_ptr<SpoolFile>> spools_;
   std::optional<Error> failed_;
@@ -533,7 +613,24 @@ class DagImportConsumer final : public http::BodyConsumer {
 }  // namespace
 
 KuboRpc::KuboRpc(KuboRpcContext context)
-    : ctx_(std::move(context)), completions_(ctx_.completion_threads) {}
+    : ctx_(std::move(context)), completions_(ctx_.completion_threads) {
+  // Spool files belong to uploads in progress; any found now were left by a process that was
+  // killed mid-upload (their uploads were never acknowledged).
+  std::error_code ec;
+  uint64_t removed = 0, bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(ctx_.spool_dir, ec)) {
+    if (entry.path().filename().string().rfind("upload-", 0) != 0) continue;
+    std::error_code size_ec, rm_ec;
+    uint64_t size = entry.file_size(size_ec);
+    if (std::filesystem::remove(entry.path(), rm_ec)) {
+      ++removed;
+      bytes += size_ec ? 0 : size;
+    }
+  }
+  if (removed > 0) {
+    log::Info("rpc.spool_cleaned", {{"files", removed}, {"bytes", bytes}});
+  }
+}
 
 KuboRpc::~KuboRpc() { StopCompletions(); }
 
@@ -556,9 +653,20 @@ std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& r
   if (!add && !import) return nullptr;
   auto who = Authenticate(req, metadata::Scope::kUpload);
   if (!who) return std::make_unique<RefusingConsumer>(who.error());
+  // An upload that will create pins needs a token from the account's pin-write bucket.
+  auto admit = [&](bool creates_pins) -> std::unique_ptr<http::BodyConsumer> {
+    if (!creates_pins || !ctx_.pin_rate) return nullptr;
+    int64_t wait = ctx_.pin_rate->Acquire(PinWriteBucket(who->account.id));
+    if (wait == 0) return nullptr;
+    return std::make_unique<RefusingConsumer>(
+        Error(ErrorCode::kResourceExhausted,
+              "rpc: pin rate limit exceeded; retry in " + std::to_string(wait) + " s"),
+        wait);
+  };
   if (import) {
     auto pin = BoolArg(req, "pin-roots");
     if (!pin) return std::make_unique<RefusingConsumer>(pin.error());
+    if (auto refused = admit(pin->value_or(true))) return refused;
     // kubo-rpc-client sends multipart/form-data; anything else is taken as one bare CAR.
     std::string_view type = req.Header("Content-Type").value_or("");
     std::optional<std::string> boundary;
@@ -571,6 +679,7 @@ std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& r
   }
   auto args = ParseAddArgs(req);
   if (!args) return std::make_unique<RefusingConsumer>(args.error());
+  if (auto refused = admit(args->pin && !args->only_hash)) return refused;
   auto boundary = BoundaryFromContentType(req.Header("Content-Type").value_or(""));
   if (!boundary) return std::make_unique<RefusingConsumer>(boundary.error());
   return std::make_unique<AddConsumer>(ctx_, completions_, std::move(*args), who->account.id, std::move(*boundary));

@@ -10,6 +10,8 @@
 // Uploaded roots are pinned for the token's account like `ipfs add` pins them: idempotently (no
 // second pin when the account already has a live one of that CID).
 // Uploads (add, dag/import) need a token with the `upload` scope; reads need `pins:read`.
+// Every block an upload stores is held for garbage collection (KuboRpcContext::leases) from
+// before it is stored until the upload's pins are durable or the upload failed.
 // Errors are answered with Kubo's error body (see ErrorFor). An upload that is refused or turns
 // out malformed is still read to its end before the answer, so clients see the reason instead of
 // a reset connection.
@@ -23,7 +25,9 @@
 #include <vector>
 
 #include "api/pinning_api.hpp"
+#include "api/rate_limiter.hpp"
 #include "blockstore/blockstore.hpp"
+#include "blockstore/leases.hpp"
 #include "common/worker_pool.hpp"
 #include "http/server.hpp"
 #include "metadata/accounts.hpp"
@@ -34,6 +38,9 @@ namespace cairn::api {
 
 struct KuboRpcContext {
   blockstore::Blockstore& blocks;
+  // Garbage collection's leases: an upload holds every block it stores or reuses until its pins
+  // have committed (or the request failed), so a collection in between cannot delete them.
+  blockstore::BlockLeases& leases;
   metadata::PinStore& pins;
   metadata::AccountStore& accounts;
   PinEvents& events;
@@ -42,12 +49,20 @@ struct KuboRpcContext {
   std::vector<std::string> addresses;  // for /api/v0/id
   std::filesystem::path spool_dir;
   // Threads that complete uploads (directory building, CAR verification and storing, sync,
-  // pinning) off the I/O threads.
+  // pinning) off the I/O threads. Completions are scheduled fairly across accounts (see
+  // WorkerPool): one account's imports never hold every thread.
   size_t completion_threads = 2;
+  // Distinct roots one dag/import may carry; more is refused with 400 before anything is stored.
+  size_t max_import_roots = 10000;
+  // When set, pins created by uploads are charged to the account's pin-write bucket
+  // (PinWriteBucket): an upload that would create pins is refused with 429 and Retry-After while
+  // the bucket is empty, and each pin it creates takes a token.
+  RateLimiter* pin_rate = nullptr;
 };
 
 class KuboRpc {
  public:
+  // Removes spool files (`upload-*` in spool_dir) left behind by a process killed mid-upload.
   explicit KuboRpc(KuboRpcContext context);
   ~KuboRpc();  // StopCompletions()
 

@@ -3,10 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <random>
 
 #include "api/internal/test_request.hpp"
+#include "fetch/fake_http_getter.hpp"
+#include "pinning/pin_service.hpp"
 #include "blockstore/memory_blockstore.hpp"
 #include "car/car_writer.hpp"
 #include "metadata/migrations.hpp"
@@ -84,7 +89,7 @@ class KuboRpcTest : public ::testing::Test {
     pins_ = std::make_unique<metadata::PinStore>(*db_, clock_);
     Bytes seed(32, 7);
     identity_ = std::make_unique<net::Ed25519Identity>(net::Ed25519Identity::FromSeed(seed));
-    rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_, *pins_, *accounts_, events_, clock_,
+    rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_, leases_, *pins_, *accounts_, events_, clock_,
                                                     *identity_, {"/ip4/127.0.0.1/tcp/4001"},
                                                     dir_ / "spool"});
     alice_ = accounts_->CreateAccount("alice")->id;
@@ -154,6 +159,7 @@ class KuboRpcTest : public ::testing::Test {
   std::filesystem::path dir_;
   FakeClock clock_;
   blockstore::MemoryBlockstore blocks_;
+  blockstore::BlockLeases leases_;
   CountingEvents events_;
   std::unique_ptr<metadata::Database> db_;
   std::unique_ptr<metadata::AccountStore> accounts_;
@@ -420,6 +426,131 @@ TEST_F(KuboRpcTest, DagImportVerifiesEveryBlockBeforeStoringAnything) {
   EXPECT_EQ(Upload("/api/v0/dag/import", Multipart({{"", "application/octet-stream", "not a car"}}), token_).status, 400);
   EXPECT_FALSE(*blocks_.Has(d));
   EXPECT_EQ(Upload("/api/v0/dag/import?pin-roots=maybe", good, token_, "application/octet-stream").status, 400);
+}
+
+// The probe's defect: garbage collection ran between an upload storing its blocks and creating
+// its pin, and acknowledged uploads lost blocks. Here a collector runs back to back beside adds
+// and dag/imports; every acknowledged upload must read back whole, during and after.
+TEST_F(KuboRpcTest, ContinuousGarbageCollectionLosesNoAcknowledgedUpload) {
+  fetch::FakeHttpGetter http;
+  fetch::GatewayBlockSource source(http, {});
+  pinning::PinService collector(*pins_, blocks_, source, clock_);  // workers never started
+  rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_, collector.leases(), *pins_, *accounts_,
+                                                  events_, clock_, *identity_, {}, dir_ / "spool"});
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> collections{0}, removed{0};
+  std::thread gc([&] {
+    while (!stop) {
+      auto r = collector.CollectGarbage();
+      if (r) {
+        ++collections;
+        removed += r->removed_blocks;
+      }
+    }
+  });
+  std::vector<std::pair<std::string, std::string>> files;  // root CID → content
+  std::vector<std::pair<mf::Cid, std::string>> imported;   // root → block
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int i = 0; i < 24; ++i) {
+    if (i % 3 == 2) {
+      std::vector<std::pair<mf::Cid, std::string>> blocks;
+      std::vector<mf::Cid> roots;
+      for (int k = 0; k < 3; ++k) {
+        std::string data = "import " + std::to_string(i) + "/" + std::to_string(k) + " " +
+                           std::to_string(rng_());
+        roots.push_back(RawCid(data));
+        blocks.emplace_back(roots.back(), data);
+      }
+      auto r = Upload("/api/v0/dag/import", Car(roots, blocks), token_, "application/octet-stream");
+      ASSERT_EQ(r.status, 200) << r.body;
+      imported.insert(imported.end(), blocks.begin(), blocks.end());
+    } else {
+      std::string content(300 * 1024 + i, '\0');  // two 256 KiB chunks and a root
+      for (auto& c : content) c = static_cast<char>(byte(rng_));
+      auto r = Upload("/api/v0/add?cid-version=1", Multipart({{"f", "application/octet-stream", content}}),
+                      token_);
+      ASSERT_EQ(r.status, 200) << r.body;
+      auto lines = Lines(r.body);
+      ASSERT_FALSE(lines.empty());
+      files.emplace_back(Str(lines.back(), "Hash"), std::move(content));
+    }
+  }
+  // Read back while the collector still runs, then once more after a last full collection.
+  auto verify = [&](const char* when) {
+    for (const auto& [root, content] : files) {
+      auto r = http::Resolve(Call("/api/v0/cat?arg=" + root, token_));
+      ASSERT_EQ(r.status, 200) << when << " " << root << ": " << r.body;
+      EXPECT_TRUE(Drain(r) == content) << when << ": " << root << " did not read back whole";
+    }
+    for (const auto& [cid, data] : imported) {
+      auto got = Call("/api/v0/block/get?arg=" + cid.ToString(), token_);
+      EXPECT_EQ(got.body, data) << when << ": block " << cid.ToString();
+    }
+  };
+  verify("during collection");
+  stop = true;
+  gc.join();
+  EXPECT_GT(collections.load(), 0u);
+  ASSERT_TRUE(collector.CollectGarbage());
+  verify("after collection");
+  EXPECT_EQ(collector.leases().held_blocks(), 0u);  // every upload let go of its blocks
+}
+
+TEST_F(KuboRpcTest, DagImportRootsAreLinearBoundedAndCharged) {
+  RateLimiter limiter({.per_second = 1, .burst = 5}, clock_);
+  KuboRpcContext context{blocks_, leases_, *pins_, *accounts_, events_, clock_, *identity_, {},
+                         dir_ / "spool"};
+  context.max_import_roots = 50;
+  context.pin_rate = &limiter;
+  rpc_ = std::make_unique<KuboRpc>(std::move(context));
+  auto import = [&](int roots, int first) {
+    std::vector<std::pair<mf::Cid, std::string>> blocks;
+    std::vector<mf::Cid> cids;
+    for (int k = 0; k < roots; ++k) {
+      std::string data = "root " + std::to_string(first + k);
+      cids.push_back(RawCid(data));
+      blocks.emplace_back(cids.back(), data);
+    }
+    cids.push_back(cids.front());  // a root listed twice is pinned once
+    return Upload("/api/v0/dag/import", Car(cids, blocks), token_, "application/octet-stream");
+  };
+  auto over = import(51, 0);
+  EXPECT_EQ(over.status, 400) << over.body;
+  EXPECT_NE(over.body.find("max_import_roots"), std::string::npos) << over.body;
+  EXPECT_FALSE(*blocks_.Has(RawCid("root 0")));  // refused before anything was stored
+
+  auto ok = import(50, 100);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Lines(ok.body).size(), 51u);  // 50 distinct roots and the stats line
+  metadata::PinFilter all;
+  all.statuses = {metadata::PinStatus::kQueued};
+  EXPECT_EQ(*pins_->Count(alice_, all), 50u);
+  // The 50 pins were charged to the account's pin-write bucket: the next upload that would pin
+  // waits for the bucket to refill, and says how long.
+  auto limited = import(1, 500);
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  ASSERT_TRUE(limited.Header("Retry-After").has_value());
+  EXPECT_GE(std::stoi(std::string(*limited.Header("Retry-After"))), 40);
+  // An upload that creates no pin is not held back.
+  auto unpinned = Upload("/api/v0/dag/import?pin-roots=false", Car({RawCid("x")}, {{RawCid("x"), "x"}}),
+                         token_, "application/octet-stream");
+  EXPECT_EQ(unpinned.status, 200) << unpinned.body;
+}
+
+TEST_F(KuboRpcTest, SpoolFilesLeftByAKilledProcessAreRemovedAtStart) {
+  std::filesystem::create_directories(dir_ / "spool");
+  for (int i = 0; i < 3; ++i) {
+    std::ofstream(dir_ / "spool" / ("upload-" + std::to_string(i))) << "half an upload";
+  }
+  std::ofstream(dir_ / "spool" / "keep-me") << "not a spool file";
+  rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_, leases_, *pins_, *accounts_, events_,
+                                                  clock_, *identity_, {}, dir_ / "spool"});
+  size_t left = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "spool")) {
+    EXPECT_EQ(e.path().filename(), "keep-me");
+    ++left;
+  }
+  EXPECT_EQ(left, 1u);
 }
 
 TEST_F(KuboRpcTest, VersionAndIdNeedNoToken) {

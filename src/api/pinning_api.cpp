@@ -1,5 +1,7 @@
 #include "api/pinning_api.hpp"
 
+#include <strings.h>
+
 #include "api/psa_model.hpp"
 
 namespace cairn::api {
@@ -25,13 +27,15 @@ Result<std::string_view> BearerToken(std::optional<std::string_view> authorizati
   if (!authorization) {
     return Err(ErrorCode::kUnauthenticated, "auth: missing Authorization header (Bearer token)");
   }
+  // RFC 9110 §11.1: the scheme is case-insensitive; one or more spaces (or tabs) follow it.
   std::string_view v = *authorization;
-  if (v.size() < 7 || !(v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) {
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  if (v.size() < 7 || strncasecmp(v.data(), "Bearer", 6) != 0 || !blank(v[6])) {
     return Err(ErrorCode::kUnauthenticated, "auth: Authorization must be 'Bearer <token>'");
   }
   v.remove_prefix(7);
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  while (!v.empty() && blank(v.front())) v.remove_prefix(1);
+  while (!v.empty() && blank(v.back())) v.remove_suffix(1);
   if (v.empty()) return Err(ErrorCode::kUnauthenticated, "auth: empty token");
   return v;
 }
@@ -83,7 +87,8 @@ http::Response PinningApi::Handle(const http::Request& req) {
   auto who = Authenticate(req, read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
   if (!who) return Failure(who.error());
   // Reads and writes have separate budgets: a bulk import does not stop status polling.
-  std::string bucket = "account:" + std::to_string(who->account.id) + (read ? ":read" : ":write");
+  std::string bucket = read ? "account:" + std::to_string(who->account.id) + ":read"
+                            : PinWriteBucket(who->account.id);
   if (int64_t wait = limiter_.Acquire(bucket); wait > 0) {
     http::Response r = Failure(Error(ErrorCode::kResourceExhausted,
                                      "pins: rate limit exceeded; retry in " + std::to_string(wait) + " s"));

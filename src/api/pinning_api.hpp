@@ -50,6 +50,9 @@ class PinningApi {
   static bool Handles(std::string_view path);
   // Thread-safe.
   http::Response Handle(const http::Request& request);
+  // The per-account buckets this API charges (PinWriteBucket for pin writes), for the other
+  // surfaces that create pins (uploads) to charge the same budget. Thread-safe.
+  RateLimiter& rate_limiter() { return limiter_; }
 
  private:
   Result<metadata::Principal> Authenticate(const http::Request& request, metadata::Scope needed);

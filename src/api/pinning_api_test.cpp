@@ -110,6 +110,19 @@ TEST_F(PinningApiTest, AuthenticationAndScopes) {
   EXPECT_EQ(Call("PUT", "/pins", alice_).status, 405);
 }
 
+TEST(BearerToken, SchemeIsCaseInsensitiveAndSpacesAreTolerated) {
+  for (const char* header : {"Bearer abc", "bearer abc", "BEARER abc", "bEaReR  abc ", "Bearer\tabc"}) {
+    auto token = BearerToken(std::string_view(header));
+    ASSERT_TRUE(token.has_value()) << header;
+    EXPECT_EQ(*token, "abc") << header;
+  }
+  for (const char* header : {"Basic abc", "Bearerabc", "Bearer ", "Bear abc", ""}) {
+    auto token = BearerToken(std::string_view(header));
+    ASSERT_FALSE(token.has_value()) << header;
+    EXPECT_EQ(token.error().code(), ErrorCode::kUnauthenticated) << header;
+  }
+}
+
 TEST_F(PinningApiTest, BadInputChangesNothing) {
   for (std::string body : {std::string("{"), std::string(R"({"cid":"nope"})"), std::string("[]"),
                            std::string(R"({"cid":")") + kCid + R"(","meta":{"a":1}})"}) {

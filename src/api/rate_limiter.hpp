@@ -18,6 +18,12 @@ struct RateLimit {
   double burst = 2000;      // bucket size
 };
 
+// The bucket of an account's pin writes: PSA creates, replaces and deletes, and the pins that
+// uploads create.
+inline std::string PinWriteBucket(int64_t account_id) {
+  return "account:" + std::to_string(account_id) + ":write";
+}
+
 class RateLimiter {
  public:
   RateLimiter(RateLimit limit, const Clock& clock) : limit_(limit), clock_(clock) {}
@@ -25,12 +31,17 @@ class RateLimiter {
   // Takes one token for `key`. Returns 0 when allowed, otherwise the whole seconds (≥ 1) the
   // caller should wait before retrying (the Retry-After value). Thread-safe.
   int64_t Acquire(const std::string& key);
+  // Takes `n` tokens for `key` unconditionally: a bucket holding fewer goes into debt, and
+  // Acquire waits until it has refilled. For work already admitted (by an Acquire) whose cost is
+  // known only as it completes: the pins an upload creates, one per root. Thread-safe.
+  void Charge(const std::string& key, double n);
 
  private:
   struct Bucket {
     double tokens;
     int64_t last_micros;
   };
+  Bucket& Refill(const std::string& key, int64_t now);  // REQUIRES(mu_)
   RateLimit limit_;
   const Clock& clock_;
   std::mutex mu_;

@@ -16,6 +16,17 @@ TEST(RateLimiter, AllowsBurstThenRefillsAtTheRate) {
   EXPECT_GE(limiter.Acquire("a"), 1);
 }
 
+TEST(RateLimiter, ChargeGoesIntoDebtAndAcquireWaitsItOut) {
+  FakeClock clock;
+  RateLimiter limiter({.per_second = 2, .burst = 4}, clock);
+  EXPECT_EQ(limiter.Acquire("a"), 0);  // 3 left
+  limiter.Charge("a", 10);             // an upload that created 10 more pins: -7
+  EXPECT_EQ(limiter.Acquire("a"), 4);  // (1 - -7) / 2 per second
+  EXPECT_EQ(limiter.Acquire("b"), 0);  // other keys are not charged
+  clock.Advance(4'000'000);            // refilled to 1
+  EXPECT_EQ(limiter.Acquire("a"), 0);
+}
+
 TEST(RateLimiter, KuboPollingEveryHalfSecondNeverWaits) {
   FakeClock clock;
   RateLimiter limiter({}, clock);

@@ -32,9 +32,16 @@ PinService::PinService(metadata::PinStore& pins, blockstore::Blockstore& blocks,
 PinService::~PinService() { Stop(); }
 
 Result<void> PinService::Start() {
-  CAIRN_TRY(pins_.RequeuePinning());
   std::lock_guard lock(mu_);
   if (running_) return Ok();
+  // Pins a previous run left `pinning` stay `pinning` (users never see a pin step back to
+  // `queued`); they are resumed first, through the retry schedule, due now.
+  auto left = CAIRN_TRY(pins_.ListPinning());
+  int64_t now = clock_.MonotonicMicros();
+  for (auto& pin : left) {
+    retries_.push_back(Retry{std::move(pin), now, options_.retry_initial_us, std::string()});
+  }
+  if (!left.empty()) log::Info("pin.resumed", {{"pins", left.size()}});
   running_ = true;
   for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
@@ -75,12 +82,6 @@ size_t PinService::retry_backlog() const {
   return retries_.size();
 }
 
-void PinService::TouchBlock(const Cid& cid) {
-  Bytes mh = cid.hash().Encode();
-  std::lock_guard lock(gc_mu_);
-  if (gc_running_) touched_.insert(std::string(mh.begin(), mh.end()));
-}
-
 void PinService::WorkerLoop() {
   std::unique_lock lock(mu_);
   while (running_) {
@@ -89,7 +90,7 @@ void PinService::WorkerLoop() {
     auto claimed = pins_.ClaimQueued(1);
     lock.lock();
     if (!running_) {
-      // Claimed during shutdown: it stays `pinning` and is requeued at the next Start().
+      // Claimed during shutdown: it stays `pinning` and is resumed at the next Start().
       return;
     }
     if (claimed && !claimed->empty()) {
@@ -140,7 +141,10 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
   fo.parallelism = options_.fetch_parallelism;
   fo.deadline_micros = clock_.MonotonicMicros() + std::max<int64_t>(remaining, 0);
   fo.max_dag_bytes = options_.max_dag_bytes;
-  fo.on_visit = [this](const Cid& cid) { TouchBlock(cid); };
+  // Held until the outcome is recorded: `pinning` reaches only blocks whose parents are present,
+  // and a collection's mark may have passed before this walk stored them.
+  blockstore::BlockLeases::Lease lease = leases_.Open();
+  fo.on_visit = [&lease](const Cid& cid) { lease.Hold(cid); };
 
   int64_t last_report = 0;
   auto progress = [&](const DagFetchProgress& p) {
@@ -217,14 +221,14 @@ Result<GcResult> PinService::CollectGarbage() {
     std::lock_guard lock(gc_mu_);
     if (gc_running_) return Err(ErrorCode::kUnavailable, "gc: already running");
     gc_running_ = true;
-    touched_.clear();
   }
+  leases_.BeginCollection();
   struct Reset {
     PinService* s;
     ~Reset() {
+      s->leases_.EndCollection();
       std::lock_guard lock(s->gc_mu_);
       s->gc_running_ = false;
-      s->touched_.clear();
     }
   } reset{this};
 
@@ -249,7 +253,7 @@ Result<GcResult> PinService::CollectGarbage() {
       for (auto& l : *links) stack.push_back(std::move(l));
     }
   }
-  // Sweep: everything else, unless a worker touched it since the GC began.
+  // Sweep: everything else, unless a lease holds it (or held it since the collection began).
   GcResult result;
   result.live_blocks = live.size();
   std::vector<std::pair<Cid, uint64_t>> dead;
@@ -259,10 +263,8 @@ Result<GcResult> PinService::CollectGarbage() {
     return true;
   }));
   for (const auto& [cid, size] : dead) {
-    Bytes mh = cid.hash().Encode();
-    std::lock_guard lock(gc_mu_);  // held across the check and the delete (see the header)
-    if (touched_.count(std::string(mh.begin(), mh.end()))) continue;
-    CAIRN_TRY(blocks_.Delete(cid));
+    bool removed = CAIRN_TRY(leases_.DeleteUnlessHeld(cid, [&] { return blocks_.Delete(cid); }));
+    if (!removed) continue;
     result.removed_blocks++;
     result.removed_bytes += size;
   }

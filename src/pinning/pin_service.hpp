@@ -10,8 +10,8 @@
 //   deadline; the last retry is at the deadline, so a pin never fails before it), then the pin
 //   fails with the last reason. Retries wait in an in-memory schedule, not
 //   in a worker, so they never starve fresh pins.
-// - Restarts: pins left `pinning` by a crash are requeued at Start(); blocks already fetched are
-//   reused.
+// - Restarts: pins left `pinning` by a stop or a crash are resumed at Start() without going back
+//   to `queued`; blocks already fetched are reused.
 // - Deleting a pin that is being fetched cancels its fetch (Cancel()).
 // - Garbage collection (CollectGarbage) removes blocks no pin of any account needs; it runs
 //   safely beside pinning (see the method's contract).
@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "blockstore/blockstore.hpp"
+#include "blockstore/leases.hpp"
 #include "common/clock.hpp"
 #include "fetch/block_source.hpp"
 #include "metadata/pins.hpp"
@@ -67,10 +68,11 @@ class PinService {
              const Clock& clock, PinServiceOptions options = {});
   ~PinService();  // Stop()
 
-  // Requeues pins a crash left in `pinning` and starts the workers.
+  // Resumes pins a previous run left in `pinning` (their status stays `pinning`) and starts the
+  // workers.
   Result<void> Start();
   // Stops the workers (in-flight fetches are cancelled; their pins stay `pinning` and are
-  // requeued by the next Start()). Idempotent.
+  // resumed by the next Start()). Idempotent.
   void Stop();
 
   // Wakes a worker (call after creating a pin so it starts without waiting for the poll).
@@ -80,11 +82,17 @@ class PinService {
   void Cancel(const std::string& requestid);
 
   // Mark and sweep: walks the DAG of every pin (queued, pinning, pinned; any account) through the
-  // blocks present, then deletes every other block. Safe beside pinning: every block a worker
-  // touches is registered as in use before the worker checks or stores it, and the sweep never
-  // deletes a registered block (it checks and deletes under one lock), so a block is either seen
-  // as in use or deleted before the worker looks (and then fetched again).
+  // blocks present, then deletes every other block unless it is held by a lease (see
+  // blockstore/leases.hpp). Safe beside pinning and uploads: a worker holds every block of its
+  // pin's DAG in a lease before it checks or stores it, uploads hold what they store until their
+  // pins commit, and the sweep checks and deletes under the leases' lock, so a block is either
+  // seen as held or deleted before its writer looks (and then stored again).
+  // One collection at a time: a second concurrent call returns Unavailable.
   Result<GcResult> CollectGarbage();
+
+  // The leases garbage collection honours: writers that store blocks for pins that do not reach
+  // them yet (uploads, imports) hold them here until the pin commits or the request fails.
+  blockstore::BlockLeases& leases() { return leases_; }
 
   const PinServiceStats& stats() const { return stats_; }
   // Queued pins known to the service, for /metrics (pins waiting for a worker or a retry).
@@ -101,7 +109,6 @@ class PinService {
   // Fetches `pin`'s DAG once and records the outcome. `last_error` is the previous attempt's
   // failure (a retry), named in the reason if the deadline has passed by now.
   void Process(metadata::PinRecord pin, int64_t retry_delay_us, const std::string& last_error = "");
-  void TouchBlock(const multiformats::Cid& cid);
 
   metadata::PinStore& pins_;
   blockstore::Blockstore& blocks_;
@@ -119,10 +126,9 @@ class PinService {
   std::set<std::string> cancelled_;                        // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
 
-  // Blocks touched by workers since the current GC began (see CollectGarbage).
+  blockstore::BlockLeases leases_;
   std::mutex gc_mu_;
-  std::unordered_set<std::string> touched_;  // multihash bytes; GUARDED_BY(gc_mu_)
-  bool gc_running_ = false;                        // GUARDED_BY(gc_mu_)
+  bool gc_running_ = false;  // GUARDED_BY(gc_mu_)
 };
 
 }  // namespace cairn::pinning
