@@ -24,7 +24,8 @@ enum class ErrorCode {
   kUnauthenticated,
   kPermissionDenied,
   kInsufficientFunds,
-  kResourceExhausted,
+  kResourceExhausted,  // a quota or rate limit (HTTP 429): retrying later succeeds by itself
+  kStorageFull,        // the disk or database has no room (HTTP 507): an operator must act
   kNotSupported,
   kInternal,
 };

@@ -7,6 +7,7 @@
 #include <future>
 
 #include "common/json_string.hpp"
+#include "common/log.hpp"
 
 namespace cairn::http {
 namespace {
@@ -184,6 +185,7 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kAlreadyExists: return 409;
     case ErrorCode::kInsufficientFunds: return 409;
     case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kStorageFull: return 507;
     case ErrorCode::kNotSupported: return 501;
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kTimeout: return 504;
@@ -197,12 +199,47 @@ std::string JsonQuote(std::string_view s) {
   return out;
 }
 
+std::string RedactPaths(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  auto ends_token = [](char c) {
+    return c == ' ' || c == '\t' || c == '\'' || c == '"' || c == ':' || c == ',' || c == ')' ||
+           c == ';';
+  };
+  while (i < text.size()) {
+    bool starts = text[i] == '/' && (i == 0 || ends_token(text[i - 1]) || text[i - 1] == '(');
+    if (!starts) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && !ends_token(text[end])) ++end;
+    std::string_view token = text.substr(i, end - i);
+    if (std::count(token.begin(), token.end(), '/') >= 2) {
+      out += "<path>";
+    } else {
+      out.append(token);
+    }
+    i = end;
+  }
+  return out;
+}
+
 Response ErrorResponse(const Error& error) {
   Response r;
   r.status = HttpStatusFor(error.code());
   r.SetHeader("Content-Type", "application/json");
+  std::string details = error.message();
+  if (r.status >= 500) {
+    std::string redacted = RedactPaths(details);
+    if (redacted != details) {
+      // The operator still sees where it failed; the client does not see the server's layout.
+      log::Warn("http.error_detail", {{"reason", ErrorCodeName(error.code())}, {"details", details}});
+      details = std::move(redacted);
+    }
+  }
   r.body = "{\"error\":{\"reason\":" + JsonQuote(ErrorCodeName(error.code())) +
-           ",\"details\":" + JsonQuote(error.message()) + "}}\n";
+           ",\"details\":" + JsonQuote(details) + "}}\n";
   return r;
 }
 

@@ -114,8 +114,14 @@ Result<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 std::string PercentEncodePath(std::string_view in);
 
 // A small JSON error body {"error":{"reason":"NOT_FOUND","details":"..."}} with the status
-// STYLE.md maps `error` to (400 InvalidArgument, 401, 403, 404, 409, 429, 5xx the rest).
+// STYLE.md maps `error` to (400 InvalidArgument, 401, 403, 404, 409 InsufficientFunds and
+// AlreadyExists, 429 ResourceExhausted, 507 StorageFull, 5xx the rest). The details are valid
+// JSON whatever bytes the message holds (see AppendJsonString). For server faults (5xx),
+// filesystem paths in the message are replaced by "<path>" and the full message is logged.
 Response ErrorResponse(const Error& error);
+// `text` with every absolute path of two or more components ("/var/lib/cairn/spool/x")
+// replaced by "<path>".
+std::string RedactPaths(std::string_view text);
 int HttpStatusFor(ErrorCode code);
 // JSON string escaping (quotes included).
 std::string JsonQuote(std::string_view s);

@@ -43,6 +43,30 @@ TEST(ErrorResponse, MapsCodesAndEscapesDetails) {
   EXPECT_EQ(HttpStatusFor(ErrorCode::kCorruption), 500);
 }
 
+TEST(ErrorResponse, StorageFullIs507NeverA429) {
+  auto r = ErrorResponse(Error(ErrorCode::kStorageFull, "metadata: insert pin: database or disk is full"));
+  EXPECT_EQ(r.status, 507);
+  EXPECT_FALSE(r.Header("Retry-After").has_value());
+  EXPECT_NE(r.body.find("STORAGE_FULL"), std::string::npos);
+}
+
+TEST(ErrorResponse, ServerFaultsDoNotShowFilesystemPaths) {
+  auto r = ErrorResponse(Error(ErrorCode::kIoError,
+                               "rpc: cannot create spool file /var/lib/cairn/spool/upload-1: No space"));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("/var/lib"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("spool file <path>: No space"), std::string::npos) << r.body;
+  // Client errors keep their text: they name what the client sent.
+  auto bad = ErrorResponse(Error(ErrorCode::kNotFound, "no route for /a/b/c"));
+  EXPECT_NE(bad.body.find("/a/b/c"), std::string::npos);
+  EXPECT_EQ(RedactPaths("open '/x/y': EIO, then /z"), "open '<path>': EIO, then /z");
+}
+
+TEST(ErrorResponse, InvalidUtf8InDetailsStillGivesValidJson) {
+  auto r = ErrorResponse(Error(ErrorCode::kInvalidArgument, "bad cid '\xff\xfe'"));
+  EXPECT_NE(r.body.find("bad cid '\\ufffd\\ufffd'"), std::string::npos) << r.body;
+}
+
 TEST(PercentEncodePath, KeepsUnreservedAndSlashes) {
   EXPECT_EQ(PercentEncodePath("/ipfs/a b/ü"), "/ipfs/a%20b/%C3%BC");
 }

@@ -903,6 +903,19 @@ Result<int64_t> PinStore::RequeuePinning() {
   return changed;
 }
 
+Result<std::vector<PinRecord>> PinStore::ListPinning() {
+  std::vector<PinRecord> out;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    out.clear();
+    auto rows = CAIRN_TRY(s.Query("SELECT " + std::string(kPinColumns) +
+                                      " FROM pins WHERE status = 'pinning' ORDER BY created",
+                                  {}));
+    for (const SqlRow& row : rows) out.push_back(CAIRN_TRY(PinFromRow(row)));
+    return Ok();
+  }));
+  return out;
+}
+
 Result<std::vector<Cid>> PinStore::ListCids(std::span<const PinStatus> statuses,
                                             const std::optional<Cid>& after, size_t limit) {
   std::vector<Cid> out;

@@ -147,6 +147,10 @@ class PinStore {
   // Moves every `pinning` pin back to `queued` (at start-up, after a crash left claims behind).
   // Returns how many.
   Result<int64_t> RequeuePinning();
+  // Every `pinning` pin (any account), oldest created first: the claims a stopped or crashed
+  // process left behind, for the workers to resume without showing users a step back to
+  // `queued`.
+  Result<std::vector<PinRecord>> ListPinning();
   // Distinct normalized CIDs of pins (any account) whose status is in `statuses`, ascending by
   // binary CID, after `after` (exclusive) when given, at most `limit`: the roots GC must keep.
   Result<std::vector<multiformats::Cid>> ListCids(std::span<const PinStatus> statuses,

@@ -27,7 +27,7 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_NOTADB:
       return Error(ErrorCode::kCorruption, msg);
     case SQLITE_FULL:
-      return Error(ErrorCode::kResourceExhausted, msg);
+      return Error(ErrorCode::kStorageFull, msg);
     default:
       return Error(ErrorCode::kIoError, msg);
   }
