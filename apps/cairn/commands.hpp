@@ -18,7 +18,10 @@ struct GlobalOptions {
 };
 
 // Opens (creating if needed) the persistent block store of the repo at `options.repo`.
-Result<std::unique_ptr<blockstore::LogBlockstore>> OpenRepoBlockstore(const GlobalOptions& options);
+// The repo directory is made private to the user (0700) and everything the process creates after
+// this is 0600/0700 whatever the umask.
+Result<std::unique_ptr<blockstore::LogBlockstore>> OpenRepoBlockstore(
+    const GlobalOptions& options, blockstore::LogBlockstoreOptions store_options = {});
 
 // Opens (creating and migrating if needed) the metadata database <repo>/cairn.db. SQLite in WAL
 // mode: operator commands may run beside `cairn serve` on the same repo.

@@ -1,6 +1,9 @@
 #include "apps/cairn/config.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
+#include <functional>
 #include <cstdlib>
 #include <filesystem>
 #include <toml++/toml.h>
@@ -31,6 +34,114 @@ Result<void> ParseListen(const std::string& text, ServeConfig& config) {
   return Ok();
 }
 
+namespace {
+
+// One configuration key: its full name ("section.key") and how a TOML value sets it. Each
+// applier returns InvalidArgument naming the key and its accepted range.
+struct ConfigKey {
+  const char* name;
+  std::function<Result<void>(const toml::node&, ServeConfig&)> apply;
+};
+
+Error BadValue(const std::string& key, const std::string& expected) {
+  return Error(ErrorCode::kInvalidArgument, "config: " + key + " must be " + expected);
+}
+
+// An integer key in [min, max] stored in `field`.
+template <typename T>
+ConfigKey IntKey(const char* name, int64_t min, int64_t max, T ServeConfig::*field,
+                 std::string expected = "") {
+  if (expected.empty()) expected = std::to_string(min) + ".." + std::to_string(max);
+  return {name, [=](const toml::node& value, ServeConfig& config) -> Result<void> {
+            auto v = value.value<int64_t>();
+            if (!v || *v < min || *v > max) return Err(BadValue(name, expected));
+            config.*field = static_cast<T>(*v);
+            return Ok();
+          }};
+}
+
+ConfigKey RateKey(const char* name, double api::RateLimit::*field) {
+  return {name, [=](const toml::node& value, ServeConfig& config) -> Result<void> {
+            auto v = value.value<double>();
+            if (!v || !(*v >= 1) || *v > 1e9) return Err(BadValue(name, "a number >= 1"));
+            config.rate_limit.*field = *v;
+            return Ok();
+          }};
+}
+
+Result<void> ApplyGateways(const toml::node& value, ServeConfig& config) {
+  const auto* arr = value.as_array();
+  if (!arr || arr->size() > 20) return Err(BadValue("pinning.gateways", "a list of at most 20 URLs"));
+  config.gateways.clear();
+  for (const auto& item : *arr) {
+    auto url = item.value<std::string>();
+    if (!url || (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)) {
+      return Err(ErrorCode::kInvalidArgument, "config: pinning.gateways entries must be http(s) URLs");
+    }
+    config.gateways.push_back(*url);
+  }
+  return Ok();
+}
+
+Result<void> ApplyAnnounce(const toml::node& value, ServeConfig& config) {
+  const auto* arr = value.as_array();
+  if (!arr || arr->empty() || arr->size() > 20) {
+    return Err(BadValue("libp2p.announce", "a list of 1 to 20 multiaddrs"));
+  }
+  config.announce.clear();
+  for (const auto& item : *arr) {
+    auto text = item.value<std::string>();
+    if (!text) return Err(ErrorCode::kInvalidArgument, "config: libp2p.announce entries must be strings");
+    auto ma = net::Multiaddr::Parse(*text);
+    if (!ma) return Err(ma.error().WithContext("config: libp2p.announce: "));
+    if (ma->Has("p2p")) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "config: libp2p.announce: '" + *text + "' must not include /p2p/ (it is added)");
+    }
+    config.announce.push_back(ma->ToString());
+  }
+  return Ok();
+}
+
+// Every key the TOML file may set (docs/configuration.md lists them with their meaning).
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> keys = {
+      {"server.listen",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto s = value.value<std::string>();
+         if (!s) return Err(BadValue("server.listen", "a string"));
+         return ParseListen(*s, config);
+       }},
+      IntKey("server.threads", 0, 256, &ServeConfig::threads),
+      IntKey("server.max_body_bytes", 1024, INT64_MAX, &ServeConfig::max_body_bytes, ">= 1024"),
+      IntKey("server.max_upload_bytes", 1024, INT64_MAX, &ServeConfig::max_upload_bytes, ">= 1024"),
+      IntKey("server.max_connections", 1, 1'000'000, &ServeConfig::max_connections),
+      {"pinning.gateways", ApplyGateways},
+      IntKey("pinning.workers", 1, 256, &ServeConfig::pin_workers),
+      IntKey("pinning.find_deadline_seconds", 1, INT64_MAX, &ServeConfig::find_deadline_seconds,
+             ">= 1"),
+      IntKey("pinning.gc_interval_seconds", 0, INT64_MAX, &ServeConfig::gc_interval_seconds,
+             ">= 0 (0 = never)"),
+      RateKey("api.rate_per_second", &api::RateLimit::per_second),
+      RateKey("api.rate_burst", &api::RateLimit::burst),
+      IntKey("api.max_import_roots", 1, 10'000'000, &ServeConfig::max_import_roots),
+      IntKey("blockstore.cache_mib", 0, int64_t{1} << 20, &ServeConfig::block_cache_mib,
+             "0..1048576 (0 = no cache)"),
+      IntKey("blockstore.segment_mib", 1, 1 << 16, &ServeConfig::segment_mib),
+      {"gateway.public",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto v = value.value<bool>();
+         if (!v) return Err(BadValue("gateway.public", "true or false"));
+         config.gateway_public = *v;
+         return Ok();
+       }},
+      {"libp2p.announce", ApplyAnnounce},
+  };
+  return keys;
+}
+
+}  // namespace
+
 Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
   if (!std::filesystem::exists(path)) {
     return Err(ErrorCode::kNotFound, "config: no file " + path);
@@ -43,137 +154,29 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
                "config: " + path + ":" + std::to_string(e.source().begin.line) + ": " +
                    std::string(e.description()));
   }
+  const auto& keys = ConfigKeys();
   for (const auto& [section, node] : table) {
-    if (section == "libp2p") {
-      const auto* libp2p = node.as_table();
-      if (!libp2p) {
-        return Err(ErrorCode::kInvalidArgument, "config: " + path + ": [libp2p] must be a table");
-      }
-      for (const auto& [key, value] : *libp2p) {
-        std::string k(key.str());
-        if (k != "announce") {
-          return Err(ErrorCode::kInvalidArgument, "config: " + path + ": unknown key libp2p." + k);
-        }
-        const auto* arr = value.as_array();
-        if (!arr || arr->empty() || arr->size() > 20) {
-          return Err(ErrorCode::kInvalidArgument,
-                     "config: libp2p.announce must be a list of 1 to 20 multiaddrs");
-        }
-        config.announce.clear();
-        for (const auto& item : *arr) {
-          auto text = item.value<std::string>();
-          if (!text) return Err(ErrorCode::kInvalidArgument, "config: libp2p.announce entries must be strings");
-          auto ma = net::Multiaddr::Parse(*text);
-          if (!ma) return Err(ma.error().WithContext("config: libp2p.announce: "));
-          if (ma->Has("p2p")) {
-            return Err(ErrorCode::kInvalidArgument,
-                       "config: libp2p.announce: '" + *text + "' must not include /p2p/ (it is added)");
-          }
-          config.announce.push_back(ma->ToString());
-        }
-      }
-      continue;
-    }
-    if (section == "pinning" || section == "gateway" || section == "api" || section == "blockstore") {
-      const auto* t = node.as_table();
-      if (!t) {
-        return Err(ErrorCode::kInvalidArgument,
-                   "config: " + path + ": [" + std::string(section.str()) + "] must be a table");
-      }
-      for (const auto& [key, value] : *t) {
-        std::string k = std::string(section.str()) + "." + std::string(key.str());
-        if (k == "pinning.gateways") {
-          const auto* arr = value.as_array();
-          if (!arr || arr->size() > 20) {
-            return Err(ErrorCode::kInvalidArgument, "config: pinning.gateways must be a list of at most 20 URLs");
-          }
-          config.gateways.clear();
-          for (const auto& item : *arr) {
-            auto url = item.value<std::string>();
-            if (!url || (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)) {
-              return Err(ErrorCode::kInvalidArgument,
-                         "config: pinning.gateways entries must be http(s) URLs");
-            }
-            config.gateways.push_back(*url);
-          }
-        } else if (k == "pinning.workers") {
-          auto v = value.value<int64_t>();
-          if (!v || *v < 1 || *v > 256) {
-            return Err(ErrorCode::kInvalidArgument, "config: pinning.workers must be 1..256");
-          }
-          config.pin_workers = static_cast<int>(*v);
-        } else if (k == "pinning.find_deadline_seconds") {
-          auto v = value.value<int64_t>();
-          if (!v || *v < 1) {
-            return Err(ErrorCode::kInvalidArgument, "config: pinning.find_deadline_seconds must be >= 1");
-          }
-          config.find_deadline_seconds = *v;
-        } else if (k == "pinning.gc_interval_seconds") {
-          auto v = value.value<int64_t>();
-          if (!v || *v < 0) {
-            return Err(ErrorCode::kInvalidArgument,
-                       "config: pinning.gc_interval_seconds must be >= 0 (0 = never)");
-          }
-          config.gc_interval_seconds = *v;
-        } else if (k == "api.rate_per_second" || k == "api.rate_burst") {
-          auto v = value.value<double>();
-          if (!v || !(*v >= 1) || *v > 1e9) {
-            return Err(ErrorCode::kInvalidArgument, "config: " + k + " must be a number >= 1");
-          }
-          (k == "api.rate_per_second" ? config.rate_limit.per_second : config.rate_limit.burst) = *v;
-        } else if (k == "blockstore.cache_mib") {
-          auto v = value.value<int64_t>();
-          if (!v || *v < 0 || *v > (int64_t{1} << 20)) {
-            return Err(ErrorCode::kInvalidArgument,
-                       "config: blockstore.cache_mib must be 0..1048576 (0 = no cache)");
-          }
-          config.block_cache_mib = *v;
-        } else if (k == "gateway.public") {
-          auto v = value.value<bool>();
-          if (!v) return Err(ErrorCode::kInvalidArgument, "config: gateway.public must be true or false");
-          config.gateway_public = *v;
-        } else {
-          return Err(ErrorCode::kInvalidArgument, "config: " + path + ": unknown key " + k);
-        }
-      }
-      continue;
-    }
-    if (section != "server") {
+    std::string prefix = std::string(section.str()) + ".";
+    bool known_section = std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) {
+      return std::string_view(k.name).substr(0, prefix.size()) == prefix;
+    });
+    if (!known_section) {
       return Err(ErrorCode::kInvalidArgument,
                  "config: " + path + ": unknown section [" + std::string(section.str()) + "]");
     }
-    const auto* server = node.as_table();
-    if (!server) {
-      return Err(ErrorCode::kInvalidArgument, "config: " + path + ": [server] must be a table");
+    const auto* entries = node.as_table();
+    if (!entries) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "config: " + path + ": [" + std::string(section.str()) + "] must be a table");
     }
-    for (const auto& [key, value] : *server) {
-      std::string k(key.str());
-      if (k == "listen") {
-        auto s = value.value<std::string>();
-        if (!s) return Err(ErrorCode::kInvalidArgument, "config: server.listen must be a string");
-        CAIRN_TRY(ParseListen(*s, config));
-      } else if (k == "threads") {
-        auto v = value.value<int64_t>();
-        if (!v || *v < 0 || *v > 256) {
-          return Err(ErrorCode::kInvalidArgument, "config: server.threads must be 0..256");
-        }
-        config.threads = static_cast<int>(*v);
-      } else if (k == "max_body_bytes") {
-        auto v = value.value<int64_t>();
-        if (!v || *v < 1024) {
-          return Err(ErrorCode::kInvalidArgument, "config: server.max_body_bytes must be >= 1024");
-        }
-        config.max_body_bytes = static_cast<uint64_t>(*v);
-      } else if (k == "max_upload_bytes") {
-        auto v = value.value<int64_t>();
-        if (!v || *v < 1024) {
-          return Err(ErrorCode::kInvalidArgument, "config: server.max_upload_bytes must be >= 1024");
-        }
-        config.max_upload_bytes = static_cast<uint64_t>(*v);
-      } else {
-        return Err(ErrorCode::kInvalidArgument,
-                   "config: " + path + ": unknown key server." + k);
+    for (const auto& [key, value] : *entries) {
+      std::string name = prefix + std::string(key.str());
+      auto it = std::find_if(keys.begin(), keys.end(),
+                             [&](const ConfigKey& k) { return name == k.name; });
+      if (it == keys.end()) {
+        return Err(ErrorCode::kInvalidArgument, "config: " + path + ": unknown key " + name);
       }
+      CAIRN_TRY(it->apply(value, config));
     }
   }
   return Ok();

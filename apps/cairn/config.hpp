@@ -18,6 +18,9 @@ struct ServeConfig {
   int threads = 0;                   // 0 = number of cores
   uint64_t max_body_bytes = 1 << 20;  // requests with larger bodies get 413
   uint64_t max_upload_bytes = 32ull << 30;  // /api/v0/add and dag/import bodies
+  // Open client connections at most; beyond it new connections get 503 and are closed, before
+  // the process runs out of file descriptors.
+  int64_t max_connections = 4096;
   // Multiaddrs (without /p2p/) where this node's libp2p listener is reachable; with the peer ID
   // appended they are the `delegates` of every PinStatus. Until the libp2p listener lands they
   // name the address it will use.
@@ -34,8 +37,12 @@ struct ServeConfig {
   // Pinning API rate limit per account, reads and writes apart: sustained requests per second
   // and burst (429 with Retry-After beyond them).
   api::RateLimit rate_limit;
+  // Distinct roots one /api/v0/dag/import may carry (400 beyond).
+  size_t max_import_roots = 10000;
   // Verified blocks kept in memory (blockstore::CachedBlockstore), in MiB; 0 = none.
   int64_t block_cache_mib = 256;
+  // Size of the block store's segment files, in MiB: the unit compaction reclaims.
+  int64_t segment_mib = 1024;
   // Gateway: serve content to requests without a token (true) or only with a valid token.
   bool gateway_public = true;
 };

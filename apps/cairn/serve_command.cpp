@@ -44,7 +44,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (flags.threads >= 0) config.threads = flags.threads;
   if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
-  auto log_blocks = CAIRN_TRY(OpenRepoBlockstore(global));
+  blockstore::LogBlockstoreOptions store_options;
+  store_options.segment_size = static_cast<uint64_t>(config.segment_mib) << 20;
+  auto log_blocks = CAIRN_TRY(OpenRepoBlockstore(global, store_options));
   // Everything but compaction and the store's own metrics reads and deletes through the cache
   // (a delete must reach it); it holds verified blocks only.
   blockstore::CachedBlockstore cached_blocks(*log_blocks, static_cast<uint64_t>(config.block_cache_mib) << 20);
@@ -71,9 +73,12 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   } events(pin_service);
   api::PinningApi pinning_api(pins, accounts, events, clock,
                               {.delegates = delegates, .rate_limit = config.rate_limit});
-  api::KuboRpc kubo_rpc(api::KuboRpcContext{cached_blocks, pins, accounts, events, clock, identity,
-                                            delegates,
-                                            std::filesystem::path(global.repo) / "spool"});
+  api::KuboRpcContext rpc_context{cached_blocks, pin_service.leases(), pins, accounts, events,
+                                  clock, identity, delegates,
+                                  std::filesystem::path(global.repo) / "spool"};
+  rpc_context.max_import_roots = config.max_import_roots;
+  rpc_context.pin_rate = &pinning_api.rate_limiter();
+  api::KuboRpc kubo_rpc(std::move(rpc_context));
   api::AdminApi admin_api(accounts, clock);
   gateway::Gateway gateway(cached_blocks);
   Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api, gateway,
@@ -88,6 +93,8 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   options.threads = static_cast<size_t>(config.threads);
   options.max_body_bytes = config.max_body_bytes;
   options.max_stream_bytes = config.max_upload_bytes;
+  options.max_connections = static_cast<size_t>(config.max_connections);
+  options.admit = [&service](const http::Request& r) { return service.Admit(r); };
   http::HttpServer server(
       options, [&service](const http::Request& r) { return service.Handle(r); },
       [&service](const http::Request& r) { return service.StreamUpload(r); });

@@ -39,6 +39,22 @@ http::Response Service::Handle(const http::Request& request) {
   return http::ErrorResponse(Error(ErrorCode::kNotFound, "no route for " + path));
 }
 
+std::optional<http::Response> Service::Admit(const http::Request& request) {
+  const std::string& path = request.path;
+  bool rpc = api::KuboRpc::Handles(path);
+  if (!rpc && !api::PinningApi::Handles(path) && !api::AdminApi::Handles(path)) return std::nullopt;
+  auto& ctx = impl_->ctx;
+  auto token = api::BearerToken(request.Header("Authorization"));
+  Result<metadata::Principal> who =
+      token ? ctx.accounts.Authenticate(*token, ctx.clock.WallMicros())
+            : Result<metadata::Principal>(Err(token.error()));
+  if (who) return std::nullopt;
+  if (path == "/api/v0/version" || path == "/api/v0/id") return std::nullopt;  // need no token
+  http::Response r = rpc ? api::KuboRpc::ErrorFor(who.error()) : http::ErrorResponse(who.error());
+  r.SetHeader("WWW-Authenticate", "Bearer");
+  return r;
+}
+
 std::unique_ptr<http::BodyConsumer> Service::StreamUpload(const http::Request& request) {
   if (!api::KuboRpc::Handles(request.path)) return nullptr;
   return impl_->ctx.kubo_rpc.StreamUpload(request);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "blockstore/log_blockstore.hpp"
 #include "http/http_types.hpp"
@@ -42,6 +43,11 @@ class Service {
   ~Service();
 
   http::Response Handle(const http::Request& request);
+  // Admission of a request that has a body, from its headers alone (http::ServerOptions::admit):
+  // a request to an authenticated surface (/pins, /api/v0/, /admin/) without a valid bearer token
+  // is answered 401 before its body is read or buffered. Scopes are checked later, by the
+  // surface. nullopt: read the body and handle the request.
+  std::optional<http::Response> Admit(const http::Request& request);
   // Streamed request bodies (uploads): a consumer, or nullptr to buffer and call Handle.
   std::unique_ptr<http::BodyConsumer> StreamUpload(const http::Request& request);
   // Server counters to include in /metrics; may be null (tests).

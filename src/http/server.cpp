@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -121,6 +123,7 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::shared_ptr<ParkedStreams> parked = std::make_shared<ParkedStreams>();
   std::atomic<int64_t> sessions{0};
+  size_t connection_limit = 0;  // 0 = none; set by Start()
   std::mutex stop_mu;
   bool stopped = false;  // GUARDED_BY(stop_mu)
 
@@ -135,7 +138,10 @@ struct HttpServer::Impl {
   }
 
   net::awaitable<void> Accept();
+  net::awaitable<void> Shed(tcp::socket socket);
   net::awaitable<void> Session(tcp::socket socket);
+  net::awaitable<void> DrainAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     bhttp::request_parser<bhttp::buffer_body>& parser);
   net::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req,
                                      Response& res, unsigned version, bool keep_alive);
   void Count(int status) {
@@ -159,6 +165,8 @@ HttpServer::~HttpServer() { Stop(); }
 
 const ServerStats& HttpServer::stats() const { return impl_->stats; }
 
+size_t HttpServer::connection_limit() const { return impl_->connection_limit; }
+
 Result<uint16_t> HttpServer::Start() {
   boost::system::error_code ec;
   auto address = net::ip::make_address(impl_->options.host, ec);
@@ -178,6 +186,13 @@ Result<uint16_t> HttpServer::Start() {
   }
   uint16_t port = acceptor->local_endpoint().port();
   impl_->acceptor = std::move(acceptor);
+  size_t limit = impl_->options.max_connections;
+  if (struct rlimit rl; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    size_t reserve = impl_->options.reserved_fds;
+    size_t by_fds = rl.rlim_cur > reserve + 16 ? rl.rlim_cur - reserve : 16;
+    limit = limit == 0 ? by_fds : std::min(limit, by_fds);
+  }
+  impl_->connection_limit = limit;
   net::co_spawn(*impl_->contexts[0], impl_->Accept(), net::detached);
   for (auto& context : impl_->contexts) {
     impl_->threads.emplace_back([ctx = context.get()] { ctx->run(); });
@@ -218,15 +233,44 @@ void HttpServer::Stop() {
 }
 
 net::awaitable<void> HttpServer::Impl::Accept() {
+  auto backoff = std::chrono::milliseconds(0);
+  net::steady_timer timer(acceptor->get_executor());
   for (;;) {
     net::io_context& context = *contexts[next_context++ % contexts.size()];
     auto [ec, socket] = co_await acceptor->async_accept(context, net::as_tuple(net::use_awaitable));
     if (ec) {
       if (stopping || ec == net::error::operation_aborted) co_return;
-      continue;  // transient (EMFILE, aborted handshake): keep accepting
+      // EMFILE, ENFILE, ENOBUFS, an aborted handshake: the listen queue keeps the clients while
+      // we wait; retrying at once would spin on the same error.
+      ++stats.accept_errors;
+      backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+      log::Warn("http.accept_error", {{"error", ec.message()}, {"backoff_ms", backoff.count()}});
+      timer.expires_after(backoff);
+      co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(0);
+    if (connection_limit != 0 && static_cast<size_t>(sessions.load()) >= connection_limit) {
+      ++stats.connections_shed;
+      net::co_spawn(socket.get_executor(), Shed(std::move(socket)), net::detached);
+      continue;
     }
     net::co_spawn(socket.get_executor(), Session(std::move(socket)), net::detached);
   }
+}
+
+// Answers a connection over the limit with 503 and closes it, without reading its request.
+net::awaitable<void> HttpServer::Impl::Shed(tcp::socket socket) {
+  static const std::string kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+      "Content-Type: application/json\r\nContent-Length: 89\r\n\r\n"
+      "{\"error\":{\"reason\":\"UNAVAILABLE\",\"details\":\"http: too many connections; retry shortly\"}}\n";
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(2));
+  co_await net::async_write(stream, net::buffer(kBusy), net::as_tuple(net::use_awaitable));
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  Count(503);
 }
 
 net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
@@ -288,6 +332,15 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
     Response res;
     bool body_ok = true;  // false: the body was not read to its end; close after answering
     auto parsed = ParseTarget(req.target, req);
+    bool has_body = !parser.is_done();
+    if (parsed && has_body && options.admit) {
+      if (auto refused = options.admit(req)) {
+        Count(refused->status);
+        co_await WriteResponse(stream, req, *refused, version, false);
+        co_await DrainAndClose(stream, buffer, parser);
+        break;
+      }
+    }
     std::unique_ptr<BodyConsumer> consumer;
     if (parsed && stream_handler) consumer = stream_handler(req);
     uint64_t limit = consumer ? options.max_stream_bytes : options.max_body_bytes;
@@ -305,7 +358,13 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       uint64_t received = 0;
       Result<void> consumed = Ok();
       std::optional<Response> early;  // answered before the body was complete
-      if (!parser.is_done() && chunk.empty()) chunk.resize(256 * 1024);
+      // The read buffer grows to what bodies need, up to 256 KiB: a connection that sent a
+      // small body does not hold a large buffer.
+      if (!parser.is_done()) {
+        uint64_t want = parser.content_length() ? *parser.content_length() : 256 * 1024;
+        want = std::clamp<uint64_t>(want, 4096, 256 * 1024);
+        if (chunk.size() < want) chunk.resize(want);
+      }
       while (!parser.is_done()) {
         msg.body().data = chunk.data();
         msg.body().size = chunk.size();
@@ -379,6 +438,24 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   --stats.open_connections;
   --sessions;
+}
+
+net::awaitable<void> HttpServer::Impl::DrainAndClose(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    bhttp::request_parser<bhttp::buffer_body>& parser) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  char sink[8192];
+  size_t drained = 0;
+  auto& body = parser.get().body();
+  stream.expires_after(std::chrono::seconds(1));
+  while (!parser.is_done() && drained < 64 * 1024) {
+    body.data = sink;
+    body.size = sizeof(sink);
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    if (ec && ec != bhttp::error::need_buffer) break;
+    drained += sizeof(sink) - body.size;
+  }
 }
 
 net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,

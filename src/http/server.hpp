@@ -10,7 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.hpp"
@@ -43,6 +45,17 @@ struct ServerOptions {
   std::chrono::seconds write_timeout{300};            // per response write step
   std::chrono::milliseconds shutdown_grace{5000};     // Stop() waits this long for sessions
   std::string server_header = "cairn";
+  // Open connections at most (0 = no limit of our own). The limit is also kept below the
+  // process's open-file limit (RLIMIT_NOFILE less `reserved_fds` for the store, database and
+  // spool files). A connection beyond it is answered 503 with Retry-After and closed, so the
+  // server sheds load before accept() fails with EMFILE.
+  size_t max_connections = 0;
+  size_t reserved_fds = 64;
+  // Called with a request's headers (body not yet read) when the request has a body. A response
+  // returned is sent at once instead of reading the body (an unauthenticated upload or POST is
+  // refused before anything is buffered), and the connection is closed after reading and
+  // discarding at most 64 KiB of the body for up to 1 s (so the client can read the answer).
+  std::function<std::optional<Response>(const Request&)> admit;
 };
 
 struct ServerStats {
@@ -53,6 +66,8 @@ struct ServerStats {
   std::atomic<uint64_t> responses_5xx{0};
   std::atomic<uint64_t> bytes_sent{0};
   std::atomic<uint64_t> open_connections{0};
+  std::atomic<uint64_t> connections_shed{0};  // answered 503 at the connection limit
+  std::atomic<uint64_t> accept_errors{0};     // accept() failures (EMFILE, ENFILE, ENOBUFS, …)
   std::atomic<uint64_t> handler_micros{0};  // total time spent in the handler
 };
 
@@ -64,8 +79,12 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds, listens and starts the I/O threads. Returns the bound port. IoError when the address
-  // cannot be bound (in use, bad host).
+  // cannot be bound (in use, bad host). An accept() that fails (EMFILE and the like) is retried
+  // after a backoff (10 ms doubling to 1 s, reset by the next success), never in a busy loop.
   Result<uint16_t> Start();
+  // The connection limit in force (ServerOptions::max_connections bounded by RLIMIT_NOFILE);
+  // valid after Start().
+  size_t connection_limit() const;
   // Idempotent. Returns when every I/O thread has exited.
   void Stop();
 
