@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <chrono>
 #include <cstdio>
@@ -86,11 +87,21 @@ TEST(LogBlockstoreCrash, KillNineNeverLosesAnAcknowledgedBlockNorReturnsAWrongOn
       RunChild(dir.path(), first, fds[1]);
     }
     ::close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
-    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    // Kill at a random moment once the child has acknowledged something: waiting for progress
+    // rather than a fixed time keeps the test independent of the machine's speed.
     std::string text;
     char buf[4096];
     ssize_t r;
+    auto progress_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (text.find("A ") == std::string::npos &&
+           std::chrono::steady_clock::now() < progress_deadline) {
+      pollfd p{fds[0], POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      if ((r = ::read(fds[0], buf, sizeof buf)) <= 0) break;
+      text.append(buf, static_cast<size_t>(r));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
     while ((r = ::read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(r));
     ::close(fds[0]);
     int status = 0;

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "blockstore/internal/crc32c.hpp"
+#include "common/log.hpp"
 #include "blockstore/internal/keys.hpp"
 #include "multiformats/multicodec.hpp"
 
@@ -43,8 +44,13 @@ constexpr size_t kIndexEntryFixed = 14;  // offset u64, length u32, type u8, mh 
 constexpr uint8_t kTypePut = 1;
 constexpr uint8_t kTypeTombstone = 2;
 
-std::string Errno(const std::string& what) {
-  return "blockstore: " + what + ": " + std::strerror(errno);
+
+// The error of a failed system call on `what`, from errno: StorageFull when the disk is full
+// (ENOSPC, EDQUOT), IoError otherwise.
+Error IoErr(const std::string& what) {
+  int e = errno;
+  ErrorCode code = (e == ENOSPC || e == EDQUOT) ? ErrorCode::kStorageFull : ErrorCode::kIoError;
+  return Error(code, "blockstore: " + what + ": " + std::strerror(e));
 }
 
 std::string SegmentName(uint32_t id, const char* ext) {
@@ -72,7 +78,7 @@ Result<void> PwriteAll(int fd, const uint8_t* p, size_t n, uint64_t off, const s
     ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
     if (w < 0) {
       if (errno == EINTR) continue;
-      return Err(ErrorCode::kIoError, Errno("write " + what));
+      return Err(IoErr("write " + what));
     }
     p += w;
     n -= static_cast<size_t>(w);
@@ -88,7 +94,7 @@ Result<size_t> PreadFull(int fd, uint8_t* p, size_t n, uint64_t off, const std::
     ssize_t r = ::pread(fd, p + done, n - done, static_cast<off_t>(off + done));
     if (r < 0) {
       if (errno == EINTR) continue;
-      return Err(ErrorCode::kIoError, Errno("read " + what));
+      return Err(IoErr("read " + what));
     }
     if (r == 0) break;
     done += static_cast<size_t>(r);
@@ -98,20 +104,20 @@ Result<size_t> PreadFull(int fd, uint8_t* p, size_t n, uint64_t off, const std::
 
 Result<void> SyncDir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Err(ErrorCode::kIoError, Errno("open dir " + dir.string()));
+  if (fd < 0) return Err(IoErr("open dir " + dir.string()));
   int rc = ::fsync(fd);
   int saved = errno;
   ::close(fd);
   if (rc != 0) {
     errno = saved;
-    return Err(ErrorCode::kIoError, Errno("fsync dir " + dir.string()));
+    return Err(IoErr("fsync dir " + dir.string()));
   }
   return Ok();
 }
 
 Result<uint64_t> FileSize(int fd, const std::string& what) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return Err(ErrorCode::kIoError, Errno("stat " + what));
+  if (::fstat(fd, &st) != 0) return Err(IoErr("stat " + what));
   return static_cast<uint64_t>(st.st_size);
 }
 
@@ -194,15 +200,19 @@ struct LogBlockstore::Impl {
     seg->id = id;
     seg->path = dir / SegmentName(id, "seg");
     seg->idx_path = dir / SegmentName(id, "idx");
-    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (seg->fd < 0) return Err(ErrorCode::kIoError, Errno("create " + seg->path.string()));
+    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (seg->fd < 0) return Err(IoErr("create " + seg->path.string()));
     uint8_t h[kSegmentHeaderSize];
     std::memcpy(h, kSegmentMagic, 8);
     PutU32Le(h + 8, kFormatVersion);
     PutU32Le(h + 12, id);
-    CAIRN_TRY(PwriteAll(seg->fd, h, sizeof h, 0, seg->path.string()));
-    if (::fdatasync(seg->fd) != 0) {
-      return Err(ErrorCode::kIoError, Errno("sync " + seg->path.string()));
+    auto written = PwriteAll(seg->fd, h, sizeof h, 0, seg->path.string());
+    if (written && ::fdatasync(seg->fd) != 0) written = Err(IoErr("sync " + seg->path.string()));
+    if (!written) {
+      // A segment without its header is no segment: remove it so a retry can create it again.
+      std::error_code ec;
+      fs::remove(seg->path, ec);
+      return Err(written.error());
     }
     CAIRN_TRY(SyncDir(dir));
     seg->size = kSegmentHeaderSize;
@@ -230,14 +240,14 @@ struct LogBlockstore::Impl {
     buf.insert(buf.end(), c, c + 4);
     fs::path tmp = seg.idx_path;
     tmp += ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Err(ErrorCode::kIoError, Errno("create " + tmp.string()));
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Err(IoErr("create " + tmp.string()));
     auto w = PwriteAll(fd, buf.data(), buf.size(), 0, tmp.string());
-    if (w && ::fdatasync(fd) != 0) w = Err(ErrorCode::kIoError, Errno("sync " + tmp.string()));
+    if (w && ::fdatasync(fd) != 0) w = Err(IoErr("sync " + tmp.string()));
     ::close(fd);
     CAIRN_TRY(w);
     if (::rename(tmp.c_str(), seg.idx_path.c_str()) != 0) {
-      return Err(ErrorCode::kIoError, Errno("rename " + tmp.string()));
+      return Err(IoErr("rename " + tmp.string()));
     }
     return SyncDir(dir);
   }
@@ -246,7 +256,7 @@ struct LogBlockstore::Impl {
   Result<std::vector<Entry>> ReadIndexFile(const Segment& seg, uint64_t segment_size) {
     std::string what = seg.idx_path.string();
     int fd = ::open(seg.idx_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Err(ErrorCode::kIoError, Errno("open " + what));
+    if (fd < 0) return Err(IoErr("open " + what));
     auto size = FileSize(fd, what);
     Bytes buf;
     Result<size_t> got = size_t{0};
@@ -448,7 +458,7 @@ struct LogBlockstore::Impl {
       seg->idx_path = dir / SegmentName(ids[i], "idx");
       std::string what = seg->path.string();
       seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CLOEXEC);
-      if (seg->fd < 0) return Err(ErrorCode::kIoError, Errno("open " + what));
+      if (seg->fd < 0) return Err(IoErr("open " + what));
       uint64_t size = CAIRN_TRY(FileSize(seg->fd, what));
       uint8_t h[kSegmentHeaderSize] = {};
       size_t got = CAIRN_TRY(PreadFull(seg->fd, h, sizeof h, 0, what));
@@ -459,7 +469,7 @@ struct LogBlockstore::Impl {
           // Torn while being created (the header is synced before any record): start it over.
           ::close(seg->fd);
           seg->fd = -1;
-          if (::unlink(seg->path.c_str()) != 0) return Err(ErrorCode::kIoError, Errno("remove " + what));
+          if (::unlink(seg->path.c_str()) != 0) return Err(IoErr("remove " + what));
           report.problems.push_back("blockstore: segment " + std::to_string(ids[i]) +
                                     ": torn segment header, recreated");
           report.truncated_bytes += size;
@@ -497,9 +507,11 @@ struct LogBlockstore::Impl {
             // covered it, or is damaged: cut it so appends continue after valid records.
             if (::ftruncate(seg->fd, static_cast<off_t>(scan.valid_end)) != 0 ||
                 ::fdatasync(seg->fd) != 0) {
-              return Err(ErrorCode::kIoError, Errno("truncate " + what));
+              return Err(IoErr("truncate " + what));
             }
             report.truncated_bytes += size - scan.valid_end;
+            report.problems.back() += "; cut the tail: " + std::to_string(size - scan.valid_end) +
+                                      " bytes after offset " + std::to_string(scan.valid_end);
             seg->size = scan.valid_end;
           } else {
             seg->damaged = true;  // kept for salvage; its valid prefix stays readable
@@ -534,7 +546,7 @@ struct LogBlockstore::Impl {
   // Seals the active segment and starts the next one.
   Result<void> Roll() {
     if (::fdatasync(active->fd) != 0) {
-      return Err(ErrorCode::kIoError, Errno("sync " + active->path.string()));
+      return Err(IoErr("sync " + active->path.string()));
     }
     CAIRN_TRY(WriteIndexFile(*active, active_entries));
     SegmentPtr next = CAIRN_TRY(CreateSegment(active->id + 1));
@@ -546,8 +558,49 @@ struct LogBlockstore::Impl {
     return Ok();
   }
 
-  // Appends one record; returns where its data landed. The caller updates the index.
-  Result<Location> Append(uint8_t type, const std::string& key, ByteSpan data, uint32_t data_crc) {
+  // Appends one record; returns where its data landed. The caller updates the index. When the
+  // disk is full and the append frees space in the end (`frees_space`: a tombstone, a compaction
+  // copy), the ballast file is given up once and the append tried again, so that deletes and
+  // compaction can still run on a full disk. New blocks never use the ballast.
+  Result<Location> Append(uint8_t type, const std::string& key, ByteSpan data, uint32_t data_crc,
+                          bool frees_space = false) {
+    auto appended = AppendOnce(type, key, data, data_crc);
+    if (!appended && frees_space && appended.error().code() == ErrorCode::kStorageFull &&
+        ReleaseBallast()) {
+      appended = AppendOnce(type, key, data, data_crc);
+    }
+    return appended;
+  }
+
+  fs::path BallastPath() const { return dir / "BALLAST"; }
+
+  // Removes the ballast file; true when there was one to remove.
+  bool ReleaseBallast() {
+    std::error_code ec;
+    if (!fs::remove(BallastPath(), ec) || ec) return false;
+    log::Warn("blockstore.ballast_released",
+              {{"dir", dir.string()},
+               {"bytes", options.ballast_bytes},
+               {"reason", "disk full: space set aside so deletes and compaction can free more"}});
+    return true;
+  }
+
+  // Creates the ballast file (options.ballast_bytes, allocated) when it is missing. Best effort:
+  // on a full disk it stays missing until a compaction has freed space.
+  void EnsureBallast() {
+    if (options.ballast_bytes == 0) return;
+    std::error_code ec;
+    if (fs::exists(BallastPath(), ec)) return;
+    fs::path tmp = dir / "BALLAST.tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    bool ok = ::posix_fallocate(fd, 0, static_cast<off_t>(options.ballast_bytes)) == 0 &&
+              ::fdatasync(fd) == 0;
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), BallastPath().c_str()) != 0) fs::remove(tmp, ec);
+  }
+
+  Result<Location> AppendOnce(uint8_t type, const std::string& key, ByteSpan data, uint32_t data_crc) {
     if (broken) {
       return Err(ErrorCode::kIoError, "blockstore: an earlier write failed; reopen the store");
     }
@@ -583,10 +636,12 @@ struct LogBlockstore::Impl {
       ssize_t w = ::pwritev(active->fd, cur, n, static_cast<off_t>(off + done));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
-        std::string msg = Errno("append to " + active->path.string());
+        Error error = w == 0 ? Error(ErrorCode::kIoError, "blockstore: append to " +
+                                                               active->path.string() + ": wrote nothing")
+                             : IoErr("append to " + active->path.string());
         // Cut the partial record; if even that fails, refuse appends until reopened.
         if (::ftruncate(active->fd, static_cast<off_t>(off)) != 0) broken = true;
-        return Err(ErrorCode::kIoError, msg);
+        return Err(error);
       }
       done += static_cast<uint64_t>(w);
     }
@@ -629,7 +684,7 @@ struct LogBlockstore::Impl {
       if (seg->synced_size >= size) return Ok();
     }
     // Segments sealed before this point were synced by Roll; writes after it need a later Sync.
-    if (::fdatasync(seg->fd) != 0) return Err(ErrorCode::kIoError, Errno("sync " + seg->path.string()));
+    if (::fdatasync(seg->fd) != 0) return Err(IoErr("sync " + seg->path.string()));
     syncs.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(write_mu);
     seg->synced_size = std::max(seg->synced_size, size);
@@ -660,15 +715,16 @@ Result<std::unique_ptr<LogBlockstore>> LogBlockstore::Open(const fs::path& dir,
   impl->dir = dir;
   impl->options = options;
   fs::path lock_path = dir / "LOCK";
-  impl->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (impl->lock_fd < 0) return Err(ErrorCode::kIoError, Errno("open " + lock_path.string()));
+  impl->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (impl->lock_fd < 0) return Err(IoErr("open " + lock_path.string()));
   if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
       return Err(ErrorCode::kUnavailable, "blockstore: " + dir.string() + " is in use by another process");
     }
-    return Err(ErrorCode::kIoError, Errno("lock " + lock_path.string()));
+    return Err(IoErr("lock " + lock_path.string()));
   }
   CAIRN_TRY(impl->Recover());
+  impl->EnsureBallast();
   return std::unique_ptr<LogBlockstore>(new LogBlockstore(std::move(impl)));
 }
 
@@ -750,7 +806,7 @@ Result<void> LogBlockstore::Delete(const Cid& cid) {
     std::lock_guard lock(impl_->mu);
     if (!impl_->index.count(key)) return Ok();
   }
-  CAIRN_TRY(impl_->Append(kTypeTombstone, key, {}, 0));
+  CAIRN_TRY(impl_->Append(kTypeTombstone, key, {}, 0, /*frees_space=*/true));
   std::lock_guard lock(impl_->mu);
   impl_->IndexErase(key);
   return Ok();
@@ -805,7 +861,7 @@ Result<void> LogBlockstore::Impl::CompactSegment(const SegmentPtr& seg, Compacti
         std::lock_guard lock(mu);
         if (index.count(e.key)) continue;  // re-added later: the newer put supersedes it
       }
-      CAIRN_TRY(Append(kTypeTombstone, e.key, {}, 0));
+      CAIRN_TRY(Append(kTypeTombstone, e.key, {}, 0, /*frees_space=*/true));
       copied += e.RecordSize();
       ++stats.tombstones_moved;
       continue;
@@ -837,7 +893,7 @@ Result<void> LogBlockstore::Impl::CompactSegment(const SegmentPtr& seg, Compacti
     // write_mu keeps the key from being deleted or replaced until the index points at the copy.
     Location loc = CAIRN_TRY(Append(kTypePut, e.key,
                                     ByteSpan(rec).subspan(kRecordHeaderSize + e.key.size()),
-                                    GetU32Le(rec.data() + 12)));
+                                    GetU32Le(rec.data() + 12), /*frees_space=*/true));
     {
       std::lock_guard lock(mu);
       IndexPut(e.key, loc);
@@ -866,6 +922,24 @@ Result<CompactionStats> LogBlockstore::Compact(double max_live_ratio) {
   std::vector<SegmentPtr> candidates;
   {
     std::lock_guard wlock(impl_->write_mu);
+    // The active segment is sealed (and so becomes a candidate) when rewriting it frees at least
+    // seal_min_reclaim bytes: otherwise deleted data in a segment that never fills up would never
+    // be reclaimed.
+    uint64_t active_body, active_live;
+    {
+      std::lock_guard lock(impl_->mu);
+      active_body = impl_->active->size - kSegmentHeaderSize;
+      active_live = impl_->active->live_bytes;
+    }
+    if (active_body > active_live && active_body - active_live >= impl_->options.seal_min_reclaim &&
+        static_cast<double>(active_live) < max_live_ratio * static_cast<double>(active_body) &&
+        !impl_->broken) {
+      auto rolled = impl_->Roll();
+      if (!rolled && rolled.error().code() == ErrorCode::kStorageFull && impl_->ReleaseBallast()) {
+        rolled = impl_->Roll();
+      }
+      CAIRN_TRY(rolled);
+    }
     std::lock_guard lock(impl_->mu);
     for (const auto& [id, seg] : impl_->segments) {
       if (seg == impl_->active || !seg->sealed || seg->damaged) continue;
@@ -877,6 +951,7 @@ Result<CompactionStats> LogBlockstore::Compact(double max_live_ratio) {
   }
   CompactionStats stats;
   for (const SegmentPtr& seg : candidates) CAIRN_TRY(impl_->CompactSegment(seg, stats));
+  impl_->EnsureBallast();
   return stats;
 }
 

@@ -2,7 +2,8 @@
 // terabytes. Blocks are appended to segment files; an in-memory index maps each multihash to its
 // record. Sealed segments carry an index file, so opening the store reads index files plus the
 // one active segment's log, never the terabytes of data. Deletes append tombstones; Compact()
-// rewrites segments whose live ratio has fallen below a threshold. The on-disk format, recovery
+// rewrites segments whose live ratio has fallen below a threshold (the active one included, by
+// sealing it first, when that pays). The on-disk format, recovery
 // and compaction are specified in docs/formats/blockstore.md.
 //
 // Durability is the contract's: Sync() is the group commit (fdatasync of the active segment; a
@@ -34,6 +35,14 @@ struct LogBlockstoreOptions {
   uint64_t segment_size = uint64_t{1} << 30;
   // Create `dir` (and its parents) when missing; otherwise a missing dir is NotFound.
   bool create_if_missing = true;
+  // Compact() seals the active segment, to rewrite it like a sealed one, when that frees at
+  // least this many bytes (and its live ratio is below Compact's threshold).
+  uint64_t seal_min_reclaim = uint64_t{1} << 20;
+  // Space set aside in <dir>/BALLAST (0 = none). When a delete's tombstone or a compaction finds
+  // the disk full, the ballast is removed and the write retried, so that on a full disk deletes
+  // and compaction can still run and free space (new blocks never use it: a Put on a full disk
+  // is StorageFull). Compact() recreates the ballast once space is free.
+  uint64_t ballast_bytes = uint64_t{4} << 20;
 };
 
 // What Open() found and repaired.
@@ -78,8 +87,10 @@ class LogBlockstore final : public Blockstore {
   LogBlockstore& operator=(const LogBlockstore&) = delete;
 
   // Blockstore. Put refuses NotSupported hashes (no Get could ever verify them) and blocks of
-  // 4 GiB or more (InvalidArgument). After a failed write the store refuses further appends with
-  // IoError until reopened, so a half-written record is never followed by acknowledged ones.
+  // 4 GiB or more (InvalidArgument). A full disk is StorageFull (after the ballast, above). A
+  // failed write cuts its partial record off the segment; if even that cut fails, the store
+  // refuses further appends with IoError until reopened, so a half-written record is never
+  // followed by acknowledged ones.
   Result<void> Put(const Cid& cid, ByteSpan data) override;
   Result<Bytes> Get(const Cid& cid) override;
   Result<bool> Has(const Cid& cid) override;
@@ -88,7 +99,8 @@ class LogBlockstore final : public Blockstore {
   Result<void> ForEach(const std::function<bool(const Cid&, uint64_t)>& fn) override;
   Result<void> Sync() override;
 
-  // Rewrites every sealed segment whose live bytes are below `max_live_ratio` of its size:
+  // Seals the active segment when that pays (see seal_min_reclaim), then
+  // rewrites every sealed segment whose live bytes are below `max_live_ratio` of its size:
   // copies its live blocks (and the tombstones an older segment may still need) into the active
   // segment, syncs, then deletes the old files. Safe beside concurrent readers and writers; one
   // compaction runs at a time (a second caller waits). Blocks deleted while it runs stay deleted.
