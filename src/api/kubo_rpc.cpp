@@ -50,7 +50,14 @@ http::Response KuboRpc::ErrorFor(const Error& error) {
   } catch (const std::exception&) {
     // ErrorResponse always writes an object; keep its status even if that ever changes.
   }
-  body["Message"] = error.message();
+  // The same text as the details (already stripped of server paths for 5xx).
+  std::string message = error.message();
+  if (auto* e = body.if_contains("error"); e && e->is_object()) {
+    if (auto* d = e->as_object().if_contains("details"); d && d->is_string()) {
+      message = std::string(d->as_string());
+    }
+  }
+  body["Message"] = message;
   body["Code"] = 0;
   body["Type"] = "error";
   r.body = json::serialize(body) + "\n";

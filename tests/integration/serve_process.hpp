@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -97,11 +98,17 @@ inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std
 class ServeProcess {
  public:
   // Starts `cairn --repo <repo> serve --listen 127.0.0.1:0 <extra>`; port() is 0 when it failed.
-  explicit ServeProcess(const std::string& repo, const std::vector<std::string>& extra = {}) {
+  // `max_open_files` > 0 sets the child's RLIMIT_NOFILE (soft and hard), like `ulimit -n`.
+  explicit ServeProcess(const std::string& repo, const std::vector<std::string>& extra = {},
+                        rlim_t max_open_files = 0) {
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (max_open_files > 0) {
+        struct rlimit rl{max_open_files, max_open_files};
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+      }
       ::dup2(out[1], 1);
       ::close(out[0]);
       ::close(out[1]);
@@ -142,6 +149,7 @@ class ServeProcess {
     if (out_fd_ >= 0) ::close(out_fd_);
   }
   uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   // Sends `sig` and waits for the exit status (128+signal when killed by a signal).
   int Stop(int sig = SIGTERM) {
     if (pid_ <= 0) return -1;

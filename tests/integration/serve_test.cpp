@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "tests/integration/serve_process.hpp"
 
@@ -65,6 +68,44 @@ TEST(Serve, RejectsABadConfigFileWithTheKey) {
   auto r = RunCairn("--repo '" + (dir / "repo") + "' serve --config '" + (dir / "bad.toml") + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("unknown key server.threds"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace cairn::testing
+
+namespace cairn::testing {
+namespace {
+
+// The repo holds every tenant's data and token hashes: private to its user whatever the umask.
+TEST(Serve, RepoIsPrivateWhateverTheUmask) {
+  TempDir dir;
+  mode_t old = ::umask(0);  // the most permissive umask a user could have
+  {
+    ServeProcess serve(dir / "repo");
+    ::umask(old);
+    ASSERT_NE(serve.port(), 0) << serve.output();
+    // A pin and an upload, so the database, its WAL and the block store all have files.
+    auto account = RunCairn("--repo " + ShellQuote(dir / "repo") + " account create modes");
+    ASSERT_EQ(account.exit_code, 0) << account.err;
+    EXPECT_EQ(serve.Stop(SIGTERM), 0);
+  }
+  auto mode_of = [](const std::filesystem::path& p) {
+    struct stat st{};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode_of(dir / "repo"), 0700u);
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "repo")) {
+    mode_t mode = mode_of(entry.path());
+    if (entry.is_directory()) {
+      EXPECT_EQ(mode, 0700u) << entry.path();
+    } else {
+      EXPECT_EQ(mode & 077, 0u) << entry.path() << " is readable by others: " << std::oct << mode;
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 4u);  // cairn.db, identity.key, a segment, the block store's LOCK at least
 }
 
 }  // namespace
