@@ -21,8 +21,8 @@
 
 namespace {
 
-using cairn::Result;
 using cairn::ByteSource;
+using cairn::Result;
 
 // Bytes that do not repeat per chunk (so nothing could be cached), produced cheaply.
 class PatternSource final : public ByteSource {

@@ -25,7 +25,7 @@
 namespace cairn::app {
 namespace {
 
-namespace agg = cairn::aggregation;
+namespace agg = cairn::filecoin::aggregation;
 namespace fp = cairn::filecoin::piece;
 using multiformats::Cid;
 
@@ -93,7 +93,8 @@ Result<PieceArg> ParsePieceArg(const std::string& text, const std::string& what)
     return Err(ErrorCode::kInvalidArgument,
                what + ": '" + text +
                    "' is not a v2 piece CID, a v1 piece CID with :PADDED size, or a readable "
-                   "file (piece: " + source.error().message() + ")");
+                   "file (" +
+                   source.error().WithContext("piece: ").message() + ")");
   }
   const fp::PieceInfo info = CAIRN_TRY(fp::ComputeCommP(*source));
   PieceArg arg;

@@ -119,7 +119,7 @@ class FileSource final : public ByteSource {
   int fd_;
   std::string name_;
   bool owned_;
-  Bytes buffer_;     // read-ahead for small reads; empty until the first one
+  Bytes buffer_;      // read-ahead for small reads; empty until the first one
   size_t begin_ = 0;  // buffer_[begin_, end_) is read but not yet returned
   size_t end_ = 0;
 };
@@ -155,8 +155,7 @@ class FileSink final : public ByteSink {
   const std::string& name() const { return name_; }
 
  private:
-  FileSink(int fd, std::string name, bool owned)
-      : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  FileSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
   Result<void> WriteFd(ByteSpan data);
 
   int fd_;

@@ -302,8 +302,9 @@ Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64
 
 Result<void> Exporter::ReadRange(const Cid& cid, uint64_t offset, std::optional<uint64_t> length,
                                  ByteSink& sink) {
-  return ReadRangeShared(cid, offset, length,
-                         [&sink](ByteSpan data, const std::shared_ptr<const Bytes>&) { return sink.Write(data); });
+  return ReadRangeShared(
+      cid, offset, length,
+      [&sink](ByteSpan data, const std::shared_ptr<const Bytes>&) { return sink.Write(data); });
 }
 
 Result<void> Exporter::ReadRangeShared(const Cid& cid, uint64_t offset,
