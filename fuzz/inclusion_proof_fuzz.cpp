@@ -6,7 +6,7 @@
 
 #include "filecoin/aggregation/inclusion_proof.hpp"
 
-using namespace cairn::aggregation;
+using namespace cairn::filecoin::aggregation;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto proof = DecodeInclusionProof(cairn::ByteSpan(data, size));

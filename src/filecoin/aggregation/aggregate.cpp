@@ -8,7 +8,7 @@
 
 #include "filecoin/aggregation/internal/merkle.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 namespace {
 
 std::string PieceName(size_t i) { return "piece[" + std::to_string(i) + "]"; }
@@ -276,4 +276,4 @@ Result<void> WriteAggregatePayload(const Aggregate& aggregate, std::span<ByteSou
   return Ok();
 }
 
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

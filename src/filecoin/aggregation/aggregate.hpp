@@ -36,7 +36,7 @@
 #include "filecoin/aggregation/inclusion_proof.hpp"
 #include "filecoin/aggregation/segment.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 
 // Where one input piece goes.
 struct PlacedPiece {
@@ -125,4 +125,4 @@ class Aggregate {
 Result<void> WriteAggregatePayload(const Aggregate& aggregate, std::span<ByteSource* const> sources,
                                    ByteSink& sink);
 
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

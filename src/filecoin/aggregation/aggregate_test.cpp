@@ -10,7 +10,7 @@
 #include "multiformats/cid.hpp"
 #include "multiformats/multihash.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 namespace {
 
 using testing::DenseRoot;
@@ -262,4 +262,4 @@ TEST(AggregatePayload, RejectsOversizedSourceAndWrongSourceCount) {
 }
 
 }  // namespace
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

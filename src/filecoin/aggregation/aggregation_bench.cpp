@@ -8,7 +8,7 @@
 
 #include "filecoin/aggregation/aggregate.hpp"
 
-using namespace cairn::aggregation;
+using namespace cairn::filecoin::aggregation;
 
 int main(int argc, char** argv) {
   const size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;

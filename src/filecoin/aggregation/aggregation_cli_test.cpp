@@ -12,7 +12,7 @@
 #include "filecoin/aggregation/internal/test_util.hpp"
 #include "multiformats/multihash.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 namespace {
 
 using testing::ReadFile;
@@ -134,4 +134,4 @@ TEST_F(AggregationCli, AggregateRejectsBadPiecesWithReasons) {
 }
 
 }  // namespace
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

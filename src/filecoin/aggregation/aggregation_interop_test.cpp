@@ -16,7 +16,7 @@
 #include "filecoin/aggregation/aggregate.hpp"
 #include "filecoin/aggregation/internal/test_util.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 namespace {
 
 using testing::NodeHex;
@@ -110,4 +110,4 @@ TEST(AggregationInterop, RandomAggregatesMatchDataSegmentJs) {
 }
 
 }  // namespace
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

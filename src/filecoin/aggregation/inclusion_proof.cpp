@@ -7,7 +7,7 @@
 #include "filecoin/aggregation/internal/merkle.hpp"
 #include "ipld/dag_cbor.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 namespace {
 
 std::string Hex(const Node& node) { return HexEncode(ByteSpan(node.data(), node.size())); }
@@ -182,4 +182,4 @@ Result<void> VerifyInclusion(const InclusionProof& proof, const PieceInfo& piece
   return Ok();
 }
 
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

@@ -20,7 +20,7 @@
 #include "common/result.hpp"
 #include "filecoin/aggregation/segment.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 
 // Longest path accepted anywhere (decode and verify). A path of length d proves a node 2^d times
 // smaller than the root; the JS library uses the same limit.
@@ -63,4 +63,4 @@ Result<PieceInfo> ResolveAggregate(const InclusionProof& proof, const PieceInfo&
 Result<void> VerifyInclusion(const InclusionProof& proof, const PieceInfo& piece,
                              const PieceInfo& aggregate);
 
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

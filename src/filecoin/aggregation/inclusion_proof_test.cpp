@@ -9,7 +9,7 @@
 #include "filecoin/aggregation/internal/test_util.hpp"
 #include "ipld/dag_cbor.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 namespace {
 
 using testing::NodeFromHex;
@@ -276,4 +276,4 @@ TEST(ComputeRoot, ClimbsLeftAndRight) {
 }
 
 }  // namespace
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

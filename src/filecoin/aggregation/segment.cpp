@@ -7,7 +7,7 @@
 #include "filecoin/aggregation/internal/merkle.hpp"
 #include "multiformats/multihash.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 
 Result<void> ValidatePaddedSize(uint64_t size, std::string_view what) {
   if (!std::has_single_bit(size)) {
@@ -99,4 +99,4 @@ Node SegmentDesc::TreeNode() const {
   return internal::TruncatedHash(ByteSpan(bytes.data(), bytes.size()));
 }
 
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

@@ -12,7 +12,7 @@
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 
 // One node of the sha2-256-trunc254-padded binary tree (a piece commitment is one).
 using Node = std::array<uint8_t, 32>;
@@ -73,4 +73,4 @@ struct SegmentDesc {
   friend bool operator==(const SegmentDesc&, const SegmentDesc&) = default;
 };
 
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

@@ -5,7 +5,7 @@
 #include "filecoin/aggregation/internal/merkle.hpp"
 #include "filecoin/aggregation/internal/test_util.hpp"
 
-namespace cairn::aggregation {
+namespace cairn::filecoin::aggregation {
 namespace {
 
 using testing::NodeFromHex;
@@ -105,4 +105,4 @@ TEST(Fr32Unpad, InvertsTheKnownPaddingOfOneQuad) {
 }
 
 }  // namespace
-}  // namespace cairn::aggregation
+}  // namespace cairn::filecoin::aggregation

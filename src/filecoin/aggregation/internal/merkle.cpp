@@ -5,7 +5,7 @@
 #include "filecoin/piece/zero_comm.hpp"
 #include "multiformats/multihash.hpp"
 
-namespace cairn::aggregation::internal {
+namespace cairn::filecoin::aggregation::internal {
 
 Node HashNodes(const Node& left, const Node& right) {
   return filecoin::piece::HashNode(left, right);
@@ -30,4 +30,4 @@ void Fr32Unpad(ByteSpan padded, MutableByteSpan out) {
   }
 }
 
-}  // namespace cairn::aggregation::internal
+}  // namespace cairn::filecoin::aggregation::internal

@@ -11,7 +11,7 @@
 
 #include "common/bytes.hpp"
 
-namespace cairn::aggregation::internal {
+namespace cairn::filecoin::aggregation::internal {
 
 using Node = std::array<uint8_t, 32>;
 
@@ -29,4 +29,4 @@ const Node& ZeroRoot(unsigned level);
 // bytes). Each 32-byte padded word contributes its low 254 bits to the little-endian bit stream.
 void Fr32Unpad(ByteSpan padded, MutableByteSpan out);
 
-}  // namespace cairn::aggregation::internal
+}  // namespace cairn::filecoin::aggregation::internal

@@ -11,7 +11,7 @@
 #include "filecoin/aggregation/internal/merkle.hpp"
 #include "filecoin/aggregation/segment.hpp"
 
-namespace cairn::aggregation::testing {
+namespace cairn::filecoin::aggregation::testing {
 
 inline std::string TestdataPath(const std::string& name) {
   const char* root = std::getenv("CAIRN_SOURCE_DIR");
@@ -47,4 +47,4 @@ inline Node DenseRoot(ByteSpan padded) {
   return level[0];
 }
 
-}  // namespace cairn::aggregation::testing
+}  // namespace cairn::filecoin::aggregation::testing
