@@ -38,6 +38,7 @@ export const CHECKPOINTS = ['Accepted', 'Transferred', 'Published', 'PublishConf
 const SEALING_STATES = ['WaitDeals', 'PreCommit1', 'PreCommit2', 'PreCommitting', 'PreCommitWait', 'WaitSeed', 'Committing', 'CommitWait', 'FinalizeSector']
 const MAX_DEAL_COLLATERAL_MULTIPLIER = 2n // Boost provider.go and Curio mk12_utils.go
 const DEAL_MAX_LABEL_SIZE = 256
+const BOOST_HTTP_CHUNKS = 5 // boost config HttpDownload.NChunks default
 const MAX_DEAL_START_DELAY = 14 * 2880 // Boost MaxDealStartDelay default, in epochs
 
 export const DEFAULT_ASK = {
@@ -341,27 +342,72 @@ export class Provider {
     }
   }
 
+  // Pulls the deal data. "curio" does one GET (its piece parking reads the URL once); "boost"
+  // does what boost transport/httptransport does: HEAD (200 and Content-Length required, equal
+  // to Transfer.Size), then 5 parallel GETs with Range: bytes=start-end (end as Boost writes it,
+  // one past the last byte it reads), reading exactly end - start bytes of each answer whether
+  // 200 or 206 (a server that ignores Range therefore hands Boost wrong bytes). No retries.
   async pull (d, signal) {
-    const res = await fetch(d.transfer.url, { headers: d.transfer.headers, signal })
-    if (res.status < 200 || res.status > 299) {
-      throw new Error(`could not finish transfer: GET ${d.transfer.url} answered HTTP ${res.status}`)
-    }
-    const chunks = []; let received = 0
-    for await (const chunk of res.body) {
-      if (received + chunk.length > d.transfer.size) {
-        throw new Error(`mismatch in dealSize vs received bytes, dealSize=${d.transfer.size}, received=${received + chunk.length}`)
+    if (this.kind === 'curio') {
+      d.nBytesReceived = 0
+      const res = await fetch(d.transfer.url, { headers: d.transfer.headers, signal })
+      if (res.status < 200 || res.status > 299) {
+        throw new Error(`could not finish transfer: GET ${d.transfer.url} answered HTTP ${res.status}`)
       }
-      // slow-transfer: take the chunk in slices of a tenth of the rate, a tenth of a second each.
+      const out = await this.readBody(d, res, d.transfer.size, 1, { strict: true })
+      return out
+    }
+    const head = await fetch(d.transfer.url, { method: 'HEAD', headers: d.transfer.headers, signal })
+    if (head.status !== 200) throw new Error(`http HEAD req failed: code: ${head.status}, status: ${head.status} ${head.statusText}`)
+    const cl = head.headers.get('content-length')
+    if (!cl) throw new Error("can't determine deal size from the head request, no header")
+    const dealSize = Number(cl)
+    if (!Number.isSafeInteger(dealSize) || dealSize < 0) throw new Error(`error parsing content-length header: ${cl}`)
+    if (d.transfer.size !== 0 && dealSize !== d.transfer.size) throw new Error(`deal size mismatch: head: ${dealSize}, dealInfo: ${d.transfer.size}`)
+    const nchunks = dealSize >= BOOST_HTTP_CHUNKS ? BOOST_HTTP_CHUNKS : 1
+    const chunkSize = Math.floor(dealSize / nchunks)
+    d.nBytesReceived = 0
+    const parts = await Promise.all(Array.from({ length: nchunks }, async (_, i) => {
+      const start = i * chunkSize
+      const end = i === nchunks - 1 ? dealSize : start + chunkSize
+      if (end <= start) return new Uint8Array(0)
+      const res = await fetch(d.transfer.url, { headers: { ...d.transfer.headers, Range: `bytes=${start}-${end}` }, signal })
+      if (res.status !== 200 && res.status !== 206) {
+        throw new Error(`http req failed: code: ${res.status}, status: ${res.status} ${res.statusText}`)
+      }
+      const got = await this.readBody(d, res, end - start, nchunks, { strict: false })
+      if (got.length !== end - start) throw new Error(`incomplete chunk file ${toHex(d.uuid)}.download-${i}: expected: ${end - start} actual: ${got.length}`)
+      return got
+    }))
+    const all = new Uint8Array(Buffer.concat(parts))
+    if (all.length !== dealSize) throw new Error(`mismatch in dealSize vs received bytes, dealSize=${dealSize}, received=${all.length}`)
+    return all
+  }
+
+  // Reads at most `limit` bytes of a response body, counting them into NBytesReceived and honouring
+  // the slow-transfer fault (shared by `parallel` readers). With strict, more bytes than `limit`
+  // is an error (Curio's single GET); otherwise the rest is discarded (Boost's LimitReader).
+  async readBody (d, res, limit, parallel, { strict }) {
+    const chunks = []; let received = 0
+    if (!res.body) return new Uint8Array(0)
+    // Leaving the loop early (break or throw) cancels the body stream.
+    for await (const chunk of res.body) {
+      if (strict && received + chunk.length > limit) {
+        throw new Error(`mismatch in dealSize vs received bytes, dealSize=${limit}, received=${received + chunk.length}`)
+      }
+      const take = strict ? chunk : chunk.subarray(0, Math.max(0, limit - received))
+      // slow-transfer: slices of a tenth of the rate (split among parallel readers), 100 ms each.
       const rate = this.s.fault.kind === 'slow-transfer' ? Number(this.s.fault.params.bytesPerSecond ?? 16384) : 0
-      const step = rate > 0 ? Math.max(1, Math.floor(rate / 10)) : chunk.length
-      for (let at = 0; at < chunk.length; at += step) {
-        const slice = chunk.subarray(at, at + step)
+      const step = rate > 0 ? Math.max(1, Math.floor(rate / 10 / parallel)) : Math.max(1, take.length)
+      for (let at = 0; at < take.length; at += step) {
+        const slice = take.subarray(at, at + step)
         chunks.push(slice)
         received += slice.length
-        d.nBytesReceived = received
+        d.nBytesReceived += slice.length
         if (rate > 0) await new Promise(resolve => setTimeout(resolve, 100))
         if (this.closed) throw new Error('provider shut down')
       }
+      if (!strict && received >= limit) break
     }
     return new Uint8Array(Buffer.concat(chunks))
   }

@@ -208,12 +208,26 @@ export function ask (prov, minerBytes) {
 export function propose (prov, bytes) { return prov.kind === 'curio' ? proposeHttp(prov.http, bytes) : proposeP2p(prov.multiaddr, bytes) }
 export function status (prov, bytes) { return prov.kind === 'curio' ? statusHttp(prov.http, bytes) : statusP2p(prov.multiaddr, bytes) }
 
-export function servePayload (bytes, { requireHeader } = {}) {
-  const hits = { count: 0, rejected: 0 }
+// Serves bytes like a careful piece server: GET and HEAD with Content-Length, a single Range ->
+// 206. Options: requireHeader [name, value] (else 401); ignoreRange (always 200 + whole body);
+// noLength (chunked, no Content-Length). hits.ranges records the Range headers seen.
+export function servePayload (bytes, { requireHeader, ignoreRange = false, noLength = false } = {}) {
+  const hits = { count: 0, rejected: 0, heads: 0, ranges: [] }
   const server = http.createServer((req, res) => {
     hits.count++
+    if (req.method === 'HEAD') hits.heads++
     if (requireHeader && req.headers[requireHeader[0].toLowerCase()] !== requireHeader[1]) { hits.rejected++; res.writeHead(401).end(); return }
-    res.writeHead(200, { 'content-length': bytes.length }).end(Buffer.from(bytes))
+    let body = bytes; let status = 200; const headers = {}
+    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
+    if (req.headers.range) hits.ranges.push(req.headers.range)
+    if (m && !ignoreRange) {
+      const start = Number(m[1]); const end = m[2] === '' ? bytes.length - 1 : Math.min(Number(m[2]), bytes.length - 1)
+      body = bytes.subarray(start, end + 1); status = 206
+      headers['content-range'] = `bytes ${start}-${end}/${bytes.length}`
+    }
+    if (!noLength) headers['content-length'] = body.length
+    res.writeHead(status, headers)
+    res.end(req.method === 'HEAD' ? undefined : Buffer.from(body))
   })
   return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve({
     url: `http://127.0.0.1:${server.address().port}/payload.car`,

@@ -79,7 +79,9 @@ for (const kind of ['curio', 'boost']) {
     const guarded = await servePayload(bytes, { requireHeader: ['Authorization', 'Bearer right'] })
     const d1 = mk({ url: guarded.url, headers: { Authorization: 'Bearer wrong' }, label: 'h1' })
     assert.deepEqual(await propose(p, d1.dealParamsBytes), { Accepted: true, Message: '' })
-    assert.match((await failed(d1)).DealStatus.Error, /^data-transfer failed: .*HTTP 401/)
+    assert.equal((await failed(d1)).DealStatus.Error, kind === 'boost'
+      ? 'data-transfer failed: http HEAD req failed: code: 401, status: 401 Unauthorized'
+      : `data-transfer failed: could not finish transfer: GET ${guarded.url} answered HTTP 401`)
     assert.equal(guarded.hits.rejected, 1)
     await guarded.close()
 
@@ -87,14 +89,18 @@ for (const kind of ['curio', 'boost']) {
     const big = await servePayload(payload(3100, 30))
     const d2 = mk({ url: big.url, label: 'h2' })
     assert.deepEqual(await propose(p, d2.dealParamsBytes), { Accepted: true, Message: '' })
-    assert.equal((await failed(d2)).DealStatus.Error, 'data-transfer failed: mismatch in dealSize vs received bytes, dealSize=3000, received=3100')
+    assert.equal((await failed(d2)).DealStatus.Error, kind === 'boost'
+      ? 'data-transfer failed: deal size mismatch: head: 3100, dealInfo: 3000'
+      : 'data-transfer failed: mismatch in dealSize vs received bytes, dealSize=3000, received=3100')
     await big.close()
 
     // Fewer bytes than Transfer.Size.
     const small = await servePayload(payload(2900, 30))
     const d3 = mk({ url: small.url, label: 'h3' })
     assert.deepEqual(await propose(p, d3.dealParamsBytes), { Accepted: true, Message: '' })
-    assert.equal((await failed(d3)).DealStatus.Error, 'data-transfer failed: mismatch in dealSize vs received bytes, dealSize=3000, received=2900')
+    assert.equal((await failed(d3)).DealStatus.Error, kind === 'boost'
+      ? 'data-transfer failed: deal size mismatch: head: 2900, dealInfo: 3000'
+      : 'data-transfer failed: mismatch in dealSize vs received bytes, dealSize=3000, received=2900')
     await small.close()
 
     // Right size, wrong bytes: CommP mismatch.
@@ -109,6 +115,60 @@ for (const kind of ['curio', 'boost']) {
     assert.equal((await fetch(`${p.http}/piece/${piece.v1}`)).status, 404)
   })
 }
+
+test('boost pulls with HEAD then 5 Range requests; curio with one GET', async () => {
+  const w = await fundedClient(url)
+  const bytes = payload(5000, 32)
+  const piece = pieceOf(bytes)
+  const h = (await rpc(url, 'Filecoin.ChainHead')).Height
+  const min = BigInt((await rpc(url, 'Filecoin.StateDealProviderCollateralBounds', [piece.size, false, null])).Min)
+  for (const p of providers) {
+    const server = await servePayload(bytes)
+    const d = buildDeal({ wallet: w, provider: p.id, pieceCid: piece.v1, pieceSize: piece.size, startEpoch: h + 500, endEpoch: h + 500 + 518400, price: 5000n, providerCollateral: min, url: server.url, size: bytes.length, label: `pull-${p.kind}` })
+    assert.deepEqual(await propose(p, d.dealParamsBytes), { Accepted: true, Message: '' })
+    const s = await until(async () => { const x = await status(p, statusRequest(w, d.uuid)); return (x.DealStatus.Status !== 'Accepted' || x.DealStatus.Error) && x }, 'transfer')
+    assert.equal(s.DealStatus.Error, '')
+    if (p.kind === 'boost') {
+      assert.equal(server.hits.heads, 1)
+      assert.deepEqual(server.hits.ranges.sort(), ['bytes=0-1000', 'bytes=1000-2000', 'bytes=2000-3000', 'bytes=3000-4000', 'bytes=4000-5000'])
+    } else {
+      assert.equal(server.hits.heads, 0)
+      assert.deepEqual(server.hits.ranges, [])
+      assert.equal(server.hits.count, 1)
+    }
+    await server.close()
+  }
+})
+
+test('a data server that ignores Range or omits Content-Length fails boost transfers, not curio ones', async () => {
+  const w = await fundedClient(url)
+  const bytes = payload(5000, 33)
+  const piece = pieceOf(bytes)
+  const h = (await rpc(url, 'Filecoin.ChainHead')).Height
+  const min = BigInt((await rpc(url, 'Filecoin.StateDealProviderCollateralBounds', [piece.size, false, null])).Min)
+  for (const [opt, boostError] of [
+    [{ ignoreRange: true }, (a) => `failed to verify CommP: commP expected=${piece.v1}, actual=${a}: commp mismatch`],
+    [{ noLength: true }, () => "data-transfer failed: can't determine deal size from the head request, no header"]
+  ]) {
+    for (const p of providers) {
+      const server = await servePayload(bytes, opt)
+      const d = buildDeal({ wallet: w, provider: p.id, pieceCid: piece.v1, pieceSize: piece.size, startEpoch: h + 500, endEpoch: h + 500 + 518400, price: 5000n, providerCollateral: min, url: server.url, size: bytes.length, label: `${JSON.stringify(opt)}-${p.kind}` })
+      assert.deepEqual(await propose(p, d.dealParamsBytes), { Accepted: true, Message: '' })
+      const s = await until(async () => { const x = await status(p, statusRequest(w, d.uuid)); return (x.DealStatus.Status !== 'Accepted' || x.DealStatus.Error) && x }, 'transfer')
+      if (p.kind === 'curio') {
+        assert.equal(s.DealStatus.Error, '')
+        assert.equal(s.DealStatus.Status, 'Transferred')
+      } else if (opt.ignoreRange) {
+        // Boost read the first 1000 bytes five times: the CommP of that is what it found.
+        const wrong = new Uint8Array(Buffer.concat(Array(5).fill(bytes.subarray(0, 1000))))
+        assert.equal(s.DealStatus.Error, boostError(pieceOf(wrong).v1))
+      } else {
+        assert.equal(s.DealStatus.Error, boostError())
+      }
+      await server.close()
+    }
+  }
+})
 
 test('CommP is zero-padded to a PieceSize larger than the payload needs', async () => {
   const p = providers[0]
