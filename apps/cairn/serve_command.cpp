@@ -131,7 +131,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // Answers still owed to sessions go out through the server's executor: settle them while it
   // exists (the server is destroyed before the stores below it).
   kubo_rpc.StopCompletions();
-  (void)pins.Flush();
+  if (auto flushed = pins.Flush(); !flushed) {
+    log::Error("serve.flush_failed", {{"error", flushed.error().message()}});
+  }
   upkeep.Stop();
   pin_service.Stop();
   CAIRN_TRY(log_blocks->Sync());

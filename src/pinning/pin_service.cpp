@@ -155,7 +155,7 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
     info["status_details"] = "fetching: " + Plural(p.blocks, "block") + ", " +
                              std::to_string(p.bytes) + " bytes so far (" +
                              std::to_string(p.fetched_blocks) + " fetched)";
-    (void)pins_.UpdateStatus(pin.requestid, PinStatus::kPinning, info);
+    WriteProgress(pin.requestid, info);
   };
 
   std::string deadline_passed =
@@ -176,9 +176,10 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
     info["status_details"] = "pinned: " + Plural(result->blocks, "block") + ", " +
                              std::to_string(result->dag_bytes) + " bytes";
     info["dag_size"] = std::to_string(result->dag_bytes);
-    auto up = pins_.UpdateStatus(pin.requestid, PinStatus::kPinned, info,
-                                 static_cast<int64_t>(result->dag_bytes));
-    if (up) stats_.pinned++;
+    if (!WriteOutcome(pin, PinStatus::kPinned, info, static_cast<int64_t>(result->dag_bytes))) {
+      return;  // rescheduled: the next attempt finds every block present and writes it again
+    }
+    stats_.pinned++;
     stats_.blocks_fetched += result->fetched_blocks;
     log::Info("pin.pinned", {{"requestid", pin.requestid},
                              {"cid", pin.cid.ToString()},
@@ -199,7 +200,7 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
     metadata::StringMap info;
     info["status_details"] = "retrying in " + std::to_string((delay + 999'999) / 1'000'000) +
                              " s: " + e.message();
-    (void)pins_.UpdateStatus(pin.requestid, PinStatus::kPinning, info);
+    WriteProgress(pin.requestid, info);
     log::Debug("pin.retry", {{"requestid", pin.requestid}, {"delay_us", delay}, {"error", e.message()}});
     std::lock_guard lock(mu_);
     if (!running_) return;
@@ -210,10 +211,35 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
   }
   metadata::StringMap info;
   info["status_details"] = "failed: " + e.message();
-  (void)pins_.UpdateStatus(pin.requestid, PinStatus::kFailed, info);
+  if (!WriteOutcome(pin, PinStatus::kFailed, info, std::nullopt)) return;
   stats_.failed++;
   log::Info("pin.failed", {{"requestid", pin.requestid}, {"cid", pin.cid.ToString()},
                            {"reason", e.message()}});
+}
+
+void PinService::WriteProgress(const std::string& requestid, const metadata::StringMap& info) {
+  auto written = pins_.UpdateStatus(requestid, PinStatus::kPinning, info);
+  if (!written && written.error().code() != ErrorCode::kNotFound) {
+    // Progress is advisory: the pin stays `pinning` and its worker goes on.
+    log::Warn("pin.progress_not_written", {{"requestid", requestid}, {"error", written.error().message()}});
+  }
+}
+
+bool PinService::WriteOutcome(PinRecord& pin, PinStatus status, const metadata::StringMap& info,
+                              std::optional<int64_t> dag_size) {
+  auto written = pins_.UpdateStatus(pin.requestid, status, info, dag_size);
+  if (written || written.error().code() == ErrorCode::kNotFound) return true;  // or deleted meanwhile
+  // The pin would stay `pinning` with no worker on it: log, and try the whole step again later.
+  log::Error("pin.outcome_not_written", {{"requestid", pin.requestid},
+                                         {"status", metadata::PinStatusName(status)},
+                                         {"error", written.error().message()}});
+  std::lock_guard lock(mu_);
+  if (!running_) return false;  // stays `pinning`: resumed by the next Start()
+  int64_t due = clock_.MonotonicMicros() + options_.retry_initial_us;
+  retries_.push_back(Retry{std::move(pin), due, options_.retry_initial_us,
+                           "recording the outcome failed: " + written.error().message()});
+  cv_.notify_one();
+  return false;
 }
 
 Result<GcResult> PinService::CollectGarbage() {

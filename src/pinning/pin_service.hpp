@@ -106,6 +106,13 @@ class PinService {
     std::string last_error;
   };
   void WorkerLoop();
+  // Writes progress (`pinning` with status_details); a failure is logged, never fatal.
+  void WriteProgress(const std::string& requestid, const metadata::StringMap& info);
+  // Writes a final status (pinned, failed). When the write fails the failure is logged and the pin
+  // goes back into the retry schedule (it would otherwise stay `pinning` with no worker); returns
+  // false then. A pin deleted meanwhile counts as written.
+  bool WriteOutcome(metadata::PinRecord& pin, metadata::PinStatus status,
+                    const metadata::StringMap& info, std::optional<int64_t> dag_size);
   // Fetches `pin`'s DAG once and records the outcome. `last_error` is the previous attempt's
   // failure (a retry), named in the reason if the deadline has passed by now.
   void Process(metadata::PinRecord pin, int64_t retry_delay_us, const std::string& last_error = "");
