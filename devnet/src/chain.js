@@ -475,7 +475,8 @@ export class Chain {
       this.s.deals[dealId] = {
         id: dealId, proposal: p, proposalCid, clientId, providerId,
         signedProposalCid: sha256Cid(clientProposalCbor(cp)),
-        sectorNumber: -1, sectorStartEpoch: -1, lastUpdatedEpoch: -1, slashEpoch: -1, settledEpoch: p.startEpoch, paid: 0n
+        sectorNumber: -1, sectorStartEpoch: -1, lastUpdatedEpoch: -1, slashEpoch: -1, settledEpoch: p.startEpoch, paid: 0n,
+        publishedHeight: this.s.height
       }
       this.s.dealByProposalCid[proposalCid.toString()] = dealId
       ids.push(dealId)
@@ -565,24 +566,36 @@ export class Chain {
   removeDeal (key, d) {
     delete this.s.deals[key]
     delete this.s.dealByProposalCid[d.proposalCid.toString()]
+    // Kept so that state read at an older tipset still finds it (see dealJson).
+    if (!this.s.removedDeals) this.s.removedDeals = {}
+    this.s.removedDeals[key] = { ...d, removedHeight: this.s.height }
     for (const l of this.listeners) l.onDealRemoved?.(d)
   }
 
-  dealJson (dealId) {
-    const d = this.s.deals[dealId]
+  // The deal as the market actor's state holds it at `height` (default: head), or null when it
+  // did not exist yet or no longer existed then.
+  dealJson (dealId, height = this.s.height) {
+    const d = this.s.deals[dealId] ?? this.s.removedDeals?.[dealId]
     if (!d) return null
+    if (height < (d.publishedHeight ?? 0) || (d.removedHeight != null && height >= d.removedHeight)) return null
+    const active = d.sectorStartEpoch >= 0 && d.sectorStartEpoch <= height
     return {
       Proposal: proposalToJson(d.proposal),
-      State: { SectorNumber: d.sectorNumber < 0 ? 0 : d.sectorNumber, SectorStartEpoch: d.sectorStartEpoch, LastUpdatedEpoch: d.lastUpdatedEpoch, SlashEpoch: d.slashEpoch }
+      State: {
+        SectorNumber: active ? d.sectorNumber : 0,
+        SectorStartEpoch: active ? d.sectorStartEpoch : -1,
+        LastUpdatedEpoch: active ? Math.min(d.lastUpdatedEpoch, height) : -1,
+        SlashEpoch: d.slashEpoch >= 0 && d.slashEpoch <= height ? d.slashEpoch : -1
+      }
     }
   }
 
   // ---- lookups used by rpc.js ----
 
-  searchMsg (cidStr, allowReplaced = true) {
+  searchMsg (cidStr, allowReplaced = true, height = this.s.height) {
     cidStr = this.resolveReplaced(cidStr, allowReplaced)
     const m = this.s.msgs[cidStr]
-    if (!m) return null
+    if (!m || m.height > height) return null
     return {
       Message: cidToJson(m.cid),
       Receipt: m.receipt,

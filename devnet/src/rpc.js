@@ -40,6 +40,15 @@ export function methods (devnet) {
     if (sel.height && Number.isSafeInteger(sel.height.at) && sel.height.at >= 0 && sel.height.at <= chain.s.height) return chain.tipsetJson(sel.height.at)
     throw new Error(`ChainGetTipSet: unsupported selector ${JSON.stringify(sel)} (want {"tag": "latest"|"safe"|"finalized"} or {"height": {"at": n}})`)
   }
+  // Height of a tipset key parameter: null / [] = head; otherwise a tipset this devnet produced.
+  const heightOf = (tsk, method) => {
+    if (tsk == null || (Array.isArray(tsk) && tsk.length === 0)) return chain.s.height
+    if (!Array.isArray(tsk)) throw new Error(`${method}: tipset key must be an array of CIDs or null`)
+    const want = cidFromJson(tsk[0], `${method} tipset key`).toString()
+    const h = chain.heightOfTipset(want)
+    if (h == null) throw new Error(`${method}: loading tipset ${want}: tipset not found`)
+    return h
+  }
   const m = {
     'Filecoin.Version': () => ({ Version: 'cairn-devnet (simulated Filecoin network; not Lotus)', APIVersion: 0x20100, BlockDelay: 30 }),
     'Filecoin.ChainHead': () => chain.tipsetJson(chain.s.height),
@@ -86,9 +95,9 @@ export function methods (devnet) {
       const e = chain.s.escrow[id] ?? { escrow: 0n, locked: 0n }
       return { Escrow: e.escrow.toString(), Locked: e.locked.toString() }
     },
-    'Filecoin.StateMarketStorageDeal': ([dealId]) => {
+    'Filecoin.StateMarketStorageDeal': ([dealId, tsk]) => {
       if (!Number.isSafeInteger(dealId) || dealId < 0) throw new Error(`StateMarketStorageDeal: deal ID must be a non-negative integer, got ${JSON.stringify(dealId)}`)
-      const d = chain.dealJson(dealId)
+      const d = chain.dealJson(dealId, heightOf(tsk, 'StateMarketStorageDeal'))
       if (!d) throw new Error(`deal ${dealId} not found`)
       return d
     },
@@ -126,7 +135,8 @@ export function methods (devnet) {
       const old = params[0] && params[0]['/']
       const c = old ? params[0] : params[1]
       const allowReplaced = old ? true : params[3] !== false
-      return chain.searchMsg(cidFromJson(c, 'StateSearchMsg message CID').toString(), allowReplaced)
+      const height = old ? chain.s.height : heightOf(params[0], 'StateSearchMsg')
+      return chain.searchMsg(cidFromJson(c, 'StateSearchMsg message CID').toString(), allowReplaced, height)
     },
     'Filecoin.StateWaitMsg': async ([c, confidence = 0, limit = -1, allowReplaced = true]) => {
       const r = await chain.waitMsg(cidFromJson(c, 'StateWaitMsg message CID').toString(), Number(confidence) || 0, Number(limit), allowReplaced !== false)

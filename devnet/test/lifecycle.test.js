@@ -95,6 +95,14 @@ for (const kind of ['curio', 'boost']) {
         md = await rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, null])
       }
       assert.ok(md.State.SectorStartEpoch > 0 && md.State.SectorStartEpoch < start)
+      // Read at a tipset before activation, the deal is still pending; before publishing, absent.
+      const before = await rpc(url, 'Filecoin.ChainGetTipSetByHeight', [md.State.SectorStartEpoch - 1, null])
+      const atBefore = await rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, before.Cids])
+      assert.equal(atBefore.State.SectorStartEpoch, -1)
+      assert.equal(atBefore.State.LastUpdatedEpoch, -1)
+      const genesis = await rpc(url, 'Filecoin.ChainGetTipSetByHeight', [0, null])
+      await assert.rejects(rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, genesis.Cids]), /not found/)
+      assert.equal(await rpc(url, 'Filecoin.StateSearchMsg', [genesis.Cids, { '/': s.DealStatus.PublishCid.toString() }, -1, true]), null)
       assert.ok(md.State.SectorNumber >= 1)
       s = await st()
       assert.equal(s.DealStatus.SealingStatus, 'Proving')
@@ -121,6 +129,9 @@ for (const kind of ['curio', 'boost']) {
       // Expiry at EndEpoch: state disappears, funds released, piece no longer served.
       await rpc(url, 'Devnet.Advance', [end - (await rpc(url, 'Filecoin.ChainHead')).Height])
       await assert.rejects(rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, null]), /not found/)
+      // Still readable at a tipset from before the expiry.
+      const earlier = await rpc(url, 'Filecoin.ChainGetTipSetByHeight', [end - 1, null])
+      assert.notEqual((await rpc(url, 'Filecoin.StateMarketStorageDeal', [dealId, earlier.Cids])).State.SectorStartEpoch, -1)
       const fin = await rpc(url, 'Filecoin.StateMarketBalance', [w.address, null])
       assert.deepEqual(fin, { Escrow: String(10n * FIL - price * 518400n), Locked: '0' })
       assert.equal((await fetch(`${prov.http}/piece/${piece.v1}`)).status, 404)
