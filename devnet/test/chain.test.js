@@ -9,7 +9,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { startDevnet } from '../src/devnet.js'
 import { Wallet, rpc, sendMessage, signMessage, waitReceipt, addBalance, bigBytes, idBytes } from './client.js'
 
-const vectors = JSON.parse(fs.readFileSync(new URL('../../../shared/vectors/filecoin/deal_vectors.json', import.meta.url)))
+const vectors = JSON.parse(fs.readFileSync(new URL('./vectors/deal_vectors.json', import.meta.url)))
 const FIL = 10n ** 18n
 let devnet, url
 

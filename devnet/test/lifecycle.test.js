@@ -13,8 +13,8 @@ import {
   Wallet, rpc, addBalance, buildDeal, pieceOf, propose, status, statusRequest, servePayload, until, stopP2pClient
 } from './client.js'
 
-const vectors = JSON.parse(fs.readFileSync(new URL('../../../shared/vectors/filecoin/deal_vectors.json', import.meta.url)))
-const dealData = new Uint8Array(fs.readFileSync(new URL('../../../shared/vectors/filecoin/go-data-segment-sample_aggregate/deal.data', import.meta.url)))
+const vectors = JSON.parse(fs.readFileSync(new URL('./vectors/deal_vectors.json', import.meta.url)))
+const dealData = new Uint8Array(fs.readFileSync(new URL('./vectors/deal.data', import.meta.url)))
 const FIL = 10n ** 18n
 const CHECKPOINTS = ['Accepted', 'Transferred', 'Published', 'PublishConfirmed', 'AddedPiece', 'IndexedAndAnnounced', 'Complete']
 
