@@ -130,7 +130,7 @@ TEST(ChaosFloods, SlowlorisAndUnauthenticatedFloodsStayBounded) {
       batch.push_back(fd);
     }
     for (int fd : batch) {
-      std::string reply = ReadFor(fd, 3000);
+      std::string reply = ReadFor(fd, 15000);  // returns at once when the server closes
       if (!reply.empty()) ++answered;
       if (reply.rfind("HTTP/1.1 401", 0) == 0) ++refused;
       ::close(fd);
