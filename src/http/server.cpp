@@ -137,11 +137,29 @@ struct HttpServer::Impl {
     }
   }
 
+  using Parser = bhttp::request_parser<bhttp::buffer_body>;
+  struct Head;
+  // What reading a body gave: complete or not, a response that ends it early (413), and the
+  // consumer's verdict.
+  struct Body {
+    bool complete = true;
+    std::optional<Response> early;
+    Result<void> consumed = Ok();
+  };
+
   net::awaitable<void> Accept();
   net::awaitable<void> Shed(tcp::socket socket);
   net::awaitable<void> Session(tcp::socket socket);
+  net::awaitable<Head> ReadHead(beast::tcp_stream& stream, beast::flat_buffer& buffer, Parser& parser);
+  static Request MakeRequest(const Parser& parser, const std::string& remote);
+  net::awaitable<Body> ReadBody(beast::tcp_stream& stream, beast::flat_buffer& buffer, Parser& parser,
+                                Request& req, BodyConsumer* consumer, uint64_t limit,
+                                std::vector<char>& chunk);
+  net::awaitable<Response> Dispatch(beast::tcp_stream& stream, const Request& req,
+                                    BodyConsumer* consumer, const Result<void>& consumed);
+  void LogOutcome(const Request& req, const Response& res, const std::string& remote);
   net::awaitable<void> DrainAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                     bhttp::request_parser<bhttp::buffer_body>& parser);
+                                     Parser& parser);
   net::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req,
                                      Response& res, unsigned version, bool keep_alive);
   void Count(int status) {
@@ -273,6 +291,141 @@ net::awaitable<void> HttpServer::Impl::Shed(tcp::socket socket) {
   Count(503);
 }
 
+// What reading a request's head gave: a request to handle, an error to answer (then close), or
+// nothing (EOF, timeout, reset: close silently).
+struct HttpServer::Impl::Head {
+  enum class Kind { kRequest, kAnswer, kClose } kind = Kind::kClose;
+  Response answer;
+};
+
+net::awaitable<HttpServer::Impl::Head> HttpServer::Impl::ReadHead(beast::tcp_stream& stream,
+                                                                  beast::flat_buffer& buffer,
+                                                                  Parser& parser) {
+  parser.header_limit(64 * 1024);
+  parser.body_limit(std::max(options.max_body_bytes, options.max_stream_bytes));
+  stream.expires_after(options.read_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser,
+                                                   net::as_tuple(net::use_awaitable));
+  (void)n;
+  Head head;
+  if (!ec) {
+    head.kind = Head::Kind::kRequest;
+  } else if (ec == bhttp::error::body_limit) {
+    head = {Head::Kind::kAnswer, TooLarge(options.max_stream_bytes)};
+  } else if (ec == bhttp::error::header_limit) {
+    head = {Head::Kind::kAnswer,
+            ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: headers too large"))};
+    head.answer.status = 431;
+  } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    head = {Head::Kind::kAnswer, ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: " + ec.message()))};
+  }
+  co_return head;
+}
+
+Request HttpServer::Impl::MakeRequest(const Parser& parser, const std::string& remote) {
+  const auto& msg = parser.get();
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  req.remote = remote;
+  for (const auto& field : msg) {
+    req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  return req;
+}
+
+net::awaitable<HttpServer::Impl::Body> HttpServer::Impl::ReadBody(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer, Parser& parser, Request& req,
+    BodyConsumer* consumer, uint64_t limit, std::vector<char>& chunk) {
+  Body body;
+  auto& msg = parser.get();
+  if (auto expect = req.Header("Expect"); expect && !parser.is_done()) {
+    std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+    co_await net::async_write(stream, net::buffer(cont), net::as_tuple(net::use_awaitable));
+  }
+  // The read buffer grows to what bodies need, up to 256 KiB: a connection that sent a small
+  // body does not hold a large buffer.
+  if (!parser.is_done()) {
+    uint64_t want = parser.content_length() ? *parser.content_length() : 256 * 1024;
+    want = std::clamp<uint64_t>(want, 4096, 256 * 1024);
+    if (chunk.size() < want) chunk.resize(want);
+  }
+  uint64_t received = 0;
+  while (!parser.is_done()) {
+    msg.body().data = chunk.data();
+    msg.body().size = chunk.size();
+    stream.expires_after(options.read_timeout);
+    auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser,
+                                                net::as_tuple(net::use_awaitable));
+    (void)rn;
+    if (rec == bhttp::error::need_buffer) rec = {};
+    if (rec) {
+      body.complete = false;
+      co_return body;
+    }
+    size_t got = chunk.size() - msg.body().size;
+    received += got;
+    if (received > limit) {
+      body.complete = false;
+      body.early = TooLarge(limit);
+      co_return body;
+    }
+    ByteSpan piece(reinterpret_cast<const uint8_t*>(chunk.data()), got);
+    if (consumer) {
+      body.consumed = consumer->OnData(piece);
+      if (!body.consumed) {
+        body.complete = false;
+        co_return body;
+      }
+    } else {
+      req.body.append(chunk.data(), got);
+    }
+  }
+  co_return body;
+}
+
+net::awaitable<Response> HttpServer::Impl::Dispatch(beast::tcp_stream& stream, const Request& req,
+                                                    BodyConsumer* consumer,
+                                                    const Result<void>& consumed) {
+  auto start = std::chrono::steady_clock::now();
+  Response res;
+  try {
+    if (!consumed) {
+      res = ErrorResponse(consumed.error());
+    } else {
+      res = consumer ? consumer->Finish() : handler(req);
+    }
+  } catch (const std::exception& e) {
+    res = ErrorResponse(Error(ErrorCode::kInternal, std::string("http: handler: ") + e.what()));
+  }
+  while (res.deferred) {
+    auto deferred = std::move(res.deferred);
+    res = co_await AwaitDeferred(std::move(deferred), stream.get_executor());
+  }
+  stats.handler_micros +=
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  co_return res;
+}
+
+void HttpServer::Impl::LogOutcome(const Request& req, const Response& res, const std::string& remote) {
+  Count(res.status);
+  if (res.status >= 500) {
+    // Server faults are logged with their Failure body (never a secret: errors name inputs).
+    log::Warn("http.error", {{"method", req.method},
+                             {"path", req.path},
+                             {"status", res.status},
+                             {"remote", remote},
+                             {"body", std::string_view(res.body).substr(0, 512)}});
+  } else if (log::Enabled(log::Level::kDebug)) {
+    log::Debug("http.request",
+               {{"method", req.method}, {"path", req.path}, {"status", res.status}, {"remote", remote}});
+  }
+}
+
+// One connection: read a request's head, admit it, read its body, dispatch, write; repeat while
+// keep-alive holds.
 net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   ++sessions;
   ++stats.open_connections;
@@ -281,59 +434,30 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
     boost::system::error_code ec;
     auto ep = socket.remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
-  {
     // Responses are written whole or in large parts: never wait for Nagle (a header then a body
     // would otherwise wait for the client's delayed ACK, ~40 ms per keep-alive request).
-    boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
   }
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  std::vector<char> chunk;  // request bodies are read through it; allocated on the first body
+  std::vector<char> chunk;  // request bodies are read through it; sized by the first body
   for (;;) {
-    bhttp::request_parser<bhttp::buffer_body> parser;
-    parser.header_limit(64 * 1024);
-    parser.body_limit(std::max(options.max_body_bytes, options.max_stream_bytes));
-    stream.expires_after(options.read_timeout);
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser,
-                                                     net::as_tuple(net::use_awaitable));
-    (void)n;
-    if (ec) {
-      Response err;
-      if (ec == bhttp::error::body_limit) {
-        err = TooLarge(options.max_stream_bytes);
-      } else if (ec == bhttp::error::header_limit) {
-        err = ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: headers too large"));
-        err.status = 431;
-      } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-        err = ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: " + ec.message()));
-      } else {
-        break;  // EOF, timeout, reset: nothing to answer
-      }
+    Parser parser;
+    Head head = co_await ReadHead(stream, buffer, parser);
+    if (head.kind == Head::Kind::kClose) break;
+    if (head.kind == Head::Kind::kAnswer) {
       Request dummy;
       dummy.method = "GET";
-      Count(err.status);
-      co_await WriteResponse(stream, dummy, err, 11, false);
+      Count(head.answer.status);
+      co_await WriteResponse(stream, dummy, head.answer, 11, false);
       break;
     }
-    auto& msg = parser.get();
     ++stats.requests;
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.remote = remote;
-    for (const auto& field : msg) {
-      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    bool keep_alive = msg.keep_alive() && !stopping;
-    unsigned version = msg.version();
-    Response res;
-    bool body_ok = true;  // false: the body was not read to its end; close after answering
+    Request req = MakeRequest(parser, remote);
+    bool keep_alive = parser.get().keep_alive() && !stopping;
+    unsigned version = parser.get().version();
     auto parsed = ParseTarget(req.target, req);
-    bool has_body = !parser.is_done();
-    if (parsed && has_body && options.admit) {
+    if (parsed && !parser.is_done() && options.admit) {
       if (auto refused = options.admit(req)) {
         Count(refused->status);
         co_await WriteResponse(stream, req, *refused, version, false);
@@ -344,6 +468,8 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
     std::unique_ptr<BodyConsumer> consumer;
     if (parsed && stream_handler) consumer = stream_handler(req);
     uint64_t limit = consumer ? options.max_stream_bytes : options.max_body_bytes;
+    Response res;
+    bool body_ok = true;  // false: the body was not read to its end; close after answering
     if (!parsed) {
       res = ErrorResponse(parsed.error());
       body_ok = parser.is_done();
@@ -351,86 +477,18 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       res = TooLarge(limit);
       body_ok = false;
     } else {
-      if (auto expect = req.Header("Expect"); expect && !parser.is_done()) {
-        std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
-        co_await net::async_write(stream, net::buffer(cont), net::as_tuple(net::use_awaitable));
-      }
-      uint64_t received = 0;
-      Result<void> consumed = Ok();
-      std::optional<Response> early;  // answered before the body was complete
-      // The read buffer grows to what bodies need, up to 256 KiB: a connection that sent a
-      // small body does not hold a large buffer.
-      if (!parser.is_done()) {
-        uint64_t want = parser.content_length() ? *parser.content_length() : 256 * 1024;
-        want = std::clamp<uint64_t>(want, 4096, 256 * 1024);
-        if (chunk.size() < want) chunk.resize(want);
-      }
-      while (!parser.is_done()) {
-        msg.body().data = chunk.data();
-        msg.body().size = chunk.size();
-        stream.expires_after(options.read_timeout);
-        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser,
-                                                    net::as_tuple(net::use_awaitable));
-        (void)rn;
-        if (rec == bhttp::error::need_buffer) rec = {};
-        if (rec) {
-          body_ok = false;
-          break;
-        }
-        size_t got = chunk.size() - msg.body().size;
-        received += got;
-        if (received > limit) {
-          early = TooLarge(limit);
-          body_ok = false;
-          break;
-        }
-        ByteSpan piece(reinterpret_cast<const uint8_t*>(chunk.data()), got);
-        if (consumer) {
-          consumed = consumer->OnData(piece);
-          if (!consumed) {
-            body_ok = false;
-            break;
-          }
-        } else {
-          req.body.append(chunk.data(), got);
-        }
-      }
-      if (!body_ok && !early && consumed) break;  // the client went away mid-body
-      if (early) {
-        res = std::move(*early);
+      Body body = co_await ReadBody(stream, buffer, parser, req, consumer.get(), limit, chunk);
+      body_ok = body.complete;
+      if (!body.complete && !body.early && body.consumed) break;  // the client went away mid-body
+      // Not a conditional expression: g++ 12 miscompiles co_await inside ?: (a destroyed temporary).
+      if (body.early) {
+        res = std::move(*body.early);
       } else {
-        auto start = std::chrono::steady_clock::now();
-        try {
-          if (!consumed) {
-            res = ErrorResponse(consumed.error());
-          } else {
-            res = consumer ? consumer->Finish() : handler(req);
-          }
-        } catch (const std::exception& e) {
-          res = ErrorResponse(Error(ErrorCode::kInternal, std::string("http: handler: ") + e.what()));
-        }
-        while (res.deferred) {
-          auto deferred = std::move(res.deferred);
-          res = co_await AwaitDeferred(std::move(deferred), stream.get_executor());
-        }
-        stats.handler_micros += std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - start)
-                                    .count();
+        res = co_await Dispatch(stream, req, consumer.get(), body.consumed);
       }
     }
     if (!body_ok) keep_alive = false;
-    Count(res.status);
-    if (res.status >= 500) {
-      // Server faults are logged with their Failure body (never a secret: errors name inputs).
-      log::Warn("http.error", {{"method", req.method},
-                               {"path", req.path},
-                               {"status", res.status},
-                               {"remote", remote},
-                               {"body", std::string_view(res.body).substr(0, 512)}});
-    } else if (log::Enabled(log::Level::kDebug)) {
-      log::Debug("http.request",
-                 {{"method", req.method}, {"path", req.path}, {"status", res.status}, {"remote", remote}});
-    }
+    LogOutcome(req, res, remote);
     bool ok = co_await WriteResponse(stream, req, res, version, keep_alive);
     if (!ok || !keep_alive) break;
   }
@@ -440,9 +498,8 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
   --sessions;
 }
 
-net::awaitable<void> HttpServer::Impl::DrainAndClose(
-    beast::tcp_stream& stream, beast::flat_buffer& buffer,
-    bhttp::request_parser<bhttp::buffer_body>& parser) {
+net::awaitable<void> HttpServer::Impl::DrainAndClose(beast::tcp_stream& stream,
+                                                     beast::flat_buffer& buffer, Parser& parser) {
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   char sink[8192];
