@@ -202,7 +202,6 @@ void CborWriter::WriteFloat64(double value) {
   for (int i = 7; i >= 0; --i) out_.push_back(static_cast<uint8_t>(bits >> (8 * i)));
 }
 
-void CborWriter::WriteBytesHeader(uint64_t size) { WriteHead(2, size); }
 void CborWriter::WriteBytes(ByteSpan value) {
   WriteHead(2, value.size());
   out_.insert(out_.end(), value.begin(), value.end());

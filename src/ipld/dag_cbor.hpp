@@ -144,9 +144,6 @@ class CborWriter {
   // Float64 always. The caller must pass a finite value (CAIRN_CHECKed).
   void WriteFloat64(double value);
   void WriteBytes(ByteSpan value);
-  // Only the head of a byte string of `size` bytes; the caller appends the bytes to the buffer
-  // (for payloads assembled in place).
-  void WriteBytesHeader(uint64_t size);
   void WriteString(std::string_view value);
   void WriteArrayHeader(uint64_t count);
   void WriteMapHeader(uint64_t count);

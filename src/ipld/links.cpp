@@ -20,10 +20,6 @@ std::string CodeHex(uint64_t code) {
 }
 }  // namespace
 
-bool CanDecodeLinks(uint64_t c) {
-  return c == codec::kDagPb || c == codec::kDagCbor || c == codec::kRaw;
-}
-
 Result<std::vector<Cid>> Links(const Cid& cid, ByteSpan block) {
   std::vector<Cid> out;
   switch (cid.codec()) {

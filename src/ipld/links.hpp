@@ -20,7 +20,4 @@ namespace cairn::ipld {
 // NotSupported for codecs Cairn cannot decode. The block is not verified against `cid` here.
 Result<std::vector<multiformats::Cid>> Links(const multiformats::Cid& cid, ByteSpan block);
 
-// Whether Links() understands `codec` (dag-pb, dag-cbor, raw).
-bool CanDecodeLinks(uint64_t codec);
-
 }  // namespace cairn::ipld

@@ -34,11 +34,4 @@ std::optional<std::string_view> CodecName(uint64_t code) {
   return std::nullopt;
 }
 
-std::optional<uint64_t> CodecFromName(std::string_view name) {
-  for (const auto& [c, n] : kCodecs) {
-    if (n == name) return c;
-  }
-  return std::nullopt;
-}
-
 }  // namespace cairn::multiformats

@@ -29,7 +29,4 @@ inline constexpr uint64_t kPoseidonBls12_381A2Fc1 = 0xb401;
 
 // "dag-pb" for 0x70; nullopt for codes Cairn does not know.
 std::optional<std::string_view> CodecName(uint64_t code);
-// 0x70 for "dag-pb"; nullopt for unknown names.
-std::optional<uint64_t> CodecFromName(std::string_view name);
-
 }  // namespace cairn::multiformats
