@@ -29,9 +29,7 @@ http::Response Service::Handle(const http::Request& request) {
   if (api::AdminApi::Handles(path)) return ctx.admin_api.Handle(request);
   if (path.rfind("/ipfs/", 0) == 0 || path == "/ipfs") {
     if (!ctx.gateway_public) {
-      auto token = api::BearerToken(request.Header("Authorization"));
-      if (!token) return http::ErrorResponse(token.error());
-      auto who = ctx.accounts.Authenticate(*token, ctx.clock.WallMicros());
+      auto who = api::Authorize(ctx.accounts, ctx.clock, request, std::nullopt);
       if (!who) return http::ErrorResponse(who.error());
     }
     return ctx.gateway.Handle(request);
@@ -44,10 +42,7 @@ std::optional<http::Response> Service::Admit(const http::Request& request) {
   bool rpc = api::KuboRpc::Handles(path);
   if (!rpc && !api::PinningApi::Handles(path) && !api::AdminApi::Handles(path)) return std::nullopt;
   auto& ctx = impl_->ctx;
-  auto token = api::BearerToken(request.Header("Authorization"));
-  Result<metadata::Principal> who =
-      token ? ctx.accounts.Authenticate(*token, ctx.clock.WallMicros())
-            : Result<metadata::Principal>(Err(token.error()));
+  auto who = api::Authorize(ctx.accounts, ctx.clock, request, std::nullopt);
   if (who) return std::nullopt;
   if (path == "/api/v0/version" || path == "/api/v0/id") return std::nullopt;  // need no token
   http::Response r = rpc ? api::KuboRpc::ErrorFor(who.error()) : http::ErrorResponse(who.error());

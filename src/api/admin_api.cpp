@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/auth.hpp"
 #include "api/pinning_api.hpp"
 #include "api/psa_model.hpp"
 
@@ -133,14 +134,8 @@ bool AdminApi::Handles(std::string_view path) {
 }
 
 http::Response AdminApi::Handle(const http::Request& req) {
-  auto token = BearerToken(req.Header("Authorization"));
-  if (!token) return Failure(token.error());
-  auto who = accounts_.Authenticate(*token, clock_.WallMicros());
+  auto who = Authorize(accounts_, clock_, req, metadata::Scope::kAdmin);
   if (!who) return Failure(who.error());
-  if (!who->scopes.Has(metadata::Scope::kAdmin)) {
-    return Failure(Error(ErrorCode::kPermissionDenied,
-                         "auth: token " + who->token_id + " lacks the admin scope"));
-  }
   auto segs = Segments(req.path);
   auto not_found = [&] {
     return Failure(Error(ErrorCode::kNotFound, "admin: no route for " + req.path));

@@ -643,22 +643,13 @@ KuboRpc::~KuboRpc() { StopCompletions(); }
 
 void KuboRpc::StopCompletions() { completions_.Stop(); }
 
-Result<metadata::Principal> KuboRpc::Authenticate(const http::Request& req, metadata::Scope needed) {
-  std::string_view token = CAIRN_TRY(BearerToken(req.Header("Authorization")));
-  metadata::Principal who = CAIRN_TRY(ctx_.accounts.Authenticate(token, ctx_.clock.WallMicros()));
-  if (!who.scopes.Has(needed)) {
-    return Err(ErrorCode::kPermissionDenied,
-               "auth: token " + who.token_id + " lacks the " + std::string(metadata::ScopeName(needed)) + " scope");
-  }
-  return who;
-}
 
 std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& req) {
   if (req.method != "POST") return nullptr;
   bool add = req.path == "/api/v0/add";
   bool import = req.path == "/api/v0/dag/import";
   if (!add && !import) return nullptr;
-  auto who = Authenticate(req, metadata::Scope::kUpload);
+  auto who = Authorize(ctx_.accounts, ctx_.clock, req, metadata::Scope::kUpload);
   if (!who) return std::make_unique<RefusingConsumer>(who.error());
   // An upload that will create pins needs a token from the account's pin-write bucket.
   auto admit = [&](bool creates_pins) -> std::unique_ptr<http::BodyConsumer> {
@@ -723,7 +714,7 @@ http::Response KuboRpc::Handle(const http::Request& req) {
     return JsonResponse(json::serialize(o) + "\n");
   }
   if (req.path == "/api/v0/cat" || req.path == "/api/v0/block/get") {
-    auto who = Authenticate(req, metadata::Scope::kPinsRead);
+    auto who = Authorize(ctx_.accounts, ctx_.clock, req, metadata::Scope::kPinsRead);
     if (!who) return KuboRpc::ErrorFor(who.error());
     auto arg = Arg(req);
     if (!arg) return KuboRpc::ErrorFor(arg.error());

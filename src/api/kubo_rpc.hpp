@@ -84,7 +84,6 @@ class KuboRpc {
   static http::Response ErrorFor(const Error& error);
 
  private:
-  Result<metadata::Principal> Authenticate(const http::Request& request, metadata::Scope needed);
   KuboRpcContext ctx_;
   WorkerPool completions_;
 };

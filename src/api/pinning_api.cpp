@@ -1,6 +1,5 @@
 #include "api/pinning_api.hpp"
 
-#include <strings.h>
 
 #include "api/psa_model.hpp"
 
@@ -23,23 +22,6 @@ http::Response Failure(const Error& e) {
 
 }  // namespace
 
-Result<std::string_view> BearerToken(std::optional<std::string_view> authorization) {
-  if (!authorization) {
-    return Err(ErrorCode::kUnauthenticated, "auth: missing Authorization header (Bearer token)");
-  }
-  // RFC 9110 §11.1: the scheme is case-insensitive; one or more spaces (or tabs) follow it.
-  std::string_view v = *authorization;
-  auto blank = [](char c) { return c == ' ' || c == '\t'; };
-  if (v.size() < 7 || strncasecmp(v.data(), "Bearer", 6) != 0 || !blank(v[6])) {
-    return Err(ErrorCode::kUnauthenticated, "auth: Authorization must be 'Bearer <token>'");
-  }
-  v.remove_prefix(7);
-  while (!v.empty() && blank(v.front())) v.remove_prefix(1);
-  while (!v.empty() && blank(v.back())) v.remove_suffix(1);
-  if (v.empty()) return Err(ErrorCode::kUnauthenticated, "auth: empty token");
-  return v;
-}
-
 PinningApi::PinningApi(metadata::PinStore& pins, metadata::AccountStore& accounts,
                        PinEvents& events, const Clock& clock, PinningApiOptions options)
     : pins_(pins),
@@ -53,17 +35,6 @@ bool PinningApi::Handles(std::string_view path) {
   return path == "/pins" || path == "/pins/" || path.rfind("/pins/", 0) == 0;
 }
 
-Result<metadata::Principal> PinningApi::Authenticate(const http::Request& request,
-                                                     metadata::Scope needed) {
-  std::string_view token = CAIRN_TRY(BearerToken(request.Header("Authorization")));
-  metadata::Principal who = CAIRN_TRY(accounts_.Authenticate(token, clock_.WallMicros()));
-  if (!who.scopes.Has(needed)) {
-    return Err(ErrorCode::kPermissionDenied,
-               "auth: token " + who.token_id + " lacks the " + std::string(metadata::ScopeName(needed)) +
-                   " scope");
-  }
-  return who;
-}
 
 http::Response PinningApi::Handle(const http::Request& req) {
   std::string_view path = req.path;
@@ -84,7 +55,7 @@ http::Response PinningApi::Handle(const http::Request& req) {
     r.SetHeader("Allow", collection ? "GET, POST" : "GET, POST, DELETE");
     return r;
   }
-  auto who = Authenticate(req, read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
+  auto who = Authorize(accounts_, clock_, req, read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
   if (!who) return Failure(who.error());
   // Reads and writes have separate budgets: a bulk import does not stop status polling.
   std::string bucket = read ? "account:" + std::to_string(who->account.id) + ":read"

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "api/auth.hpp"
 #include "api/rate_limiter.hpp"
 #include "common/clock.hpp"
 #include "http/http_types.hpp"
@@ -55,8 +56,6 @@ class PinningApi {
   RateLimiter& rate_limiter() { return limiter_; }
 
  private:
-  Result<metadata::Principal> Authenticate(const http::Request& request, metadata::Scope needed);
-
   metadata::PinStore& pins_;
   metadata::AccountStore& accounts_;
   PinEvents& events_;
@@ -64,9 +63,5 @@ class PinningApi {
   PinningApiOptions options_;
   RateLimiter limiter_;
 };
-
-// Reads a bearer token from an Authorization header value ("Bearer abc"). Unauthenticated with
-// the reason when absent or malformed.
-Result<std::string_view> BearerToken(std::optional<std::string_view> authorization);
 
 }  // namespace cairn::api
