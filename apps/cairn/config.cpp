@@ -130,7 +130,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       IntKey("blockstore.segment_mib", 1, 1 << 16, &ServeConfig::segment_mib),
       {"gateway.public",
        [](const toml::node& value, ServeConfig& config) -> Result<void> {
-         auto v = value.value<bool>();
+         auto v = value.value_exact<bool>();  // not 1 or "true": a boolean
          if (!v) return Err(BadValue("gateway.public", "true or false"));
          config.gateway_public = *v;
          return Ok();

@@ -1,0 +1,112 @@
+#include "apps/cairn/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/testing/temp_dir.hpp"
+
+namespace cairn::app {
+namespace {
+
+Result<ServeConfig> Apply(const std::string& toml) {
+  testing::TempDir dir;
+  std::string path = dir / "config.toml";
+  std::ofstream(path) << toml;
+  ServeConfig config;
+  CAIRN_TRY(ApplyConfigFile(path, config));
+  return config;
+}
+
+TEST(Config, EveryKeyOfTheTableApplies) {
+  auto c = Apply(R"(
+[server]
+listen = "0.0.0.0:9000"
+threads = 3
+max_body_bytes = 4096
+max_upload_bytes = 8192
+max_connections = 77
+[pinning]
+gateways = ["http://gw.example"]
+workers = 5
+find_deadline_seconds = 60
+gc_interval_seconds = 0
+[api]
+rate_per_second = 10
+rate_burst = 20
+max_import_roots = 5
+[blockstore]
+cache_mib = 0
+segment_mib = 16
+[gateway]
+public = false
+[libp2p]
+announce = ["/ip4/10.0.0.1/tcp/4001"]
+)");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->listen_host, "0.0.0.0");
+  EXPECT_EQ(c->listen_port, 9000);
+  EXPECT_EQ(c->threads, 3);
+  EXPECT_EQ(c->max_body_bytes, 4096u);
+  EXPECT_EQ(c->max_upload_bytes, 8192u);
+  EXPECT_EQ(c->max_connections, 77);
+  EXPECT_EQ(c->gateways, std::vector<std::string>{"http://gw.example"});
+  EXPECT_EQ(c->pin_workers, 5);
+  EXPECT_EQ(c->find_deadline_seconds, 60);
+  EXPECT_EQ(c->gc_interval_seconds, 0);
+  EXPECT_EQ(c->rate_limit.per_second, 10);
+  EXPECT_EQ(c->rate_limit.burst, 20);
+  EXPECT_EQ(c->max_import_roots, 5u);
+  EXPECT_EQ(c->block_cache_mib, 0);
+  EXPECT_EQ(c->segment_mib, 16);
+  EXPECT_FALSE(c->gateway_public);
+  EXPECT_EQ(c->announce, std::vector<std::string>{"/ip4/10.0.0.1/tcp/4001"});
+}
+
+TEST(Config, AbsentKeysKeepTheirDefaults) {
+  auto c = Apply("[server]\nthreads = 1\n");
+  ASSERT_TRUE(c);
+  ServeConfig defaults;
+  EXPECT_EQ(c->max_connections, defaults.max_connections);
+  EXPECT_EQ(c->segment_mib, defaults.segment_mib);
+  EXPECT_EQ(c->max_import_roots, defaults.max_import_roots);
+}
+
+TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
+  struct Case {
+    const char* toml;
+    const char* says;
+  } cases[] = {
+      {"[server]\nthreds = 2\n", "unknown key server.threds"},
+      {"[nope]\nx = 1\n", "unknown section [nope]"},
+      {"server = 1\n", "[server] must be a table"},
+      {"[server]\nmax_connections = 0\n", "server.max_connections must be 1..1000000"},
+      {"[api]\nmax_import_roots = -1\n", "api.max_import_roots must be"},
+      {"[blockstore]\nsegment_mib = 0\n", "blockstore.segment_mib must be"},
+      {"[api]\nrate_burst = 0.5\n", "api.rate_burst must be a number >= 1"},
+      {"[pinning]\nworkers = \"four\"\n", "pinning.workers must be 1..256"},
+      {"[pinning]\ngateways = [\"ftp://x\"]\n", "http(s) URLs"},
+      {"[gateway]\npublic = 1\n", "gateway.public must be true or false"},
+      {"[libp2p]\nannounce = [\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n",
+       "must not include /p2p/"},
+      {"[server]\nlisten = \"nope\"\n", "must be HOST:PORT"},
+      {"[server\n", "config: "},
+  };
+  for (const auto& c : cases) {
+    auto r = Apply(c.toml);
+    ASSERT_FALSE(r) << c.toml;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << c.toml;
+    EXPECT_NE(r.error().message().find(c.says), std::string::npos)
+        << c.toml << " gave: " << r.error().message();
+  }
+}
+
+TEST(Config, MissingFileIsNotFound) {
+  ServeConfig config;
+  auto r = ApplyConfigFile("/nonexistent/cairn.toml", config);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace cairn::app
