@@ -81,6 +81,7 @@ TEST(Address, ParseNamesWhatFailed) {
   ExpectRejected("x01234", "network letter");
   ExpectRejected("f91234", "unknown protocol");
   ExpectRejected("f0", "length");
+  ExpectRejected("f4" + std::string(114, '1'), "length");
   ExpectRejected("f00123", "leading zero");
   ExpectRejected("f09223372036854775808", "up to");
   ExpectRejected("f0-1", "not a decimal");
@@ -89,6 +90,18 @@ TEST(Address, ParseNamesWhatFailed) {
   ExpectRejected("f1UK3GNGPYNYJ2GOQVXGLVAPSR7YCMDNOGYUZPHNY", "base32");
   ExpectRejected("f1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzph", "");  // wrong length or checksum
   ExpectRejected("f410", "no 'f'");
+}
+
+TEST(Address, LongestDelegatedAddressRoundTrips) {
+  // Found by filecoin_address_fuzz: a 54-byte subaddress under a large namespace is 115
+  // characters long, beyond go-address's 86 (which is f3's length).
+  auto a = Address::Delegated(kMaxActorId, Bytes(kMaxSubaddressSize, 0xff));
+  ASSERT_TRUE(a);
+  std::string text = a->ToString(Network::kTestnet);
+  EXPECT_EQ(text.size(), 115u);
+  auto back = Address::Parse(text);
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(*back, *a);
 }
 
 TEST(Address, FromBytesIsStrict) {
