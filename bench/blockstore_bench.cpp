@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
 
     start = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
+    threads.reserve(2);
     for (int t = 0; t < 2; ++t) {
       threads.emplace_back([&, t] {
         for (size_t i = t; i < count; i += 2) {

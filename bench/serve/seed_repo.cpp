@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < pins; ++i) {
       pin_store.CreateAsync(
           big.id, {BigCid(i).ToString(), "file-" + std::to_string(i % 1000), {}, meta},
-          [&](Result<metadata::PinRecord> r) {
+          [&](const Result<metadata::PinRecord>& r) {
             if (!r) ++failed;
             ++done;
           });

@@ -738,7 +738,7 @@ Result<ImportedNode> ImportSymlink(std::string_view target, const ImportOptions&
 }
 
 DirectoryBuilder::DirectoryBuilder(const ImportOptions& options, BlockSink& sink, EntryMeta meta)
-    : options_(options), sink_(sink), meta_(std::move(meta)) {}
+    : options_(options), sink_(sink), meta_(meta) {}
 
 Result<void> DirectoryBuilder::Add(std::string name, const ImportedNode& child) {
   if (name.empty() || name == "." || name == ".." ||
