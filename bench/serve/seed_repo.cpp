@@ -140,12 +140,12 @@ int main(int argc, char** argv) {
     const metadata::StringMap meta = {{"app", "bench"}};
     auto fill_start = seconds();
     for (int64_t i = 0; i < pins; ++i) {
-      pin_store.CreateAsync(
-          big.id, {BigCid(i).ToString(), "file-" + std::to_string(i % 1000), {}, meta},
-          [&](const Result<metadata::PinRecord>& r) {
-            if (!r) ++failed;
-            ++done;
-          });
+      pin_store.CreateAsync(big.id,
+                            {BigCid(i).ToString(), "file-" + std::to_string(i % 1000), {}, meta},
+                            [&](const Result<metadata::PinRecord>& r) {
+                              if (!r) ++failed;
+                              ++done;
+                            });
       while (i - done.load() > 20000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     while (done.load() < pins) std::this_thread::sleep_for(std::chrono::milliseconds(5));
