@@ -32,7 +32,7 @@ status=0
 run-clang-tidy-14 -p "$build" -clang-tidy-binary "$(command -v clang-tidy-14)" -j "$jobs" -quiet \
   -extra-arg=-Wno-error -extra-arg=-Wno-unknown-warning-option "$regex" >"$log" 2>&1 || status=$?
 # Keep the findings and their context; drop the per-file progress lines and warning counts.
-grep -vE '^(clang-tidy-14 |Running clang-tidy|[0-9]+ warnings? (and [0-9]+ errors? )?generated\.|Suppressed [0-9]+ warnings|Use -header-filter|Error while processing)' "$log" || true
+grep -vE '^(\S*clang-tidy-14 |Running clang-tidy|[0-9]+ warnings? (and [0-9]+ errors? )?generated\.|Suppressed [0-9]+ warnings|Use -header-filter|Error while processing)' "$log" || true
 if [ "$status" -ne 0 ]; then
   echo "tidy: findings above (.clang-tidy lists the checks and why some are off)" >&2
   exit 1

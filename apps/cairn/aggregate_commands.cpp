@@ -76,7 +76,7 @@ Result<std::optional<PieceArg>> ParsePieceCid(const std::string& text, const std
   auto cid = Cid::Parse(text.substr(0, colon));
   if (!cid) return std::optional<PieceArg>();
   const fp::Node root = CAIRN_TRY(fp::ParsePieceCidV1(*cid).map_error(
-      [&](Error e) { return e.WithContext(what + ": "); }));
+      [&](const Error& e) { return e.WithContext(what + ": "); }));
   const uint64_t size = CAIRN_TRY(ParseSize(text.substr(colon + 1), what));
   PieceArg arg;
   arg.info = {ToNode(root), size};
@@ -156,6 +156,7 @@ Result<void> RunAggregate(const std::vector<std::string>& args, std::optional<ui
       sources.push_back(std::move(*source));
     }
     std::vector<ByteSource*> ordered;
+    ordered.reserve(sources.size());
     for (FileSource& source : sources) ordered.push_back(&source);
     auto sink = FileSink::Create(out_path);
     if (!sink) return Err(sink.error().WithContext("aggregate: "));
@@ -193,7 +194,7 @@ Result<void> RunVerify(const std::string& aggregate_text, std::optional<uint64_t
                        const std::string& piece_text, const std::string& proof_hex) {
   const PieceArg piece = CAIRN_TRY(ParsePieceArg(piece_text, "--piece"));
   const Bytes proof_bytes = CAIRN_TRY(HexDecode(proof_hex).map_error(
-      [](Error e) { return e.WithContext("--proof: "); }));
+      [](const Error& e) { return e.WithContext("--proof: "); }));
   const agg::InclusionProof proof = CAIRN_TRY(agg::DecodeInclusionProof(proof_bytes));
 
   // The aggregate: a v2 CID, v1:PADDED, or a bare v1 CID with --size (or none: size from proof).
@@ -202,7 +203,7 @@ Result<void> RunVerify(const std::string& aggregate_text, std::optional<uint64_t
   if (auto cid = Cid::Parse(aggregate_text);
       cid && cid->codec() == multiformats::codec::kFilCommitmentUnsealed) {
     aggregate.commitment = ToNode(CAIRN_TRY(fp::ParsePieceCidV1(*cid).map_error(
-        [](Error e) { return e.WithContext("--aggregate: "); })));
+        [](const Error& e) { return e.WithContext("--aggregate: "); })));
     if (size) {
       aggregate.size = *size;
     } else {

@@ -138,24 +138,21 @@ CAIRN_SHA_TARGET inline ShaNiState InitState() {
 }
 
 // Four rounds on two independent states with message+constant vectors wk0 / wk1.
-#define CAIRN_QUAD2(s0, s1, wk0, wk1)                                  \
-  do {                                                                 \
-    __m128i m0_ = (wk0);                                               \
-    __m128i m1_ = (wk1);                                               \
-    s0.cdgh = _mm_sha256rnds2_epu32(s0.cdgh, s0.abef, m0_);            \
-    s1.cdgh = _mm_sha256rnds2_epu32(s1.cdgh, s1.abef, m1_);            \
-    s0.abef = _mm_sha256rnds2_epu32(s0.abef, s0.cdgh,                  \
-                                    _mm_shuffle_epi32(m0_, 0x0E));     \
-    s1.abef = _mm_sha256rnds2_epu32(s1.abef, s1.cdgh,                  \
-                                    _mm_shuffle_epi32(m1_, 0x0E));     \
+#define CAIRN_QUAD2(s0, s1, wk0, wk1)                                                      \
+  do {                                                                                     \
+    __m128i m0_ = (wk0);                                                                   \
+    __m128i m1_ = (wk1);                                                                   \
+    (s0).cdgh = _mm_sha256rnds2_epu32((s0).cdgh, (s0).abef, m0_);                          \
+    (s1).cdgh = _mm_sha256rnds2_epu32((s1).cdgh, (s1).abef, m1_);                          \
+    (s0).abef = _mm_sha256rnds2_epu32((s0).abef, (s0).cdgh, _mm_shuffle_epi32(m0_, 0x0E)); \
+    (s1).abef = _mm_sha256rnds2_epu32((s1).abef, (s1).cdgh, _mm_shuffle_epi32(m1_, 0x0E)); \
   } while (0)
 
-#define CAIRN_QUAD1(s0, wk0)                                           \
-  do {                                                                 \
-    __m128i m0_ = (wk0);                                               \
-    s0.cdgh = _mm_sha256rnds2_epu32(s0.cdgh, s0.abef, m0_);            \
-    s0.abef = _mm_sha256rnds2_epu32(s0.abef, s0.cdgh,                  \
-                                    _mm_shuffle_epi32(m0_, 0x0E));     \
+#define CAIRN_QUAD1(s0, wk0)                                                               \
+  do {                                                                                     \
+    __m128i m0_ = (wk0);                                                                   \
+    (s0).cdgh = _mm_sha256rnds2_epu32((s0).cdgh, (s0).abef, m0_);                          \
+    (s0).abef = _mm_sha256rnds2_epu32((s0).abef, (s0).cdgh, _mm_shuffle_epi32(m0_, 0x0E)); \
   } while (0)
 
 CAIRN_SHA_TARGET inline __m128i KVec(int i) {
