@@ -193,8 +193,8 @@ Result<void> RunAggregate(const std::vector<std::string>& args, std::optional<ui
 Result<void> RunVerify(const std::string& aggregate_text, std::optional<uint64_t> size,
                        const std::string& piece_text, const std::string& proof_hex) {
   const PieceArg piece = CAIRN_TRY(ParsePieceArg(piece_text, "--piece"));
-  const Bytes proof_bytes = CAIRN_TRY(HexDecode(proof_hex).map_error(
-      [](const Error& e) { return e.WithContext("--proof: "); }));
+  const Bytes proof_bytes = CAIRN_TRY(
+      HexDecode(proof_hex).map_error([](const Error& e) { return e.WithContext("--proof: "); }));
   const agg::InclusionProof proof = CAIRN_TRY(agg::DecodeInclusionProof(proof_bytes));
 
   // The aggregate: a v2 CID, v1:PADDED, or a bare v1 CID with --size (or none: size from proof).
