@@ -270,10 +270,12 @@ net::awaitable<void> HttpServer::Impl::Accept() {
     backoff = std::chrono::milliseconds(0);
     if (connection_limit != 0 && static_cast<size_t>(sessions.load()) >= connection_limit) {
       ++stats.connections_shed;
-      net::co_spawn(socket.get_executor(), Shed(std::move(socket)), net::detached);
+      auto executor = socket.get_executor();  // before the socket is moved into the coroutine
+      net::co_spawn(executor, Shed(std::move(socket)), net::detached);
       continue;
     }
-    net::co_spawn(socket.get_executor(), Session(std::move(socket)), net::detached);
+    auto executor = socket.get_executor();  // before the socket is moved into the coroutine
+    net::co_spawn(executor, Session(std::move(socket)), net::detached);
   }
 }
 

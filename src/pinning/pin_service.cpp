@@ -288,7 +288,8 @@ Result<GcResult> PinService::CollectGarbage() {
     if (!live.count(std::string(mh.begin(), mh.end()))) dead.emplace_back(cid, size);
     return true;
   }));
-  for (const auto& [cid, size] : dead) {
+  for (const auto& [dead_cid, size] : dead) {
+    const Cid& cid = dead_cid;  // clang 14 cannot capture a structured binding in a lambda
     bool removed = CAIRN_TRY(leases_.DeleteUnlessHeld(cid, [&] { return blocks_.Delete(cid); }));
     if (!removed) continue;
     result.removed_blocks++;
