@@ -1,12 +1,13 @@
 #include "apps/cairn/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <charconv>
 #include <climits>
-#include <functional>
 #include <cstdlib>
 #include <filesystem>
-#include <toml++/toml.h>
+#include <functional>
 
 #include "net/multiaddr.hpp"
 
@@ -71,12 +72,14 @@ ConfigKey RateKey(const char* name, double api::RateLimit::*field) {
 
 Result<void> ApplyGateways(const toml::node& value, ServeConfig& config) {
   const auto* arr = value.as_array();
-  if (!arr || arr->size() > 20) return Err(BadValue("pinning.gateways", "a list of at most 20 URLs"));
+  if (!arr || arr->size() > 20)
+    return Err(BadValue("pinning.gateways", "a list of at most 20 URLs"));
   config.gateways.clear();
   for (const auto& item : *arr) {
     auto url = item.value<std::string>();
     if (!url || (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)) {
-      return Err(ErrorCode::kInvalidArgument, "config: pinning.gateways entries must be http(s) URLs");
+      return Err(ErrorCode::kInvalidArgument,
+                 "config: pinning.gateways entries must be http(s) URLs");
     }
     config.gateways.push_back(*url);
   }
@@ -91,7 +94,8 @@ Result<void> ApplyAnnounce(const toml::node& value, ServeConfig& config) {
   config.announce.clear();
   for (const auto& item : *arr) {
     auto text = item.value<std::string>();
-    if (!text) return Err(ErrorCode::kInvalidArgument, "config: libp2p.announce entries must be strings");
+    if (!text)
+      return Err(ErrorCode::kInvalidArgument, "config: libp2p.announce entries must be strings");
     auto ma = net::Multiaddr::Parse(*text);
     if (!ma) return Err(ma.error().WithContext("config: libp2p.announce: "));
     if (ma->Has("p2p")) {

@@ -87,7 +87,8 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
       {"[pinning]\nworkers = \"four\"\n", "pinning.workers must be 1..256"},
       {"[pinning]\ngateways = [\"ftp://x\"]\n", "http(s) URLs"},
       {"[gateway]\npublic = 1\n", "gateway.public must be true or false"},
-      {"[libp2p]\nannounce = [\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n",
+      {"[libp2p]\nannounce = "
+       "[\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n",
        "must not include /p2p/"},
       {"[server]\nlisten = \"nope\"\n", "must be HOST:PORT"},
       {"[server\n", "config: "},

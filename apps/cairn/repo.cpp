@@ -6,8 +6,8 @@
 #include <system_error>
 
 #include "apps/cairn/commands.hpp"
-#include "common/log.hpp"
 #include "blockstore/log_blockstore.hpp"
+#include "common/log.hpp"
 #include "metadata/open.hpp"
 
 namespace cairn::app {
@@ -26,7 +26,8 @@ Result<std::filesystem::path> PrepareRepo(const GlobalOptions& options) {
   if (ec) return Err(ErrorCode::kIoError, "repo: create " + repo.string() + ": " + ec.message());
   std::filesystem::permissions(repo, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
-  if (ec) return Err(ErrorCode::kIoError, "repo: chmod 0700 " + repo.string() + ": " + ec.message());
+  if (ec)
+    return Err(ErrorCode::kIoError, "repo: chmod 0700 " + repo.string() + ": " + ec.message());
   return repo;
 }
 
@@ -40,8 +41,8 @@ Result<std::unique_ptr<blockstore::LogBlockstore>> OpenRepoBlockstore(
   // names the segment, the offset and how many bytes went.
   const auto& recovery = store->recovery();
   for (const auto& problem : recovery.problems) {
-    log::Warn("blockstore.recovery", {{"problem", problem},
-                                      {"truncated_bytes", recovery.truncated_bytes}});
+    log::Warn("blockstore.recovery",
+              {{"problem", problem}, {"truncated_bytes", recovery.truncated_bytes}});
   }
   return store;
 }

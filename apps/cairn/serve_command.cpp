@@ -73,8 +73,14 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   } events(pin_service);
   api::PinningApi pinning_api(pins, accounts, events, clock,
                               {.delegates = delegates, .rate_limit = config.rate_limit});
-  api::KuboRpcContext rpc_context{cached_blocks, pin_service.leases(), pins, accounts, events,
-                                  clock, identity, delegates,
+  api::KuboRpcContext rpc_context{cached_blocks,
+                                  pin_service.leases(),
+                                  pins,
+                                  accounts,
+                                  events,
+                                  clock,
+                                  identity,
+                                  delegates,
                                   std::filesystem::path(global.repo) / "spool"};
   rpc_context.max_import_roots = config.max_import_roots;
   rpc_context.pin_rate = &pinning_api.rate_limiter();

@@ -7,13 +7,13 @@
 #include <memory>
 #include <optional>
 
-#include "blockstore/log_blockstore.hpp"
-#include "http/http_types.hpp"
 #include "api/admin_api.hpp"
 #include "api/kubo_rpc.hpp"
 #include "api/pinning_api.hpp"
-#include "gateway/gateway.hpp"
 #include "blockstore/cached_blockstore.hpp"
+#include "blockstore/log_blockstore.hpp"
+#include "gateway/gateway.hpp"
+#include "http/http_types.hpp"
 #include "http/server.hpp"
 #include "metadata/accounts.hpp"
 #include "net/identity.hpp"

@@ -28,7 +28,8 @@ Result<metadata::Principal> Authorize(metadata::AccountStore& accounts, const Cl
   metadata::Principal who = CAIRN_TRY(accounts.Authenticate(token, clock.WallMicros()));
   if (needed && !who.scopes.Has(*needed)) {
     return Err(ErrorCode::kPermissionDenied, "auth: token " + who.token_id + " lacks the " +
-                                                 std::string(metadata::ScopeName(*needed)) + " scope");
+                                                 std::string(metadata::ScopeName(*needed)) +
+                                                 " scope");
   }
   return who;
 }

@@ -6,14 +6,14 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <unordered_set>
-#include <condition_variable>
-#include <mutex>
 
 #include "api/multipart.hpp"
 #include "car/car_reader.hpp"
@@ -301,8 +301,10 @@ Result<AddArgs> ParseAddArgs(const http::Request& req) {
 // account's turn (the pool is fair across accounts).
 http::Response OnPool(WorkerPool& pool, int64_t account, std::function<http::Response()> work) {
   http::Response deferred;
-  deferred.deferred = [&pool, account, work = std::move(work)](std::function<void(http::Response)> complete) {
-    if (!pool.Submit("account:" + std::to_string(account), [work, complete] { complete(work()); })) {
+  deferred.deferred = [&pool, account,
+                       work = std::move(work)](std::function<void(http::Response)> complete) {
+    if (!pool.Submit("account:" + std::to_string(account),
+                     [work, complete] { complete(work()); })) {
       complete(KuboRpc::ErrorFor(Error(ErrorCode::kUnavailable, "rpc: shutting down")));
     }
   };
@@ -564,7 +566,8 @@ class DagImportConsumer final : public http::BodyConsumer {
           }
           if (roots.size() > ctx_.max_import_roots) {
             return Err(ErrorCode::kInvalidArgument,
-                       "rpc: dag/import carries more than " + std::to_string(ctx_.max_import_roots) +
+                       "rpc: dag/import carries more than " +
+                           std::to_string(ctx_.max_import_roots) +
                            " distinct roots (the limit per import, kubo_rpc.max_import_roots); "
                            "split the CARs into several imports");
           }
@@ -642,7 +645,6 @@ KuboRpc::KuboRpc(KuboRpcContext context)
 KuboRpc::~KuboRpc() { StopCompletions(); }
 
 void KuboRpc::StopCompletions() { completions_.Stop(); }
-
 
 std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& req) {
   if (req.method != "POST") return nullptr;

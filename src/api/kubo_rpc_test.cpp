@@ -2,21 +2,21 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <atomic>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <random>
+#include <thread>
 
 #include "api/internal/test_request.hpp"
-#include "fetch/fake_http_getter.hpp"
-#include "pinning/pin_service.hpp"
 #include "blockstore/memory_blockstore.hpp"
 #include "car/car_writer.hpp"
+#include "fetch/fake_http_getter.hpp"
 #include "metadata/migrations.hpp"
 #include "metadata/sqlite_database.hpp"
 #include "multiformats/multicodec.hpp"
+#include "pinning/pin_service.hpp"
 
 namespace cairn::api {
 namespace {
@@ -89,8 +89,14 @@ class KuboRpcTest : public ::testing::Test {
     pins_ = std::make_unique<metadata::PinStore>(*db_, clock_);
     Bytes seed(32, 7);
     identity_ = std::make_unique<net::Ed25519Identity>(net::Ed25519Identity::FromSeed(seed));
-    rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_, leases_, *pins_, *accounts_, events_, clock_,
-                                                    *identity_, {"/ip4/127.0.0.1/tcp/4001"},
+    rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_,
+                                                    leases_,
+                                                    *pins_,
+                                                    *accounts_,
+                                                    events_,
+                                                    clock_,
+                                                    *identity_,
+                                                    {"/ip4/127.0.0.1/tcp/4001"},
                                                     dir_ / "spool"});
     alice_ = accounts_->CreateAccount("alice")->id;
     token_ = accounts_->CreateToken(alice_, metadata::ScopeSet::Default(), std::nullopt)->secret;
@@ -435,8 +441,15 @@ TEST_F(KuboRpcTest, ContinuousGarbageCollectionLosesNoAcknowledgedUpload) {
   fetch::FakeHttpGetter http;
   fetch::GatewayBlockSource source(http, {});
   pinning::PinService collector(*pins_, blocks_, source, clock_);  // workers never started
-  rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_, collector.leases(), *pins_, *accounts_,
-                                                  events_, clock_, *identity_, {}, dir_ / "spool"});
+  rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_,
+                                                  collector.leases(),
+                                                  *pins_,
+                                                  *accounts_,
+                                                  events_,
+                                                  clock_,
+                                                  *identity_,
+                                                  {},
+                                                  dir_ / "spool"});
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> collections{0}, removed{0};
   std::thread gc([&] {
@@ -456,8 +469,8 @@ TEST_F(KuboRpcTest, ContinuousGarbageCollectionLosesNoAcknowledgedUpload) {
       std::vector<std::pair<mf::Cid, std::string>> blocks;
       std::vector<mf::Cid> roots;
       for (int k = 0; k < 3; ++k) {
-        std::string data = "import " + std::to_string(i) + "/" + std::to_string(k) + " " +
-                           std::to_string(rng_());
+        std::string data =
+            "import " + std::to_string(i) + "/" + std::to_string(k) + " " + std::to_string(rng_());
         roots.push_back(RawCid(data));
         blocks.emplace_back(roots.back(), data);
       }
@@ -467,8 +480,8 @@ TEST_F(KuboRpcTest, ContinuousGarbageCollectionLosesNoAcknowledgedUpload) {
     } else {
       std::string content(300 * 1024 + i, '\0');  // two 256 KiB chunks and a root
       for (auto& c : content) c = static_cast<char>(byte(rng_));
-      auto r = Upload("/api/v0/add?cid-version=1", Multipart({{"f", "application/octet-stream", content}}),
-                      token_);
+      auto r = Upload("/api/v0/add?cid-version=1",
+                      Multipart({{"f", "application/octet-stream", content}}), token_);
       ASSERT_EQ(r.status, 200) << r.body;
       auto lines = Lines(r.body);
       ASSERT_FALSE(lines.empty());
@@ -498,8 +511,8 @@ TEST_F(KuboRpcTest, ContinuousGarbageCollectionLosesNoAcknowledgedUpload) {
 
 TEST_F(KuboRpcTest, DagImportRootsAreLinearBoundedAndCharged) {
   RateLimiter limiter({.per_second = 1, .burst = 5}, clock_);
-  KuboRpcContext context{blocks_, leases_, *pins_, *accounts_, events_, clock_, *identity_, {},
-                         dir_ / "spool"};
+  KuboRpcContext context{blocks_, leases_,    *pins_, *accounts_,    events_,
+                         clock_,  *identity_, {},     dir_ / "spool"};
   context.max_import_roots = 50;
   context.pin_rate = &limiter;
   rpc_ = std::make_unique<KuboRpc>(std::move(context));
@@ -532,8 +545,9 @@ TEST_F(KuboRpcTest, DagImportRootsAreLinearBoundedAndCharged) {
   ASSERT_TRUE(limited.Header("Retry-After").has_value());
   EXPECT_GE(std::stoi(std::string(*limited.Header("Retry-After"))), 40);
   // An upload that creates no pin is not held back.
-  auto unpinned = Upload("/api/v0/dag/import?pin-roots=false", Car({RawCid("x")}, {{RawCid("x"), "x"}}),
-                         token_, "application/octet-stream");
+  auto unpinned =
+      Upload("/api/v0/dag/import?pin-roots=false", Car({RawCid("x")}, {{RawCid("x"), "x"}}), token_,
+             "application/octet-stream");
   EXPECT_EQ(unpinned.status, 200) << unpinned.body;
 }
 
@@ -543,8 +557,8 @@ TEST_F(KuboRpcTest, SpoolFilesLeftByAKilledProcessAreRemovedAtStart) {
     std::ofstream(dir_ / "spool" / ("upload-" + std::to_string(i))) << "half an upload";
   }
   std::ofstream(dir_ / "spool" / "keep-me") << "not a spool file";
-  rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{blocks_, leases_, *pins_, *accounts_, events_,
-                                                  clock_, *identity_, {}, dir_ / "spool"});
+  rpc_ = std::make_unique<KuboRpc>(KuboRpcContext{
+      blocks_, leases_, *pins_, *accounts_, events_, clock_, *identity_, {}, dir_ / "spool"});
   size_t left = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir_ / "spool")) {
     EXPECT_EQ(e.path().filename(), "keep-me");

@@ -1,6 +1,5 @@
 #include "api/pinning_api.hpp"
 
-
 #include "api/psa_model.hpp"
 
 namespace cairn::api {
@@ -35,7 +34,6 @@ bool PinningApi::Handles(std::string_view path) {
   return path == "/pins" || path == "/pins/" || path.rfind("/pins/", 0) == 0;
 }
 
-
 http::Response PinningApi::Handle(const http::Request& req) {
   std::string_view path = req.path;
   std::string requestid;
@@ -55,7 +53,8 @@ http::Response PinningApi::Handle(const http::Request& req) {
     r.SetHeader("Allow", collection ? "GET, POST" : "GET, POST, DELETE");
     return r;
   }
-  auto who = Authorize(accounts_, clock_, req, read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
+  auto who = Authorize(accounts_, clock_, req,
+                       read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
   if (!who) return Failure(who.error());
   // Reads and writes have separate budgets: a bulk import does not stop status polling.
   std::string bucket = read ? "account:" + std::to_string(who->account.id) + ":read"

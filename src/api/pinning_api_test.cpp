@@ -111,7 +111,8 @@ TEST_F(PinningApiTest, AuthenticationAndScopes) {
 }
 
 TEST(BearerToken, SchemeIsCaseInsensitiveAndSpacesAreTolerated) {
-  for (const char* header : {"Bearer abc", "bearer abc", "BEARER abc", "bEaReR  abc ", "Bearer\tabc"}) {
+  for (const char* header :
+       {"Bearer abc", "bearer abc", "BEARER abc", "bEaReR  abc ", "Bearer\tabc"}) {
     auto token = BearerToken(std::string_view(header));
     ASSERT_TRUE(token.has_value()) << header;
     EXPECT_EQ(*token, "abc") << header;

@@ -3,12 +3,11 @@
 // with SIGKILL at a random moment, reopens the store and checks that every acknowledged block
 // reads back exactly and that nothing listed reads as wrong or corrupt. Several rounds on one
 // directory, so each recovery starts from the previous one's result.
+#include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <poll.h>
 
 #include <chrono>
 #include <cstdio>

@@ -80,9 +80,9 @@ class BlockLeases {
 
  private:
   mutable std::mutex mu_;
-  std::unordered_map<std::string, uint32_t> held_;    // multihash → open leases; GUARDED_BY(mu_)
-  bool collecting_ = false;                            // GUARDED_BY(mu_)
-  std::unordered_set<std::string> released_;          // released during this collection; GUARDED_BY(mu_)
+  std::unordered_map<std::string, uint32_t> held_;  // multihash → open leases; GUARDED_BY(mu_)
+  bool collecting_ = false;                         // GUARDED_BY(mu_)
+  std::unordered_set<std::string> released_;  // released during this collection; GUARDED_BY(mu_)
 };
 
 }  // namespace cairn::blockstore

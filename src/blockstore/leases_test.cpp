@@ -103,9 +103,8 @@ TEST(BlockLeases, MovedLeaseKeepsItsBlocksAndMovedFromHoldsNothing) {
 TEST(BlockLeases, RemoveErrorIsReturned) {
   BlockLeases leases;
   auto a = MakeBlock(8, 100);
-  auto r = leases.DeleteUnlessHeld(a.cid, []() -> Result<void> {
-    return Err(ErrorCode::kIoError, "disk gone");
-  });
+  auto r = leases.DeleteUnlessHeld(
+      a.cid, []() -> Result<void> { return Err(ErrorCode::kIoError, "disk gone"); });
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kIoError);
 }

@@ -19,8 +19,8 @@
 #include <utility>
 
 #include "blockstore/internal/crc32c.hpp"
-#include "common/log.hpp"
 #include "blockstore/internal/keys.hpp"
+#include "common/log.hpp"
 #include "multiformats/multicodec.hpp"
 
 namespace cairn::blockstore {
@@ -43,7 +43,6 @@ constexpr size_t kIndexHeaderSize = 32;
 constexpr size_t kIndexEntryFixed = 14;  // offset u64, length u32, type u8, mh length u8
 constexpr uint8_t kTypePut = 1;
 constexpr uint8_t kTypeTombstone = 2;
-
 
 // The error of a failed system call on `what`, from errno: StorageFull when the disk is full
 // (ENOSPC, EDQUOT), IoError otherwise.
@@ -600,7 +599,8 @@ struct LogBlockstore::Impl {
     if (!ok || ::rename(tmp.c_str(), BallastPath().c_str()) != 0) fs::remove(tmp, ec);
   }
 
-  Result<Location> AppendOnce(uint8_t type, const std::string& key, ByteSpan data, uint32_t data_crc) {
+  Result<Location> AppendOnce(uint8_t type, const std::string& key, ByteSpan data,
+                              uint32_t data_crc) {
     if (broken) {
       return Err(ErrorCode::kIoError, "blockstore: an earlier write failed; reopen the store");
     }
@@ -636,9 +636,10 @@ struct LogBlockstore::Impl {
       ssize_t w = ::pwritev(active->fd, cur, n, static_cast<off_t>(off + done));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
-        Error error = w == 0 ? Error(ErrorCode::kIoError, "blockstore: append to " +
-                                                               active->path.string() + ": wrote nothing")
-                             : IoErr("append to " + active->path.string());
+        Error error =
+            w == 0 ? Error(ErrorCode::kIoError,
+                           "blockstore: append to " + active->path.string() + ": wrote nothing")
+                   : IoErr("append to " + active->path.string());
         // Cut the partial record; if even that fails, refuse appends until reopened.
         if (::ftruncate(active->fd, static_cast<off_t>(off)) != 0) broken = true;
         return Err(error);
@@ -891,9 +892,9 @@ Result<void> LogBlockstore::Impl::CompactSegment(const SegmentPtr& seg, Compacti
       }
     }
     // write_mu keeps the key from being deleted or replaced until the index points at the copy.
-    Location loc = CAIRN_TRY(Append(kTypePut, e.key,
-                                    ByteSpan(rec).subspan(kRecordHeaderSize + e.key.size()),
-                                    GetU32Le(rec.data() + 12), /*frees_space=*/true));
+    Location loc =
+        CAIRN_TRY(Append(kTypePut, e.key, ByteSpan(rec).subspan(kRecordHeaderSize + e.key.size()),
+                         GetU32Le(rec.data() + 12), /*frees_space=*/true));
     {
       std::lock_guard lock(mu);
       IndexPut(e.key, loc);

@@ -16,15 +16,16 @@ std::string Quote(std::string_view s) {
 
 TEST(JsonString, EscapesAndPassesWellFormedUtf8) {
   EXPECT_EQ(Quote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-  EXPECT_EQ(Quote("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+  EXPECT_EQ(Quote("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
 }
 
 TEST(JsonString, InvalidUtf8BecomesReplacementCharacters) {
   // ?cid=%ff%fe as the query decoder hands it over.
   EXPECT_EQ(Quote("\xFF\xFE"), "\"\\ufffd\\ufffd\"");
-  EXPECT_EQ(Quote("a\x80z"), "\"a\\ufffdz\"");              // stray continuation byte
-  EXPECT_EQ(Quote("\xC3"), "\"\\ufffd\"");                   // truncated sequence
-  EXPECT_EQ(Quote("\xC0\xAF"), "\"\\ufffd\\ufffd\"");        // overlong '/'
+  EXPECT_EQ(Quote("a\x80z"), "\"a\\ufffdz\"");                    // stray continuation byte
+  EXPECT_EQ(Quote("\xC3"), "\"\\ufffd\"");                        // truncated sequence
+  EXPECT_EQ(Quote("\xC0\xAF"), "\"\\ufffd\\ufffd\"");             // overlong '/'
   EXPECT_EQ(Quote("\xED\xA0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate U+D800
   EXPECT_EQ(Quote("\xF4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // above U+10FFFF
 }

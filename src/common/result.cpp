@@ -19,7 +19,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kPermissionDenied: return "PERMISSION_DENIED";
     case ErrorCode::kInsufficientFunds: return "INSUFFICIENT_FUNDS";
     case ErrorCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case ErrorCode::kStorageFull: return "STORAGE_FULL";
+    case ErrorCode::kStorageFull:
+      return "STORAGE_FULL";
     case ErrorCode::kNotSupported: return "NOT_SUPPORTED";
     case ErrorCode::kInternal: return "INTERNAL";
   }

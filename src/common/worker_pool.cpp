@@ -49,7 +49,8 @@ std::deque<std::string>::iterator WorkerPool::NextRunnable() {
 void WorkerPool::Loop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return (stopping_ && ring_.empty()) || NextRunnable() != ring_.end(); });
+    cv_.wait(lock,
+             [this] { return (stopping_ && ring_.empty()) || NextRunnable() != ring_.end(); });
     auto next = NextRunnable();
     if (next == ring_.end()) return;  // stopping, and nothing left to run
     std::string key = std::move(*next);

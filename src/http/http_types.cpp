@@ -1,9 +1,8 @@
 #include "http/http_types.hpp"
 
 #include <algorithm>
-#include <cstring>
-
 #include <cctype>
+#include <cstring>
 #include <future>
 
 #include "common/json_string.hpp"
@@ -185,7 +184,8 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kAlreadyExists: return 409;
     case ErrorCode::kInsufficientFunds: return 409;
     case ErrorCode::kResourceExhausted: return 429;
-    case ErrorCode::kStorageFull: return 507;
+    case ErrorCode::kStorageFull:
+      return 507;
     case ErrorCode::kNotSupported: return 501;
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kTimeout: return 504;
@@ -234,7 +234,8 @@ Response ErrorResponse(const Error& error) {
     std::string redacted = RedactPaths(details);
     if (redacted != details) {
       // The operator still sees where it failed; the client does not see the server's layout.
-      log::Warn("http.error_detail", {{"reason", ErrorCodeName(error.code())}, {"details", details}});
+      log::Warn("http.error_detail",
+                {{"reason", ErrorCodeName(error.code())}, {"details", details}});
       details = std::move(redacted);
     }
   }

@@ -44,15 +44,17 @@ TEST(ErrorResponse, MapsCodesAndEscapesDetails) {
 }
 
 TEST(ErrorResponse, StorageFullIs507NeverA429) {
-  auto r = ErrorResponse(Error(ErrorCode::kStorageFull, "metadata: insert pin: database or disk is full"));
+  auto r = ErrorResponse(
+      Error(ErrorCode::kStorageFull, "metadata: insert pin: database or disk is full"));
   EXPECT_EQ(r.status, 507);
   EXPECT_FALSE(r.Header("Retry-After").has_value());
   EXPECT_NE(r.body.find("STORAGE_FULL"), std::string::npos);
 }
 
 TEST(ErrorResponse, ServerFaultsDoNotShowFilesystemPaths) {
-  auto r = ErrorResponse(Error(ErrorCode::kIoError,
-                               "rpc: cannot create spool file /var/lib/cairn/spool/upload-1: No space"));
+  auto r =
+      ErrorResponse(Error(ErrorCode::kIoError,
+                          "rpc: cannot create spool file /var/lib/cairn/spool/upload-1: No space"));
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body.find("/var/lib"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("spool file <path>: No space"), std::string::npos) << r.body;

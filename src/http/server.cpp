@@ -150,11 +150,12 @@ struct HttpServer::Impl {
   net::awaitable<void> Accept();
   net::awaitable<void> Shed(tcp::socket socket);
   net::awaitable<void> Session(tcp::socket socket);
-  net::awaitable<Head> ReadHead(beast::tcp_stream& stream, beast::flat_buffer& buffer, Parser& parser);
+  net::awaitable<Head> ReadHead(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                Parser& parser);
   static Request MakeRequest(const Parser& parser, const std::string& remote);
-  net::awaitable<Body> ReadBody(beast::tcp_stream& stream, beast::flat_buffer& buffer, Parser& parser,
-                                Request& req, BodyConsumer* consumer, uint64_t limit,
-                                std::vector<char>& chunk);
+  net::awaitable<Body> ReadBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                Parser& parser, Request& req, BodyConsumer* consumer,
+                                uint64_t limit, std::vector<char>& chunk);
   net::awaitable<Response> Dispatch(beast::tcp_stream& stream, const Request& req,
                                     BodyConsumer* consumer, const Result<void>& consumed);
   void LogOutcome(const Request& req, const Response& res, const std::string& remote);
@@ -261,7 +262,8 @@ net::awaitable<void> HttpServer::Impl::Accept() {
       // EMFILE, ENFILE, ENOBUFS, an aborted handshake: the listen queue keeps the clients while
       // we wait; retrying at once would spin on the same error.
       ++stats.accept_errors;
-      backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+      backoff =
+          std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
       log::Warn("http.accept_error", {{"error", ec.message()}, {"backoff_ms", backoff.count()}});
       timer.expires_after(backoff);
       co_await timer.async_wait(net::as_tuple(net::use_awaitable));
@@ -284,7 +286,8 @@ net::awaitable<void> HttpServer::Impl::Shed(tcp::socket socket) {
   static const std::string kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
       "Content-Type: application/json\r\nContent-Length: 89\r\n\r\n"
-      "{\"error\":{\"reason\":\"UNAVAILABLE\",\"details\":\"http: too many connections; retry shortly\"}}\n";
+      "{\"error\":{\"reason\":\"UNAVAILABLE\",\"details\":\"http: too many connections; retry "
+      "shortly\"}}\n";
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::seconds(2));
   co_await net::async_write(stream, net::buffer(kBusy), net::as_tuple(net::use_awaitable));
@@ -306,8 +309,8 @@ net::awaitable<HttpServer::Impl::Head> HttpServer::Impl::ReadHead(beast::tcp_str
   parser.header_limit(64 * 1024);
   parser.body_limit(std::max(options.max_body_bytes, options.max_stream_bytes));
   stream.expires_after(options.read_timeout);
-  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser,
-                                                   net::as_tuple(net::use_awaitable));
+  auto [ec, n] =
+      co_await bhttp::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
   (void)n;
   Head head;
   if (!ec) {
@@ -320,7 +323,8 @@ net::awaitable<HttpServer::Impl::Head> HttpServer::Impl::ReadHead(beast::tcp_str
     head.answer.status = 431;
   } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
              ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-    head = {Head::Kind::kAnswer, ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: " + ec.message()))};
+    head = {Head::Kind::kAnswer,
+            ErrorResponse(Error(ErrorCode::kInvalidArgument, "http: " + ec.message()))};
   }
   co_return head;
 }
@@ -358,8 +362,8 @@ net::awaitable<HttpServer::Impl::Body> HttpServer::Impl::ReadBody(
     msg.body().data = chunk.data();
     msg.body().size = chunk.size();
     stream.expires_after(options.read_timeout);
-    auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser,
-                                                net::as_tuple(net::use_awaitable));
+    auto [rec, rn] =
+        co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
     (void)rn;
     if (rec == bhttp::error::need_buffer) rec = {};
     if (rec) {
@@ -405,13 +409,14 @@ net::awaitable<Response> HttpServer::Impl::Dispatch(beast::tcp_stream& stream, c
     auto deferred = std::move(res.deferred);
     res = co_await AwaitDeferred(std::move(deferred), stream.get_executor());
   }
-  stats.handler_micros +=
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-          .count();
+  stats.handler_micros += std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
   co_return res;
 }
 
-void HttpServer::Impl::LogOutcome(const Request& req, const Response& res, const std::string& remote) {
+void HttpServer::Impl::LogOutcome(const Request& req, const Response& res,
+                                  const std::string& remote) {
   Count(res.status);
   if (res.status >= 500) {
     // Server faults are logged with their Failure body (never a secret: errors name inputs).
@@ -421,8 +426,9 @@ void HttpServer::Impl::LogOutcome(const Request& req, const Response& res, const
                              {"remote", remote},
                              {"body", std::string_view(res.body).substr(0, 512)}});
   } else if (log::Enabled(log::Level::kDebug)) {
-    log::Debug("http.request",
-               {{"method", req.method}, {"path", req.path}, {"status", res.status}, {"remote", remote}});
+    log::Debug(
+        "http.request",
+        {{"method", req.method}, {"path", req.path}, {"status", res.status}, {"remote", remote}});
   }
 }
 
@@ -482,7 +488,8 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
       Body body = co_await ReadBody(stream, buffer, parser, req, consumer.get(), limit, chunk);
       body_ok = body.complete;
       if (!body.complete && !body.early && body.consumed) break;  // the client went away mid-body
-      // Not a conditional expression: g++ 12 miscompiles co_await inside ?: (a destroyed temporary).
+      // Not a conditional expression: g++ 12 miscompiles co_await inside ?: (a destroyed
+      // temporary).
       if (body.early) {
         res = std::move(*body.early);
       } else {
@@ -511,7 +518,8 @@ net::awaitable<void> HttpServer::Impl::DrainAndClose(beast::tcp_stream& stream,
   while (!parser.is_done() && drained < 64 * 1024) {
     body.data = sink;
     body.size = sizeof(sink);
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    auto [ec, n] =
+        co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
     if (ec && ec != bhttp::error::need_buffer) break;
     drained += sizeof(sink) - body.size;
   }

@@ -221,14 +221,16 @@ void PinService::WriteProgress(const std::string& requestid, const metadata::Str
   auto written = pins_.UpdateStatus(requestid, PinStatus::kPinning, info);
   if (!written && written.error().code() != ErrorCode::kNotFound) {
     // Progress is advisory: the pin stays `pinning` and its worker goes on.
-    log::Warn("pin.progress_not_written", {{"requestid", requestid}, {"error", written.error().message()}});
+    log::Warn("pin.progress_not_written",
+              {{"requestid", requestid}, {"error", written.error().message()}});
   }
 }
 
 bool PinService::WriteOutcome(PinRecord& pin, PinStatus status, const metadata::StringMap& info,
                               std::optional<int64_t> dag_size) {
   auto written = pins_.UpdateStatus(pin.requestid, status, info, dag_size);
-  if (written || written.error().code() == ErrorCode::kNotFound) return true;  // or deleted meanwhile
+  if (written || written.error().code() == ErrorCode::kNotFound)
+    return true;  // or deleted meanwhile
   // The pin would stay `pinning` with no worker on it: log, and try the whole step again later.
   log::Error("pin.outcome_not_written", {{"requestid", pin.requestid},
                                          {"status", metadata::PinStatusName(status)},

@@ -51,8 +51,8 @@ inline std::string RandomBytes(std::mt19937_64& rng, size_t n) {
 }
 
 inline multiformats::Cid RawCid(const std::string& data) {
-  return *multiformats::Cid::Compute(1, multiformats::codec::kRaw,
-                                     multiformats::codec::kSha2_256, AsBytes(data));
+  return *multiformats::Cid::Compute(1, multiformats::codec::kRaw, multiformats::codec::kSha2_256,
+                                     AsBytes(data));
 }
 
 inline void AppendVarint(std::string& out, uint64_t v) {
@@ -73,7 +73,7 @@ inline std::string CarV1(const std::vector<multiformats::Cid>& roots,
   header.push_back(static_cast<char>(0x80 + roots.size()));  // array(n), n < 24
   for (const auto& root : roots) {
     Bytes cid = root.ToBytes();
-    header += "\xD8\x2A";  // tag 42
+    header += "\xD8\x2A";                       // tag 42
     header.push_back(static_cast<char>(0x58));  // bytes, one length byte
     header.push_back(static_cast<char>(cid.size() + 1));
     header.push_back('\0');  // the multibase identity prefix of DAG-CBOR links
@@ -96,9 +96,10 @@ inline const char* kBoundary = "----cairnChaosBoundary";
 
 // A multipart/form-data body with one file part.
 inline std::string MultipartFile(const std::string& name, const std::string& content) {
-  return std::string("--") + kBoundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
-         name + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + content + "\r\n--" +
-         kBoundary + "--\r\n";
+  return std::string("--") + kBoundary +
+         "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name +
+         "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + content + "\r\n--" + kBoundary +
+         "--\r\n";
 }
 
 inline std::vector<std::string> UploadHeaders(const std::string& token) {
@@ -142,7 +143,8 @@ inline int64_t CpuTicks(pid_t pid) {
   }
   // After "pid (comm)": state is field 0, utime field 11, stime field 12.
   if (fields.size() < 13) return -1;
-  return std::strtoll(fields[11].c_str(), nullptr, 10) + std::strtoll(fields[12].c_str(), nullptr, 10);
+  return std::strtoll(fields[11].c_str(), nullptr, 10) +
+         std::strtoll(fields[12].c_str(), nullptr, 10);
 }
 
 }  // namespace cairn::chaos

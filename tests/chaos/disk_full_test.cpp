@@ -18,7 +18,7 @@ namespace cairn::chaos {
 namespace {
 
 uint64_t FreeBytes(const std::string& path) {
-  struct statvfs st{};
+  struct statvfs st {};
   if (::statvfs(path.c_str(), &st) != 0) return 0;
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
@@ -88,8 +88,9 @@ TEST(ChaosDiskFull, FullDiskAnswers507AndGcFreesItAgain) {
     // Delete every pin (the uploads' own), on the full disk.
     std::vector<std::string> ids;
     for (;;) {
-      auto page = HttpRequest(server.port(), "GET", "/pins?status=queued,pinning,pinned,failed&limit=1000",
-                              {"Authorization: Bearer " + token});
+      auto page =
+          HttpRequest(server.port(), "GET", "/pins?status=queued,pinning,pinned,failed&limit=1000",
+                      {"Authorization: Bearer " + token});
       ASSERT_EQ(page.status, 200) << page.body;
       size_t at = 0;
       ids.clear();
@@ -99,7 +100,8 @@ TEST(ChaosDiskFull, FullDiskAnswers507AndGcFreesItAgain) {
       }
       if (ids.empty()) break;
       for (const auto& id : ids) {
-        auto d = HttpRequest(server.port(), "DELETE", "/pins/" + id, {"Authorization: Bearer " + token});
+        auto d =
+            HttpRequest(server.port(), "DELETE", "/pins/" + id, {"Authorization: Bearer " + token});
         ASSERT_EQ(d.status, 202) << "delete on a full disk: " << d.body;
       }
     }

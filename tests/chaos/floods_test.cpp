@@ -89,8 +89,9 @@ TEST(ChaosFloods, DescriptorExhaustionShedsWith503AndNeverSpins) {
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(status, 200);
-  std::printf("EMFILE: %zu idle connections at ulimit -n 256: CPU %lld ticks in 2 s, new client %d\n",
-              idle.size(), static_cast<long long>(cpu_after - cpu_before), shed.status);
+  std::printf(
+      "EMFILE: %zu idle connections at ulimit -n 256: CPU %lld ticks in 2 s, new client %d\n",
+      idle.size(), static_cast<long long>(cpu_after - cpu_before), shed.status);
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 
@@ -120,7 +121,8 @@ TEST(ChaosFloods, SlowlorisAndUnauthenticatedFloodsStayBounded) {
   // buffering, 4,000 of them, 100 open at a time.
   int refused = 0, answered = 0;
   const std::string flood =
-      "POST /pins HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{";
+      "POST /pins HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+      "1000000\r\n\r\n{";
   for (int round = 0; round < 40; ++round) {
     std::vector<int> batch;
     for (int i = 0; i < 100; ++i) {
@@ -143,10 +145,11 @@ TEST(ChaosFloods, SlowlorisAndUnauthenticatedFloodsStayBounded) {
   }
   for (int fd : slow) ::close(fd);
   int64_t rss_end = RssKib(server.pid());
-  std::printf("floods: 150 slowloris + 4000 unauthenticated POSTs: %d answered 401 of %d; RSS %lld -> "
-              "%lld KiB; worst /healthz %lld ms\n",
-              refused, answered, static_cast<long long>(rss_start), static_cast<long long>(rss_end),
-              static_cast<long long>(worst_healthz_ms));
+  std::printf(
+      "floods: 150 slowloris + 4000 unauthenticated POSTs: %d answered 401 of %d; RSS %lld -> "
+      "%lld KiB; worst /healthz %lld ms\n",
+      refused, answered, static_cast<long long>(rss_start), static_cast<long long>(rss_end),
+      static_cast<long long>(worst_healthz_ms));
   EXPECT_EQ(refused, 4000);
   // Buffering a 256 KiB read buffer per refused POST would be ~1 GiB; the bound is generous.
   EXPECT_LT(rss_end - rss_start, 128 * 1024) << "RSS grew by " << (rss_end - rss_start) << " KiB";

@@ -26,13 +26,13 @@ namespace {
 
 struct Ledger {
   std::mutex mu;
-  std::map<std::string, std::string> files;     // root CID → content (acknowledged adds)
-  std::map<std::string, std::string> blocks;    // CID → bytes (acknowledged dag/imports)
-  std::map<std::string, std::string> pins;      // requestid → CID (acknowledged, live)
-  std::set<std::string> deleted;                // requestids acknowledged gone
-  std::set<std::string> uncertain;              // a delete or replace whose answer was lost
-  uint64_t acknowledged = 0;                    // operations answered 2xx
-  uint64_t unanswered = 0;                      // operations cut by a kill
+  std::map<std::string, std::string> files;   // root CID → content (acknowledged adds)
+  std::map<std::string, std::string> blocks;  // CID → bytes (acknowledged dag/imports)
+  std::map<std::string, std::string> pins;    // requestid → CID (acknowledged, live)
+  std::set<std::string> deleted;              // requestids acknowledged gone
+  std::set<std::string> uncertain;            // a delete or replace whose answer was lost
+  uint64_t acknowledged = 0;                  // operations answered 2xx
+  uint64_t unanswered = 0;                    // operations cut by a kill
 };
 
 class Client {
@@ -84,9 +84,10 @@ class Client {
       roots.push_back(RawCid(data));
       blocks.emplace_back(roots.back(), std::move(data));
     }
-    auto r = HttpRequest(port, "POST", "/api/v0/dag/import",
-                         {"Authorization: Bearer " + token_, "Content-Type: application/vnd.ipld.car"},
-                         CarV1(roots, blocks));
+    auto r =
+        HttpRequest(port, "POST", "/api/v0/dag/import",
+                    {"Authorization: Bearer " + token_, "Content-Type: application/vnd.ipld.car"},
+                    CarV1(roots, blocks));
     std::lock_guard lock(ledger_.mu);
     if (r.status != 200) {
       ++ledger_.unanswered;
@@ -177,9 +178,10 @@ TEST(ChaosKill, KillNineUnderLoadLosesNothingAcknowledged) {
   testing::TempDir dir;
   std::string repo = dir / "repo";
   std::string config = dir / "config.toml";
-  testing::WriteFile(config,
-                     "[pinning]\ngc_interval_seconds = 1\ngateways = []\nfind_deadline_seconds = 3600\n"
-                     "[api]\nrate_per_second = 100000\nrate_burst = 100000\n");
+  testing::WriteFile(
+      config,
+      "[pinning]\ngc_interval_seconds = 1\ngateways = []\nfind_deadline_seconds = 3600\n"
+      "[api]\nrate_per_second = 100000\nrate_burst = 100000\n");
   std::string token = CreateAccountToken(repo, "chaos");
   ASSERT_FALSE(token.empty());
 
@@ -196,8 +198,10 @@ TEST(ChaosKill, KillNineUnderLoadLosesNothingAcknowledged) {
   std::mt19937_64 rng(7);
   uint64_t acknowledged_before = 0;
   for (int cycle = 0; cycle < cycles; ++cycle) {
-    auto server = std::make_unique<testing::ServeProcess>(repo, std::vector<std::string>{"--config", config});
-    ASSERT_NE(server->port(), 0) << "cycle " << cycle << ": serve did not start: " << server->output();
+    auto server =
+        std::make_unique<testing::ServeProcess>(repo, std::vector<std::string>{"--config", config});
+    ASSERT_NE(server->port(), 0) << "cycle " << cycle
+                                 << ": serve did not start: " << server->output();
     port = server->port();
     // Run until some operations were acknowledged in this cycle (whatever the machine's speed),
     // then a little longer, then kill at a random moment.
@@ -256,12 +260,12 @@ TEST(ChaosKill, KillNineUnderLoadLosesNothingAcknowledged) {
     if (r.status != 404) ++lost;
   }
   EXPECT_EQ(server.Stop(SIGTERM), 0) << server.output();
-  std::printf("chaos: %d kill -9 cycles, %d clients: %llu operations acknowledged (%zu uploads, "
-              "%zu imported blocks, %zu live pins, %zu deletes), %llu cut by a kill, lost %llu\n",
-              cycles, clients, static_cast<unsigned long long>(ledger.acknowledged),
-              ledger.files.size(), ledger.blocks.size(), ledger.pins.size(), ledger.deleted.size(),
-              static_cast<unsigned long long>(ledger.unanswered),
-              static_cast<unsigned long long>(lost));
+  std::printf(
+      "chaos: %d kill -9 cycles, %d clients: %llu operations acknowledged (%zu uploads, "
+      "%zu imported blocks, %zu live pins, %zu deletes), %llu cut by a kill, lost %llu\n",
+      cycles, clients, static_cast<unsigned long long>(ledger.acknowledged), ledger.files.size(),
+      ledger.blocks.size(), ledger.pins.size(), ledger.deleted.size(),
+      static_cast<unsigned long long>(ledger.unanswered), static_cast<unsigned long long>(lost));
   EXPECT_EQ(lost, 0u);
   EXPECT_GT(ledger.acknowledged, static_cast<uint64_t>(cycles) * 5);
 }

@@ -2,12 +2,11 @@
 // `cairn block put` on fresh random files and reports each CID the command printed (printed only
 // after its Sync); the loop and the running `cairn` are killed with SIGKILL at random moments;
 // every reported block must then read back exactly through `cairn block get`.
+#include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <poll.h>
 
 #include <chrono>
 #include <random>

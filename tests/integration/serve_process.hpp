@@ -2,14 +2,14 @@
 // from the first line it prints, and offers a minimal HTTP/1.1 client.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -106,7 +106,9 @@ class ServeProcess {
     pid_ = ::fork();
     if (pid_ == 0) {
       if (max_open_files > 0) {
-        struct rlimit rl{max_open_files, max_open_files};
+        struct rlimit rl {
+          max_open_files, max_open_files
+        };
         ::setrlimit(RLIMIT_NOFILE, &rl);
       }
       ::dup2(out[1], 1);

@@ -90,7 +90,7 @@ TEST(Serve, RepoIsPrivateWhateverTheUmask) {
     EXPECT_EQ(serve.Stop(SIGTERM), 0);
   }
   auto mode_of = [](const std::filesystem::path& p) {
-    struct stat st{};
+    struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
     return st.st_mode & 0777;
   };

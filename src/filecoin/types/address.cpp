@@ -59,7 +59,8 @@ std::string Base32WithChecksum(ByteSpan data, ByteSpan full_address) {
 Result<Bytes> DecodeBase32Checked(std::string_view text, ByteSpan prefix) {
   auto decoded = multiformats::DecodeBase(Multibase::kBase32, text);
   if (!decoded) {
-    return Invalid("payload '" + std::string(text) + "' is not base32: " + decoded.error().message());
+    return Invalid("payload '" + std::string(text) +
+                   "' is not base32: " + decoded.error().message());
   }
   // Canonical only: lower case, zero trailing bits (the encoding of the decoded bytes).
   if (multiformats::EncodeBase(Multibase::kBase32, *decoded) != text) {
@@ -197,7 +198,8 @@ Result<std::pair<Address, Network>> Address::ParseWithNetwork(std::string_view t
     case '4': {
       size_t f = rest.find('f');
       if (f == std::string_view::npos) {
-        return Invalid("delegated address '" + std::string(text) + "' has no 'f' after its namespace");
+        return Invalid("delegated address '" + std::string(text) +
+                       "' has no 'f' after its namespace");
       }
       uint64_t ns = CAIRN_TRY(ParseDecimal(rest.substr(0, f), kMaxActorId, "delegated namespace"));
       Bytes prefix{static_cast<uint8_t>(AddressProtocol::kDelegated)};

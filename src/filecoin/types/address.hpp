@@ -32,9 +32,9 @@ enum class AddressProtocol : uint8_t {
   kDelegated = 4,
 };
 
-inline constexpr size_t kAddressHashSize = 20;     // f1/f2 payload
-inline constexpr size_t kBlsPublicKeySize = 48;    // f3 payload
-inline constexpr size_t kMaxSubaddressSize = 54;   // f4 subaddress
+inline constexpr size_t kAddressHashSize = 20;    // f1/f2 payload
+inline constexpr size_t kBlsPublicKeySize = 48;   // f3 payload
+inline constexpr size_t kMaxSubaddressSize = 54;  // f4 subaddress
 inline constexpr uint64_t kMaxActorId = (uint64_t{1} << 63) - 1;
 inline constexpr uint64_t kEamNamespace = 10;
 

@@ -83,8 +83,8 @@ BigInt BigInt::FromUint(uint64_t value) {
 }
 
 BigInt BigInt::FromInt(int64_t value) {
-  uint64_t magnitude = value < 0 ? uint64_t{0} - static_cast<uint64_t>(value)
-                                 : static_cast<uint64_t>(value);
+  uint64_t magnitude =
+      value < 0 ? uint64_t{0} - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
   BigInt out = FromUint(magnitude);
   out.negative_ = value < 0;
   out.Trim();

@@ -79,8 +79,7 @@ Result<DealProposal> DealProposal::FromCbor(const CborValue& v, std::string_view
   }
   size_t label_size = std::visit([](const auto& l) { return l.size(); }, p.label);
   if (label_size > kMaxDealLabelBytes) {
-    return internal::FieldError(label_field,
-                                std::to_string(label_size) + " bytes exceed 256");
+    return internal::FieldError(label_field, std::to_string(label_size) + " bytes exceed 256");
   }
   p.start_epoch = CAIRN_TRY(internal::Int(t[6], Join(field, "StartEpoch")));
   p.end_epoch = CAIRN_TRY(internal::Int(t[7], Join(field, "EndEpoch")));
@@ -174,9 +173,9 @@ Result<DealParams> DealParams::Decode(ByteSpan bytes, DealProtocolVersion versio
                       v, "DealParams",
                       {"DealUUID", "Transfer", "IsOffline", "DealDataRoot", "SkipIPNIAnnounce",
                        "ClientDealProposal", "RemoveUnsealedCopy"}))
-                : CAIRN_TRY(MapFields::Read(v, "DealParams",
-                                            {"DealUUID", "Transfer", "IsOffline", "DealDataRoot",
-                                             "ClientDealProposal"}));
+                : CAIRN_TRY(MapFields::Read(
+                      v, "DealParams",
+                      {"DealUUID", "Transfer", "IsOffline", "DealDataRoot", "ClientDealProposal"}));
   DealParams p;
   p.deal_uuid = CAIRN_TRY(UuidField(m["DealUUID"], m.Name("DealUUID")));
   p.transfer = CAIRN_TRY(Transfer::FromCbor(m["Transfer"], m.Name("Transfer")));
@@ -278,9 +277,9 @@ Bytes DealStatusResponse::Encode() const {
 
 Result<DealStatusResponse> DealStatusResponse::Decode(ByteSpan bytes) {
   auto v = CAIRN_TRY(internal::DecodeTop(bytes, "DealStatusResponse"));
-  auto m = CAIRN_TRY(MapFields::Read(v, "DealStatusResponse",
-                                     {"Error", "DealUUID", "IsOffline", "DealStatus",
-                                      "TransferSize", "NBytesReceived"}));
+  auto m = CAIRN_TRY(MapFields::Read(
+      v, "DealStatusResponse",
+      {"Error", "DealUUID", "IsOffline", "DealStatus", "TransferSize", "NBytesReceived"}));
   DealStatusResponse r;
   r.error = CAIRN_TRY(internal::Text(m["Error"], m.Name("Error")));
   r.deal_uuid = CAIRN_TRY(UuidField(m["DealUUID"], m.Name("DealUUID")));

@@ -118,8 +118,7 @@ TEST(DealParams, V120HasFiveKeysAndVersionsDoNotMix) {
   EXPECT_EQ(*back, params);
   auto as121 = DealParams::Decode(v120, DealProtocolVersion::kV121);
   ASSERT_FALSE(as121);
-  EXPECT_NE(as121.error().message().find("DealParams.SkipIPNIAnnounce: missing"),
-            std::string::npos)
+  EXPECT_NE(as121.error().message().find("DealParams.SkipIPNIAnnounce: missing"), std::string::npos)
       << as121.error().message();
   auto as120 = DealParams::Decode(VHex("dealParams/cborHex"), DealProtocolVersion::kV120);
   ASSERT_FALSE(as120);

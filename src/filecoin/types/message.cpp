@@ -14,13 +14,15 @@ using multiformats::Multihash;
 Cid Blake2bCborCid(ByteSpan cbor) {
   auto digest = Blake2b256(cbor);
   // A 32-byte digest is valid for blake2b-256.
-  return Cid::V1(multiformats::codec::kDagCbor, *Multihash::Make(multiformats::codec::kBlake2b256, digest));
+  return Cid::V1(multiformats::codec::kDagCbor,
+                 *Multihash::Make(multiformats::codec::kBlake2b256, digest));
 }
 
 Cid Sha256CborCid(ByteSpan cbor) {
   auto digest = multiformats::Sha256(cbor);
   // A 32-byte digest is valid for sha2-256.
-  return Cid::V1(multiformats::codec::kDagCbor, *Multihash::Make(multiformats::codec::kSha2_256, digest));
+  return Cid::V1(multiformats::codec::kDagCbor,
+                 *Multihash::Make(multiformats::codec::kSha2_256, digest));
 }
 
 CborValue Message::ToCbor() const {

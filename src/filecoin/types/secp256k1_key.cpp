@@ -103,8 +103,7 @@ Result<void> VerifyBytes(ByteSpan signature, ByteSpan message, const Address& si
   auto key = CAIRN_TRY(RecoverPublicKey(signature, Blake2b256(message)));
   auto hash = Blake2b160(key);
   if (!std::equal(hash.begin(), hash.end(), signer.payload().begin(), signer.payload().end())) {
-    return Err(ErrorCode::kUnauthenticated,
-               "secp256k1: signature is not by " + signer.ToString());
+    return Err(ErrorCode::kUnauthenticated, "secp256k1: signature is not by " + signer.ToString());
   }
   return Ok();
 }
