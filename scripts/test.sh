@@ -19,6 +19,10 @@ if [ -f devnet/package.json ]; then
   devnet_pid=$!
 fi
 
+echo "== rules: include layers, formatting of the last commit's changed lines"
+python3 scripts/check-layers.py
+scripts/check-format.sh HEAD~1
+
 echo "== release build"
 cmake --preset release >/dev/null
 cmake --build build -j "$jobs"
