@@ -148,7 +148,8 @@ struct HttpServer::Impl {
   };
 
   net::awaitable<void> Accept();
-  net::awaitable<void> Shed(tcp::socket socket);
+  template <typename Socket>
+  void Shed(Socket& socket);
   net::awaitable<void> Session(tcp::socket socket);
   net::awaitable<Head> ReadHead(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                 Parser& parser);
@@ -272,27 +273,33 @@ net::awaitable<void> HttpServer::Impl::Accept() {
     backoff = std::chrono::milliseconds(0);
     if (connection_limit != 0 && static_cast<size_t>(sessions.load()) >= connection_limit) {
       ++stats.connections_shed;
-      auto executor = socket.get_executor();  // before the socket is moved into the coroutine
-      net::co_spawn(executor, Shed(std::move(socket)), net::detached);
+      Shed(socket);
       continue;
     }
+    // Counted here, not when the session's coroutine first runs on its thread: the limit check
+    // above must see every connection already accepted, or a burst overshoots it.
+    ++sessions;
+    ++stats.open_connections;
     auto executor = socket.get_executor();  // before the socket is moved into the coroutine
     net::co_spawn(executor, Session(std::move(socket)), net::detached);
   }
 }
 
-// Answers a connection over the limit with 503 and closes it, without reading its request.
-net::awaitable<void> HttpServer::Impl::Shed(tcp::socket socket) {
+// Answers a connection over the limit with 503 and closes it at once, without reading its request:
+// one non-blocking write of a small answer (it fits the socket buffer of a fresh connection), so
+// shed connections never pile up holding descriptors while the limit is reached.
+template <typename Socket>
+void HttpServer::Impl::Shed(Socket& socket) {
   static const std::string kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
       "Content-Type: application/json\r\nContent-Length: 89\r\n\r\n"
       "{\"error\":{\"reason\":\"UNAVAILABLE\",\"details\":\"http: too many connections; retry "
       "shortly\"}}\n";
-  beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(2));
-  co_await net::async_write(stream, net::buffer(kBusy), net::as_tuple(net::use_awaitable));
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  socket.non_blocking(true, ignored);
+  socket.write_some(net::buffer(kBusy), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
   Count(503);
 }
 
@@ -435,8 +442,7 @@ void HttpServer::Impl::LogOutcome(const Request& req, const Response& res,
 // One connection: read a request's head, admit it, read its body, dispatch, write; repeat while
 // keep-alive holds.
 net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket) {
-  ++sessions;
-  ++stats.open_connections;
+  // `sessions` and open_connections were counted by Accept.
   std::string remote;
   {
     boost::system::error_code ec;

@@ -14,19 +14,6 @@
 namespace cairn::chaos {
 namespace {
 
-int Connect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 void SendAll(int fd, const std::string& data) {
   size_t off = 0;
   while (off < data.size()) {
@@ -66,7 +53,7 @@ TEST(ChaosFloods, DescriptorExhaustionShedsWith503AndNeverSpins) {
   ASSERT_NE(server.port(), 0) << server.output();
   std::vector<int> idle;
   for (int i = 0; i < 400; ++i) {
-    int fd = Connect(server.port());
+    int fd = testing::ConnectLoopback(server.port());
     if (fd >= 0) idle.push_back(fd);
   }
   ASSERT_GE(idle.size(), 300u);
@@ -104,7 +91,7 @@ TEST(ChaosFloods, SlowlorisAndUnauthenticatedFloodsStayBounded) {
   // Slowloris: 150 connections sending their headers a few bytes at a time.
   std::vector<int> slow;
   for (int i = 0; i < 150; ++i) {
-    int fd = Connect(server.port());
+    int fd = testing::ConnectLoopback(server.port());
     if (fd >= 0) slow.push_back(fd);
   }
   const std::string head = "POST /pins HTTP/1.1\r\nHost: x\r\n";
@@ -126,7 +113,7 @@ TEST(ChaosFloods, SlowlorisAndUnauthenticatedFloodsStayBounded) {
   for (int round = 0; round < 40; ++round) {
     std::vector<int> batch;
     for (int i = 0; i < 100; ++i) {
-      int fd = Connect(server.port());
+      int fd = testing::ConnectLoopback(server.port());
       if (fd < 0) continue;
       SendAll(fd, flood);
       batch.push_back(fd);

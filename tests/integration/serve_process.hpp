@@ -42,10 +42,8 @@ struct HttpReply {
 
 // One request on a fresh connection ("Connection: close"), reading until EOF. Decodes chunked
 // bodies.
-inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std::string& target,
-                             const std::vector<std::string>& extra_headers = {},
-                             const std::string& body = "") {
-  HttpReply reply;
+// A TCP connection to 127.0.0.1:`port`: the descriptor, or -1 when it cannot connect.
+inline int ConnectLoopback(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -53,8 +51,17 @@ inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return reply;
+    return -1;
   }
+  return fd;
+}
+
+inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                             const std::vector<std::string>& extra_headers = {},
+                             const std::string& body = "") {
+  HttpReply reply;
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return reply;
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& h : extra_headers) req += h + "\r\n";
   if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
