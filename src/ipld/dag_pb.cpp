@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "common/protobuf.hpp"
+
 namespace cairn::ipld {
 namespace {
 
@@ -11,23 +13,6 @@ using multiformats::Cid;
 // Protobuf wire types used by dag-pb.
 constexpr uint8_t kWireVarint = 0;
 constexpr uint8_t kWireBytes = 2;
-
-size_t PbVarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-void PutPbVarint(Bytes& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v) | 0x80);
-    v >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(v));
-}
 
 // A cursor over untrusted bytes; every error names the absolute offset.
 class Reader {
@@ -75,8 +60,7 @@ class Reader {
   }
 
   static tl::unexpected<Error> Fail(size_t at, const std::string& why) {
-    return Err(ErrorCode::kInvalidArgument,
-               "dag-pb: at offset " + std::to_string(at) + ": " + why);
+    return Err(ErrorCode::kInvalidArgument, "dag-pb: at offset " + std::to_string(at) + ": " + why);
   }
 
  private:
@@ -111,8 +95,8 @@ Result<PbLink> DecodeLink(ByteSpan bytes, size_t base) {
       return Reader::Fail(k.at, "duplicate PBLink field " + std::to_string(k.field));
     }
     if (k.field < last_field) {
-      return Reader::Fail(k.at, "PBLink field " + std::to_string(k.field) +
-                                    " out of order (Hash, Name, Tsize)");
+      return Reader::Fail(
+          k.at, "PBLink field " + std::to_string(k.field) + " out of order (Hash, Name, Tsize)");
     }
     last_field = k.field;
     const uint8_t want_wire = k.field == 3 ? kWireVarint : kWireBytes;
@@ -146,12 +130,12 @@ Result<PbLink> DecodeLink(ByteSpan bytes, size_t base) {
 size_t LinkBodySize(const PbLink& link) {
   size_t n = 0;
   const size_t cid_len = link.hash.ToBytes().size();
-  n += 1 + PbVarintSize(cid_len) + cid_len;
+  n += 1 + protobuf::VarintSize(cid_len) + cid_len;
   if (link.name) {
-    n += 1 + PbVarintSize(link.name->size()) + link.name->size();
+    n += 1 + protobuf::VarintSize(link.name->size()) + link.name->size();
   }
   if (link.tsize) {
-    n += 1 + PbVarintSize(*link.tsize);
+    n += 1 + protobuf::VarintSize(*link.tsize);
   }
   return n;
 }
@@ -193,10 +177,10 @@ size_t EncodedDagPbSize(const PbNode& node) {
   size_t n = 0;
   for (const PbLink& link : node.links) {
     const size_t body = LinkBodySize(link);
-    n += 1 + PbVarintSize(body) + body;
+    n += 1 + protobuf::VarintSize(body) + body;
   }
   if (node.data) {
-    n += 1 + PbVarintSize(node.data->size()) + node.data->size();
+    n += 1 + protobuf::VarintSize(node.data->size()) + node.data->size();
   }
   return n;
 }
@@ -208,31 +192,31 @@ Bytes EncodeDagPb(const PbNode& node) {
   for (const PbLink& link : node.links) {
     cid_bytes.clear();
     link.hash.AppendTo(cid_bytes);
-    size_t body = 1 + PbVarintSize(cid_bytes.size()) + cid_bytes.size();
+    size_t body = 1 + protobuf::VarintSize(cid_bytes.size()) + cid_bytes.size();
     if (link.name) {
-      body += 1 + PbVarintSize(link.name->size()) + link.name->size();
+      body += 1 + protobuf::VarintSize(link.name->size()) + link.name->size();
     }
     if (link.tsize) {
-      body += 1 + PbVarintSize(*link.tsize);
+      body += 1 + protobuf::VarintSize(*link.tsize);
     }
     out.push_back(0x12);  // field 2 (Links), wire type 2
-    PutPbVarint(out, body);
+    protobuf::AppendVarint(out, body);
     out.push_back(0x0a);  // PBLink field 1 (Hash)
-    PutPbVarint(out, cid_bytes.size());
+    protobuf::AppendVarint(out, cid_bytes.size());
     out.insert(out.end(), cid_bytes.begin(), cid_bytes.end());
     if (link.name) {
       out.push_back(0x12);  // PBLink field 2 (Name)
-      PutPbVarint(out, link.name->size());
+      protobuf::AppendVarint(out, link.name->size());
       out.insert(out.end(), link.name->begin(), link.name->end());
     }
     if (link.tsize) {
       out.push_back(0x18);  // PBLink field 3 (Tsize), varint
-      PutPbVarint(out, *link.tsize);
+      protobuf::AppendVarint(out, *link.tsize);
     }
   }
   if (node.data) {
     out.push_back(0x0a);  // field 1 (Data), wire type 2
-    PutPbVarint(out, node.data->size());
+    protobuf::AppendVarint(out, node.data->size());
     out.insert(out.end(), node.data->begin(), node.data->end());
   }
   return out;

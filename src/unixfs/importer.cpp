@@ -11,6 +11,7 @@
 #include <system_error>
 #include <thread>
 
+#include "common/protobuf.hpp"
 #include "ipld/dag_pb.hpp"
 #include "multiformats/multihash.hpp"
 #include "unixfs/hamt_reader.hpp"
@@ -23,24 +24,6 @@ namespace codec = multiformats::codec;
 
 // The largest chunk accepted: a leaf must stay within the 2 MiB block limit peers enforce.
 constexpr size_t kMaxChunkSize = 2 * 1024 * 1024;
-
-size_t PbVarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-uint8_t* PutPbVarint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<uint8_t>(v) | 0x80;
-    v >>= 7;
-  }
-  *p++ = static_cast<uint8_t>(v);
-  return p;
-}
 
 // Fixed-size chunker with one chunk of look-ahead, so "is there more?" is known before a chunk
 // is consumed (the layouts need it to decide the tree shape, as boxo's DagBuilderHelper does).
@@ -108,25 +91,25 @@ struct LeafFraming {
 };
 
 LeafFraming FrameLeaf(uint8_t* head_end, uint8_t* tail, DataType type, uint64_t n) {
-  size_t inner = 2 + 1 + PbVarintSize(n);  // Type, filesize
+  size_t inner = 2 + 1 + protobuf::VarintSize(n);  // Type, filesize
   if (n > 0) {
-    inner += 1 + PbVarintSize(n) + n;
+    inner += 1 + protobuf::VarintSize(n) + n;
   }
   uint8_t head[kMaxLeafHead];
   uint8_t* h = head;
   *h++ = 0x0a;
-  h = PutPbVarint(h, inner);
+  h = protobuf::EncodeVarint(inner, h);
   *h++ = 0x08;
   *h++ = static_cast<uint8_t>(type);
   if (n > 0) {
     *h++ = 0x12;
-    h = PutPbVarint(h, n);
+    h = protobuf::EncodeVarint(n, h);
   }
   const size_t head_len = static_cast<size_t>(h - head);
   std::memcpy(head_end - head_len, head, head_len);
   uint8_t* t = tail;
   *t++ = 0x18;
-  t = PutPbVarint(t, n);
+  t = protobuf::EncodeVarint(n, t);
   return LeafFraming{head_len, static_cast<size_t>(t - tail)};
 }
 
@@ -581,9 +564,8 @@ Result<ImportOptions> ImportOptions::FromProfile(std::string_view name) {
     o.hamt_estimate = HamtSizeEstimate::kBlockBytes;
     return o;
   }
-  return Err(ErrorCode::kInvalidArgument,
-             "unixfs: unknown profile '" + std::string(name) +
-                 "' (known: unixfs-v0-2015, unixfs-v1-2025)");
+  return Err(ErrorCode::kInvalidArgument, "unixfs: unknown profile '" + std::string(name) +
+                                              "' (known: unixfs-v0-2015, unixfs-v1-2025)");
 }
 
 Result<void> ImportOptions::Validate() const {
@@ -607,9 +589,8 @@ Result<void> ImportOptions::Validate() const {
     return Err(ErrorCode::kInvalidArgument, "unixfs: max links per file node must be at least 2");
   }
   if (threads > kMaxImportThreads) {
-    return Err(ErrorCode::kInvalidArgument,
-               "unixfs: at most " + std::to_string(kMaxImportThreads) + " import threads, not " +
-                   std::to_string(threads));
+    return Err(ErrorCode::kInvalidArgument, "unixfs: at most " + std::to_string(kMaxImportThreads) +
+                                                " import threads, not " + std::to_string(threads));
   }
   if (!std::has_single_bit(hamt_fanout) || hamt_fanout < 8 || hamt_fanout > kMaxHamtFanout) {
     return Err(ErrorCode::kInvalidArgument,
@@ -655,15 +636,14 @@ Result<ImportOptions> ResolveAddFlags(const AddFlags& flags) {
     } else if (*flags.hash == "blake2b-256") {
       o.hash_code = codec::kBlake2b256;
     } else {
-      return Err(ErrorCode::kInvalidArgument,
-                 "unixfs: --hash: unsupported hash '" + *flags.hash +
-                     "' (supported: sha2-256, sha2-512, blake2b-256)");
+      return Err(ErrorCode::kInvalidArgument, "unixfs: --hash: unsupported hash '" + *flags.hash +
+                                                  "' (supported: sha2-256, sha2-512, blake2b-256)");
     }
   }
   if (flags.cid_version) {
     if (*flags.cid_version != 0 && *flags.cid_version != 1) {
-      return Err(ErrorCode::kInvalidArgument, "unixfs: --cid-version must be 0 or 1, not " +
-                                                  std::to_string(*flags.cid_version));
+      return Err(ErrorCode::kInvalidArgument,
+                 "unixfs: --cid-version must be 0 or 1, not " + std::to_string(*flags.cid_version));
     }
     o.cid_version = *flags.cid_version;
   }
@@ -743,8 +723,7 @@ DirectoryBuilder::DirectoryBuilder(const ImportOptions& options, BlockSink& sink
 Result<void> DirectoryBuilder::Add(std::string name, const ImportedNode& child) {
   if (name.empty() || name == "." || name == ".." ||
       name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
-    return Err(ErrorCode::kInvalidArgument,
-               "unixfs: invalid directory entry name '" + name + "'");
+    return Err(ErrorCode::kInvalidArgument, "unixfs: invalid directory entry name '" + name + "'");
   }
   // Duplicates are found by Finish() after sorting (a check here would be quadratic).
   entries_.push_back(Entry{std::move(name), child.cid, child.tsize});

@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "common/protobuf.hpp"
+
 namespace cairn::unixfs {
 namespace {
 
@@ -18,17 +20,10 @@ constexpr uint32_t kFixed32 = 5;
 constexpr uint32_t kMaxNanos = 999'999'999;
 
 // Protobuf varints: up to 10 bytes (a negative int64 takes 10). Unlike multiformats varints,
-// non-minimal encodings are valid protobuf and are accepted.
-void PutVarint(Bytes& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(v));
-}
+// non-minimal encodings are valid protobuf and are accepted when decoding.
 
 void PutTag(Bytes& out, uint32_t field, uint32_t wire_type) {
-  PutVarint(out, (static_cast<uint64_t>(field) << 3) | wire_type);
+  protobuf::AppendVarint(out, (static_cast<uint64_t>(field) << 3) | wire_type);
 }
 
 // A cursor over untrusted protobuf bytes; every read is bounds-checked.
@@ -160,36 +155,36 @@ Bytes EncodeUnixfsData(const UnixfsData& d) {
   Bytes out;
   out.reserve(16 + (d.data ? d.data->size() : 0) + 11 * d.blocksizes.size());
   PutTag(out, 1, kVarint);
-  PutVarint(out, static_cast<uint64_t>(d.type));
+  protobuf::AppendVarint(out, static_cast<uint64_t>(d.type));
   if (d.data) {
     PutTag(out, 2, kLengthDelimited);
-    PutVarint(out, d.data->size());
+    protobuf::AppendVarint(out, d.data->size());
     out.insert(out.end(), d.data->begin(), d.data->end());
   }
   if (d.filesize) {
     PutTag(out, 3, kVarint);
-    PutVarint(out, *d.filesize);
+    protobuf::AppendVarint(out, *d.filesize);
   }
   for (uint64_t size : d.blocksizes) {  // proto2 repeated scalar: unpacked, one tag per value
     PutTag(out, 4, kVarint);
-    PutVarint(out, size);
+    protobuf::AppendVarint(out, size);
   }
   if (d.hash_type) {
     PutTag(out, 5, kVarint);
-    PutVarint(out, *d.hash_type);
+    protobuf::AppendVarint(out, *d.hash_type);
   }
   if (d.fanout) {
     PutTag(out, 6, kVarint);
-    PutVarint(out, *d.fanout);
+    protobuf::AppendVarint(out, *d.fanout);
   }
   if (d.mode) {
     PutTag(out, 7, kVarint);
-    PutVarint(out, *d.mode);
+    protobuf::AppendVarint(out, *d.mode);
   }
   if (d.mtime) {
     Bytes time;
     PutTag(time, 1, kVarint);
-    PutVarint(time, static_cast<uint64_t>(d.mtime->seconds));
+    protobuf::AppendVarint(time, static_cast<uint64_t>(d.mtime->seconds));
     // A fractional part of 0 is not valid on the wire: the spec says encoders strip it.
     if (d.mtime->nanos && *d.mtime->nanos != 0) {
       PutTag(time, 2, kFixed32);
@@ -198,7 +193,7 @@ Bytes EncodeUnixfsData(const UnixfsData& d) {
       PutU32Le(time.data() + at, *d.mtime->nanos);
     }
     PutTag(out, 8, kLengthDelimited);
-    PutVarint(out, time.size());
+    protobuf::AppendVarint(out, time.size());
     out.insert(out.end(), time.begin(), time.end());
   }
   return out;
