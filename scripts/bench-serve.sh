@@ -11,7 +11,8 @@
 #        GET /pins/{id}   cairn vs nginx (same request stream, bench/serve/get_pin.lua)
 #        GET /ipfs/<cid>  cairn vs nginx (sendfile) vs nginx (sendfile off)
 #        POST /pins       cairn (durable: 202 after the SQLite commit), beside the fsync rate of
-#                         the same filesystem
+#                         the same filesystem, and pins created per durable commit (from
+#                         /metrics: cairn_pins and cairn_metadata_commits_total)
 #        GET /pins pages  cairn, one paced client (the account's rate limit), query kinds in
 #                         bench/serve/list_pins.lua
 #   4. prints every run and a summary: medians over the rounds, ratios, p99 latencies.
@@ -166,6 +167,11 @@ parse_wrk() {
     END { printf "%s %.0f %s %d\n", rps, bps, p99 == "" ? "nan" : p99, bad + 0 }'
 }
 
+# metric NAME: the sum of every sample of NAME in cairn's /metrics (all label sets).
+metric() {
+  curl -sf "$cairn_url/metrics" | awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.0f", s }'
+}
+
 results="$tmp/results"
 : >"$results"
 # run NAME ROUND wrk-args...: one wrk run, its line appended to the results.
@@ -200,8 +206,15 @@ for round in $(seq 1 "$repeat"); do
   run file_cairn "$round" "${file[@]}" "$cairn_url/ipfs/$file_cid"
   echo "fsync_ref $round $(fsync_rate) 0 nan 0" >>"$results"
   printf '%-22s round %s: %10s syncs/s\n' fsync_ref "$round" "$(awk -v r="$round" '$1 == "fsync_ref" && $2 == r { print $3 }' "$results")"
+  pins0=$(metric cairn_pins)
+  commits0=$(metric cairn_metadata_commits_total)
   run post_pin_cairn "$round" "${common[@]}" -s "$lua/post_pin.lua" "$cairn_url" -- \
     "$tmp/seed/small.tokens" "$(date +%s%N)-$round"
+  # Pins created per durable commit (fsync) during the run: the group committer at work.
+  per=$(awk -v p="$(( $(metric cairn_pins) - pins0 ))" -v c="$(( $(metric cairn_metadata_commits_total) - commits0 ))" \
+    'BEGIN { if (c > 0) printf "%.1f", p / c; else print "nan" }')
+  echo "pins_per_fsync $round $per 0 nan 0" >>"$results"
+  printf '%-22s round %s: %10s pins per commit\n' pins_per_fsync "$round" "$per"
   for kind in $list_kinds; do
     run "list_${kind}_cairn" "$round" -t 1 -c 1 -d "$list_duration" -s "$lua/list_pins.lua" \
       "$cairn_url" -- "$big_token" "$kind" "$big_oldest" "$big_newest" "$big_cid" "$list_pause"
@@ -235,6 +248,7 @@ ratio("hot file cairn / nginx sendfile (bytes/s)", "file_cairn", "file_nginx", 1
 ratio("hot file cairn / nginx sendfile off (bytes/s)", "file_cairn", "file_nginx_copy", 1, "-")
 print(f"{'POST /pins durable (req/s)':44} {med('post_pin_cairn', 0):6.0f}   (goal >= 5000)")
 ratio("POST /pins / fsync rate of the filesystem", "post_pin_cairn", "fsync_ref", 0, "-")
+print(f"{'POST /pins: pins per fsync (commit)':44} {med('pins_per_fsync', 0):6.1f}   (goal >= 10 with >= 32 clients)")
 for name in rows:
     if name.startswith("list_"):
         print(f"{'GET /pins page p99 ms, ' + name[5:-6]:44} {med(name, 2):6.2f}   (goal <= 10)")

@@ -111,6 +111,14 @@ http::Response Service::Metrics() const {
               (*by_status)[static_cast<size_t>(metadata::PinStatus::kPinning)],
           true);
   }
+  const metadata::GroupCommitStats commits = impl_->ctx.pins.commit_stats();
+  counter("cairn_metadata_commits_total",
+          "Durable metadata transactions (each one fsync), shared by grouped writes.", "",
+          commits.commits, true);
+  counter("cairn_metadata_writes_total", "Metadata writes committed (creates, claims, updates).",
+          "", commits.writes, true);
+  counter("cairn_metadata_writes_failed_total", "Metadata writes that returned an error.", "",
+          commits.failed, true);
   auto store = impl_->ctx.blocks.Stats();
   gauge("cairn_store_blocks", "Blocks in the hot store.", "", store.blocks, true);
   gauge("cairn_store_live_bytes", "Bytes of live block records in the hot store.", "",

@@ -617,19 +617,7 @@ std::string FoldAscii(std::string_view s) {
 }
 
 PinStore::PinStore(Database& db, const Clock& clock, PinStoreOptions options)
-    : db_(db), clock_(clock), options_(options) {
-  if (options_.max_batch == 0) options_.max_batch = 1;
-  committer_ = std::thread([this] { CommitterLoop(); });
-}
-
-PinStore::~PinStore() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  committer_.join();
-}
+    : db_(db), clock_(clock), committer_(db, GroupCommitterOptions{options.max_batch}) {}
 
 void PinStore::CreateAsync(int64_t account_id, NewPin pin,
                            std::function<void(Result<PinRecord>)> done) {
@@ -638,118 +626,31 @@ void PinStore::CreateAsync(int64_t account_id, NewPin pin,
     done(Err(cid.error()));
     return;
   }
-  bool stopping;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping = stopping_;
-    if (!stopping) {
-      Pending p;
-      p.account_id = account_id;
-      p.pin = std::move(pin);
-      p.cid = *cid;
-      p.done = std::move(done);
-      queue_.push_back(std::move(p));
-    }
-  }
-  if (stopping) {
-    done(Err(ErrorCode::kUnavailable, "metadata: pin store is shutting down"));
-    return;
-  }
-  cv_.notify_one();
+  auto record = std::make_shared<PinRecord>();
+  committer_.Submit(
+      [this, account_id, pin = std::move(pin), cid = *cid, record](SqlSession& s) -> Result<void> {
+        const int64_t now = clock_.WallMicros();
+        const int64_t created = CAIRN_TRY(NextCreated(s, now));
+        *record = NewRecord(account_id, pin, cid, created, now);
+        return InsertPin(s, *record);
+      },
+      [record, done = std::move(done)](Result<void> r) {
+        if (r) {
+          done(std::move(*record));
+        } else {
+          done(Err(r.error()));
+        }
+      });
 }
 
-Result<void> PinStore::WriteGrouped(std::function<Result<void>(SqlSession&)> op) {
-  std::promise<Result<void>> promise;
-  auto future = promise.get_future();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return Err(ErrorCode::kUnavailable, "metadata: pin store is shutting down");
-    Pending p;
-    p.op = std::move(op);
-    p.op_done = [&promise](Result<void> r) { promise.set_value(std::move(r)); };
-    queue_.push_back(std::move(p));
-  }
-  cv_.notify_one();
-  return future.get();
-}
-
-Result<void> PinStore::Flush() {
-  // The queue is served in order: when this empty write is through, everything before it is.
-  return WriteGrouped([](SqlSession&) -> Result<void> { return Ok(); });
-}
+Result<void> PinStore::Flush() { return committer_.Flush(); }
 
 Result<PinRecord> PinStore::Create(int64_t account_id, const NewPin& pin) {
   std::promise<Result<PinRecord>> promise;
   auto future = promise.get_future();
-  CreateAsync(account_id, pin, [&promise](Result<PinRecord> r) { promise.set_value(std::move(r)); });
+  CreateAsync(account_id, pin,
+              [&promise](Result<PinRecord> r) { promise.set_value(std::move(r)); });
   return future.get();
-}
-
-void PinStore::CommitterLoop() {
-  std::vector<Pending> batch;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and drained
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    CommitBatch(batch);
-    batch.clear();
-  }
-}
-
-void PinStore::CommitBatch(std::vector<Pending>& batch) {
-  std::vector<PinRecord> records;
-  records.reserve(batch.size());
-  auto r = db_.Write([&](SqlSession& s) -> Result<void> {
-    records.clear();
-    int64_t now = clock_.WallMicros();
-    int64_t created = CAIRN_TRY(NextCreated(s, now));
-    for (const Pending& p : batch) {
-      if (p.op) {
-        CAIRN_TRY(p.op(s));
-        records.emplace_back();  // keeps records[i] aligned with batch[i]
-        continue;
-      }
-      records.push_back(NewRecord(p.account_id, p.pin, *p.cid, created++, now));
-      CAIRN_TRY(InsertPin(s, records.back()));
-    }
-    return Ok();
-  });
-  if (r) {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].op) {
-        batch[i].op_done(Ok());
-      } else {
-        batch[i].done(std::move(records[i]));
-      }
-    }
-    return;
-  }
-  // One bad request (e.g. an unknown account) must not fail its neighbours: retry one by one so
-  // each gets its own answer.
-  for (Pending& p : batch) {
-    if (p.op) {
-      p.op_done(db_.Write(p.op));
-      continue;
-    }
-    PinRecord record;
-    auto one = db_.Write([&](SqlSession& s) -> Result<void> {
-      int64_t now = clock_.WallMicros();
-      int64_t created = CAIRN_TRY(NextCreated(s, now));
-      record = NewRecord(p.account_id, p.pin, *p.cid, created, now);
-      return InsertPin(s, record);
-    });
-    if (one) {
-      p.done(std::move(record));
-    } else {
-      p.done(Err(one.error()));
-    }
-  }
 }
 
 Result<PinRecord> PinStore::Get(int64_t account_id, std::string_view requestid) {
@@ -758,21 +659,8 @@ Result<PinRecord> PinStore::Get(int64_t account_id, std::string_view requestid) 
   std::array<SqlValue, 2> params = {std::string(requestid), account_id};
   std::vector<SqlRow> rows = CAIRN_TRY(db_.ReadQuery(kSql, params));
   if (rows.empty()) {
-    return Err(ErrorCode::kNotFound, "metadata: no pin with requestid '" + std::string(requestid) + "'");
-  }
-  return PinFromRow(rows[0]);
-}
-
-Result<PinRecord> PinStore::GetByRequestId(std::string_view requestid) {
-  std::vector<SqlRow> rows;
-  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
-    std::array<SqlValue, 1> params = {std::string(requestid)};
-    rows = CAIRN_TRY(s.Query(
-        "SELECT " + std::string(kPinColumns) + " FROM pins WHERE requestid = ?", params));
-    return Ok();
-  }));
-  if (rows.empty()) {
-    return Err(ErrorCode::kNotFound, "metadata: no pin with requestid '" + std::string(requestid) + "'");
+    return Err(ErrorCode::kNotFound,
+               "metadata: no pin with requestid '" + std::string(requestid) + "'");
   }
   return PinFromRow(rows[0]);
 }
@@ -781,7 +669,7 @@ Result<PinRecord> PinStore::Replace(int64_t account_id, std::string_view request
                                     const NewPin& pin) {
   Cid cid = CAIRN_TRY(ValidateNewPin(pin));
   PinRecord record;
-  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+  CAIRN_TRY(committer_.Write([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 2> params = {std::string(requestid), account_id};
     int64_t removed =
         CAIRN_TRY(s.Exec("DELETE FROM pins WHERE requestid = ? AND account_id = ?", params));
@@ -798,7 +686,7 @@ Result<PinRecord> PinStore::Replace(int64_t account_id, std::string_view request
 }
 
 Result<void> PinStore::Delete(int64_t account_id, std::string_view requestid) {
-  return db_.Write([&](SqlSession& s) -> Result<void> {
+  return committer_.Write([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 2> params = {std::string(requestid), account_id};
     int64_t removed =
         CAIRN_TRY(s.Exec("DELETE FROM pins WHERE requestid = ? AND account_id = ?", params));
@@ -813,7 +701,7 @@ Result<void> PinStore::Delete(int64_t account_id, std::string_view requestid) {
 Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status,
                                     const StringMap& info, std::optional<int64_t> dag_size) {
   int64_t now = clock_.WallMicros();
-  return WriteGrouped([&](SqlSession& s) -> Result<void> {
+  return committer_.Write([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 5> params = {std::string(PinStatusName(status)), EncodeMap(info), now,
                                       dag_size ? SqlValue(*dag_size) : SqlValue(nullptr),
                                       std::string(requestid)};
@@ -871,7 +759,7 @@ Result<std::vector<PinRecord>> PinStore::ClaimQueued(size_t max) {
   std::vector<PinRecord> out;
   if (max == 0) return out;
   int64_t now = clock_.WallMicros();
-  CAIRN_TRY(WriteGrouped([&](SqlSession& s) -> Result<void> {
+  CAIRN_TRY(committer_.Write([&](SqlSession& s) -> Result<void> {
     out.clear();
     std::array<SqlValue, 1> params = {static_cast<int64_t>(max)};
     auto rows = CAIRN_TRY(s.Query("SELECT " + std::string(kPinColumns) +
@@ -889,18 +777,6 @@ Result<std::vector<PinRecord>> PinStore::ClaimQueued(size_t max) {
     return Ok();
   }));
   return out;
-}
-
-Result<int64_t> PinStore::RequeuePinning() {
-  int64_t changed = 0;
-  int64_t now = clock_.WallMicros();
-  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
-    std::array<SqlValue, 1> params = {now};
-    changed = CAIRN_TRY(s.Exec(
-        "UPDATE pins SET status = 'queued', updated_at = ? WHERE status = 'pinning'", params));
-    return Ok();
-  }));
-  return changed;
 }
 
 Result<std::vector<PinRecord>> PinStore::ListPinning() {

@@ -21,29 +21,26 @@
 // - An empty status set means any status (the API layer applies the spec's "pinned only when no
 //   filter is given" default).
 //
-// Throughput: Create() goes through a group-commit queue. Concurrent Create calls are gathered by
-// one committer thread and inserted in one transaction (one fsync), so durability costs one sync
-// per batch, not per pin.
+// Throughput: every write (create, claim, status update, replace, delete) goes through one
+// GroupCommitter: concurrent writes share one transaction and one fsync, each in its own
+// savepoint, so durability costs one sync per batch, not per write.
 #pragma once
 
 #include <array>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "metadata/database.hpp"
+#include "metadata/group_committer.hpp"
 #include "multiformats/cid.hpp"
 
 namespace cairn::metadata {
@@ -97,12 +94,12 @@ struct PinStoreOptions {
   size_t max_batch = 2048;
 };
 
-// Thread-safe. Owns a committer thread (stopped by the destructor after draining the queue).
+// Thread-safe. Owns a GroupCommitter (its thread is stopped by the destructor after draining).
 class PinStore {
  public:
   // `db` (migrated) and `clock` must outlive the store.
   PinStore(Database& db, const Clock& clock, PinStoreOptions options = {});
-  ~PinStore();
+  ~PinStore() = default;
   PinStore(const PinStore&) = delete;
   PinStore& operator=(const PinStore&) = delete;
 
@@ -120,8 +117,6 @@ class PinStore {
 
   // The account's pin. NotFound if absent or owned by another account (indistinguishable).
   Result<PinRecord> Get(int64_t account_id, std::string_view requestid);
-  // Any account's pin, for workers. NotFound if absent.
-  Result<PinRecord> GetByRequestId(std::string_view requestid);
   // Atomically removes the account's pin `requestid` and creates `pin` (new requestid, new
   // created, queued) in one transaction. NotFound as for Get; validation as for Create.
   Result<PinRecord> Replace(int64_t account_id, std::string_view requestid, const NewPin& pin);
@@ -144,9 +139,6 @@ class PinStore {
   // Worker queue: atomically moves up to `max` queued pins (oldest created first, any account)
   // to `pinning` and returns them.
   Result<std::vector<PinRecord>> ClaimQueued(size_t max);
-  // Moves every `pinning` pin back to `queued` (at start-up, after a crash left claims behind).
-  // Returns how many.
-  Result<int64_t> RequeuePinning();
   // Every `pinning` pin (any account), oldest created first: the claims a stopped or crashed
   // process left behind, for the workers to resume without showing users a step back to
   // `queued`.
@@ -157,36 +149,17 @@ class PinStore {
                                                   const std::optional<multiformats::Cid>& after,
                                                   size_t limit);
 
+  // Commits and writes of the group committer (for /metrics and the benchmarks).
+  GroupCommitStats commit_stats() const { return committer_.stats(); }
+
   // Diagnostics: the engine's plan for List(account_id, filter) (SQLite: EXPLAIN QUERY PLAN
   // detail lines, one per line). NotSupported on other engines.
   Result<std::string> ExplainList(int64_t account_id, const PinFilter& filter);
 
  private:
-  // One entry of the group-commit queue: a pin to create, or (when `op` is set) another write
-  // that rides the same transaction and fsync (status updates and claims from the workers).
-  struct Pending {
-    int64_t account_id = 0;
-    NewPin pin;
-    std::optional<multiformats::Cid> cid;
-    std::function<void(Result<PinRecord>)> done;
-    // Must be safe to run again: a failed batch is retried one entry per transaction.
-    std::function<Result<void>(SqlSession&)> op;
-    std::function<void(Result<void>)> op_done;
-  };
-  // Runs `op` in the group commit and waits until it is durable (or failed).
-  Result<void> WriteGrouped(std::function<Result<void>(SqlSession&)> op);
-  void CommitterLoop();
-  void CommitBatch(std::vector<Pending>& batch);
-
   Database& db_;
   const Clock& clock_;
-  PinStoreOptions options_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;      // GUARDED_BY(mu_)
-  std::thread committer_;
+  GroupCommitter committer_;  // last: drained before the members above go
 };
 
 // ASCII-only case folding used by iexact/ipartial (A–Z → a–z; every other byte unchanged).

@@ -597,7 +597,9 @@ TEST_F(PinsTest, ClaimQueuedTakesTheOldestAcrossAccounts) {
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].requestid, a3.requestid);
   EXPECT_TRUE(pins_.ClaimQueued(10)->empty());
-  EXPECT_EQ(*pins_.RequeuePinning(), 3);
+  for (const PinRecord& p : *first)
+    ASSERT_TRUE(pins_.UpdateStatus(p.requestid, PinStatus::kQueued, {}));
+  ASSERT_TRUE(pins_.UpdateStatus(second[0].requestid, PinStatus::kQueued, {}));
   EXPECT_EQ(pins_.ClaimQueued(10)->size(), 3u);
 }
 
@@ -721,13 +723,21 @@ TEST_F(PinsTest, CountersAgreeWithScansAfterEveryKindOfChange) {
   ASSERT_TRUE(pins_.UpdateStatus(made[2].requestid, PinStatus::kFailed, {{"again", "same"}}));
   ASSERT_TRUE(pins_.Delete(alice_, made[4].requestid));
   ASSERT_TRUE(pins_.Replace(alice_, made[1].requestid, PinOf(RawCid(100))));
-  ASSERT_TRUE(pins_.ClaimQueued(5));
+  auto claimed = pins_.ClaimQueued(5);
+  ASSERT_TRUE(claimed);
   ASSERT_TRUE(pins_.UpdateStatus(made[5].requestid, PinStatus::kPinned, {}));
-  ASSERT_TRUE(pins_.RequeuePinning());
+  for (const PinRecord& p : *claimed) {
+    if (p.requestid != made[5].requestid) {
+      ASSERT_TRUE(pins_.UpdateStatus(p.requestid, PinStatus::kQueued, {}));
+    }
+  }
   ASSERT_TRUE(pins_.ClaimQueued(2));
-  std::vector<std::vector<PinStatus>> sets = {
-      {}, {PinStatus::kQueued}, {PinStatus::kPinning}, {PinStatus::kPinned}, {PinStatus::kFailed},
-      {PinStatus::kPinned, PinStatus::kQueued}};
+  std::vector<std::vector<PinStatus>> sets = {{},
+                                              {PinStatus::kQueued},
+                                              {PinStatus::kPinning},
+                                              {PinStatus::kPinned},
+                                              {PinStatus::kFailed},
+                                              {PinStatus::kPinned, PinStatus::kQueued}};
   for (int64_t account : {alice_, bob_, int64_t{12345}}) {
     for (const auto& statuses : sets) {
       PinFilter fast;
@@ -906,8 +916,11 @@ TEST_F(PinsTest, MetaFiltersAgreeWithBruteForce) {
   for (int i = 0; i < kPins; i += 2) {
     ASSERT_TRUE(pins_.UpdateStatus(made[i].requestid, statuses[static_cast<size_t>(pick(4))], {}));
   }
-  ASSERT_TRUE(pins_.ClaimQueued(100));
-  ASSERT_TRUE(pins_.RequeuePinning());
+  auto claimed = pins_.ClaimQueued(100);
+  ASSERT_TRUE(claimed);
+  for (size_t i = 0; i < claimed->size(); i += 2) {
+    ASSERT_TRUE(pins_.UpdateStatus((*claimed)[i].requestid, PinStatus::kQueued, {}));
+  }
   ASSERT_TRUE(pins_.ClaimQueued(50));
   for (int i = 1; i < kPins; i += 9) {
     ASSERT_TRUE(pins_.Delete(made[i].account_id, made[i].requestid));
