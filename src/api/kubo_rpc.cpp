@@ -4,18 +4,17 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <random>
 #include <set>
 #include <unordered_set>
 
 #include "api/multipart.hpp"
+#include "api/spool.hpp"
 #include "car/car_reader.hpp"
 #include "common/log.hpp"
 #include "http/pushed_stream.hpp"
@@ -95,72 +94,6 @@ Result<std::optional<uint64_t>> CountArg(const http::Request& req, std::string_v
   }
   return std::optional<uint64_t>(n);
 }
-
-// The error of a failed spool operation, from errno: StorageFull when the disk is full.
-Error SpoolError(const std::string& what) {
-  int e = errno;
-  ErrorCode code = (e == ENOSPC || e == EDQUOT) ? ErrorCode::kStorageFull : ErrorCode::kIoError;
-  return Error(code, "rpc: " + what + ": " + std::strerror(e));
-}
-
-// A file spooled to disk; removed when destroyed.
-class SpoolFile {
- public:
-  static Result<std::unique_ptr<SpoolFile>> Create(const std::filesystem::path& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    std::random_device rd;
-    auto path = dir / ("upload-" + std::to_string(rd()) + std::to_string(rd()));
-    FILE* f = std::fopen(path.c_str(), "w+b");
-    if (!f) return Err(SpoolError("cannot create spool file " + path.string()));
-    return std::unique_ptr<SpoolFile>(new SpoolFile(path, f));
-  }
-  ~SpoolFile() {
-    std::fclose(file_);
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  Result<void> Write(ByteSpan data) {
-    if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
-      return Err(SpoolError("spool write to " + path_.string()));
-    }
-    return Ok();
-  }
-  Result<void> Rewind() {
-    if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
-      return Err(SpoolError("spool flush of " + path_.string()));
-    }
-    return Ok();
-  }
-  Result<size_t> Read(MutableByteSpan out) {
-    size_t n = std::fread(out.data(), 1, out.size(), file_);
-    if (n == 0 && std::ferror(file_)) return Err(ErrorCode::kIoError, "rpc: spool read failed");
-    return n;
-  }
-
- private:
-  SpoolFile(std::filesystem::path p, FILE* f) : path_(std::move(p)), file_(f) {}
-  std::filesystem::path path_;
-  FILE* file_;
-};
-
-class SpoolUnixfsSource final : public unixfs::ByteSource {
- public:
-  explicit SpoolUnixfsSource(SpoolFile& f) : f_(f) {}
-  Result<size_t> Read(MutableByteSpan out) override { return f_.Read(out); }
-
- private:
-  SpoolFile& f_;
-};
-
-class SpoolCarSource final : public car::ByteSource {
- public:
-  explicit SpoolCarSource(SpoolFile& f) : f_(f) {}
-  Result<size_t> Read(MutableByteSpan out) override { return f_.Read(out); }
-
- private:
-  SpoolFile& f_;
-};
 
 // Splits "a/b/c" into segments; rejects absolute paths, "." and "..".
 Result<std::vector<std::string>> SplitUploadPath(std::string_view path) {
@@ -362,7 +295,8 @@ class AddConsumer final : public http::BodyConsumer {
       return Ok();
     }
     symlink_target_.clear();
-    if (current_kind_ != "application/symlink") spool_ = CAIRN_TRY(SpoolFile::Create(ctx_.spool_dir));
+    if (current_kind_ != "application/symlink")
+      spool_ = CAIRN_TRY(SpoolFile::Create(*ctx_.env, ctx_.spool_dir));
     return Ok();
   }
 
@@ -388,8 +322,7 @@ class AddConsumer final : public http::BodyConsumer {
       node = CAIRN_TRY(unixfs::ImportSymlink(symlink_target_, args_.import, sink()));
     } else {
       CAIRN_TRY(spool_->Rewind());
-      SpoolUnixfsSource source(*spool_);
-      node = CAIRN_TRY(unixfs::ImportFile(source, args_.import, sink()));
+      node = CAIRN_TRY(unixfs::ImportFile(*spool_, args_.import, sink()));
       spool_.reset();
     }
     std::string path = Join(current_path_, current_path_.size());
@@ -532,7 +465,7 @@ class DagImportConsumer final : public http::BodyConsumer {
 
  private:
   Result<void> NewSpool() {
-    spools_.push_back(CAIRN_TRY(SpoolFile::Create(ctx_.spool_dir)));
+    spools_.push_back(CAIRN_TRY(SpoolFile::Create(*ctx_.env, ctx_.spool_dir)));
     return Ok();
   }
 
@@ -555,8 +488,7 @@ class DagImportConsumer final : public http::BodyConsumer {
       blocks = 0;
       for (size_t i = 0; i < spools_.size(); ++i) {
         CAIRN_TRY(spools_[i]->Rewind());
-        SpoolCarSource source(*spools_[i]);
-        auto opened = car::CarReader::Open(source);
+        auto opened = car::CarReader::Open(*spools_[i]);
         if (!opened) return Err(BadCar(opened.error(), i));
         auto& reader = *opened;
         if (pass == 0) {
@@ -626,19 +558,10 @@ KuboRpc::KuboRpc(KuboRpcContext context)
     : ctx_(std::move(context)), completions_(ctx_.completion_threads) {
   // Spool files belong to uploads in progress; any found now were left by a process that was
   // killed mid-upload (their uploads were never acknowledged).
-  std::error_code ec;
-  uint64_t removed = 0, bytes = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(ctx_.spool_dir, ec)) {
-    if (entry.path().filename().string().rfind("upload-", 0) != 0) continue;
-    std::error_code size_ec, rm_ec;
-    uint64_t size = entry.file_size(size_ec);
-    if (std::filesystem::remove(entry.path(), rm_ec)) {
-      ++removed;
-      bytes += size_ec ? 0 : size;
-    }
-  }
-  if (removed > 0) {
-    log::Info("rpc.spool_cleaned", {{"files", removed}, {"bytes", bytes}});
+  if (auto cleaned = RemoveStaleSpools(*ctx_.env, ctx_.spool_dir); !cleaned) {
+    log::Warn("rpc.spool_clean_failed", {{"error", cleaned.error().message()}});
+  } else if (cleaned->files > 0) {
+    log::Info("rpc.spool_cleaned", {{"files", cleaned->files}, {"bytes", cleaned->bytes}});
   }
 }
 

@@ -28,6 +28,7 @@
 #include "api/rate_limiter.hpp"
 #include "blockstore/blockstore.hpp"
 #include "blockstore/leases.hpp"
+#include "common/env.hpp"
 #include "common/worker_pool.hpp"
 #include "http/server.hpp"
 #include "metadata/accounts.hpp"
@@ -58,6 +59,8 @@ struct KuboRpcContext {
   // (PinWriteBucket): an upload that would create pins is refused with 429 and Retry-After while
   // the bucket is empty, and each pin it creates takes a token.
   RateLimiter* pin_rate = nullptr;
+  // The file system of the spool (tests inject faults with a MemEnv).
+  Env* env = &Env::Default();
 };
 
 class KuboRpc {

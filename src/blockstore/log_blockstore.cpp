@@ -1,12 +1,6 @@
 // LogBlockstore: append-only segments + in-memory index. Format: docs/formats/blockstore.md.
 #include "blockstore/log_blockstore.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -20,6 +14,7 @@
 
 #include "blockstore/internal/crc32c.hpp"
 #include "blockstore/internal/keys.hpp"
+#include "common/env.hpp"
 #include "common/log.hpp"
 #include "multiformats/multicodec.hpp"
 
@@ -44,12 +39,11 @@ constexpr size_t kIndexEntryFixed = 14;  // offset u64, length u32, type u8, mh 
 constexpr uint8_t kTypePut = 1;
 constexpr uint8_t kTypeTombstone = 2;
 
-// The error of a failed system call on `what`, from errno: StorageFull when the disk is full
-// (ENOSPC, EDQUOT), IoError otherwise.
-Error IoErr(const std::string& what) {
-  int e = errno;
-  ErrorCode code = (e == ENOSPC || e == EDQUOT) ? ErrorCode::kStorageFull : ErrorCode::kIoError;
-  return Error(code, "blockstore: " + what + ": " + std::strerror(e));
+// An Env error as the block store reports it ("blockstore: write /repo/blocks/…: No space …").
+template <typename T>
+Result<T> Ctx(Result<T> r) {
+  if (!r) return Err(r.error().WithContext("blockstore: "));
+  return r;
 }
 
 std::string SegmentName(uint32_t id, const char* ext) {
@@ -72,52 +66,9 @@ std::optional<uint32_t> ParseSegmentName(const std::string& name, const std::str
   return static_cast<uint32_t>(v);
 }
 
-Result<void> PwriteAll(int fd, const uint8_t* p, size_t n, uint64_t off, const std::string& what) {
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Err(IoErr("write " + what));
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-    off += static_cast<uint64_t>(w);
-  }
-  return Ok();
-}
-
-// Reads up to `n` bytes at `off`; returns how many were read (fewer only at end of file).
-Result<size_t> PreadFull(int fd, uint8_t* p, size_t n, uint64_t off, const std::string& what) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = ::pread(fd, p + done, n - done, static_cast<off_t>(off + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Err(IoErr("read " + what));
-    }
-    if (r == 0) break;
-    done += static_cast<size_t>(r);
-  }
-  return done;
-}
-
-Result<void> SyncDir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Err(IoErr("open dir " + dir.string()));
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (rc != 0) {
-    errno = saved;
-    return Err(IoErr("fsync dir " + dir.string()));
-  }
-  return Ok();
-}
-
-Result<uint64_t> FileSize(int fd, const std::string& what) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return Err(IoErr("stat " + what));
-  return static_cast<uint64_t>(st.st_size);
+// Reads up to out.size() bytes at `off`; returns how many were read (fewer only at end of file).
+Result<size_t> ReadAt(File& file, uint64_t off, uint8_t* p, size_t n) {
+  return Ctx(file.ReadAt(off, MutableByteSpan(p, n)));
 }
 
 // One record as listed in an index file or found by a log scan.
@@ -147,7 +98,7 @@ void EncodeRecordHeader(uint8_t* h, uint8_t type, const std::string& key, uint32
 
 struct Segment {
   uint32_t id = 0;
-  int fd = -1;
+  std::unique_ptr<File> file;
   fs::path path;
   fs::path idx_path;
   uint64_t size = 0;        // valid bytes (file length once recovered). GUARDED_BY(Impl::mu_)
@@ -155,11 +106,8 @@ struct Segment {
   uint64_t synced_size = 0;  // `size` when the last successful Sync() started. GUARDED_BY(write_mu)
   bool sealed = false;      // has a valid index file; never appended to again
   bool damaged = false;     // a scan stopped at a bad record; no index file is written for it
-  ~Segment() {
-    if (fd >= 0) ::close(fd);
-  }
 };
-// shared_ptr: a reader keeps a segment's fd open while compaction removes the segment.
+// shared_ptr: a reader keeps a segment's file open while compaction removes the segment.
 using SegmentPtr = std::shared_ptr<Segment>;
 
 struct Location {
@@ -173,7 +121,8 @@ struct Location {
 struct LogBlockstore::Impl {
   fs::path dir;
   LogBlockstoreOptions options;
-  int lock_fd = -1;
+  Env* env = nullptr;
+  std::unique_ptr<File> lock_file;
   RecoveryReport report;
 
   // Lock order: compact_mu → write_mu → mu.
@@ -188,10 +137,6 @@ struct LogBlockstore::Impl {
   std::vector<Entry> active_entries;   // GUARDED_BY(write_mu): records of `active`, in order
   bool broken = false;                 // GUARDED_BY(write_mu): a write failed mid-record
 
-  ~Impl() {
-    if (lock_fd >= 0) ::close(lock_fd);
-  }
-
   // --- files ---
 
   Result<SegmentPtr> CreateSegment(uint32_t id) {
@@ -199,21 +144,19 @@ struct LogBlockstore::Impl {
     seg->id = id;
     seg->path = dir / SegmentName(id, "seg");
     seg->idx_path = dir / SegmentName(id, "idx");
-    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (seg->fd < 0) return Err(IoErr("create " + seg->path.string()));
+    seg->file = CAIRN_TRY(Ctx(env->Open(seg->path, OpenMode::kCreateNew)));
     uint8_t h[kSegmentHeaderSize];
     std::memcpy(h, kSegmentMagic, 8);
     PutU32Le(h + 8, kFormatVersion);
     PutU32Le(h + 12, id);
-    auto written = PwriteAll(seg->fd, h, sizeof h, 0, seg->path.string());
-    if (written && ::fdatasync(seg->fd) != 0) written = Err(IoErr("sync " + seg->path.string()));
+    auto written = seg->file->WriteAt(0, ByteSpan(h, sizeof h));
+    if (written) written = seg->file->Sync();
     if (!written) {
       // A segment without its header is no segment: remove it so a retry can create it again.
-      std::error_code ec;
-      fs::remove(seg->path, ec);
-      return Err(written.error());
+      (void)env->Remove(seg->path);  // best effort; the write's error is the one to report
+      return Err(Ctx(std::move(written)).error());
     }
-    CAIRN_TRY(SyncDir(dir));
+    CAIRN_TRY(Ctx(env->SyncDir(dir)));
     seg->size = kSegmentHeaderSize;
     return seg;
   }
@@ -237,37 +180,17 @@ struct LogBlockstore::Impl {
     uint8_t c[4];
     PutU32Le(c, Crc32c(0, buf));
     buf.insert(buf.end(), c, c + 4);
-    fs::path tmp = seg.idx_path;
-    tmp += ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return Err(IoErr("create " + tmp.string()));
-    auto w = PwriteAll(fd, buf.data(), buf.size(), 0, tmp.string());
-    if (w && ::fdatasync(fd) != 0) w = Err(IoErr("sync " + tmp.string()));
-    ::close(fd);
-    CAIRN_TRY(w);
-    if (::rename(tmp.c_str(), seg.idx_path.c_str()) != 0) {
-      return Err(IoErr("rename " + tmp.string()));
-    }
-    return SyncDir(dir);
+    return Ctx(WriteFileAtomically(*env, seg.idx_path, buf));
   }
 
   // The entries of a sealed segment's index file; an error says why the file is unusable.
   Result<std::vector<Entry>> ReadIndexFile(const Segment& seg, uint64_t segment_size) {
     std::string what = seg.idx_path.string();
-    int fd = ::open(seg.idx_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Err(IoErr("open " + what));
-    auto size = FileSize(fd, what);
-    Bytes buf;
-    Result<size_t> got = size_t{0};
-    if (!size) {
-      got = Err(size.error());
-    } else {
-      buf.resize(*size);
-      got = PreadFull(fd, buf.data(), buf.size(), 0, what);
-    }
-    ::close(fd);
-    CAIRN_TRY(got);
-    if (*got != buf.size() || buf.size() < kIndexHeaderSize + 4) {
+    auto file = CAIRN_TRY(Ctx(env->Open(seg.idx_path, OpenMode::kRead)));
+    const uint64_t size = CAIRN_TRY(Ctx(file->Size()));
+    Bytes buf(size);
+    const size_t got = CAIRN_TRY(ReadAt(*file, 0, buf.data(), buf.size()));
+    if (got != buf.size() || buf.size() < kIndexHeaderSize + 4) {
       return Err(ErrorCode::kCorruption, "blockstore: " + what + ": truncated");
     }
     uint32_t stored = GetU32Le(buf.data() + buf.size() - 4);
@@ -329,7 +252,7 @@ struct LogBlockstore::Impl {
       while (n > 0) {
         if (off < buf_start || off >= buf_start + buf_len) {
           buf_start = off;
-          buf_len = CAIRN_TRY(PreadFull(seg.fd, buf.data(), kBuf, off, what));
+          buf_len = CAIRN_TRY(ReadAt(*seg.file, off, buf.data(), kBuf));
           if (buf_len == 0) return false;
         }
         size_t take = std::min<uint64_t>(n, buf_start + buf_len - off);
@@ -437,17 +360,13 @@ struct LogBlockstore::Impl {
 
   Result<void> Recover() {
     std::vector<uint32_t> ids;
-    std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().filename().string();
+    for (const std::string& name : CAIRN_TRY(Ctx(env->ListDir(dir)))) {
       if (auto id = ParseSegmentName(name, "seg")) {
         ids.push_back(*id);
       } else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
-        fs::remove(it->path(), ec);  // an index file whose rename never happened
-        ec.clear();
+        (void)env->Remove(dir / name);  // an index file whose rename never happened; harmless
       }
     }
-    if (ec) return Err(ErrorCode::kIoError, "blockstore: list " + dir.string() + ": " + ec.message());
     std::sort(ids.begin(), ids.end());
     for (size_t i = 0; i < ids.size(); ++i) {
       bool last = i + 1 == ids.size();
@@ -456,19 +375,17 @@ struct LogBlockstore::Impl {
       seg->path = dir / SegmentName(ids[i], "seg");
       seg->idx_path = dir / SegmentName(ids[i], "idx");
       std::string what = seg->path.string();
-      seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CLOEXEC);
-      if (seg->fd < 0) return Err(IoErr("open " + what));
-      uint64_t size = CAIRN_TRY(FileSize(seg->fd, what));
+      seg->file = CAIRN_TRY(Ctx(env->Open(seg->path, OpenMode::kReadWrite)));
+      uint64_t size = CAIRN_TRY(Ctx(seg->file->Size()));
       uint8_t h[kSegmentHeaderSize] = {};
-      size_t got = CAIRN_TRY(PreadFull(seg->fd, h, sizeof h, 0, what));
+      size_t got = CAIRN_TRY(ReadAt(*seg->file, 0, h, sizeof h));
       bool header_ok = got == sizeof h && std::memcmp(h, kSegmentMagic, 8) == 0 &&
                        GetU32Le(h + 8) == kFormatVersion && GetU32Le(h + 12) == ids[i];
       if (!header_ok) {
         if (last && size <= kSegmentHeaderSize) {
           // Torn while being created (the header is synced before any record): start it over.
-          ::close(seg->fd);
-          seg->fd = -1;
-          if (::unlink(seg->path.c_str()) != 0) return Err(IoErr("remove " + what));
+          seg->file.reset();
+          CAIRN_TRY(Ctx(env->Remove(seg->path)));
           report.problems.push_back("blockstore: segment " + std::to_string(ids[i]) +
                                     ": torn segment header, recreated");
           report.truncated_bytes += size;
@@ -484,7 +401,7 @@ struct LogBlockstore::Impl {
       }
       std::vector<Entry> entries;
       bool have_index = false;
-      if (fs::exists(seg->idx_path, ec)) {
+      if (CAIRN_TRY(Ctx(env->Exists(seg->idx_path)))) {
         auto loaded = ReadIndexFile(*seg, size);
         if (loaded) {
           entries = std::move(*loaded);
@@ -504,10 +421,8 @@ struct LogBlockstore::Impl {
           if (last) {
             // The tail after the last valid record was never acknowledged by a Sync that
             // covered it, or is damaged: cut it so appends continue after valid records.
-            if (::ftruncate(seg->fd, static_cast<off_t>(scan.valid_end)) != 0 ||
-                ::fdatasync(seg->fd) != 0) {
-              return Err(IoErr("truncate " + what));
-            }
+            CAIRN_TRY(Ctx(seg->file->Truncate(scan.valid_end)));
+            CAIRN_TRY(Ctx(seg->file->Sync()));
             report.truncated_bytes += size - scan.valid_end;
             report.problems.back() += "; cut the tail: " + std::to_string(size - scan.valid_end) +
                                       " bytes after offset " + std::to_string(scan.valid_end);
@@ -544,9 +459,7 @@ struct LogBlockstore::Impl {
 
   // Seals the active segment and starts the next one.
   Result<void> Roll() {
-    if (::fdatasync(active->fd) != 0) {
-      return Err(IoErr("sync " + active->path.string()));
-    }
+    CAIRN_TRY(Ctx(active->file->Sync()));
     CAIRN_TRY(WriteIndexFile(*active, active_entries));
     SegmentPtr next = CAIRN_TRY(CreateSegment(active->id + 1));
     std::lock_guard lock(mu);
@@ -575,8 +488,7 @@ struct LogBlockstore::Impl {
 
   // Removes the ballast file; true when there was one to remove.
   bool ReleaseBallast() {
-    std::error_code ec;
-    if (!fs::remove(BallastPath(), ec) || ec) return false;
+    if (!env->Remove(BallastPath())) return false;
     log::Warn("blockstore.ballast_released",
               {{"dir", dir.string()},
                {"bytes", options.ballast_bytes},
@@ -588,15 +500,16 @@ struct LogBlockstore::Impl {
   // on a full disk it stays missing until a compaction has freed space.
   void EnsureBallast() {
     if (options.ballast_bytes == 0) return;
-    std::error_code ec;
-    if (fs::exists(BallastPath(), ec)) return;
-    fs::path tmp = dir / "BALLAST.tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return;
-    bool ok = ::posix_fallocate(fd, 0, static_cast<off_t>(options.ballast_bytes)) == 0 &&
-              ::fdatasync(fd) == 0;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), BallastPath().c_str()) != 0) fs::remove(tmp, ec);
+    auto exists = env->Exists(BallastPath());
+    if (!exists || *exists) return;
+    const fs::path tmp = dir / "BALLAST.tmp";
+    auto made = [&]() -> Result<void> {
+      auto file = CAIRN_TRY(env->Open(tmp, OpenMode::kCreateTruncate));
+      CAIRN_TRY(file->Allocate(options.ballast_bytes));
+      CAIRN_TRY(file->Sync());
+      return env->Rename(tmp, BallastPath());
+    }();
+    if (!made) (void)env->Remove(tmp);  // best effort, retried by the next Compact
   }
 
   Result<Location> AppendOnce(uint8_t type, const std::string& key, ByteSpan data,
@@ -613,38 +526,14 @@ struct LogBlockstore::Impl {
     CAIRN_CHECK(key.size() < 256);
     EncodeRecordHeader(head, type, key, static_cast<uint32_t>(data.size()), data_crc);
     std::memcpy(head + kRecordHeaderSize, key.data(), key.size());
-    iovec iov[2] = {{head, kRecordHeaderSize + key.size()},
-                    {const_cast<uint8_t*>(data.data()), data.size()}};
-    uint64_t off = active->size;
-    uint64_t done = 0;
-    int iovcnt = data.empty() ? 1 : 2;
-    while (done < record) {
-      // Skip what was already written (short writes are rare but legal).
-      iovec cur[2];
-      int n = 0;
-      uint64_t skip = done;
-      for (int i = 0; i < iovcnt; ++i) {
-        if (skip >= iov[i].iov_len) {
-          skip -= iov[i].iov_len;
-          continue;
-        }
-        cur[n].iov_base = static_cast<uint8_t*>(iov[i].iov_base) + skip;
-        cur[n].iov_len = iov[i].iov_len - skip;
-        skip = 0;
-        ++n;
-      }
-      ssize_t w = ::pwritev(active->fd, cur, n, static_cast<off_t>(off + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        Error error =
-            w == 0 ? Error(ErrorCode::kIoError,
-                           "blockstore: append to " + active->path.string() + ": wrote nothing")
-                   : IoErr("append to " + active->path.string());
-        // Cut the partial record; if even that fails, refuse appends until reopened.
-        if (::ftruncate(active->fd, static_cast<off_t>(off)) != 0) broken = true;
-        return Err(error);
-      }
-      done += static_cast<uint64_t>(w);
+    const uint64_t off = active->size;
+    const ByteSpan parts[2] = {ByteSpan(head, kRecordHeaderSize + key.size()), data};
+    auto written =
+        active->file->WriteAt(off, std::span<const ByteSpan>(parts, data.empty() ? 1 : 2));
+    if (!written) {
+      // Cut the partial record; if even that fails, refuse appends until reopened.
+      if (!active->file->Truncate(off)) broken = true;
+      return Err(Ctx(std::move(written)).error());
     }
     Entry e{type, key, off, static_cast<uint32_t>(data.size())};
     Location loc{active->id, e.length, e.DataOffset()};
@@ -685,7 +574,7 @@ struct LogBlockstore::Impl {
       if (seg->synced_size >= size) return Ok();
     }
     // Segments sealed before this point were synced by Roll; writes after it need a later Sync.
-    if (::fdatasync(seg->fd) != 0) return Err(IoErr("sync " + seg->path.string()));
+    CAIRN_TRY(Ctx(seg->file->Sync()));
     syncs.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(write_mu);
     seg->synced_size = std::max(seg->synced_size, size);
@@ -703,26 +592,24 @@ LogBlockstore::~LogBlockstore() {
 
 Result<std::unique_ptr<LogBlockstore>> LogBlockstore::Open(const fs::path& dir,
                                                            LogBlockstoreOptions options) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
+  Env& env = options.env ? *options.env : Env::Default();
+  if (!CAIRN_TRY(Ctx(env.IsDirectory(dir)))) {
     if (!options.create_if_missing) {
       return Err(ErrorCode::kNotFound, "blockstore: directory " + dir.string() + " does not exist");
     }
-    fs::create_directories(dir, ec);
-    if (ec) return Err(ErrorCode::kIoError, "blockstore: create " + dir.string() + ": " + ec.message());
+    CAIRN_TRY(Ctx(env.CreateDirs(dir)));
   }
   if (options.segment_size < 4096) options.segment_size = 4096;
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
-  fs::path lock_path = dir / "LOCK";
-  impl->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (impl->lock_fd < 0) return Err(IoErr("open " + lock_path.string()));
-  if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
+  impl->env = &env;
+  impl->lock_file = CAIRN_TRY(Ctx(env.Open(dir / "LOCK", OpenMode::kCreateOrOpen)));
+  if (auto locked = impl->lock_file->LockExclusive(); !locked) {
+    if (locked.error().code() == ErrorCode::kUnavailable) {
       return Err(ErrorCode::kUnavailable, "blockstore: " + dir.string() + " is in use by another process");
     }
-    return Err(IoErr("lock " + lock_path.string()));
+    return Err(Ctx(std::move(locked)).error());
   }
   CAIRN_TRY(impl->Recover());
   impl->EnsureBallast();
@@ -770,7 +657,7 @@ Result<Bytes> LogBlockstore::Get(const Cid& cid) {
     seg = impl_->segments.at(loc.segment);
   }
   Bytes data(loc.length);
-  size_t got = CAIRN_TRY(PreadFull(seg->fd, data.data(), data.size(), loc.offset, seg->path.string()));
+  size_t got = CAIRN_TRY(ReadAt(*seg->file, loc.offset, data.data(), data.size()));
   if (got != data.size()) {
     return Err(ErrorCode::kCorruption, "blockstore: block " + cid.ToString() + ": segment " +
                                            std::to_string(loc.segment) + " ends inside its data");
@@ -877,7 +764,7 @@ Result<void> LogBlockstore::Impl::CompactSegment(const SegmentPtr& seg, Compacti
       if (!still_here()) continue;
     }
     rec.resize(e.RecordSize());
-    size_t got = CAIRN_TRY(PreadFull(seg->fd, rec.data(), rec.size(), e.offset, what));
+    size_t got = CAIRN_TRY(ReadAt(*seg->file, e.offset, rec.data(), rec.size()));
     bool valid = got == rec.size() && GetU32Le(rec.data()) == kRecordMagic &&
                  Crc32c(0, ByteSpan(rec.data() + kRecordHeaderSize + e.key.size(), e.length)) ==
                      GetU32Le(rec.data() + 12);
@@ -907,12 +794,12 @@ Result<void> LogBlockstore::Impl::CompactSegment(const SegmentPtr& seg, Compacti
     std::lock_guard lock(mu);
     segments.erase(seg->id);
   }
-  std::error_code ec;
-  fs::remove(seg->idx_path, ec);
-  if (!fs::remove(seg->path, ec) || ec) {
-    return Err(ErrorCode::kIoError, "blockstore: remove " + what + ": " + ec.message());
+  if (auto removed = env->Remove(seg->idx_path);
+      !removed && removed.error().code() != ErrorCode::kNotFound) {
+    return Ctx(std::move(removed));
   }
-  CAIRN_TRY(SyncDir(dir));
+  CAIRN_TRY(Ctx(env->Remove(seg->path)));
+  CAIRN_TRY(Ctx(env->SyncDir(dir)));
   ++stats.segments_compacted;
   stats.bytes_reclaimed += seg->size > copied ? seg->size - copied : 0;
   return Ok();

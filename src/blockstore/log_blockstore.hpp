@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "blockstore/blockstore.hpp"
+#include "common/env.hpp"
 
 namespace cairn::blockstore {
 
@@ -43,6 +44,9 @@ struct LogBlockstoreOptions {
   // and compaction can still run and free space (new blocks never use it: a Put on a full disk
   // is StorageFull). Compact() recreates the ballast once space is free.
   uint64_t ballast_bytes = uint64_t{4} << 20;
+  // The file system (nullptr: Env::Default(), the real one). Tests pass a MemEnv to inject
+  // faults. Must outlive the store.
+  Env* env = nullptr;
 };
 
 // What Open() found and repaired.

@@ -1,13 +1,8 @@
 #include "net/identity.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "multiformats/cid.hpp"
 #include "multiformats/multibase.hpp"
@@ -160,14 +155,12 @@ bool Ed25519Identity::Verify(ByteSpan public_key32, ByteSpan message, ByteSpan s
                                      public_key32.data()) == 0;
 }
 
-Result<Ed25519Identity> LoadOrCreateIdentity(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string data = ss.str();
-    auto id = Ed25519Identity::FromPrivateKeyProto(AsBytes(data));
+Result<Ed25519Identity> LoadOrCreateIdentity(const std::filesystem::path& path, Env& env) {
+  if (CAIRN_TRY(env.Exists(path))) {
+    // A key protobuf is 68 bytes (or 100, legacy); anything much larger is not one.
+    auto data = ReadWholeFile(env, path, 4096);
+    if (!data) return Err(data.error().WithContext("identity: "));
+    auto id = Ed25519Identity::FromPrivateKeyProto(*data);
     if (!id) {
       return Err(ErrorCode::kCorruption,
                  "identity: " + path.string() + " is not a valid key: " + id.error().message());
@@ -175,24 +168,13 @@ Result<Ed25519Identity> LoadOrCreateIdentity(const std::filesystem::path& path) 
     return id;
   }
   Ed25519Identity id = Ed25519Identity::Generate();
-  Bytes proto = id.PrivateKeyProto();
-  std::filesystem::create_directories(path.parent_path(), ec);
-  std::string tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Err(ErrorCode::kIoError, "identity: cannot create " + tmp + ": " + std::strerror(errno));
+  if (!path.parent_path().empty()) {
+    if (auto made = env.CreateDirs(path.parent_path()); !made) {
+      return Err(made.error().WithContext("identity: "));
+    }
   }
-  bool ok = ::write(fd, proto.data(), proto.size()) == static_cast<ssize_t>(proto.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Err(ErrorCode::kIoError, "identity: cannot write " + path.string() + ": " +
-                                        std::strerror(errno));
-  }
-  int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
+  if (auto written = WriteFileAtomically(env, path, id.PrivateKeyProto()); !written) {
+    return Err(written.error().WithContext("identity: "));
   }
   return id;
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/bytes.hpp"
+#include "common/env.hpp"
 #include "common/result.hpp"
 #include "multiformats/multihash.hpp"
 
@@ -61,6 +62,7 @@ class Ed25519Identity {
 // Loads the identity stored at `path` (a protobuf PrivateKey), or creates one there when the file
 // does not exist (written to a temporary file, fsynced, renamed; mode 0600). Corruption when the
 // file exists but cannot be parsed — it is never overwritten.
-Result<Ed25519Identity> LoadOrCreateIdentity(const std::filesystem::path& path);
+Result<Ed25519Identity> LoadOrCreateIdentity(const std::filesystem::path& path,
+                                             Env& env = Env::Default());
 
 }  // namespace cairn::net

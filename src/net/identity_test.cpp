@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "common/mem_env.hpp"
+
 namespace cairn::net {
 namespace {
 
@@ -70,6 +72,25 @@ TEST(LoadOrCreateIdentity, CreatesOnceThenLoadsTheSameKey) {
   ASSERT_FALSE(broken);
   EXPECT_EQ(broken.error().code(), ErrorCode::kCorruption);
   std::filesystem::remove_all(dir);
+}
+
+TEST(LoadOrCreateIdentity, ACrashWhileCreatingLeavesNoHalfWrittenKey) {
+  // Whether the first write fails (torn) or the process dies before the rename is synced, the
+  // next start either finds no key and creates one, or finds the complete key: never a partial.
+  MemEnv env;
+  ASSERT_TRUE(env.CreateDirs("/repo"));
+  env.FailWrite(1, ErrorCode::kStorageFull, 10);
+  auto failed = LoadOrCreateIdentity("/repo/identity.key", env);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), ErrorCode::kStorageFull);
+  EXPECT_EQ(failed.error().message().rfind("identity: ", 0), 0u) << failed.error().message();
+  env.Crash();
+  auto created = LoadOrCreateIdentity("/repo/identity.key", env);
+  ASSERT_TRUE(created) << created.error().message();
+  env.Crash();  // the rename and the directory were synced: the key survives
+  auto loaded = LoadOrCreateIdentity("/repo/identity.key", env);
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_EQ(loaded->peer_id().ToString(), created->peer_id().ToString());
 }
 
 }  // namespace
