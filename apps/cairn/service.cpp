@@ -16,10 +16,8 @@ Service::~Service() = default;
 http::Response Service::Handle(const http::Request& request) {
   const std::string& path = request.path;
   if (path == "/healthz") {
-    http::Response r;
-    r.SetHeader("Content-Type", "application/json");
+    http::Response r = http::JsonResponse(200, "{\"status\":\"ok\"}\n");
     r.SetHeader("Cache-Control", "no-store");
-    r.body = "{\"status\":\"ok\"}\n";
     return r;
   }
   if (path == "/metrics") return Metrics();

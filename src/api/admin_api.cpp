@@ -14,25 +14,13 @@ using metadata::Account;
 using metadata::TokenInfo;
 
 http::Response Json(int status, const json::value& body) {
-  http::Response r;
-  r.status = status;
-  r.SetHeader("Content-Type", "application/json");
-  r.SetHeader("Cache-Control", "no-store");
-  r.body = json::serialize(body);
+  http::Response r = http::JsonResponse(status, json::serialize(body));
+  r.SetHeader("Cache-Control", "no-store");  // tokens and account data
   return r;
 }
 
-http::Response Failure(const Error& e) {
-  http::Response r = http::ErrorResponse(e);
-  if (e.code() == ErrorCode::kUnauthenticated) r.SetHeader("WWW-Authenticate", "Bearer");
-  return r;
-}
-
-http::Response MethodNotAllowed(const char* allow) {
-  http::Response r = Failure(Error(ErrorCode::kInvalidArgument, "admin: method not allowed"));
-  r.status = 405;
-  r.SetHeader("Allow", allow);
-  return r;
+http::Response MethodNotAllowed(const http::Request& req, const char* allow) {
+  return http::MethodNotAllowed("admin", req.method, allow);
 }
 
 json::value Time(std::optional<int64_t> micros) {
@@ -135,10 +123,10 @@ bool AdminApi::Handles(std::string_view path) {
 
 http::Response AdminApi::Handle(const http::Request& req) {
   auto who = Authorize(accounts_, clock_, req, metadata::Scope::kAdmin);
-  if (!who) return Failure(who.error());
+  if (!who) return http::ErrorResponse(who.error());
   auto segs = Segments(req.path);
   auto not_found = [&] {
-    return Failure(Error(ErrorCode::kNotFound, "admin: no route for " + req.path));
+    return http::ErrorResponse(Error(ErrorCode::kNotFound, "admin: no route for " + req.path));
   };
   if (!segs || segs->empty()) return not_found();
   const auto& s = *segs;
@@ -147,84 +135,89 @@ http::Response AdminApi::Handle(const http::Request& req) {
   if (s[0] == "accounts" && s.size() == 1) {
     if (m == "GET") {
       auto all = accounts_.ListAccounts();
-      if (!all) return Failure(all.error());
+      if (!all) return http::ErrorResponse(all.error());
       json::array results;
       for (const auto& a : *all) results.emplace_back(AccountJson(a));
       return Json(200, json::object{{"count", results.size()}, {"results", std::move(results)}});
     }
-    if (m != "POST") return MethodNotAllowed("GET, POST");
+    if (m != "POST") return MethodNotAllowed(req, "GET, POST");
     auto body = ParseBody(req.body);
-    if (!body) return Failure(body.error());
-    if (auto ok = OnlyKeys(*body, {"name"}); !ok) return Failure(ok.error());
+    if (!body) return http::ErrorResponse(body.error());
+    if (auto ok = OnlyKeys(*body, {"name"}); !ok) return http::ErrorResponse(ok.error());
     const json::value* name = body->if_contains("name");
     if (!name || !name->is_string()) {
-      return Failure(Error(ErrorCode::kInvalidArgument, "admin: 'name' (string) is required"));
+      return http::ErrorResponse(
+          Error(ErrorCode::kInvalidArgument, "admin: 'name' (string) is required"));
     }
     auto created = accounts_.CreateAccount(std::string(name->as_string()));
-    if (!created) return Failure(created.error());
+    if (!created) return http::ErrorResponse(created.error());
     return Json(201, AccountJson(*created));
   }
   if (s[0] == "accounts" && s.size() >= 2) {
     auto account = accounts_.GetAccount(s[1]);
     if (s.size() == 2) {
-      if (m != "GET") return MethodNotAllowed("GET");
-      if (!account) return Failure(account.error());
+      if (m != "GET") return MethodNotAllowed(req, "GET");
+      if (!account) return http::ErrorResponse(account.error());
       return Json(200, AccountJson(*account));
     }
     if (s.size() == 3 && s[2] == "disable") {
-      if (m != "POST") return MethodNotAllowed("POST");
-      if (!account) return Failure(account.error());
-      if (auto ok = accounts_.DisableAccount(s[1]); !ok) return Failure(ok.error());
+      if (m != "POST") return MethodNotAllowed(req, "POST");
+      if (!account) return http::ErrorResponse(account.error());
+      if (auto ok = accounts_.DisableAccount(s[1]); !ok) return http::ErrorResponse(ok.error());
       auto after = accounts_.GetAccount(s[1]);
-      if (!after) return Failure(after.error());
+      if (!after) return http::ErrorResponse(after.error());
       return Json(200, AccountJson(*after));
     }
     if (s.size() == 3 && s[2] == "tokens") {
       if (m == "GET") {
-        if (!account) return Failure(account.error());
+        if (!account) return http::ErrorResponse(account.error());
         auto tokens = accounts_.ListTokens(account->id);
-        if (!tokens) return Failure(tokens.error());
+        if (!tokens) return http::ErrorResponse(tokens.error());
         json::array results;
         for (const auto& t : *tokens) results.emplace_back(TokenJson(t, account->name));
         return Json(200, json::object{{"count", results.size()}, {"results", std::move(results)}});
       }
-      if (m != "POST") return MethodNotAllowed("GET, POST");
-      if (!account) return Failure(account.error());
+      if (m != "POST") return MethodNotAllowed(req, "GET, POST");
+      if (!account) return http::ErrorResponse(account.error());
       if (account->disabled()) {
-        return Failure(Error(ErrorCode::kInvalidArgument,
-                             "token: account '" + account->name + "' is disabled"));
+        return http::ErrorResponse(Error(ErrorCode::kInvalidArgument,
+                                         "token: account '" + account->name + "' is disabled"));
       }
       auto body = ParseBody(req.body.empty() ? std::string("{}") : req.body);
-      if (!body) return Failure(body.error());
-      if (auto ok = OnlyKeys(*body, {"scopes", "expires"}); !ok) return Failure(ok.error());
+      if (!body) return http::ErrorResponse(body.error());
+      if (auto ok = OnlyKeys(*body, {"scopes", "expires"}); !ok)
+        return http::ErrorResponse(ok.error());
       metadata::ScopeSet scopes = metadata::ScopeSet::Default();
       if (const json::value* v = body->if_contains("scopes")) {
         if (!v->is_array() || v->as_array().empty()) {
-          return Failure(Error(ErrorCode::kInvalidArgument,
-                               "admin: 'scopes' must be a non-empty array of scope names"));
+          return http::ErrorResponse(
+              Error(ErrorCode::kInvalidArgument,
+                    "admin: 'scopes' must be a non-empty array of scope names"));
         }
         std::vector<std::string> names;
         for (const auto& n : v->as_array()) {
           if (!n.is_string()) {
-            return Failure(Error(ErrorCode::kInvalidArgument, "admin: scope names are strings"));
+            return http::ErrorResponse(
+                Error(ErrorCode::kInvalidArgument, "admin: scope names are strings"));
           }
           names.emplace_back(n.as_string());
         }
         auto parsed = metadata::ScopeSet::Parse(names);
-        if (!parsed) return Failure(parsed.error());
+        if (!parsed) return http::ErrorResponse(parsed.error());
         scopes = *parsed;
       }
       std::optional<int64_t> expires_us;
       if (const json::value* v = body->if_contains("expires"); v && !v->is_null()) {
         if (!v->is_string()) {
-          return Failure(Error(ErrorCode::kInvalidArgument, "admin: 'expires' must be a string"));
+          return http::ErrorResponse(
+              Error(ErrorCode::kInvalidArgument, "admin: 'expires' must be a string"));
         }
         auto at = ParseTokenExpiry(std::string_view(v->as_string()), clock_.WallMicros());
-        if (!at) return Failure(at.error());
+        if (!at) return http::ErrorResponse(at.error());
         expires_us = *at;
       }
       auto created = accounts_.CreateToken(account->id, scopes, expires_us);
-      if (!created) return Failure(created.error());
+      if (!created) return http::ErrorResponse(created.error());
       json::object out = TokenJson(created->info, account->name);
       out["token"] = created->secret;
       return Json(201, out);
@@ -232,12 +225,12 @@ http::Response AdminApi::Handle(const http::Request& req) {
     return not_found();
   }
   if (s[0] == "tokens" && s.size() == 2) {
-    if (m != "DELETE") return MethodNotAllowed("DELETE");
-    if (auto ok = accounts_.RevokeToken(s[1]); !ok) return Failure(ok.error());
+    if (m != "DELETE") return MethodNotAllowed(req, "DELETE");
+    if (auto ok = accounts_.RevokeToken(s[1]); !ok) return http::ErrorResponse(ok.error());
     auto info = accounts_.GetToken(s[1]);
-    if (!info) return Failure(info.error());
+    if (!info) return http::ErrorResponse(info.error());
     auto owner = accounts_.GetAccountById(info->account_id);
-    if (!owner) return Failure(owner.error());
+    if (!owner) return http::ErrorResponse(owner.error());
     return Json(200, TokenJson(*info, owner->name));
   }
   return not_found();

@@ -29,12 +29,7 @@ namespace mf = multiformats;
 
 namespace {
 
-http::Response JsonResponse(std::string body) {
-  http::Response r;
-  r.SetHeader("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
-}
+http::Response JsonResponse(std::string body) { return http::JsonResponse(200, std::move(body)); }
 
 }  // namespace
 
@@ -609,13 +604,8 @@ std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& r
 }
 
 http::Response KuboRpc::Handle(const http::Request& req) {
-  if (req.method != "POST") {
-    http::Response r = KuboRpc::ErrorFor(
-        Error(ErrorCode::kInvalidArgument, "rpc: " + req.method + " not allowed; use POST"));
-    r.status = 405;
-    r.SetHeader("Allow", "POST");
-    return r;
-  }
+  if (req.method != "POST")
+    return http::MethodNotAllowed("rpc", req.method, "POST", &KuboRpc::ErrorFor);
   if (req.path == "/api/v0/version") {
     json::object o;
     o["Version"] = "0.1.0";

@@ -3,24 +3,6 @@
 #include "api/psa_model.hpp"
 
 namespace cairn::api {
-namespace {
-
-http::Response Json(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.SetHeader("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
-}
-
-http::Response Failure(const Error& e) {
-  http::Response r = http::ErrorResponse(e);
-  if (e.code() == ErrorCode::kUnauthenticated) r.SetHeader("WWW-Authenticate", "Bearer");
-  return r;
-}
-
-}  // namespace
-
 PinningApi::PinningApi(metadata::PinStore& pins, metadata::AccountStore& accounts,
                        PinEvents& events, const Clock& clock, PinningApiOptions options)
     : pins_(pins),
@@ -40,28 +22,26 @@ http::Response PinningApi::Handle(const http::Request& req) {
   if (path != "/pins" && path != "/pins/") {
     requestid = std::string(path.substr(6));
     if (requestid.empty() || requestid.find('/') != std::string::npos || requestid.size() > 128) {
-      return Failure(Error(ErrorCode::kNotFound, "pins: no such pin request"));
+      return http::ErrorResponse(Error(ErrorCode::kNotFound, "pins: no such pin request"));
     }
   }
   bool collection = requestid.empty();
   bool read = req.method == "GET" || req.method == "HEAD";
   bool allowed = read || req.method == "POST" || (!collection && req.method == "DELETE");
   if (!allowed) {
-    http::Response r = Failure(Error(ErrorCode::kInvalidArgument,
-                                     "pins: method " + req.method + " not allowed here"));
-    r.status = 405;
-    r.SetHeader("Allow", collection ? "GET, POST" : "GET, POST, DELETE");
-    return r;
+    return http::MethodNotAllowed("pins", req.method,
+                                  collection ? "GET, POST" : "GET, POST, DELETE");
   }
   auto who = Authorize(accounts_, clock_, req,
                        read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
-  if (!who) return Failure(who.error());
+  if (!who) return http::ErrorResponse(who.error());
   // Reads and writes have separate budgets: a bulk import does not stop status polling.
   std::string bucket = read ? "account:" + std::to_string(who->account.id) + ":read"
                             : PinWriteBucket(who->account.id);
   if (int64_t wait = limiter_.Acquire(bucket); wait > 0) {
-    http::Response r = Failure(Error(ErrorCode::kResourceExhausted,
-                                     "pins: rate limit exceeded; retry in " + std::to_string(wait) + " s"));
+    http::Response r = http::ErrorResponse(
+        Error(ErrorCode::kResourceExhausted,
+              "pins: rate limit exceeded; retry in " + std::to_string(wait) + " s"));
     r.SetHeader("Retry-After", std::to_string(wait));
     return r;
   }
@@ -70,40 +50,41 @@ http::Response PinningApi::Handle(const http::Request& req) {
 
   if (collection && read) {
     auto q = ParseListQuery(req);
-    if (!q) return Failure(q.error());
+    if (!q) return http::ErrorResponse(q.error());
     if (q->no_filters) q->filter.statuses = {metadata::PinStatus::kPinned};
     auto count = pins_.Count(account, q->filter);
-    if (!count) return Failure(count.error());
+    if (!count) return http::ErrorResponse(count.error());
     auto list = pins_.List(account, q->filter);
-    if (!list) return Failure(list.error());
-    return Json(200, RenderPinResults(*count, *list, delegates));
+    if (!list) return http::ErrorResponse(list.error());
+    return http::JsonResponse(200, RenderPinResults(*count, *list, delegates));
   }
   if (collection) {  // POST /pins
     auto pin = ParsePinRequest(req.body);
-    if (!pin) return Failure(pin.error());
+    if (!pin) return http::ErrorResponse(pin.error());
     // Durable before the 202, without holding an I/O thread while the group commit syncs: the
     // response completes on the committer thread (rendering only; the server resumes the
     // connection on its own thread).
     http::Response deferred;
     deferred.deferred = [this, account, pin = std::move(*pin)](
                             std::function<void(http::Response)> complete) mutable {
-      pins_.CreateAsync(account, std::move(pin),
-                        [this, complete = std::move(complete)](Result<metadata::PinRecord> created) {
-                          if (!created) return complete(Failure(created.error()));
-                          events_.OnQueued();
-                          complete(Json(202, RenderPinStatus(*created, options_.delegates)));
-                        });
+      pins_.CreateAsync(
+          account, std::move(pin),
+          [this, complete = std::move(complete)](Result<metadata::PinRecord> created) {
+            if (!created) return complete(http::ErrorResponse(created.error()));
+            events_.OnQueued();
+            complete(http::JsonResponse(202, RenderPinStatus(*created, options_.delegates)));
+          });
     };
     return deferred;
   }
   if (read) {
     auto got = pins_.Get(account, requestid);
-    if (!got) return Failure(got.error());
-    return Json(200, RenderPinStatus(*got, delegates));
+    if (!got) return http::ErrorResponse(got.error());
+    return http::JsonResponse(200, RenderPinStatus(*got, delegates));
   }
   if (req.method == "DELETE") {
     auto deleted = pins_.Delete(account, requestid);
-    if (!deleted) return Failure(deleted.error());
+    if (!deleted) return http::ErrorResponse(deleted.error());
     events_.OnRemoved(requestid);
     http::Response r;
     r.status = 202;
@@ -111,12 +92,12 @@ http::Response PinningApi::Handle(const http::Request& req) {
   }
   // POST /pins/{requestid}: replace atomically.
   auto pin = ParsePinRequest(req.body);
-  if (!pin) return Failure(pin.error());
+  if (!pin) return http::ErrorResponse(pin.error());
   auto replaced = pins_.Replace(account, requestid, *pin);
-  if (!replaced) return Failure(replaced.error());
+  if (!replaced) return http::ErrorResponse(replaced.error());
   events_.OnRemoved(requestid);
   events_.OnQueued();
-  return Json(202, RenderPinStatus(*replaced, delegates));
+  return http::JsonResponse(202, RenderPinStatus(*replaced, delegates));
 }
 
 }  // namespace cairn::api

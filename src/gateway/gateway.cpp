@@ -268,11 +268,7 @@ Gateway::Gateway(blockstore::Blockstore& blocks) : blocks_(blocks) {}
 
 http::Response Gateway::Handle(const http::Request& req) {
   if (req.method != "GET" && req.method != "HEAD") {
-    http::Response r = http::ErrorResponse(
-        Error(ErrorCode::kInvalidArgument, "gateway: method " + req.method + " not allowed"));
-    r.status = 405;
-    r.SetHeader("Allow", "GET, HEAD");
-    return r;
+    return http::MethodNotAllowed("gateway", req.method, "GET, HEAD");
   }
   auto parsed = ParseGatewayRequest(req);
   if (!parsed) return GatewayError(parsed.error());

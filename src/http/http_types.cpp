@@ -177,19 +177,30 @@ Result<void> ParseTarget(std::string_view target, Request& request) {
 
 int HttpStatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kPermissionDenied: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kAlreadyExists: return 409;
-    case ErrorCode::kInsufficientFunds: return 409;
-    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kInsufficientFunds:
+      return 409;
+    case ErrorCode::kResourceExhausted:
+      return 429;
     case ErrorCode::kStorageFull:
       return 507;
-    case ErrorCode::kNotSupported: return 501;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kTimeout: return 504;
-    default: return 500;
+    case ErrorCode::kNotSupported:
+      return 501;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kTimeout:
+      return 504;
+    default:
+      return 500;
   }
 }
 
@@ -241,6 +252,25 @@ Response ErrorResponse(const Error& error) {
   }
   r.body = "{\"error\":{\"reason\":" + JsonQuote(ErrorCodeName(error.code())) +
            ",\"details\":" + JsonQuote(details) + "}}\n";
+  if (r.status == 401) r.SetHeader("WWW-Authenticate", "Bearer");  // RFC 9110 §15.5.2
+  return r;
+}
+
+Response JsonResponse(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.SetHeader("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+Response MethodNotAllowed(std::string_view surface, std::string_view method, std::string_view allow,
+                          Response (*render)(const Error&)) {
+  Response r = render(
+      Error(ErrorCode::kInvalidArgument, std::string(surface) + ": method " + std::string(method) +
+                                             " not allowed (allowed: " + std::string(allow) + ")"));
+  r.status = 405;
+  r.SetHeader("Allow", std::string(allow));
   return r;
 }
 

@@ -25,7 +25,7 @@ struct Request {
   std::string target;  // as received: "/ipfs/bafy.../a%20b?format=raw"
   std::string path;    // percent-decoded path part of the target: "/ipfs/bafy.../a b"
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
-  HeaderList headers;  // names as received
+  HeaderList headers;                                      // names as received
   std::string body;
   std::string remote;  // "127.0.0.1:53412"
 
@@ -59,8 +59,8 @@ class BodyStream {
 
   BodyStream() = default;
   template <typename F>
-    requires std::is_invocable_r_v<Result<size_t>, F&, MutableByteSpan>
-  BodyStream(F fill) : fill_(std::move(fill)) {}  // NOLINT: a fill function is a stream
+  requires std::is_invocable_r_v<Result<size_t>, F&, MutableByteSpan> BodyStream(F fill)
+      : fill_(std::move(fill)) {}  // NOLINT: a fill function is a stream
   static BodyStream FromPieces(Pieces pieces, WhenReady when_ready = nullptr);
 
   explicit operator bool() const { return static_cast<bool>(fill_) || static_cast<bool>(pieces_); }
@@ -118,11 +118,20 @@ std::string PercentEncodePath(std::string_view in);
 // AlreadyExists, 429 ResourceExhausted, 507 StorageFull, 5xx the rest). The details are valid
 // JSON whatever bytes the message holds (see AppendJsonString). For server faults (5xx),
 // filesystem paths in the message are replaced by "<path>" and the full message is logged.
+// A 401 carries `WWW-Authenticate: Bearer`.
 Response ErrorResponse(const Error& error);
 // `text` with every absolute path of two or more components ("/var/lib/cairn/spool/x")
 // replaced by "<path>".
 std::string RedactPaths(std::string_view text);
 int HttpStatusFor(ErrorCode code);
+// A JSON answer: `status`, Content-Type application/json, `body` as given.
+Response JsonResponse(int status, std::string body);
+// The answer to a method a resource does not serve: `render` (the surface's own error body:
+// ErrorResponse, or Kubo RPC's {Message, Code, Type}) of InvalidArgument
+// "<surface>: method <method> not allowed (allowed: <allow>)", then status 405 and the `Allow`
+// header RFC 9110 requires.
+Response MethodNotAllowed(std::string_view surface, std::string_view method, std::string_view allow,
+                          Response (*render)(const Error&) = ErrorResponse);
 // JSON string escaping (quotes included).
 std::string JsonQuote(std::string_view s);
 
