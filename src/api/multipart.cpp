@@ -7,18 +7,6 @@
 namespace cairn::api {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Reads `key=value` or `key="value"` parameters of a header value after the first ';'.
 std::map<std::string, std::string> Params(std::string_view v) {
   std::map<std::string, std::string> out;
@@ -28,7 +16,7 @@ std::map<std::string, std::string> Params(std::string_view v) {
     while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
     size_t eq = v.find('=', i);
     if (eq == std::string_view::npos) break;
-    std::string key = Lower(Trim(v.substr(i, eq - i)));
+    std::string key = http::AsciiLower(http::TrimOws(v.substr(i, eq - i)));
     size_t j = eq + 1;
     std::string value;
     if (j < v.size() && v[j] == '"') {
@@ -41,7 +29,8 @@ std::map<std::string, std::string> Params(std::string_view v) {
       i = v.find(';', j);
     } else {
       size_t end = v.find(';', j);
-      value = std::string(Trim(v.substr(j, end == std::string_view::npos ? end : end - j)));
+      value =
+          std::string(http::TrimOws(v.substr(j, end == std::string_view::npos ? end : end - j)));
       i = end;
     }
     out[key] = value;
@@ -52,7 +41,7 @@ std::map<std::string, std::string> Params(std::string_view v) {
 }  // namespace
 
 Result<std::string> BoundaryFromContentType(std::string_view content_type) {
-  std::string lower = Lower(content_type);
+  std::string lower = http::AsciiLower(content_type);
   if (lower.rfind("multipart/form-data", 0) != 0) {
     return Err(ErrorCode::kInvalidArgument, "multipart: Content-Type must be multipart/form-data");
   }
@@ -65,7 +54,9 @@ Result<std::string> BoundaryFromContentType(std::string_view content_type) {
 }
 
 MultipartParser::MultipartParser(std::string boundary, Callbacks callbacks, size_t max_header_bytes)
-    : delimiter_("\r\n--" + boundary), cb_(std::move(callbacks)), max_header_bytes_(max_header_bytes) {
+    : delimiter_("\r\n--" + boundary),
+      cb_(std::move(callbacks)),
+      max_header_bytes_(max_header_bytes) {
   // The first boundary may start the body without a preceding CRLF: pretend one was there.
   buffer_ = "\r\n";
   offset_ = 0;
@@ -93,10 +84,11 @@ Result<void> MultipartParser::ParseHeaders(std::string_view block) {
     if (line.empty()) continue;
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
-      return Err(ErrorCode::kInvalidArgument, "multipart: malformed part header near offset " +
-                                                  std::to_string(offset_));
+      return Err(ErrorCode::kInvalidArgument,
+                 "multipart: malformed part header near offset " + std::to_string(offset_));
     }
-    part.headers[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+    part.headers[http::AsciiLower(http::TrimOws(line.substr(0, colon)))] =
+        std::string(http::TrimOws(line.substr(colon + 1)));
   }
   auto cd = part.headers.find("content-disposition");
   if (cd == part.headers.end()) {
@@ -110,121 +102,135 @@ Result<void> MultipartParser::ParseHeaders(std::string_view block) {
     part.filename = std::move(*decoded);
   }
   if (auto ct = part.headers.find("content-type"); ct != part.headers.end()) {
-    part.content_type = Lower(Trim(ct->second.substr(0, ct->second.find(';'))));
+    part.content_type = http::AsciiLower(http::TrimOws(ct->second.substr(0, ct->second.find(';'))));
   }
   in_part_ = true;
   if (cb_.on_part_begin) CAIRN_TRY(cb_.on_part_begin(part));
   return Ok();
 }
 
+Error MultipartParser::GarbageAfterBoundary() const {
+  return Error(ErrorCode::kInvalidArgument,
+               "multipart: garbage after boundary at offset " + std::to_string(offset_));
+}
+
+Result<bool> MultipartParser::SkipPreamble() {
+  size_t at = buffer_.find(delimiter_);
+  if (at == std::string::npos) {
+    // Keep only what could still be the start of the delimiter.
+    if (buffer_.size() > delimiter_.size()) {
+      size_t drop = buffer_.size() - delimiter_.size();
+      offset_ += drop;
+      buffer_.erase(0, drop);
+    }
+    return false;
+  }
+  offset_ += at + delimiter_.size();
+  buffer_.erase(0, at + delimiter_.size());
+  state_ = State::kAfterBoundary;
+  return true;
+}
+
+Result<bool> MultipartParser::AfterBoundary(bool final) {
+  constexpr size_t kMaxPadding = 256;  // transport padding after a boundary
+  if (buffer_.size() < 2) {
+    if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated boundary");
+    return false;
+  }
+  if (buffer_.compare(0, 2, "--") == 0) {
+    if (in_part_ && cb_.on_part_end) CAIRN_TRY(cb_.on_part_end());
+    in_part_ = false;
+    state_ = State::kDone;
+    buffer_.clear();  // the epilogue is ignored
+    return false;
+  }
+  size_t eol = buffer_.find("\r\n");
+  // The same limit whether the line arrived whole or in pieces.
+  if (eol != std::string::npos && eol > kMaxPadding) return Err(GarbageAfterBoundary());
+  if (eol == std::string::npos) {
+    if (buffer_.size() > kMaxPadding + 1) return Err(GarbageAfterBoundary());  // + a '\r'
+    if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated boundary");
+    return false;
+  }
+  for (size_t i = 0; i < eol; ++i) {  // transport padding: spaces and tabs only
+    if (buffer_[i] != ' ' && buffer_[i] != '\t') return Err(GarbageAfterBoundary());
+  }
+  if (in_part_ && cb_.on_part_end) CAIRN_TRY(cb_.on_part_end());
+  in_part_ = false;
+  offset_ += eol + 2;
+  buffer_.erase(0, eol + 2);
+  state_ = State::kHeaders;
+  return true;
+}
+
+Result<bool> MultipartParser::PartHeaders(bool final) {
+  size_t end = buffer_.find("\r\n\r\n");
+  size_t skip = 4;
+  if (buffer_.compare(0, 2, "\r\n") == 0) {  // a part with no headers at all
+    end = 0;
+    skip = 2;
+  }
+  // The same limit whether the headers arrived whole or in pieces (+3: a partial "\r\n\r\n").
+  if ((end != std::string::npos && end > max_header_bytes_) ||
+      (end == std::string::npos && buffer_.size() > max_header_bytes_ + 3)) {
+    return Err(ErrorCode::kInvalidArgument,
+               "multipart: part headers exceed " + std::to_string(max_header_bytes_) + " bytes");
+  }
+  if (end == std::string::npos) {
+    if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated part headers");
+    return false;
+  }
+  CAIRN_TRY(ParseHeaders(std::string_view(buffer_).substr(0, end)));
+  offset_ += end + skip;
+  buffer_.erase(0, end + skip);
+  state_ = State::kData;
+  return true;
+}
+
+Result<bool> MultipartParser::PartData(bool final) {
+  size_t at = buffer_.find(delimiter_);
+  size_t emit = at;
+  if (at == std::string::npos) {
+    // Everything but a possible partial delimiter at the end is data.
+    emit = buffer_.size() > delimiter_.size() ? buffer_.size() - delimiter_.size() : 0;
+  }
+  if (emit > 0 && cb_.on_part_data) {
+    CAIRN_TRY(cb_.on_part_data(ByteSpan(reinterpret_cast<const uint8_t*>(buffer_.data()), emit)));
+  }
+  offset_ += emit;
+  buffer_.erase(0, emit);
+  if (at == std::string::npos) {
+    if (final)
+      return Err(ErrorCode::kInvalidArgument, "multipart: part not terminated by a boundary");
+    return false;
+  }
+  offset_ += delimiter_.size();
+  buffer_.erase(0, delimiter_.size());
+  state_ = State::kAfterBoundary;
+  return true;
+}
+
 Result<void> MultipartParser::Process(bool final) {
   for (;;) {
+    Result<bool> advanced = false;
     switch (state_) {
-      case State::kPreamble: {
-        size_t at = buffer_.find(delimiter_);
-        if (at == std::string::npos) {
-          // Keep only what could still be the start of the delimiter.
-          if (buffer_.size() > delimiter_.size()) {
-            size_t drop = buffer_.size() - delimiter_.size();
-            offset_ += drop;
-            buffer_.erase(0, drop);
-          }
-          return Ok();
-        }
-        offset_ += at + delimiter_.size();
-        buffer_.erase(0, at + delimiter_.size());
-        state_ = State::kAfterBoundary;
+      case State::kPreamble:
+        advanced = SkipPreamble();
         break;
-      }
-      case State::kAfterBoundary: {
-        if (buffer_.size() < 2) {
-          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated boundary");
-          return Ok();
-        }
-        if (buffer_.compare(0, 2, "--") == 0) {
-          if (in_part_ && cb_.on_part_end) CAIRN_TRY(cb_.on_part_end());
-          in_part_ = false;
-          state_ = State::kDone;
-          buffer_.clear();  // the epilogue is ignored
-          return Ok();
-        }
-        size_t eol = buffer_.find("\r\n");
-        // The same limit whether the line arrived whole or in pieces.
-        if (eol != std::string::npos && eol > 256) {
-          return Err(ErrorCode::kInvalidArgument, "multipart: garbage after boundary at offset " +
-                                                      std::to_string(offset_));
-        }
-        if (eol == std::string::npos) {
-          if (buffer_.size() > 256 + 1) {  // room for the '\r' of a CRLF still to come
-            return Err(ErrorCode::kInvalidArgument, "multipart: garbage after boundary at offset " +
-                                                        std::to_string(offset_));
-          }
-          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated boundary");
-          return Ok();
-        }
-        for (size_t i = 0; i < eol; ++i) {  // transport padding: spaces and tabs only
-          if (buffer_[i] != ' ' && buffer_[i] != '\t') {
-            return Err(ErrorCode::kInvalidArgument, "multipart: garbage after boundary at offset " +
-                                                        std::to_string(offset_));
-          }
-        }
-        if (in_part_ && cb_.on_part_end) CAIRN_TRY(cb_.on_part_end());
-        in_part_ = false;
-        offset_ += eol + 2;
-        buffer_.erase(0, eol + 2);
-        state_ = State::kHeaders;
+      case State::kAfterBoundary:
+        advanced = AfterBoundary(final);
         break;
-      }
-      case State::kHeaders: {
-        size_t end = buffer_.find("\r\n\r\n");
-        size_t skip = 4;
-        if (buffer_.compare(0, 2, "\r\n") == 0) {  // a part with no headers at all
-          end = 0;
-          skip = 2;
-        }
-        if (end != std::string::npos && end > max_header_bytes_) {
-          // The same limit whether the headers arrived whole or in pieces.
-          return Err(ErrorCode::kInvalidArgument, "multipart: part headers exceed " +
-                                                      std::to_string(max_header_bytes_) + " bytes");
-        }
-        if (end == std::string::npos) {
-          if (buffer_.size() > max_header_bytes_ + 3) {  // room for a partial "\r\n\r\n"
-            return Err(ErrorCode::kInvalidArgument, "multipart: part headers exceed " +
-                                                        std::to_string(max_header_bytes_) + " bytes");
-          }
-          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: truncated part headers");
-          return Ok();
-        }
-        CAIRN_TRY(ParseHeaders(std::string_view(buffer_).substr(0, end)));
-        offset_ += end + skip;
-        buffer_.erase(0, end + skip);
-        state_ = State::kData;
+      case State::kHeaders:
+        advanced = PartHeaders(final);
         break;
-      }
-      case State::kData: {
-        size_t at = buffer_.find(delimiter_);
-        size_t emit = at;
-        if (at == std::string::npos) {
-          // Everything but a possible partial delimiter at the end is data.
-          emit = buffer_.size() > delimiter_.size() ? buffer_.size() - delimiter_.size() : 0;
-        }
-        if (emit > 0 && cb_.on_part_data) {
-          CAIRN_TRY(cb_.on_part_data(ByteSpan(reinterpret_cast<const uint8_t*>(buffer_.data()), emit)));
-        }
-        offset_ += emit;
-        buffer_.erase(0, emit);
-        if (at == std::string::npos) {
-          if (final) return Err(ErrorCode::kInvalidArgument, "multipart: part not terminated by a boundary");
-          return Ok();
-        }
-        offset_ += delimiter_.size();
-        buffer_.erase(0, delimiter_.size());
-        state_ = State::kAfterBoundary;
+      case State::kData:
+        advanced = PartData(final);
         break;
-      }
       case State::kDone:
         return Ok();
     }
+    if (!advanced) return Err(advanced.error());
+    if (!*advanced) return Ok();
   }
 }
 

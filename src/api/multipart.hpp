@@ -20,8 +20,8 @@ namespace cairn::api {
 
 struct MultipartPart {
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string name;      // Content-Disposition name=
-  std::string filename;  // Content-Disposition filename=, percent-decoded
+  std::string name;                            // Content-Disposition name=
+  std::string filename;                        // Content-Disposition filename=, percent-decoded
   std::string content_type;
 };
 
@@ -44,14 +44,22 @@ class MultipartParser {
 
  private:
   enum class State { kPreamble, kHeaders, kData, kAfterBoundary, kDone };
+  // Runs the state machine until it needs more input (or, with `final`, fails on a cut body).
   Result<void> Process(bool final);
+  // One state each: true when the state advanced and Process should go on, false when more
+  // input is needed (or the body is complete).
+  Result<bool> SkipPreamble();
+  Result<bool> AfterBoundary(bool final);
+  Result<bool> PartHeaders(bool final);
+  Result<bool> PartData(bool final);
+  Error GarbageAfterBoundary() const;
   Result<void> ParseHeaders(std::string_view block);
 
   std::string delimiter_;  // "\r\n--" + boundary
   Callbacks cb_;
   size_t max_header_bytes_;
   State state_ = State::kPreamble;
-  std::string buffer_;  // unprocessed bytes (bounded)
+  std::string buffer_;   // unprocessed bytes (bounded)
   uint64_t offset_ = 0;  // bytes consumed before buffer_
   bool in_part_ = false;
 };

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <utility>
 
+#include "http/http_types.hpp"
+
 namespace cairn::gateway {
 namespace {
 
@@ -56,18 +58,12 @@ bool LooksLikeUtf8Text(ByteSpan head) {
   return true;
 }
 
-std::string LowerAscii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::string DetectContentType(std::string_view name, ByteSpan head) {
   size_t dot = name.rfind('.');
   if (dot != std::string_view::npos && dot + 1 < name.size()) {
-    std::string ext = LowerAscii(name.substr(dot + 1));
+    std::string ext = http::AsciiLower(name.substr(dot + 1));
     for (const auto& [e, type] : kByExtension) {
       if (e == ext) return std::string(type);
     }
@@ -85,7 +81,8 @@ std::string DetectContentType(std::string_view name, ByteSpan head) {
   if (StartsWith(head, "ID3")) return "audio/mpeg";
   if (StartsWith(head, "OggS")) return "audio/ogg";
   if (LooksLikeUtf8Text(head)) {
-    std::string start = LowerAscii(AsString(head.subspan(0, std::min<size_t>(head.size(), 256))));
+    std::string start =
+        http::AsciiLower(AsString(head.subspan(0, std::min<size_t>(head.size(), 256))));
     size_t first = start.find_first_not_of(" \t\r\n");
     if (first != std::string::npos) {
       std::string_view s = std::string_view(start).substr(first);

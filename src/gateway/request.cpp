@@ -7,18 +7,6 @@
 namespace cairn::gateway {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   for (;;) {
@@ -48,21 +36,21 @@ std::vector<MediaType> ParseAccept(std::string_view accept) {
   for (auto item : Split(accept, ',')) {
     auto parts = Split(item, ';');
     MediaType m;
-    m.type = Lower(Trim(parts[0]));
+    m.type = http::AsciiLower(http::TrimOws(parts[0]));
     if (m.type.empty()) continue;
     for (size_t i = 1; i < parts.size(); ++i) {
-      auto p = Trim(parts[i]);
+      auto p = http::TrimOws(parts[i]);
       size_t eq = p.find('=');
       if (eq == std::string_view::npos) continue;
-      std::string key = Lower(Trim(p.substr(0, eq)));
-      std::string value(Trim(p.substr(eq + 1)));
+      std::string key = http::AsciiLower(http::TrimOws(p.substr(0, eq)));
+      std::string value(http::TrimOws(p.substr(eq + 1)));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
       if (key == "q") {
         m.q = std::strtod(value.c_str(), nullptr);
       } else {
-        m.params.emplace_back(key, Lower(value));
+        m.params.emplace_back(key, http::AsciiLower(value));
       }
     }
     out.push_back(std::move(m));
@@ -77,8 +65,8 @@ Result<Format> FormatFromQuery(std::string_view f) {
   if (f == "car") return Format::kCar;
   if (f == "tar" || f == "dag-json" || f == "dag-cbor" || f == "json" || f == "cbor" ||
       f == "ipns-record") {
-    return Err(ErrorCode::kNotSupported,
-               "gateway: format=" + std::string(f) + " is not produced here; use format=raw or format=car");
+    return Err(ErrorCode::kNotSupported, "gateway: format=" + std::string(f) +
+                                             " is not produced here; use format=raw or format=car");
   }
   return Err(ErrorCode::kInvalidArgument, "gateway: unknown format '" + std::string(f) + "'");
 }
@@ -108,14 +96,14 @@ Result<EntityBytes> ParseEntityBytes(std::string_view v) {
 }  // namespace
 
 std::optional<ByteRange> ParseRangeHeader(std::string_view value) {
-  value = Trim(value);
+  value = http::TrimOws(value);
   if (value.substr(0, 6) != "bytes=") return std::nullopt;
   value.remove_prefix(6);
   if (value.find(',') != std::string_view::npos) return std::nullopt;  // one range only
   size_t dash = value.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  auto a = Trim(value.substr(0, dash));
-  auto b = Trim(value.substr(dash + 1));
+  auto a = http::TrimOws(value.substr(0, dash));
+  auto b = http::TrimOws(value.substr(dash + 1));
   ByteRange r;
   uint64_t v = 0;
   if (a.empty()) {
@@ -156,120 +144,125 @@ ResolvedRange ResolveEntityBytes(const EntityBytes& bytes, uint64_t size) {
   return ResolvedRange{static_cast<uint64_t>(from), static_cast<uint64_t>(end - from)};
 }
 
-Result<GatewayRequest> ParseGatewayRequest(const http::Request& request) {
-  std::string_view path = request.path;
+namespace {
+
+// "/ipfs/{cid}[/segment...]" into root and segments; "." and ".." and NUL are refused.
+Result<void> ParsePath(std::string_view path, GatewayRequest& g) {
   if (path.substr(0, 6) != "/ipfs/") {
     return Err(ErrorCode::kNotFound, "gateway: only /ipfs/ paths are served");
   }
   path.remove_prefix(6);
-  GatewayRequest g;
   size_t slash = path.find('/');
   g.root_text = std::string(path.substr(0, slash));
   if (g.root_text.empty()) return Err(ErrorCode::kInvalidArgument, "gateway: missing CID");
   auto cid = multiformats::Cid::Parse(g.root_text);
   if (!cid) {
-    return Err(ErrorCode::kInvalidArgument, "gateway: invalid CID '" + g.root_text +
-                                                "': " + cid.error().message());
+    return Err(ErrorCode::kInvalidArgument,
+               "gateway: invalid CID '" + g.root_text + "': " + cid.error().message());
   }
   g.root = std::move(*cid);
-  if (slash != std::string_view::npos) {
-    std::string_view rest = path.substr(slash + 1);
-    g.trailing_slash = !rest.empty() && rest.back() == '/';
-    if (rest.empty()) g.trailing_slash = true;
-    for (auto seg : Split(rest, '/')) {
-      if (seg.empty()) continue;
-      if (seg == "." || seg == "..") {
-        return Err(ErrorCode::kInvalidArgument,
-                   "gateway: path segment '" + std::string(seg) + "' is not allowed");
-      }
-      if (seg.find('\0') != std::string_view::npos) {
-        return Err(ErrorCode::kInvalidArgument, "gateway: path contains a NUL byte");
-      }
-      g.segments.emplace_back(seg);
+  if (slash == std::string_view::npos) return {};
+  std::string_view rest = path.substr(slash + 1);
+  g.trailing_slash = rest.empty() || rest.back() == '/';
+  for (auto seg : Split(rest, '/')) {
+    if (seg.empty()) continue;
+    if (seg == "." || seg == "..") {
+      return Err(ErrorCode::kInvalidArgument,
+                 "gateway: path segment '" + std::string(seg) + "' is not allowed");
     }
+    if (seg.find('\0') != std::string_view::npos) {
+      return Err(ErrorCode::kInvalidArgument, "gateway: path contains a NUL byte");
+    }
+    g.segments.emplace_back(seg);
   }
+  return {};
+}
 
-  // Format: the query parameter wins over Accept.
-  std::optional<MediaType> car_accept;
+bool IsUnproducedType(std::string_view type) {
+  return type == "application/x-tar" || type == "application/vnd.ipld.dag-json" ||
+         type == "application/vnd.ipld.dag-cbor" || type == "application/vnd.ipfs.ipns-record" ||
+         type == "application/cbor";
+}
+
+// The response format: ?format= wins over Accept. Returns the Accept entry that chose CAR, whose
+// parameters (version, dups, order) ParseCarOptions reads.
+Result<std::optional<MediaType>> ParseFormat(const http::Request& request, GatewayRequest& g) {
   if (auto f = request.Query("format")) {
     g.format = CAIRN_TRY(FormatFromQuery(*f));
     g.format_from_query = true;
-  } else if (auto accept = request.Header("Accept")) {
-    bool unsupported_only = false;
-    for (const auto& m : ParseAccept(*accept)) {
-      if (m.q <= 0) continue;
-      if (m.type == "application/vnd.ipld.raw") {
-        g.format = Format::kRaw;
-        unsupported_only = false;
-        break;
-      }
-      if (m.type == "application/vnd.ipld.car") {
-        g.format = Format::kCar;
-        car_accept = m;
-        unsupported_only = false;
-        break;
-      }
-      if (m.type == "application/x-tar" || m.type == "application/vnd.ipld.dag-json" ||
-          m.type == "application/vnd.ipld.dag-cbor" || m.type == "application/vnd.ipfs.ipns-record" ||
-          m.type == "application/cbor") {
-        unsupported_only = true;
-        continue;
-      }
-      unsupported_only = false;
-      break;  // text/html, */*, application/octet-stream...: deserialized
+    return std::optional<MediaType>{};
+  }
+  auto accept = request.Header("Accept");
+  if (!accept) return std::optional<MediaType>{};
+  bool saw_unproduced = false;
+  for (const auto& m : ParseAccept(*accept)) {
+    if (m.q <= 0) continue;
+    if (m.type == "application/vnd.ipld.raw") {
+      g.format = Format::kRaw;
+      return std::optional<MediaType>{};
     }
-    if (unsupported_only) {
-      return Err(ErrorCode::kNotSupported,
-                 "gateway: none of the accepted types is produced here; accept "
-                 "application/vnd.ipld.raw or application/vnd.ipld.car");
+    if (m.type == "application/vnd.ipld.car") {
+      g.format = Format::kCar;
+      return std::optional<MediaType>{m};
+    }
+    if (!IsUnproducedType(m.type)) {
+      return std::optional<MediaType>{};  // text/html, */*, application/octet-stream: deserialized
+    }
+    saw_unproduced = true;
+  }
+  if (!saw_unproduced) return std::optional<MediaType>{};
+  return Err(ErrorCode::kNotSupported,
+             "gateway: none of the accepted types is produced here; accept "
+             "application/vnd.ipld.raw or application/vnd.ipld.car");
+}
+
+Result<DagScope> ParseDagScope(std::string_view s) {
+  if (s == "all") return DagScope::kAll;
+  if (s == "entity") return DagScope::kEntity;
+  if (s == "block") return DagScope::kBlock;
+  return Err(ErrorCode::kInvalidArgument, "gateway: dag-scope must be all, entity or block");
+}
+
+// CAR parameters from the Accept entry, overridden by the car-* query parameters.
+Result<void> ParseCarOptions(const http::Request& request, const std::optional<MediaType>& accept,
+                             GatewayRequest& g) {
+  std::string version = "1";
+  std::string dups;
+  if (accept) {
+    for (const auto& [k, v] : accept->params) {
+      if (k == "version") version = v;
+      if (k == "dups") dups = v;
+      if (k == "order" && v != "dfs" && v != "unk") {
+        return Err(ErrorCode::kNotSupported, "gateway: CAR order=" + v + " is not produced");
+      }
     }
   }
-
-  if (g.format == Format::kCar) {
-    std::string version = "1";
-    std::string dups;
-    if (car_accept) {
-      for (const auto& [k, v] : car_accept->params) {
-        if (k == "version") version = v;
-        if (k == "dups") dups = v;
-        if (k == "order" && v != "dfs" && v != "unk") {
-          return Err(ErrorCode::kNotSupported, "gateway: CAR order=" + v + " is not produced");
-        }
-      }
-    }
-    if (auto v = request.Query("car-version")) version = std::string(*v);
-    if (auto d = request.Query("car-dups")) dups = std::string(*d);
-    if (auto o = request.Query("car-order"); o && *o != "dfs" && *o != "unk") {
-      return Err(ErrorCode::kNotSupported, "gateway: car-order=" + std::string(*o) + " is not produced");
-    }
-    if (version != "1") {
-      return Err(ErrorCode::kNotSupported,
-                 "gateway: CAR version " + version + " is not produced; version=1 is");
-    }
-    if (!dups.empty() && dups != "y" && dups != "n") {
-      return Err(ErrorCode::kInvalidArgument, "gateway: car-dups must be y or n");
-    }
-    g.car.dups = dups == "y";
-    if (auto s = request.Query("dag-scope")) {
-      if (*s == "all") {
-        g.car.scope = DagScope::kAll;
-      } else if (*s == "entity") {
-        g.car.scope = DagScope::kEntity;
-      } else if (*s == "block") {
-        g.car.scope = DagScope::kBlock;
-      } else {
-        return Err(ErrorCode::kInvalidArgument,
-                   "gateway: dag-scope must be all, entity or block");
-      }
-    }
-    if (auto e = request.Query("entity-bytes")) {
-      g.car.entity_bytes = CAIRN_TRY(ParseEntityBytes(*e));
-      g.car.scope = DagScope::kEntity;
-    }
+  if (auto v = request.Query("car-version")) version = std::string(*v);
+  if (auto d = request.Query("car-dups")) dups = std::string(*d);
+  if (auto o = request.Query("car-order"); o && *o != "dfs" && *o != "unk") {
+    return Err(ErrorCode::kNotSupported,
+               "gateway: car-order=" + std::string(*o) + " is not produced");
   }
+  if (version != "1") {
+    return Err(ErrorCode::kNotSupported,
+               "gateway: CAR version " + version + " is not produced; version=1 is");
+  }
+  if (!dups.empty() && dups != "y" && dups != "n") {
+    return Err(ErrorCode::kInvalidArgument, "gateway: car-dups must be y or n");
+  }
+  g.car.dups = dups == "y";
+  if (auto s = request.Query("dag-scope")) g.car.scope = CAIRN_TRY(ParseDagScope(*s));
+  if (auto e = request.Query("entity-bytes")) {
+    g.car.entity_bytes = CAIRN_TRY(ParseEntityBytes(*e));
+    g.car.scope = DagScope::kEntity;
+  }
+  return {};
+}
 
+// Cache-Control, Range, filename, download and Service-Worker.
+Result<void> ParseResponseOptions(const http::Request& request, GatewayRequest& g) {
   if (auto cc = request.Header("Cache-Control")) {
-    g.only_if_cached = Lower(*cc).find("only-if-cached") != std::string::npos;
+    g.only_if_cached = http::AsciiLower(*cc).find("only-if-cached") != std::string::npos;
   }
   if (g.format == Format::kDeserialized) {
     if (auto r = request.Header("Range")) g.range = ParseRangeHeader(*r);
@@ -285,6 +278,17 @@ Result<GatewayRequest> ParseGatewayRequest(const http::Request& request) {
     return Err(ErrorCode::kInvalidArgument,
                "gateway: a service worker may only be registered under /ipfs/{cid}/");
   }
+  return {};
+}
+
+}  // namespace
+
+Result<GatewayRequest> ParseGatewayRequest(const http::Request& request) {
+  GatewayRequest g;
+  CAIRN_TRY(ParsePath(request.path, g));
+  auto car_accept = CAIRN_TRY(ParseFormat(request, g));
+  if (g.format == Format::kCar) CAIRN_TRY(ParseCarOptions(request, car_accept, g));
+  CAIRN_TRY(ParseResponseOptions(request, g));
   return g;
 }
 

@@ -132,6 +132,10 @@ Response JsonResponse(int status, std::string body);
 // header RFC 9110 requires.
 Response MethodNotAllowed(std::string_view surface, std::string_view method, std::string_view allow,
                           Response (*render)(const Error&) = ErrorResponse);
+// ASCII lower case (header names, media types, tokens; other bytes unchanged).
+std::string AsciiLower(std::string_view s);
+// `s` without leading and trailing optional whitespace (RFC 9110 OWS: spaces and tabs).
+std::string_view TrimOws(std::string_view s);
 // JSON string escaping (quotes included).
 std::string JsonQuote(std::string_view s);
 
