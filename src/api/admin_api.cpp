@@ -121,119 +121,113 @@ bool AdminApi::Handles(std::string_view path) {
   return path == "/admin" || path.rfind("/admin/", 0) == 0;
 }
 
+namespace {
+
+Result<metadata::ScopeSet> ParseScopes(const json::value& v) {
+  if (!v.is_array() || v.as_array().empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "admin: 'scopes' must be a non-empty array of scope names");
+  }
+  std::vector<std::string> names;
+  for (const auto& n : v.as_array()) {
+    if (!n.is_string()) return Err(ErrorCode::kInvalidArgument, "admin: scope names are strings");
+    names.emplace_back(n.as_string());
+  }
+  return metadata::ScopeSet::Parse(names);
+}
+
+}  // namespace
+
 http::Response AdminApi::Handle(const http::Request& req) {
   auto who = Authorize(accounts_, clock_, req, metadata::Scope::kAdmin);
   if (!who) return http::ErrorResponse(who.error());
+  auto response = Route(req);
+  if (!response) return http::ErrorResponse(response.error());
+  return std::move(*response);
+}
+
+Result<http::Response> AdminApi::Route(const http::Request& req) {
   auto segs = Segments(req.path);
-  auto not_found = [&] {
-    return http::ErrorResponse(Error(ErrorCode::kNotFound, "admin: no route for " + req.path));
-  };
-  if (!segs || segs->empty()) return not_found();
+  if (!segs || segs->empty()) return Err(ErrorCode::kNotFound, "admin: no route for " + req.path);
   const auto& s = *segs;
   const std::string& m = req.method;
-
   if (s[0] == "accounts" && s.size() == 1) {
-    if (m == "GET") {
-      auto all = accounts_.ListAccounts();
-      if (!all) return http::ErrorResponse(all.error());
-      json::array results;
-      for (const auto& a : *all) results.emplace_back(AccountJson(a));
-      return Json(200, json::object{{"count", results.size()}, {"results", std::move(results)}});
-    }
+    if (m == "GET") return ListAccounts();
     if (m != "POST") return MethodNotAllowed(req, "GET, POST");
-    auto body = ParseBody(req.body);
-    if (!body) return http::ErrorResponse(body.error());
-    if (auto ok = OnlyKeys(*body, {"name"}); !ok) return http::ErrorResponse(ok.error());
-    const json::value* name = body->if_contains("name");
-    if (!name || !name->is_string()) {
-      return http::ErrorResponse(
-          Error(ErrorCode::kInvalidArgument, "admin: 'name' (string) is required"));
-    }
-    auto created = accounts_.CreateAccount(std::string(name->as_string()));
-    if (!created) return http::ErrorResponse(created.error());
-    return Json(201, AccountJson(*created));
+    return CreateAccount(req);
   }
-  if (s[0] == "accounts" && s.size() >= 2) {
-    auto account = accounts_.GetAccount(s[1]);
-    if (s.size() == 2) {
-      if (m != "GET") return MethodNotAllowed(req, "GET");
-      if (!account) return http::ErrorResponse(account.error());
-      return Json(200, AccountJson(*account));
-    }
-    if (s.size() == 3 && s[2] == "disable") {
-      if (m != "POST") return MethodNotAllowed(req, "POST");
-      if (!account) return http::ErrorResponse(account.error());
-      if (auto ok = accounts_.DisableAccount(s[1]); !ok) return http::ErrorResponse(ok.error());
-      auto after = accounts_.GetAccount(s[1]);
-      if (!after) return http::ErrorResponse(after.error());
-      return Json(200, AccountJson(*after));
-    }
-    if (s.size() == 3 && s[2] == "tokens") {
-      if (m == "GET") {
-        if (!account) return http::ErrorResponse(account.error());
-        auto tokens = accounts_.ListTokens(account->id);
-        if (!tokens) return http::ErrorResponse(tokens.error());
-        json::array results;
-        for (const auto& t : *tokens) results.emplace_back(TokenJson(t, account->name));
-        return Json(200, json::object{{"count", results.size()}, {"results", std::move(results)}});
-      }
-      if (m != "POST") return MethodNotAllowed(req, "GET, POST");
-      if (!account) return http::ErrorResponse(account.error());
-      if (account->disabled()) {
-        return http::ErrorResponse(Error(ErrorCode::kInvalidArgument,
-                                         "token: account '" + account->name + "' is disabled"));
-      }
-      auto body = ParseBody(req.body.empty() ? std::string("{}") : req.body);
-      if (!body) return http::ErrorResponse(body.error());
-      if (auto ok = OnlyKeys(*body, {"scopes", "expires"}); !ok)
-        return http::ErrorResponse(ok.error());
-      metadata::ScopeSet scopes = metadata::ScopeSet::Default();
-      if (const json::value* v = body->if_contains("scopes")) {
-        if (!v->is_array() || v->as_array().empty()) {
-          return http::ErrorResponse(
-              Error(ErrorCode::kInvalidArgument,
-                    "admin: 'scopes' must be a non-empty array of scope names"));
-        }
-        std::vector<std::string> names;
-        for (const auto& n : v->as_array()) {
-          if (!n.is_string()) {
-            return http::ErrorResponse(
-                Error(ErrorCode::kInvalidArgument, "admin: scope names are strings"));
-          }
-          names.emplace_back(n.as_string());
-        }
-        auto parsed = metadata::ScopeSet::Parse(names);
-        if (!parsed) return http::ErrorResponse(parsed.error());
-        scopes = *parsed;
-      }
-      std::optional<int64_t> expires_us;
-      if (const json::value* v = body->if_contains("expires"); v && !v->is_null()) {
-        if (!v->is_string()) {
-          return http::ErrorResponse(
-              Error(ErrorCode::kInvalidArgument, "admin: 'expires' must be a string"));
-        }
-        auto at = ParseTokenExpiry(std::string_view(v->as_string()), clock_.WallMicros());
-        if (!at) return http::ErrorResponse(at.error());
-        expires_us = *at;
-      }
-      auto created = accounts_.CreateToken(account->id, scopes, expires_us);
-      if (!created) return http::ErrorResponse(created.error());
-      json::object out = TokenJson(created->info, account->name);
-      out["token"] = created->secret;
-      return Json(201, out);
-    }
-    return not_found();
+  if (s[0] == "accounts" && s.size() == 2) {
+    if (m != "GET") return MethodNotAllowed(req, "GET");
+    return Json(200, AccountJson(CAIRN_TRY(accounts_.GetAccount(s[1]))));
+  }
+  if (s[0] == "accounts" && s.size() == 3 && s[2] == "disable") {
+    if (m != "POST") return MethodNotAllowed(req, "POST");
+    CAIRN_TRY(accounts_.GetAccount(s[1]));
+    CAIRN_TRY(accounts_.DisableAccount(s[1]));
+    return Json(200, AccountJson(CAIRN_TRY(accounts_.GetAccount(s[1]))));
+  }
+  if (s[0] == "accounts" && s.size() == 3 && s[2] == "tokens") {
+    if (m != "GET" && m != "POST") return MethodNotAllowed(req, "GET, POST");
+    Account account = CAIRN_TRY(accounts_.GetAccount(s[1]));
+    if (m == "GET") return ListTokens(account);
+    return CreateToken(req, account);
   }
   if (s[0] == "tokens" && s.size() == 2) {
     if (m != "DELETE") return MethodNotAllowed(req, "DELETE");
-    if (auto ok = accounts_.RevokeToken(s[1]); !ok) return http::ErrorResponse(ok.error());
-    auto info = accounts_.GetToken(s[1]);
-    if (!info) return http::ErrorResponse(info.error());
-    auto owner = accounts_.GetAccountById(info->account_id);
-    if (!owner) return http::ErrorResponse(owner.error());
-    return Json(200, TokenJson(*info, owner->name));
+    return RevokeToken(s[1]);
   }
-  return not_found();
+  return Err(ErrorCode::kNotFound, "admin: no route for " + req.path);
+}
+
+Result<http::Response> AdminApi::ListAccounts() {
+  json::array results;
+  for (const auto& a : CAIRN_TRY(accounts_.ListAccounts())) results.emplace_back(AccountJson(a));
+  return Json(200, json::object{{"count", results.size()}, {"results", std::move(results)}});
+}
+
+Result<http::Response> AdminApi::CreateAccount(const http::Request& req) {
+  json::object body = CAIRN_TRY(ParseBody(req.body));
+  CAIRN_TRY(OnlyKeys(body, {"name"}));
+  const json::value* name = body.if_contains("name");
+  if (!name || !name->is_string()) {
+    return Err(ErrorCode::kInvalidArgument, "admin: 'name' (string) is required");
+  }
+  return Json(201, AccountJson(CAIRN_TRY(accounts_.CreateAccount(std::string(name->as_string())))));
+}
+
+Result<http::Response> AdminApi::ListTokens(const Account& account) {
+  json::array results;
+  for (const auto& t : CAIRN_TRY(accounts_.ListTokens(account.id))) {
+    results.emplace_back(TokenJson(t, account.name));
+  }
+  return Json(200, json::object{{"count", results.size()}, {"results", std::move(results)}});
+}
+
+Result<http::Response> AdminApi::CreateToken(const http::Request& req, const Account& account) {
+  if (account.disabled()) {
+    return Err(ErrorCode::kInvalidArgument, "token: account '" + account.name + "' is disabled");
+  }
+  json::object body = CAIRN_TRY(ParseBody(req.body.empty() ? std::string("{}") : req.body));
+  CAIRN_TRY(OnlyKeys(body, {"scopes", "expires"}));
+  metadata::ScopeSet scopes = metadata::ScopeSet::Default();
+  if (const json::value* v = body.if_contains("scopes")) scopes = CAIRN_TRY(ParseScopes(*v));
+  std::optional<int64_t> expires_us;
+  if (const json::value* v = body.if_contains("expires"); v && !v->is_null()) {
+    if (!v->is_string())
+      return Err(ErrorCode::kInvalidArgument, "admin: 'expires' must be a string");
+    expires_us = CAIRN_TRY(ParseTokenExpiry(std::string_view(v->as_string()), clock_.WallMicros()));
+  }
+  auto created = CAIRN_TRY(accounts_.CreateToken(account.id, scopes, expires_us));
+  json::object out = TokenJson(created.info, account.name);
+  out["token"] = created.secret;
+  return Json(201, out);
+}
+
+Result<http::Response> AdminApi::RevokeToken(const std::string& id) {
+  CAIRN_TRY(accounts_.RevokeToken(id));
+  TokenInfo info = CAIRN_TRY(accounts_.GetToken(id));
+  Account owner = CAIRN_TRY(accounts_.GetAccountById(info.account_id));
+  return Json(200, TokenJson(info, owner.name));
 }
 
 }  // namespace cairn::api

@@ -39,6 +39,14 @@ class AdminApi {
   http::Response Handle(const http::Request& request);
 
  private:
+  // One function per route; their errors become ErrorResponse in Handle.
+  Result<http::Response> Route(const http::Request& req);
+  Result<http::Response> ListAccounts();
+  Result<http::Response> CreateAccount(const http::Request& req);
+  Result<http::Response> ListTokens(const metadata::Account& account);
+  Result<http::Response> CreateToken(const http::Request& req, const metadata::Account& account);
+  Result<http::Response> RevokeToken(const std::string& id);
+
   metadata::AccountStore& accounts_;
   const Clock& clock_;
 };
