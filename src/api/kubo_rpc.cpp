@@ -179,9 +179,9 @@ class RefusingConsumer final : public http::BodyConsumer {
 };
 
 // Holds every block put through it in `lease` (before the put, as BlockLeases requires).
-class LeasedSink final : public unixfs::BlockSink {
+class LeasedSink final : public ipld::BlockSink {
  public:
-  LeasedSink(unixfs::BlockSink& inner, blockstore::BlockLeases::Lease& lease)
+  LeasedSink(ipld::BlockSink& inner, blockstore::BlockLeases::Lease& lease)
       : inner_(inner), lease_(lease) {}
   Result<void> Put(const mf::Cid& cid, ByteSpan bytes) override {
     lease_.Hold(cid);
@@ -190,7 +190,7 @@ class LeasedSink final : public unixfs::BlockSink {
   bool WantsBytes() const override { return inner_.WantsBytes(); }
 
  private:
-  unixfs::BlockSink& inner_;
+  ipld::BlockSink& inner_;
   blockstore::BlockLeases::Lease& lease_;
 };
 
@@ -272,7 +272,7 @@ class AddConsumer final : public http::BodyConsumer {
   }
 
  private:
-  unixfs::BlockSink& sink() {
+  ipld::BlockSink& sink() {
     if (args_.only_hash) return discard_;
     return leased_sink_;
   }
@@ -403,9 +403,9 @@ class AddConsumer final : public http::BodyConsumer {
   AddArgs args_;
   int64_t account_;
   blockstore::BlockLeases::Lease lease_;
-  unixfs::StoreSink<blockstore::Blockstore> store_sink_;
+  ipld::StoreSink<blockstore::Blockstore> store_sink_;
   LeasedSink leased_sink_;
-  unixfs::DiscardSink discard_;
+  ipld::DiscardSink discard_;
   MultipartParser parser_;
   std::vector<std::string> current_path_;
   std::string current_kind_;

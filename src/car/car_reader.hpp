@@ -24,10 +24,6 @@
 
 namespace cairn::car {
 
-// The reader pulls from the common byte seam (common/io.hpp); the name is kept here for callers
-// that spell it car::ByteSource.
-using cairn::ByteSource;
-
 struct CarReaderOptions {
   // Check every block against its CID (and fail on hashes Cairn cannot compute).
   bool verify = true;

@@ -325,9 +325,9 @@ class LeafPipeline {
 // from a LeafPipeline (leaves hashed ahead; stored here, in order).
 class FileBuilder {
  public:
-  FileBuilder(Chunker& chunker, const ImportOptions& options, BlockSink& sink)
+  FileBuilder(Chunker& chunker, const ImportOptions& options, ipld::BlockSink& sink)
       : chunker_(&chunker), options_(options), sink_(sink), wants_bytes_(sink.WantsBytes()) {}
-  FileBuilder(LeafPipeline& pipeline, const ImportOptions& options, BlockSink& sink)
+  FileBuilder(LeafPipeline& pipeline, const ImportOptions& options, ipld::BlockSink& sink)
       : pipeline_(&pipeline), options_(options), sink_(sink), wants_bytes_(sink.WantsBytes()) {}
 
   Result<Cid> Store(uint64_t codec_code, ByteSpan block) {
@@ -523,12 +523,12 @@ class FileBuilder {
   Chunker* chunker_ = nullptr;  // exactly one of chunker_ and pipeline_ is set
   LeafPipeline* pipeline_ = nullptr;
   const ImportOptions& options_;
-  BlockSink& sink_;
+  ipld::BlockSink& sink_;
   const bool wants_bytes_;
   Bytes leaf_buf_;
 };
 
-Result<Cid> StoreNode(const ImportOptions& options, BlockSink& sink, ByteSpan block) {
+Result<Cid> StoreNode(const ImportOptions& options, ipld::BlockSink& sink, ByteSpan block) {
   Multihash hash = CAIRN_TRY(Multihash::Sum(options.hash_code, block));
   Cid cid = CAIRN_TRY(MakeCid(options, codec::kDagPb, std::move(hash)));
   CAIRN_TRY(sink.Put(cid, block));
@@ -678,8 +678,8 @@ Result<ImportOptions> ResolveAddFlags(const AddFlags& flags) {
   return o;
 }
 
-Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options, BlockSink& sink,
-                                const EntryMeta& meta) {
+Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options,
+                                ipld::BlockSink& sink, const EntryMeta& meta) {
   CAIRN_TRY(options.Validate());
   unsigned threads = options.threads;
   if (threads == 0) {
@@ -704,7 +704,7 @@ Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options
 }
 
 Result<ImportedNode> ImportSymlink(std::string_view target, const ImportOptions& options,
-                                   BlockSink& sink, const EntryMeta& meta) {
+                                   ipld::BlockSink& sink, const EntryMeta& meta) {
   CAIRN_TRY(options.Validate());
   UnixfsData u;
   u.type = DataType::kSymlink;
@@ -717,7 +717,8 @@ Result<ImportedNode> ImportSymlink(std::string_view target, const ImportOptions&
   return ImportedNode{std::move(cid), block.size(), 0};
 }
 
-DirectoryBuilder::DirectoryBuilder(const ImportOptions& options, BlockSink& sink, EntryMeta meta)
+DirectoryBuilder::DirectoryBuilder(const ImportOptions& options, ipld::BlockSink& sink,
+                                   EntryMeta meta)
     : options_(options), sink_(sink), meta_(meta) {}
 
 Result<void> DirectoryBuilder::Add(std::string name, const ImportedNode& child) {

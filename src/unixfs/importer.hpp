@@ -11,7 +11,7 @@
 // HAMT shards (murmur3-x64-64, hash type 0x22) once their estimated size exceeds the threshold
 // (`>`; "links-bytes" = sum of name and CID byte lengths, or "block-bytes" = encoded node size).
 //
-// Pure: bytes come from a ByteSource and blocks go to a BlockSink; no I/O of its own.
+// Pure: bytes come from a ByteSource and blocks go to a ipld::BlockSink; no I/O of its own.
 //
 // Threads: ImportFile reads and hashes a file's leaves on `ImportOptions::threads` threads (the
 // caller's plus helpers started once the file may have a second chunk; each hashes the chunk it
@@ -42,7 +42,7 @@ namespace cairn::unixfs {
 using multiformats::Cid;
 
 // The importer reads the common byte seam (common/io.hpp) and writes the IPLD block seam
-// (ipld/blocks.hpp); these names are kept here for callers that spell them unixfs::…
+// (ipld/blocks.hpp).
 //
 // What the importer adds to those contracts: a source's calls never overlap and come in order,
 // but with ImportOptions::threads other than 1 they may come on the importer's helper threads.
@@ -51,10 +51,6 @@ using multiformats::Cid;
 // A source's or sink's error ends the import and is returned by it unchanged. With a sink that
 // does not want bytes, the leaf blocks of files are hashed in pieces and not Put (other blocks
 // are).
-using cairn::ByteSource;
-using ipld::BlockSink;
-using ipld::DiscardSink;
-using ipld::StoreSink;
 
 enum class Layout { kBalanced, kTrickle };
 
@@ -131,18 +127,18 @@ struct ImportedNode {
 
 // Imports the bytes of `source` as a UnixFS file. With metadata, a file that would be a single
 // raw leaf becomes a dag-pb file node (a raw block has nowhere to keep it).
-Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options, BlockSink& sink,
-                                const EntryMeta& meta = {});
+Result<ImportedNode> ImportFile(ByteSource& source, const ImportOptions& options,
+                                ipld::BlockSink& sink, const EntryMeta& meta = {});
 
 // Imports a symlink pointing at `target`.
 Result<ImportedNode> ImportSymlink(std::string_view target, const ImportOptions& options,
-                                   BlockSink& sink, const EntryMeta& meta = {});
+                                   ipld::BlockSink& sink, const EntryMeta& meta = {});
 
 // Builds one directory from its already-imported entries. Memory grows with the number of
 // entries (names and CIDs), never with their contents.
 class DirectoryBuilder {
  public:
-  DirectoryBuilder(const ImportOptions& options, BlockSink& sink, EntryMeta meta = {});
+  DirectoryBuilder(const ImportOptions& options, ipld::BlockSink& sink, EntryMeta meta = {});
 
   // Adds an entry. InvalidArgument for an empty name, a name with '/' or a NUL, "." or "..",
   // Duplicate names are reported by Finish().
@@ -161,7 +157,7 @@ class DirectoryBuilder {
   Result<ImportedNode> BuildShard(std::vector<const Entry*>& entries, unsigned depth);
 
   ImportOptions options_;
-  BlockSink& sink_;
+  ipld::BlockSink& sink_;
   EntryMeta meta_;
   std::vector<Entry> entries_;
 };

@@ -98,7 +98,7 @@ class FailingSource final : public ByteSource {
   int calls_ = 0;
 };
 
-class MemorySink final : public BlockSink {
+class MemorySink final : public ipld::BlockSink {
  public:
   Result<void> Put(const Cid& cid, ByteSpan bytes) override {
     auto check = cid.hash().Verify(bytes);
@@ -229,7 +229,7 @@ TEST(Importer, MatchesKuboAddVectors) {
       auto options = OptionsFromFlags(v.flags, base);
       ASSERT_TRUE(options) << options.error().ToString();
       options->threads = threads;
-      DiscardSink sink;
+      ipld::DiscardSink sink;
       auto root = ImportFile(*source, *options, sink);
       ASSERT_TRUE(root) << root.error().ToString();
       std::string text = root->cid.ToString();
@@ -290,7 +290,7 @@ TEST(Importer, AssemblesChunksFromShortReads) {
   }
   ImportOptions o;
   o.chunk_size = 64;
-  DiscardSink sink;
+  ipld::DiscardSink sink;
   SpanSource whole(data);
   TrickleReadSource dribble(data);
   auto a = ImportFile(whole, o, sink);
@@ -313,7 +313,7 @@ TEST(Importer, HashOnlySinkGivesSameCidsAsStoringSink) {
       o.chunk_size = 300;
       o.max_links = 4;
       MemorySink store;
-      DiscardSink discard;
+      ipld::DiscardSink discard;
       SpanSource a(data);
       SpanSource b(data);
       auto stored = ImportFile(a, o, store);
@@ -378,7 +378,7 @@ TEST(Importer, PropagatesSourceErrors) {
   ImportOptions o;
   o.chunk_size = 150;
   FailingSource src;
-  DiscardSink sink;
+  ipld::DiscardSink sink;
   auto root = ImportFile(src, o, sink);
   ASSERT_FALSE(root);
   EXPECT_EQ(root.error().code(), ErrorCode::kIoError);
@@ -404,7 +404,7 @@ TEST(Importer, MetadataTurnsRawSingleLeafIntoDagPb) {
 }
 
 // Records every Put in order, with the thread it came on.
-class RecordingSink final : public BlockSink {
+class RecordingSink final : public ipld::BlockSink {
  public:
   explicit RecordingSink(bool wants_bytes = true) : wants_bytes_(wants_bytes) {}
   Result<void> Put(const Cid& cid, ByteSpan bytes) override {
@@ -621,7 +621,7 @@ TEST(ImporterThreads, SinkOnlyOnTheCallersThreadSourceOneReadAtATime) {
 // Memory stays constant: the source is never more than 2·threads + 2 chunks ahead of the leaves
 // the sink has received.
 TEST(ImporterThreads, ReadsAheadAtMostTheRingOfChunks) {
-  class WatchingSink final : public BlockSink {
+  class WatchingSink final : public ipld::BlockSink {
    public:
     explicit WatchingSink(const RandomSource& src) : src_(src) {}
     Result<void> Put(const Cid& cid, ByteSpan) override {
@@ -660,7 +660,7 @@ TEST(ImporterThreads, ReturnsSourceAndSinkErrorsUnchanged) {
     o.chunk_size = 150;
     o.threads = threads;
     FailingSource failing;
-    DiscardSink discard;
+    ipld::DiscardSink discard;
     auto root = ImportFile(failing, o, discard);
     ASSERT_FALSE(root);
     EXPECT_EQ(root.error().code(), ErrorCode::kIoError);
@@ -686,7 +686,7 @@ TEST(ImporterThreads, RejectsTooManyThreads) {
   o.threads = kMaxImportThreads + 1;
   EXPECT_FALSE(o.Validate());
   SpanSource src(AsBytes("x"));
-  DiscardSink sink;
+  ipld::DiscardSink sink;
   EXPECT_FALSE(ImportFile(src, o, sink));
 }
 
@@ -736,7 +736,7 @@ TEST(AddFlags, RejectsBadChunkers) {
   EXPECT_FALSE(ResolveAddFlags(f));
 }
 
-ImportedNode File(std::string_view content, const ImportOptions& o, BlockSink& sink) {
+ImportedNode File(std::string_view content, const ImportOptions& o, ipld::BlockSink& sink) {
   SpanSource src(AsBytes(content));
   return *ImportFile(src, o, sink);
 }
@@ -769,7 +769,7 @@ TEST(Directory, KnownCidsAndSortedLinks) {
 
 TEST(Directory, RejectsBadAndDuplicateNames) {
   const ImportOptions o;
-  DiscardSink sink;
+  ipld::DiscardSink sink;
   DirectoryBuilder dir(o, sink);
   const ImportedNode f = File("x", o, sink);
   EXPECT_FALSE(dir.Add("", f));
