@@ -7,8 +7,9 @@
 #include <string>
 
 #include "blockstore/log_blockstore.hpp"
-#include "metadata/sqlite_database.hpp"
 #include "common/result.hpp"
+#include "filecoin/wallet/wallet.hpp"
+#include "metadata/sqlite_database.hpp"
 
 namespace cairn::app {
 
@@ -27,6 +28,10 @@ Result<std::unique_ptr<blockstore::LogBlockstore>> OpenRepoBlockstore(
 // mode: operator commands may run beside `cairn serve` on the same repo.
 Result<std::unique_ptr<metadata::SqliteDatabase>> OpenRepoMetadata(const GlobalOptions& options);
 
+// Opens (creating if needed) the repo's wallet, <repo>/wallet (docs/formats/wallet.md), made
+// 0700 even when it existed wider.
+Result<std::unique_ptr<filecoin::wallet::Wallet>> OpenRepoWallet(const GlobalOptions& options);
+
 // Ends a command: on error prints "cairn: <message>" to stderr and exits with status 1 (through
 // CLI11's exception, so main's destructors run).
 void Finish(const Result<void>& result);
@@ -39,6 +44,7 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& options);
 void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
 void RegisterAccountCommands(CLI::App& app, GlobalOptions& options);  // account, token
 void RegisterGcCommands(CLI::App& app, GlobalOptions& options);       // gc
+void RegisterWalletCommands(CLI::App& app, GlobalOptions& options);   // wallet
 void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);      // piece commp
 void RegisterAggregateCommands(CLI::App& piece, GlobalOptions& options);  // piece aggregate, verify-inclusion
 

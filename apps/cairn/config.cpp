@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "filecoin/types/address.hpp"
 #include "net/multiaddr.hpp"
 
 namespace cairn::app {
@@ -107,6 +108,15 @@ Result<void> ApplyAnnounce(const toml::node& value, ServeConfig& config) {
   return Ok();
 }
 
+Result<void> ApplyFilecoinRpc(const toml::node& value, ServeConfig& config) {
+  auto url = value.value_exact<std::string>();
+  if (!url || (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)) {
+    return Err(BadValue("filecoin.rpc", "an http(s) URL, e.g. http://127.0.0.1:1234/rpc/v1"));
+  }
+  config.filecoin_rpc = *url;
+  return Ok();
+}
+
 // Every key the TOML file may set (docs/configuration.md lists them with their meaning).
 const std::vector<ConfigKey>& ConfigKeys() {
   static const std::vector<ConfigKey> keys = {
@@ -140,6 +150,32 @@ const std::vector<ConfigKey>& ConfigKeys() {
          return Ok();
        }},
       {"libp2p.announce", ApplyAnnounce},
+      {"filecoin.rpc", ApplyFilecoinRpc},
+      {"filecoin.rpc_token",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto s = value.value_exact<std::string>();
+         if (!s) return Err(BadValue("filecoin.rpc_token", "a string"));
+         config.filecoin_rpc_token = *s;
+         return Ok();
+       }},
+      {"filecoin.wallet",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto s = value.value_exact<std::string>();
+         if (!s || !filecoin::Address::Parse(*s)) {
+           return Err(BadValue("filecoin.wallet", "a Filecoin address (f1… or t1…)"));
+         }
+         config.filecoin_wallet = *s;
+         return Ok();
+       }},
+      {"filecoin.network",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto s = value.value_exact<std::string>();
+         if (!s || (*s != "mainnet" && *s != "testnet")) {
+           return Err(BadValue("filecoin.network", "\"mainnet\" or \"testnet\""));
+         }
+         config.filecoin_testnet = *s == "testnet";
+         return Ok();
+       }},
   };
   return keys;
 }
@@ -199,6 +235,16 @@ Result<void> ApplyEnvironment(ServeConfig& config) {
       return Err(ErrorCode::kInvalidArgument, "CAIRN_THREADS: must be a number 0..256");
     }
     config.threads = v;
+  }
+  if (const char* rpc = std::getenv("CAIRN_FILECOIN_RPC"); rpc && *rpc) {
+    std::string_view url(rpc);
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return Err(ErrorCode::kInvalidArgument, "CAIRN_FILECOIN_RPC: must be an http(s) URL");
+    }
+    config.filecoin_rpc = rpc;
+  }
+  if (const char* token = std::getenv("CAIRN_FILECOIN_RPC_TOKEN"); token && *token) {
+    config.filecoin_rpc_token = token;
   }
   return Ok();
 }

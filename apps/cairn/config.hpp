@@ -45,6 +45,14 @@ struct ServeConfig {
   int64_t segment_mib = 1024;
   // Gateway: serve content to requests without a token (true) or only with a valid token.
   bool gateway_public = true;
+
+  // Filecoin (docs/filecoin.md): the chain's Lotus JSON-RPC v1 endpoint and its bearer token
+  // (empty: none), the wallet address that pays (empty: the repo wallet's default), and how
+  // addresses are spelled (f… mainnet, t… testnets such as calibnet and the devnet).
+  std::string filecoin_rpc;
+  std::string filecoin_rpc_token;
+  std::string filecoin_wallet;
+  bool filecoin_testnet = false;
 };
 
 // Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:0"). InvalidArgument with a reason otherwise.
@@ -55,7 +63,7 @@ Result<void> ParseListen(const std::string& text, ServeConfig& config);
 // keys are errors too, so typos do not pass silently.
 Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config);
 
-// Applies CAIRN_LISTEN and CAIRN_THREADS when set.
+// Applies CAIRN_LISTEN, CAIRN_THREADS, CAIRN_FILECOIN_RPC and CAIRN_FILECOIN_RPC_TOKEN when set.
 Result<void> ApplyEnvironment(ServeConfig& config);
 
 }  // namespace cairn::app

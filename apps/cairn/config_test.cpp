@@ -42,6 +42,11 @@ segment_mib = 16
 public = false
 [libp2p]
 announce = ["/ip4/10.0.0.1/tcp/4001"]
+[filecoin]
+rpc = "https://api.calibration.node.glif.io/rpc/v1"
+rpc_token = "jwt.token.here"
+wallet = "t1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzphny"
+network = "testnet"
 )");
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->listen_host, "0.0.0.0");
@@ -61,6 +66,10 @@ announce = ["/ip4/10.0.0.1/tcp/4001"]
   EXPECT_EQ(c->segment_mib, 16);
   EXPECT_FALSE(c->gateway_public);
   EXPECT_EQ(c->announce, std::vector<std::string>{"/ip4/10.0.0.1/tcp/4001"});
+  EXPECT_EQ(c->filecoin_rpc, "https://api.calibration.node.glif.io/rpc/v1");
+  EXPECT_EQ(c->filecoin_rpc_token, "jwt.token.here");
+  EXPECT_EQ(c->filecoin_wallet, "t1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzphny");
+  EXPECT_TRUE(c->filecoin_testnet);
 }
 
 TEST(Config, AbsentKeysKeepTheirDefaults) {
@@ -70,6 +79,8 @@ TEST(Config, AbsentKeysKeepTheirDefaults) {
   EXPECT_EQ(c->max_connections, defaults.max_connections);
   EXPECT_EQ(c->segment_mib, defaults.segment_mib);
   EXPECT_EQ(c->max_import_roots, defaults.max_import_roots);
+  EXPECT_EQ(c->filecoin_rpc, "");
+  EXPECT_FALSE(c->filecoin_testnet);
 }
 
 TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
@@ -92,6 +103,10 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
        "must not include /p2p/"},
       {"[server]\nlisten = \"nope\"\n", "must be HOST:PORT"},
       {"[server\n", "config: "},
+      {"[filecoin]\nrpc = \"127.0.0.1:1234\"\n", "filecoin.rpc must be an http(s) URL"},
+      {"[filecoin]\nrpc_token = 5\n", "filecoin.rpc_token must be a string"},
+      {"[filecoin]\nwallet = \"f1nope\"\n", "filecoin.wallet must be a Filecoin address"},
+      {"[filecoin]\nnetwork = \"calibnet\"\n", "filecoin.network must be"},
   };
   for (const auto& c : cases) {
     auto r = Apply(c.toml);

@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   GlobalOptions options;
   if (argc > 0 && argv[0] && *argv[0]) options.program = argv[0];
   app.add_option("--repo", options.repo, "repository directory")->capture_default_str();
+  // Global options are accepted after a subcommand's name too (`cairn account create alice
+  // --repo DIR`): an option a subcommand does not know falls through to its parent, up to here.
+  // Subcommands inherit the setting when they are created, so it is set before any is added.
+  app.fallthrough();
 
   RegisterServeCommands(app, options);
   RegisterCidCommands(app, options);
@@ -30,6 +34,7 @@ int main(int argc, char** argv) {
   RegisterCarCommands(app, options);
   RegisterAccountCommands(app, options);
   RegisterGcCommands(app, options);
+  RegisterWalletCommands(app, options);
   auto* piece = app.add_subcommand("piece", "Filecoin pieces: CommP, aggregates, inclusion proofs");
   piece->require_subcommand(1);
   RegisterPieceCommands(*piece, options);

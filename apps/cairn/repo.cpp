@@ -7,6 +7,7 @@
 
 #include "apps/cairn/commands.hpp"
 #include "blockstore/log_blockstore.hpp"
+#include "common/env.hpp"
 #include "common/log.hpp"
 #include "metadata/open.hpp"
 
@@ -45,6 +46,20 @@ Result<std::unique_ptr<blockstore::LogBlockstore>> OpenRepoBlockstore(
               {{"problem", problem}, {"truncated_bytes", recovery.truncated_bytes}});
   }
   return store;
+}
+
+Result<std::unique_ptr<filecoin::wallet::Wallet>> OpenRepoWallet(const GlobalOptions& options) {
+  std::filesystem::path repo = CAIRN_TRY(PrepareRepo(options));
+  std::filesystem::path dir = repo / "wallet";
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    // A wallet copied in with a wider mode is closed to other users before any key is read.
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    if (ec)
+      return Err(ErrorCode::kIoError, "wallet: chmod 0700 " + dir.string() + ": " + ec.message());
+  }
+  return filecoin::wallet::Wallet::Open(Env::Default(), dir);
 }
 
 Result<std::unique_ptr<metadata::SqliteDatabase>> OpenRepoMetadata(const GlobalOptions& options) {

@@ -196,9 +196,18 @@ class PosixEnv final : public Env {
   }
 
   Result<void> CreateDirs(const fs::path& dir) override {
+    // Each missing component is made with mode 0700 (as the contract says, whatever the umask
+    // widens or not: mkdir only narrows by the umask), so a key store is private from birth.
+    fs::path path;
+    for (const auto& part : dir) {
+      path /= part;
+      if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) continue;
+      return Fail("create", path);
+    }
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return Err(ErrnoError(ec.value(), "create " + dir.string()));
+    if (!fs::is_directory(dir, ec)) {
+      return Err(ErrorCode::kIoError, "create " + dir.string() + ": not a directory");
+    }
     return Ok();
   }
 
