@@ -42,6 +42,8 @@ segment_mib = 16
 public = false
 [libp2p]
 announce = ["/ip4/10.0.0.1/tcp/4001"]
+[routing]
+delegated = "http://router.example"
 )");
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->listen_host, "0.0.0.0");
@@ -61,6 +63,7 @@ announce = ["/ip4/10.0.0.1/tcp/4001"]
   EXPECT_EQ(c->segment_mib, 16);
   EXPECT_FALSE(c->gateway_public);
   EXPECT_EQ(c->announce, std::vector<std::string>{"/ip4/10.0.0.1/tcp/4001"});
+  EXPECT_EQ(c->routing_delegated, "http://router.example");
 }
 
 TEST(Config, AbsentKeysKeepTheirDefaults) {
@@ -70,6 +73,7 @@ TEST(Config, AbsentKeysKeepTheirDefaults) {
   EXPECT_EQ(c->max_connections, defaults.max_connections);
   EXPECT_EQ(c->segment_mib, defaults.segment_mib);
   EXPECT_EQ(c->max_import_roots, defaults.max_import_roots);
+  EXPECT_EQ(c->routing_delegated, "https://delegated-ipfs.dev");
 }
 
 TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
@@ -91,6 +95,8 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
        "[\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n",
        "must not include /p2p/"},
       {"[server]\nlisten = \"nope\"\n", "must be HOST:PORT"},
+      {"[routing]\ndelegated = \"ftp://x\"\n", "routing.delegated must be an http(s) URL"},
+      {"[routing]\ndelegated = 1\n", "routing.delegated must be"},
       {"[server\n", "config: "},
   };
   for (const auto& c : cases) {

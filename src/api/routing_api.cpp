@@ -34,7 +34,8 @@ http::Response RoutingApi::Handle(const http::Request& request) {
   std::string_view path = request.path;
   if (path.rfind(kProviders, 0) != 0) {
     return WithCors(http::ErrorResponse(
-        Error(ErrorCode::kNotSupported, "routing: only /routing/v1/providers/{cid} is served")));
+        Error(ErrorCode::kNotSupported,
+              "routing: only providers lookups are served (GET providers/{cid})")));
   }
   std::string_view text = path.substr(kProviders.size());
   auto cid = multiformats::Cid::Parse(text);
