@@ -85,7 +85,7 @@ TEST(BitswapInterop, MessagesEncodedHereDecodeInHelia) {
   {
     std::ofstream out(dir / "messages.hex");
     for (const auto& m : messages)
-      out << HexEncode(*EncodeMessage(m, ProtocolVersion::k120)) << "\n";
+      out << "m" << HexEncode(*EncodeMessage(m, ProtocolVersion::k120)) << "\n";  // may be empty
   }
   auto run = testing::RunNodeDriver("bitswap_crosscheck.mjs",
                                     "decode " + testing::ShellQuote(dir / "messages.hex"));

@@ -1,7 +1,7 @@
 // Cross-check driver for src/bitswap/bitswap_interop_test.cpp: the bitswap 1.2.0 protobuf done by
 // Helia's own codec (@helia/bitswap's generated pb/message.js, installed with helia; protons).
 //
-//   node bitswap_crosscheck.mjs decode FILE      -> each hex line of FILE decoded; one
+//   node bitswap_crosscheck.mjs decode FILE      -> each line of FILE, 'm' + hex, decoded; one
 //                                                   description line per message (below)
 //   node bitswap_crosscheck.mjs gen SEED N       -> N random messages encoded by Helia: lines
 //                                                   "<hex> <description>"
@@ -51,7 +51,7 @@ async function randomCid (r) {
 const [mode, a, b] = process.argv.slice(2)
 if (mode === 'decode') {
   for (const line of fs.readFileSync(a, 'utf8').split('\n').filter(Boolean)) {
-    console.log(describe(BitswapMessage.decode(unhex(line))))
+    console.log(describe(BitswapMessage.decode(unhex(line.slice(1)))))
   }
 } else if (mode === 'gen') {
   const r = rng(Number(a))
