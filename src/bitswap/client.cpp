@@ -222,7 +222,7 @@ void Client::OnPeer(const PeerId& peer, bool connected) {
   std::lock_guard lock(mu_);
   auto& info = peers_[peer];
   info.version = version;
-  if (!connected) info.load = 0;
+  info.load = 0;  // want-blocks sent on an earlier connection died with it
   // Its old asks died with the connection: forget them, so a reconnect is asked again.
   for (auto& [cid, pending] : wants_) pending.peers.erase(peer);
   cv_.notify_all();

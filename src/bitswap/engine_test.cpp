@@ -421,6 +421,36 @@ TEST(BitswapClient, NoConnectedPeerIsUnavailableAndDeadlineIsKept) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
 }
 
+// Rebroadcast: a want sent on a connection that died is sent again when the peer reconnects
+// (while another peer keeps the want open; with no connected peer left, Get is Unavailable).
+TEST(BitswapClient, ReconnectedPeerIsAskedAgain) {
+  MemoryHub hub;
+  Node client(hub, "client", ProtocolVersion::k120,
+              ClientOptions{.want_timeout = std::chrono::milliseconds(10'000)});
+  Node server(hub, "server");
+  Node quiet(hub, "quiet");
+  hub.SetMute("quiet", true);
+  ASSERT_TRUE(client.net.Connect("quiet", {}, std::chrono::seconds(1)));
+  Bytes data = BlockData(5);
+  server.blocks.Add(data);
+  hub.SetMute("server", true);  // its answers on the first connection are lost
+  ASSERT_TRUE(client.net.Connect("server", {}, std::chrono::seconds(1)));
+  auto session = client.client.NewSession();
+  session->AddPeers({"server", "quiet"});
+  Result<Bytes> got = Err(ErrorCode::kInternal, "unset");
+  auto start = std::chrono::steady_clock::now();
+  std::thread getter([&] { got = session->Get(RawCid(data), In(8000)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  hub.Disconnect("client", "server");
+  hub.WaitIdle();
+  hub.SetMute("server", false);
+  ASSERT_TRUE(client.net.Connect("server", {}, std::chrono::seconds(1)));
+  getter.join();
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_EQ(*got, data);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
 TEST(Bitswap, InvalidMessagesAreDroppedAndCounted) {
   MemoryHub hub;
   Node a(hub, "a");
