@@ -106,8 +106,8 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   api::KuboRpc kubo_rpc(std::move(rpc_context));
   api::AdminApi admin_api(accounts, clock);
   gateway::Gateway gateway(cached_blocks);
-  Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api, gateway,
-                                 pin_service, accounts, pins, clock, config.gateway_public,
+  Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api,
+                                 gateway, pin_service, accounts, pins, clock, config.gateway_public,
                                  &cached_blocks, &routing_api});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 

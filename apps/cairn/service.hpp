@@ -1,6 +1,7 @@
 // Service: routes HTTP requests to the surfaces of `cairn serve` — /healthz, /metrics, the
 // Kubo RPC subset (/api/v0/), the Pinning Service API (/pins), the admin API (/admin/), the
-// delegated routing server (/routing/v1/) and the gateway (/ipfs/). Owns no sockets (the HttpServer calls Handle), so it is testable as a pure function.
+// delegated routing server (/routing/v1/) and the gateway (/ipfs/). Owns no sockets (the HttpServer
+// calls Handle), so it is testable as a pure function.
 #pragma once
 
 #include <atomic>

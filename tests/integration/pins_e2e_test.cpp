@@ -394,7 +394,8 @@ TEST_F(PinsE2e, RoutingEndpointNamesThisNodeForPinnedContent) {
   json::value st = AddCid(token, cid);
   std::string delegate = std::string(st.at("delegates").as_array().at(0).as_string());
   std::string peer = delegate.substr(delegate.rfind("/p2p/") + 5);
-  std::string target = "/routing/v1/providers/" + mf::Cid::Parse(cid)->ToString(mf::Multibase::kBase36);
+  std::string target =
+      "/routing/v1/providers/" + mf::Cid::Parse(cid)->ToString(mf::Multibase::kBase36);
   // Not pinned yet or never: 200 with no providers (the spec: never 404), and no token needed.
   auto none = Call("GET", "/routing/v1/providers/" + RawCid("nobody").ToString(), "");
   EXPECT_EQ(none.status, 200) << none.body;
