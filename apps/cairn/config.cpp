@@ -176,6 +176,15 @@ const std::vector<ConfigKey>& ConfigKeys() {
          config.filecoin_testnet = *s == "testnet";
          return Ok();
        }},
+      {"routing.delegated",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto s = value.value_exact<std::string>();
+         if (!s || (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0)) {
+           return Err(BadValue("routing.delegated", "an http(s) URL, or \"\" to disable"));
+         }
+         config.routing_delegated = *s;
+         return Ok();
+       }},
   };
   return keys;
 }

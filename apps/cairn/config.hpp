@@ -43,6 +43,10 @@ struct ServeConfig {
   int64_t block_cache_mib = 256;
   // Size of the block store's segment files, in MiB: the unit compaction reclaims.
   int64_t segment_mib = 1024;
+  // Delegated content routing (GET {url}/routing/v1/providers/{cid}): where bitswap fetching
+  // looks for providers of a pin's root. "" disables it. The default is the endpoint Kubo and
+  // Helia use.
+  std::string routing_delegated = "https://delegated-ipfs.dev";
   // Gateway: serve content to requests without a token (true) or only with a valid token.
   bool gateway_public = true;
 

@@ -47,6 +47,8 @@ rpc = "https://api.calibration.node.glif.io/rpc/v1"
 rpc_token = "jwt.token.here"
 wallet = "t1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzphny"
 network = "testnet"
+[routing]
+delegated = "http://router.example"
 )");
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->listen_host, "0.0.0.0");
@@ -70,6 +72,7 @@ network = "testnet"
   EXPECT_EQ(c->filecoin_rpc_token, "jwt.token.here");
   EXPECT_EQ(c->filecoin_wallet, "t1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzphny");
   EXPECT_TRUE(c->filecoin_testnet);
+  EXPECT_EQ(c->routing_delegated, "http://router.example");
 }
 
 TEST(Config, AbsentKeysKeepTheirDefaults) {
@@ -81,6 +84,7 @@ TEST(Config, AbsentKeysKeepTheirDefaults) {
   EXPECT_EQ(c->max_import_roots, defaults.max_import_roots);
   EXPECT_EQ(c->filecoin_rpc, "");
   EXPECT_FALSE(c->filecoin_testnet);
+  EXPECT_EQ(c->routing_delegated, "https://delegated-ipfs.dev");
 }
 
 TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
@@ -102,6 +106,8 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
        "[\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n",
        "must not include /p2p/"},
       {"[server]\nlisten = \"nope\"\n", "must be HOST:PORT"},
+      {"[routing]\ndelegated = \"ftp://x\"\n", "routing.delegated must be an http(s) URL"},
+      {"[routing]\ndelegated = 1\n", "routing.delegated must be"},
       {"[server\n", "config: "},
       {"[filecoin]\nrpc = \"127.0.0.1:1234\"\n", "filecoin.rpc must be an http(s) URL"},
       {"[filecoin]\nrpc_token = 5\n", "filecoin.rpc_token must be a string"},

@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
+#include "apps/cairn/bitswap_node.hpp"
 #include "apps/cairn/commands.hpp"
 #include "apps/cairn/config.hpp"
 #include "apps/cairn/http_getter.hpp"
@@ -62,7 +64,24 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   pinning::PinServiceOptions pin_options;
   pin_options.workers = static_cast<size_t>(config.pin_workers);
   pin_options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
-  pinning::PinService pin_service(pins, cached_blocks, source, clock, pin_options);
+  // --- bitswap and delegated routing (issue 8) ---------------------------------------------
+  // The libp2p host (src/net) provides a bitswap::Network; until it does, this stays null and
+  // the pin workers use the gateways exactly as before. With one, BitswapNode serves pinned
+  // content over bitswap and the workers fetch over bitswap first (origins with /p2p/,
+  // connected peers, routing.delegated providers), then the gateways.
+  bitswap::Network* bitswap_network = nullptr;
+  std::optional<BitswapNode> bitswap_node;
+  if (bitswap_network) {
+    bitswap_node.emplace(*bitswap_network, cached_blocks, pins, http_getter, source, clock,
+                         BitswapNodeConfig{config.routing_delegated});
+  }
+  fetch::BlockSource& pin_source = bitswap_node ? bitswap_node->source() : source;
+  // GET /routing/v1/providers/{cid}: this node for content pinned here; its addresses are the
+  // libp2p host's listeners (none until it exists).
+  api::RoutingApi routing_api(pins, {.peer_id = identity.peer_id().ToString(),
+                                     .addrs = [] { return std::vector<std::string>{}; }});
+  // --- end of bitswap and delegated routing ------------------------------------------------
+  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, pin_options);
 
   // The API tells the workers about new and removed pins.
   struct Events : api::PinEvents {
@@ -87,9 +106,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   api::KuboRpc kubo_rpc(std::move(rpc_context));
   api::AdminApi admin_api(accounts, clock);
   gateway::Gateway gateway(cached_blocks);
-  Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api, gateway,
-                                 pin_service, accounts, pins, clock, config.gateway_public,
-                                 &cached_blocks});
+  Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api,
+                                 gateway, pin_service, accounts, pins, clock, config.gateway_public,
+                                 &cached_blocks, &routing_api});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 
 

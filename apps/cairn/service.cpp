@@ -25,6 +25,7 @@ http::Response Service::Handle(const http::Request& request) {
   if (api::KuboRpc::Handles(path)) return ctx.kubo_rpc.Handle(request);
   if (api::PinningApi::Handles(path)) return ctx.pinning_api.Handle(request);
   if (api::AdminApi::Handles(path)) return ctx.admin_api.Handle(request);
+  if (ctx.routing_api && api::RoutingApi::Handles(path)) return ctx.routing_api->Handle(request);
   if (path.rfind("/ipfs/", 0) == 0 || path == "/ipfs") {
     if (!ctx.gateway_public) {
       auto who = api::Authorize(ctx.accounts, ctx.clock, request, std::nullopt);

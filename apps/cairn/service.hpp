@@ -1,6 +1,7 @@
 // Service: routes HTTP requests to the surfaces of `cairn serve` — /healthz, /metrics, the
-// Kubo RPC subset (/api/v0/), the Pinning Service API (/pins), the admin API (/admin/) and the
-// gateway (/ipfs/). Owns no sockets (the HttpServer calls Handle), so it is testable as a pure function.
+// Kubo RPC subset (/api/v0/), the Pinning Service API (/pins), the admin API (/admin/), the
+// delegated routing server (/routing/v1/) and the gateway (/ipfs/). Owns no sockets (the HttpServer
+// calls Handle), so it is testable as a pure function.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include "api/admin_api.hpp"
 #include "api/kubo_rpc.hpp"
 #include "api/pinning_api.hpp"
+#include "api/routing_api.hpp"
 #include "blockstore/cached_blockstore.hpp"
 #include "blockstore/log_blockstore.hpp"
 #include "gateway/gateway.hpp"
@@ -35,6 +37,7 @@ struct ServiceContext {
   const Clock& clock;
   bool gateway_public = true;  // false: /ipfs/ needs a valid token (any scope)
   const blockstore::CachedBlockstore* block_cache = nullptr;  // its counters go to /metrics
+  api::RoutingApi* routing_api = nullptr;  // /routing/v1/ (delegated routing server); may be null
 };
 
 class Service {

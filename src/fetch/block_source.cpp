@@ -1,6 +1,5 @@
 #include "fetch/block_source.hpp"
 
-
 namespace cairn::fetch {
 namespace {
 
@@ -17,7 +16,22 @@ std::vector<std::string_view> Parts(std::string_view ma) {
   return out;
 }
 
+class PerBlockSession final : public FetchSession {
+ public:
+  PerBlockSession(BlockSource& source, std::vector<std::string> gateways)
+      : source_(source), gateways_(std::move(gateways)) {}
+  Result<Bytes> Fetch(const Cid& cid) override { return source_.Fetch(cid, gateways_); }
+
+ private:
+  BlockSource& source_;
+  const std::vector<std::string> gateways_;
+};
+
 }  // namespace
+
+std::unique_ptr<FetchSession> BlockSource::OpenSession(const SessionParams& params) {
+  return std::make_unique<PerBlockSession>(*this, params.extra_gateways);
+}
 
 std::optional<std::string> OriginToGatewayUrl(std::string_view multiaddr) {
   auto p = Parts(multiaddr);
@@ -64,14 +78,15 @@ Result<Bytes> GatewayBlockSource::Fetch(const Cid& cid, std::span<const std::str
     return Bytes(d.begin(), d.end());
   }
   if (!multiformats::Multihash::CanCompute(cid.hash().code())) {
-    return Err(ErrorCode::kNotSupported,
-               "fetch: cannot verify blocks hashed with multihash 0x" +
-                   HexEncode(cid.hash().Encode()).substr(0, 4) + "; refusing " + cid.ToString());
+    return Err(ErrorCode::kNotSupported, "fetch: cannot verify blocks hashed with multihash 0x" +
+                                             HexEncode(cid.hash().Encode()).substr(0, 4) +
+                                             "; refusing " + cid.ToString());
   }
   std::vector<std::string> sources(extra.begin(), extra.end());
   sources.insert(sources.end(), options_.gateways.begin(), options_.gateways.end());
   if (sources.empty()) {
-    return Err(ErrorCode::kNotFound, "fetch: " + cid.ToString() + ": no gateways configured and no HTTP origins given");
+    return Err(ErrorCode::kNotFound,
+               "fetch: " + cid.ToString() + ": no gateways configured and no HTTP origins given");
   }
   std::string reasons;
   bool any_unavailable = false;
@@ -80,8 +95,8 @@ Result<Bytes> GatewayBlockSource::Fetch(const Cid& cid, std::span<const std::str
     std::string url = base;
     while (!url.empty() && url.back() == '/') url.pop_back();
     url += "/ipfs/" + cid.ToString() + "?format=raw";
-    auto res = http_.Get(url, "application/vnd.ipld.raw", options_.timeout,
-                         options_.max_block_bytes);
+    auto res =
+        http_.Get(url, "application/vnd.ipld.raw", options_.timeout, options_.max_block_bytes);
     std::string why;
     if (!res) {
       why = res.error().message();

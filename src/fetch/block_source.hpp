@@ -4,7 +4,9 @@
 // returned; a gateway that sends wrong bytes is skipped like one that has nothing.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +35,23 @@ class HttpGetter {
                                 std::chrono::milliseconds timeout, uint64_t max_bytes) = 0;
 };
 
+// What one consumer (one pin's DAG walk) fetches for: the context a session keeps.
+struct SessionParams {
+  Cid root;                                 // the DAG's root (what routing looks up)
+  std::vector<std::string> origins;         // the pin's origins, as given (any multiaddrs)
+  std::vector<std::string> extra_gateways;  // HTTP gateway URLs derived from the origins
+  int64_t deadline_micros = 0;              // on the consumer's clock's monotonic scale; 0 = none
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// Blocks of one DAG, fetched by one consumer from several threads at once. Thread-safe.
+class FetchSession {
+ public:
+  virtual ~FetchSession() = default;
+  // The verified bytes of `cid`; errors as BlockSource::Fetch.
+  virtual Result<Bytes> Fetch(const Cid& cid) = 0;
+};
+
 // Fetches single blocks by CID. Implementations are thread-safe.
 class BlockSource {
  public:
@@ -40,12 +59,16 @@ class BlockSource {
   // The verified bytes of `cid`. NotFound when no source has it, Unavailable/Timeout when the
   // sources could not be asked; the message names every source tried and why it failed.
   virtual Result<Bytes> Fetch(const Cid& cid, std::span<const std::string> extra_gateways) = 0;
+  // A session for one DAG. The default calls Fetch(cid, params.extra_gateways) for every block
+  // (sources with no per-DAG state, such as the gateways); sources that learn peers per DAG
+  // (bitswap) keep them in the session. The source must outlive its sessions.
+  virtual std::unique_ptr<FetchSession> OpenSession(const SessionParams& params);
 };
 
 struct GatewaySourceOptions {
-  std::vector<std::string> gateways;  // base URLs, e.g. "https://trustless-gateway.link"
+  std::vector<std::string> gateways;         // base URLs, e.g. "https://trustless-gateway.link"
   std::chrono::milliseconds timeout{20000};  // per block request
-  uint64_t max_block_bytes = 2u << 20;        // bitswap's limit; bigger blocks are refused
+  uint64_t max_block_bytes = 2u << 20;       // bitswap's limit; bigger blocks are refused
 };
 
 class GatewayBlockSource : public BlockSource {

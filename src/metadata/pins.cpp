@@ -822,6 +822,26 @@ Result<std::vector<Cid>> PinStore::ListCids(std::span<const PinStatus> statuses,
   return out;
 }
 
+Result<bool> PinStore::HasCid(const Cid& cid, std::span<const PinStatus> statuses) {
+  std::vector<PinStatus> unique = UniqueStatuses({statuses.begin(), statuses.end()});
+  if (unique.empty()) return false;
+  std::string sql = "SELECT 1 FROM pins WHERE cid = ? AND status IN (";
+  std::vector<SqlValue> params;
+  params.emplace_back(cid.ToV1().ToBytes());
+  for (size_t i = 0; i < unique.size(); ++i) {
+    sql += i ? ", ?" : "?";
+    params.emplace_back(std::string(PinStatusName(unique[i])));
+  }
+  sql += ") LIMIT 1";
+  bool found = false;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    auto rows = CAIRN_TRY(s.Query(sql, params));
+    found = !rows.empty();
+    return Ok();
+  }));
+  return found;
+}
+
 Result<std::string> PinStore::ExplainList(int64_t account_id, const PinFilter& filter) {
   if (db_.dialect() != SqlDialect::kSqlite) {
     return Err(ErrorCode::kNotSupported, "metadata: query plans are only shown for SQLite");

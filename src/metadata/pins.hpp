@@ -149,6 +149,10 @@ class PinStore {
                                                   const std::optional<multiformats::Cid>& after,
                                                   size_t limit);
 
+  // Whether any pin (any account) of `cid` (matched normalized) has a status in `statuses`: the
+  // routing endpoint's and the bitswap server's "is this pinned here?".
+  Result<bool> HasCid(const multiformats::Cid& cid, std::span<const PinStatus> statuses);
+
   // Commits and writes of the group committer (for /metrics and the benchmarks).
   GroupCommitStats commit_stats() const { return committer_.stats(); }
 

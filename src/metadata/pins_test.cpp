@@ -628,6 +628,19 @@ TEST_F(PinsTest, ListCidsGivesDistinctRootsInPages) {
   EXPECT_EQ(*pins_.ListCids(failed, std::nullopt, 10), std::vector<Cid>{RawCid(0)});
 }
 
+TEST_F(PinsTest, HasCidMatchesNormalizedCidsAndStatuses) {
+  Cid v0 = *Cid::Compute(0, kDagPb, kSha256, AsBytes("has"));
+  PinRecord pin = MustCreate(alice_, NewPin{v0.ToString(), {}, {}, {}});
+  std::vector<PinStatus> pinned = {PinStatus::kPinned};
+  EXPECT_FALSE(*pins_.HasCid(v0, pinned));
+  ASSERT_TRUE(pins_.UpdateStatus(pin.requestid, PinStatus::kPinned, {}));
+  EXPECT_TRUE(*pins_.HasCid(v0, pinned));
+  EXPECT_TRUE(*pins_.HasCid(v0.ToV1(), pinned));
+  EXPECT_FALSE(*pins_.HasCid(RawCid(77), pinned));
+  std::vector<PinStatus> failed = {PinStatus::kFailed};
+  EXPECT_FALSE(*pins_.HasCid(v0, failed));
+}
+
 TEST_F(PinsTest, ListersSeeConsistentPagesWhileWritersCreate) {
   std::atomic<bool> stop{false};
   std::atomic<int> problems{0};

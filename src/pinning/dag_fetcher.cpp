@@ -18,11 +18,11 @@ using multiformats::Cid;
 struct Walk {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Cid> queue;                 // GUARDED_BY(mu)
-  std::unordered_set<Cid> seen;          // GUARDED_BY(mu)
-  size_t working = 0;                    // GUARDED_BY(mu)
-  std::optional<Error> error;            // GUARDED_BY(mu)
-  DagFetchProgress progress;             // GUARDED_BY(mu)
+  std::deque<Cid> queue;         // GUARDED_BY(mu)
+  std::unordered_set<Cid> seen;  // GUARDED_BY(mu)
+  size_t working = 0;            // GUARDED_BY(mu)
+  std::optional<Error> error;    // GUARDED_BY(mu)
+  DagFetchProgress progress;     // GUARDED_BY(mu)
 };
 
 }  // namespace
@@ -32,6 +32,8 @@ Result<DagFetchResult> FetchDag(const Cid& root, blockstore::Blockstore& blocks,
                                 const DagFetchOptions& options, const std::atomic<bool>& cancel,
                                 const ProgressFn& progress) {
   Walk walk;
+  std::unique_ptr<fetch::FetchSession> session = source.OpenSession(fetch::SessionParams{
+      root, options.origins, options.extra_gateways, options.deadline_micros, &cancel});
   walk.queue.push_back(root);
   walk.seen.insert(root);
 
@@ -57,7 +59,8 @@ Result<DagFetchResult> FetchDag(const Cid& root, blockstore::Blockstore& blocks,
       bool fetched = false;
       if (cancel.load()) {
         data = Err(ErrorCode::kCancelled, "pin: cancelled");
-      } else if (options.deadline_micros != 0 && clock.MonotonicMicros() > options.deadline_micros) {
+      } else if (options.deadline_micros != 0 &&
+                 clock.MonotonicMicros() > options.deadline_micros) {
         data = Err(ErrorCode::kTimeout, "pin: deadline passed before the DAG was complete");
       } else {
         if (options.on_visit) options.on_visit(cid);
@@ -67,7 +70,7 @@ Result<DagFetchResult> FetchDag(const Cid& root, blockstore::Blockstore& blocks,
         } else if (*has) {
           data = blocks.Get(cid);  // verified by the store
         } else {
-          data = source.Fetch(cid, options.extra_gateways);
+          data = session->Fetch(cid);
           if (data) {
             auto put = blocks.Put(cid, *data);
             if (!put) data = Err(put.error());
@@ -92,9 +95,9 @@ Result<DagFetchResult> FetchDag(const Cid& root, blockstore::Blockstore& blocks,
       walk.progress.bytes += data->size();
       walk.progress.fetched_blocks += fetched ? 1 : 0;
       if (options.max_dag_bytes != 0 && walk.progress.bytes > options.max_dag_bytes) {
-        fail(Error(ErrorCode::kResourceExhausted,
-                   "pin: DAG is larger than the limit of " + std::to_string(options.max_dag_bytes) +
-                       " bytes"));
+        fail(Error(ErrorCode::kResourceExhausted, "pin: DAG is larger than the limit of " +
+                                                      std::to_string(options.max_dag_bytes) +
+                                                      " bytes"));
         continue;
       }
       for (auto& link : *links) {

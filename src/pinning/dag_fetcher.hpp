@@ -19,6 +19,7 @@
 namespace cairn::pinning {
 
 struct DagFetchOptions {
+  std::vector<std::string> origins;         // the pin's origins as given (for peer-to-peer sources)
   std::vector<std::string> extra_gateways;  // from the pin's origins
   size_t parallelism = 8;                   // blocks fetched at once
   int64_t deadline_micros = 0;              // on the clock's monotonic scale; 0 = none
@@ -42,10 +43,11 @@ struct DagFetchResult {
 // Reports progress now and then (from worker threads; keep it cheap).
 using ProgressFn = std::function<void(const DagFetchProgress&)>;
 
-// Walks the DAG of `root`. Errors: the first block that could not be fetched (NotFound with the
-// sources' reasons, Unavailable, Timeout), Timeout at the deadline, ResourceExhausted above
-// max_dag_bytes, Cancelled when `cancel` becomes true, NotSupported for blocks whose codec has no
-// link reader. Blocks fetched before an error stay stored (a retry reuses them).
+// Walks the DAG of `root`, fetching through one source.OpenSession() for the whole walk. Errors:
+// the first block that could not be fetched (NotFound with the sources' reasons, Unavailable,
+// Timeout), Timeout at the deadline, ResourceExhausted above max_dag_bytes, Cancelled when `cancel`
+// becomes true, NotSupported for blocks whose codec has no link reader. Blocks fetched before an
+// error stay stored (a retry reuses them).
 Result<DagFetchResult> FetchDag(const multiformats::Cid& root, blockstore::Blockstore& blocks,
                                 fetch::BlockSource& source, const Clock& clock,
                                 const DagFetchOptions& options, const std::atomic<bool>& cancel,

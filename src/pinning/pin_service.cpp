@@ -135,6 +135,7 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
   // The find deadline counts from the pin's creation (wall clock), mapped onto the monotonic one.
   int64_t remaining = pin.created_us + options_.find_deadline_us - clock_.WallMicros();
   DagFetchOptions fo;
+  fo.origins = pin.origins;
   for (const auto& origin : pin.origins) {
     if (auto url = fetch::OriginToGatewayUrl(origin)) fo.extra_gateways.push_back(*url);
   }

@@ -385,6 +385,37 @@ TEST_F(PinsE2e, AddGetDeleteFollowTheSpecAndEchoTheCid) {
   EXPECT_EQ(CountAll(token), static_cast<int64_t>(forms.size()));
 }
 
+// Delegated routing served by Cairn (../shared/specs/ipfs/http-routing-v1.md): a pinned CID names
+// this node (the peer id of its delegates), in any CID encoding; anything else has no providers.
+TEST_F(PinsE2e, RoutingEndpointNamesThisNodeForPinnedContent) {
+  std::string token = Token("alice");
+  Start();
+  std::string cid = IdentityCid("routed");
+  json::value st = AddCid(token, cid);
+  std::string delegate = std::string(st.at("delegates").as_array().at(0).as_string());
+  std::string peer = delegate.substr(delegate.rfind("/p2p/") + 5);
+  std::string target =
+      "/routing/v1/providers/" + mf::Cid::Parse(cid)->ToString(mf::Multibase::kBase36);
+  // Not pinned yet or never: 200 with no providers (the spec: never 404), and no token needed.
+  auto none = Call("GET", "/routing/v1/providers/" + RawCid("nobody").ToString(), "");
+  EXPECT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(none.body, "{\"Providers\":[]}");
+  EXPECT_EQ(none.Header("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(Str(WaitFor(token, Str(st, "requestid"), "pinned"), "status"), "pinned");
+  auto found = Call("GET", target, "");
+  ASSERT_EQ(found.status, 200) << found.body;
+  json::value v = ParseJson(found.body);
+  ASSERT_TRUE(v.is_object()) << found.body;
+  const auto& providers = v.at("Providers").as_array();
+  ASSERT_EQ(providers.size(), 1u) << found.body;
+  EXPECT_EQ(Str(providers[0], "Schema"), "peer");
+  EXPECT_EQ(Str(providers[0], "ID"), peer);
+  EXPECT_TRUE(providers[0].at("Addrs").is_array());
+  EXPECT_EQ(found.Header("Content-Type"), "application/json");
+  EXPECT_EQ(Call("GET", "/routing/v1/providers/nonsense", "").status, 400);
+  EXPECT_EQ(Call("GET", "/routing/v1/peers/" + peer, "").status, 501);
+}
+
 TEST_F(PinsE2e, UploadedAndGatewayContentIsPinnedAndUnfindableContentFailsAfterTheDeadline) {
   // Content added before serve (the block store is the service's own).
   WriteFile(dir_ / "file.txt", std::string(300000, 'c') + "uploaded");

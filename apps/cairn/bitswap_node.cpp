@@ -1,0 +1,39 @@
+#include "apps/cairn/bitswap_node.hpp"
+
+namespace cairn::app {
+
+bool PinnedContentPolicy::MayServe(const multiformats::Cid& cid) {
+  using metadata::PinStatus;
+  std::vector<PinStatus> any = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
+                                PinStatus::kFailed};
+  auto root = pins_.HasCid(cid, any);
+  if (!root) return false;  // the store cannot answer: serve nothing rather than guess
+  if (!*root) return true;  // an inner block: served when the store has it
+  std::vector<PinStatus> pinned = {PinStatus::kPinned};
+  auto done = pins_.HasCid(cid, pinned);
+  return done && *done;
+}
+
+BitswapNode::BitswapNode(bitswap::Network& network, blockstore::Blockstore& blocks,
+                         metadata::PinStore& pins, fetch::HttpGetter& http,
+                         fetch::BlockSource& gateways, const Clock& clock,
+                         const BitswapNodeConfig& config)
+    : getter_(blocks), policy_(pins) {
+  if (!config.routing_delegated.empty()) {
+    routing_ = std::make_unique<fetch::DelegatedRoutingClient>(
+        http, fetch::DelegatedRoutingOptions{.endpoint = config.routing_delegated});
+  }
+  server_ = std::make_unique<bitswap::Server>(network, getter_, policy_);
+  client_ = std::make_unique<bitswap::Client>(network, clock);
+  bitswap_ = std::make_unique<bitswap::Bitswap>(network, server_.get(), client_.get());
+  source_ = std::make_unique<fetch::BitswapBlockSource>(network, *client_, routing_.get(), gateways,
+                                                        clock);
+  server_->Start();
+}
+
+BitswapNode::~BitswapNode() {
+  bitswap_.reset();  // no more handler calls
+  server_->Stop();
+}
+
+}  // namespace cairn::app

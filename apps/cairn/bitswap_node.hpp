@@ -1,0 +1,62 @@
+// Bitswap in `cairn serve`: the engines over the libp2p host's bitswap::Network, and the block
+// source the pin workers use with it. serve_command.cpp builds one only when a Network exists;
+// without one the pin workers keep the gateways (fetch::GatewayBlockSource) exactly as before.
+//
+// What the server gives away (PinnedContentPolicy, see bitswap/server.hpp and
+// docs/architecture.md "Bitswap"): a CID that is the root of a pin of any account is served
+// only when one such pin is `pinned` (a half-fetched DAG, a failed or queued pin is not
+// advertised); any other CID is served when the block store has it, i.e. the inner blocks of
+// DAGs it holds. The store holds the DAGs of pins (and, until the next garbage collection, blocks
+// of deleted pins and of uploads in flight), so inner blocks are not checked against pin state
+// block by block: that would need a block-to-pin index the metadata does not keep.
+#pragma once
+
+#include <memory>
+
+#include "bitswap/bitswap.hpp"
+#include "bitswap/client.hpp"
+#include "bitswap/server.hpp"
+#include "blockstore/blockstore.hpp"
+#include "fetch/bitswap_source.hpp"
+#include "fetch/routing.hpp"
+#include "ipld/blocks.hpp"
+#include "metadata/pins.hpp"
+
+namespace cairn::app {
+
+class PinnedContentPolicy final : public bitswap::ContentPolicy {
+ public:
+  explicit PinnedContentPolicy(metadata::PinStore& pins) : pins_(pins) {}
+  bool MayServe(const multiformats::Cid& cid) override;
+
+ private:
+  metadata::PinStore& pins_;
+};
+
+struct BitswapNodeConfig {
+  std::string routing_delegated;  // config routing.delegated ("" = no provider lookups)
+};
+
+// Everything must outlive the node; the node must outlive the pin service that uses source().
+class BitswapNode {
+ public:
+  BitswapNode(bitswap::Network& network, blockstore::Blockstore& blocks, metadata::PinStore& pins,
+              fetch::HttpGetter& http, fetch::BlockSource& gateways, const Clock& clock,
+              const BitswapNodeConfig& config);
+  ~BitswapNode();
+
+  fetch::BlockSource& source() { return *source_; }
+  const bitswap::Server& server() const { return *server_; }
+  const bitswap::Client& client() const { return *client_; }
+
+ private:
+  ipld::BlockGetterFor<blockstore::Blockstore> getter_;
+  PinnedContentPolicy policy_;
+  std::unique_ptr<fetch::DelegatedRoutingClient> routing_;
+  std::unique_ptr<bitswap::Server> server_;
+  std::unique_ptr<bitswap::Client> client_;
+  std::unique_ptr<bitswap::Bitswap> bitswap_;
+  std::unique_ptr<fetch::BitswapBlockSource> source_;
+};
+
+}  // namespace cairn::app

@@ -1,0 +1,148 @@
+// The bitswap server (../shared/specs/ipfs/bitswap-protocol.md, "Interaction pattern", the S
+// side): answers other peers' wantlists from a BlockGetter (the block store), one ledger per
+// peer, scheduled fairly.
+//
+// What is served: pinned content only. Every want goes through a ContentPolicy ("may this CID
+// be served?") before the block store is asked; a CID the policy refuses is answered exactly
+// like one the store does not have (DONT_HAVE when the peer asked for it, otherwise nothing), so
+// a peer cannot probe the store for content that is not pinned. Cairn is a pinning service, not
+// a public cache: blocks held only for work in progress (uploads not yet pinned, DAGs half
+// fetched) or left behind by deleted pins until the next collection are not advertised. The
+// app's policy (apps/cairn) is documented in docs/architecture.md ("bitswap").
+//
+// Ledger: per peer, its pending wants (CID → want-have/want-block, sendDontHave, priority), at
+// most max_wants_per_peer (more are dropped and counted; a full wantlist replaces the previous
+// one; cancels remove). A want is answered once: want-block with the block (or DONT_HAVE), want-
+// have with HAVE (or DONT_HAVE); then it leaves the ledger. Ledgers are dropped when the peer
+// disconnects; at most max_peers ledgers exist.
+//
+// Scheduling: peers with pending wants take turns (round-robin). A turn sends one message: the
+// peer's wants in priority order (higher first, then arrival order) until the message holds
+// target_message_bytes of blocks or max_presences_per_message presences. A peer whose network
+// queue holds more than max_queued_bytes_per_peer (a slow reader) is skipped until it drains, so
+// it cannot hold memory or starve the others. Blocks above max_block_bytes are treated as absent.
+//
+// Versions: 1.2.0 peers get HAVE/DONT_HAVE; 1.1.0 and 1.0.0 peers only get blocks (they cannot
+// ask want-have); 1.0.0 peers only CIDv0 blocks.
+//
+// Threads: OnWantlist/OnPeerGone are called from the network's handler threads and only update
+// the ledger. `threads` worker threads run turns; with threads = 0 the owner calls RunOnce()
+// (tests). Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "bitswap/message.hpp"
+#include "bitswap/network.hpp"
+#include "ipld/blocks.hpp"
+
+namespace cairn::bitswap {
+
+// Decides what the server may give away. Thread-safe, quick (no network), called once per want.
+class ContentPolicy {
+ public:
+  virtual ~ContentPolicy() = default;
+  // True when the block `cid` may be sent to (and its presence confirmed to) any peer.
+  virtual bool MayServe(const Cid& cid) = 0;
+};
+
+// Serves whatever the getter has (tests, and nodes that serve everything they store).
+class ServeEverything final : public ContentPolicy {
+ public:
+  bool MayServe(const Cid&) override { return true; }
+};
+
+struct ServerOptions {
+  size_t threads = 1;
+  size_t max_peers = 4096;
+  size_t max_wants_per_peer = 1024;
+  size_t target_message_bytes = 1u << 20;
+  size_t max_presences_per_message = 1024;
+  uint64_t max_queued_bytes_per_peer = 8u << 20;
+  size_t max_block_bytes = kMaxBlockBytes;
+};
+
+struct ServerStats {
+  std::atomic<uint64_t> messages_sent{0};
+  std::atomic<uint64_t> blocks_sent{0};
+  std::atomic<uint64_t> block_bytes_sent{0};
+  std::atomic<uint64_t> haves_sent{0};
+  std::atomic<uint64_t> dont_haves_sent{0};
+  std::atomic<uint64_t> wants_dropped{0};  // over a ledger's limit, or no room for a ledger
+  std::atomic<uint64_t> refused_by_policy{0};
+  std::atomic<uint64_t> send_failures{0};
+};
+
+class Server {
+ public:
+  // Everything passed must outlive the server.
+  Server(Network& network, ipld::BlockGetter& blocks, ContentPolicy& policy,
+         ServerOptions options = {});
+  ~Server();  // Stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void Start();
+  // Stops the worker threads (pending wants stay in the ledgers). Idempotent.
+  void Stop();
+
+  // A wantlist (or wantlist update) from `peer`, which speaks `version`.
+  void OnWantlist(const PeerId& peer, ProtocolVersion version, const Wantlist& wantlist);
+  // `peer` disconnected: its ledger is dropped.
+  void OnPeerGone(const PeerId& peer);
+
+  // Runs one turn for the next peer that has wants and room in its network queue. False when no
+  // peer could be served.
+  bool RunOnce();
+
+  // Pending wants of `peer` (0 when it has no ledger).
+  size_t PendingWants(const PeerId& peer) const;
+  const ServerStats& stats() const { return stats_; }
+
+ private:
+  struct Key {
+    int64_t neg_priority;
+    uint64_t seq;
+    Cid cid;
+    friend auto operator<=>(const Key&, const Key&) = default;
+  };
+  struct Want {
+    WantType type;
+    bool send_dont_have;
+    Key key;
+  };
+  struct Ledger {
+    ProtocolVersion version = ProtocolVersion::k120;
+    std::unordered_map<Cid, Want> wants;
+    std::set<Key> order;
+    bool queued = false;  // in ready_ or in a turn
+  };
+  // REQUIRES(mu_)
+  void Remove(Ledger& ledger, const Cid& cid);
+  void WorkerLoop();
+
+  Network& network_;
+  ipld::BlockGetter& blocks_;
+  ContentPolicy& policy_;
+  const ServerOptions options_;
+  ServerStats stats_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<PeerId, Ledger> ledgers_;  // GUARDED_BY(mu_)
+  std::deque<PeerId> ready_;          // GUARDED_BY(mu_) peers with wants, in turn order
+  uint64_t next_seq_ = 0;             // GUARDED_BY(mu_)
+  bool running_ = false;              // GUARDED_BY(mu_)
+  bool wake_ = false;                 // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cairn::bitswap
