@@ -24,9 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {
     noise::Handshake responder(noise::Role::kResponder, identity);
     if (responder.ReadMessage(in)) {
-      auto msg2 = responder.WriteMessage();
-      CAIRN_CHECK(msg2.has_value());  // writing after a good read cannot fail
-      (void)responder.ReadMessage(in);
+      // Writing fails only for a low-order ephemeral key (found by this fuzzer: 32 zero bytes).
+      if (responder.WriteMessage()) (void)responder.ReadMessage(in);
     }
   }
   {

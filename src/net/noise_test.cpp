@@ -105,6 +105,16 @@ TEST(NoiseHandshake, RejectsAPayloadWhoseSignatureIsNotOverTheStaticKey) {
   EXPECT_FALSE(HandshakePayload::Decode(*HexDecode("0a05")));  // truncated field
 }
 
+TEST(NoiseHandshake, RejectsALowOrderEphemeralKey) {
+  // Found by noise_fuzz: an all-zero key makes the X25519 result zero; the responder refuses.
+  Pair p;
+  Handshake resp(Role::kResponder, p.bob);
+  ASSERT_TRUE(resp.ReadMessage(Bytes(32, 0)));
+  auto msg2 = resp.WriteMessage();
+  ASSERT_FALSE(msg2);
+  EXPECT_NE(msg2.error().message().find("low-order"), std::string::npos);
+}
+
 TEST(NoiseHandshake, RejectsShortMessages) {
   Pair p;
   Handshake resp(Role::kResponder, p.bob);

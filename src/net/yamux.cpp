@@ -182,7 +182,9 @@ void Session::Reset(uint32_t id) {
 void Session::Release(uint32_t id) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
-  if (!it->second.reset && !(it->second.local_fin && it->second.remote_fin)) Reset(id);
+  // After our FIN the stream is just forgotten (later frames for it are dropped): a RST would
+  // make the peer discard the answer it has not read yet.
+  if (!it->second.reset && !it->second.local_fin) Reset(id);
   streams_.erase(it);
 }
 

@@ -107,8 +107,8 @@ class Session {
   void CloseWrite(uint32_t id);
   // RST queued (unless already reset or fully closed); the stream reads as reset.
   void Reset(uint32_t id);
-  // The application is done with the stream: forgets it (frees its slot). Resets it first when
-  // it was not closed both ways.
+  // The application is done with the stream: forgets it (frees its slot). Resets it first unless
+  // this side already sent FIN (then what the peer still sends is dropped).
   void Release(uint32_t id);
   size_t stream_count() const { return streams_.size(); }
 
