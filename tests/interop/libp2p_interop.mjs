@@ -79,7 +79,9 @@ try {
   let peer
   for (let i = 0; i < 50; i++) {
     peer = await node.peerStore.get(cairnPeer).catch(() => undefined)
-    if (peer?.protocols?.length) break
+    // (protocols alone may already hold the one of a stream Cairn opened to us: wait for the
+    // identify answer itself, which sets AgentVersion)
+    if (peer?.metadata?.get('AgentVersion') != null) break
     await sleep(100)
   }
   const agent = new TextDecoder().decode(peer?.metadata?.get('AgentVersion') ?? new Uint8Array())
