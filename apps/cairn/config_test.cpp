@@ -42,8 +42,13 @@ segment_mib = 16
 public = false
 [libp2p]
 announce = ["/ip4/10.0.0.1/tcp/4001"]
+listen = ["/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/4002"]
+allow_private = true
 )");
   ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->libp2p_listen,
+            (std::vector<std::string>{"/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/4002"}));
+  EXPECT_TRUE(c->libp2p_allow_private);
   EXPECT_EQ(c->listen_host, "0.0.0.0");
   EXPECT_EQ(c->listen_port, 9000);
   EXPECT_EQ(c->threads, 3);
@@ -91,6 +96,9 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
        "[\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n",
        "must not include /p2p/"},
       {"[server]\nlisten = \"nope\"\n", "must be HOST:PORT"},
+      {"[libp2p]\nlisten = [\"/ip4/1.2.3.4/udp/1/quic-v1\"]\n", "libp2p.listen"},
+      {"[libp2p]\nlisten = []\n", "libp2p.listen must be"},
+      {"[libp2p]\nallow_private = \"yes\"\n", "libp2p.allow_private must be true or false"},
       {"[server\n", "config: "},
   };
   for (const auto& c : cases) {
