@@ -18,7 +18,7 @@ start() {  # start <repo>: a fresh server; sets url, ta, tb
   local repo=$1 extra='max_import_roots = 10000000\n'
   for attempt in 1 2; do
     printf "[api]\nrate_per_second = 1000000\nrate_burst = 1000000\n${extra}[pinning]\ngateways = []\n" >"$work/config.toml"
-    "$bin" --repo "$repo" serve --listen 127.0.0.1:0 --config "$work/config.toml" >"$work/out" 2>"$work/err" &
+    "$bin" --repo "$repo" serve --listen 127.0.0.1:0 --libp2p-listen /ip4/127.0.0.1/tcp/0 --config "$work/config.toml" >"$work/out" 2>"$work/err" &
     server=$!
     for _ in $(seq 100); do grep -q "http://127.0.0.1:" "$work/out" 2>/dev/null && break; sleep 0.1; done
     grep -q "http://127.0.0.1:" "$work/out" && break

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build build -j "$(nproc)" --target cairn
-exec build/cairn serve "$@"
+exec build/cairn serve --libp2p-allow-private "$@"

@@ -14,11 +14,22 @@
 
 namespace cairn::app {
 
+Result<void> CheckLibp2pListen(const std::string& text) {
+  auto ma = net::Multiaddr::Parse(text);
+  if (!ma) return Err(ma.error().WithContext("config: libp2p.listen: "));
+  const auto& c = ma->components();
+  if (c.size() != 2 || (c[0].name != "ip4" && c[0].name != "ip6") || c[1].name != "tcp") {
+    return Err(ErrorCode::kInvalidArgument,
+               "config: libp2p.listen: '" + text + "' must be /ip4|ip6/<address>/tcp/<port>");
+  }
+  return Ok();
+}
+
 Result<void> ParseListen(const std::string& text, ServeConfig& config) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return Err(ErrorCode::kInvalidArgument, "config: listen address '" + text +
-                                                "' must be HOST:PORT, e.g. 127.0.0.1:8080");
+    return Err(ErrorCode::kInvalidArgument,
+               "config: listen address '" + text + "' must be HOST:PORT, e.g. 127.0.0.1:8080");
   }
   std::string host = text.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -117,6 +128,22 @@ Result<void> ApplyFilecoinRpc(const toml::node& value, ServeConfig& config) {
   return Ok();
 }
 
+Result<void> ApplyLibp2pListen(const toml::node& value, ServeConfig& config) {
+  const auto* arr = value.as_array();
+  if (!arr || arr->empty() || arr->size() > 20) {
+    return Err(BadValue("libp2p.listen", "a list of 1 to 20 multiaddrs"));
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    auto text = item.value<std::string>();
+    if (!text) return Err(BadValue("libp2p.listen", "a list of 1 to 20 multiaddrs"));
+    CAIRN_TRY(CheckLibp2pListen(*text));
+    out.push_back(*text);
+  }
+  config.libp2p_listen = std::move(out);
+  return Ok();
+}
+
 // Every key the TOML file may set (docs/configuration.md lists them with their meaning).
 const std::vector<ConfigKey>& ConfigKeys() {
   static const std::vector<ConfigKey> keys = {
@@ -185,6 +212,14 @@ const std::vector<ConfigKey>& ConfigKeys() {
          config.routing_delegated = *s;
          return Ok();
        }},
+      {"libp2p.listen", ApplyLibp2pListen},
+      {"libp2p.allow_private",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto v = value.value_exact<bool>();
+         if (!v) return Err(BadValue("libp2p.allow_private", "true or false"));
+         config.libp2p_allow_private = *v;
+         return Ok();
+       }},
   };
   return keys;
 }
@@ -199,9 +234,9 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config) {
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return Err(ErrorCode::kInvalidArgument,
-               "config: " + path + ":" + std::to_string(e.source().begin.line) + ": " +
-                   std::string(e.description()));
+    return Err(ErrorCode::kInvalidArgument, "config: " + path + ":" +
+                                                std::to_string(e.source().begin.line) + ": " +
+                                                std::string(e.description()));
   }
   const auto& keys = ConfigKeys();
   for (const auto& [section, node] : table) {

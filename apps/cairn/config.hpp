@@ -15,16 +15,20 @@ namespace cairn::app {
 struct ServeConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
-  int threads = 0;                   // 0 = number of cores
-  uint64_t max_body_bytes = 1 << 20;  // requests with larger bodies get 413
+  int threads = 0;                          // 0 = number of cores
+  uint64_t max_body_bytes = 1 << 20;        // requests with larger bodies get 413
   uint64_t max_upload_bytes = 32ull << 30;  // /api/v0/add and dag/import bodies
   // Open client connections at most; beyond it new connections get 503 and are closed, before
   // the process runs out of file descriptors.
   int64_t max_connections = 4096;
+  // libp2p: where the host listens (/ip4|ip6/<address>/tcp/<port>; port 0 = any free port).
+  std::vector<std::string> libp2p_listen = {"/ip4/0.0.0.0/tcp/4001"};
   // Multiaddrs (without /p2p/) where this node's libp2p listener is reachable; with the peer ID
-  // appended they are the `delegates` of every PinStatus. Until the libp2p listener lands they
-  // name the address it will use.
-  std::vector<std::string> announce = {"/ip4/127.0.0.1/tcp/4001"};
+  // appended they are the `delegates` of every PinStatus. Empty: the addresses the host really
+  // bound (an unspecified address expanded to the machine's interfaces, port 0 resolved).
+  std::vector<std::string> announce;
+  // Dial loopback, private and link-local addresses (a public server must not probe LANs).
+  bool libp2p_allow_private = false;
 
   // Pinning: where missing blocks are fetched from (trustless gateways, `?format=raw`), how many
   // pins are fetched at once, and how long a CID may take to be found before its pin fails.
@@ -61,6 +65,9 @@ struct ServeConfig {
 
 // Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:0"). InvalidArgument with a reason otherwise.
 Result<void> ParseListen(const std::string& text, ServeConfig& config);
+// A libp2p listen address must be /ip4|ip6/<address>/tcp/<port>; InvalidArgument naming
+// libp2p.listen otherwise.
+Result<void> CheckLibp2pListen(const std::string& text);
 
 // Applies the TOML file at `path` to `config`. NotFound when the file does not exist;
 // InvalidArgument naming the key (or the line of a syntax error) when it is malformed. Unknown

@@ -42,6 +42,8 @@ segment_mib = 16
 public = false
 [libp2p]
 announce = ["/ip4/10.0.0.1/tcp/4001"]
+listen = ["/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/4002"]
+allow_private = true
 [filecoin]
 rpc = "https://api.calibration.node.glif.io/rpc/v1"
 rpc_token = "jwt.token.here"
@@ -51,6 +53,9 @@ network = "testnet"
 delegated = "http://router.example"
 )");
   ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->libp2p_listen,
+            (std::vector<std::string>{"/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/4002"}));
+  EXPECT_TRUE(c->libp2p_allow_private);
   EXPECT_EQ(c->listen_host, "0.0.0.0");
   EXPECT_EQ(c->listen_port, 9000);
   EXPECT_EQ(c->threads, 3);
@@ -108,6 +113,9 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
       {"[server]\nlisten = \"nope\"\n", "must be HOST:PORT"},
       {"[routing]\ndelegated = \"ftp://x\"\n", "routing.delegated must be an http(s) URL"},
       {"[routing]\ndelegated = 1\n", "routing.delegated must be"},
+      {"[libp2p]\nlisten = [\"/ip4/1.2.3.4/udp/1/quic-v1\"]\n", "libp2p.listen"},
+      {"[libp2p]\nlisten = []\n", "libp2p.listen must be"},
+      {"[libp2p]\nallow_private = \"yes\"\n", "libp2p.allow_private must be true or false"},
       {"[server\n", "config: "},
       {"[filecoin]\nrpc = \"127.0.0.1:1234\"\n", "filecoin.rpc must be an http(s) URL"},
       {"[filecoin]\nrpc_token = 5\n", "filecoin.rpc_token must be a string"},

@@ -16,6 +16,7 @@
 #include "blockstore/cached_blockstore.hpp"
 #include "common/log.hpp"
 #include "http/server.hpp"
+#include "net/host.hpp"
 
 namespace cairn::app {
 namespace {
@@ -23,6 +24,8 @@ namespace {
 struct ServeFlags {
   std::string config_path;
   std::string listen;
+  std::vector<std::string> libp2p_listen;
+  bool libp2p_allow_private = false;
   int threads = -1;
 };
 
@@ -44,17 +47,56 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   CAIRN_TRY(ApplyEnvironment(config));
   if (!flags.listen.empty()) CAIRN_TRY(ParseListen(flags.listen, config));
   if (flags.threads >= 0) config.threads = flags.threads;
-  if (config.threads == 0) config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (!flags.libp2p_listen.empty()) {
+    for (const auto& l : flags.libp2p_listen) CAIRN_TRY(CheckLibp2pListen(l));
+    config.libp2p_listen = flags.libp2p_listen;
+  }
+  if (flags.libp2p_allow_private) config.libp2p_allow_private = true;
+  if (config.threads == 0)
+    config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   blockstore::LogBlockstoreOptions store_options;
   store_options.segment_size = static_cast<uint64_t>(config.segment_mib) << 20;
   auto log_blocks = CAIRN_TRY(OpenRepoBlockstore(global, store_options));
   // Everything but compaction and the store's own metrics reads and deletes through the cache
   // (a delete must reach it); it holds verified blocks only.
-  blockstore::CachedBlockstore cached_blocks(*log_blocks, static_cast<uint64_t>(config.block_cache_mib) << 20);
-  auto identity = CAIRN_TRY(net::LoadOrCreateIdentity(std::filesystem::path(global.repo) / "identity.key"));
+  blockstore::CachedBlockstore cached_blocks(*log_blocks,
+                                             static_cast<uint64_t>(config.block_cache_mib) << 20);
+  auto identity =
+      CAIRN_TRY(net::LoadOrCreateIdentity(std::filesystem::path(global.repo) / "identity.key"));
+  // The libp2p host: its own io_context and thread (signals are blocked there too).
+  boost::asio::io_context p2p_io;
+  net::HostOptions p2p_options;
+  for (const auto& l : config.libp2p_listen)
+    p2p_options.listen.push_back(*net::Multiaddr::Parse(l));
+  for (const auto& a : config.announce) p2p_options.announce.push_back(*net::Multiaddr::Parse(a));
+  p2p_options.dial.allow_private = config.libp2p_allow_private;
+  p2p_options.agent_version = "cairn/" CAIRN_VERSION;
+  auto p2p_host = net::Host::Create(p2p_io, identity, p2p_options);
+  if (!p2p_host) return Err(p2p_host.error());
   std::vector<std::string> delegates;
-  for (const auto& a : config.announce) delegates.push_back(a + "/p2p/" + identity.peer_id().ToString());
+  for (const auto& a : (*p2p_host)->Addrs()) {
+    delegates.push_back(a.ToString() + "/p2p/" + identity.peer_id().ToString());
+  }
+  if (delegates.empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "libp2p: no dialable address to announce; set libp2p.announce");
+  }
+  auto p2p_work = boost::asio::make_work_guard(p2p_io);
+  std::thread p2p_thread([&p2p_io] { p2p_io.run(); });
+  struct StopP2p {
+    boost::asio::io_context& io;
+    net::Host& host;
+    decltype(p2p_work)& work;
+    std::thread& thread;
+    ~StopP2p() {
+      boost::asio::post(io, [h = &host] { h->Stop(); });
+      work.reset();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      io.stop();
+      thread.join();
+    }
+  } stop_p2p{p2p_io, **p2p_host, p2p_work, p2p_thread};
   const Clock& clock = SystemClock::Instance();
   auto db = CAIRN_TRY(OpenRepoMetadata(global));
   metadata::AccountStore accounts(*db, clock);
@@ -111,7 +153,6 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
                                  &cached_blocks, &routing_api});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 
-
   http::ServerOptions options;
   options.host = config.listen_host;
   options.port = config.listen_port;
@@ -135,10 +176,12 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::printf("cairn: gateway http://%s:%u/ipfs/<cid>, health /healthz, metrics /metrics\n",
               host.c_str(), static_cast<unsigned>(port));
   std::printf("cairn: peer ID %s\n", identity.peer_id().ToString().c_str());
-  std::printf("cairn: pinning API http://%s:%u/pins; create a token with\n"
-              "         %s --repo %s account create NAME && %s --repo %s token create --account NAME\n",
-              host.c_str(), static_cast<unsigned>(port), global.program.c_str(), global.repo.c_str(),
-              global.program.c_str(), global.repo.c_str());
+  for (const auto& d : delegates) std::printf("cairn: libp2p %s\n", d.c_str());
+  std::printf(
+      "cairn: pinning API http://%s:%u/pins; create a token with\n"
+      "         %s --repo %s account create NAME && %s --repo %s token create --account NAME\n",
+      host.c_str(), static_cast<unsigned>(port), global.program.c_str(), global.repo.c_str(),
+      global.program.c_str(), global.repo.c_str());
   std::printf("cairn: stop with Ctrl-C\n");
   std::fflush(stdout);
   log::Info("serve.start", {{"repo", global.repo},
@@ -176,6 +219,10 @@ void RegisterServeCommands(CLI::App& app, GlobalOptions& options) {
                     "TOML configuration (default: <repo>/config.toml when present)");
   serve->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve->add_option("--threads", flags->threads, "I/O threads (default: number of cores)");
+  serve->add_option("--libp2p-listen", flags->libp2p_listen,
+                    "libp2p listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/4001)");
+  serve->add_flag("--libp2p-allow-private", flags->libp2p_allow_private,
+                  "dial loopback and private addresses (libp2p.allow_private = true)");
   serve->callback([&options, flags] { Finish(Serve(options, *flags)); });
 }
 

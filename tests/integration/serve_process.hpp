@@ -64,7 +64,8 @@ inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std
   if (fd < 0) return reply;
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& h : extra_headers) req += h + "\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   size_t off = 0;
   while (off < req.size()) {
@@ -122,7 +123,15 @@ class ServeProcess {
       ::close(out[0]);
       ::close(out[1]);
       std::string bin = CairnBinary();
-      std::vector<std::string> args = {bin, "--repo", repo, "serve", "--listen", "127.0.0.1:0"};
+      std::vector<std::string> args = {bin,
+                                       "--repo",
+                                       repo,
+                                       "serve",
+                                       "--listen",
+                                       "127.0.0.1:0",
+                                       "--libp2p-listen",
+                                       "/ip4/127.0.0.1/tcp/0",
+                                       "--libp2p-allow-private"};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());

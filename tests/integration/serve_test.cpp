@@ -47,9 +47,28 @@ TEST(Serve, HasAPersistentPeerIdAndAnswersKuboRpcIdAndVersion) {
   }
 }
 
+TEST(Serve, AnnouncesTheBoundLibp2pPortWithItsPeerId) {
+  TempDir dir;
+  ServeProcess serve(dir / "repo");  // --libp2p-listen /ip4/127.0.0.1/tcp/0
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  auto id = HttpRequest(serve.port(), "POST", "/api/v0/id");
+  ASSERT_EQ(id.status, 200) << id.body;
+  size_t at = id.body.find("/ip4/127.0.0.1/tcp/");
+  ASSERT_NE(at, std::string::npos) << id.body;
+  std::string port = id.body.substr(at + 19, id.body.find('/', at + 19) - (at + 19));
+  EXPECT_NE(port, "0");
+  EXPECT_NE(port, "4001");
+  EXPECT_NE(serve.output().find("cairn: libp2p /ip4/127.0.0.1/tcp/" + port + "/p2p/12D3KooW"),
+            std::string::npos)
+      << serve.output();
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
 TEST(Serve, RejectsAnnounceAddressesWithPeerIds) {
   TempDir dir;
-  WriteFile(dir / "cfg.toml", "[libp2p]\nannounce = [\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n");
+  WriteFile(dir / "cfg.toml",
+            "[libp2p]\nannounce = "
+            "[\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n");
   auto r = RunCairn("--repo '" + (dir / "repo") + "' serve --config '" + (dir / "cfg.toml") + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("must not include /p2p/"), std::string::npos) << r.err;

@@ -1,0 +1,47 @@
+// Fuzzes a yamux session with arbitrary received bytes, in arbitrary pieces, while the
+// application side reads, writes, half-closes and releases the streams that open. Checks the
+// memory bounds: no stream buffers more than its receive window, no more streams than the limit.
+#include <cstddef>
+#include <cstdint>
+
+#include "net/yamux.hpp"
+
+using namespace cairn;
+using namespace cairn::net::yamux;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  Options options;
+  options.max_streams = 8;
+  Session session(data[0] & 1 ? Role::kClient : Role::kServer, options);
+  size_t chunk = 1 + data[1] % 64;
+  ByteSpan in(data + 2, size - 2);
+  Events ev;
+  uint8_t buf[4096];
+  std::vector<uint32_t> open;
+  for (size_t at = 0; at < in.size(); at += chunk) {
+    ev.Clear();
+    auto r = session.Receive(in.subspan(at, std::min(chunk, in.size() - at)), ev);
+    if (!r) break;
+    for (uint32_t id : ev.opened) open.push_back(id);
+    CAIRN_CHECK(session.stream_count() <= options.max_streams);
+    for (size_t i = 0; i < open.size(); ++i) {
+      uint32_t id = open[i];
+      CAIRN_CHECK(session.Readable(id) <= options.receive_window);
+      (void)session.Read(id, buf);
+      (void)session.Write(id, ByteSpan(buf, 100));
+      if ((id + at) % 3 == 0) session.CloseWrite(id);
+      if (session.IsReset(id) || (id + at) % 5 == 0) {
+        session.Release(id);
+        open.erase(open.begin() + static_cast<ptrdiff_t>(i));
+        --i;
+      }
+    }
+    if (at % 7 == 0) {
+      auto id = session.Open();
+      if (id) open.push_back(*id);
+    }
+    (void)session.TakeOutput();
+  }
+  return 0;
+}

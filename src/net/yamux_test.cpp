@@ -1,0 +1,183 @@
+#include "net/yamux.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cairn::net::yamux {
+namespace {
+
+// Moves every queued byte from `from` to `to`, in pieces of `chunk` bytes.
+Result<Events> Pump(Session& from, Session& to, size_t chunk = 7) {
+  Events ev;
+  Bytes out = from.TakeOutput();
+  for (size_t at = 0; at < out.size(); at += chunk) {
+    CAIRN_TRY(to.Receive(ByteSpan(out).subspan(at, std::min(chunk, out.size() - at)), ev));
+  }
+  return ev;
+}
+
+Bytes Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length, size_t payload = 0) {
+  Bytes out;
+  AppendHeader(out, Header{type, flags, id, length});
+  out.resize(out.size() + payload, 'x');
+  return out;
+}
+
+TEST(YamuxHeader, EncodesBigEndian) {
+  Bytes out;
+  AppendHeader(out, Header{FrameType::kWindowUpdate, kSyn | kAck, 0x01020304, 0x00040000});
+  EXPECT_EQ(HexEncode(out), "000100030102030400040000");
+  auto h = DecodeHeader(out);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->stream_id, 0x01020304u);
+  out[0] = 1;
+  EXPECT_FALSE(DecodeHeader(out));
+  out[0] = 0;
+  out[1] = 4;
+  EXPECT_FALSE(DecodeHeader(out));
+}
+
+TEST(YamuxSession, OpensWritesReadsAndCloses) {
+  Session client(Role::kClient), server(Role::kServer);
+  auto id = client.Open();
+  ASSERT_TRUE(id);
+  EXPECT_EQ(*id, 1u);
+  EXPECT_EQ(client.Write(*id, AsBytes("hello")), 5u);
+  client.CloseWrite(*id);
+  auto ev = Pump(client, server);
+  ASSERT_TRUE(ev);
+  ASSERT_EQ(ev->opened, std::vector<uint32_t>{1});
+  EXPECT_EQ(server.Readable(1), 5u);
+  EXPECT_TRUE(server.RemoteClosed(1));
+  uint8_t buf[16];
+  EXPECT_EQ(server.Read(1, buf), 5u);
+  EXPECT_EQ(AsString(ByteSpan(buf, 5)), "hello");
+  EXPECT_EQ(server.Write(1, AsBytes("bye")), 3u);
+  server.CloseWrite(1);
+  ASSERT_TRUE(Pump(server, client));
+  EXPECT_EQ(client.Read(1, buf), 3u);
+  EXPECT_TRUE(client.RemoteClosed(1));
+  EXPECT_FALSE(client.IsReset(1));
+  client.Release(1);
+  server.Release(1);
+  EXPECT_EQ(client.stream_count(), 0u);
+  EXPECT_EQ(client.pending_output(), 0u);  // closed both ways: no RST on release
+}
+
+TEST(YamuxSession, FlowControlStopsAtTheWindowAndResumesOnUpdate) {
+  Session client(Role::kClient), server(Role::kServer);
+  uint32_t id = *client.Open();
+  Bytes big(kInitialWindow + 1000, 'a');
+  size_t sent = 0;
+  while (sent < big.size()) {
+    size_t n = client.Write(id, ByteSpan(big).subspan(sent));
+    if (n == 0) break;
+    sent += n;
+    ASSERT_TRUE(Pump(client, server, 4096));
+  }
+  EXPECT_EQ(sent, kInitialWindow);
+  EXPECT_EQ(client.SendWindow(id), 0u);
+  // Reading half the window grants it back.
+  Bytes buf(kInitialWindow / 2);
+  EXPECT_EQ(server.Read(id, buf), buf.size());
+  auto ev = Pump(server, client);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->touched.back(), id);  // (after the ACK of the SYN)
+  EXPECT_EQ(client.SendWindow(id), kInitialWindow / 2);
+}
+
+TEST(YamuxSession, DataBeyondTheWindowIsAProtocolError) {
+  Session server(Role::kServer);
+  Events ev;
+  ASSERT_TRUE(server.Receive(Frame(FrameType::kWindowUpdate, kSyn, 1, 0), ev));
+  auto r = server.Receive(Frame(FrameType::kData, 0, 1, kInitialWindow + 1), ev);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("beyond the window"), std::string::npos);
+  Bytes out = server.TakeOutput();
+  // ACK for the stream, then GO_AWAY with protocol error.
+  EXPECT_EQ(HexEncode(ByteSpan(out).last(12)), "000300000000000000000001");
+}
+
+TEST(YamuxSession, RejectsWrongParitySynAndHugeWindows) {
+  {
+    Session server(Role::kServer);
+    Events ev;
+    EXPECT_FALSE(server.Receive(Frame(FrameType::kWindowUpdate, kSyn, 2, 0), ev));
+  }
+  {
+    Session server(Role::kServer);
+    Events ev;
+    ASSERT_TRUE(server.Receive(Frame(FrameType::kWindowUpdate, kSyn, 1, 0), ev));
+    EXPECT_FALSE(server.Receive(Frame(FrameType::kWindowUpdate, 0, 1, 0xffffffffu), ev));
+  }
+  {
+    Session server(Role::kServer);
+    Events ev;
+    ASSERT_TRUE(server.Receive(Frame(FrameType::kWindowUpdate, kSyn, 1, 0), ev));
+    EXPECT_FALSE(server.Receive(Frame(FrameType::kWindowUpdate, kSyn, 1, 0), ev));  // reused
+  }
+}
+
+TEST(YamuxSession, RefusesStreamsOverTheLimitWithRst) {
+  Options o;
+  o.max_streams = 2;
+  Session server(Role::kServer, o);
+  Events ev;
+  for (uint32_t id : {1u, 3u, 5u}) {
+    ASSERT_TRUE(server.Receive(Frame(FrameType::kData, kSyn, id, 4, 4), ev));
+  }
+  EXPECT_EQ(ev.opened, (std::vector<uint32_t>{1, 3}));
+  Bytes out = server.TakeOutput();
+  EXPECT_EQ(HexEncode(ByteSpan(out).last(12)), "000100080000000500000000");  // RST for 5
+  EXPECT_EQ(server.Readable(1), 4u);
+}
+
+TEST(YamuxSession, AnswersPingsAndNotesGoAway) {
+  Session s(Role::kServer);
+  Events ev;
+  ASSERT_TRUE(s.Receive(Frame(FrameType::kPing, kSyn, 0, 77), ev));
+  EXPECT_EQ(HexEncode(s.TakeOutput()), "00020002000000000000004d");
+  ASSERT_TRUE(s.Receive(Frame(FrameType::kGoAway, 0, 0, 0), ev));
+  EXPECT_TRUE(ev.go_away);
+  EXPECT_FALSE(s.Open());
+}
+
+TEST(YamuxSession, PingFloodWithoutReadingIsCutOff) {
+  Options o;
+  o.max_control_backlog = 1200;
+  Session s(Role::kServer, o);
+  Events ev;
+  Bytes flood;
+  for (int i = 0; i < 200; ++i) {
+    Bytes f = Frame(FrameType::kPing, kSyn, 0, i);
+    flood.insert(flood.end(), f.begin(), f.end());
+  }
+  auto r = s.Receive(flood, ev);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted);
+}
+
+TEST(YamuxSession, ResetIsSeenByThePeerAndLaterDataIsDropped) {
+  Session client(Role::kClient), server(Role::kServer);
+  uint32_t id = *client.Open();
+  ASSERT_TRUE(client.Write(id, AsBytes("x")));
+  ASSERT_TRUE(Pump(client, server));
+  server.Reset(id);
+  ASSERT_TRUE(client.Write(id, AsBytes("late")));
+  ASSERT_TRUE(Pump(client, server));  // dropped, not an error
+  EXPECT_EQ(server.Readable(id), 0u);
+  ASSERT_TRUE(Pump(server, client));
+  EXPECT_TRUE(client.IsReset(id));
+  EXPECT_EQ(client.Write(id, AsBytes("more")), 0u);
+}
+
+TEST(YamuxSession, LargerReceiveWindowIsGrantedInTheSyn) {
+  Options o;
+  o.receive_window = 1 << 20;
+  Session client(Role::kClient, o), server(Role::kServer);
+  uint32_t id = *client.Open();
+  ASSERT_TRUE(Pump(client, server));
+  EXPECT_EQ(server.SendWindow(id), 1u << 20);
+}
+
+}  // namespace
+}  // namespace cairn::net::yamux
