@@ -36,4 +36,22 @@ BitswapNode::~BitswapNode() {
   server_->Stop();
 }
 
+Result<std::unique_ptr<P2pBitswap>> P2pBitswap::Start(
+    net::Host& host, blockstore::Blockstore& blocks, metadata::PinStore& pins,
+    fetch::HttpGetter& http, fetch::BlockSource& gateways, const Clock& clock,
+    const BitswapNodeConfig& config) {
+  std::unique_ptr<P2pBitswap> p2p(new P2pBitswap());
+  auto network = bitswap::Libp2pNetwork::Create(host);
+  if (!network) return Err(network.error().WithContext("serve: bitswap: "));
+  p2p->network_ = std::move(*network);
+  p2p->node_ =
+      std::make_unique<BitswapNode>(*p2p->network_, blocks, pins, http, gateways, clock, config);
+  return p2p;
+}
+
+P2pBitswap::~P2pBitswap() {
+  node_.reset();     // engines stopped, handlers removed
+  network_.reset();  // stream handlers unregistered on the host's thread
+}
+
 }  // namespace cairn::app

@@ -15,12 +15,14 @@
 
 #include "bitswap/bitswap.hpp"
 #include "bitswap/client.hpp"
+#include "bitswap/libp2p_network.hpp"
 #include "bitswap/server.hpp"
 #include "blockstore/blockstore.hpp"
 #include "fetch/bitswap_source.hpp"
 #include "fetch/routing.hpp"
 #include "ipld/blocks.hpp"
 #include "metadata/pins.hpp"
+#include "net/host.hpp"
 
 namespace cairn::app {
 
@@ -57,6 +59,31 @@ class BitswapNode {
   std::unique_ptr<bitswap::Client> client_;
   std::unique_ptr<bitswap::Bitswap> bitswap_;
   std::unique_ptr<fetch::BitswapBlockSource> source_;
+};
+
+// Bitswap in `cairn serve`, in one piece: the bitswap::Network over the libp2p host
+// (bitswap::Libp2pNetwork) and the BitswapNode on it. Everything passed must outlive it.
+// Destroy it while the host's io_context thread still runs and before the host stops: the node
+// goes first (its engines stop sending), then the network (which unregisters its stream
+// handlers on the host's thread and waits for that).
+class P2pBitswap {
+ public:
+  static Result<std::unique_ptr<P2pBitswap>> Start(net::Host& host, blockstore::Blockstore& blocks,
+                                                   metadata::PinStore& pins,
+                                                   fetch::HttpGetter& http,
+                                                   fetch::BlockSource& gateways, const Clock& clock,
+                                                   const BitswapNodeConfig& config);
+  ~P2pBitswap();
+
+  bitswap::Network& network() { return *network_; }
+  BitswapNode& node() { return *node_; }
+  // What the pin workers fetch through: bitswap first, then `gateways`.
+  fetch::BlockSource& source() { return node_->source(); }
+
+ private:
+  P2pBitswap() = default;
+  std::unique_ptr<bitswap::Libp2pNetwork> network_;
+  std::unique_ptr<BitswapNode> node_;
 };
 
 }  // namespace cairn::app
