@@ -3,13 +3,9 @@
 namespace cairn::app {
 
 bool PinnedContentPolicy::MayServe(const multiformats::Cid& cid) {
-  using metadata::PinStatus;
-  std::vector<PinStatus> any = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
-                                PinStatus::kFailed};
-  auto root = pins_.HasCid(cid, any);
-  if (!root) return false;  // the store cannot answer: serve nothing rather than guess
-  if (!*root) return true;  // an inner block: served when the store has it
-  std::vector<PinStatus> pinned = {PinStatus::kPinned};
+  // Roots of pinned pins only; the blocks below them are reached through the server's
+  // follow_links. A store that cannot answer serves nothing rather than guess.
+  std::vector<metadata::PinStatus> pinned = {metadata::PinStatus::kPinned};
   auto done = pins_.HasCid(cid, pinned);
   return done && *done;
 }

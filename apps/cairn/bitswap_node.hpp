@@ -3,12 +3,13 @@
 // without one the pin workers keep the gateways (fetch::GatewayBlockSource) exactly as before.
 //
 // What the server gives away (PinnedContentPolicy, see bitswap/server.hpp and
-// docs/architecture.md "Bitswap"): a CID that is the root of a pin of any account is served
-// only when one such pin is `pinned` (a half-fetched DAG, a failed or queued pin is not
-// advertised); any other CID is served when the block store has it, i.e. the inner blocks of
-// DAGs it holds. The store holds the DAGs of pins (and, until the next garbage collection, blocks
-// of deleted pins and of uploads in flight), so inner blocks are not checked against pin state
-// block by block: that would need a block-to-pin index the metadata does not keep.
+// docs/architecture.md "Bitswap"): the root of a pin of any account while one such pin is
+// `pinned` (a half-fetched DAG, a failed or queued pin is not advertised), and — through the
+// server's follow_links — every block linked from a block already sent to the same peer. So a
+// block is served only to a peer walking down a pinned DAG from its root: blocks of uploads in
+// flight, of half-fetched DAGs and of deleted pins (until the next collection) are never
+// advertised, and no block-to-pin index is needed. The cost: a peer that got a parent block
+// from another provider and asks Cairn only for its children gets DONT_HAVE.
 #pragma once
 
 #include <memory>
