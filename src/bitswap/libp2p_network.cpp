@@ -81,6 +81,7 @@ struct Libp2pNetwork::Impl : std::enable_shared_from_this<Impl> {
     // Only on the host's thread.
     std::shared_ptr<net::Stream> stream;
     std::shared_ptr<asio::steady_timer> opening;  // cancelled when the open attempt ends
+    std::shared_ptr<asio::steady_timer> idle;     // closes `stream` after options.idle_close
     std::optional<Error> open_error;
   };
 
@@ -95,6 +96,10 @@ struct Libp2pNetwork::Impl : std::enable_shared_from_this<Impl> {
   void OnGone(const net::PeerId& id);
   void DropPeer(const std::shared_ptr<Peer>& peer, const Error& error);
   awaitable<Result<void>> WriteFrame(const std::shared_ptr<Peer>& peer, ByteSpan message);
+  // A new outbound stream with the peer's negotiated protocol, which becomes peer->stream.
+  awaitable<Result<std::shared_ptr<net::Stream>>> Reopen(const std::shared_ptr<Peer>& peer,
+                                                         ProtocolVersion version);
+  void ArmIdleClose(const std::shared_ptr<Peer>& peer);
   void ReportPeer(const PeerId& peer, bool connected);
 
   static awaitable<void> Open(std::shared_ptr<Impl> self, net::PeerId id);
@@ -126,6 +131,7 @@ struct Libp2pNetwork::Impl : std::enable_shared_from_this<Impl> {
 
   std::atomic<uint64_t> frames{0};
   std::atomic<uint64_t> bad_frames{0};
+  std::atomic<uint64_t> streams_opened{0};
 };
 
 // ---- Impl: host thread ----
@@ -171,6 +177,7 @@ void Libp2pNetwork::Impl::Uninstall() {
     if (p->stream) p->stream->CloseWrite();
     p->stream.reset();
     if (p->opening) p->opening->cancel();
+    if (p->idle) p->idle->cancel();
   }
 }
 
@@ -235,6 +242,7 @@ awaitable<Result<ProtocolVersion>> Libp2pNetwork::Impl::EnsureOutbound(net::Peer
   }
   peer->stream = std::move(*stream);
   peer->open_error.reset();
+  streams_opened++;
   log::Debug("bitswap_peer_connected",
              {{"peer", peer->key}, {"protocol", std::string(ProtocolId(*version))}});
   ReportPeer(peer->key, true);
@@ -257,6 +265,7 @@ void Libp2pNetwork::Impl::OnGone(const net::PeerId& id) {
     peer->queued = 0;
   }
   peer->stream.reset();
+  if (peer->idle) peer->idle->cancel();
   if (was_connected) ReportPeer(peer->key, false);
 }
 
@@ -293,6 +302,20 @@ awaitable<Result<void>> WriteOn(net::Stream& stream, ByteSpan message) {
 
 }  // namespace
 
+awaitable<Result<std::shared_ptr<net::Stream>>> Libp2pNetwork::Impl::Reopen(
+    const std::shared_ptr<Peer>& peer, ProtocolVersion version) {
+  std::vector<std::string> protocols{std::string(ProtocolId(version))};
+  auto fresh = co_await host.NewStream(peer->id, std::move(protocols));
+  if (!fresh) co_return Err(fresh.error());
+  if (peer->gone || stopped()) {
+    (*fresh)->Reset();
+    co_return Err(ErrorCode::kUnavailable, "bitswap: " + peer->key + " disconnected");
+  }
+  streams_opened++;
+  peer->stream = *fresh;
+  co_return *fresh;
+}
+
 awaitable<Result<void>> Libp2pNetwork::Impl::WriteFrame(const std::shared_ptr<Peer>& peer,
                                                         ByteSpan message) {
   std::optional<ProtocolVersion> version;
@@ -300,26 +323,44 @@ awaitable<Result<void>> Libp2pNetwork::Impl::WriteFrame(const std::shared_ptr<Pe
     std::lock_guard lock(mu);
     version = peer->version;
   }
-  if (!version || !peer->stream) {
-    co_return Err(ErrorCode::kUnavailable, "bitswap: no stream to " + peer->key);
+  if (!version) co_return Err(ErrorCode::kUnavailable, "bitswap: " + peer->key + " disconnected");
+  if (!peer->stream) {  // closed when it was idle: a new one with the same protocol
+    auto s = co_await Reopen(peer, *version);
+    if (!s)
+      co_return Err(s.error().WithContext("bitswap: reopening the stream to " + peer->key + ": "));
   }
   auto stream = peer->stream;
   auto w = co_await WriteOn(*stream, message);
   if (w || !host.IsConnected(peer->id) || stopped()) co_return w;
-  // The connection lives, so the stream was reset: one new stream with the same protocol.
-  std::vector<std::string> protocols{std::string(ProtocolId(*version))};
-  auto fresh = co_await host.NewStream(peer->id, std::move(protocols));
+  // The connection lives, so the stream was reset (Helia aborts a bitswap stream idle for 10 s):
+  // one new stream with the same protocol.
+  auto fresh = co_await Reopen(peer, *version);
   if (!fresh) {
     co_return Err(
         fresh.error().WithContext("after a reset (" + w.error().message() + "), reopening: "));
   }
-  if (peer->gone) {
-    (*fresh)->Reset();
-    co_return Err(ErrorCode::kUnavailable, "bitswap: " + peer->key + " disconnected");
-  }
-  peer->stream = *fresh;
   log::Debug("bitswap_stream_reopened", {{"peer", peer->key}});
   co_return co_await WriteOn(**fresh, message);
+}
+
+void Libp2pNetwork::Impl::ArmIdleClose(const std::shared_ptr<Peer>& peer) {
+  if (options.idle_close.count() <= 0 || !peer->stream) return;
+  if (!peer->idle) peer->idle = std::make_shared<asio::steady_timer>(executor);
+  peer->idle->expires_after(options.idle_close);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  std::weak_ptr<net::Stream> armed = peer->stream;
+  peer->idle->async_wait([weak, peer, armed](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;  // cancelled: a writer started, or the peer is gone
+    {
+      std::lock_guard lock(self->mu);
+      if (peer->writing || !peer->queue.empty() || peer->gone) return;
+    }
+    if (peer->stream && peer->stream == armed.lock()) {
+      peer->stream->CloseWrite();  // the peer's reader sees EOF; the next Send opens a new one
+      peer->stream.reset();
+    }
+  });
 }
 
 awaitable<void> Libp2pNetwork::Impl::Open(std::shared_ptr<Impl> self, net::PeerId id) {
@@ -331,12 +372,16 @@ awaitable<void> Libp2pNetwork::Impl::Open(std::shared_ptr<Impl> self, net::PeerI
 
 awaitable<void> Libp2pNetwork::Impl::Writer(std::shared_ptr<Impl> self,
                                             std::shared_ptr<Peer> peer) {
+  if (peer->idle) peer->idle->cancel();
   for (;;) {
     Bytes message;
     {
-      std::lock_guard lock(self->mu);
+      std::unique_lock lock(self->mu);
       if (peer->gone || self->stopped_ || peer->queue.empty()) {
         peer->writing = false;
+        bool idle = !peer->gone && !self->stopped_;
+        lock.unlock();
+        if (idle) self->ArmIdleClose(peer);
         co_return;
       }
       message = std::move(peer->queue.front());
@@ -567,5 +612,6 @@ std::optional<ProtocolVersion> Libp2pNetwork::Version(const PeerId& peer) const 
 
 uint64_t Libp2pNetwork::frames_received() const { return impl_->frames.load(); }
 uint64_t Libp2pNetwork::streams_reset_for_bad_frames() const { return impl_->bad_frames.load(); }
+uint64_t Libp2pNetwork::outbound_streams_opened() const { return impl_->streams_opened.load(); }
 
 }  // namespace cairn::bitswap

@@ -19,7 +19,10 @@
 // 16 MiB, at least 2 * kMaxMessageBytes) is refused with ResourceExhausted. When a write fails on
 // a stream the peer reset, one new stream with the same protocol is opened and the frame written
 // there; if that fails too, the peer is reported disconnected (OnPeer(peer, false)), its queue
-// is dropped and nothing is retried. A later Connect or inbound message reopens it.
+// is dropped and nothing is retried. A later Connect or inbound message reopens it. An outbound
+// stream idle for `idle_close` (5 s) is half-closed, so that a peer that times idle streams out
+// (Helia aborts them after 10 s) is not handed a frame on a stream it is about to abort; the
+// next Send opens a new one with the same protocol.
 //
 // Receiving. The host's handler for each of the three protocol ids reads the inbound stream in
 // chunks into a bitswap::FrameReader (max kMaxMessageBytes). A declared length above the limit
@@ -58,6 +61,9 @@ struct Libp2pNetworkOptions {
   uint64_t max_queued_bytes = 16u << 20;  // per peer; at least 2 * kMaxMessageBytes
   // Read chunk of inbound streams (at most FrameReader::kMaxChunk).
   size_t read_chunk = 64 * 1024;
+  // An outbound stream with nothing to write for this long is half-closed (0 = never); the next
+  // Send opens a new one. Below Helia's 10 s receive timeout, after which it aborts the stream.
+  std::chrono::milliseconds idle_close{5000};
 };
 
 class Libp2pNetwork final : public Network {
@@ -83,6 +89,7 @@ class Libp2pNetwork final : public Network {
   // Counters (any thread).
   uint64_t frames_received() const;
   uint64_t streams_reset_for_bad_frames() const;
+  uint64_t outbound_streams_opened() const;
 
   struct Impl;
 

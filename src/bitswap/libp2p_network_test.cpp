@@ -108,8 +108,8 @@ struct Recorder {
   std::vector<std::pair<PeerId, bool>> events;  // GUARDED_BY(mu)
 };
 
-std::unique_ptr<Libp2pNetwork> MakeNetwork(HostThread& h) {
-  auto n = Libp2pNetwork::Create(*h.host);
+std::unique_ptr<Libp2pNetwork> MakeNetwork(HostThread& h, Libp2pNetworkOptions options = {}) {
+  auto n = Libp2pNetwork::Create(*h.host, options);
   EXPECT_TRUE(n) << n.error().ToString();
   return std::move(*n);
 }
@@ -311,6 +311,63 @@ TEST(Libp2pNetwork, DisconnectIsReportedAndSendsFailAfterwards) {
   ASSERT_TRUE(nb->Connect(a.peer(), a.addrs, 5s));
   ASSERT_TRUE(ra.WaitFor([&] { return ra.events.size() == 3; }));
   EXPECT_EQ(ra.events[2], std::make_pair(b.peer(), true));
+}
+
+TEST(Libp2pNetwork, AnIdleOutboundStreamIsClosedAndTheNextSendOpensOne) {
+  HostThread a(1), b(2);
+  Recorder ra;
+  auto na = MakeNetwork(a);
+  auto nb = MakeNetwork(b, {.idle_close = 100ms});
+  ra.Attach(*na);
+  ASSERT_TRUE(nb->Connect(a.peer(), a.addrs, 5s));
+  EXPECT_EQ(nb->outbound_streams_opened(), 1u);
+  ASSERT_TRUE(nb->Send(a.peer(), Bytes{1}));
+  ASSERT_TRUE(ra.WaitFor([&] { return ra.messages.size() == 1; }));
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(nb->Send(a.peer(), Bytes{2}));
+  ASSERT_TRUE(ra.WaitFor([&] { return ra.messages.size() == 2; }));
+  EXPECT_EQ(ra.messages[1].bytes, Bytes{2});
+  EXPECT_EQ(nb->outbound_streams_opened(), 2u);
+  EXPECT_EQ(nb->Version(a.peer()), ProtocolVersion::k120);  // still connected throughout
+}
+
+TEST(Libp2pNetwork, AStreamThePeerResetIsReopenedForTheNextMessage) {
+  HostThread a(1), c(3);
+  auto na = MakeNetwork(a, {.idle_close = 0ms});
+  // C reads one frame per stream, then aborts the stream (as Helia does with idle streams).
+  std::mutex mu;
+  std::vector<Bytes> got;
+  c.On([&] {
+    c.host->SetStreamHandler("/ipfs/bitswap/1.2.0",
+                             [&](std::shared_ptr<net::Stream> s) -> asio::awaitable<void> {
+                               auto m = co_await s->ReadLengthPrefixed(kMaxMessageBytes);
+                               if (m && *m) {
+                                 std::lock_guard lock(mu);
+                                 got.push_back(std::move(**m));
+                               }
+                               s->Reset();
+                             });
+  });
+  ASSERT_TRUE(na->Connect(c.peer(), c.addrs, 5s));
+  auto received = [&](size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (got.size() >= n) return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(na->Send(c.peer(), Bytes{1}));
+  ASSERT_TRUE(received(1));
+  std::this_thread::sleep_for(100ms);  // the reset reaches A
+  ASSERT_TRUE(na->Send(c.peer(), Bytes{2}));
+  ASSERT_TRUE(received(2));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(got[1], Bytes{2});
+  EXPECT_EQ(na->outbound_streams_opened(), 2u);
+  EXPECT_EQ(na->Version(c.peer()), ProtocolVersion::k120);
 }
 
 // Opens a raw bitswap stream from `from` to `to`, writes `bytes` and reads until the stream ends;
