@@ -3,6 +3,7 @@
 #include <string>
 
 #include "apps/cairn/prometheus_text.hpp"
+#include "apps/cairn/router.hpp"
 
 namespace cairn::app {
 
@@ -15,37 +16,44 @@ Service::Service(ServiceContext context) : impl_(std::make_unique<Impl>(std::mov
 Service::~Service() = default;
 
 http::Response Service::Handle(const http::Request& request) {
-  const std::string& path = request.path;
-  if (path == "/healthz") {
-    http::Response r = http::JsonResponse(200, "{\"status\":\"ok\"}\n");
-    r.SetHeader("Cache-Control", "no-store");
-    return r;
-  }
-  if (path == "/metrics") return Metrics();
   auto& ctx = impl_->ctx;
-  if (api::KuboRpc::Handles(path)) return ctx.kubo_rpc.Handle(request);
-  if (api::PinningApi::Handles(path)) return ctx.pinning_api.Handle(request);
-  if (api::AdminApi::Handles(path)) return ctx.admin_api.Handle(request);
-  if (ctx.routing_api && api::RoutingApi::Handles(path)) return ctx.routing_api->Handle(request);
-  if (path.rfind("/ipfs/", 0) == 0 || path == "/ipfs") {
-    if (!ctx.gateway_public) {
-      auto who = api::Authorize(ctx.accounts, ctx.clock, request, std::nullopt);
-      if (!who) return http::ErrorResponse(who.error());
+  switch (RouteFor(request.path)) {
+    case Surface::kHealth: {
+      http::Response r = http::JsonResponse(200, "{\"status\":\"ok\"}\n");
+      r.SetHeader("Cache-Control", "no-store");
+      return r;
     }
-    return ctx.gateway.Handle(request);
+    case Surface::kMetrics:
+      return Metrics();
+    case Surface::kKuboRpc:
+      return ctx.kubo_rpc.Handle(request);
+    case Surface::kPinning:
+      return ctx.pinning_api.Handle(request);
+    case Surface::kAdmin:
+      return ctx.admin_api.Handle(request);
+    case Surface::kRouting:
+      if (!ctx.routing_api) break;
+      return ctx.routing_api->Handle(request);
+    case Surface::kGateway:
+      if (!ctx.gateway_public) {
+        auto who = api::Authorize(ctx.accounts, ctx.clock, request, std::nullopt);
+        if (!who) return http::ErrorResponse(who.error());
+      }
+      return ctx.gateway.Handle(request);
+    case Surface::kNone:
+      break;
   }
-  return http::ErrorResponse(Error(ErrorCode::kNotFound, "no route for " + path));
+  return http::ErrorResponse(Error(ErrorCode::kNotFound, "no route for " + request.path));
 }
 
 std::optional<http::Response> Service::Admit(const http::Request& request) {
-  const std::string& path = request.path;
-  bool rpc = api::KuboRpc::Handles(path);
-  if (!rpc && !api::PinningApi::Handles(path) && !api::AdminApi::Handles(path)) return std::nullopt;
+  Surface surface = RouteFor(request.path);
+  if (!NeedsTokenAtAdmission(surface, request.path)) return std::nullopt;
   auto& ctx = impl_->ctx;
   auto who = api::Authorize(ctx.accounts, ctx.clock, request, std::nullopt);
   if (who) return std::nullopt;
-  if (path == "/api/v0/version" || path == "/api/v0/id") return std::nullopt;  // need no token
-  http::Response r = rpc ? api::KuboRpc::ErrorFor(who.error()) : http::ErrorResponse(who.error());
+  http::Response r = surface == Surface::kKuboRpc ? api::KuboRpc::ErrorFor(who.error())
+                                                  : http::ErrorResponse(who.error());
   r.SetHeader("WWW-Authenticate", "Bearer");
   return r;
 }
