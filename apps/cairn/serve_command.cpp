@@ -240,6 +240,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's real
   // addresses (the delegates without /p2p/<peer id>).
   std::vector<std::string> p2p_addrs;
+  p2p_addrs.reserve(delegates.size());
   const std::string p2p_suffix = "/p2p/" + identity.peer_id().ToString();
   for (const auto& d : delegates) p2p_addrs.push_back(d.substr(0, d.size() - p2p_suffix.size()));
   api::RoutingApi routing_api(
