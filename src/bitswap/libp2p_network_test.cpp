@@ -289,6 +289,26 @@ TEST(Libp2pNetwork, ConnectAndSendErrorsFollowTheContract) {
   EXPECT_EQ(on_host.error().code(), ErrorCode::kInternal);
 }
 
+TEST(Libp2pNetwork, KuboOriginShapesAreSkippedAndTheTcpOneIsDialed) {
+  HostThread a(1), b(2);
+  auto na = MakeNetwork(a);
+  auto nb = MakeNetwork(b);
+  // What `ipfs pin remote add` sends as origins: QUIC, WebTransport, WebRTC, DNS and TCP shapes.
+  std::string p2p = "/p2p/" + b.peer();
+  std::vector<std::string> origins = {"/ip4/127.0.0.1/udp/4001/quic-v1" + p2p,
+                                      "/ip4/127.0.0.1/udp/4001/quic-v1/webtransport/certhash/"
+                                      "uEiAkH5a4DPGKUuOBjYw0CgwjvcJCJMD2K_1aluKR_tpevQ/certhash/"
+                                      "uEiAfbgnMQ-Dhr4JnFRNy_fqX1sxNp1smMmwsq2jmvtDZ5A" +
+                                          p2p,
+                                      "/ip4/127.0.0.1/udp/4001/webrtc-direct/certhash/"
+                                      "uEiAkH5a4DPGKUuOBjYw0CgwjvcJCJMD2K_1aluKR_tpevQ" +
+                                          p2p,
+                                      "/ip6/::1/udp/4001/quic-v1" + p2p, b.addrs[0]};
+  auto v = na->Connect(b.peer(), origins, 5s);
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ(*v, ProtocolVersion::k120);
+}
+
 TEST(Libp2pNetwork, DisconnectIsReportedAndSendsFailAfterwards) {
   HostThread a(1), b(2);
   Recorder ra, rb;
