@@ -60,7 +60,7 @@ void Session::Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length
   AppendHeader(output_, Header{type, flags, id, length});
 }
 
-Result<void> Session::ProtocolError(std::string why) {
+Result<void> Session::ProtocolError(const std::string& why) {
   dead_ = true;
   if (!local_go_away_) {
     local_go_away_ = true;

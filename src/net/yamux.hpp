@@ -128,7 +128,7 @@ class Session {
   };
 
   Result<void> HandleFrame(const Header& h, Events& events);
-  Result<void> ProtocolError(std::string why);
+  Result<void> ProtocolError(const std::string& why);
   void Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length);
   bool IsRemoteId(uint32_t id) const;
 
