@@ -127,7 +127,16 @@ class Session {
     bool reset = false;
   };
 
+  using StreamMap = std::unordered_map<uint32_t, Stream>;
+
   Result<void> HandleFrame(const Header& h, Events& events);
+  // A SYN for a stream not open: the new stream, or end() when refused (stream limit, going
+  // away; the RST is queued). A SYN of our own parity is a protocol error.
+  Result<StreamMap::iterator> AcceptStream(const Header& h, Events& events);
+  Result<void> HandleWindowUpdate(const Header& h, Stream& s, Events& events);
+  // A DATA header: checks the window; its payload follows (data_left_) or, when empty, its flags
+  // apply now.
+  Result<void> HandleData(const Header& h, Stream& s, Events& events);
   Result<void> ProtocolError(const std::string& why);
   void Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length);
   bool IsRemoteId(uint32_t id) const;
@@ -138,7 +147,7 @@ class Session {
   bool local_go_away_ = false;
   bool remote_go_away_ = false;
   bool dead_ = false;
-  std::unordered_map<uint32_t, Stream> streams_;
+  StreamMap streams_;
   Bytes output_;
 
   // Receive parsing state: header bytes gathered, or DATA payload bytes still due to a stream.
