@@ -168,6 +168,7 @@ struct Host::Impl : std::enable_shared_from_this<Host::Impl> {
   awaitable<Result<void>> Establish(std::shared_ptr<Connection> conn,
                                     std::optional<PeerId> expected);
   awaitable<Result<void>> Connect(PeerId peer, std::vector<Multiaddr> addrs);
+  awaitable<Result<void>> DialTcp(const PeerId& peer, const TcpTarget& target);
   awaitable<Result<std::shared_ptr<Stream>>> OpenStreamOn(std::shared_ptr<Connection> conn,
                                                           std::vector<std::string> protocols);
   awaitable<void> ServeInbound(std::shared_ptr<Impl> self, std::shared_ptr<Stream> stream);
@@ -728,6 +729,28 @@ std::shared_ptr<Connection> Host::Impl::Find(const PeerId& peer) const {
   return nullptr;
 }
 
+// One TCP dial of `peer` at `target` within options.dial_timeout, then the upgrade (Establish).
+awaitable<Result<void>> Host::Impl::DialTcp(const PeerId& peer, const TcpTarget& target) {
+  boost::system::error_code aec;
+  auto ip = asio::ip::make_address(target.ip, aec);
+  if (aec) co_return Err(ErrorCode::kInvalidArgument, aec.message());
+  auto ex = io.get_executor();
+  // Shared with the deadline's handler, which may run after this dial is over.
+  auto socket = std::make_shared<tcp::socket>(ex);
+  auto timed_out = std::make_shared<bool>(false);
+  auto deadline = StartDeadline(ex, options.dial_timeout, [socket, timed_out] {
+    *timed_out = true;
+    boost::system::error_code ec;
+    socket->close(ec);
+  });
+  auto [cec] = co_await socket->async_connect(tcp::endpoint(ip, target.port), kTuple);
+  deadline->cancel();
+  if (*timed_out) co_return Err(ErrorCode::kTimeout, "dial timed out");
+  if (cec) co_return Err(ErrorCode::kUnavailable, cec.message());
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(*socket), true);
+  co_return co_await Establish(conn, peer);
+}
+
 awaitable<Result<void>> Host::Impl::Connect(PeerId peer, std::vector<Multiaddr> addrs) {
   if (Find(peer)) co_return Ok();
   if (peer == identity.peer_id()) {
@@ -766,28 +789,7 @@ awaitable<Result<void>> Host::Impl::Connect(PeerId peer, std::vector<Multiaddr> 
     std::string ep_key = target->ip + " " + std::to_string(target->port);
     if (!tried.insert(ep_key).second) continue;
     attempted = true;
-    boost::system::error_code aec;
-    auto ip = asio::ip::make_address(target->ip, aec);
-    if (aec) {
-      errors.push_back(addr.ToString() + ": " + aec.message());
-      continue;
-    }
-    // Shared with the deadline's handler, which may run after this iteration is over.
-    auto socket = std::make_shared<tcp::socket>(ex);
-    auto timed_out = std::make_shared<bool>(false);
-    auto deadline = StartDeadline(ex, options.dial_timeout, [socket, timed_out] {
-      *timed_out = true;
-      boost::system::error_code ec;
-      socket->close(ec);
-    });
-    auto [cec] = co_await socket->async_connect(tcp::endpoint(ip, target->port), kTuple);
-    deadline->cancel();
-    if (cec || *timed_out) {
-      errors.push_back(addr.ToString() + ": " + (*timed_out ? "dial timed out" : cec.message()));
-      continue;
-    }
-    auto conn = std::make_shared<Connection>(shared_from_this(), std::move(*socket), true);
-    auto r = co_await Establish(conn, peer);
+    auto r = co_await DialTcp(peer, *target);
     if (!r) {
       errors.push_back(addr.ToString() + ": " + r.error().message());
       continue;
