@@ -68,7 +68,7 @@ asio::awaitable<Result<double>> Send(net::Host& host, net::PeerId peer,
 template <typename T>
 T RunOn(asio::io_context& io, asio::awaitable<T> aw) {
   std::promise<T> p;
-  asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T v) {
+  asio::co_spawn(io, std::move(aw), [&](const std::exception_ptr& e, T v) {
     if (e) std::abort();
     p.set_value(std::move(v));
   });

@@ -80,8 +80,8 @@ Result<size_t> PinUploads(KuboRpcContext& ctx, int64_t account,
 
 http::Response OnPool(WorkerPool& pool, int64_t account, std::function<http::Response()> work) {
   http::Response deferred;
-  deferred.deferred = [&pool, account,
-                       work = std::move(work)](std::function<void(http::Response)> complete) {
+  deferred.deferred = [&pool, account, work = std::move(work)](
+                          const std::function<void(http::Response)>& complete) {
     if (!pool.Submit("account:" + std::to_string(account),
                      [work, complete] { complete(work()); })) {
       complete(KuboRpc::ErrorFor(Error(ErrorCode::kUnavailable, "rpc: shutting down")));
@@ -216,7 +216,7 @@ std::unique_ptr<http::BodyConsumer> KuboRpc::StreamUpload(const http::Request& r
   if (auto refused = admit(args->pin && !args->only_hash)) return refused;
   auto boundary = BoundaryFromContentType(req.Header("Content-Type").value_or(""));
   if (!boundary) return std::make_unique<RefusingConsumer>(boundary.error());
-  return kubo_detail::NewAddConsumer(ctx_, completions_, std::move(*args), who->account.id,
+  return kubo_detail::NewAddConsumer(ctx_, completions_, *args, who->account.id,
                                      std::move(*boundary));
 }
 

@@ -66,7 +66,7 @@ class AddConsumer final : public http::BodyConsumer {
               std::string boundary)
       : ctx_(ctx),
         pool_(pool),
-        args_(std::move(args)),
+        args_(args),
         account_(account),
         lease_(ctx.leases.Open()),
         store_sink_(ctx.blocks),
@@ -217,6 +217,7 @@ class AddConsumer final : public http::BodyConsumer {
       CAIRN_TRY(ctx_.blocks.Sync());
       if (args_.pin) {
         std::vector<std::pair<mf::Cid, std::string>> pins;
+        pins.reserve(roots.size());
         for (const auto& root : roots) pins.emplace_back(root.cid, CidText(root.cid));
         if (CAIRN_TRY(PinUploads(ctx_, account_, pins, "api/v0/add")) > 0) ctx_.events.OnQueued();
       }
@@ -276,7 +277,7 @@ Result<AddArgs> ParseAddArgs(const http::Request& req) {
 std::unique_ptr<http::BodyConsumer> NewAddConsumer(KuboRpcContext& ctx, WorkerPool& pool,
                                                    AddArgs args, int64_t account,
                                                    std::string boundary) {
-  return std::make_unique<AddConsumer>(ctx, pool, std::move(args), account, std::move(boundary));
+  return std::make_unique<AddConsumer>(ctx, pool, args, account, std::move(boundary));
 }
 
 }  // namespace cairn::api::kubo_detail

@@ -525,6 +525,8 @@ struct LogBlockstore::Impl {
     // Keys are encoded multihashes: at most kMaxDigestSize plus two varints, well under 256.
     CAIRN_CHECK(key.size() < 256);
     EncodeRecordHeader(head, type, key, static_cast<uint32_t>(data.size()), data_crc);
+    // A key is binary (a multihash), not a string: nothing to terminate.
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
     std::memcpy(head + kRecordHeaderSize, key.data(), key.size());
     const uint64_t off = active->size;
     const ByteSpan parts[2] = {ByteSpan(head, kRecordHeaderSize + key.size()), data};

@@ -69,6 +69,7 @@ std::vector<Multiaddr> Peerstore::Addrs(const PeerId& peer, Clock::time_point no
   std::sort(live.begin(), live.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<Multiaddr> out;
+  out.reserve(live.size());
   for (const auto& [t, a] : live) out.push_back(*a);
   return out;
 }

@@ -60,7 +60,7 @@ void Session::Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length
   AppendHeader(output_, Header{type, flags, id, length});
 }
 
-Result<void> Session::ProtocolError(std::string why) {
+Result<void> Session::ProtocolError(const std::string& why) {
   dead_ = true;
   if (!local_go_away_) {
     local_go_away_ = true;
@@ -73,6 +73,11 @@ Bytes Session::TakeOutput() {
   Bytes out;
   out.swap(output_);
   return out;
+}
+
+void Session::SwapOutput(Bytes& buffer) {
+  buffer.clear();
+  buffer.swap(output_);
 }
 
 Result<uint32_t> Session::Open() {
@@ -244,56 +249,60 @@ Result<void> Session::HandleFrame(const Header& h, Events& events) {
     return Ok();
   }
   if (h.stream_id == 0) return ProtocolError("data or window update on stream 0");
-
   auto it = streams_.find(h.stream_id);
   if (h.flags & kSyn) {
-    if (!IsRemoteId(h.stream_id)) {
-      return ProtocolError("SYN for stream " + std::to_string(h.stream_id) + " of our parity");
-    }
     if (it != streams_.end()) {
       return ProtocolError("SYN for stream " + std::to_string(h.stream_id) + " already open");
     }
-    if (streams_.size() >= options_.max_streams || going_away()) {
-      // Refused, not an error: the payload (if any) is read and dropped.
-      Frame(FrameType::kWindowUpdate, kRst, h.stream_id, 0);
-      if (h.type == FrameType::kData && h.length > 0) {
-        if (h.length > kInitialWindow) return ProtocolError("DATA beyond the receive window");
-        data_left_ = h.length;
-        data_discard_ = true;
-      }
-      return Ok();
-    }
-    it = streams_.emplace(h.stream_id, Stream{}).first;
-    it->second.recv_window = options_.receive_window;
-    Frame(FrameType::kWindowUpdate, kAck, h.stream_id, options_.receive_window - kInitialWindow);
-    events.opened.push_back(h.stream_id);
+    it = CAIRN_TRY(AcceptStream(h, events));
   }
   if (it == streams_.end()) {
-    // A stream we released or reset: the peer may not have seen our RST yet. Drop its payload.
+    // A stream we released, reset or refused: the peer may not have seen our RST yet. Its
+    // payload is read and dropped (a refused stream had only the initial window).
+    const uint32_t window = (h.flags & kSyn) ? kInitialWindow : options_.receive_window;
     if (h.type == FrameType::kData && h.length > 0) {
-      if (h.length > options_.receive_window)
-        return ProtocolError("DATA beyond the receive window");
+      if (h.length > window) return ProtocolError("DATA beyond the receive window");
       data_left_ = h.length;
       data_discard_ = true;
     }
     return Ok();
   }
-  Stream& s = it->second;
-  if (h.type == FrameType::kWindowUpdate) {
-    if (uint64_t{s.send_window} + h.length > UINT32_MAX) {
-      return ProtocolError("window update beyond 2^32-1 on stream " + std::to_string(h.stream_id));
-    }
-    s.send_window += h.length;
-    if (h.flags & kFin) s.remote_fin = true;
-    if (h.flags & kRst) {
-      s.reset = true;
-      s.buffer = Bytes();
-      s.read_pos = 0;
-    }
-    events.touched.push_back(h.stream_id);
-    return Ok();
+  if (h.type == FrameType::kWindowUpdate) return HandleWindowUpdate(h, it->second, events);
+  return HandleData(h, it->second, events);
+}
+
+Result<Session::StreamMap::iterator> Session::AcceptStream(const Header& h, Events& events) {
+  if (!IsRemoteId(h.stream_id)) {
+    auto failed = ProtocolError("SYN for stream " + std::to_string(h.stream_id) + " of our parity");
+    return Err(failed.error());
   }
-  // DATA
+  if (streams_.size() >= options_.max_streams || going_away()) {
+    Frame(FrameType::kWindowUpdate, kRst, h.stream_id, 0);  // refused, not an error
+    return streams_.end();
+  }
+  auto it = streams_.emplace(h.stream_id, Stream{}).first;
+  it->second.recv_window = options_.receive_window;
+  Frame(FrameType::kWindowUpdate, kAck, h.stream_id, options_.receive_window - kInitialWindow);
+  events.opened.push_back(h.stream_id);
+  return it;
+}
+
+Result<void> Session::HandleWindowUpdate(const Header& h, Stream& s, Events& events) {
+  if (uint64_t{s.send_window} + h.length > UINT32_MAX) {
+    return ProtocolError("window update beyond 2^32-1 on stream " + std::to_string(h.stream_id));
+  }
+  s.send_window += h.length;
+  if (h.flags & kFin) s.remote_fin = true;
+  if (h.flags & kRst) {
+    s.reset = true;
+    s.buffer = Bytes();
+    s.read_pos = 0;
+  }
+  events.touched.push_back(h.stream_id);
+  return Ok();
+}
+
+Result<void> Session::HandleData(const Header& h, Stream& s, Events& events) {
   if (s.remote_fin && h.length > 0) {
     return ProtocolError("DATA after FIN on stream " + std::to_string(h.stream_id));
   }

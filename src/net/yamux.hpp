@@ -80,6 +80,9 @@ class Session {
   Result<void> Receive(ByteSpan data, Events& events);
   // Frames queued to send, in order; the caller writes them all.
   Bytes TakeOutput();
+  // TakeOutput into `buffer` (cleared first), whose storage the session keeps for the next output:
+  // a writer that passes the same buffer back each time reuses two allocations in steady traffic.
+  void SwapOutput(Bytes& buffer);
   size_t pending_output() const { return output_.size(); }
 
   // Opens an outbound stream (SYN queued). ResourceExhausted at max_streams; Unavailable after
@@ -124,8 +127,17 @@ class Session {
     bool reset = false;
   };
 
+  using StreamMap = std::unordered_map<uint32_t, Stream>;
+
   Result<void> HandleFrame(const Header& h, Events& events);
-  Result<void> ProtocolError(std::string why);
+  // A SYN for a stream not open: the new stream, or end() when refused (stream limit, going
+  // away; the RST is queued). A SYN of our own parity is a protocol error.
+  Result<StreamMap::iterator> AcceptStream(const Header& h, Events& events);
+  Result<void> HandleWindowUpdate(const Header& h, Stream& s, Events& events);
+  // A DATA header: checks the window; its payload follows (data_left_) or, when empty, its flags
+  // apply now.
+  Result<void> HandleData(const Header& h, Stream& s, Events& events);
+  Result<void> ProtocolError(const std::string& why);
   void Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length);
   bool IsRemoteId(uint32_t id) const;
 
@@ -135,7 +147,7 @@ class Session {
   bool local_go_away_ = false;
   bool remote_go_away_ = false;
   bool dead_ = false;
-  std::unordered_map<uint32_t, Stream> streams_;
+  StreamMap streams_;
   Bytes output_;
 
   // Receive parsing state: header bytes gathered, or DATA payload bytes still due to a stream.
