@@ -3,13 +3,9 @@
 namespace cairn::app {
 
 bool PinnedContentPolicy::MayServe(const multiformats::Cid& cid) {
-  using metadata::PinStatus;
-  std::vector<PinStatus> any = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
-                                PinStatus::kFailed};
-  auto root = pins_.HasCid(cid, any);
-  if (!root) return false;  // the store cannot answer: serve nothing rather than guess
-  if (!*root) return true;  // an inner block: served when the store has it
-  std::vector<PinStatus> pinned = {PinStatus::kPinned};
+  // Roots of pinned pins only; the blocks below them are reached through the server's
+  // follow_links. A store that cannot answer serves nothing rather than guess.
+  std::vector<metadata::PinStatus> pinned = {metadata::PinStatus::kPinned};
   auto done = pins_.HasCid(cid, pinned);
   return done && *done;
 }
@@ -34,6 +30,24 @@ BitswapNode::BitswapNode(bitswap::Network& network, blockstore::Blockstore& bloc
 BitswapNode::~BitswapNode() {
   bitswap_.reset();  // no more handler calls
   server_->Stop();
+}
+
+Result<std::unique_ptr<P2pBitswap>> P2pBitswap::Start(
+    net::Host& host, blockstore::Blockstore& blocks, metadata::PinStore& pins,
+    fetch::HttpGetter& http, fetch::BlockSource& gateways, const Clock& clock,
+    const BitswapNodeConfig& config) {
+  std::unique_ptr<P2pBitswap> p2p(new P2pBitswap());
+  auto network = bitswap::Libp2pNetwork::Create(host);
+  if (!network) return Err(network.error().WithContext("serve: bitswap: "));
+  p2p->network_ = std::move(*network);
+  p2p->node_ =
+      std::make_unique<BitswapNode>(*p2p->network_, blocks, pins, http, gateways, clock, config);
+  return p2p;
+}
+
+P2pBitswap::~P2pBitswap() {
+  node_.reset();     // engines stopped, handlers removed
+  network_.reset();  // stream handlers unregistered on the host's thread
 }
 
 }  // namespace cairn::app

@@ -3,24 +3,27 @@
 // without one the pin workers keep the gateways (fetch::GatewayBlockSource) exactly as before.
 //
 // What the server gives away (PinnedContentPolicy, see bitswap/server.hpp and
-// docs/architecture.md "Bitswap"): a CID that is the root of a pin of any account is served
-// only when one such pin is `pinned` (a half-fetched DAG, a failed or queued pin is not
-// advertised); any other CID is served when the block store has it, i.e. the inner blocks of
-// DAGs it holds. The store holds the DAGs of pins (and, until the next garbage collection, blocks
-// of deleted pins and of uploads in flight), so inner blocks are not checked against pin state
-// block by block: that would need a block-to-pin index the metadata does not keep.
+// docs/architecture.md "Bitswap"): the root of a pin of any account while one such pin is
+// `pinned` (a half-fetched DAG, a failed or queued pin is not advertised), and — through the
+// server's follow_links — every block linked from a block already sent to the same peer. So a
+// block is served only to a peer walking down a pinned DAG from its root: blocks of uploads in
+// flight, of half-fetched DAGs and of deleted pins (until the next collection) are never
+// advertised, and no block-to-pin index is needed. The cost: a peer that got a parent block
+// from another provider and asks Cairn only for its children gets DONT_HAVE.
 #pragma once
 
 #include <memory>
 
 #include "bitswap/bitswap.hpp"
 #include "bitswap/client.hpp"
+#include "bitswap/libp2p_network.hpp"
 #include "bitswap/server.hpp"
 #include "blockstore/blockstore.hpp"
 #include "fetch/bitswap_source.hpp"
 #include "fetch/routing.hpp"
 #include "ipld/blocks.hpp"
 #include "metadata/pins.hpp"
+#include "net/host.hpp"
 
 namespace cairn::app {
 
@@ -57,6 +60,31 @@ class BitswapNode {
   std::unique_ptr<bitswap::Client> client_;
   std::unique_ptr<bitswap::Bitswap> bitswap_;
   std::unique_ptr<fetch::BitswapBlockSource> source_;
+};
+
+// Bitswap in `cairn serve`, in one piece: the bitswap::Network over the libp2p host
+// (bitswap::Libp2pNetwork) and the BitswapNode on it. Everything passed must outlive it.
+// Destroy it while the host's io_context thread still runs and before the host stops: the node
+// goes first (its engines stop sending), then the network (which unregisters its stream
+// handlers on the host's thread and waits for that).
+class P2pBitswap {
+ public:
+  static Result<std::unique_ptr<P2pBitswap>> Start(net::Host& host, blockstore::Blockstore& blocks,
+                                                   metadata::PinStore& pins,
+                                                   fetch::HttpGetter& http,
+                                                   fetch::BlockSource& gateways, const Clock& clock,
+                                                   const BitswapNodeConfig& config);
+  ~P2pBitswap();
+
+  bitswap::Network& network() { return *network_; }
+  BitswapNode& node() { return *node_; }
+  // What the pin workers fetch through: bitswap first, then `gateways`.
+  fetch::BlockSource& source() { return node_->source(); }
+
+ private:
+  P2pBitswap() = default;
+  std::unique_ptr<bitswap::Libp2pNetwork> network_;
+  std::unique_ptr<BitswapNode> node_;
 };
 
 }  // namespace cairn::app

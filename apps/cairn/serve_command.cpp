@@ -229,21 +229,22 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   pin_options.workers = static_cast<size_t>(config.pin_workers);
   pin_options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
   // --- bitswap and delegated routing (issue 8) ---------------------------------------------
-  // The libp2p host (src/net) provides a bitswap::Network; until it does, this stays null and
-  // the pin workers use the gateways exactly as before. With one, BitswapNode serves pinned
-  // content over bitswap and the workers fetch over bitswap first (origins with /p2p/,
-  // connected peers, routing.delegated providers), then the gateways.
-  bitswap::Network* bitswap_network = nullptr;
-  std::optional<BitswapNode> bitswap_node;
-  if (bitswap_network) {
-    bitswap_node.emplace(*bitswap_network, cached_blocks, pins, http_getter, source, clock,
-                         BitswapNodeConfig{config.routing_delegated});
-  }
-  fetch::BlockSource& pin_source = bitswap_node ? bitswap_node->source() : source;
-  // GET /routing/v1/providers/{cid}: this node for content pinned here; its addresses are the
-  // libp2p host's listeners (none until it exists).
-  api::RoutingApi routing_api(pins, {.peer_id = identity.peer_id().ToString(),
-                                     .addrs = [] { return std::vector<std::string>{}; }});
+  // Bitswap over the libp2p host (P2pBitswap, apps/cairn/bitswap_node.hpp): serves pinned
+  // content, and the workers fetch over bitswap first (origins with /p2p/, connected peers,
+  // routing.delegated providers), then the gateways. Declared after `p2p`, so it is
+  // destroyed (engines stopped, handlers unregistered) while the host still runs.
+  auto p2p_bitswap =
+      CAIRN_TRY(P2pBitswap::Start(p2p->host(), cached_blocks, pins, http_getter, source, clock,
+                                  BitswapNodeConfig{config.routing_delegated}));
+  fetch::BlockSource& pin_source = p2p_bitswap->source();
+  // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's real
+  // addresses (the delegates without /p2p/<peer id>).
+  std::vector<std::string> p2p_addrs;
+  p2p_addrs.reserve(delegates.size());
+  const std::string p2p_suffix = "/p2p/" + identity.peer_id().ToString();
+  for (const auto& d : delegates) p2p_addrs.push_back(d.substr(0, d.size() - p2p_suffix.size()));
+  api::RoutingApi routing_api(
+      pins, {.peer_id = identity.peer_id().ToString(), .addrs = [p2p_addrs] { return p2p_addrs; }});
   // --- end of bitswap and delegated routing ------------------------------------------------
   pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, pin_options);
 

@@ -8,6 +8,7 @@
 #include "bitswap/client.hpp"
 #include "bitswap/memory_network.hpp"
 #include "bitswap/server.hpp"
+#include "ipld/dag_pb.hpp"
 #include "multiformats/multicodec.hpp"
 
 namespace cairn::bitswap {
@@ -31,6 +32,10 @@ class MapGetter : public ipld::BlockGetter {
     std::lock_guard lock(mu_);
     blocks_[cid] = std::move(data);
     return cid;
+  }
+  void Put(const Cid& cid, Bytes data) {
+    std::lock_guard lock(mu_);
+    blocks_[cid] = std::move(data);
   }
   Result<Bytes> Get(const Cid& cid) override {
     std::lock_guard lock(mu_);
@@ -115,6 +120,120 @@ TEST(BitswapServer, AnswersWantHaveAndWantBlock) {
   ASSERT_EQ(b.presences.size(), 1u);
   EXPECT_EQ(b.presences[0].type, PresenceType::kDontHave);
   EXPECT_FALSE(server.RunOnce());  // nothing left
+}
+
+// Allows exactly one CID (the app's "pinned root").
+class AllowOnly : public ContentPolicy {
+ public:
+  explicit AllowOnly(Cid allowed) : allowed_(std::move(allowed)) {}
+  bool MayServe(const Cid& cid) override { return cid == allowed_; }
+
+ private:
+  Cid allowed_;
+};
+
+// Counts reads of block bytes and of sizes.
+class CountingGetter : public ipld::BlockGetter {
+ public:
+  explicit CountingGetter(MapGetter& inner) : inner_(inner) {}
+  Result<Bytes> Get(const Cid& cid) override {
+    reads++;
+    return inner_.Get(cid);
+  }
+  Result<uint64_t> Size(const Cid& cid) override {
+    sizes++;
+    auto got = inner_.Get(cid);
+    if (!got) return Err(got.error());
+    return got->size();
+  }
+  std::atomic<int> reads{0}, sizes{0};
+
+ private:
+  MapGetter& inner_;
+};
+
+TEST(BitswapServer, ServesLinksOfABlockSentOnlyToThatPeer) {
+  RecordingNetwork net;
+  MapGetter blocks;
+  Cid child_a = blocks.Add(BlockData(1));
+  Cid child_b = blocks.Add(BlockData(2));
+  Cid unrelated = blocks.Add(BlockData(3));
+  ipld::PbNode parent;
+  parent.links.push_back(ipld::PbLink{child_a, std::string("a"), 100});
+  parent.links.push_back(ipld::PbLink{child_b, std::string("b"), 100});
+  Bytes parent_bytes = ipld::EncodeDagPb(parent);
+  Cid root = *Cid::Compute(1, mc::kDagPb, mc::kSha2_256, parent_bytes);
+  blocks.Put(root, parent_bytes);
+  AllowOnly policy(root);
+  Server server(net, blocks, policy, ServerOptions{.threads = 0});
+  auto ask = [&](const PeerId& peer, const Cid& cid, WantType type) {
+    server.OnWantlist(peer, ProtocolVersion::k120, Wants({cid}, type));
+    EXPECT_TRUE(server.RunOnce());
+    return net.sent.back().second;
+  };
+  // Before the root was sent, a child is refused like an absent block.
+  EXPECT_EQ(ask("p", child_a, WantType::kHave).presences[0].type, PresenceType::kDontHave);
+  EXPECT_EQ(ask("p", root, WantType::kBlock).blocks.size(), 1u);
+  // Now p may walk down: both children, as presence and as block.
+  EXPECT_EQ(ask("p", child_a, WantType::kHave).presences[0].type, PresenceType::kHave);
+  EXPECT_EQ(ask("p", child_b, WantType::kBlock).blocks.size(), 1u);
+  EXPECT_EQ(server.stats().served_as_link.load(), 2u);
+  // A block in the store that no pinned DAG links to stays hidden from p.
+  EXPECT_EQ(ask("p", unrelated, WantType::kBlock).presences[0].type, PresenceType::kDontHave);
+  // Another peer did not get the root: the children are hidden from it.
+  EXPECT_EQ(ask("q", child_a, WantType::kBlock).presences[0].type, PresenceType::kDontHave);
+  // The links die with the connection.
+  server.OnPeerGone("p");
+  EXPECT_EQ(ask("p", child_b, WantType::kBlock).presences[0].type, PresenceType::kDontHave);
+}
+
+TEST(BitswapServer, LinksPerPeerAreBounded) {
+  RecordingNetwork net;
+  MapGetter blocks;
+  ipld::PbNode parent;
+  std::vector<Cid> children;
+  for (int i = 0; i < 10; ++i) {
+    children.push_back(blocks.Add(BlockData(i)));
+    parent.links.push_back(ipld::PbLink{children.back(), std::to_string(i), 100});
+  }
+  Bytes parent_bytes = ipld::EncodeDagPb(parent);
+  Cid root = *Cid::Compute(1, mc::kDagPb, mc::kSha2_256, parent_bytes);
+  blocks.Put(root, parent_bytes);
+  AllowOnly policy(root);
+  Server server(net, blocks, policy, ServerOptions{.threads = 0, .max_links_per_peer = 4});
+  server.OnWantlist("p", ProtocolVersion::k120, Wants({root}, WantType::kBlock));
+  ASSERT_TRUE(server.RunOnce());
+  // Only the last four links are remembered.
+  server.OnWantlist("p", ProtocolVersion::k120, Wants(children, WantType::kHave));
+  ASSERT_TRUE(server.RunOnce());
+  const auto& presences = net.sent.back().second.presences;
+  ASSERT_EQ(presences.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(presences[i].type, i < 6 ? PresenceType::kDontHave : PresenceType::kHave) << i;
+  }
+}
+
+TEST(BitswapServer, AnswersWantHaveFromTheSizeWithoutReadingTheBlock) {
+  RecordingNetwork net;
+  MapGetter inner;
+  Cid have = inner.Add(BlockData(1, 5000));
+  Cid missing = RawCid(BlockData(2));
+  CountingGetter blocks(inner);
+  ServeEverything policy;
+  Server server(net, blocks, policy, ServerOptions{.threads = 0});
+  server.OnWantlist("p", ProtocolVersion::k120, Wants({have, missing}, WantType::kHave));
+  ASSERT_TRUE(server.RunOnce());
+  const Message& m = net.sent.back().second;
+  ASSERT_EQ(m.presences.size(), 2u);
+  EXPECT_EQ(m.presences[0].type, PresenceType::kHave);
+  EXPECT_EQ(m.presences[1].type, PresenceType::kDontHave);
+  EXPECT_EQ(blocks.reads.load(), 0);
+  EXPECT_EQ(blocks.sizes.load(), 2);
+  // want-block reads it.
+  server.OnWantlist("p", ProtocolVersion::k120, Wants({have}, WantType::kBlock));
+  ASSERT_TRUE(server.RunOnce());
+  EXPECT_EQ(net.sent.back().second.blocks.size(), 1u);
+  EXPECT_EQ(blocks.reads.load(), 1);
 }
 
 TEST(BitswapServer, NoDontHaveUnlessAskedAndNoPresencesForOldPeers) {

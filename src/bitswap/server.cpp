@@ -1,6 +1,8 @@
 #include "bitswap/server.hpp"
 
 #include "common/log.hpp"
+#include "ipld/links.hpp"
+#include "multiformats/multicodec.hpp"
 
 namespace cairn::bitswap {
 
@@ -73,7 +75,29 @@ void Server::OnWantlist(const PeerId& peer, ProtocolVersion version, const Wantl
 
 void Server::OnPeerGone(const PeerId& peer) {
   std::lock_guard lock(mu_);
-  ledgers_.erase(peer);  // a stale entry in ready_ is skipped by RunOnce
+  auto it = ledgers_.find(peer);
+  if (it != ledgers_.end()) EraseLedger(it);  // a stale entry in ready_ is skipped by RunOnce
+}
+
+void Server::EraseLedger(std::map<PeerId, Ledger>::iterator it) {
+  links_total_ -= it->second.links.size();
+  ledgers_.erase(it);
+}
+
+void Server::AddLinks(Ledger& ledger, std::vector<Cid>& links) {
+  for (auto& cid : links) {
+    if (ledger.links.count(cid)) continue;
+    if (ledger.links.size() >= options_.max_links_per_peer ||
+        links_total_ >= options_.max_links_total) {
+      if (ledger.links_order.empty()) return;  // the global budget is held by other peers
+      ledger.links.erase(ledger.links_order.front());
+      ledger.links_order.pop_front();
+      links_total_--;
+    }
+    ledger.links.insert(cid);
+    ledger.links_order.push_back(std::move(cid));
+    links_total_++;
+  }
 }
 
 size_t Server::PendingWants(const PeerId& peer) const {
@@ -113,6 +137,7 @@ bool Server::RunOnce() {
   for (;;) {
     Cid cid;
     Want want;
+    bool as_link = false;
     {
       std::lock_guard lock(mu_);
       auto it = ledgers_.find(peer);
@@ -124,25 +149,50 @@ bool Server::RunOnce() {
       cid = it->second.order.begin()->cid;
       want = it->second.wants.at(cid);
       Remove(it->second, cid);
+      as_link = options_.follow_links && it->second.links.count(cid) != 0;
+    }
+    bool allowed = as_link || policy_.MayServe(cid);
+    if (!allowed) {
+      stats_.refused_by_policy++;
+    } else if (as_link) {
+      stats_.served_as_link++;
     }
     std::shared_ptr<const Bytes> block;
-    if (!policy_.MayServe(cid)) {
-      stats_.refused_by_policy++;
-    } else if (auto got = blocks_.GetShared(cid)) {
-      if ((*got)->size() <= options_.max_block_bytes) block = std::move(*got);
-    } else if (got.error().code() != ErrorCode::kNotFound) {
-      log::Warn("bitswap.server.get_failed",
-                {{"cid", cid.ToString()}, {"error", got.error().message()}});
+    bool have = false;
+    if (allowed && want.type == WantType::kHave) {
+      // Presence from the index: no block read.
+      auto size = blocks_.Size(cid);
+      have = size && *size <= options_.max_block_bytes;
+      if (!size && size.error().code() != ErrorCode::kNotFound) {
+        log::Warn("bitswap.server.size_failed",
+                  {{"cid", cid.ToString()}, {"error", size.error().message()}});
+      }
+    } else if (allowed) {
+      if (auto got = blocks_.GetShared(cid)) {
+        if ((*got)->size() <= options_.max_block_bytes) block = std::move(*got);
+      } else if (got.error().code() != ErrorCode::kNotFound) {
+        log::Warn("bitswap.server.get_failed",
+                  {{"cid", cid.ToString()}, {"error", got.error().message()}});
+      }
     }
     const bool v12 = version == ProtocolVersion::k120;
     if (want.type == WantType::kHave) {
-      if (block) {
+      if (have) {
         message.presences.push_back({cid, PresenceType::kHave});
       } else if (want.send_dont_have) {
         message.presences.push_back({cid, PresenceType::kDontHave});
       }
     } else if (block && (version != ProtocolVersion::k100 || cid.version() == 0)) {
       block_bytes += block->size();
+      if (options_.follow_links && cid.codec() != multiformats::codec::kRaw) {
+        // Its links become servable to this peer before the block can reach it.
+        auto links = ipld::Links(cid, *block);
+        if (links && !links->empty()) {
+          std::lock_guard lock(mu_);
+          auto it = ledgers_.find(peer);
+          if (it != ledgers_.end()) AddLinks(it->second, *links);
+        }
+      }
       message.blocks.push_back(BlockPayload{CidPrefix::Of(cid), *block});
     } else if (v12 && want.send_dont_have) {
       message.presences.push_back({cid, PresenceType::kDontHave});

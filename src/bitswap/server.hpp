@@ -2,13 +2,21 @@
 // side): answers other peers' wantlists from a BlockGetter (the block store), one ledger per
 // peer, scheduled fairly.
 //
-// What is served: pinned content only. Every want goes through a ContentPolicy ("may this CID
-// be served?") before the block store is asked; a CID the policy refuses is answered exactly
-// like one the store does not have (DONT_HAVE when the peer asked for it, otherwise nothing), so
-// a peer cannot probe the store for content that is not pinned. Cairn is a pinning service, not
-// a public cache: blocks held only for work in progress (uploads not yet pinned, DAGs half
-// fetched) or left behind by deleted pins until the next collection are not advertised. The
-// app's policy (apps/cairn) is documented in docs/architecture.md ("bitswap").
+// What is served: pinned content only. A want is served when the ContentPolicy allows its CID
+// ("may this CID be served?" — in the app: the root of a pinned pin) or when the CID is a link
+// of a block this server already sent to the same peer (follow_links): a peer reaches the blocks
+// of a pinned DAG by walking it down from its root, as every bitswap fetcher does, and nothing
+// else. A CID that is neither is answered exactly like one the store does not have (DONT_HAVE
+// when the peer asked for it, otherwise nothing), so a peer cannot probe the store for content
+// that is not pinned. Cairn is a pinning service, not a public cache: blocks held only for work
+// in progress (uploads not yet pinned, DAGs half fetched) or left behind by deleted pins until
+// the next collection are not advertised. The links a peer may follow are kept per ledger (at
+// most max_links_per_peer, oldest forgotten first, and max_links_total over all peers) and
+// dropped with the ledger. The app's policy (apps/cairn) is documented in
+// docs/architecture.md ("bitswap").
+//
+// Presence: a want-have is answered from the getter's Size() (the block store's index: no block
+// read); only want-block reads the block.
 //
 // Ledger: per peer, its pending wants (CID → want-have/want-block, sendDontHave, priority), at
 // most max_wants_per_peer (more are dropped and counted; a full wantlist replaces the previous
@@ -38,6 +46,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "bitswap/message.hpp"
@@ -68,6 +77,10 @@ struct ServerOptions {
   size_t max_presences_per_message = 1024;
   uint64_t max_queued_bytes_per_peer = 8u << 20;
   size_t max_block_bytes = kMaxBlockBytes;
+  // Serve the links of blocks sent to a peer to that peer (see the header comment).
+  bool follow_links = true;
+  size_t max_links_per_peer = 1u << 16;
+  size_t max_links_total = 1u << 20;
 };
 
 struct ServerStats {
@@ -78,6 +91,7 @@ struct ServerStats {
   std::atomic<uint64_t> dont_haves_sent{0};
   std::atomic<uint64_t> wants_dropped{0};  // over a ledger's limit, or no room for a ledger
   std::atomic<uint64_t> refused_by_policy{0};
+  std::atomic<uint64_t> served_as_link{0};  // allowed because a block sent earlier links to it
   std::atomic<uint64_t> send_failures{0};
 };
 
@@ -124,10 +138,17 @@ class Server {
     std::unordered_map<Cid, Want> wants;
     std::set<Key> order;
     bool queued = false;  // in ready_ or in a turn
+    // Links of blocks sent to this peer (follow_links), oldest first in links_order.
+    std::unordered_set<Cid> links;
+    std::deque<Cid> links_order;
   };
   // REQUIRES(mu_)
   void Remove(Ledger& ledger, const Cid& cid);
   void WorkerLoop();
+  // REQUIRES(mu_). Remembers `links` as servable to the peer of `ledger`, within the bounds.
+  void AddLinks(Ledger& ledger, std::vector<Cid>& links);
+  // REQUIRES(mu_). Drops a ledger (and its links from links_total_).
+  void EraseLedger(std::map<PeerId, Ledger>::iterator it);
 
   Network& network_;
   ipld::BlockGetter& blocks_;
@@ -140,6 +161,7 @@ class Server {
   std::map<PeerId, Ledger> ledgers_;  // GUARDED_BY(mu_)
   std::deque<PeerId> ready_;          // GUARDED_BY(mu_) peers with wants, in turn order
   uint64_t next_seq_ = 0;             // GUARDED_BY(mu_)
+  size_t links_total_ = 0;            // GUARDED_BY(mu_) links over all ledgers
   bool running_ = false;              // GUARDED_BY(mu_)
   bool wake_ = false;                 // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;

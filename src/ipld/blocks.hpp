@@ -30,6 +30,11 @@ class BlockGetter {
   virtual Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) {
     return std::make_shared<const Bytes>(CAIRN_TRY(Get(cid)));
   }
+  // The size of the block `cid` names, NotFound when it is not available. A getter that can
+  // answer without reading the bytes (a block store's index) does so, so presence questions
+  // (bitswap HAVE) cost no block read; the bytes are then not verified. The default reads the
+  // block with GetShared().
+  virtual Result<uint64_t> Size(const Cid& cid) { return CAIRN_TRY(GetShared(cid))->size(); }
 };
 
 // Where blocks go as they are built (the UnixFS importer's output). Thread-safety is the
@@ -54,7 +59,8 @@ class DiscardSink final : public BlockSink {
 };
 
 // Adapts anything with `Result<Bytes> Get(const Cid&)` (blockstore::Blockstore, a test map, a
-// fetcher) to a BlockGetter; its `GetShared(const Cid&)`, when it has one, is used too. The store
+// fetcher) to a BlockGetter; its `GetShared(const Cid&)` and `Size(const Cid&)`, when it has
+// them, are used too. The store
 // must outlive the getter.
 template <typename Store>
 class BlockGetterFor final : public BlockGetter {
@@ -66,6 +72,13 @@ class BlockGetterFor final : public BlockGetter {
       return store_.GetShared(cid);
     } else {
       return BlockGetter::GetShared(cid);
+    }
+  }
+  Result<uint64_t> Size(const Cid& cid) override {
+    if constexpr (requires { store_.Size(cid); }) {
+      return store_.Size(cid);
+    } else {
+      return BlockGetter::Size(cid);
     }
   }
 

@@ -1,5 +1,5 @@
 // Cross-check driver for src/bitswap/bitswap_interop_test.cpp: the bitswap 1.2.0 protobuf done by
-// Helia's own codec (@helia/bitswap's generated pb/message.js, installed with helia; protons).
+// Helia's own codec (@helia/bitswap 4.0.19's generated pb/message.js; protons).
 //
 //   node bitswap_crosscheck.mjs decode FILE      -> each line of FILE, 'm' + hex, decoded; one
 //                                                   description line per message (below)
@@ -13,7 +13,7 @@ import fs from 'node:fs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { BitswapMessage, WantType, BlockPresenceType } from './node_modules/helia/node_modules/@helia/bitswap/dist/src/pb/message.js'
+import { BitswapMessage, WantType, BlockPresenceType } from './node_modules/@helia/bitswap/dist/src/pb/message.js'
 
 const hex = (b) => Buffer.from(b ?? new Uint8Array(0)).toString('hex')
 const unhex = (s) => new Uint8Array(Buffer.from(s, 'hex'))

