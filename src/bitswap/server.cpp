@@ -106,34 +106,33 @@ size_t Server::PendingWants(const PeerId& peer) const {
   return it == ledgers_.end() ? 0 : it->second.wants.size();
 }
 
+bool Server::TakeTurn(PeerId& peer, ProtocolVersion& version) {
+  std::lock_guard lock(mu_);
+  for (size_t n = ready_.size(); n > 0; --n) {
+    PeerId p = std::move(ready_.front());
+    ready_.pop_front();
+    auto it = ledgers_.find(p);
+    if (it == ledgers_.end()) continue;  // gone
+    if (it->second.wants.empty()) {
+      it->second.queued = false;
+      continue;
+    }
+    if (network_.QueuedBytes(p) > options_.max_queued_bytes_per_peer) {
+      ready_.push_back(std::move(p));  // a slow reader: its turn comes again later
+      continue;
+    }
+    peer = std::move(p);
+    version = it->second.version;
+    return true;
+  }
+  return false;
+}
+
 bool Server::RunOnce() {
   PeerId peer;
   ProtocolVersion version = ProtocolVersion::k120;
-  {
-    std::lock_guard lock(mu_);
-    bool found = false;
-    for (size_t n = ready_.size(); n > 0 && !found; --n) {
-      PeerId p = std::move(ready_.front());
-      ready_.pop_front();
-      auto it = ledgers_.find(p);
-      if (it == ledgers_.end()) continue;  // gone
-      if (it->second.wants.empty()) {
-        it->second.queued = false;
-        continue;
-      }
-      if (network_.QueuedBytes(p) > options_.max_queued_bytes_per_peer) {
-        ready_.push_back(std::move(p));  // a slow reader: its turn comes again later
-        continue;
-      }
-      peer = std::move(p);
-      version = it->second.version;
-      found = true;
-    }
-    if (!found) return false;
-  }
-
-  Message message;
-  size_t block_bytes = 0;
+  if (!TakeTurn(peer, version)) return false;
+  Turn turn{peer, version};
   for (;;) {
     Cid cid;
     Want want;
@@ -142,8 +141,8 @@ bool Server::RunOnce() {
       std::lock_guard lock(mu_);
       auto it = ledgers_.find(peer);
       if (it == ledgers_.end() || it->second.order.empty()) break;
-      if (block_bytes >= options_.target_message_bytes ||
-          message.presences.size() >= options_.max_presences_per_message) {
+      if (turn.block_bytes >= options_.target_message_bytes ||
+          turn.message.presences.size() >= options_.max_presences_per_message) {
         break;
       }
       cid = it->second.order.begin()->cid;
@@ -151,69 +150,9 @@ bool Server::RunOnce() {
       Remove(it->second, cid);
       as_link = options_.follow_links && it->second.links.count(cid) != 0;
     }
-    bool allowed = as_link || policy_.MayServe(cid);
-    if (!allowed) {
-      stats_.refused_by_policy++;
-    } else if (as_link) {
-      stats_.served_as_link++;
-    }
-    std::shared_ptr<const Bytes> block;
-    bool have = false;
-    if (allowed && want.type == WantType::kHave) {
-      // Presence from the index: no block read.
-      auto size = blocks_.Size(cid);
-      have = size && *size <= options_.max_block_bytes;
-      if (!size && size.error().code() != ErrorCode::kNotFound) {
-        log::Warn("bitswap.server.size_failed",
-                  {{"cid", cid.ToString()}, {"error", size.error().message()}});
-      }
-    } else if (allowed) {
-      if (auto got = blocks_.GetShared(cid)) {
-        if ((*got)->size() <= options_.max_block_bytes) block = std::move(*got);
-      } else if (got.error().code() != ErrorCode::kNotFound) {
-        log::Warn("bitswap.server.get_failed",
-                  {{"cid", cid.ToString()}, {"error", got.error().message()}});
-      }
-    }
-    const bool v12 = version == ProtocolVersion::k120;
-    if (want.type == WantType::kHave) {
-      if (have) {
-        message.presences.push_back({cid, PresenceType::kHave});
-      } else if (want.send_dont_have) {
-        message.presences.push_back({cid, PresenceType::kDontHave});
-      }
-    } else if (block && (version != ProtocolVersion::k100 || cid.version() == 0)) {
-      block_bytes += block->size();
-      if (options_.follow_links && cid.codec() != multiformats::codec::kRaw) {
-        // Its links become servable to this peer before the block can reach it.
-        auto links = ipld::Links(cid, *block);
-        if (links && !links->empty()) {
-          std::lock_guard lock(mu_);
-          auto it = ledgers_.find(peer);
-          if (it != ledgers_.end()) AddLinks(it->second, *links);
-        }
-      }
-      message.blocks.push_back(BlockPayload{CidPrefix::Of(cid), *block});
-    } else if (v12 && want.send_dont_have) {
-      message.presences.push_back({cid, PresenceType::kDontHave});
-    }
+    Answer(turn, cid, want, as_link);
   }
-
-  if (!message.empty()) {
-    auto encoded = EncodeMessage(message, version);
-    Result<void> sent = encoded ? network_.Send(peer, std::move(*encoded)) : Err(encoded.error());
-    if (sent) {
-      stats_.messages_sent++;
-      stats_.blocks_sent += message.blocks.size();
-      stats_.block_bytes_sent += block_bytes;
-      for (const auto& p : message.presences) {
-        (p.type == PresenceType::kHave ? stats_.haves_sent : stats_.dont_haves_sent)++;
-      }
-    } else {
-      stats_.send_failures++;
-      log::Debug("bitswap.server.send_failed", {{"peer", peer}, {"error", sent.error().message()}});
-    }
-  }
+  if (!turn.message.empty()) Send(turn);
 
   std::lock_guard lock(mu_);
   auto it = ledgers_.find(peer);
@@ -225,6 +164,74 @@ bool Server::RunOnce() {
     }
   }
   return true;
+}
+
+void Server::Answer(Turn& turn, const Cid& cid, const Want& want, bool as_link) {
+  bool allowed = as_link || policy_.MayServe(cid);
+  if (!allowed) {
+    stats_.refused_by_policy++;
+  } else if (as_link) {
+    stats_.served_as_link++;
+  }
+  std::shared_ptr<const Bytes> block;
+  bool have = false;
+  if (allowed && want.type == WantType::kHave) {
+    // Presence from the index: no block read.
+    auto size = blocks_.Size(cid);
+    have = size && *size <= options_.max_block_bytes;
+    if (!size && size.error().code() != ErrorCode::kNotFound) {
+      log::Warn("bitswap.server.size_failed",
+                {{"cid", cid.ToString()}, {"error", size.error().message()}});
+    }
+  } else if (allowed) {
+    if (auto got = blocks_.GetShared(cid)) {
+      if ((*got)->size() <= options_.max_block_bytes) block = std::move(*got);
+    } else if (got.error().code() != ErrorCode::kNotFound) {
+      log::Warn("bitswap.server.get_failed",
+                {{"cid", cid.ToString()}, {"error", got.error().message()}});
+    }
+  }
+  Message& message = turn.message;
+  const bool v12 = turn.version == ProtocolVersion::k120;
+  if (want.type == WantType::kHave) {
+    if (have) {
+      message.presences.push_back({cid, PresenceType::kHave});
+    } else if (want.send_dont_have) {
+      message.presences.push_back({cid, PresenceType::kDontHave});
+    }
+  } else if (block && (turn.version != ProtocolVersion::k100 || cid.version() == 0)) {
+    turn.block_bytes += block->size();
+    if (options_.follow_links && cid.codec() != multiformats::codec::kRaw) {
+      // Its links become servable to this peer before the block can reach it.
+      auto links = ipld::Links(cid, *block);
+      if (links && !links->empty()) {
+        std::lock_guard lock(mu_);
+        auto it = ledgers_.find(turn.peer);
+        if (it != ledgers_.end()) AddLinks(it->second, *links);
+      }
+    }
+    message.blocks.push_back(BlockPayload{CidPrefix::Of(cid), *block});
+  } else if (v12 && want.send_dont_have) {
+    message.presences.push_back({cid, PresenceType::kDontHave});
+  }
+}
+
+void Server::Send(const Turn& turn) {
+  auto encoded = EncodeMessage(turn.message, turn.version);
+  Result<void> sent =
+      encoded ? network_.Send(turn.peer, std::move(*encoded)) : Err(encoded.error());
+  if (!sent) {
+    stats_.send_failures++;
+    log::Debug("bitswap.server.send_failed",
+               {{"peer", turn.peer}, {"error", sent.error().message()}});
+    return;
+  }
+  stats_.messages_sent++;
+  stats_.blocks_sent += turn.message.blocks.size();
+  stats_.block_bytes_sent += turn.block_bytes;
+  for (const auto& p : turn.message.presences) {
+    (p.type == PresenceType::kHave ? stats_.haves_sent : stats_.dont_haves_sent)++;
+  }
 }
 
 void Server::WorkerLoop() {

@@ -142,6 +142,19 @@ class Server {
     std::unordered_set<Cid> links;
     std::deque<Cid> links_order;
   };
+  // One turn: the message being built for one peer.
+  struct Turn {
+    PeerId peer;
+    ProtocolVersion version;
+    Message message;
+    size_t block_bytes = 0;
+  };
+  // The next peer whose turn it is (skipping gone, empty and backed-up peers); false if none.
+  bool TakeTurn(PeerId& peer, ProtocolVersion& version);
+  // Adds the answer to one want (block, HAVE, DONT_HAVE or nothing) to the turn's message.
+  void Answer(Turn& turn, const Cid& cid, const Want& want, bool as_link);
+  // Encodes and sends the turn's message; counts it in stats_.
+  void Send(const Turn& turn);
   // REQUIRES(mu_)
   void Remove(Ledger& ledger, const Cid& cid);
   void WorkerLoop();
