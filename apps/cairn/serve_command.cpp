@@ -228,7 +228,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   pinning::PinServiceOptions pin_options;
   pin_options.workers = static_cast<size_t>(config.pin_workers);
   pin_options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
-  // --- bitswap and delegated routing (issue 8) ---------------------------------------------
+  // --- bitswap and delegated routing ----------------------------------------------------
   // Bitswap over the libp2p host (P2pBitswap, apps/cairn/bitswap_node.hpp): serves pinned
   // content, and the workers fetch over bitswap first (origins with /p2p/, connected peers,
   // routing.delegated providers), then the gateways. Declared after `p2p`, so it is

@@ -200,6 +200,7 @@ Result<Bytes> Session::Get(const Cid& cid, int64_t deadline_us, const std::atomi
 
 void Session::AddPeers(const std::vector<PeerId>& peers) {
   std::vector<std::pair<PeerId, std::optional<ProtocolVersion>>> versions;
+  versions.reserve(peers.size());
   for (const auto& p : peers) versions.emplace_back(p, client_.network_.Version(p));
   std::lock_guard lock(client_.mu_);
   for (auto& [peer, version] : versions) {

@@ -2,7 +2,7 @@
 // libp2p host (apps/cairn passes its bitswap::Network). Without one, the app keeps the plain
 // GatewayBlockSource and nothing here runs.
 //
-// Per DAG (OpenSession), in this order (issue 8, DESIGN "Life of a pin"):
+// Per DAG (OpenSession), in this order (DESIGN "Life of a pin"):
 //   1. the pin's origins that carry /p2p/ are dialed (grouped by peer id; addresses the host
 //      cannot dial are the host's to skip) and join the session;
 //   2. the peers already connected join it too (at most max_connected_peers);

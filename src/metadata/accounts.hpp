@@ -1,5 +1,4 @@
-// Accounts and API tokens (issue "The pinning service", item 2; schema in
-// docs/formats/metadata-schema.md).
+// Accounts and API tokens (schema in docs/formats/metadata-schema.md).
 //
 // An account is a tenant: every pin belongs to exactly one. A token is a bearer secret for the
 // HTTP APIs, bound to one account and a closed set of scopes. Token text is

@@ -1,4 +1,4 @@
-// The host's admission rules (issue 8, "a connection manager"): how many connections and
+// The host's admission rules (its connection manager): how many connections and
 // handshakes may be open at once, how many streams one connection may carry, how long each phase
 // may take, and how long to wait before dialing a peer that failed. Pure bookkeeping with time
 // passed in; the host (net/host.hpp) asks it before accepting, dialing and opening.

@@ -1,4 +1,4 @@
-// Which multiaddrs the host dials (issue 8, item 4): TCP over ip4/ip6 only. Addresses of
+// Which multiaddrs the host dials: TCP over ip4/ip6 only. Addresses of
 // transports Cairn does not speak (QUIC, WebTransport, WebRTC, WebSockets, circuit relay) are
 // skipped — they are normal in Kubo's origin lists and not errors — and loopback, private,
 // link-local and shared (CGNAT) ranges are dialed only with `libp2p.allow_private = true`: a

@@ -2,7 +2,7 @@
 // §3.7): the head and the finalized tipset, miner info, market balances and deals, DataCap, ID
 // lookups, nonces, gas estimation, pushing messages and finding them on chain.
 //
-// Cost at scale (issue 10: tracking 10k deals must not mean 10k calls per epoch):
+// Cost at scale (tracking 10k deals must not mean 10k calls per epoch):
 // - Head() is shared: one ChainHead per `head_ttl` serves every caller in the process (callers
 //   arriving while it is being fetched wait for that one answer).
 // - State calls for many subjects go out as JSON-RPC batches (MarketDeals, and CallBatch), at most
