@@ -98,7 +98,9 @@ if [ "${NODELAY:-0}" = 1 ]; then
   preload="$tmp/nodelay_preload.so"
   echo "# NODELAY=1: cairn runs with TCP_NODELAY forced on accepted sockets (LD_PRELOAD)"
 fi
-LD_PRELOAD="$preload" "$cairn" --repo "$repo" serve >"$tmp/cairn.log" 2>&1 &
+# libp2p on loopback with a free port: a benchmark listens on 127.0.0.1 only.
+LD_PRELOAD="$preload" "$cairn" --repo "$repo" serve --libp2p-listen /ip4/127.0.0.1/tcp/0 \
+  >"$tmp/cairn.log" 2>&1 &
 cairn_pid=$!
 for _ in $(seq 1 600); do  # up to 60 s: pending migrations run first
   grep -q '^cairn: serving' "$tmp/cairn.log" 2>/dev/null && break
