@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apps/cairn/bitswap_node.hpp"
+#include "apps/cairn/cold_tier.hpp"
 #include "apps/cairn/commands.hpp"
 #include "apps/cairn/config.hpp"
 #include "apps/cairn/http_getter.hpp"
@@ -148,9 +149,12 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   api::KuboRpc kubo_rpc(std::move(rpc_context));
   api::AdminApi admin_api(accounts, clock);
   gateway::Gateway gateway(cached_blocks);
+  // --- cold tier (issue 10; apps/cairn/cold_tier.hpp): null when [filecoin] has no providers ---
+  auto cold_tier = CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks));
+  // --- end of cold tier ----------------------------------------------------------------------
   Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api,
                                  gateway, pin_service, accounts, pins, clock, config.gateway_public,
-                                 &cached_blocks, &routing_api});
+                                 &cached_blocks, &routing_api, cold_tier.get()});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 
   http::ServerOptions options;
@@ -168,6 +172,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   CAIRN_TRY(pin_service.Start());
   uint16_t port = CAIRN_TRY(server.Start());
   upkeep.Start();
+  if (cold_tier) cold_tier->Start();  // cold tier
   std::string host = config.listen_host.find(':') != std::string::npos
                          ? "[" + config.listen_host + "]"
                          : config.listen_host;
@@ -182,6 +187,11 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
       "         %s --repo %s account create NAME && %s --repo %s token create --account NAME\n",
       host.c_str(), static_cast<unsigned>(port), global.program.c_str(), global.repo.c_str(),
       global.program.c_str(), global.repo.c_str());
+  if (cold_tier) {  // cold tier
+    for (const auto& line : cold_tier->BannerLines()) std::printf("cairn: %s\n", line.c_str());
+  } else {
+    std::printf("cairn: cold tier off (no [filecoin] providers in the configuration)\n");
+  }
   std::printf("cairn: stop with Ctrl-C\n");
   std::fflush(stdout);
   log::Info("serve.start", {{"repo", global.repo},
@@ -196,6 +206,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::fflush(stdout);
   log::Info("serve.draining", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.Stop();
+  if (cold_tier) cold_tier->Stop();  // cold tier
   // Answers still owed to sessions go out through the server's executor: settle them while it
   // exists (the server is destroyed before the stores below it).
   kubo_rpc.StopCompletions();

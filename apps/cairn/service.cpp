@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "apps/cairn/cold_tier.hpp"
 
 namespace cairn::app {
 
@@ -16,7 +17,10 @@ Service::~Service() = default;
 http::Response Service::Handle(const http::Request& request) {
   const std::string& path = request.path;
   if (path == "/healthz") {
-    http::Response r = http::JsonResponse(200, "{\"status\":\"ok\"}\n");
+    auto* cold = impl_->ctx.cold_tier;
+    http::Response r = http::JsonResponse(
+        200, "{\"status\":\"ok\",\"cold_tier\":" +
+                 (cold ? cold->HealthJson() : std::string("{\"state\":\"off\"}")) + "}\n");
     r.SetHeader("Cache-Control", "no-store");
     return r;
   }
@@ -26,6 +30,7 @@ http::Response Service::Handle(const http::Request& request) {
   if (api::PinningApi::Handles(path)) return ctx.pinning_api.Handle(request);
   if (api::AdminApi::Handles(path)) return ctx.admin_api.Handle(request);
   if (ctx.routing_api && api::RoutingApi::Handles(path)) return ctx.routing_api->Handle(request);
+  if (ctx.cold_tier && ColdTier::Handles(path)) return ctx.cold_tier->HandlePiece(request);
   if (path.rfind("/ipfs/", 0) == 0 || path == "/ipfs") {
     if (!ctx.gateway_public) {
       auto who = api::Authorize(ctx.accounts, ctx.clock, request, std::nullopt);

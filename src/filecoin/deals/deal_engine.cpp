@@ -629,6 +629,22 @@ Result<void> DealEngine::ShowOnPins() {
     auto ds = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
     int active = 0, live = 0;
     std::string list;
+    std::set<std::string> used;
+    for (const auto& d : ds) {
+      used.insert(d.provider);
+    }
+    bool candidates_left = false;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& p : config_.providers) {
+        const std::string key = p.ToString(chain_.options().network);
+        auto it = providers_.find(key);
+        if (used.count(key) || (it != providers_.end() && !it->second.skip_reason.empty())) {
+          continue;
+        }
+        candidates_left = true;
+      }
+    }
     for (const auto& d : ds) {
       if (d.state == DealState::kActive) ++active;
       if (metadata::DealStateIsLive(d.state)) ++live;
@@ -641,7 +657,7 @@ Result<void> DealEngine::ShowOnPins() {
     std::string summary;
     if (active >= config_.replicas) {
       summary = "active " + x + "/" + x;
-    } else if (live < config_.replicas && ds.size() >= config_.providers.size()) {
+    } else if (live < config_.replicas && !candidates_left) {
       summary = "degraded " + std::to_string(active) + "/" + x;
     } else {
       summary = "dealing " + std::to_string(active) + "/" + x;
