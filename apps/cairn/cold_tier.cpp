@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "apps/cairn/piece_http.hpp"
 #include "apps/cairn/rpc_transport.hpp"
 #include "common/json_string.hpp"
 #include "common/log.hpp"
@@ -10,10 +11,7 @@
 #include "filecoin/deals/deal_engine.hpp"
 #include "filecoin/deals/mk12_client.hpp"
 #include "filecoin/wallet/wallet.hpp"
-#include "gateway/request.hpp"
 #include "http/client.hpp"
-#include "http/pushed_stream.hpp"
-#include "ipld/blocks.hpp"
 #include "metadata/deals.hpp"
 
 namespace cairn::app {
@@ -154,45 +152,7 @@ http::Response ColdTier::HandlePiece(const http::Request& request) {
     }
     return http::ErrorResponse(opened.error());
   }
-  auto view = opened->view;
-  const uint64_t size = view->payload_size();
-  uint64_t offset = 0;
-  uint64_t length = size;
-  http::Response r;
-  r.SetHeader("Content-Type", "application/octet-stream");
-  r.SetHeader("Accept-Ranges", "bytes");
-  r.SetHeader("Cache-Control", "no-store");
-  if (auto range_header = request.Header("Range")) {
-    if (auto range = gateway::ParseRangeHeader(*range_header)) {
-      auto resolved = gateway::ResolveRange(*range, size);
-      if (!resolved) {
-        http::Response bad = http::ErrorResponse(
-            Error(ErrorCode::kInvalidArgument, "filecoin piece: range not satisfiable"));
-        bad.status = 416;
-        bad.SetHeader("Content-Range", "bytes */" + std::to_string(size));
-        return bad;
-      }
-      offset = resolved->offset;
-      length = resolved->length;
-      r.status = 206;
-      r.SetHeader("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                       std::to_string(offset + length - 1) + "/" +
-                                       std::to_string(size));
-    }
-  }
-  r.content_length = length;
-  if (request.method == "HEAD") {
-    r.stream = http::BodyStream([](MutableByteSpan) -> Result<size_t> { return size_t{0}; });
-    return r;
-  }
-  blockstore::Blockstore& blocks = impl_->blocks;
-  r.stream = http::MakePushedStream(
-      [view, &blocks, offset, length](const http::PushSink& sink) -> Result<void> {
-        ipld::BlockGetterFor<blockstore::Blockstore> getter(blocks);
-        return view->WriteRange(offset, length, getter,
-                                [&sink](ByteSpan b) -> Result<void> { return sink(b); });
-      });
-  return r;
+  return PieceResponse(request, opened->view, impl_->blocks);
 }
 
 std::vector<std::string> ColdTier::BannerLines() const {
