@@ -10,7 +10,7 @@ packages=(
   libssl-dev libsodium-dev libsecp256k1-dev libb2-dev libsqlite3-dev sqlite3 libpq-dev
   libexpected-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev clang-format-14 python3
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 python3
   nodejs npm
   openssl wrk nginx-light
 )

@@ -26,6 +26,8 @@ scripts/check-format.sh HEAD~1
 echo "== release build"
 cmake --preset release >/dev/null
 cmake --build build -j "$jobs"
+echo "== rules: clang-tidy on the translation units the last commit changed"
+scripts/tidy.sh --changed HEAD~1 build
 echo "== release tests (all labels)"
 ctest --test-dir build -j "$jobs" --output-on-failure
 

@@ -4,6 +4,7 @@
 # is an error (WarningsAsErrors), so the exit status is non-zero when there is any.
 #
 #   scripts/tidy.sh [BUILD_DIR] [FILE_REGEX]
+#   scripts/tidy.sh --changed BASE [BUILD_DIR]
 #
 # BUILD_DIR defaults to build (configure it first: cmake --preset release). FILE_REGEX (a Python
 # regex searched in each translation unit's absolute path) selects what is checked; the default
@@ -12,14 +13,42 @@
 # checked through the files that include them. Examples:
 #   scripts/tidy.sh build 'src/(car|unixfs)/'          one area, tests included
 #   scripts/tidy.sh build "$PWD/(src|apps|tests)/"     everything, tests included
+# --changed BASE checks only the shipped translation units a change touches: the .cpp files that
+# differ from git revision BASE, and the .cpp files beside a changed header (foo.cpp for foo.hpp);
+# CI runs it on the last commit (BASE = HEAD~1), as it runs check-format.sh. Nothing changed:
+# nothing to check, exit 0.
 # Jobs: CAIRN_JOBS (default: number of cores).
 #
 # Only compiler flags clang understands matter: the build's own warnings are g++'s business, so
 # clang's are not errors here (-Wno-error) and g++-only warning options are ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build}
-regex=${2:-"^$PWD/(src|apps|bench)/(?!.*_test\\.cpp\$)"}
+if [ "${1:-}" = "--changed" ]; then
+  base=${2:?"tidy: --changed needs a git revision"}
+  build=${3:-build}
+  git rev-parse --verify --quiet "$base^{commit}" >/dev/null || {
+    echo "tidy: '$base' is not a git revision" >&2
+    exit 2
+  }
+  units=()
+  while IFS= read -r file; do
+    case "$file" in
+      *_test.cpp | *_test.hpp) continue ;;
+      *.hpp) file=${file%.hpp}.cpp ;;
+    esac
+    [ -f "$file" ] && units+=("$file")
+  done < <(git diff --name-only --diff-filter=ACMR --no-ext-diff "$base" -- \
+             'src/*.cpp' 'src/*.hpp' 'apps/*.cpp' 'apps/*.hpp' 'bench/*.cpp' 'bench/*.hpp' | sort -u)
+  if [ ${#units[@]} -eq 0 ]; then
+    echo "tidy: no shipped translation unit changed since $base"
+    exit 0
+  fi
+  # An alternation of the exact paths (regex metacharacters in names are escaped).
+  regex="^$PWD/($(printf '%s\n' "${units[@]}" | sort -u | sed 's/[.+]/\\&/g' | paste -sd'|'))\$"
+else
+  build=${1:-build}
+  regex=${2:-"^$PWD/(src|apps|bench)/(?!.*_test\\.cpp\$)"}
+fi
 jobs=${CAIRN_JOBS:-$(nproc)}
 
 if [ ! -f "$build/compile_commands.json" ]; then

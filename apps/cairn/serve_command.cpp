@@ -30,14 +30,9 @@ struct ServeFlags {
   int threads = -1;
 };
 
-Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
-  // Block the signals before any thread starts (the metadata committer, pin workers,
-  // HTTP threads) so that only sigwait below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+// The configuration `cairn serve` runs with: embedded defaults, then the config file (--config,
+// else <repo>/config.toml when present), then the environment, then the flags.
+Result<ServeConfig> LoadServeConfig(const GlobalOptions& global, const ServeFlags& flags) {
   ServeConfig config;
   std::string config_path = flags.config_path;
   if (config_path.empty()) {
@@ -55,6 +50,164 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (flags.libp2p_allow_private) config.libp2p_allow_private = true;
   if (config.threads == 0)
     config.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return config;
+}
+
+// The libp2p host on its own io_context thread (signals are blocked there too, since it starts
+// after Serve blocks them). Destroying it stops the host, then the thread.
+class P2pRuntime {
+ public:
+  static Result<std::unique_ptr<P2pRuntime>> Start(const net::Ed25519Identity& identity,
+                                                   const ServeConfig& config) {
+    auto runtime = std::unique_ptr<P2pRuntime>(new P2pRuntime());
+    net::HostOptions options;
+    for (const auto& l : config.libp2p_listen) options.listen.push_back(*net::Multiaddr::Parse(l));
+    for (const auto& a : config.announce) options.announce.push_back(*net::Multiaddr::Parse(a));
+    options.dial.allow_private = config.libp2p_allow_private;
+    options.agent_version = "cairn/" CAIRN_VERSION;
+    runtime->host_ = CAIRN_TRY(net::Host::Create(runtime->io_, identity, options));
+    for (const auto& a : runtime->host_->Addrs()) {
+      runtime->delegates_.push_back(a.ToString() + "/p2p/" + identity.peer_id().ToString());
+    }
+    if (runtime->delegates_.empty()) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "libp2p: no dialable address to announce; set libp2p.announce");
+    }
+    runtime->thread_ = std::thread([io = &runtime->io_] { io->run(); });
+    return runtime;
+  }
+  ~P2pRuntime() {
+    if (!thread_.joinable()) return;
+    boost::asio::post(io_, [h = host_.get()] { h->Stop(); });
+    work_.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    io_.stop();
+    thread_.join();
+  }
+  P2pRuntime(const P2pRuntime&) = delete;
+  P2pRuntime& operator=(const P2pRuntime&) = delete;
+
+  net::Host& host() { return *host_; }
+  // The host's dialable addresses with /p2p/<peer id>: the PSA `delegates` and the banner's.
+  const std::vector<std::string>& delegates() const { return delegates_; }
+
+ private:
+  P2pRuntime() = default;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  std::unique_ptr<net::Host> host_;
+  std::vector<std::string> delegates_;
+  std::thread thread_;
+};
+
+void PrintBanner(const GlobalOptions& global, const ServeConfig& config, uint16_t port,
+                 const net::Ed25519Identity& identity, const std::vector<std::string>& delegates) {
+  std::string host = config.listen_host.find(':') != std::string::npos
+                         ? "[" + config.listen_host + "]"
+                         : config.listen_host;
+  std::printf("cairn: serving repo %s at http://%s:%u/\n", global.repo.c_str(), host.c_str(),
+              static_cast<unsigned>(port));
+  std::printf("cairn: gateway http://%s:%u/ipfs/<cid>, health /healthz, metrics /metrics\n",
+              host.c_str(), static_cast<unsigned>(port));
+  std::printf("cairn: peer ID %s\n", identity.peer_id().ToString().c_str());
+  for (const auto& d : delegates) std::printf("cairn: libp2p %s\n", d.c_str());
+  std::printf(
+      "cairn: pinning API http://%s:%u/pins; create a token with\n"
+      "         %s --repo %s account create NAME && %s --repo %s token create --account NAME\n",
+      host.c_str(), static_cast<unsigned>(port), global.program.c_str(), global.repo.c_str(),
+      global.program.c_str(), global.repo.c_str());
+  std::printf("cairn: stop with Ctrl-C\n");
+  std::fflush(stdout);
+  log::Info("serve.start", {{"repo", global.repo},
+                            {"listen", host + ":" + std::to_string(port)},
+                            {"peer_id", identity.peer_id().ToString()},
+                            {"threads", config.threads},
+                            {"pin_workers", config.pin_workers}});
+}
+
+// Blocks until SIGINT or SIGTERM (blocked in every thread, so only this wait receives them).
+void WaitForStopSignal(const sigset_t& signals) {
+  int sig = 0;
+  sigwait(&signals, &sig);
+  const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  std::printf("cairn: %s received, draining\n", name);
+  std::fflush(stdout);
+  log::Info("serve.draining", {{"signal", name}});
+}
+
+http::ServerOptions HttpOptions(const ServeConfig& config, Service& service) {
+  http::ServerOptions options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.threads = static_cast<size_t>(config.threads);
+  options.max_body_bytes = config.max_body_bytes;
+  options.max_stream_bytes = config.max_upload_bytes;
+  options.max_connections = static_cast<size_t>(config.max_connections);
+  options.admit = [&service](const http::Request& r) { return service.Admit(r); };
+  return options;
+}
+
+// The HTTP surfaces below the router, and the events by which they tell the pin workers about
+// new and removed pins.
+struct ApiSurfaces {
+  struct Events : api::PinEvents {
+    explicit Events(pinning::PinService& s) : service(s) {}
+    void OnQueued() override { service.Notify(); }
+    void OnRemoved(const std::string& id) override { service.Cancel(id); }
+    pinning::PinService& service;
+  };
+
+  ApiSurfaces(const GlobalOptions& global, const ServeConfig& config,
+              blockstore::CachedBlockstore& blocks, metadata::PinStore& pins,
+              metadata::AccountStore& accounts, pinning::PinService& pin_service,
+              const Clock& clock, const net::Ed25519Identity& identity,
+              const std::vector<std::string>& delegates)
+      : events(pin_service),
+        pinning(pins, accounts, events, clock,
+                {.delegates = delegates, .rate_limit = config.rate_limit}),
+        kubo_rpc(RpcContext(global, config, blocks, pins, accounts, pin_service, clock, identity,
+                            delegates)),
+        admin(accounts, clock),
+        gateway(blocks) {}
+
+  Events events;
+  api::PinningApi pinning;
+  api::KuboRpc kubo_rpc;
+  api::AdminApi admin;
+  gateway::Gateway gateway;
+
+ private:
+  api::KuboRpcContext RpcContext(const GlobalOptions& global, const ServeConfig& config,
+                                 blockstore::CachedBlockstore& blocks, metadata::PinStore& pins,
+                                 metadata::AccountStore& accounts, pinning::PinService& pin_service,
+                                 const Clock& clock, const net::Ed25519Identity& identity,
+                                 const std::vector<std::string>& delegates) {
+    api::KuboRpcContext context{blocks,
+                                pin_service.leases(),
+                                pins,
+                                accounts,
+                                events,
+                                clock,
+                                identity,
+                                delegates,
+                                std::filesystem::path(global.repo) / "spool"};
+    context.max_import_roots = config.max_import_roots;
+    context.pin_rate = &pinning.rate_limiter();
+    return context;
+  }
+};
+
+// The composition root: opens the repo, builds every part in dependency order, serves until a
+// stop signal, then drains (HTTP first, then owed answers, metadata, workers, block store).
+Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
+  // Block the signals before any thread starts so that only WaitForStopSignal receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ServeConfig config = CAIRN_TRY(LoadServeConfig(global, flags));
 
   blockstore::LogBlockstoreOptions store_options;
   store_options.segment_size = static_cast<uint64_t>(config.segment_mib) << 20;
@@ -65,39 +218,8 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
                                              static_cast<uint64_t>(config.block_cache_mib) << 20);
   auto identity =
       CAIRN_TRY(net::LoadOrCreateIdentity(std::filesystem::path(global.repo) / "identity.key"));
-  // The libp2p host: its own io_context and thread (signals are blocked there too).
-  boost::asio::io_context p2p_io;
-  net::HostOptions p2p_options;
-  for (const auto& l : config.libp2p_listen)
-    p2p_options.listen.push_back(*net::Multiaddr::Parse(l));
-  for (const auto& a : config.announce) p2p_options.announce.push_back(*net::Multiaddr::Parse(a));
-  p2p_options.dial.allow_private = config.libp2p_allow_private;
-  p2p_options.agent_version = "cairn/" CAIRN_VERSION;
-  auto p2p_host = net::Host::Create(p2p_io, identity, p2p_options);
-  if (!p2p_host) return Err(p2p_host.error());
-  std::vector<std::string> delegates;
-  for (const auto& a : (*p2p_host)->Addrs()) {
-    delegates.push_back(a.ToString() + "/p2p/" + identity.peer_id().ToString());
-  }
-  if (delegates.empty()) {
-    return Err(ErrorCode::kInvalidArgument,
-               "libp2p: no dialable address to announce; set libp2p.announce");
-  }
-  auto p2p_work = boost::asio::make_work_guard(p2p_io);
-  std::thread p2p_thread([&p2p_io] { p2p_io.run(); });
-  struct StopP2p {
-    boost::asio::io_context& io;
-    net::Host& host;
-    decltype(p2p_work)& work;
-    std::thread& thread;
-    ~StopP2p() {
-      boost::asio::post(io, [h = &host] { h->Stop(); });
-      work.reset();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      io.stop();
-      thread.join();
-    }
-  } stop_p2p{p2p_io, **p2p_host, p2p_work, p2p_thread};
+  auto p2p = CAIRN_TRY(P2pRuntime::Start(identity, config));
+  const std::vector<std::string>& delegates = p2p->delegates();
   const Clock& clock = SystemClock::Instance();
   auto db = CAIRN_TRY(OpenRepoMetadata(global));
   metadata::AccountStore accounts(*db, clock);
@@ -126,90 +248,40 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // --- end of bitswap and delegated routing ------------------------------------------------
   pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, pin_options);
 
-  // The API tells the workers about new and removed pins.
-  struct Events : api::PinEvents {
-    explicit Events(pinning::PinService& s) : service(s) {}
-    void OnQueued() override { service.Notify(); }
-    void OnRemoved(const std::string& id) override { service.Cancel(id); }
-    pinning::PinService& service;
-  } events(pin_service);
-  api::PinningApi pinning_api(pins, accounts, events, clock,
-                              {.delegates = delegates, .rate_limit = config.rate_limit});
-  api::KuboRpcContext rpc_context{cached_blocks,
-                                  pin_service.leases(),
-                                  pins,
-                                  accounts,
-                                  events,
-                                  clock,
-                                  identity,
-                                  delegates,
-                                  std::filesystem::path(global.repo) / "spool"};
-  rpc_context.max_import_roots = config.max_import_roots;
-  rpc_context.pin_rate = &pinning_api.rate_limiter();
-  api::KuboRpc kubo_rpc(std::move(rpc_context));
-  api::AdminApi admin_api(accounts, clock);
-  gateway::Gateway gateway(cached_blocks);
+  ApiSurfaces apis(global, config, cached_blocks, pins, accounts, pin_service, clock, identity,
+                   delegates);
   // --- cold tier (issue 10; apps/cairn/cold_tier.hpp): null when [filecoin] has no providers ---
   auto cold_tier = CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks));
   // --- end of cold tier ----------------------------------------------------------------------
-  Service service(ServiceContext{*log_blocks, identity, delegates, pinning_api, kubo_rpc, admin_api,
-                                 gateway, pin_service, accounts, pins, clock, config.gateway_public,
-                                 &cached_blocks, &routing_api, cold_tier.get()});
+  Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
+                                 apis.admin, apis.gateway, pin_service, accounts, pins, clock,
+                                 config.gateway_public, &cached_blocks, &routing_api,
+                                 cold_tier.get()});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 
-  http::ServerOptions options;
-  options.host = config.listen_host;
-  options.port = config.listen_port;
-  options.threads = static_cast<size_t>(config.threads);
-  options.max_body_bytes = config.max_body_bytes;
-  options.max_stream_bytes = config.max_upload_bytes;
-  options.max_connections = static_cast<size_t>(config.max_connections);
-  options.admit = [&service](const http::Request& r) { return service.Admit(r); };
   http::HttpServer server(
-      options, [&service](const http::Request& r) { return service.Handle(r); },
+      HttpOptions(config, service),
+      [&service](const http::Request& r) { return service.Handle(r); },
       [&service](const http::Request& r) { return service.StreamUpload(r); });
   service.AttachServerStats(&server.stats());
   CAIRN_TRY(pin_service.Start());
   uint16_t port = CAIRN_TRY(server.Start());
   upkeep.Start();
-  if (cold_tier) cold_tier->Start();  // cold tier
-  std::string host = config.listen_host.find(':') != std::string::npos
-                         ? "[" + config.listen_host + "]"
-                         : config.listen_host;
-  std::printf("cairn: serving repo %s at http://%s:%u/\n", global.repo.c_str(), host.c_str(),
-              static_cast<unsigned>(port));
-  std::printf("cairn: gateway http://%s:%u/ipfs/<cid>, health /healthz, metrics /metrics\n",
-              host.c_str(), static_cast<unsigned>(port));
-  std::printf("cairn: peer ID %s\n", identity.peer_id().ToString().c_str());
-  for (const auto& d : delegates) std::printf("cairn: libp2p %s\n", d.c_str());
-  std::printf(
-      "cairn: pinning API http://%s:%u/pins; create a token with\n"
-      "         %s --repo %s account create NAME && %s --repo %s token create --account NAME\n",
-      host.c_str(), static_cast<unsigned>(port), global.program.c_str(), global.repo.c_str(),
-      global.program.c_str(), global.repo.c_str());
-  if (cold_tier) {  // cold tier
+  PrintBanner(global, config, port, identity, delegates);
+  if (cold_tier) {  // cold tier: after the banner (its first URL is the listening one)
     for (const auto& line : cold_tier->BannerLines()) std::printf("cairn: %s\n", line.c_str());
+    cold_tier->Start();
   } else {
     std::printf("cairn: cold tier off (no [filecoin] providers in the configuration)\n");
   }
-  std::printf("cairn: stop with Ctrl-C\n");
   std::fflush(stdout);
-  log::Info("serve.start", {{"repo", global.repo},
-                            {"listen", host + ":" + std::to_string(port)},
-                            {"peer_id", identity.peer_id().ToString()},
-                            {"threads", config.threads},
-                            {"pin_workers", config.pin_workers}});
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  std::printf("cairn: %s received, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  std::fflush(stdout);
-  log::Info("serve.draining", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  WaitForStopSignal(signals);
   server.Stop();
   if (cold_tier) cold_tier->Stop();  // cold tier
   // Answers still owed to sessions go out through the server's executor: settle them while it
   // exists (the server is destroyed before the stores below it).
-  kubo_rpc.StopCompletions();
+  apis.kubo_rpc.StopCompletions();
   if (auto flushed = pins.Flush(); !flushed) {
     log::Error("serve.flush_failed", {{"error", flushed.error().message()}});
   }

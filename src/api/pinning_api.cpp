@@ -46,58 +46,68 @@ http::Response PinningApi::Handle(const http::Request& req) {
     return r;
   }
   int64_t account = who->account.id;
-  const auto& delegates = options_.delegates;
+  if (collection) return read ? List(account, req) : Add(account, req);
+  if (read) return Get(account, requestid);
+  if (req.method == "DELETE") return Remove(account, requestid);
+  return Replace(account, requestid, req);
+}
 
-  if (collection && read) {
-    auto q = ParseListQuery(req);
-    if (!q) return http::ErrorResponse(q.error());
-    if (q->no_filters) q->filter.statuses = {metadata::PinStatus::kPinned};
-    auto count = pins_.Count(account, q->filter);
-    if (!count) return http::ErrorResponse(count.error());
-    auto list = pins_.List(account, q->filter);
-    if (!list) return http::ErrorResponse(list.error());
-    return http::JsonResponse(200, RenderPinResults(*count, *list, delegates));
-  }
-  if (collection) {  // POST /pins
-    auto pin = ParsePinRequest(req.body);
-    if (!pin) return http::ErrorResponse(pin.error());
-    // Durable before the 202, without holding an I/O thread while the group commit syncs: the
-    // response completes on the committer thread (rendering only; the server resumes the
-    // connection on its own thread).
-    http::Response deferred;
-    deferred.deferred = [this, account, pin = std::move(*pin)](
-                            std::function<void(http::Response)> complete) mutable {
-      pins_.CreateAsync(
-          account, std::move(pin),
-          [this, complete = std::move(complete)](Result<metadata::PinRecord> created) {
-            if (!created) return complete(http::ErrorResponse(created.error()));
-            events_.OnQueued();
-            complete(http::JsonResponse(202, RenderPinStatus(*created, options_.delegates)));
-          });
-    };
-    return deferred;
-  }
-  if (read) {
-    auto got = pins_.Get(account, requestid);
-    if (!got) return http::ErrorResponse(got.error());
-    return http::JsonResponse(200, RenderPinStatus(*got, delegates));
-  }
-  if (req.method == "DELETE") {
-    auto deleted = pins_.Delete(account, requestid);
-    if (!deleted) return http::ErrorResponse(deleted.error());
-    events_.OnRemoved(requestid);
-    http::Response r;
-    r.status = 202;
-    return r;
-  }
-  // POST /pins/{requestid}: replace atomically.
+http::Response PinningApi::List(int64_t account, const http::Request& req) {
+  auto q = ParseListQuery(req);
+  if (!q) return http::ErrorResponse(q.error());
+  if (q->no_filters) q->filter.statuses = {metadata::PinStatus::kPinned};
+  auto count = pins_.Count(account, q->filter);
+  if (!count) return http::ErrorResponse(count.error());
+  auto list = pins_.List(account, q->filter);
+  if (!list) return http::ErrorResponse(list.error());
+  return http::JsonResponse(200, RenderPinResults(*count, *list, options_.delegates));
+}
+
+http::Response PinningApi::Add(int64_t account, const http::Request& req) {
+  auto pin = ParsePinRequest(req.body);
+  if (!pin) return http::ErrorResponse(pin.error());
+  // Durable before the 202, without holding an I/O thread while the group commit syncs: the
+  // response completes on the committer thread (rendering only; the server resumes the
+  // connection on its own thread).
+  http::Response deferred;
+  deferred.deferred =
+      [this, account, pin = std::move(*pin)](std::function<void(http::Response)> complete) mutable {
+        pins_.CreateAsync(
+            account, std::move(pin),
+            [this, complete = std::move(complete)](Result<metadata::PinRecord> created) {
+              if (!created) return complete(http::ErrorResponse(created.error()));
+              events_.OnQueued();
+              complete(http::JsonResponse(202, RenderPinStatus(*created, options_.delegates)));
+            });
+      };
+  return deferred;
+}
+
+http::Response PinningApi::Get(int64_t account, const std::string& requestid) {
+  auto got = pins_.Get(account, requestid);
+  if (!got) return http::ErrorResponse(got.error());
+  return http::JsonResponse(200, RenderPinStatus(*got, options_.delegates));
+}
+
+http::Response PinningApi::Remove(int64_t account, const std::string& requestid) {
+  auto deleted = pins_.Delete(account, requestid);
+  if (!deleted) return http::ErrorResponse(deleted.error());
+  events_.OnRemoved(requestid);
+  http::Response r;
+  r.status = 202;
+  return r;
+}
+
+// POST /pins/{requestid}: replaced atomically (the old request is gone, a new one queued).
+http::Response PinningApi::Replace(int64_t account, const std::string& requestid,
+                                   const http::Request& req) {
   auto pin = ParsePinRequest(req.body);
   if (!pin) return http::ErrorResponse(pin.error());
   auto replaced = pins_.Replace(account, requestid, *pin);
   if (!replaced) return http::ErrorResponse(replaced.error());
   events_.OnRemoved(requestid);
   events_.OnQueued();
-  return http::JsonResponse(202, RenderPinStatus(*replaced, delegates));
+  return http::JsonResponse(202, RenderPinStatus(*replaced, options_.delegates));
 }
 
 }  // namespace cairn::api

@@ -56,6 +56,14 @@ class PinningApi {
   RateLimiter& rate_limiter() { return limiter_; }
 
  private:
+  // One function per route, called once the request is authorized and admitted.
+  http::Response List(int64_t account, const http::Request& req);        // GET /pins
+  http::Response Add(int64_t account, const http::Request& req);         // POST /pins
+  http::Response Get(int64_t account, const std::string& requestid);     // GET /pins/{id}
+  http::Response Remove(int64_t account, const std::string& requestid);  // DELETE /pins/{id}
+  http::Response Replace(int64_t account, const std::string& requestid,  // POST /pins/{id}
+                         const http::Request& req);
+
   metadata::PinStore& pins_;
   metadata::AccountStore& accounts_;
   PinEvents& events_;

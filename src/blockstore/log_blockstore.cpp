@@ -581,6 +581,9 @@ struct LogBlockstore::Impl {
     return Ok();
   }
 
+  // A sealed segment's records: from its index file, else by scanning the log (a record that
+  // does not check out is Corruption: compaction never drops what it cannot read).
+  Result<std::vector<Entry>> SealedEntries(const Segment& seg);
   Result<void> CompactSegment(const SegmentPtr& seg, CompactionStats& stats);
 };
 
@@ -720,18 +723,15 @@ Result<void> LogBlockstore::ForEach(const std::function<bool(const Cid&, uint64_
 
 Result<void> LogBlockstore::Sync() { return impl_->SyncActive(); }
 
+Result<std::vector<Entry>> LogBlockstore::Impl::SealedEntries(const Segment& seg) {
+  if (auto loaded = ReadIndexFile(seg, seg.size)) return loaded;
+  ScanResult scan = CAIRN_TRY(ScanSegment(seg, seg.size));
+  if (scan.problem) return Err(ErrorCode::kCorruption, *scan.problem);
+  return std::move(scan.entries);
+}
+
 Result<void> LogBlockstore::Impl::CompactSegment(const SegmentPtr& seg, CompactionStats& stats) {
-  std::vector<Entry> entries;
-  {
-    auto loaded = ReadIndexFile(*seg, seg->size);
-    if (loaded) {
-      entries = std::move(*loaded);
-    } else {
-      ScanResult scan = CAIRN_TRY(ScanSegment(*seg, seg->size));
-      if (scan.problem) return Err(ErrorCode::kCorruption, *scan.problem);
-      entries = std::move(scan.entries);
-    }
-  }
+  std::vector<Entry> entries = CAIRN_TRY(SealedEntries(*seg));
   bool oldest;
   {
     std::lock_guard lock(mu);

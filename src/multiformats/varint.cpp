@@ -2,32 +2,18 @@
 
 #include <string>
 
+#include "common/protobuf.hpp"
+
 namespace cairn::multiformats {
 
-size_t VarintSize(uint64_t value) {
-  size_t n = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++n;
-  }
-  return n;
-}
+// The encoding is protobuf's (unsigned LEB128): one writer for both.
+size_t VarintSize(uint64_t value) { return protobuf::VarintSize(value); }
 
 size_t EncodeVarint(uint64_t value, uint8_t* out) {
-  size_t n = 0;
-  while (value >= 0x80) {
-    out[n++] = static_cast<uint8_t>(value | 0x80);
-    value >>= 7;
-  }
-  out[n++] = static_cast<uint8_t>(value);
-  return n;
+  return static_cast<size_t>(protobuf::EncodeVarint(value, out) - out);
 }
 
-void AppendVarint(Bytes& out, uint64_t value) {
-  uint8_t buf[10];
-  size_t n = EncodeVarint(value, buf);
-  out.insert(out.end(), buf, buf + n);
-}
+void AppendVarint(Bytes& out, uint64_t value) { protobuf::AppendVarint(out, value); }
 
 Result<DecodedVarint> DecodeVarint(ByteSpan in) {
   uint64_t value = 0;

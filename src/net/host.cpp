@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -29,6 +31,42 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 64 * 1024;
+
+// A growable byte buffer whose resize() leaves new bytes uninitialized: the socket and the
+// cipher write every byte of the read and write buffers, so zero-filling them first (as
+// std::vector does) is wasted work on the hot path.
+class RawBytes {
+ public:
+  uint8_t* data() { return data_.get(); }
+  const uint8_t* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+  uint8_t operator[](size_t i) const { return data_[i]; }
+  const uint8_t* begin() const { return data_.get(); }
+  const uint8_t* end() const { return data_.get() + size_; }
+  operator ByteSpan() const { return ByteSpan(data_.get(), size_); }
+  // Bytes past the old size are uninitialized; the storage grows to at least twice the old.
+  void resize(size_t n) {
+    if (n > capacity_) {
+      size_t capacity = std::max(n, capacity_ * 2);
+      auto grown = std::make_unique_for_overwrite<uint8_t[]>(capacity);
+      if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+      data_ = std::move(grown);
+      capacity_ = capacity;
+    }
+    size_ = n;
+  }
+  // Drops the first `n` bytes (moves the rest to the front).
+  void erase_front(size_t n) {
+    if (n < size_) std::memmove(data_.get(), data_.get() + n, size_ - n);
+    size_ = n < size_ ? size_ - n : 0;
+  }
+  void clear() { size_ = 0; }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
 
 Error Closed() { return Error(ErrorCode::kUnavailable, "libp2p: connection closed"); }
 
@@ -114,7 +152,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   noise::CipherState send_;
   noise::CipherState recv_;
   asio::steady_timer writer_wake_;
-  Bytes in_;  // raw bytes received, not yet consumed (from in_pos_)
+  RawBytes in_;  // raw bytes received, not yet consumed (from in_pos_)
   size_t in_pos_ = 0;
   Bytes plain_;  // decrypted bytes of the muxer negotiation, not yet consumed
   size_t plain_pos_ = 0;
@@ -191,8 +229,7 @@ awaitable<Result<Bytes>> Connection::ReadRawFrame() {
     auto r = co_await ReadMoreRaw();
     if (!r) co_return Err(r.error());
   }
-  Bytes frame(in_.begin() + static_cast<ptrdiff_t>(in_pos_ + 2),
-              in_.begin() + static_cast<ptrdiff_t>(in_pos_ + 2 + len));
+  Bytes frame(in_.begin() + in_pos_ + 2, in_.begin() + in_pos_ + 2 + len);
   in_pos_ += 2 + len;
   co_return frame;
 }
@@ -231,7 +268,8 @@ awaitable<Result<void>> Connection::WriteRaw(Bytes data, bool secure) {
   } else {
     wire = std::move(data);
   }
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(wire), kTuple);
+  auto [ec, n] =
+      co_await asio::async_write(socket_, asio::buffer(wire.data(), wire.size()), kTuple);
   if (ec) co_return Err(ErrorCode::kUnavailable, "libp2p: write: " + ec.message());
   co_return Ok();
 }
@@ -329,35 +367,34 @@ awaitable<void> Connection::ReadLoop() {
   }
   plain_ = Bytes();
   plain_pos_ = 0;
-  Bytes plain;
   for (;;) {
     while (in_.size() - in_pos_ >= 2) {
       size_t len = (size_t{in_[in_pos_]} << 8) | in_[in_pos_ + 1];
       if (in_.size() - in_pos_ - 2 < len) break;
-      plain.clear();
-      auto r = recv_.DecryptAppend({}, ByteSpan(in_).subspan(in_pos_ + 2, len), plain);
+      // Decrypted where it was received: the plaintext goes from the read buffer to the streams.
+      uint8_t* message = in_.data() + in_pos_ + 2;
       in_pos_ += 2 + len;
+      auto r = recv_.DecryptInPlace({}, std::span<uint8_t>(message, len));
       if (!r) {
         log::Warn("libp2p_connection_error",
                   {{"peer", ShortPeer(remote_)}, {"error", r.error().message()}});
         Close(r.error().message());
         co_return;
       }
-      if (!Feed(plain)) co_return;
+      if (!Feed(ByteSpan(message, *r))) co_return;
     }
     if (closed_) co_return;
     if (in_pos_ == in_.size()) {
       // Idle: hold no buffers while waiting (memory per idle connection).
-      in_ = Bytes();
+      in_ = RawBytes();
       in_pos_ = 0;
-      if (plain.capacity() > 0) plain = Bytes();
       auto [wec] = co_await socket_.async_wait(tcp::socket::wait_read, kTuple);
       if (wec) {
         Close(wec.message());
         co_return;
       }
     } else if (in_pos_ > 0) {
-      in_.erase(in_.begin(), in_.begin() + static_cast<ptrdiff_t>(in_pos_));
+      in_.erase_front(in_pos_);
       in_pos_ = 0;
     }
     size_t have = in_.size();
@@ -374,26 +411,36 @@ awaitable<void> Connection::ReadLoop() {
 
 awaitable<void> Connection::WriteLoop() {
   auto self = shared_from_this();
-  Bytes wire;
+  Bytes plain;    // the session's output, swapped in (its storage goes back to the session)
+  RawBytes wire;  // noise frames: length ‖ ciphertext ‖ tag, encrypted straight from `plain`
   for (;;) {
     if (closed_) co_return;
     if (session_->pending_output() == 0) {
+      // Idle: hold no buffers while waiting (memory per idle connection).
+      plain = Bytes();
+      wire = RawBytes();
       writer_wake_.expires_at(asio::steady_timer::time_point::max());
       co_await writer_wake_.async_wait(kTuple);
       continue;
     }
-    Bytes plain = session_->TakeOutput();
-    wire.clear();
+    session_->SwapOutput(plain);
+    const size_t frames = (plain.size() + noise::kMaxPlaintext - 1) / noise::kMaxPlaintext;
+    wire.resize(plain.size() + frames * (2 + noise::kTagSize));
+    uint8_t* out = wire.data();
     for (size_t at = 0; at < plain.size(); at += noise::kMaxPlaintext) {
       size_t n = std::min(noise::kMaxPlaintext, plain.size() - at);
-      noise::AppendFrameHeader(wire, n + noise::kTagSize);
-      auto r = send_.EncryptAppend({}, ByteSpan(plain).subspan(at, n), wire);
+      size_t length = n + noise::kTagSize;
+      out[0] = static_cast<uint8_t>(length >> 8);
+      out[1] = static_cast<uint8_t>(length);
+      auto r = send_.EncryptTo({}, ByteSpan(plain).subspan(at, n), out + 2);
       if (!r) {
         Close(r.error().message());
         co_return;
       }
+      out += 2 + length;
     }
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(wire), kTuple);
+    auto [ec, n] =
+        co_await asio::async_write(socket_, asio::buffer(wire.data(), wire.size()), kTuple);
     if (ec) {
       Close("write: " + ec.message());
       co_return;
@@ -401,7 +448,6 @@ awaitable<void> Connection::WriteLoop() {
     std::vector<uint32_t> waiters;
     waiters.swap(output_waiters_);
     for (uint32_t id : waiters) WakeStream(id);
-    if (wire.capacity() > 256 * 1024) wire = Bytes();
   }
 }
 

@@ -1,5 +1,6 @@
 #include "net/noise.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -48,25 +49,57 @@ void GenerateKeyPair(Key& priv, Key& pub) {
 
 }  // namespace
 
-Result<void> CipherState::EncryptAppend(ByteSpan ad, ByteSpan plaintext, Bytes& out) {
+struct CipherState::Context {
+  Context() : ctx(EVP_CIPHER_CTX_new()) {
+    CAIRN_CHECK(ctx != nullptr);
+    CAIRN_CHECK(EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, nullptr, nullptr, 1) == 1);
+  }
+  ~Context() { EVP_CIPHER_CTX_free(ctx); }
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  EVP_CIPHER_CTX* ctx;
+};
+
+CipherState::CipherState() = default;
+CipherState::CipherState(const std::array<uint8_t, 32>& key) : key_(key), has_key_(true) {}
+CipherState::CipherState(CipherState&&) noexcept = default;
+CipherState& CipherState::operator=(CipherState&&) noexcept = default;
+CipherState::~CipherState() { sodium_memzero(key_.data(), key_.size()); }
+
+Result<void> CipherState::EncryptTo(ByteSpan ad, ByteSpan plaintext, uint8_t* out) {
   CAIRN_CHECK(has_key_ && plaintext.size() <= kMaxPlaintext);  // callers split frames
   if (nonce_ == UINT64_MAX) {
     return Err(ErrorCode::kResourceExhausted, "noise: nonce space exhausted");
   }
   uint8_t nonce[12];
   Nonce(nonce_++, nonce);
-  size_t at = out.size();
-  out.resize(at + plaintext.size() + kTagSize);
-  unsigned long long written = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data() + at, &written, plaintext.data(),
-                                            plaintext.size(), ad.data(), ad.size(), nullptr, nonce,
-                                            key_.data());
+  if (!ctx_) ctx_ = std::make_unique<Context>();
+  EVP_CIPHER_CTX* c = ctx_->ctx;
+  int len = 0;
+  // Lengths are at most kMaxFrame (and handshake hashes): they fit an int.
+  bool ok =
+      EVP_CipherInit_ex(c, nullptr, nullptr, key_.data(), nonce, 1) == 1 &&
+      (ad.empty() ||
+       EVP_CipherUpdate(c, nullptr, &len, ad.data(), static_cast<int>(ad.size())) == 1) &&
+      EVP_CipherUpdate(c, out, &len, plaintext.data(), static_cast<int>(plaintext.size())) == 1 &&
+      EVP_CipherFinal_ex(c, out + len, &len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize),
+                          out + plaintext.size()) == 1;
+  if (!ok) return Err(ErrorCode::kInternal, "noise: OpenSSL ChaCha20-Poly1305 encryption failed");
   return Ok();
 }
 
-Result<void> CipherState::DecryptAppend(ByteSpan ad, ByteSpan ciphertext, Bytes& out) {
+Result<void> CipherState::EncryptAppend(ByteSpan ad, ByteSpan plaintext, Bytes& out) {
+  size_t at = out.size();
+  out.resize(at + plaintext.size() + kTagSize);
+  auto r = EncryptTo(ad, plaintext, out.data() + at);
+  if (!r) out.resize(at);
+  return r;
+}
+
+Result<size_t> CipherState::DecryptInPlace(ByteSpan ad, std::span<uint8_t> message) {
   CAIRN_CHECK(has_key_);  // the handshake decrypts only once a key is mixed in
-  if (ciphertext.size() < kTagSize) {
+  if (message.size() < kTagSize) {
     return Err(ErrorCode::kInvalidArgument, "noise: message shorter than its tag");
   }
   if (nonce_ == UINT64_MAX) {
@@ -74,16 +107,32 @@ Result<void> CipherState::DecryptAppend(ByteSpan ad, ByteSpan ciphertext, Bytes&
   }
   uint8_t nonce[12];
   Nonce(nonce_, nonce);
-  size_t at = out.size();
-  out.resize(at + ciphertext.size() - kTagSize);
-  unsigned long long written = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out.data() + at, &written, nullptr,
-                                                ciphertext.data(), ciphertext.size(), ad.data(),
-                                                ad.size(), nonce, key_.data()) != 0) {
-    out.resize(at);
-    return Err(ErrorCode::kInvalidArgument, "noise: message failed authentication");
-  }
+  if (!ctx_) ctx_ = std::make_unique<Context>();
+  EVP_CIPHER_CTX* c = ctx_->ctx;
+  const size_t n = message.size() - kTagSize;
+  int len = 0;
+  // The tag is checked by Final, after Update has written the plaintext over the ciphertext.
+  bool ok = EVP_CipherInit_ex(c, nullptr, nullptr, key_.data(), nonce, 0) == 1 &&
+            (ad.empty() ||
+             EVP_CipherUpdate(c, nullptr, &len, ad.data(), static_cast<int>(ad.size())) == 1) &&
+            EVP_CipherUpdate(c, message.data(), &len, message.data(), static_cast<int>(n)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize),
+                                message.data() + n) == 1 &&
+            EVP_CipherFinal_ex(c, message.data() + len, &len) == 1;
+  if (!ok) return Err(ErrorCode::kInvalidArgument, "noise: message failed authentication");
   ++nonce_;
+  return n;
+}
+
+Result<void> CipherState::DecryptAppend(ByteSpan ad, ByteSpan ciphertext, Bytes& out) {
+  size_t at = out.size();
+  out.insert(out.end(), ciphertext.begin(), ciphertext.end());
+  auto n = DecryptInPlace(ad, std::span<uint8_t>(out.data() + at, ciphertext.size()));
+  if (!n) {
+    out.resize(at);
+    return Err(n.error());
+  }
+  out.resize(at + *n);
   return Ok();
 }
 

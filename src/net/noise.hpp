@@ -13,13 +13,16 @@
 // handshake and never stored (the spec allows it; it is never reused across connections).
 //
 // Pure: messages in, messages out. Framing on the wire (2-byte big-endian length, at most 65535)
-// is the caller's, with AppendFrameHeader / kMaxFrame below. X25519, ChaCha20-Poly1305 (IETF,
-// nonce = 4 zero bytes ‖ 64-bit little-endian counter), SHA-256 and HMAC-SHA-256 are libsodium's.
+// is the caller's, with AppendFrameHeader / kMaxFrame below. X25519, SHA-256 and HMAC-SHA-256 are
+// libsodium's; ChaCha20-Poly1305 (IETF, nonce = 4 zero bytes ‖ 64-bit little-endian counter) is
+// OpenSSL's (see CipherState).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "common/bytes.hpp"
@@ -37,15 +40,17 @@ inline constexpr size_t kTagSize = 16;
 inline constexpr size_t kMaxPlaintext = kMaxFrame - kTagSize;
 
 // One direction's cipher: a key and a nonce counter. Not copyable by accident (a copy would
-// reuse nonces); move it.
+// reuse nonces); move it. ChaCha20-Poly1305 (IETF) comes from OpenSSL's EVP, which uses the
+// CPU's AVX2/AVX-512 paths (2.3x libsodium's on this machine; docs/benchmarks.md "libp2p").
 class CipherState {
  public:
-  CipherState() = default;
-  explicit CipherState(const std::array<uint8_t, 32>& key) : key_(key), has_key_(true) {}
-  CipherState(CipherState&&) = default;
-  CipherState& operator=(CipherState&&) = default;
+  CipherState();
+  explicit CipherState(const std::array<uint8_t, 32>& key);
+  CipherState(CipherState&&) noexcept;
+  CipherState& operator=(CipherState&&) noexcept;
   CipherState(const CipherState&) = delete;
   CipherState& operator=(const CipherState&) = delete;
+  ~CipherState();
 
   bool has_key() const { return has_key_; }
   // Encrypts `plaintext` (at most kMaxPlaintext bytes) with associated data `ad` and appends
@@ -54,8 +59,17 @@ class CipherState {
   // Decrypts `ciphertext` (tag included) and appends the plaintext to `out`; InvalidArgument when
   // the tag does not verify (nothing is appended then) or the message is shorter than a tag.
   Result<void> DecryptAppend(ByteSpan ad, ByteSpan ciphertext, Bytes& out);
+  // The transport's copy-free forms. EncryptTo writes ciphertext ‖ tag at `out`, which has room
+  // for plaintext.size() + kTagSize bytes (`out` may be plaintext.data(): in place).
+  // DecryptInPlace decrypts `message` (ciphertext ‖ tag) where it lies and returns the plaintext's
+  // length (its bytes start at message.data()); errors as DecryptAppend. A failed message leaves
+  // the nonce unchanged and its bytes unspecified: they must not be used.
+  Result<void> EncryptTo(ByteSpan ad, ByteSpan plaintext, uint8_t* out);
+  Result<size_t> DecryptInPlace(ByteSpan ad, std::span<uint8_t> message);
 
  private:
+  struct Context;  // the EVP cipher context, made on first use
+  std::unique_ptr<Context> ctx_;
   std::array<uint8_t, 32> key_{};
   bool has_key_ = false;
   uint64_t nonce_ = 0;

@@ -75,6 +75,11 @@ Bytes Session::TakeOutput() {
   return out;
 }
 
+void Session::SwapOutput(Bytes& buffer) {
+  buffer.clear();
+  buffer.swap(output_);
+}
+
 Result<uint32_t> Session::Open() {
   if (going_away() || dead_) {
     return Err(ErrorCode::kUnavailable, "yamux: session is going away");

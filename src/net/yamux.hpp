@@ -80,6 +80,9 @@ class Session {
   Result<void> Receive(ByteSpan data, Events& events);
   // Frames queued to send, in order; the caller writes them all.
   Bytes TakeOutput();
+  // TakeOutput into `buffer` (cleared first), whose storage the session keeps for the next output:
+  // a writer that passes the same buffer back each time reuses two allocations in steady traffic.
+  void SwapOutput(Bytes& buffer);
   size_t pending_output() const { return output_.size(); }
 
   // Opens an outbound stream (SYN queued). ResourceExhausted at max_streams; Unavailable after

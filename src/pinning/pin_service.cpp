@@ -4,7 +4,6 @@
 
 #include "common/log.hpp"
 #include "ipld/links.hpp"
-#include "pinning/dag_fetcher.hpp"
 
 namespace cairn::pinning {
 
@@ -127,25 +126,12 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
     if (cancelled_.erase(pin.requestid)) return;  // deleted while waiting
     active_[pin.requestid] = cancel;
   }
-  auto done = [&] {
-    std::lock_guard lock(mu_);
-    active_.erase(pin.requestid);
-  };
-
   // The find deadline counts from the pin's creation (wall clock), mapped onto the monotonic one.
   int64_t remaining = pin.created_us + options_.find_deadline_us - clock_.WallMicros();
-  DagFetchOptions fo;
-  fo.origins = pin.origins;
-  for (const auto& origin : pin.origins) {
-    if (auto url = fetch::OriginToGatewayUrl(origin)) fo.extra_gateways.push_back(*url);
-  }
-  fo.parallelism = options_.fetch_parallelism;
-  fo.deadline_micros = clock_.MonotonicMicros() + std::max<int64_t>(remaining, 0);
-  fo.max_dag_bytes = options_.max_dag_bytes;
   // Held until the outcome is recorded: `pinning` reaches only blocks whose parents are present,
   // and a collection's mark may have passed before this walk stored them.
   blockstore::BlockLeases::Lease lease = leases_.Open();
-  fo.on_visit = [&lease](const Cid& cid) { lease.Hold(cid); };
+  DagFetchOptions fo = FetchOptionsFor(pin, remaining, lease);
 
   int64_t last_report = 0;
   auto progress = [&](const DagFetchProgress& p) {
@@ -169,27 +155,50 @@ void PinService::Process(PinRecord pin, int64_t retry_delay_us, const std::strin
     auto synced = blocks_.Sync();  // pinned means durable
     if (!synced) result = Err(synced.error());
   }
-  done();
-
+  {
+    std::lock_guard lock(mu_);
+    active_.erase(pin.requestid);
+  }
   if (cancel->load()) return;  // deleted, replaced or shutting down: nothing to record
   if (result) {
-    metadata::StringMap info;
-    info["status_details"] = "pinned: " + Plural(result->blocks, "block") + ", " +
-                             std::to_string(result->dag_bytes) + " bytes";
-    info["dag_size"] = std::to_string(result->dag_bytes);
-    if (!WriteOutcome(pin, PinStatus::kPinned, info, static_cast<int64_t>(result->dag_bytes))) {
-      return;  // rescheduled: the next attempt finds every block present and writes it again
-    }
-    stats_.pinned++;
-    stats_.blocks_fetched += result->fetched_blocks;
-    log::Info("pin.pinned", {{"requestid", pin.requestid},
-                             {"cid", pin.cid.ToString()},
-                             {"blocks", result->blocks},
-                             {"fetched_blocks", result->fetched_blocks},
-                             {"dag_bytes", result->dag_bytes}});
-    return;
+    RecordPinned(pin, *result);
+  } else {
+    RecordFailure(std::move(pin), result.error(), retry_delay_us);
   }
-  const Error& e = result.error();
+}
+
+DagFetchOptions PinService::FetchOptionsFor(const PinRecord& pin, int64_t remaining_us,
+                                            blockstore::BlockLeases::Lease& lease) const {
+  DagFetchOptions fo;
+  fo.origins = pin.origins;
+  for (const auto& origin : pin.origins) {
+    if (auto url = fetch::OriginToGatewayUrl(origin)) fo.extra_gateways.push_back(*url);
+  }
+  fo.parallelism = options_.fetch_parallelism;
+  fo.deadline_micros = clock_.MonotonicMicros() + std::max<int64_t>(remaining_us, 0);
+  fo.max_dag_bytes = options_.max_dag_bytes;
+  fo.on_visit = [&lease](const Cid& cid) { lease.Hold(cid); };
+  return fo;
+}
+
+void PinService::RecordPinned(PinRecord& pin, const DagFetchResult& result) {
+  metadata::StringMap info;
+  info["status_details"] = "pinned: " + Plural(result.blocks, "block") + ", " +
+                           std::to_string(result.dag_bytes) + " bytes";
+  info["dag_size"] = std::to_string(result.dag_bytes);
+  if (!WriteOutcome(pin, PinStatus::kPinned, info, static_cast<int64_t>(result.dag_bytes))) {
+    return;  // rescheduled: the next attempt finds every block present and writes it again
+  }
+  stats_.pinned++;
+  stats_.blocks_fetched += result.fetched_blocks;
+  log::Info("pin.pinned", {{"requestid", pin.requestid},
+                           {"cid", pin.cid.ToString()},
+                           {"blocks", result.blocks},
+                           {"fetched_blocks", result.fetched_blocks},
+                           {"dag_bytes", result.dag_bytes}});
+}
+
+void PinService::RecordFailure(PinRecord pin, const Error& e, int64_t retry_delay_us) {
   // Retry until the deadline; the last retry is at the deadline itself (where it fails with this
   // attempt's reason), so a pin never fails before its deadline.
   // One reading of both clocks: the retry is due `delay` after the moment the deadline was

@@ -33,6 +33,7 @@
 #include "common/clock.hpp"
 #include "fetch/block_source.hpp"
 #include "metadata/pins.hpp"
+#include "pinning/dag_fetcher.hpp"
 
 namespace cairn::pinning {
 
@@ -116,6 +117,15 @@ class PinService {
   // Fetches `pin`'s DAG once and records the outcome. `last_error` is the previous attempt's
   // failure (a retry), named in the reason if the deadline has passed by now.
   void Process(metadata::PinRecord pin, int64_t retry_delay_us, const std::string& last_error = "");
+  // The fetch of one attempt: origins (and the gateways they name), parallelism, the deadline
+  // `remaining_us` from now, and every visited block held by `lease`.
+  DagFetchOptions FetchOptionsFor(const metadata::PinRecord& pin, int64_t remaining_us,
+                                  blockstore::BlockLeases::Lease& lease) const;
+  // Writes `pinned` with the DAG's size (or reschedules when the write fails).
+  void RecordPinned(metadata::PinRecord& pin, const DagFetchResult& result);
+  // Schedules a retry while the error is retryable and the find deadline has not passed, else
+  // writes `failed` with the error's message.
+  void RecordFailure(metadata::PinRecord pin, const Error& error, int64_t retry_delay_us);
 
   metadata::PinStore& pins_;
   blockstore::Blockstore& blocks_;

@@ -199,6 +199,23 @@ Bytes EncodeUnixfsData(const UnixfsData& d) {
   return out;
 }
 
+// One `blocksizes` field: a single varint, or the packed form (not what Kubo writes, but a valid
+// encoding readers must accept). `message` is the whole Data message, for error offsets.
+Result<void> DecodeBlocksize(Reader& r, const Tag& tag, ByteSpan message,
+                             std::vector<uint64_t>& out) {
+  if (tag.wire_type == kVarint) {
+    out.push_back(CAIRN_TRY(r.Varint("blocksizes")));
+    return Ok();
+  }
+  if (tag.wire_type != kLengthDelimited) {
+    return r.Fail("blocksizes has wire type " + std::to_string(tag.wire_type));
+  }
+  ByteSpan packed = CAIRN_TRY(r.LengthDelimited("blocksizes"));
+  Reader p(packed, static_cast<size_t>(packed.data() - message.data()));
+  while (!p.done()) out.push_back(CAIRN_TRY(p.Varint("packed blocksizes")));
+  return Ok();
+}
+
 Result<UnixfsData> DecodeUnixfsData(ByteSpan bytes) {
   Reader r(bytes, 0);
   UnixfsData d;
@@ -228,18 +245,7 @@ Result<UnixfsData> DecodeUnixfsData(ByteSpan bytes) {
         d.filesize = CAIRN_TRY(r.Varint("filesize"));
         break;
       case 4:
-        if (tag.wire_type == kVarint) {
-          d.blocksizes.push_back(CAIRN_TRY(r.Varint("blocksizes")));
-        } else if (tag.wire_type == kLengthDelimited) {
-          // Packed form: not what Kubo writes, but a valid encoding readers must accept.
-          ByteSpan packed = CAIRN_TRY(r.LengthDelimited("blocksizes"));
-          Reader p(packed, static_cast<size_t>(packed.data() - bytes.data()));
-          while (!p.done()) {
-            d.blocksizes.push_back(CAIRN_TRY(p.Varint("packed blocksizes")));
-          }
-        } else {
-          return r.Fail("blocksizes has wire type " + std::to_string(tag.wire_type));
-        }
+        CAIRN_TRY(DecodeBlocksize(r, tag, bytes, d.blocksizes));
         break;
       case 5:
         CAIRN_TRY(ExpectWireType(r, tag, kVarint, "hashType"));
