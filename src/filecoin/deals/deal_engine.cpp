@@ -258,6 +258,12 @@ uint64_t DealEngine::MinPieceSize() {
 // ---- 1. Track -------------------------------------------------------------------------------
 
 Result<void> DealEngine::Track() {
+  {
+    // Views are cached for the requests of one pull (Boost: a HEAD and 5 ranges); a pass drops
+    // them, so memory holds only aggregates being transferred now.
+    std::lock_guard lock(mu_);
+    views_.clear();
+  }
   std::array<DealState, 4> live = {DealState::kProposing, DealState::kAccepted,
                                    DealState::kPublished, DealState::kActive};
   auto deals = CAIRN_TRY(deals_.DealsInStates(live));
@@ -320,7 +326,10 @@ Result<void> DealEngine::TrackOnChain(std::vector<DealRecord>& deals) {
   std::vector<uint64_t> ids;
   for (const auto& d : deals) ids.push_back(static_cast<uint64_t>(*d.deal_id));
   auto at_head = CAIRN_TRY(chain_.MarketDeals(ids, head));
-  std::vector<size_t> activated;
+  // What the head suggests; it becomes the deal's state only once the finalized tipset shows it
+  // too (a reorganisation before finality can undo what the head shows).
+  enum class Next { kActive, kGone, kSlashed, kExpired };
+  std::vector<std::pair<size_t, Next>> pending;
   for (size_t i = 0; i < deals.size(); ++i) {
     DealRecord& d = deals[i];
     const auto& r = at_head[i];
@@ -331,13 +340,9 @@ Result<void> DealEngine::TrackOnChain(std::vector<DealRecord>& deals) {
       }
       if (d.state == DealState::kAccepted) {
         SetDeal(d, d.state);  // the provider published; the chain does not show it yet
-      } else if (d.state == DealState::kPublished && head.height > d.start_epoch) {
-        SetDeal(d, DealState::kFailed,
-                "deal " + std::to_string(*d.deal_id) + " was not activated by its start epoch " +
-                    std::to_string(d.start_epoch) + " and left the market");
-      } else if (d.state == DealState::kActive) {
-        SetDeal(d, head.height >= d.end_epoch ? DealState::kExpired : DealState::kSlashed,
-                "deal " + std::to_string(*d.deal_id) + " is no longer in the market");
+      } else if ((d.state == DealState::kPublished && head.height > d.start_epoch) ||
+                 d.state == DealState::kActive) {
+        pending.emplace_back(i, Next::kGone);
       }
       continue;
     }
@@ -354,30 +359,55 @@ Result<void> DealEngine::TrackOnChain(std::vector<DealRecord>& deals) {
                   " differs from the signed proposal: " + diff);
       continue;
     }
+    if (d.state == DealState::kAccepted) SetDeal(d, DealState::kPublished);
     if (r->state.slash_epoch != -1) {
-      SetDeal(d, DealState::kSlashed, "slashed at epoch " + std::to_string(r->state.slash_epoch));
-      continue;
+      pending.emplace_back(i, Next::kSlashed);
+    } else if (d.state == DealState::kActive) {
+      if (head.height >= d.end_epoch) pending.emplace_back(i, Next::kExpired);
+    } else if (r->state.sector_start_epoch != -1) {
+      pending.emplace_back(i, Next::kActive);
     }
-    if (d.state == DealState::kActive) {
-      if (head.height >= d.end_epoch) SetDeal(d, DealState::kExpired);
-      continue;
-    }
-    if (d.state != DealState::kPublished) SetDeal(d, DealState::kPublished);
-    if (r->state.sector_start_epoch != -1) activated.push_back(i);
   }
-  if (activated.empty()) return Ok();
-  // Active only at the finalized tipset.
+  if (pending.empty()) return Ok();
   auto finalized = CAIRN_TRY(chain_.Finalized());
   std::vector<uint64_t> final_ids;
-  for (size_t i : activated) final_ids.push_back(ids[i]);
+  for (const auto& [i, next] : pending) final_ids.push_back(ids[i]);
   auto at_final = CAIRN_TRY(chain_.MarketDeals(final_ids, finalized));
-  for (size_t k = 0; k < activated.size(); ++k) {
+  for (size_t k = 0; k < pending.size(); ++k) {
     const auto& r = at_final[k];
-    DealRecord& d = deals[activated[k]];
-    auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
-    if (r && signed_proposal && r->state.sector_start_epoch != -1 && r->state.slash_epoch == -1 &&
-        ProposalDifference(signed_proposal->proposal, r->proposal).empty()) {
-      SetDeal(d, DealState::kActive);
+    DealRecord& d = deals[pending[k].first];
+    const std::string id = std::to_string(*d.deal_id);
+    switch (pending[k].second) {
+      case Next::kActive: {
+        auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+        if (r && signed_proposal && r->state.sector_start_epoch != -1 &&
+            r->state.slash_epoch == -1 &&
+            ProposalDifference(signed_proposal->proposal, r->proposal).empty()) {
+          SetDeal(d, DealState::kActive);
+        }
+        break;
+      }
+      case Next::kGone:
+        if (!r && r.error().code() == ErrorCode::kNotFound) {
+          if (d.state == DealState::kPublished && finalized.height > d.start_epoch) {
+            SetDeal(d, DealState::kFailed,
+                    "deal " + id + " was not activated by its start epoch " +
+                        std::to_string(d.start_epoch) + " and left the market");
+          } else if (d.state == DealState::kActive) {
+            SetDeal(d, finalized.height >= d.end_epoch ? DealState::kExpired : DealState::kSlashed,
+                    "deal " + id + " is no longer in the market");
+          }
+        }
+        break;
+      case Next::kSlashed:
+        if (r && r->state.slash_epoch != -1) {
+          SetDeal(d, DealState::kSlashed,
+                  "slashed at epoch " + std::to_string(r->state.slash_epoch));
+        }
+        break;
+      case Next::kExpired:
+        if (finalized.height >= d.end_epoch) SetDeal(d, DealState::kExpired);
+        break;
     }
   }
   return Ok();

@@ -63,9 +63,36 @@ class Chain : public chain::RpcTransport {
                      json::object{{"jsonrpc", "2.0"}, {"id", doc.at("id")}, {"result", result}})};
       }
     }
+    if (!final_deals.empty() && doc.is_object() &&
+        doc.at("method").as_string() == "Filecoin.StateMarketStorageDeal") {
+      doc = json::array{doc};  // answered below as a batch of one, then unwrapped
+      auto reply = Post(url, json::serialize(doc), token, timeout, max_bytes);
+      return chain::RpcHttpReply{200, json::serialize(json::parse(reply->body).as_array().at(0))};
+    }
+    if (doc.is_array() && !final_deals.empty()) {
+      // Deals read at a tipset other than the head (the finalized one) come from final_deals.
+      auto head =
+          lotus.Post(url, R"({"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]})",
+                     token, timeout, max_bytes);
+      const std::string head_key = json::serialize(json::parse(head->body).at("result").at("Cids"));
+      json::array answers;
+      for (const auto& call : doc.as_array()) {
+        const auto& params = call.at("params").as_array();
+        auto it = final_deals.find(params.at(0).to_number<uint64_t>());
+        if (json::serialize(params.at(1)) != head_key && it != final_deals.end()) {
+          answers.push_back(
+              json::object{{"jsonrpc", "2.0"}, {"id", call.at("id")}, {"result", it->second}});
+        } else {
+          auto one = lotus.Post(url, json::serialize(call), token, timeout, max_bytes);
+          answers.push_back(json::parse(one->body));
+        }
+      }
+      return chain::RpcHttpReply{200, json::serialize(answers)};
+    }
     return lotus.Post(url, body, token, timeout, max_bytes);
   }
   chain::testing::FakeLotus lotus;
+  std::map<uint64_t, json::value> final_deals;  // when set: the finalized tipset's view
 };
 
 // mk12 providers at http://127.0.0.1:<id>: they keep deals by UUID and answer status from them.
@@ -311,10 +338,19 @@ TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinal
   // The failed one is replaced by the next provider.
   EXPECT_EQ(deals["f01004"].state, DealState::kAccepted);
 
-  // Activated at the head but the finalized tipset is read too: the fake answers the same at
-  // every tipset, so it becomes active; slashed later → slashed.
+  // Activated at the head but not yet at the finalized tipset: still published.
   auto proposal = ClientDealProposal::Decode(deals["f01000"].signed_proposal)->proposal;
   chain_.lotus.deals[7] = DealJson(proposal, 1005);
+  chain_.final_deals[7] = DealJson(proposal, -1);
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kPublished);
+  // A slash seen only at the head is not final either.
+  chain_.lotus.deals[7] = DealJson(proposal, 1005, 1006);
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kPublished);
+  // Once finalized: active; slashed later (and final) → slashed.
+  chain_.lotus.deals[7] = DealJson(proposal, 1005);
+  chain_.final_deals.clear();
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kActive);
   EXPECT_EQ(Info("deals").find("f01000:7:active"), 0u) << Info("deals");
