@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "apps/cairn/piece_http.hpp"
+#include "apps/cairn/prometheus_text.hpp"
 #include "apps/cairn/rpc_transport.hpp"
 #include "common/json_string.hpp"
 #include "common/log.hpp"
@@ -163,6 +164,20 @@ std::vector<std::string> ColdTier::BannerLines() const {
               providers + ", paid by " + impl_->client_text + ", chain " + c.filecoin_rpc,
           "cold tier: providers pull deal data from " + c.filecoin_public_url +
               "/filecoin/piece/<deal>"};
+}
+
+void ColdTier::WriteMetrics(PrometheusText& m) {
+  auto status = impl_->engine->Status();
+  for (const char* state : {"proposing", "accepted", "published", "active", "rejected", "failed",
+                            "slashed", "expired"}) {
+    auto it = status.deals_by_state.find(state);
+    m.Gauge("cairn_deals", "Storage deals by state.",
+            it == status.deals_by_state.end() ? 0 : it->second,
+            std::string("state=\"") + state + "\"");
+  }
+  m.Gauge("cairn_deal_aggregates", "Aggregate pieces made for deals.", status.aggregates);
+  m.Gauge("cairn_deal_segments_waiting", "Pinned DAGs waiting to be aggregated.",
+          status.segments_waiting);
 }
 
 std::string ColdTier::HealthJson() {

@@ -22,6 +22,8 @@
 
 namespace cairn::app {
 
+class PrometheusText;
+
 class ColdTier {
  public:
   // nullptr when the cold tier is off. InvalidArgument naming the missing key when providers
@@ -43,6 +45,9 @@ class ColdTier {
 
   // Lines for the start banner ("cairn: cold tier …").
   std::vector<std::string> BannerLines() const;
+  // Adds the cold tier's gauges to /metrics: cairn_deals{state=…}, cairn_deal_aggregates,
+  // cairn_deal_segments_waiting.
+  void WriteMetrics(PrometheusText& m);
   // The /healthz member: {"state":"on","deals":{…},"skipped_providers":{…}}.
   std::string HealthJson();
 

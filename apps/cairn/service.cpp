@@ -143,6 +143,7 @@ http::Response Service::Metrics() const {
   if (server_stats_) WriteHttpMetrics(m, *server_stats_);
   WritePinMetrics(m, impl_->ctx.pin_service, impl_->ctx.pins);
   WriteStoreMetrics(m, impl_->ctx.blocks, impl_->ctx.block_cache);
+  if (impl_->ctx.cold_tier) impl_->ctx.cold_tier->WriteMetrics(m);
   http::Response r;
   r.SetHeader("Content-Type", "text/plain; version=0.0.4");
   r.body = m.Take();

@@ -260,6 +260,10 @@ TEST_F(DealsE2e, PinBecomesTwoActiveDealsWithTwoDistinctCurioProviders) {
   ASSERT_TRUE(skipped.contains("t01001")) << health.body;
   EXPECT_NE(std::string(skipped.at("t01001").as_string()).find("libp2p"), std::string::npos);
 
+  auto metrics = HttpRequest(port_, "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("cairn_deals{state=\"active\"} 2"), std::string::npos)
+      << metrics.body;
+
   // The deal data endpoint: no token → 401; a published deal's data is no longer served.
   const std::string uuid = Str(all[0], "UUID");
   auto no_token = HttpRequest(port_, "GET", "/filecoin/piece/" + uuid);

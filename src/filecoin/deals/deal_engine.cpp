@@ -315,6 +315,17 @@ Result<void> DealEngine::Track() {
       d.deal_id = static_cast<int64_t>(ds.chain_deal_id);
       if (ds.publish_cid) d.publish_cid = ds.publish_cid->ToString();
       on_chain.push_back(std::move(d));
+      continue;
+    }
+    // Not published by its start epoch (a transfer that never ends, a provider that stalls): the
+    // market would refuse it now, so it can never become active.
+    auto head = chain_.Head();
+    if (head && head->height >= d.start_epoch) {
+      SetDeal(d, DealState::kFailed,
+              "not published by its start epoch " + std::to_string(d.start_epoch) +
+                  " (provider status: " + ds.status + ", " +
+                  std::to_string(status->n_bytes_received) + " of " +
+                  std::to_string(status->transfer_size) + " bytes received)");
     }
   }
   return TrackOnChain(on_chain);

@@ -359,6 +359,23 @@ TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinal
   EXPECT_EQ(Deals()["f01000"].state, DealState::kSlashed);
 }
 
+TEST_F(DealEngineTest, ADealStuckBeforePublishingFailsAtItsStartEpochAndIsReplaced) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  ASSERT_EQ(deals["f01000"].state, DealState::kAccepted);
+  chain_.lotus.height = deals["f01000"].start_epoch - 1;
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kAccepted) << "still time to publish";
+  chain_.lotus.height = deals["f01000"].start_epoch;
+  ASSERT_TRUE(engine->Tick().has_value());
+  deals = Deals();
+  EXPECT_EQ(deals["f01000"].state, DealState::kFailed);
+  EXPECT_NE(deals["f01000"].last_error.find("not published by its start epoch"), std::string::npos)
+      << deals["f01000"].last_error;
+  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted) << "replaced";
+}
+
 TEST_F(DealEngineTest, ServesTheAggregateOnlyWithTheDealsTokenWhileItIsNeeded) {
   auto engine = Engine();
   ASSERT_TRUE(engine->Tick().has_value());
