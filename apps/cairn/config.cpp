@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "filecoin/types/address.hpp"
+#include "filecoin/types/big_int.hpp"
 #include "net/multiaddr.hpp"
 
 namespace cairn::app {
@@ -203,6 +204,78 @@ const std::vector<ConfigKey>& ConfigKeys() {
          config.filecoin_testnet = *s == "testnet";
          return Ok();
        }},
+      {"filecoin.providers",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         const auto* arr = value.as_array();
+         if (!arr || arr->empty() || arr->size() > 100) {
+           return Err(BadValue("filecoin.providers", "a list of 1 to 100 provider ids (f0…)"));
+         }
+         std::vector<std::string> out;
+         for (const auto& item : *arr) {
+           auto text = item.value_exact<std::string>();
+           auto a = text ? filecoin::Address::Parse(*text)
+                         : Result<filecoin::Address>(Err(ErrorCode::kInvalidArgument, ""));
+           if (!a || a->protocol() != filecoin::AddressProtocol::kId) {
+             return Err(
+                 BadValue("filecoin.providers", "a list of provider ids such as \"f01000\""));
+           }
+           if (std::find(out.begin(), out.end(), *text) != out.end()) {
+             return Err(BadValue("filecoin.providers", "a list of distinct provider ids"));
+           }
+           out.push_back(*text);
+         }
+         config.filecoin_providers = std::move(out);
+         return Ok();
+       }},
+      IntKey("filecoin.replicas", 1, 16, &ServeConfig::filecoin_replicas),
+      IntKey("filecoin.duration_days", 180, 1278, &ServeConfig::filecoin_duration_days,
+             "180..1278 (the market's deal duration bounds)"),
+      {"filecoin.verified",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto v = value.value_exact<bool>();
+         if (!v) return Err(BadValue("filecoin.verified", "true or false"));
+         config.filecoin_verified = *v;
+         return Ok();
+       }},
+      {"filecoin.max_price",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto s = value.value_exact<std::string>();
+         auto v = s ? filecoin::BigInt::Parse(*s)
+                    : Result<filecoin::BigInt>(Err(ErrorCode::kInvalidArgument, ""));
+         if (!v || v->is_negative()) {
+           return Err(
+               BadValue("filecoin.max_price",
+                        "a decimal string of attoFIL per GiB per epoch, e.g. \"500000000\""));
+         }
+         config.filecoin_max_price = *s;
+         return Ok();
+       }},
+      {"filecoin.piece_size",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto v = value.value<int64_t>();
+         if (!v || *v < 256 || *v > (int64_t{1} << 36) || (*v & (*v - 1)) != 0) {
+           return Err(BadValue("filecoin.piece_size",
+                               "a power of two from 256 to 68719476736 (padded bytes)"));
+         }
+         config.filecoin_piece_size = *v;
+         return Ok();
+       }},
+      IntKey("filecoin.batch_wait_seconds", 0, int64_t{1} << 31,
+             &ServeConfig::filecoin_batch_wait_seconds),
+      {"filecoin.public_url",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto s = value.value_exact<std::string>();
+         if (!s || (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0)) {
+           return Err(BadValue("filecoin.public_url",
+                               "the http(s) base URL providers reach this server at"));
+         }
+         std::string url = *s;
+         while (!url.empty() && url.back() == '/') url.pop_back();
+         config.filecoin_public_url = url;
+         return Ok();
+       }},
+      IntKey("filecoin.start_delay_epochs", 1, 40320, &ServeConfig::filecoin_start_delay_epochs),
+      IntKey("filecoin.poll_seconds", 1, 86400, &ServeConfig::filecoin_poll_seconds),
       {"routing.delegated",
        [](const toml::node& value, ServeConfig& config) -> Result<void> {
          auto s = value.value_exact<std::string>();

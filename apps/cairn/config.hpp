@@ -61,6 +61,22 @@ struct ServeConfig {
   std::string filecoin_rpc_token;
   std::string filecoin_wallet;
   bool filecoin_testnet = false;
+  // The cold tier (docs/filecoin.md "Deal engine"): on when `filecoin.providers` is set. Deals
+  // with `replicas` distinct providers from `providers` (f0 ids), `duration_days` long, verified
+  // or not, at most `max_price` attoFIL/GiB/epoch ("" = any ask); pins are aggregated up to
+  // `piece_size` padded bytes or for at most `batch_wait_seconds`; providers pull the data from
+  // `public_url` (this server's URL as they reach it). StartEpoch is head +
+  // `start_delay_epochs`; deals are polled every `poll_seconds`.
+  std::vector<std::string> filecoin_providers;
+  int64_t filecoin_replicas = 2;
+  int64_t filecoin_duration_days = 180;
+  bool filecoin_verified = false;
+  std::string filecoin_max_price;
+  int64_t filecoin_piece_size = int64_t{1} << 30;
+  int64_t filecoin_batch_wait_seconds = 3600;
+  std::string filecoin_public_url;
+  int64_t filecoin_start_delay_epochs = 5760;
+  int64_t filecoin_poll_seconds = 30;
 };
 
 // Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:0"). InvalidArgument with a reason otherwise.

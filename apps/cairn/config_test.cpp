@@ -49,6 +49,16 @@ rpc = "https://api.calibration.node.glif.io/rpc/v1"
 rpc_token = "jwt.token.here"
 wallet = "t1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzphny"
 network = "testnet"
+providers = ["f01000", "t01002"]
+replicas = 3
+duration_days = 540
+verified = true
+max_price = "500000000"
+piece_size = 1048576
+batch_wait_seconds = 5
+public_url = "https://cairn.example/"
+start_delay_epochs = 100
+poll_seconds = 2
 [routing]
 delegated = "http://router.example"
 )");
@@ -77,6 +87,16 @@ delegated = "http://router.example"
   EXPECT_EQ(c->filecoin_rpc_token, "jwt.token.here");
   EXPECT_EQ(c->filecoin_wallet, "t1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzphny");
   EXPECT_TRUE(c->filecoin_testnet);
+  EXPECT_EQ(c->filecoin_providers, (std::vector<std::string>{"f01000", "t01002"}));
+  EXPECT_EQ(c->filecoin_replicas, 3);
+  EXPECT_EQ(c->filecoin_duration_days, 540);
+  EXPECT_TRUE(c->filecoin_verified);
+  EXPECT_EQ(c->filecoin_max_price, "500000000");
+  EXPECT_EQ(c->filecoin_piece_size, 1048576);
+  EXPECT_EQ(c->filecoin_batch_wait_seconds, 5);
+  EXPECT_EQ(c->filecoin_public_url, "https://cairn.example");  // trailing '/' dropped
+  EXPECT_EQ(c->filecoin_start_delay_epochs, 100);
+  EXPECT_EQ(c->filecoin_poll_seconds, 2);
   EXPECT_EQ(c->routing_delegated, "http://router.example");
 }
 
@@ -89,6 +109,9 @@ TEST(Config, AbsentKeysKeepTheirDefaults) {
   EXPECT_EQ(c->max_import_roots, defaults.max_import_roots);
   EXPECT_EQ(c->filecoin_rpc, "");
   EXPECT_FALSE(c->filecoin_testnet);
+  EXPECT_TRUE(c->filecoin_providers.empty()) << "no providers: the cold tier is off";
+  EXPECT_EQ(c->filecoin_replicas, 2);
+  EXPECT_EQ(c->filecoin_duration_days, 180);
   EXPECT_EQ(c->routing_delegated, "https://delegated-ipfs.dev");
 }
 
@@ -121,6 +144,18 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
       {"[filecoin]\nrpc_token = 5\n", "filecoin.rpc_token must be a string"},
       {"[filecoin]\nwallet = \"f1nope\"\n", "filecoin.wallet must be a Filecoin address"},
       {"[filecoin]\nnetwork = \"calibnet\"\n", "filecoin.network must be"},
+      {"[filecoin]\nproviders = []\n", "filecoin.providers must be a list of 1 to 100"},
+      {"[filecoin]\nproviders = [\"f1uk3gngpynyj2goqvxglvapsr7ycmdnogyuzphny\"]\n",
+       "filecoin.providers must be a list of provider ids"},
+      {"[filecoin]\nproviders = [\"f01000\", \"f01000\"]\n", "distinct provider ids"},
+      {"[filecoin]\nreplicas = 0\n", "filecoin.replicas must be 1..16"},
+      {"[filecoin]\nduration_days = 100\n", "filecoin.duration_days must be 180..1278"},
+      {"[filecoin]\nverified = \"yes\"\n", "filecoin.verified must be true or false"},
+      {"[filecoin]\nmax_price = 5\n", "filecoin.max_price must be a decimal string"},
+      {"[filecoin]\nmax_price = \"-5\"\n", "filecoin.max_price must be"},
+      {"[filecoin]\npiece_size = 1000000\n", "filecoin.piece_size must be a power of two"},
+      {"[filecoin]\nbatch_wait_seconds = -1\n", "filecoin.batch_wait_seconds must be"},
+      {"[filecoin]\npublic_url = \"cairn.example\"\n", "filecoin.public_url must be"},
   };
   for (const auto& c : cases) {
     auto r = Apply(c.toml);

@@ -15,6 +15,7 @@ Surface RouteFor(std::string_view path) {
   if (api::AdminApi::Handles(path)) return Surface::kAdmin;
   if (api::RoutingApi::Handles(path)) return Surface::kRouting;
   if (path == "/ipfs" || path.rfind("/ipfs/", 0) == 0) return Surface::kGateway;
+  if (path.rfind("/filecoin/piece/", 0) == 0) return Surface::kPiece;
   return Surface::kNone;
 }
 

@@ -24,6 +24,8 @@ TEST(Router, EveryPathGoesToItsSurface) {
       {"/routing/v1/providers/bafkqaaa", Surface::kRouting},
       {"/ipfs", Surface::kGateway},
       {"/ipfs/bafkqaaa/a/b", Surface::kGateway},
+      {"/filecoin/piece/0b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", Surface::kPiece},
+      {"/filecoin/piece", Surface::kNone},
       {"/", Surface::kNone},
       {"/healthz/", Surface::kNone},
       {"/ipfsx", Surface::kNone},

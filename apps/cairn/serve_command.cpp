@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apps/cairn/bitswap_node.hpp"
+#include "apps/cairn/cold_tier.hpp"
 #include "apps/cairn/commands.hpp"
 #include "apps/cairn/config.hpp"
 #include "apps/cairn/http_getter.hpp"
@@ -250,9 +251,13 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
 
   ApiSurfaces apis(global, config, cached_blocks, pins, accounts, pin_service, clock, identity,
                    delegates);
+  // --- cold tier (issue 10; apps/cairn/cold_tier.hpp): null when [filecoin] has no providers ---
+  auto cold_tier = CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks));
+  // --- end of cold tier ----------------------------------------------------------------------
   Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
                                  apis.admin, apis.gateway, pin_service, accounts, pins, clock,
-                                 config.gateway_public, &cached_blocks, &routing_api});
+                                 config.gateway_public, &cached_blocks, &routing_api,
+                                 cold_tier.get()});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
 
   http::HttpServer server(
@@ -264,9 +269,17 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   uint16_t port = CAIRN_TRY(server.Start());
   upkeep.Start();
   PrintBanner(global, config, port, identity, delegates);
+  if (cold_tier) {  // cold tier: after the banner (its first URL is the listening one)
+    for (const auto& line : cold_tier->BannerLines()) std::printf("cairn: %s\n", line.c_str());
+    cold_tier->Start();
+  } else {
+    std::printf("cairn: cold tier off (no [filecoin] providers in the configuration)\n");
+  }
+  std::fflush(stdout);
 
   WaitForStopSignal(signals);
   server.Stop();
+  if (cold_tier) cold_tier->Stop();  // cold tier
   // Answers still owed to sessions go out through the server's executor: settle them while it
   // exists (the server is destroyed before the stores below it).
   apis.kubo_rpc.StopCompletions();

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "apps/cairn/cold_tier.hpp"
 #include "apps/cairn/prometheus_text.hpp"
 #include "apps/cairn/router.hpp"
 
@@ -19,7 +20,11 @@ http::Response Service::Handle(const http::Request& request) {
   auto& ctx = impl_->ctx;
   switch (RouteFor(request.path)) {
     case Surface::kHealth: {
-      http::Response r = http::JsonResponse(200, "{\"status\":\"ok\"}\n");
+      http::Response r = http::JsonResponse(
+          200,
+          "{\"status\":\"ok\",\"cold_tier\":" +
+              (ctx.cold_tier ? ctx.cold_tier->HealthJson() : std::string("{\"state\":\"off\"}")) +
+              "}\n");
       r.SetHeader("Cache-Control", "no-store");
       return r;
     }
@@ -40,6 +45,9 @@ http::Response Service::Handle(const http::Request& request) {
         if (!who) return http::ErrorResponse(who.error());
       }
       return ctx.gateway.Handle(request);
+    case Surface::kPiece:
+      if (!ctx.cold_tier) break;
+      return ctx.cold_tier->HandlePiece(request);
     case Surface::kNone:
       break;
   }
@@ -135,6 +143,7 @@ http::Response Service::Metrics() const {
   if (server_stats_) WriteHttpMetrics(m, *server_stats_);
   WritePinMetrics(m, impl_->ctx.pin_service, impl_->ctx.pins);
   WriteStoreMetrics(m, impl_->ctx.blocks, impl_->ctx.block_cache);
+  if (impl_->ctx.cold_tier) impl_->ctx.cold_tier->WriteMetrics(m);
   http::Response r;
   r.SetHeader("Content-Type", "text/plain; version=0.0.4");
   r.body = m.Take();

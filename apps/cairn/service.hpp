@@ -23,6 +23,8 @@
 
 namespace cairn::app {
 
+class ColdTier;
+
 struct ServiceContext {
   blockstore::LogBlockstore& blocks;
   net::Ed25519Identity identity;
@@ -38,6 +40,9 @@ struct ServiceContext {
   bool gateway_public = true;  // false: /ipfs/ needs a valid token (any scope)
   const blockstore::CachedBlockstore* block_cache = nullptr;  // its counters go to /metrics
   api::RoutingApi* routing_api = nullptr;  // /routing/v1/ (delegated routing server); may be null
+  // The cold tier (apps/cairn/cold_tier.hpp): /filecoin/piece/ and the /healthz "cold_tier"
+  // member; null when it is off (/healthz then says "off").
+  ColdTier* cold_tier = nullptr;
 };
 
 class Service {

@@ -307,13 +307,63 @@ CREATE TRIGGER pins_meta_update AFTER UPDATE OF account_id, status, created, met
 END;
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations = {{
+// Cold tier (docs/formats/metadata-schema.md "fil_segments", "fil_aggregates", "fil_deals"): one
+// data segment per pinned DAG (its CARv1 export), aggregates (FRC-0058) of segments, and the
+// storage deals made for each aggregate. A deal row is written (state 'proposing') before its
+// proposal leaves the process.
+constexpr std::string_view kFilecoinDeals = R"sql(
+CREATE TABLE fil_aggregates (
+  id           INTEGER PRIMARY KEY,
+  piece_cid    TEXT    NOT NULL UNIQUE,
+  padded_size  BIGINT  NOT NULL,
+  payload_size BIGINT  NOT NULL,
+  created_at   BIGINT  NOT NULL
+);
+CREATE TABLE fil_segments (
+  id            INTEGER PRIMARY KEY,
+  pin_requestid TEXT    NOT NULL UNIQUE,
+  root_cid      BLOB    NOT NULL,
+  car_size      BIGINT  NOT NULL,
+  comm_p        BLOB    NOT NULL,
+  padded_size   BIGINT  NOT NULL,
+  aggregate_id  INTEGER REFERENCES fil_aggregates(id),
+  piece_offset  BIGINT,
+  created_at    BIGINT  NOT NULL
+);
+CREATE INDEX fil_segments_aggregate ON fil_segments(aggregate_id, created_at);
+CREATE TABLE fil_deals (
+  uuid                TEXT    PRIMARY KEY,
+  aggregate_id        INTEGER NOT NULL REFERENCES fil_aggregates(id),
+  provider            TEXT    NOT NULL,
+  state               TEXT    NOT NULL CHECK (state IN ('proposing', 'accepted', 'published',
+                        'active', 'rejected', 'failed', 'slashed', 'expired')),
+  signed_proposal     BLOB    NOT NULL,
+  proposal_cid        TEXT    NOT NULL,
+  price_per_epoch     TEXT    NOT NULL,
+  provider_collateral TEXT    NOT NULL,
+  client_collateral   TEXT    NOT NULL,
+  start_epoch         BIGINT  NOT NULL,
+  end_epoch           BIGINT  NOT NULL,
+  deal_id             BIGINT,
+  publish_cid         TEXT    NOT NULL DEFAULT '',
+  token_hash          BLOB    NOT NULL,
+  provider_message    TEXT    NOT NULL DEFAULT '',
+  last_error          TEXT    NOT NULL DEFAULT '',
+  created_at          BIGINT  NOT NULL,
+  updated_at          BIGINT  NOT NULL
+);
+CREATE INDEX fil_deals_aggregate ON fil_deals(aggregate_id);
+CREATE INDEX fil_deals_state ON fil_deals(state);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
     {4, "pin buckets", kPinBuckets},
     {5, "pin name index", kPinNameIndex},
     {6, "pin meta", kPinMeta},
+    {7, "filecoin deals", kFilecoinDeals},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -717,6 +717,29 @@ Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status
   });
 }
 
+Result<void> PinStore::MergeInfo(std::string_view requestid, const StringMap& keys) {
+  int64_t now = clock_.WallMicros();
+  return committer_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 1> key = {std::string(requestid)};
+    auto rows = CAIRN_TRY(s.Query("SELECT info FROM pins WHERE requestid = ?", key));
+    if (rows.empty()) {
+      return Err(ErrorCode::kNotFound,
+                 "metadata: no pin with requestid '" + std::string(requestid) + "'");
+    }
+    StringMap info = CAIRN_TRY(DecodeMap(rows[0].Text(0), "info"));
+    for (const auto& [k, v] : keys) {
+      if (v.empty()) {
+        info.erase(k);
+      } else {
+        info[k] = v;
+      }
+    }
+    std::array<SqlValue, 3> params = {EncodeMap(info), now, std::string(requestid)};
+    CAIRN_TRY(s.Exec("UPDATE pins SET info = ?, updated_at = ? WHERE requestid = ?", params));
+    return Ok();
+  });
+}
+
 Result<std::vector<PinRecord>> PinStore::List(int64_t account_id, const PinFilter& filter) {
   CAIRN_TRY(ValidateListFilter(filter));
   std::vector<PinRecord> out;

@@ -127,6 +127,11 @@ class PinStore {
   Result<void> UpdateStatus(std::string_view requestid, PinStatus status, const StringMap& info,
                             std::optional<int64_t> dag_size = std::nullopt);
 
+  // Sets the given keys of the pin's info (others kept; an empty value removes the key), without
+  // touching its status. Used by the cold tier to show deals (info.filecoin, info.deals…).
+  // NotFound if absent.
+  Result<void> MergeInfo(std::string_view requestid, const StringMap& keys);
+
   // The account's pins matching `filter`, newest first, at most filter.limit. InvalidArgument
   // for limit outside 1..1000 or more than 10 CIDs. Page with before_us = last created_us.
   Result<std::vector<PinRecord>> List(int64_t account_id, const PinFilter& filter);

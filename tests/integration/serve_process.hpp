@@ -105,10 +105,10 @@ inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std
 
 class ServeProcess {
  public:
-  // Starts `cairn --repo <repo> serve --listen 127.0.0.1:0 <extra>`; port() is 0 when it failed.
+  // Starts `cairn --repo <repo> serve --listen <listen> <extra>`; port() is 0 when it failed.
   // `max_open_files` > 0 sets the child's RLIMIT_NOFILE (soft and hard), like `ulimit -n`.
   explicit ServeProcess(const std::string& repo, const std::vector<std::string>& extra = {},
-                        rlim_t max_open_files = 0) {
+                        rlim_t max_open_files = 0, const std::string& listen = "127.0.0.1:0") {
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
@@ -128,7 +128,7 @@ class ServeProcess {
                                        repo,
                                        "serve",
                                        "--listen",
-                                       "127.0.0.1:0",
+                                       listen,
                                        "--libp2p-listen",
                                        "/ip4/127.0.0.1/tcp/0",
                                        "--libp2p-allow-private"};

@@ -14,7 +14,8 @@ TEST(Serve, StartsOnEmbeddedDefaultsAndAnswersHealthAndMetrics) {
   ASSERT_NE(serve.port(), 0) << serve.output();
   auto health = HttpRequest(serve.port(), "GET", "/healthz");
   EXPECT_EQ(health.status, 200);
-  EXPECT_EQ(health.body, "{\"status\":\"ok\"}\n");
+  // No [filecoin] section: the cold tier is off, and /healthz says so.
+  EXPECT_EQ(health.body, "{\"status\":\"ok\",\"cold_tier\":{\"state\":\"off\"}}\n");
   auto metrics = HttpRequest(serve.port(), "GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("cairn_http_requests_total "), std::string::npos) << metrics.body;

@@ -1,0 +1,210 @@
+#include "apps/cairn/cold_tier.hpp"
+
+#include <boost/json.hpp>
+
+#include "apps/cairn/piece_http.hpp"
+#include "apps/cairn/prometheus_text.hpp"
+#include "apps/cairn/rpc_transport.hpp"
+#include "common/json_string.hpp"
+#include "common/log.hpp"
+#include "filecoin/chain/chain_client.hpp"
+#include "filecoin/chain/message_sender.hpp"
+#include "filecoin/deals/deal_engine.hpp"
+#include "filecoin/deals/mk12_client.hpp"
+#include "filecoin/wallet/wallet.hpp"
+#include "http/client.hpp"
+#include "metadata/deals.hpp"
+
+namespace cairn::app {
+
+namespace {
+
+constexpr std::string_view kPiecePrefix = "/filecoin/piece/";
+
+// The deal layer's Mk12Transport over the Beast client: CBOR bodies, GET with a body included.
+class BeastMk12Transport : public filecoin::deals::Mk12Transport {
+ public:
+  Result<filecoin::deals::Mk12HttpReply> Send(const std::string& method, const std::string& url,
+                                              const std::string& body,
+                                              std::chrono::milliseconds timeout,
+                                              uint64_t max_response_bytes) override {
+    http::ClientRequest req;
+    req.method = method;
+    req.url = url;
+    req.headers = {{"Content-Type", "application/cbor"}, {"Accept", "application/cbor"}};
+    req.body = body;
+    req.timeout = timeout;
+    req.max_body_bytes = max_response_bytes;
+    auto res = http::Fetch(req);
+    if (!res) return Err(res.error());
+    return filecoin::deals::Mk12HttpReply{res->status, std::move(res->body)};
+  }
+};
+
+}  // namespace
+
+struct ColdTier::Impl {
+  ServeConfig config;
+  blockstore::Blockstore& blocks;
+  std::unique_ptr<filecoin::wallet::Wallet> wallet;
+  BeastRpcTransport rpc_transport;
+  BeastMk12Transport mk12_transport;
+  std::unique_ptr<filecoin::chain::ChainClient> chain;
+  std::unique_ptr<filecoin::chain::MessageSender> sender;
+  std::unique_ptr<filecoin::deals::Mk12Client> mk12;
+  std::unique_ptr<metadata::DealStore> deals;
+  std::unique_ptr<filecoin::deals::DealEngine> engine;
+  std::string client_text;
+
+  Impl(const ServeConfig& c, blockstore::Blockstore& b) : config(c), blocks(b) {}
+};
+
+ColdTier::ColdTier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ColdTier::~ColdTier() { Stop(); }
+
+Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
+                                                   const ServeConfig& config,
+                                                   metadata::Database& db, metadata::PinStore& pins,
+                                                   blockstore::Blockstore& blocks) {
+  if (config.filecoin_providers.empty()) return std::unique_ptr<ColdTier>();
+  if (config.filecoin_rpc.empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "cold tier: filecoin.providers is set but filecoin.rpc (the chain endpoint) is not");
+  }
+  if (config.filecoin_public_url.empty()) {
+    return Err(ErrorCode::kInvalidArgument,
+               "cold tier: filecoin.providers is set but filecoin.public_url (where providers "
+               "pull deal data from this server) is not");
+  }
+  auto impl = std::make_unique<Impl>(config, blocks);
+  const auto network =
+      config.filecoin_testnet ? filecoin::Network::kTestnet : filecoin::Network::kMainnet;
+  impl->wallet = CAIRN_TRY(OpenRepoWallet(global));
+  std::optional<filecoin::Address> wanted;
+  if (!config.filecoin_wallet.empty()) {
+    wanted = CAIRN_TRY(filecoin::Address::Parse(config.filecoin_wallet));
+  }
+  auto client = impl->wallet->Resolve(wanted);
+  if (!client) {
+    return Err(client.error().WithContext(
+        "cold tier: the paying wallet (create one with `cairn wallet new`): "));
+  }
+  impl->client_text = client->ToString(network);
+  impl->chain = std::make_unique<filecoin::chain::ChainClient>(
+      impl->rpc_transport,
+      filecoin::chain::ChainClientOptions{.url = config.filecoin_rpc,
+                                          .token = config.filecoin_rpc_token,
+                                          .network = network,
+                                          .head_ttl = std::chrono::milliseconds(500)});
+  filecoin::chain::SenderOptions sender_options;
+  sender_options.poll_interval = std::chrono::milliseconds(500);
+  impl->sender = std::make_unique<filecoin::chain::MessageSender>(
+      *impl->chain, *impl->wallet, Env::Default(),
+      std::filesystem::path(global.repo) / "wallet" / "pending", sender_options);
+  impl->mk12 = std::make_unique<filecoin::deals::Mk12Client>(impl->mk12_transport);
+  impl->deals = std::make_unique<metadata::DealStore>(db, SystemClock::Instance());
+
+  filecoin::deals::DealEngineConfig ec;
+  for (const auto& p : config.filecoin_providers) {
+    ec.providers.push_back(CAIRN_TRY(filecoin::Address::Parse(p)));
+  }
+  ec.replicas = static_cast<int>(config.filecoin_replicas);
+  ec.duration_days = config.filecoin_duration_days;
+  ec.verified = config.filecoin_verified;
+  if (!config.filecoin_max_price.empty()) {
+    ec.max_price = CAIRN_TRY(filecoin::BigInt::Parse(config.filecoin_max_price));
+  }
+  ec.piece_size = static_cast<uint64_t>(config.filecoin_piece_size);
+  ec.batch_wait = std::chrono::seconds(config.filecoin_batch_wait_seconds);
+  ec.public_url = config.filecoin_public_url;
+  ec.start_delay_epochs = config.filecoin_start_delay_epochs;
+  ec.poll_interval = std::chrono::seconds(config.filecoin_poll_seconds);
+  ec.client = *client;
+  impl->engine = std::make_unique<filecoin::deals::DealEngine>(std::move(ec), *impl->deals, pins,
+                                                               blocks, *impl->chain, *impl->sender,
+                                                               *impl->wallet, *impl->mk12);
+  return std::unique_ptr<ColdTier>(new ColdTier(std::move(impl)));
+}
+
+void ColdTier::Start() { impl_->engine->Start(); }
+void ColdTier::Stop() {
+  if (impl_ && impl_->engine) impl_->engine->Stop();
+}
+
+bool ColdTier::Handles(std::string_view path) { return path.rfind(kPiecePrefix, 0) == 0; }
+
+http::Response ColdTier::HandlePiece(const http::Request& request) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    http::Response r = http::ErrorResponse(
+        Error(ErrorCode::kInvalidArgument, "filecoin piece: only GET and HEAD"));
+    r.status = 405;
+    r.SetHeader("Allow", "GET, HEAD");
+    return r;
+  }
+  std::string uuid = request.path.substr(kPiecePrefix.size());
+  std::string token;
+  if (auto auth = request.Header("Authorization"); auth && auth->rfind("Bearer ", 0) == 0) {
+    token = std::string(auth->substr(7));
+  }
+  auto opened = impl_->engine->OpenPiece(uuid, token);
+  if (!opened) {
+    if (opened.error().code() == ErrorCode::kCorruption) {
+      log::Error("deals.piece_unservable", {{"deal", uuid}, {"error", opened.error().message()}});
+    }
+    return http::ErrorResponse(opened.error());
+  }
+  return PieceResponse(request, opened->view, impl_->blocks);
+}
+
+std::vector<std::string> ColdTier::BannerLines() const {
+  const auto& c = impl_->config;
+  std::string providers;
+  for (const auto& p : c.filecoin_providers) providers += (providers.empty() ? "" : ",") + p;
+  return {"cold tier on: " + std::to_string(c.filecoin_replicas) + " deals per piece with " +
+              providers + ", paid by " + impl_->client_text + ", chain " + c.filecoin_rpc,
+          "cold tier: providers pull deal data from " + c.filecoin_public_url +
+              "/filecoin/piece/<deal>"};
+}
+
+void ColdTier::WriteMetrics(PrometheusText& m) {
+  auto status = impl_->engine->Status();
+  for (const char* state : {"proposing", "accepted", "published", "active", "rejected", "failed",
+                            "slashed", "expired"}) {
+    auto it = status.deals_by_state.find(state);
+    m.Gauge("cairn_deals", "Storage deals by state.",
+            it == status.deals_by_state.end() ? 0 : it->second,
+            std::string("state=\"") + state + "\"");
+  }
+  m.Gauge("cairn_deal_aggregates", "Aggregate pieces made for deals.", status.aggregates);
+  m.Gauge("cairn_deal_segments_waiting", "Pinned DAGs waiting to be aggregated.",
+          status.segments_waiting);
+}
+
+std::string ColdTier::HealthJson() {
+  auto status = impl_->engine->Status();
+  std::string out =
+      "{\"state\":\"on\",\"segments_waiting\":" + std::to_string(status.segments_waiting) +
+      ",\"aggregates\":" + std::to_string(status.aggregates) + ",\"deals\":{";
+  bool first = true;
+  for (const auto& [state, n] : status.deals_by_state) {
+    if (!first) out += ",";
+    first = false;
+    AppendJsonString(out, state);
+    out += ":" + std::to_string(n);
+  }
+  out += "},\"skipped_providers\":{";
+  first = true;
+  for (const auto& [p, reason] : status.skipped_providers) {
+    if (!first) out += ",";
+    first = false;
+    AppendJsonString(out, p);
+    out += ":";
+    AppendJsonString(out, reason);
+  }
+  out += "},\"last_error\":";
+  AppendJsonString(out, status.last_error);
+  out += "}";
+  return out;
+}
+
+}  // namespace cairn::app

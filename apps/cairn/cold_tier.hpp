@@ -1,0 +1,61 @@
+// The cold tier inside `cairn serve` (docs/filecoin.md "Deal engine"): builds the chain client,
+// the wallet's message sender, the mk12 HTTP client and the deal engine from the [filecoin]
+// configuration, and serves deal data to providers at
+//   GET|HEAD /filecoin/piece/{DealUUID}   Authorization: Bearer <per-deal token>
+// (docs/formats/piece-serving.md): the deal's aggregate payload, a single Range → 206.
+//
+// Off (Create returns nullptr) when the configuration has no `filecoin.providers`.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "apps/cairn/commands.hpp"
+#include "apps/cairn/config.hpp"
+#include "blockstore/blockstore.hpp"
+#include "common/result.hpp"
+#include "http/http_types.hpp"
+#include "metadata/database.hpp"
+#include "metadata/pins.hpp"
+
+namespace cairn::app {
+
+class PrometheusText;
+
+class ColdTier {
+ public:
+  // nullptr when the cold tier is off. InvalidArgument naming the missing key when providers
+  // are set without filecoin.rpc or filecoin.public_url; NotFound when the wallet has no key
+  // (create one with `cairn wallet new`); the wallet's and the database's errors.
+  static Result<std::unique_ptr<ColdTier>> Create(const GlobalOptions& global,
+                                                  const ServeConfig& config, metadata::Database& db,
+                                                  metadata::PinStore& pins,
+                                                  blockstore::Blockstore& blocks);
+  ~ColdTier();
+
+  void Start();
+  void Stop();
+
+  static bool Handles(std::string_view path);
+  // GET|HEAD /filecoin/piece/{uuid}: 401 without the deal's token, 403 once the deal no longer
+  // needs its data, 416 for an unsatisfiable range, 200/206 with the bytes otherwise.
+  http::Response HandlePiece(const http::Request& request);
+
+  // Lines for the start banner ("cairn: cold tier …").
+  std::vector<std::string> BannerLines() const;
+  // Adds the cold tier's gauges to /metrics: cairn_deals{state=…}, cairn_deal_aggregates,
+  // cairn_deal_segments_waiting.
+  void WriteMetrics(PrometheusText& m);
+  // The /healthz member: {"state":"on","deals":{…},"skipped_providers":{…}}.
+  std::string HealthJson();
+
+  struct Impl;
+
+ private:
+  explicit ColdTier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::app

@@ -1,0 +1,788 @@
+#include "filecoin/deals/deal_engine.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <set>
+
+#include "common/log.hpp"
+#include "filecoin/aggregation/aggregate.hpp"
+#include "filecoin/dealdata/car_piece.hpp"
+#include "filecoin/piece/piece_cid.hpp"
+#include "ipld/blocks.hpp"
+#include "multiformats/multihash.hpp"
+
+namespace cairn::filecoin::deals {
+
+namespace {
+
+using metadata::DealRecord;
+using metadata::DealState;
+
+constexpr int64_t kProviderInfoTtlUs = 600'000'000;  // StateMinerInfo and ask: 10 minutes
+constexpr size_t kSegmentBatch = 32;
+constexpr size_t kAggregateCandidates = 2048;
+
+Bytes Random(size_t n) {
+  Bytes out(n);
+  // RAND_bytes fails only without an entropy source, which the process cannot run without.
+  CAIRN_CHECK(RAND_bytes(out.data(), static_cast<int>(n)) == 1);
+  return out;
+}
+
+std::string UuidText(const DealUuid& u) {
+  std::string hex = HexEncode(ByteSpan(u.data(), u.size()));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+}
+
+Result<DealUuid> UuidFromText(const std::string& text) {
+  std::string hex;
+  for (char c : text) {
+    if (c != '-') hex += c;
+  }
+  auto bytes = HexDecode(hex);
+  if (!bytes || bytes->size() != 16) {
+    return Err(ErrorCode::kCorruption, "deals: stored DealUUID '" + text + "' is not a UUID");
+  }
+  DealUuid u{};
+  std::copy(bytes->begin(), bytes->end(), u.begin());
+  return u;
+}
+
+DealUuid NewUuid() {
+  Bytes b = Random(16);
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  DealUuid u{};
+  std::copy(b.begin(), b.end(), u.begin());
+  return u;
+}
+
+Bytes TokenHash(std::string_view token) {
+  auto digest = multiformats::Sha256(AsBytes(token));
+  return Bytes(digest.begin(), digest.end());
+}
+
+bool Contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+uint64_t NextPowerOfTwo(uint64_t v) {
+  uint64_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+Result<BigInt> MulDivCeil(const BigInt& value, uint64_t num, uint64_t den) {
+  if (den == 0 || value.is_negative()) {
+    return Err(ErrorCode::kInvalidArgument, "deals: MulDivCeil needs a non-negative value and den");
+  }
+  std::string digits = (value * num).ToString();
+  std::string quotient;
+  unsigned __int128 rem = 0;
+  for (char c : digits) {
+    rem = rem * 10 + static_cast<unsigned>(c - '0');
+    quotient += static_cast<char>('0' + static_cast<int>(rem / den));
+    rem %= den;
+  }
+  size_t first = quotient.find_first_not_of('0');
+  quotient = first == std::string::npos ? "0" : quotient.substr(first);
+  BigInt q = CAIRN_TRY(BigInt::Parse(quotient));
+  if (rem != 0) q = q + BigInt::FromUint(1);
+  return q;
+}
+
+std::string ProposalDifference(const DealProposal& a, const DealProposal& b) {
+  if (a.piece_cid != b.piece_cid) return "PieceCID";
+  if (a.piece_size != b.piece_size) return "PieceSize";
+  if (a.verified_deal != b.verified_deal) return "VerifiedDeal";
+  if (a.client != b.client) return "Client";
+  if (a.provider != b.provider) return "Provider";
+  if (a.label != b.label) return "Label";
+  if (a.start_epoch != b.start_epoch) return "StartEpoch";
+  if (a.end_epoch != b.end_epoch) return "EndEpoch";
+  if (a.storage_price_per_epoch != b.storage_price_per_epoch) return "StoragePricePerEpoch";
+  if (a.provider_collateral != b.provider_collateral) return "ProviderCollateral";
+  if (a.client_collateral != b.client_collateral) return "ClientCollateral";
+  return "";
+}
+
+DealEngine::DealEngine(DealEngineConfig config, metadata::DealStore& deals,
+                       metadata::PinStore& pins, blockstore::Blockstore& blocks,
+                       chain::ChainClient& chain, chain::MessageSender& sender,
+                       const wallet::Wallet& wallet, Mk12Client& mk12, const Clock& clock)
+    : config_(std::move(config)),
+      deals_(deals),
+      pins_(pins),
+      blocks_(blocks),
+      chain_(chain),
+      sender_(sender),
+      wallet_(wallet),
+      mk12_(mk12),
+      clock_(clock) {}
+
+DealEngine::~DealEngine() { Stop(); }
+
+void DealEngine::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void DealEngine::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DealEngine::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void DealEngine::Loop() {
+  while (true) {
+    auto r = Tick();
+    {
+      std::unique_lock lock(mu_);
+      if (!r) {
+        last_error_ = r.error().message();
+        log::Warn("deals.tick_failed", {{"error", r.error().message()}});
+      }
+      cv_.wait_for(lock, config_.poll_interval, [this] { return stop_ || wake_; });
+      wake_ = false;
+      if (stop_) return;
+    }
+  }
+}
+
+Result<void> DealEngine::Tick() {
+  // Each step runs even when an earlier one failed; the first error is returned.
+  std::optional<Error> first;
+  auto note = [&first](Result<void> r) {
+    if (!r && !first) first = r.error();
+  };
+  note(Track());
+  note(Segment());
+  note(Aggregate());
+  note(MakeDeals());
+  note(ShowOnPins());
+  if (first) return Err(*first);
+  return Ok();
+}
+
+void DealEngine::SetDeal(DealRecord& deal, DealState state, std::string error) {
+  DealState before = deal.state;
+  deal.state = state;
+  if (!error.empty()) deal.last_error = std::move(error);
+  auto r = deals_.UpdateDeal(deal);
+  if (!r) {
+    log::Error("deals.update_failed", {{"deal", deal.uuid}, {"error", r.error().message()}});
+    return;
+  }
+  if (before != state) {
+    log::Info("deals.state", {{"deal", deal.uuid},
+                              {"provider", deal.provider},
+                              {"from", std::string(metadata::DealStateName(before))},
+                              {"to", std::string(metadata::DealStateName(state))},
+                              {"deal_id", deal.deal_id.value_or(0)},
+                              {"error", deal.last_error}});
+  }
+}
+
+Result<DealEngine::ProviderInfo> DealEngine::Provider(const Address& provider) {
+  const std::string key = provider.ToString(chain_.options().network);
+  const int64_t now = clock_.WallMicros();
+  {
+    std::lock_guard lock(mu_);
+    auto it = providers_.find(key);
+    if (it != providers_.end() && now - it->second.fetched_us < kProviderInfoTtlUs) {
+      return it->second;
+    }
+  }
+  ProviderInfo info;
+  info.fetched_us = now;
+  auto miner = chain_.StateMinerInfo(provider);
+  if (!miner) return Err(miner.error().WithContext("deals: provider " + key + ": "));
+  info.endpoint = HttpEndpointOf(miner->multiaddrs);
+  if (!info.endpoint) {
+    info.skip_reason =
+        "no HTTP mk12 endpoint among its on-chain multiaddrs (a libp2p-only provider such as "
+        "Boost; deals over libp2p are not wired yet)";
+  } else {
+    auto ask = mk12_.Ask(*info.endpoint, provider);
+    if (!ask) {
+      // A provider whose ask cannot be read is still asked for deals: its answer will say why.
+      log::Warn("deals.ask_failed", {{"provider", key}, {"error", ask.error().message()}});
+    } else {
+      info.ask = *ask;
+    }
+    if (info.ask && config_.max_price) {
+      const BigInt& price = config_.verified ? info.ask->verified_price : info.ask->price;
+      if (price > *config_.max_price) {
+        info.skip_reason = "asks " + price.ToString() + " attoFIL/GiB/epoch, above max_price " +
+                           config_.max_price->ToString();
+      }
+    }
+  }
+  if (!info.skip_reason.empty()) {
+    log::Info("deals.provider_skipped", {{"provider", key}, {"reason", info.skip_reason}});
+  }
+  std::lock_guard lock(mu_);
+  providers_[key] = info;
+  return info;
+}
+
+uint64_t DealEngine::MinPieceSize() {
+  uint64_t min = 256;
+  for (const auto& p : config_.providers) {
+    auto info = Provider(p);
+    if (info && info->skip_reason.empty() && info->ask) {
+      min = std::max(min, info->ask->min_piece_size);
+    }
+  }
+  return NextPowerOfTwo(min);
+}
+
+// ---- 1. Track -------------------------------------------------------------------------------
+
+Result<void> DealEngine::Track() {
+  {
+    // Views are cached for the requests of one pull (Boost: a HEAD and 5 ranges); a pass drops
+    // them, so memory holds only aggregates being transferred now.
+    std::lock_guard lock(mu_);
+    views_.clear();
+  }
+  std::array<DealState, 4> live = {DealState::kProposing, DealState::kAccepted,
+                                   DealState::kPublished, DealState::kActive};
+  auto deals = CAIRN_TRY(deals_.DealsInStates(live));
+  std::vector<DealRecord> on_chain;
+  for (auto& d : deals) {
+    if (d.state == DealState::kPublished || d.state == DealState::kActive) {
+      on_chain.push_back(std::move(d));
+      continue;
+    }
+    auto provider = Address::Parse(d.provider);
+    if (!provider) continue;
+    auto info = Provider(*provider);
+    if (!info) {
+      log::Warn("deals.status_skipped", {{"deal", d.uuid}, {"error", info.error().message()}});
+      continue;
+    }
+    if (!info->endpoint) continue;
+    DealUuid uuid = CAIRN_TRY(UuidFromText(d.uuid));
+    auto sig = CAIRN_TRY(wallet_.SignBytes(config_.client, ByteSpan(uuid.data(), uuid.size())));
+    auto status = mk12_.Status(*info->endpoint, DealStatusRequest{uuid, sig});
+    if (!status) {
+      d.last_error = status.error().message();
+      SetDeal(d, d.state);
+      continue;
+    }
+    if (!status->error.empty()) {
+      if (d.state == DealState::kProposing && Contains(status->error, "no storage deal found")) {
+        SetDeal(d, DealState::kFailed,
+                "the provider has no record of the proposal (it never arrived): " + status->error);
+      } else {
+        SetDeal(d, DealState::kFailed, status->error);
+      }
+      continue;
+    }
+    if (!status->deal_status) {
+      if (d.state == DealState::kProposing) SetDeal(d, DealState::kAccepted);
+      continue;
+    }
+    const DealStatus& ds = *status->deal_status;
+    if (!ds.error.empty()) {
+      SetDeal(d, DealState::kFailed, ds.error);
+      continue;
+    }
+    if (d.state == DealState::kProposing) {
+      d.provider_message = "reconciled by status: " + ds.status;
+      SetDeal(d, DealState::kAccepted);
+    }
+    if (ds.chain_deal_id != 0) {
+      d.deal_id = static_cast<int64_t>(ds.chain_deal_id);
+      if (ds.publish_cid) d.publish_cid = ds.publish_cid->ToString();
+      on_chain.push_back(std::move(d));
+      continue;
+    }
+    // Not published by its start epoch (a transfer that never ends, a provider that stalls): the
+    // market would refuse it now, so it can never become active.
+    auto head = chain_.Head();
+    if (head && head->height >= d.start_epoch) {
+      SetDeal(d, DealState::kFailed,
+              "not published by its start epoch " + std::to_string(d.start_epoch) +
+                  " (provider status: " + ds.status + ", " +
+                  std::to_string(status->n_bytes_received) + " of " +
+                  std::to_string(status->transfer_size) + " bytes received)");
+    }
+  }
+  return TrackOnChain(on_chain);
+}
+
+Result<void> DealEngine::TrackOnChain(std::vector<DealRecord>& deals) {
+  if (deals.empty()) return Ok();
+  auto head = CAIRN_TRY(chain_.Head());
+  std::vector<uint64_t> ids;
+  for (const auto& d : deals) ids.push_back(static_cast<uint64_t>(*d.deal_id));
+  auto at_head = CAIRN_TRY(chain_.MarketDeals(ids, head));
+  // What the head suggests; it becomes the deal's state only once the finalized tipset shows it
+  // too (a reorganisation before finality can undo what the head shows).
+  enum class Next { kActive, kGone, kSlashed, kExpired };
+  std::vector<std::pair<size_t, Next>> pending;
+  for (size_t i = 0; i < deals.size(); ++i) {
+    DealRecord& d = deals[i];
+    const auto& r = at_head[i];
+    if (!r) {
+      if (r.error().code() != ErrorCode::kNotFound) {
+        log::Warn("deals.chain_read_failed", {{"deal", d.uuid}, {"error", r.error().message()}});
+        continue;
+      }
+      if (d.state == DealState::kAccepted) {
+        SetDeal(d, d.state);  // the provider published; the chain does not show it yet
+      } else if ((d.state == DealState::kPublished && head.height > d.start_epoch) ||
+                 d.state == DealState::kActive) {
+        pending.emplace_back(i, Next::kGone);
+      }
+      continue;
+    }
+    auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+    if (!signed_proposal) {
+      SetDeal(d, DealState::kFailed,
+              "stored proposal unreadable: " + signed_proposal.error().message());
+      continue;
+    }
+    std::string diff = ProposalDifference(signed_proposal->proposal, r->proposal);
+    if (!diff.empty()) {
+      SetDeal(d, DealState::kFailed,
+              "on-chain deal " + std::to_string(*d.deal_id) +
+                  " differs from the signed proposal: " + diff);
+      continue;
+    }
+    if (d.state == DealState::kAccepted) SetDeal(d, DealState::kPublished);
+    if (r->state.slash_epoch != -1) {
+      pending.emplace_back(i, Next::kSlashed);
+    } else if (d.state == DealState::kActive) {
+      if (head.height >= d.end_epoch) pending.emplace_back(i, Next::kExpired);
+    } else if (r->state.sector_start_epoch != -1) {
+      pending.emplace_back(i, Next::kActive);
+    }
+  }
+  if (pending.empty()) return Ok();
+  auto finalized = CAIRN_TRY(chain_.Finalized());
+  std::vector<uint64_t> final_ids;
+  for (const auto& [i, next] : pending) final_ids.push_back(ids[i]);
+  auto at_final = CAIRN_TRY(chain_.MarketDeals(final_ids, finalized));
+  for (size_t k = 0; k < pending.size(); ++k) {
+    const auto& r = at_final[k];
+    DealRecord& d = deals[pending[k].first];
+    const std::string id = std::to_string(*d.deal_id);
+    switch (pending[k].second) {
+      case Next::kActive: {
+        auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+        if (r && signed_proposal && r->state.sector_start_epoch != -1 &&
+            r->state.slash_epoch == -1 &&
+            ProposalDifference(signed_proposal->proposal, r->proposal).empty()) {
+          SetDeal(d, DealState::kActive);
+        }
+        break;
+      }
+      case Next::kGone:
+        if (!r && r.error().code() == ErrorCode::kNotFound) {
+          if (d.state == DealState::kPublished && finalized.height > d.start_epoch) {
+            SetDeal(d, DealState::kFailed,
+                    "deal " + id + " was not activated by its start epoch " +
+                        std::to_string(d.start_epoch) + " and left the market");
+          } else if (d.state == DealState::kActive) {
+            SetDeal(d, finalized.height >= d.end_epoch ? DealState::kExpired : DealState::kSlashed,
+                    "deal " + id + " is no longer in the market");
+          }
+        }
+        break;
+      case Next::kSlashed:
+        if (r && r->state.slash_epoch != -1) {
+          SetDeal(d, DealState::kSlashed,
+                  "slashed at epoch " + std::to_string(r->state.slash_epoch));
+        }
+        break;
+      case Next::kExpired:
+        if (finalized.height >= d.end_epoch) SetDeal(d, DealState::kExpired);
+        break;
+    }
+  }
+  return Ok();
+}
+
+// ---- 2. Segment -----------------------------------------------------------------------------
+
+Result<void> DealEngine::Segment() {
+  auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch));
+  std::optional<Error> first;
+  for (const auto& p : pending) {
+    auto cid = multiformats::Cid::FromBytes(p.cid);
+    if (!cid) continue;
+    auto piece = dealdata::ComputeCarPiece(*cid, blocks_, {.threads = 1});
+    if (!piece) {
+      log::Warn("deals.segment_failed", {{"pin", p.requestid}, {"error", piece.error().message()}});
+      if (!first) first = piece.error().WithContext("deals: segment of pin " + p.requestid + ": ");
+      continue;
+    }
+    metadata::SegmentRecord s;
+    s.pin_requestid = p.requestid;
+    s.root_cid = p.cid;
+    s.car_size = piece->car_size;
+    s.comm_p = Bytes(piece->piece.root.begin(), piece->piece.root.end());
+    s.padded_size = piece->piece.padded_size();
+    auto added = deals_.AddSegment(s);
+    if (!added && added.error().code() != ErrorCode::kAlreadyExists) return Err(added.error());
+    log::Info("deals.segment", {{"pin", p.requestid},
+                                {"car_size", piece->car_size},
+                                {"piece", piece->piece_cid_v1.ToString()}});
+  }
+  if (first) return Err(*first);
+  return Ok();
+}
+
+// ---- 3. Aggregate ---------------------------------------------------------------------------
+
+Result<void> DealEngine::Aggregate() {
+  while (true) {
+    auto segs = CAIRN_TRY(deals_.UnaggregatedSegments(kAggregateCandidates));
+    if (segs.empty()) return Ok();
+    std::vector<aggregation::PieceInfo> pieces;
+    std::vector<const metadata::SegmentRecord*> chosen;
+    bool full = false;
+    for (const auto& s : segs) {
+      aggregation::PieceInfo info;
+      if (s.comm_p.size() != info.commitment.size()) {
+        return Err(ErrorCode::kCorruption, "deals: segment " + std::to_string(s.id) +
+                                               " has a commitment of " +
+                                               std::to_string(s.comm_p.size()) + " bytes");
+      }
+      std::copy(s.comm_p.begin(), s.comm_p.end(), info.commitment.begin());
+      info.size = s.padded_size;
+      pieces.push_back(info);
+      if (!aggregation::PlacePieces(pieces, config_.piece_size)) {
+        pieces.pop_back();
+        full = true;
+        break;
+      }
+      chosen.push_back(&s);
+    }
+    if (chosen.empty()) {
+      // Larger than piece_size: an aggregate of its own.
+      const auto& s = segs.front();
+      aggregation::PieceInfo info;
+      std::copy(s.comm_p.begin(), s.comm_p.end(), info.commitment.begin());
+      info.size = s.padded_size;
+      pieces = {info};
+      chosen = {&s};
+      full = true;
+    }
+    const bool waited =
+        clock_.WallMicros() - segs.front().created_us >=
+        std::chrono::duration_cast<std::chrono::microseconds>(config_.batch_wait).count();
+    if (!full && !waited) return Ok();
+    auto minimal = CAIRN_TRY(aggregation::PlacePieces(pieces));
+    uint64_t deal_size = std::max(minimal.deal_size, MinPieceSize());
+    auto aggregate = CAIRN_TRY(aggregation::Aggregate::Build(pieces, deal_size));
+    metadata::AggregateRecord rec;
+    rec.piece_cid = piece::PieceCidV1(aggregate.root()).ToString();
+    rec.padded_size = aggregate.deal_size();
+    rec.payload_size = aggregation::UnpaddedSize(aggregate.deal_size());
+    std::vector<std::pair<int64_t, uint64_t>> placements;
+    for (const auto& placed : aggregate.placement().pieces) {
+      placements.emplace_back(chosen[placed.input_index]->id, placed.offset);
+    }
+    CAIRN_TRY(deals_.CreateAggregate(rec, placements));
+    log::Info(
+        "deals.aggregate",
+        {{"piece", rec.piece_cid}, {"padded_size", rec.padded_size}, {"segments", chosen.size()}});
+  }
+}
+
+// ---- 4. Deal --------------------------------------------------------------------------------
+
+Result<BigInt> DealEngine::UnpublishedCost() {
+  std::array<DealState, 2> states = {DealState::kProposing, DealState::kAccepted};
+  auto deals = CAIRN_TRY(deals_.DealsInStates(states));
+  BigInt total;
+  for (const auto& d : deals) {
+    auto price = BigInt::Parse(d.price_per_epoch);
+    auto collateral = BigInt::Parse(d.client_collateral);
+    if (!price || !collateral) continue;
+    total = total + *price * static_cast<uint64_t>(d.end_epoch - d.start_epoch) + *collateral;
+  }
+  return total;
+}
+
+Result<void> DealEngine::MakeDeals() {
+  auto aggregates = CAIRN_TRY(deals_.Aggregates());
+  for (const auto& agg : aggregates) {
+    auto existing = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
+    int live = 0;
+    std::set<std::string> used;
+    for (const auto& d : existing) {
+      if (metadata::DealStateIsLive(d.state)) ++live;
+      used.insert(d.provider);
+    }
+    for (const auto& provider : config_.providers) {
+      if (live >= config_.replicas) break;
+      const std::string key = provider.ToString(chain_.options().network);
+      if (used.count(key)) continue;
+      auto info = Provider(provider);
+      if (!info) {
+        log::Warn("deals.provider_unavailable",
+                  {{"provider", key}, {"error", info.error().message()}});
+        continue;
+      }
+      if (!info->skip_reason.empty()) continue;
+      if (info->ask && (agg.padded_size < info->ask->min_piece_size ||
+                        agg.padded_size > info->ask->max_piece_size)) {
+        log::Info("deals.provider_skipped", {{"provider", key},
+                                             {"piece", agg.piece_cid},
+                                             {"reason", "piece size outside its ask"}});
+        continue;
+      }
+      auto r = Propose(agg, provider, *info);
+      if (!r) {
+        log::Warn("deals.propose_failed",
+                  {{"provider", key}, {"piece", agg.piece_cid}, {"error", r.error().message()}});
+        return r;  // the chain, the wallet or the database: retried next pass
+      }
+      auto after = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
+      live = 0;
+      for (const auto& d : after) {
+        if (metadata::DealStateIsLive(d.state)) ++live;
+      }
+    }
+  }
+  return Ok();
+}
+
+Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Address& provider,
+                                 const ProviderInfo& info) {
+  const std::string key = provider.ToString(chain_.options().network);
+  auto head = CAIRN_TRY(chain_.Head());
+  BigInt ask_price;
+  if (info.ask) {
+    ask_price = config_.verified ? info.ask->verified_price : info.ask->price;
+  } else if (config_.max_price) {
+    ask_price = *config_.max_price;
+  }
+  BigInt price = CAIRN_TRY(MulDivCeil(ask_price, agg.padded_size, uint64_t{1} << 30));
+  boost::json::array bounds_params = {agg.padded_size, config_.verified, nullptr};
+  auto bounds = CAIRN_TRY(chain_.Call("Filecoin.StateDealProviderCollateralBounds", bounds_params));
+  const auto* min = bounds.is_object() ? bounds.as_object().if_contains("Min") : nullptr;
+  if (!min) {
+    return Err(ErrorCode::kInvalidArgument,
+               "deals: StateDealProviderCollateralBounds: the answer has no Min");
+  }
+  BigInt min_collateral = CAIRN_TRY(chain::BigIntFromJson(*min, "Min"));
+  // Boost's client offers Min × 1.2, so a small change of the bound before publishing still passes.
+  BigInt collateral = CAIRN_TRY(MulDivCeil(min_collateral, 6, 5));
+
+  DealProposal p;
+  auto piece_cid = CAIRN_TRY(multiformats::Cid::Parse(agg.piece_cid));
+  p.piece_cid = piece_cid;
+  p.piece_size = agg.padded_size;
+  p.verified_deal = config_.verified;
+  p.client = config_.client;
+  p.provider = provider;
+  p.label = agg.piece_cid;
+  p.start_epoch = head.height + config_.start_delay_epochs;
+  p.end_epoch = p.start_epoch + config_.duration_days * kEpochsPerDay;
+  p.storage_price_per_epoch = price;
+  p.provider_collateral = collateral;
+  auto sig = CAIRN_TRY(wallet_.SignBytes(config_.client, p.Encode()));
+  ClientDealProposal signed_proposal{p, sig};
+
+  BigInt cost = price * static_cast<uint64_t>(p.end_epoch - p.start_epoch);
+  BigInt needed = CAIRN_TRY(UnpublishedCost()) + cost;
+  CAIRN_TRY(sender_.EnsureMarketBalance(config_.client, needed));
+
+  DealUuid uuid = NewUuid();
+  std::string token = HexEncode(Random(32));
+  boost::json::object transfer_params;
+  transfer_params["URL"] = config_.public_url + "/filecoin/piece/" + UuidText(uuid);
+  transfer_params["Headers"] = boost::json::object{{"Authorization", "Bearer " + token}};
+  std::string transfer_json = boost::json::serialize(transfer_params);
+
+  DealParams params;
+  params.deal_uuid = uuid;
+  params.client_deal_proposal = signed_proposal;
+  params.deal_data_root = piece_cid;
+  params.transfer.type = "http";
+  params.transfer.params = Bytes(transfer_json.begin(), transfer_json.end());
+  params.transfer.size = agg.payload_size;
+
+  DealRecord d;
+  d.uuid = UuidText(uuid);
+  d.aggregate_id = agg.id;
+  d.provider = key;
+  d.state = DealState::kProposing;
+  d.signed_proposal = signed_proposal.Encode();
+  d.proposal_cid = p.GetCid().ToString();
+  d.price_per_epoch = price.ToString();
+  d.provider_collateral = collateral.ToString();
+  d.client_collateral = p.client_collateral.ToString();
+  d.start_epoch = p.start_epoch;
+  d.end_epoch = p.end_epoch;
+  d.token_hash = TokenHash(token);
+  // Persist before sending: a crash from here on leaves a row that the next Track reconciles.
+  CAIRN_TRY(deals_.CreateDeal(d));
+  log::Info("deals.propose", {{"deal", d.uuid},
+                              {"provider", key},
+                              {"piece", agg.piece_cid},
+                              {"price_per_epoch", d.price_per_epoch},
+                              {"start_epoch", p.start_epoch}});
+  auto answer = mk12_.Propose(*info.endpoint, params);
+  if (!answer) {
+    // Unknown whether it arrived: stays `proposing`, and the provider's status decides.
+    SetDeal(d, DealState::kProposing, answer.error().message());
+    return Ok();
+  }
+  d.provider_message = answer->message;
+  SetDeal(d, answer->accepted ? DealState::kAccepted : DealState::kRejected,
+          answer->accepted ? "" : "rejected by the provider");
+  return Ok();
+}
+
+// ---- 5. Show --------------------------------------------------------------------------------
+
+Result<void> DealEngine::ShowOnPins() {
+  std::map<std::string, std::map<std::string, std::string>> wanted;
+  for (const auto& s : CAIRN_TRY(deals_.UnaggregatedSegments(kAggregateCandidates))) {
+    wanted[s.pin_requestid] = {{"filecoin", "aggregating"}};
+  }
+  for (const auto& agg : CAIRN_TRY(deals_.Aggregates())) {
+    auto ds = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
+    int active = 0, live = 0;
+    std::string list;
+    std::set<std::string> used;
+    for (const auto& d : ds) {
+      used.insert(d.provider);
+    }
+    bool candidates_left = false;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& p : config_.providers) {
+        const std::string key = p.ToString(chain_.options().network);
+        auto it = providers_.find(key);
+        if (used.count(key) || (it != providers_.end() && !it->second.skip_reason.empty())) {
+          continue;
+        }
+        candidates_left = true;
+      }
+    }
+    for (const auto& d : ds) {
+      if (d.state == DealState::kActive) ++active;
+      if (metadata::DealStateIsLive(d.state)) ++live;
+      if (d.state == DealState::kRejected) continue;
+      if (!list.empty()) list += ",";
+      list += d.provider + ":" + (d.deal_id ? std::to_string(*d.deal_id) : std::string()) + ":" +
+              std::string(metadata::DealStateName(d.state));
+    }
+    const std::string x = std::to_string(config_.replicas);
+    std::string summary;
+    if (active >= config_.replicas) {
+      summary = "active " + x + "/" + x;
+    } else if (live < config_.replicas && !candidates_left) {
+      summary = "degraded " + std::to_string(active) + "/" + x;
+    } else {
+      summary = "dealing " + std::to_string(active) + "/" + x;
+    }
+    for (const auto& s : CAIRN_TRY(deals_.Segments(agg.id))) {
+      wanted[s.pin_requestid] = {
+          {"filecoin", summary}, {"piece_cid", agg.piece_cid}, {"deals", list}};
+    }
+  }
+  for (auto& [pin, keys] : wanted) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = shown_.find(pin);
+      if (it != shown_.end() && it->second == keys) continue;
+    }
+    auto r = pins_.MergeInfo(pin, keys);
+    if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
+    std::lock_guard lock(mu_);
+    shown_[pin] = keys;
+  }
+  return Ok();
+}
+
+// ---- Serving --------------------------------------------------------------------------------
+
+Result<OpenedPiece> DealEngine::OpenPiece(const std::string& uuid, const std::string& token) {
+  auto deal = deals_.GetDeal(uuid);
+  const Bytes presented = TokenHash(token);
+  if (!deal || deal->token_hash.size() != presented.size() ||
+      CRYPTO_memcmp(deal->token_hash.data(), presented.data(), presented.size()) != 0) {
+    return Err(ErrorCode::kUnauthenticated, "deals: no deal data for this URL and token");
+  }
+  if (deal->state != DealState::kProposing && deal->state != DealState::kAccepted) {
+    return Err(ErrorCode::kPermissionDenied, "deals: deal " + uuid + " is " +
+                                                 std::string(metadata::DealStateName(deal->state)) +
+                                                 "; its data is not served");
+  }
+  auto agg = CAIRN_TRY(deals_.GetAggregate(deal->aggregate_id));
+  {
+    std::lock_guard lock(mu_);
+    auto it = views_.find(agg.id);
+    if (it != views_.end()) return OpenedPiece{agg.piece_cid, it->second};
+  }
+  auto segs = CAIRN_TRY(deals_.Segments(agg.id));
+  std::vector<SegmentSource> sources;
+  for (const auto& s : segs) {
+    SegmentSource src;
+    src.root = CAIRN_TRY(multiformats::Cid::FromBytes(s.root_cid));
+    src.car_size = s.car_size;
+    if (s.comm_p.size() != src.piece.commitment.size()) {
+      return Err(ErrorCode::kCorruption,
+                 "deals: segment " + std::to_string(s.id) + " has a malformed commitment");
+    }
+    std::copy(s.comm_p.begin(), s.comm_p.end(), src.piece.commitment.begin());
+    src.piece.size = s.padded_size;
+    src.offset = s.piece_offset;
+    sources.push_back(src);
+  }
+  auto cid = CAIRN_TRY(multiformats::Cid::Parse(agg.piece_cid));
+  auto root = CAIRN_TRY(piece::ParsePieceCidV1(cid));
+  auto view = CAIRN_TRY(AggregateView::Make(std::move(sources), agg.padded_size, root));
+  auto shared = std::make_shared<const AggregateView>(std::move(view));
+  std::lock_guard lock(mu_);
+  views_[agg.id] = shared;
+  return OpenedPiece{agg.piece_cid, shared};
+}
+
+DealEngineStatus DealEngine::Status() {
+  DealEngineStatus s;
+  if (auto segs = deals_.UnaggregatedSegments(kAggregateCandidates))
+    s.segments_waiting = segs->size();
+  if (auto aggs = deals_.Aggregates()) s.aggregates = aggs->size();
+  std::array<DealState, 8> all = {
+      DealState::kProposing, DealState::kAccepted, DealState::kPublished, DealState::kActive,
+      DealState::kRejected,  DealState::kFailed,   DealState::kSlashed,   DealState::kExpired};
+  if (auto deals = deals_.DealsInStates(all)) {
+    for (const auto& d : *deals) ++s.deals_by_state[std::string(metadata::DealStateName(d.state))];
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& [p, info] : providers_) {
+    if (!info.skip_reason.empty()) s.skipped_providers[p] = info.skip_reason;
+  }
+  s.last_error = last_error_;
+  return s;
+}
+
+}  // namespace cairn::filecoin::deals

@@ -1,0 +1,182 @@
+// The deal engine: turns pinned pins into Filecoin storage deals and tracks them (DESIGN.md "Life
+// of a pin" step 4; issue 10 §4–§5; ../shared/FILECOIN.md §3.1 mk12, §3.7 the tracking loop).
+//
+// One pass (Tick) does, in order:
+// 1. Track: every deal in `proposing` or `accepted` is asked about by DealUUID at its provider's
+//    status endpoint (this is also the reconciliation after a restart: a `proposing` row whose
+//    answer was lost is never proposed again — the provider either knows the UUID, and the deal
+//    goes on, or it does not, and the deal is `failed` and replaced). A provider error, a
+//    transfer or CommP failure is recorded verbatim in last_error. Once the provider reports a
+//    ChainDealID, the deal is read on chain (StateMarketStorageDeal, batched with every other
+//    deal, at the shared head) and every field of the on-chain proposal is compared with what was
+//    signed: equal → `published`; different → `failed` ("on-chain proposal differs: <field>").
+//    Published deals are read on chain each pass: activated (SectorStartEpoch set) *at the
+//    finalized tipset* → `active`; slashed → `slashed`; gone from the market before
+//    activation → `failed`; active past EndEpoch → `expired`.
+// 2. Segment: each `pinned` pin without a segment gets one: the CommP of its DAG's CARv1 export
+//    (filecoin/dealdata), computed from the block store.
+// 3. Aggregate: waiting segments are packed (FRC-0058, largest first) into one aggregate of at
+//    most `piece_size` padded bytes once they fill it, or once the oldest has waited
+//    `batch_wait`; the aggregate is at least the largest minimum piece size the providers ask
+//    for. A segment larger than `piece_size` gets an aggregate of its own (sharding a DAG into
+//    several pieces is not done yet).
+// 4. Deal: each aggregate with fewer than `replicas` live deals gets proposals to providers from
+//    `providers` it has no deal with yet (in any state: a provider that rejected or failed is
+//    replaced, never asked twice for the same aggregate), in configuration order. A provider's
+//    mk12 HTTP endpoint comes from its on-chain multiaddrs (StateMinerInfo); providers that have
+//    none (libp2p-only, Boost) are skipped with that reason. The ask is checked where the
+//    provider publishes one (price ≤ max_price, piece size within its bounds). The escrow is
+//    topped up (one AddBalance, MessageSender) to cover every deal not yet published. The deal
+//    row (`proposing`, with the signed proposal, price and collateral) is written *before* the
+//    proposal is sent; the answer moves it to `accepted` or `rejected` (the provider's Message
+//    kept verbatim).
+// 5. Show: the pins of every aggregate get info.filecoin ("aggregating", "dealing 1/2",
+//    "active 2/2", "degraded 1/2"), info.piece_cid and info.deals ("f01000:12:active,…").
+//
+// Data transfer: each deal carries Transfer{Type "http", URL <public_url>/filecoin/piece/<uuid>,
+// Headers {"Authorization": "Bearer <token>"}} with a random per-deal token whose SHA-256 is
+// stored; OpenPiece authenticates a request and returns the aggregate as a view over the block
+// store (docs/formats/piece-serving.md).
+//
+// Thread-safety: Tick runs on one thread at a time (Start runs it on the engine's own thread);
+// OpenPiece, Status and Stop may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "blockstore/blockstore.hpp"
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "filecoin/chain/chain_client.hpp"
+#include "filecoin/chain/message_sender.hpp"
+#include "filecoin/deals/aggregate_view.hpp"
+#include "filecoin/deals/mk12_client.hpp"
+#include "filecoin/wallet/wallet.hpp"
+#include "metadata/deals.hpp"
+#include "metadata/pins.hpp"
+
+namespace cairn::filecoin::deals {
+
+inline constexpr int64_t kEpochsPerDay = 2880;
+
+struct DealEngineConfig {
+  std::vector<Address> providers;  // f0 ids, in order of preference
+  int replicas = 2;
+  int64_t duration_days = 180;  // the market's minimum deal duration
+  bool verified = false;
+  std::optional<BigInt> max_price;   // attoFIL per GiB per epoch; none = any ask
+  uint64_t piece_size = 1ull << 30;  // padded bytes of an aggregate (a power of two)
+  std::chrono::seconds batch_wait{3600};
+  std::string public_url;             // base URL providers pull from, no trailing '/'
+  int64_t start_delay_epochs = 5760;  // StartEpoch = head + this (Boost's default: 2 days)
+  std::chrono::milliseconds poll_interval{30000};
+  Address client;  // the wallet address that pays and signs
+};
+
+// What `cairn serve` shows at start and in /healthz.
+struct DealEngineStatus {
+  uint64_t segments_waiting = 0;
+  uint64_t aggregates = 0;
+  std::map<std::string, uint64_t> deals_by_state;
+  std::map<std::string, std::string> skipped_providers;  // provider → reason
+  std::string last_error;
+};
+
+// A deal's piece, opened for serving.
+struct OpenedPiece {
+  std::string piece_cid;
+  std::shared_ptr<const AggregateView> view;
+};
+
+class DealEngine {
+ public:
+  // Every reference must outlive the engine.
+  DealEngine(DealEngineConfig config, metadata::DealStore& deals, metadata::PinStore& pins,
+             blockstore::Blockstore& blocks, chain::ChainClient& chain,
+             chain::MessageSender& sender, const wallet::Wallet& wallet, Mk12Client& mk12,
+             const Clock& clock = SystemClock::Instance());
+  ~DealEngine();  // stops the thread
+  DealEngine(const DealEngine&) = delete;
+  DealEngine& operator=(const DealEngine&) = delete;
+
+  // Runs Tick every poll_interval on the engine's thread until Stop.
+  void Start();
+  void Stop();
+  // Wakes the engine now (a pin became pinned).
+  void Notify();
+
+  // One pass (see above). Errors of one deal or provider are recorded on it and do not stop the
+  // pass; the Result is the first error that stopped a step (the chain unreachable, the
+  // database failing), which the next pass retries.
+  Result<void> Tick();
+
+  // The piece of deal `uuid` for a provider presenting `token`: Unauthenticated when the token
+  // is not the deal's (or the deal is unknown: indistinguishable), PermissionDenied once the
+  // deal no longer needs its data (published, active or ended), Corruption when the recorded
+  // aggregate cannot be rebuilt from its segments.
+  Result<OpenedPiece> OpenPiece(const std::string& uuid, const std::string& token);
+
+  DealEngineStatus Status();
+  const DealEngineConfig& config() const { return config_; }
+
+ private:
+  struct ProviderInfo {
+    std::optional<std::string> endpoint;
+    std::optional<StorageAsk> ask;
+    std::string skip_reason;  // non-empty: not dealt with
+    int64_t fetched_us = 0;
+  };
+
+  Result<void> Track();
+  Result<void> TrackOnChain(std::vector<metadata::DealRecord>& deals);
+  Result<void> Segment();
+  Result<void> Aggregate();
+  Result<void> MakeDeals();
+  Result<void> Propose(const metadata::AggregateRecord& aggregate, const Address& provider,
+                       const ProviderInfo& info);
+  Result<void> ShowOnPins();
+  Result<ProviderInfo> Provider(const Address& provider);
+  uint64_t MinPieceSize();
+  Result<BigInt> UnpublishedCost();
+  void SetDeal(metadata::DealRecord& deal, metadata::DealState state, std::string error = {});
+  void Loop();
+
+  DealEngineConfig config_;
+  metadata::DealStore& deals_;
+  metadata::PinStore& pins_;
+  blockstore::Blockstore& blocks_;
+  chain::ChainClient& chain_;
+  chain::MessageSender& sender_;
+  const wallet::Wallet& wallet_;
+  Mk12Client& mk12_;
+  const Clock& clock_;
+
+  std::mutex mu_;
+  std::map<std::string, ProviderInfo> providers_;                    // GUARDED_BY(mu_)
+  std::map<std::string, std::map<std::string, std::string>> shown_;  // GUARDED_BY(mu_)
+  std::map<int64_t, std::shared_ptr<const AggregateView>> views_;    // GUARDED_BY(mu_)
+  std::string last_error_;                                           // GUARDED_BY(mu_)
+  bool wake_ = false;                                                // GUARDED_BY(mu_)
+  bool stop_ = false;                                                // GUARDED_BY(mu_)
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+// Decimal `value` × num / den, rounded up (amounts have no division in BigInt). InvalidArgument
+// for a value that is not a non-negative decimal.
+Result<BigInt> MulDivCeil(const BigInt& value, uint64_t num, uint64_t den);
+
+// The first field where `onchain` differs from `signed_proposal`, or "" when they are equal.
+std::string ProposalDifference(const DealProposal& signed_proposal, const DealProposal& onchain);
+
+}  // namespace cairn::filecoin::deals

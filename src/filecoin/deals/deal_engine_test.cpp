@@ -1,0 +1,404 @@
+// The deal engine against fakes: FakeLotus (the chain, with StateMinerInfo and the collateral
+// bounds added here) and FakeProviders (mk12 over a scripted transport, keeping deals by UUID as
+// Boost/Curio do). The devnet end-to-end test (tests/integration/deals_e2e_test.cpp) covers the
+// real protocol; these cover what is hard to provoke there: lost answers, rejections, lying
+// chains.
+#include "filecoin/deals/deal_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "blockstore/memory_blockstore.hpp"
+#include "common/testing/temp_dir.hpp"
+#include "filecoin/chain/test_fake_lotus.hpp"
+#include "metadata/accounts.hpp"
+#include "metadata/migrations.hpp"
+#include "metadata/sqlite_database.hpp"
+#include "net/multiaddr.hpp"
+#include "unixfs/importer.hpp"
+
+namespace cairn::filecoin::deals {
+namespace {
+
+namespace json = boost::json;
+using metadata::DealState;
+
+TEST(MulDivCeil, RoundsUp) {
+  EXPECT_EQ(MulDivCeil(BigInt::FromUint(500000000), 262144, 1u << 30)->ToString(), "122071");
+  EXPECT_EQ(MulDivCeil(BigInt::FromUint(10), 6, 5)->ToString(), "12");
+  EXPECT_EQ(MulDivCeil(BigInt::FromUint(11), 6, 5)->ToString(), "14");  // 13.2 → 14
+  EXPECT_EQ(MulDivCeil(BigInt(), 6, 5)->ToString(), "0");
+  auto big = *BigInt::Parse("123456789012345678901234567890");
+  EXPECT_EQ(MulDivCeil(big, 1u << 30, 1u << 30)->ToString(), big.ToString());
+  EXPECT_FALSE(MulDivCeil(BigInt::FromInt(-1), 1, 1).has_value());
+}
+
+// The chain: FakeLotus plus the two calls the engine adds.
+class Chain : public chain::RpcTransport {
+ public:
+  Result<chain::RpcHttpReply> Post(const std::string& url, const std::string& body,
+                                   const std::string& token, std::chrono::milliseconds timeout,
+                                   uint64_t max_bytes) override {
+    json::value doc = json::parse(body);
+    if (doc.is_object()) {
+      const std::string method(doc.at("method").as_string());
+      json::value result;
+      if (method == "Filecoin.StateMinerInfo") {
+        auto id = Address::Parse(doc.at("params").at(0).as_string())->id();
+        std::string ma = "/ip4/127.0.0.1/tcp/" + std::to_string(id) + (id % 2 == 0 ? "/http" : "");
+        result = json::object{
+            {"Owner", "f0100"},
+            {"Worker", "f0100"},
+            {"PeerId", "12D3KooWA"},
+            {"Multiaddrs", json::array{Base64Encode(net::Multiaddr::Parse(ma)->ToBytes())}},
+            {"SectorSize", 34359738368}};
+      } else if (method == "Filecoin.StateDealProviderCollateralBounds") {
+        result = json::object{{"Min", "1000"}, {"Max", "2000"}};
+      }
+      if (!result.is_null()) {
+        return chain::RpcHttpReply{
+            200, json::serialize(
+                     json::object{{"jsonrpc", "2.0"}, {"id", doc.at("id")}, {"result", result}})};
+      }
+    }
+    if (!final_deals.empty() && doc.is_object() &&
+        doc.at("method").as_string() == "Filecoin.StateMarketStorageDeal") {
+      doc = json::array{doc};  // answered below as a batch of one, then unwrapped
+      auto reply = Post(url, json::serialize(doc), token, timeout, max_bytes);
+      return chain::RpcHttpReply{200, json::serialize(json::parse(reply->body).as_array().at(0))};
+    }
+    if (doc.is_array() && !final_deals.empty()) {
+      // Deals read at a tipset other than the head (the finalized one) come from final_deals.
+      auto head =
+          lotus.Post(url, R"({"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]})",
+                     token, timeout, max_bytes);
+      const std::string head_key = json::serialize(json::parse(head->body).at("result").at("Cids"));
+      json::array answers;
+      for (const auto& call : doc.as_array()) {
+        const auto& params = call.at("params").as_array();
+        auto it = final_deals.find(params.at(0).to_number<uint64_t>());
+        if (json::serialize(params.at(1)) != head_key && it != final_deals.end()) {
+          answers.push_back(
+              json::object{{"jsonrpc", "2.0"}, {"id", call.at("id")}, {"result", it->second}});
+        } else {
+          auto one = lotus.Post(url, json::serialize(call), token, timeout, max_bytes);
+          answers.push_back(json::parse(one->body));
+        }
+      }
+      return chain::RpcHttpReply{200, json::serialize(answers)};
+    }
+    return lotus.Post(url, body, token, timeout, max_bytes);
+  }
+  chain::testing::FakeLotus lotus;
+  std::map<uint64_t, json::value> final_deals;  // when set: the finalized tipset's view
+};
+
+// mk12 providers at http://127.0.0.1:<id>: they keep deals by UUID and answer status from them.
+class FakeProviders : public Mk12Transport {
+ public:
+  struct Deal {
+    DealParams params;
+    std::string status = "Accepted";
+    uint64_t chain_deal_id = 0;
+    std::string error;
+  };
+  enum class Mode { kAccept, kReject, kLoseAnswer, kLoseProposal };
+
+  Result<Mk12HttpReply> Send(const std::string& /*method*/, const std::string& url,
+                             const std::string& body, std::chrono::milliseconds,
+                             uint64_t) override {
+    std::lock_guard lock(mu);
+    const uint64_t id = std::stoull(url.substr(17, url.find('/', 17) - 17));
+    const std::string path = url.substr(url.find('/', 17));
+    if (path == "/market/mk12/ask") return Mk12HttpReply{200, ""};
+    if (path == "/market/mk12/store") {
+      auto params = DealParams::Decode(AsBytes(body));
+      if (!params) return Mk12HttpReply{400, ""};
+      ++proposals[id];
+      Mode m = mode[id];
+      if (m == Mode::kLoseProposal) return Err(ErrorCode::kTimeout, "fake: no answer");
+      if (m == Mode::kReject) {
+        return Mk12HttpReply{200, Str(DealResponse{false, "failed validation: price too low (f0" +
+                                                              std::to_string(id) + ")"}
+                                          .Encode())};
+      }
+      deals[id][HexEncode(ByteSpan(params->deal_uuid.data(), 16))] = Deal{*params};
+      if (m == Mode::kLoseAnswer) return Err(ErrorCode::kTimeout, "fake: answer lost");
+      return Mk12HttpReply{200, Str(DealResponse{true, ""}.Encode())};
+    }
+    if (path == "/market/mk12/status") {
+      auto req = DealStatusRequest::Decode(AsBytes(body));
+      if (!req) return Mk12HttpReply{400, ""};
+      DealStatusResponse resp;
+      resp.deal_uuid = req->deal_uuid;
+      auto it = deals[id].find(HexEncode(ByteSpan(req->deal_uuid.data(), 16)));
+      if (it == deals[id].end()) {
+        resp.error = "no storage deal found with deal UUID x";
+      } else {
+        DealStatus st;
+        st.status = it->second.status;
+        st.error = it->second.error;
+        st.proposal = it->second.params.client_deal_proposal.proposal;
+        st.chain_deal_id = it->second.chain_deal_id;
+        st.signed_proposal_cid = it->second.params.client_deal_proposal.SignedProposalCid();
+        st.sealing_status = "Proving";
+        resp.deal_status = st;
+      }
+      return Mk12HttpReply{200, Str(resp.Encode())};
+    }
+    return Mk12HttpReply{404, ""};
+  }
+  static std::string Str(const Bytes& b) { return std::string(AsString(b)); }
+
+  std::mutex mu;
+  std::map<uint64_t, Mode> mode;
+  std::map<uint64_t, int> proposals;
+  std::map<uint64_t, std::map<std::string, Deal>> deals;
+};
+
+json::value DealJson(const DealProposal& p, int64_t sector_start, int64_t slash = -1) {
+  return json::object{
+      {"Proposal", json::object{{"PieceCID", json::object{{"/", p.piece_cid.ToString()}}},
+                                {"PieceSize", p.piece_size},
+                                {"VerifiedDeal", p.verified_deal},
+                                {"Client", p.client.ToString()},
+                                {"Provider", p.provider.ToString()},
+                                {"Label", std::get<std::string>(p.label)},
+                                {"StartEpoch", p.start_epoch},
+                                {"EndEpoch", p.end_epoch},
+                                {"StoragePricePerEpoch", p.storage_price_per_epoch.ToString()},
+                                {"ProviderCollateral", p.provider_collateral.ToString()},
+                                {"ClientCollateral", p.client_collateral.ToString()}}},
+      {"State", json::object{{"SectorNumber", 1},
+                             {"SectorStartEpoch", sector_start},
+                             {"LastUpdatedEpoch", -1},
+                             {"SlashEpoch", slash}}}};
+}
+
+class DealEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::move(*metadata::SqliteDatabase::Open(dir_ / "cairn.db"));
+    ASSERT_TRUE(metadata::Migrate(*db_, metadata::BuiltinMigrations()).has_value());
+    accounts_ = std::make_unique<metadata::AccountStore>(*db_, clock_);
+    pins_ = std::make_unique<metadata::PinStore>(*db_, clock_);
+    store_ = std::make_unique<metadata::DealStore>(*db_, clock_);
+    wallet_ = std::move(*wallet::Wallet::Open(Env::Default(), dir_ / "wallet"));
+    client_ = *wallet_->New();
+    chain_.lotus.balance[client_] = *BigInt::Parse("100000000000000000000");
+    chain_.lotus.finality_lag = 10;
+    chain_client_ = std::make_unique<chain::ChainClient>(
+        chain_, chain::ChainClientOptions{.url = chain::testing::FakeLotus::kUrl,
+                                          .head_ttl = std::chrono::milliseconds(0)});
+    chain::SenderOptions so;
+    so.poll_interval = std::chrono::milliseconds(0);
+    so.sleep = [this](std::chrono::milliseconds) { chain_.lotus.Advance(); };
+    sender_ = std::make_unique<chain::MessageSender>(*chain_client_, *wallet_, Env::Default(),
+                                                     dir_ / "pending", so);
+    mk12_ = std::make_unique<Mk12Client>(providers_);
+    int64_t alice = accounts_->CreateAccount("alice")->id;
+    // A pinned DAG in the block store.
+    Bytes data(5000, 'x');
+    SpanSource source(data);
+    ipld::StoreSink<blockstore::Blockstore> sink(blocks_);
+    auto node = unixfs::ImportFile(source, {}, sink);
+    ASSERT_TRUE(node.has_value());
+    auto pin = pins_->Create(alice, metadata::NewPin{node->cid.ToString(), std::nullopt, {}, {}});
+    pin_id_ = pin->requestid;
+    ASSERT_TRUE(pins_->UpdateStatus(pin_id_, metadata::PinStatus::kPinned, {}).has_value());
+    alice_ = alice;
+  }
+
+  std::unique_ptr<DealEngine> Engine() {
+    DealEngineConfig c;
+    for (uint64_t id : {1000, 1001, 1002, 1004}) c.providers.push_back(*Address::Id(id));
+    c.replicas = 2;
+    c.batch_wait = std::chrono::seconds(0);
+    c.piece_size = 1 << 20;
+    c.public_url = "http://127.0.0.1:9";
+    c.start_delay_epochs = 100;
+    c.client = client_;
+    c.max_price = BigInt::FromUint(500000000);  // the fake providers publish no ask
+    return std::make_unique<DealEngine>(c, *store_, *pins_, blocks_, *chain_client_, *sender_,
+                                        *wallet_, *mk12_, clock_);
+  }
+
+  std::map<std::string, metadata::DealRecord> Deals() {
+    std::map<std::string, metadata::DealRecord> out;
+    auto aggregates = store_->Aggregates();
+    EXPECT_TRUE(aggregates.has_value());
+    for (const auto& agg : *aggregates) {
+      auto deals = store_->DealsOfAggregate(agg.id);
+      EXPECT_TRUE(deals.has_value());
+      for (auto& d : *deals) out[d.provider] = d;
+    }
+    return out;
+  }
+
+  std::string Info(const std::string& key) {
+    auto pin = pins_->Get(alice_, pin_id_);
+    auto it = pin->info.find(key);
+    return it == pin->info.end() ? "" : it->second;
+  }
+
+  testing::TempDir dir_;
+  SystemClock& clock_ = SystemClock::Instance();
+  std::unique_ptr<metadata::SqliteDatabase> db_;
+  std::unique_ptr<metadata::AccountStore> accounts_;
+  std::unique_ptr<metadata::PinStore> pins_;
+  std::unique_ptr<metadata::DealStore> store_;
+  std::unique_ptr<wallet::Wallet> wallet_;
+  Address client_;
+  blockstore::MemoryBlockstore blocks_;
+  Chain chain_;
+  std::unique_ptr<chain::ChainClient> chain_client_;
+  std::unique_ptr<chain::MessageSender> sender_;
+  FakeProviders providers_;
+  std::unique_ptr<Mk12Client> mk12_;
+  std::string pin_id_;
+  int64_t alice_ = 0;
+};
+
+TEST_F(DealEngineTest, RejectionIsKeptVerbatimAndAnotherProviderReplacesIt) {
+  providers_.mode[1000] = FakeProviders::Mode::kReject;
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  ASSERT_EQ(deals.size(), 3u);
+  EXPECT_EQ(deals["f01000"].state, DealState::kRejected);
+  EXPECT_EQ(deals["f01000"].provider_message, "failed validation: price too low (f01000)");
+  EXPECT_EQ(deals["f01002"].state, DealState::kAccepted);
+  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted);
+  EXPECT_EQ(deals.count("f01001"), 0u) << "the libp2p-only provider is skipped";
+  EXPECT_NE(engine->Status().skipped_providers["f01001"].find("libp2p"), std::string::npos);
+  // Price and collateral are recorded: no ask, so max_price per GiB for the aggregate's size;
+  // Min × 1.2.
+  const uint64_t padded = store_->Aggregates()->at(0).padded_size;
+  EXPECT_EQ(deals["f01002"].price_per_epoch,
+            MulDivCeil(BigInt::FromUint(500000000), padded, 1u << 30)->ToString());
+  EXPECT_EQ(deals["f01002"].provider_collateral, "1200");
+  // The escrow holds exactly what the two live deals cost: each top-up covered only the
+  // shortfall (the rejected deal's money went to the next one), none was sent twice.
+  const BigInt cost =
+      *BigInt::Parse(deals["f01002"].price_per_epoch) * static_cast<uint64_t>(180 * kEpochsPerDay);
+  EXPECT_EQ(chain_.lotus.escrow[client_].escrow, cost * 2);
+  EXPECT_EQ(chain_.lotus.executed().size(), 2u);
+  EXPECT_EQ(Info("filecoin"), "dealing 0/2");
+  EXPECT_EQ(Info("deals"), "f01002::accepted,f01004::accepted");
+  // Nothing is proposed again on the next passes.
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(providers_.proposals[1000], 1);
+  EXPECT_EQ(providers_.proposals[1002], 1);
+  EXPECT_EQ(providers_.proposals[1004], 1);
+}
+
+TEST_F(DealEngineTest, LostAnswersAreReconciledByStatusNeverByProposingAgain) {
+  providers_.mode[1000] = FakeProviders::Mode::kLoseAnswer;    // has the deal, answer lost
+  providers_.mode[1002] = FakeProviders::Mode::kLoseProposal;  // never got it
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  EXPECT_EQ(deals["f01000"].state, DealState::kProposing);
+  EXPECT_NE(deals["f01000"].last_error.find("answer lost"), std::string::npos);
+  EXPECT_EQ(deals["f01002"].state, DealState::kProposing);
+  // A restarted engine (a new object over the same database) asks the providers by DealUUID.
+  engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  deals = Deals();
+  EXPECT_EQ(deals["f01000"].state, DealState::kAccepted);
+  EXPECT_EQ(deals["f01002"].state, DealState::kFailed);
+  EXPECT_NE(deals["f01002"].last_error.find("never arrived"), std::string::npos);
+  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted) << "the lost one is replaced";
+  EXPECT_EQ(providers_.proposals[1000], 1);
+  EXPECT_EQ(providers_.proposals[1002], 1);
+  EXPECT_EQ(providers_.proposals[1004], 1);
+}
+
+TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinality) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  // Both providers publish: deal 7 as signed, deal 8 with another price.
+  for (auto& [id, deals] : providers_.deals) {
+    for (auto& [uuid, d] : deals) {
+      d.status = "PublishConfirmed";
+      d.chain_deal_id = id == 1000 ? 7 : 8;
+      DealProposal onchain = d.params.client_deal_proposal.proposal;
+      if (id != 1000) onchain.storage_price_per_epoch = BigInt::FromUint(1);
+      chain_.lotus.deals[d.chain_deal_id] = DealJson(onchain, -1);
+    }
+  }
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  EXPECT_EQ(deals["f01000"].state, DealState::kPublished);
+  EXPECT_EQ(*deals["f01000"].deal_id, 7);
+  EXPECT_EQ(deals["f01002"].state, DealState::kFailed);
+  EXPECT_NE(deals["f01002"].last_error.find("StoragePricePerEpoch"), std::string::npos);
+  // The failed one is replaced by the next provider.
+  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted);
+
+  // Activated at the head but not yet at the finalized tipset: still published.
+  auto proposal = ClientDealProposal::Decode(deals["f01000"].signed_proposal)->proposal;
+  chain_.lotus.deals[7] = DealJson(proposal, 1005);
+  chain_.final_deals[7] = DealJson(proposal, -1);
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kPublished);
+  // A slash seen only at the head is not final either.
+  chain_.lotus.deals[7] = DealJson(proposal, 1005, 1006);
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kPublished);
+  // Once finalized: active; slashed later (and final) → slashed.
+  chain_.lotus.deals[7] = DealJson(proposal, 1005);
+  chain_.final_deals.clear();
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kActive);
+  EXPECT_EQ(Info("deals").find("f01000:7:active"), 0u) << Info("deals");
+  chain_.lotus.deals[7] = DealJson(proposal, 1005, 1010);
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kSlashed);
+}
+
+TEST_F(DealEngineTest, ADealStuckBeforePublishingFailsAtItsStartEpochAndIsReplaced) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  ASSERT_EQ(deals["f01000"].state, DealState::kAccepted);
+  chain_.lotus.height = deals["f01000"].start_epoch - 1;
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kAccepted) << "still time to publish";
+  chain_.lotus.height = deals["f01000"].start_epoch;
+  ASSERT_TRUE(engine->Tick().has_value());
+  deals = Deals();
+  EXPECT_EQ(deals["f01000"].state, DealState::kFailed);
+  EXPECT_NE(deals["f01000"].last_error.find("not published by its start epoch"), std::string::npos)
+      << deals["f01000"].last_error;
+  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted) << "replaced";
+}
+
+TEST_F(DealEngineTest, ServesTheAggregateOnlyWithTheDealsTokenWhileItIsNeeded) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deal = Deals()["f01000"];
+  // The token is only in what the provider was sent.
+  auto& sent = providers_.deals[1000].begin()->second.params;
+  auto transfer = json::parse(std::string(AsString(sent.transfer.params)));
+  const std::string auth(transfer.at("Headers").at("Authorization").as_string());
+  ASSERT_EQ(auth.rfind("Bearer ", 0), 0u);
+  EXPECT_EQ(std::string(transfer.at("URL").as_string()),
+            "http://127.0.0.1:9/filecoin/piece/" + deal.uuid);
+  EXPECT_EQ(engine->OpenPiece(deal.uuid, "wrong").error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(engine->OpenPiece("no-such-deal", auth.substr(7)).error().code(),
+            ErrorCode::kUnauthenticated);
+  auto opened = engine->OpenPiece(deal.uuid, auth.substr(7));
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  EXPECT_EQ(opened->view->payload_size(), sent.transfer.size);
+  EXPECT_EQ(opened->piece_cid, sent.client_deal_proposal.proposal.piece_cid.ToString());
+  deal.state = DealState::kPublished;
+  ASSERT_TRUE(store_->UpdateDeal(deal).has_value());
+  EXPECT_EQ(engine->OpenPiece(deal.uuid, auth.substr(7)).error().code(),
+            ErrorCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace cairn::filecoin::deals

@@ -1,0 +1,294 @@
+#include "metadata/deals.hpp"
+
+#include <array>
+#include <utility>
+
+namespace cairn::metadata {
+
+namespace {
+
+constexpr std::array<std::string_view, 8> kDealStateNames = {
+    "proposing", "accepted", "published", "active", "rejected", "failed", "slashed", "expired"};
+
+constexpr std::string_view kSegmentColumns =
+    "id, pin_requestid, root_cid, car_size, comm_p, padded_size, aggregate_id, piece_offset, "
+    "created_at";
+
+constexpr std::string_view kAggregateColumns =
+    "id, piece_cid, padded_size, payload_size, created_at";
+
+constexpr std::string_view kDealColumns =
+    "uuid, aggregate_id, provider, state, signed_proposal, proposal_cid, price_per_epoch, "
+    "provider_collateral, client_collateral, start_epoch, end_epoch, deal_id, publish_cid, "
+    "token_hash, provider_message, last_error, created_at, updated_at";
+
+SegmentRecord SegmentFromRow(const SqlRow& row) {
+  SegmentRecord s;
+  s.id = row.Int(0);
+  s.pin_requestid = row.Text(1);
+  s.root_cid = row.Blob(2);
+  s.car_size = static_cast<uint64_t>(row.Int(3));
+  s.comm_p = row.Blob(4);
+  s.padded_size = static_cast<uint64_t>(row.Int(5));
+  if (!row.IsNull(6)) s.aggregate_id = row.Int(6);
+  s.piece_offset = static_cast<uint64_t>(row.Int(7));
+  s.created_us = row.Int(8);
+  return s;
+}
+
+AggregateRecord AggregateFromRow(const SqlRow& row) {
+  AggregateRecord a;
+  a.id = row.Int(0);
+  a.piece_cid = row.Text(1);
+  a.padded_size = static_cast<uint64_t>(row.Int(2));
+  a.payload_size = static_cast<uint64_t>(row.Int(3));
+  a.created_us = row.Int(4);
+  return a;
+}
+
+Result<DealRecord> DealFromRow(const SqlRow& row) {
+  DealRecord d;
+  d.uuid = row.Text(0);
+  d.aggregate_id = row.Int(1);
+  d.provider = row.Text(2);
+  d.state = CAIRN_TRY(DealStateFromName(row.Text(3)));
+  d.signed_proposal = row.Blob(4);
+  d.proposal_cid = row.Text(5);
+  d.price_per_epoch = row.Text(6);
+  d.provider_collateral = row.Text(7);
+  d.client_collateral = row.Text(8);
+  d.start_epoch = row.Int(9);
+  d.end_epoch = row.Int(10);
+  if (!row.IsNull(11)) d.deal_id = row.Int(11);
+  d.publish_cid = row.Text(12);
+  d.token_hash = row.Blob(13);
+  d.provider_message = row.Text(14);
+  d.last_error = row.Text(15);
+  d.created_us = row.Int(16);
+  d.updated_us = row.Int(17);
+  return d;
+}
+
+Result<std::vector<DealRecord>> DealsFromRows(const std::vector<SqlRow>& rows) {
+  std::vector<DealRecord> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(CAIRN_TRY(DealFromRow(row)));
+  return out;
+}
+
+}  // namespace
+
+std::string_view DealStateName(DealState s) { return kDealStateNames[static_cast<size_t>(s)]; }
+
+Result<DealState> DealStateFromName(std::string_view name) {
+  for (size_t i = 0; i < kDealStateNames.size(); ++i) {
+    if (kDealStateNames[i] == name) return static_cast<DealState>(i);
+  }
+  return Err(ErrorCode::kCorruption, "metadata: unknown deal state '" + std::string(name) + "'");
+}
+
+bool DealStateIsLive(DealState s) {
+  return s == DealState::kProposing || s == DealState::kAccepted || s == DealState::kPublished ||
+         s == DealState::kActive;
+}
+
+DealStore::DealStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
+  std::array<SqlValue, 1> params = {static_cast<int64_t>(limit)};
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      "SELECT p.requestid, p.cid FROM pins p WHERE p.status = 'pinned' AND NOT EXISTS "
+      "(SELECT 1 FROM fil_segments s WHERE s.pin_requestid = p.requestid) "
+      "ORDER BY p.created LIMIT ?",
+      params));
+  std::vector<UnsegmentedPin> out;
+  for (const auto& row : rows) out.push_back({row.Text(0), row.Blob(1)});
+  return out;
+}
+
+Result<int64_t> DealStore::AddSegment(const SegmentRecord& seg) {
+  int64_t id = 0;
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 6> params = {seg.pin_requestid,
+                                      seg.root_cid,
+                                      static_cast<int64_t>(seg.car_size),
+                                      seg.comm_p,
+                                      static_cast<int64_t>(seg.padded_size),
+                                      clock_.WallMicros()};
+    auto r = s.Exec(
+        "INSERT INTO fil_segments (pin_requestid, root_cid, car_size, comm_p, padded_size, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        params);
+    if (!r)
+      return Err(r.error().WithContext("metadata: segment of pin '" + seg.pin_requestid + "': "));
+    std::array<SqlValue, 1> key = {seg.pin_requestid};
+    auto rows = CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ?", key));
+    id = rows.at(0).Int(0);
+    return Ok();
+  }));
+  return id;
+}
+
+Result<std::vector<SegmentRecord>> DealStore::UnaggregatedSegments(size_t limit) {
+  std::array<SqlValue, 1> params = {static_cast<int64_t>(limit)};
+  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kSegmentColumns) +
+                                          " FROM fil_segments WHERE aggregate_id IS NULL "
+                                          "ORDER BY created_at, id LIMIT ?",
+                                      params));
+  std::vector<SegmentRecord> out;
+  for (const auto& row : rows) out.push_back(SegmentFromRow(row));
+  return out;
+}
+
+Result<int64_t> DealStore::CreateAggregate(
+    const AggregateRecord& agg, std::span<const std::pair<int64_t, uint64_t>> placements) {
+  int64_t id = 0;
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 4> params = {agg.piece_cid, static_cast<int64_t>(agg.padded_size),
+                                      static_cast<int64_t>(agg.payload_size), clock_.WallMicros()};
+    auto inserted = s.Exec(
+        "INSERT INTO fil_aggregates (piece_cid, padded_size, payload_size, created_at) "
+        "VALUES (?, ?, ?, ?)",
+        params);
+    if (!inserted) {
+      return Err(inserted.error().WithContext("metadata: aggregate " + agg.piece_cid + ": "));
+    }
+    std::array<SqlValue, 1> key = {agg.piece_cid};
+    auto rows = CAIRN_TRY(s.Query("SELECT id FROM fil_aggregates WHERE piece_cid = ?", key));
+    id = rows.at(0).Int(0);
+    for (const auto& [segment_id, offset] : placements) {
+      std::array<SqlValue, 3> p = {id, static_cast<int64_t>(offset), segment_id};
+      int64_t changed =
+          CAIRN_TRY(s.Exec("UPDATE fil_segments SET aggregate_id = ?, piece_offset = ? "
+                           "WHERE id = ? AND aggregate_id IS NULL",
+                           p));
+      if (changed != 1) {
+        return Err(ErrorCode::kInvalidArgument,
+                   "metadata: segment " + std::to_string(segment_id) +
+                       " does not exist or is already in an aggregate");
+      }
+    }
+    return Ok();
+  }));
+  return id;
+}
+
+Result<AggregateRecord> DealStore::GetAggregate(int64_t id) {
+  std::array<SqlValue, 1> params = {id};
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      "SELECT " + std::string(kAggregateColumns) + " FROM fil_aggregates WHERE id = ?", params));
+  if (rows.empty()) {
+    return Err(ErrorCode::kNotFound, "metadata: no aggregate " + std::to_string(id));
+  }
+  return AggregateFromRow(rows[0]);
+}
+
+Result<std::vector<AggregateRecord>> DealStore::Aggregates() {
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      "SELECT " + std::string(kAggregateColumns) + " FROM fil_aggregates ORDER BY id", {}));
+  std::vector<AggregateRecord> out;
+  for (const auto& row : rows) out.push_back(AggregateFromRow(row));
+  return out;
+}
+
+Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
+  std::array<SqlValue, 1> params = {aggregate_id};
+  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kSegmentColumns) +
+                                          " FROM fil_segments WHERE aggregate_id = ? "
+                                          "ORDER BY piece_offset",
+                                      params));
+  std::vector<SegmentRecord> out;
+  for (const auto& row : rows) out.push_back(SegmentFromRow(row));
+  return out;
+}
+
+Result<SegmentRecord> DealStore::SegmentOfPin(std::string_view requestid) {
+  std::array<SqlValue, 1> params = {std::string(requestid)};
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      "SELECT " + std::string(kSegmentColumns) + " FROM fil_segments WHERE pin_requestid = ?",
+      params));
+  if (rows.empty()) {
+    return Err(ErrorCode::kNotFound,
+               "metadata: pin '" + std::string(requestid) + "' has no segment");
+  }
+  return SegmentFromRow(rows[0]);
+}
+
+Result<void> DealStore::CreateDeal(const DealRecord& d) {
+  int64_t now = clock_.WallMicros();
+  std::array<SqlValue, 18> params = {d.uuid,
+                                     d.aggregate_id,
+                                     d.provider,
+                                     std::string(DealStateName(d.state)),
+                                     d.signed_proposal,
+                                     d.proposal_cid,
+                                     d.price_per_epoch,
+                                     d.provider_collateral,
+                                     d.client_collateral,
+                                     d.start_epoch,
+                                     d.end_epoch,
+                                     d.deal_id ? SqlValue(*d.deal_id) : SqlValue(nullptr),
+                                     d.publish_cid,
+                                     d.token_hash,
+                                     d.provider_message,
+                                     d.last_error,
+                                     now,
+                                     now};
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    auto r = s.Exec("INSERT INTO fil_deals (" + std::string(kDealColumns) +
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    params);
+    if (!r) return Err(r.error().WithContext("metadata: deal " + d.uuid + ": "));
+    return Ok();
+  });
+}
+
+Result<void> DealStore::UpdateDeal(const DealRecord& d) {
+  std::array<SqlValue, 7> params = {std::string(DealStateName(d.state)),
+                                    d.deal_id ? SqlValue(*d.deal_id) : SqlValue(nullptr),
+                                    d.publish_cid,
+                                    d.provider_message,
+                                    d.last_error,
+                                    clock_.WallMicros(),
+                                    d.uuid};
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    int64_t changed =
+        CAIRN_TRY(s.Exec("UPDATE fil_deals SET state = ?, deal_id = ?, publish_cid = ?, "
+                         "provider_message = ?, last_error = ?, updated_at = ? WHERE uuid = ?",
+                         params));
+    if (changed == 0) return Err(ErrorCode::kNotFound, "metadata: no deal " + d.uuid);
+    return Ok();
+  });
+}
+
+Result<DealRecord> DealStore::GetDeal(std::string_view uuid) {
+  std::array<SqlValue, 1> params = {std::string(uuid)};
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      "SELECT " + std::string(kDealColumns) + " FROM fil_deals WHERE uuid = ?", params));
+  if (rows.empty()) return Err(ErrorCode::kNotFound, "metadata: no deal " + std::string(uuid));
+  return DealFromRow(rows[0]);
+}
+
+Result<std::vector<DealRecord>> DealStore::DealsInStates(std::span<const DealState> states) {
+  if (states.empty()) return std::vector<DealRecord>{};
+  std::string sql = "SELECT " + std::string(kDealColumns) + " FROM fil_deals WHERE state IN (";
+  std::vector<SqlValue> params;
+  for (size_t i = 0; i < states.size(); ++i) {
+    sql += i == 0 ? "?" : ", ?";
+    params.emplace_back(std::string(DealStateName(states[i])));
+  }
+  sql += ") ORDER BY created_at, uuid";
+  auto rows = CAIRN_TRY(db_.ReadQuery(sql, params));
+  return DealsFromRows(rows);
+}
+
+Result<std::vector<DealRecord>> DealStore::DealsOfAggregate(int64_t aggregate_id) {
+  std::array<SqlValue, 1> params = {aggregate_id};
+  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kDealColumns) +
+                                          " FROM fil_deals WHERE aggregate_id = ? "
+                                          "ORDER BY created_at, uuid",
+                                      params));
+  return DealsFromRows(rows);
+}
+
+}  // namespace cairn::metadata

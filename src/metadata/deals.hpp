@@ -1,0 +1,137 @@
+// The cold tier's records (DESIGN.md "Life of a pin" step 4; docs/formats/metadata-schema.md
+// "fil_segments", "fil_aggregates", "fil_deals"): the data segment of each pinned DAG, the
+// FRC-0058 aggregates the segments were packed into, and the storage deals made for each
+// aggregate.
+//
+// The table layer knows nothing of Filecoin types: CIDs are bytes or text, amounts are decimal
+// attoFIL strings, a signed proposal is its CBOR. The deal engine (filecoin/deals) gives them
+// meaning.
+//
+// Crash safety rests on two rules the engine follows and this store makes cheap:
+// - a deal row is created (state `proposing`) before its proposal leaves the process, so a
+//   restarted process finds every deal a provider may know of and asks the provider about it by
+//   DealUUID instead of proposing again;
+// - an aggregate and its segments' placements are written in one transaction.
+//
+// Thread-safe (the Database is).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "metadata/database.hpp"
+
+namespace cairn::metadata {
+
+// Where a deal is. Live: proposing, accepted, published, active. Ended: the rest.
+enum class DealState {
+  kProposing,  // row written; the proposal may or may not have reached the provider
+  kAccepted,   // the provider answered Accepted: true
+  kPublished,  // on chain (StateMarketStorageDeal) with exactly the signed proposal
+  kActive,     // activated (SectorStartEpoch set) at the finalized tipset
+  kRejected,   // the provider answered Accepted: false (provider_message = its reason)
+  kFailed,     // lost before activation (transfer, publish, missed start, mismatch…)
+  kSlashed,    // terminated on chain
+  kExpired,    // past its end epoch
+};
+std::string_view DealStateName(DealState s);
+Result<DealState> DealStateFromName(std::string_view name);
+bool DealStateIsLive(DealState s);
+
+// A pinned pin that has no segment yet.
+struct UnsegmentedPin {
+  std::string requestid;
+  Bytes cid;  // normalized binary CID (CIDv1)
+};
+
+struct SegmentRecord {
+  int64_t id = 0;
+  std::string pin_requestid;
+  Bytes root_cid;            // binary CID of the DAG root (the CAR's only root)
+  uint64_t car_size = 0;     // bytes of the CARv1 export
+  Bytes comm_p;              // 32-byte piece commitment of the CAR bytes
+  uint64_t padded_size = 0;  // padded piece size of the segment
+  std::optional<int64_t> aggregate_id;
+  uint64_t piece_offset = 0;  // padded offset in the aggregate (when aggregated)
+  int64_t created_us = 0;
+};
+
+struct AggregateRecord {
+  int64_t id = 0;
+  std::string piece_cid;      // v1 piece CID (baga…) of the aggregate
+  uint64_t padded_size = 0;   // the deal's PieceSize
+  uint64_t payload_size = 0;  // unpadded bytes = Transfer.Size
+  int64_t created_us = 0;
+};
+
+struct DealRecord {
+  std::string uuid;  // DealUUID, canonical 8-4-4-4-12 lowercase hex
+  int64_t aggregate_id = 0;
+  std::string provider;  // f0… (as configured)
+  DealState state = DealState::kProposing;
+  Bytes signed_proposal;  // ClientDealProposal CBOR, exactly what was sent
+  std::string proposal_cid;
+  std::string price_per_epoch;      // attoFIL, decimal
+  std::string provider_collateral;  // attoFIL, decimal
+  std::string client_collateral;    // attoFIL, decimal
+  int64_t start_epoch = 0;
+  int64_t end_epoch = 0;
+  std::optional<int64_t> deal_id;  // on-chain deal ID once published
+  std::string publish_cid;
+  Bytes token_hash;  // SHA-256 of the per-deal data token (docs/formats/piece-serving.md)
+  std::string provider_message;  // the provider's answer, verbatim
+  std::string last_error;
+  int64_t created_us = 0;
+  int64_t updated_us = 0;
+};
+
+class DealStore {
+ public:
+  // `db` (migrated) and `clock` must outlive the store.
+  DealStore(Database& db, const Clock& clock);
+
+  // Pinned pins (any account) without a segment, oldest first, at most `limit`.
+  Result<std::vector<UnsegmentedPin>> UnsegmentedPins(size_t limit);
+  // Records the segment of a pin. AlreadyExists when the pin has one. Returns its id.
+  Result<int64_t> AddSegment(const SegmentRecord& segment);
+  // Segments not in an aggregate yet, oldest first, at most `limit`.
+  Result<std::vector<SegmentRecord>> UnaggregatedSegments(size_t limit);
+  // Creates the aggregate and places the segments in it (ids and padded offsets), in one
+  // transaction. AlreadyExists for a piece CID already recorded; InvalidArgument (and no change)
+  // when a segment does not exist or is already aggregated. Returns the aggregate's id.
+  Result<int64_t> CreateAggregate(const AggregateRecord& aggregate,
+                                  std::span<const std::pair<int64_t, uint64_t>> placements);
+  // NotFound when absent.
+  Result<AggregateRecord> GetAggregate(int64_t id);
+  // Every aggregate, oldest first.
+  Result<std::vector<AggregateRecord>> Aggregates();
+  // The aggregate's segments, by increasing offset.
+  Result<std::vector<SegmentRecord>> Segments(int64_t aggregate_id);
+  // The segment of a pin; NotFound when it has none.
+  Result<SegmentRecord> SegmentOfPin(std::string_view requestid);
+
+  // Writes a new deal (created/updated times set here). AlreadyExists for a known UUID.
+  Result<void> CreateDeal(const DealRecord& deal);
+  // Replaces the mutable fields of the deal (state, deal_id, publish_cid, provider_message,
+  // last_error; updated time set here). NotFound for an unknown UUID.
+  Result<void> UpdateDeal(const DealRecord& deal);
+  // NotFound when absent.
+  Result<DealRecord> GetDeal(std::string_view uuid);
+  // Deals whose state is one of `states`, oldest first.
+  Result<std::vector<DealRecord>> DealsInStates(std::span<const DealState> states);
+  // Deals of an aggregate, oldest first.
+  Result<std::vector<DealRecord>> DealsOfAggregate(int64_t aggregate_id);
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace cairn::metadata

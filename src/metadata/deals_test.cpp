@@ -1,0 +1,171 @@
+#include "metadata/deals.hpp"
+
+#include <gtest/gtest.h>
+
+#include "metadata/accounts.hpp"
+#include "metadata/internal/test_db.hpp"
+#include "metadata/pins.hpp"
+
+namespace cairn::metadata {
+namespace {
+
+using multiformats::Cid;
+using testing::TempDb;
+
+Cid RawCid(int i) {
+  return *Cid::Compute(1, 0x55, 0x12, AsBytes("deal block " + std::to_string(i)));
+}
+
+class DealsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { alice_ = accounts_.CreateAccount("alice")->id; }
+
+  PinRecord Pinned(int i) {
+    auto pin = pins_.Create(alice_, NewPin{RawCid(i).ToString(), std::nullopt, {}, {}});
+    EXPECT_TRUE(pin.has_value());
+    EXPECT_TRUE(pins_.UpdateStatus(pin->requestid, PinStatus::kPinned, {{"k", "v"}}).has_value());
+    return *pin;
+  }
+
+  SegmentRecord SegmentFor(const PinRecord& pin, uint64_t padded) {
+    SegmentRecord s;
+    s.pin_requestid = pin.requestid;
+    s.root_cid = pin.cid.ToBytes();
+    s.car_size = padded / 2;
+    s.comm_p = Bytes(32, 7);
+    s.padded_size = padded;
+    return s;
+  }
+
+  DealRecord Deal(const std::string& uuid, int64_t aggregate) {
+    DealRecord d;
+    d.uuid = uuid;
+    d.aggregate_id = aggregate;
+    d.provider = "f01000";
+    d.signed_proposal = Bytes{0x82, 0x01};
+    d.proposal_cid = "bafy2bzace";
+    d.price_per_epoch = "976562";
+    d.provider_collateral = "12";
+    d.client_collateral = "0";
+    d.start_epoch = 100;
+    d.end_epoch = 518500;
+    d.token_hash = Bytes(32, 1);
+    return d;
+  }
+
+  TempDb db_;
+  SystemClock& clock_ = SystemClock::Instance();
+  AccountStore accounts_{db_.db(), clock_};
+  PinStore pins_{db_.db(), clock_};
+  DealStore deals_{db_.db(), clock_};
+  int64_t alice_ = 0;
+};
+
+TEST_F(DealsTest, PinnedPinsWithoutSegmentAreListedOnceSegmented) {
+  auto queued = pins_.Create(alice_, NewPin{RawCid(99).ToString(), std::nullopt, {}, {}});
+  ASSERT_TRUE(queued.has_value());
+  PinRecord a = Pinned(1);
+  PinRecord b = Pinned(2);
+  auto pending = deals_.UnsegmentedPins(10);
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_EQ(pending->size(), 2u);  // the queued pin is not listed
+  EXPECT_EQ((*pending)[0].requestid, a.requestid);
+  EXPECT_EQ((*pending)[0].cid, a.cid.ToBytes());
+
+  ASSERT_TRUE(deals_.AddSegment(SegmentFor(a, 1024)).has_value());
+  auto again = deals_.AddSegment(SegmentFor(a, 1024));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  pending = deals_.UnsegmentedPins(10);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].requestid, b.requestid);
+}
+
+TEST_F(DealsTest, AggregateCreationPlacesSegmentsAtomically) {
+  int64_t s1 = *deals_.AddSegment(SegmentFor(Pinned(1), 1024));
+  int64_t s2 = *deals_.AddSegment(SegmentFor(Pinned(2), 512));
+  ASSERT_EQ(deals_.UnaggregatedSegments(10)->size(), 2u);
+
+  AggregateRecord agg{0, "baga6ea4seaq", 4096, 4064, 0};
+  std::vector<std::pair<int64_t, uint64_t>> bad = {{s1, 0}, {s2 + 100, 1024}};
+  auto failed = deals_.CreateAggregate(agg, bad);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(deals_.Aggregates()->size(), 0u);  // rolled back
+  EXPECT_EQ(deals_.UnaggregatedSegments(10)->size(), 2u);
+
+  std::vector<std::pair<int64_t, uint64_t>> good = {{s1, 0}, {s2, 1024}};
+  auto id = deals_.CreateAggregate(agg, good);
+  ASSERT_TRUE(id.has_value()) << id.error().ToString();
+  EXPECT_EQ(deals_.UnaggregatedSegments(10)->size(), 0u);
+  auto segs = deals_.Segments(*id);
+  ASSERT_EQ(segs->size(), 2u);
+  EXPECT_EQ((*segs)[1].id, s2);
+  EXPECT_EQ((*segs)[1].piece_offset, 1024u);
+  EXPECT_EQ(*(*segs)[1].aggregate_id, *id);
+  auto stored = deals_.GetAggregate(*id);
+  EXPECT_EQ(stored->payload_size, 4064u);
+  // A segment cannot join a second aggregate.
+  AggregateRecord other{0, "baga6ea4seaqother", 4096, 4064, 0};
+  std::vector<std::pair<int64_t, uint64_t>> again = {{s1, 0}};
+  EXPECT_FALSE(deals_.CreateAggregate(other, again).has_value());
+}
+
+TEST_F(DealsTest, DealRowsRoundTripAndUpdate) {
+  int64_t s1 = *deals_.AddSegment(SegmentFor(Pinned(1), 1024));
+  std::vector<std::pair<int64_t, uint64_t>> placement = {{s1, 0}};
+  int64_t agg = *deals_.CreateAggregate({0, "baga1", 2048, 2032, 0}, placement);
+  DealRecord d = Deal("0b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", agg);
+  ASSERT_TRUE(deals_.CreateDeal(d).has_value());
+  auto dup = deals_.CreateDeal(d);
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
+
+  auto got = deals_.GetDeal(d.uuid);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->state, DealState::kProposing);
+  EXPECT_EQ(got->signed_proposal, d.signed_proposal);
+  EXPECT_EQ(got->price_per_epoch, "976562");
+  EXPECT_FALSE(got->deal_id.has_value());
+
+  got->state = DealState::kPublished;
+  got->deal_id = 42;
+  got->publish_cid = "bafy2bzacepublish";
+  got->provider_message = "";
+  ASSERT_TRUE(deals_.UpdateDeal(*got).has_value());
+  auto again = deals_.GetDeal(d.uuid);
+  EXPECT_EQ(again->state, DealState::kPublished);
+  EXPECT_EQ(*again->deal_id, 42);
+
+  DealRecord r = Deal("1b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", agg);
+  r.state = DealState::kRejected;
+  r.provider_message = "failed validation: storage price per epoch less than asking price: 1 < 2";
+  ASSERT_TRUE(deals_.CreateDeal(r).has_value());
+  std::array<DealState, 1> live = {DealState::kPublished};
+  auto in_state = deals_.DealsInStates(live);
+  ASSERT_EQ(in_state->size(), 1u);
+  EXPECT_EQ((*in_state)[0].uuid, d.uuid);
+  auto of_agg = deals_.DealsOfAggregate(agg);
+  ASSERT_EQ(of_agg->size(), 2u);
+  EXPECT_EQ(deals_.GetDeal(r.uuid)->provider_message, r.provider_message);
+
+  DealRecord unknown = Deal("2b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", agg);
+  EXPECT_EQ(deals_.UpdateDeal(unknown).error().code(), ErrorCode::kNotFound);
+  // The CHECK constraint keeps states closed.
+  EXPECT_FALSE(DealStateFromName("maybe").has_value());
+}
+
+TEST_F(DealsTest, MergeInfoKeepsOtherKeysAndRemovesEmptyOnes) {
+  PinRecord p = Pinned(1);
+  ASSERT_TRUE(pins_.MergeInfo(p.requestid, {{"filecoin", "dealing 0/2"}}).has_value());
+  auto got = pins_.Get(alice_, p.requestid);
+  EXPECT_EQ(got->info.at("k"), "v");
+  EXPECT_EQ(got->info.at("filecoin"), "dealing 0/2");
+  EXPECT_EQ(got->status, PinStatus::kPinned);
+  ASSERT_TRUE(pins_.MergeInfo(p.requestid, {{"filecoin", ""}}).has_value());
+  EXPECT_EQ(pins_.Get(alice_, p.requestid)->info.count("filecoin"), 0u);
+  EXPECT_EQ(pins_.MergeInfo("no-such-pin", {{"a", "b"}}).error().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace cairn::metadata
