@@ -83,6 +83,31 @@ ConfigKey RateKey(const char* name, double api::RateLimit::*field) {
           }};
 }
 
+// A boolean key (true or false, not 1 or "true") stored in `field`.
+ConfigKey BoolKey(const char* name, bool ServeConfig::*field) {
+  return {name, [=](const toml::node& value, ServeConfig& config) -> Result<void> {
+            auto v = value.value_exact<bool>();
+            if (!v) return Err(BadValue(name, "true or false"));
+            config.*field = *v;
+            return Ok();
+          }};
+}
+
+// An http(s) URL stored in `field` without trailing slashes; `empty_ok` also takes "" (off).
+ConfigKey UrlKey(const char* name, std::string ServeConfig::*field, std::string expected,
+                 bool empty_ok = false) {
+  return {name, [=](const toml::node& value, ServeConfig& config) -> Result<void> {
+            auto s = value.value_exact<std::string>();
+            bool ok = s && ((empty_ok && s->empty()) || s->rfind("http://", 0) == 0 ||
+                            s->rfind("https://", 0) == 0);
+            if (!ok) return Err(BadValue(name, expected));
+            std::string url = *s;
+            while (!url.empty() && url.back() == '/') url.pop_back();
+            config.*field = std::move(url);
+            return Ok();
+          }};
+}
+
 Result<void> ApplyGateways(const toml::node& value, ServeConfig& config) {
   const auto* arr = value.as_array();
   if (!arr || arr->size() > 20)
@@ -146,8 +171,32 @@ Result<void> ApplyLibp2pListen(const toml::node& value, ServeConfig& config) {
 }
 
 // Every key the TOML file may set (docs/configuration.md lists them with their meaning).
-const std::vector<ConfigKey>& ConfigKeys() {
-  static const std::vector<ConfigKey> keys = {
+// filecoin.providers: 1 to 100 distinct provider ids (f0…).
+Result<void> ApplyFilecoinProviders(const toml::node& value, ServeConfig& config) {
+  const auto* arr = value.as_array();
+  if (!arr || arr->empty() || arr->size() > 100) {
+    return Err(BadValue("filecoin.providers", "a list of 1 to 100 provider ids (f0…)"));
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    auto text = item.value_exact<std::string>();
+    auto a = text ? filecoin::Address::Parse(*text)
+                  : Result<filecoin::Address>(Err(ErrorCode::kInvalidArgument, ""));
+    if (!a || a->protocol() != filecoin::AddressProtocol::kId) {
+      return Err(BadValue("filecoin.providers", "a list of provider ids such as \"f01000\""));
+    }
+    if (std::find(out.begin(), out.end(), *text) != out.end()) {
+      return Err(BadValue("filecoin.providers", "a list of distinct provider ids"));
+    }
+    out.push_back(*text);
+  }
+  config.filecoin_providers = std::move(out);
+  return Ok();
+}
+
+// The keys of the hot tier: [server], [pinning], [api], [blockstore], [gateway].
+std::vector<ConfigKey> HotTierKeys() {
+  return {
       {"server.listen",
        [](const toml::node& value, ServeConfig& config) -> Result<void> {
          auto s = value.value<std::string>();
@@ -170,14 +219,24 @@ const std::vector<ConfigKey>& ConfigKeys() {
       IntKey("blockstore.cache_mib", 0, int64_t{1} << 20, &ServeConfig::block_cache_mib,
              "0..1048576 (0 = no cache)"),
       IntKey("blockstore.segment_mib", 1, 1 << 16, &ServeConfig::segment_mib),
-      {"gateway.public",
-       [](const toml::node& value, ServeConfig& config) -> Result<void> {
-         auto v = value.value_exact<bool>();  // not 1 or "true": a boolean
-         if (!v) return Err(BadValue("gateway.public", "true or false"));
-         config.gateway_public = *v;
-         return Ok();
-       }},
+      BoolKey("gateway.public", &ServeConfig::gateway_public),
+  };
+}
+
+// The keys of the node on the IPFS network: [libp2p], [routing].
+std::vector<ConfigKey> NetworkKeys() {
+  return {
       {"libp2p.announce", ApplyAnnounce},
+      {"libp2p.listen", ApplyLibp2pListen},
+      BoolKey("libp2p.allow_private", &ServeConfig::libp2p_allow_private),
+      UrlKey("routing.delegated", &ServeConfig::routing_delegated,
+             "an http(s) URL, or \"\" to disable", /*empty_ok=*/true),
+  };
+}
+
+// The keys of the cold tier: [filecoin].
+std::vector<ConfigKey> FilecoinKeys() {
+  return {
       {"filecoin.rpc", ApplyFilecoinRpc},
       {"filecoin.rpc_token",
        [](const toml::node& value, ServeConfig& config) -> Result<void> {
@@ -204,39 +263,11 @@ const std::vector<ConfigKey>& ConfigKeys() {
          config.filecoin_testnet = *s == "testnet";
          return Ok();
        }},
-      {"filecoin.providers",
-       [](const toml::node& value, ServeConfig& config) -> Result<void> {
-         const auto* arr = value.as_array();
-         if (!arr || arr->empty() || arr->size() > 100) {
-           return Err(BadValue("filecoin.providers", "a list of 1 to 100 provider ids (f0…)"));
-         }
-         std::vector<std::string> out;
-         for (const auto& item : *arr) {
-           auto text = item.value_exact<std::string>();
-           auto a = text ? filecoin::Address::Parse(*text)
-                         : Result<filecoin::Address>(Err(ErrorCode::kInvalidArgument, ""));
-           if (!a || a->protocol() != filecoin::AddressProtocol::kId) {
-             return Err(
-                 BadValue("filecoin.providers", "a list of provider ids such as \"f01000\""));
-           }
-           if (std::find(out.begin(), out.end(), *text) != out.end()) {
-             return Err(BadValue("filecoin.providers", "a list of distinct provider ids"));
-           }
-           out.push_back(*text);
-         }
-         config.filecoin_providers = std::move(out);
-         return Ok();
-       }},
+      {"filecoin.providers", ApplyFilecoinProviders},
       IntKey("filecoin.replicas", 1, 16, &ServeConfig::filecoin_replicas),
       IntKey("filecoin.duration_days", 180, 1278, &ServeConfig::filecoin_duration_days,
              "180..1278 (the market's deal duration bounds)"),
-      {"filecoin.verified",
-       [](const toml::node& value, ServeConfig& config) -> Result<void> {
-         auto v = value.value_exact<bool>();
-         if (!v) return Err(BadValue("filecoin.verified", "true or false"));
-         config.filecoin_verified = *v;
-         return Ok();
-       }},
+      BoolKey("filecoin.verified", &ServeConfig::filecoin_verified),
       {"filecoin.max_price",
        [](const toml::node& value, ServeConfig& config) -> Result<void> {
          auto s = value.value_exact<std::string>();
@@ -262,38 +293,22 @@ const std::vector<ConfigKey>& ConfigKeys() {
        }},
       IntKey("filecoin.batch_wait_seconds", 0, int64_t{1} << 31,
              &ServeConfig::filecoin_batch_wait_seconds),
-      {"filecoin.public_url",
-       [](const toml::node& value, ServeConfig& config) -> Result<void> {
-         auto s = value.value_exact<std::string>();
-         if (!s || (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0)) {
-           return Err(BadValue("filecoin.public_url",
-                               "the http(s) base URL providers reach this server at"));
-         }
-         std::string url = *s;
-         while (!url.empty() && url.back() == '/') url.pop_back();
-         config.filecoin_public_url = url;
-         return Ok();
-       }},
+      UrlKey("filecoin.public_url", &ServeConfig::filecoin_public_url,
+             "the http(s) base URL providers reach this server at"),
       IntKey("filecoin.start_delay_epochs", 1, 40320, &ServeConfig::filecoin_start_delay_epochs),
       IntKey("filecoin.poll_seconds", 1, 86400, &ServeConfig::filecoin_poll_seconds),
-      {"routing.delegated",
-       [](const toml::node& value, ServeConfig& config) -> Result<void> {
-         auto s = value.value_exact<std::string>();
-         if (!s || (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0)) {
-           return Err(BadValue("routing.delegated", "an http(s) URL, or \"\" to disable"));
-         }
-         config.routing_delegated = *s;
-         return Ok();
-       }},
-      {"libp2p.listen", ApplyLibp2pListen},
-      {"libp2p.allow_private",
-       [](const toml::node& value, ServeConfig& config) -> Result<void> {
-         auto v = value.value_exact<bool>();
-         if (!v) return Err(BadValue("libp2p.allow_private", "true or false"));
-         config.libp2p_allow_private = *v;
-         return Ok();
-       }},
   };
+}
+
+// Every key, one row each: adding a key is a row in its section's table.
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> keys = [] {
+    std::vector<ConfigKey> all;
+    for (auto section : {HotTierKeys, NetworkKeys, FilecoinKeys}) {
+      for (auto& key : section()) all.push_back(std::move(key));
+    }
+    return all;
+  }();
   return keys;
 }
 

@@ -67,6 +67,7 @@ class P2pRuntime {
     options.agent_version = "cairn/" CAIRN_VERSION;
     runtime->host_ = CAIRN_TRY(net::Host::Create(runtime->io_, identity, options));
     for (const auto& a : runtime->host_->Addrs()) {
+      runtime->addrs_.push_back(a.ToString());
       runtime->delegates_.push_back(a.ToString() + "/p2p/" + identity.peer_id().ToString());
     }
     if (runtime->delegates_.empty()) {
@@ -90,6 +91,8 @@ class P2pRuntime {
   net::Host& host() { return *host_; }
   // The host's dialable addresses with /p2p/<peer id>: the PSA `delegates` and the banner's.
   const std::vector<std::string>& delegates() const { return delegates_; }
+  // The same addresses without /p2p/<peer id>.
+  const std::vector<std::string>& addrs() const { return addrs_; }
 
  private:
   P2pRuntime() = default;
@@ -98,6 +101,7 @@ class P2pRuntime {
       boost::asio::make_work_guard(io_);
   std::unique_ptr<net::Host> host_;
   std::vector<std::string> delegates_;
+  std::vector<std::string> addrs_;
   std::thread thread_;
 };
 
@@ -198,15 +202,39 @@ struct ApiSurfaces {
   }
 };
 
-// The composition root: opens the repo, builds every part in dependency order, serves until a
-// stop signal, then drains (HTTP first, then owed answers, metadata, workers, block store).
-Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
-  // Block the signals before any thread starts so that only WaitForStopSignal receives them.
+// Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that only
+// WaitForStopSignal receives them; returns the set to wait on.
+sigset_t BlockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+pinning::PinServiceOptions PinOptions(const ServeConfig& config) {
+  pinning::PinServiceOptions options;
+  options.workers = static_cast<size_t>(config.pin_workers);
+  options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
+  return options;
+}
+
+// Starts the cold tier's engine and prints its banner lines, or says that it is off.
+void StartColdTier(ColdTier* cold_tier) {
+  if (cold_tier) {
+    for (const auto& line : cold_tier->BannerLines()) std::printf("cairn: %s\n", line.c_str());
+    cold_tier->Start();
+  } else {
+    std::printf("cairn: cold tier off (no [filecoin] providers in the configuration)\n");
+  }
+  std::fflush(stdout);
+}
+
+// The composition root: opens the repo, builds every part in dependency order, serves until a
+// stop signal, then drains (HTTP first, then owed answers, metadata, workers, block store).
+Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
+  const sigset_t signals = BlockStopSignals();  // before any thread starts
   ServeConfig config = CAIRN_TRY(LoadServeConfig(global, flags));
 
   blockstore::LogBlockstoreOptions store_options;
@@ -226,9 +254,6 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   metadata::PinStore pins(*db, clock);
   BeastHttpGetter http_getter;
   fetch::GatewayBlockSource source(http_getter, {.gateways = config.gateways});
-  pinning::PinServiceOptions pin_options;
-  pin_options.workers = static_cast<size_t>(config.pin_workers);
-  pin_options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
   // --- bitswap and delegated routing ----------------------------------------------------
   // Bitswap over the libp2p host (P2pBitswap, apps/cairn/bitswap_node.hpp): serves pinned
   // content, and the workers fetch over bitswap first (origins with /p2p/, connected peers,
@@ -238,20 +263,15 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
       CAIRN_TRY(P2pBitswap::Start(p2p->host(), cached_blocks, pins, http_getter, source, clock,
                                   BitswapNodeConfig{config.routing_delegated}));
   fetch::BlockSource& pin_source = p2p_bitswap->source();
-  // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's real
-  // addresses (the delegates without /p2p/<peer id>).
-  std::vector<std::string> p2p_addrs;
-  p2p_addrs.reserve(delegates.size());
-  const std::string p2p_suffix = "/p2p/" + identity.peer_id().ToString();
-  for (const auto& d : delegates) p2p_addrs.push_back(d.substr(0, d.size() - p2p_suffix.size()));
-  api::RoutingApi routing_api(
-      pins, {.peer_id = identity.peer_id().ToString(), .addrs = [p2p_addrs] { return p2p_addrs; }});
+  // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's addresses.
+  api::RoutingApi routing_api(pins, {.peer_id = identity.peer_id().ToString(),
+                                     .addrs = [addrs = p2p->addrs()] { return addrs; }});
   // --- end of bitswap and delegated routing ------------------------------------------------
-  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, pin_options);
+  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, PinOptions(config));
 
   ApiSurfaces apis(global, config, cached_blocks, pins, accounts, pin_service, clock, identity,
                    delegates);
-  // --- cold tier (issue 10; apps/cairn/cold_tier.hpp): null when [filecoin] has no providers ---
+  // --- cold tier (apps/cairn/cold_tier.hpp): null when [filecoin] has no providers -----------
   auto cold_tier = CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks));
   // --- end of cold tier ----------------------------------------------------------------------
   Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
@@ -269,13 +289,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   uint16_t port = CAIRN_TRY(server.Start());
   upkeep.Start();
   PrintBanner(global, config, port, identity, delegates);
-  if (cold_tier) {  // cold tier: after the banner (its first URL is the listening one)
-    for (const auto& line : cold_tier->BannerLines()) std::printf("cairn: %s\n", line.c_str());
-    cold_tier->Start();
-  } else {
-    std::printf("cairn: cold tier off (no [filecoin] providers in the configuration)\n");
-  }
-  std::fflush(stdout);
+  StartColdTier(cold_tier.get());  // after the banner: its first URL is the listening one
 
   WaitForStopSignal(signals);
   server.Stop();

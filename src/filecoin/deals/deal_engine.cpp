@@ -335,93 +335,99 @@ Result<void> DealEngine::TrackOnChain(std::vector<DealRecord>& deals) {
   if (deals.empty()) return Ok();
   auto head = CAIRN_TRY(chain_.Head());
   std::vector<uint64_t> ids;
+  ids.reserve(deals.size());
   for (const auto& d : deals) ids.push_back(static_cast<uint64_t>(*d.deal_id));
   auto at_head = CAIRN_TRY(chain_.MarketDeals(ids, head));
   // What the head suggests; it becomes the deal's state only once the finalized tipset shows it
   // too (a reorganisation before finality can undo what the head shows).
-  enum class Next { kActive, kGone, kSlashed, kExpired };
-  std::vector<std::pair<size_t, Next>> pending;
+  std::vector<std::pair<size_t, ChainStep>> pending;
   for (size_t i = 0; i < deals.size(); ++i) {
-    DealRecord& d = deals[i];
-    const auto& r = at_head[i];
-    if (!r) {
-      if (r.error().code() != ErrorCode::kNotFound) {
-        log::Warn("deals.chain_read_failed", {{"deal", d.uuid}, {"error", r.error().message()}});
-        continue;
-      }
-      if (d.state == DealState::kAccepted) {
-        SetDeal(d, d.state);  // the provider published; the chain does not show it yet
-      } else if ((d.state == DealState::kPublished && head.height > d.start_epoch) ||
-                 d.state == DealState::kActive) {
-        pending.emplace_back(i, Next::kGone);
-      }
-      continue;
-    }
-    auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
-    if (!signed_proposal) {
-      SetDeal(d, DealState::kFailed,
-              "stored proposal unreadable: " + signed_proposal.error().message());
-      continue;
-    }
-    std::string diff = ProposalDifference(signed_proposal->proposal, r->proposal);
-    if (!diff.empty()) {
-      SetDeal(d, DealState::kFailed,
-              "on-chain deal " + std::to_string(*d.deal_id) +
-                  " differs from the signed proposal: " + diff);
-      continue;
-    }
-    if (d.state == DealState::kAccepted) SetDeal(d, DealState::kPublished);
-    if (r->state.slash_epoch != -1) {
-      pending.emplace_back(i, Next::kSlashed);
-    } else if (d.state == DealState::kActive) {
-      if (head.height >= d.end_epoch) pending.emplace_back(i, Next::kExpired);
-    } else if (r->state.sector_start_epoch != -1) {
-      pending.emplace_back(i, Next::kActive);
-    }
+    if (auto next = ReadAtHead(deals[i], at_head[i], head.height)) pending.emplace_back(i, *next);
   }
   if (pending.empty()) return Ok();
   auto finalized = CAIRN_TRY(chain_.Finalized());
   std::vector<uint64_t> final_ids;
+  final_ids.reserve(pending.size());
   for (const auto& [i, next] : pending) final_ids.push_back(ids[i]);
   auto at_final = CAIRN_TRY(chain_.MarketDeals(final_ids, finalized));
   for (size_t k = 0; k < pending.size(); ++k) {
-    const auto& r = at_final[k];
-    DealRecord& d = deals[pending[k].first];
-    const std::string id = std::to_string(*d.deal_id);
-    switch (pending[k].second) {
-      case Next::kActive: {
-        auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
-        if (r && signed_proposal && r->state.sector_start_epoch != -1 &&
-            r->state.slash_epoch == -1 &&
-            ProposalDifference(signed_proposal->proposal, r->proposal).empty()) {
-          SetDeal(d, DealState::kActive);
-        }
-        break;
-      }
-      case Next::kGone:
-        if (!r && r.error().code() == ErrorCode::kNotFound) {
-          if (d.state == DealState::kPublished && finalized.height > d.start_epoch) {
-            SetDeal(d, DealState::kFailed,
-                    "deal " + id + " was not activated by its start epoch " +
-                        std::to_string(d.start_epoch) + " and left the market");
-          } else if (d.state == DealState::kActive) {
-            SetDeal(d, finalized.height >= d.end_epoch ? DealState::kExpired : DealState::kSlashed,
-                    "deal " + id + " is no longer in the market");
-          }
-        }
-        break;
-      case Next::kSlashed:
-        if (r && r->state.slash_epoch != -1) {
-          SetDeal(d, DealState::kSlashed,
-                  "slashed at epoch " + std::to_string(r->state.slash_epoch));
-        }
-        break;
-      case Next::kExpired:
-        if (finalized.height >= d.end_epoch) SetDeal(d, DealState::kExpired);
-        break;
-    }
+    ApplyFinalized(deals[pending[k].first], pending[k].second, at_final[k], finalized.height);
   }
   return Ok();
+}
+
+std::optional<DealEngine::ChainStep> DealEngine::ReadAtHead(DealRecord& d,
+                                                            const Result<chain::MarketDeal>& r,
+                                                            int64_t head_height) {
+  if (!r) {
+    if (r.error().code() != ErrorCode::kNotFound) {
+      log::Warn("deals.chain_read_failed", {{"deal", d.uuid}, {"error", r.error().message()}});
+      return std::nullopt;
+    }
+    if (d.state == DealState::kAccepted) {
+      SetDeal(d, d.state);  // the provider published; the chain does not show it yet
+    } else if ((d.state == DealState::kPublished && head_height > d.start_epoch) ||
+               d.state == DealState::kActive) {
+      return ChainStep::kGone;
+    }
+    return std::nullopt;
+  }
+  auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+  if (!signed_proposal) {
+    SetDeal(d, DealState::kFailed,
+            "stored proposal unreadable: " + signed_proposal.error().message());
+    return std::nullopt;
+  }
+  std::string diff = ProposalDifference(signed_proposal->proposal, r->proposal);
+  if (!diff.empty()) {
+    SetDeal(d, DealState::kFailed,
+            "on-chain deal " + std::to_string(*d.deal_id) +
+                " differs from the signed proposal: " + diff);
+    return std::nullopt;
+  }
+  if (d.state == DealState::kAccepted) SetDeal(d, DealState::kPublished);
+  if (r->state.slash_epoch != -1) return ChainStep::kSlashed;
+  if (d.state == DealState::kActive) {
+    if (head_height >= d.end_epoch) return ChainStep::kExpired;
+    return std::nullopt;
+  }
+  if (r->state.sector_start_epoch != -1) return ChainStep::kActive;
+  return std::nullopt;
+}
+
+void DealEngine::ApplyFinalized(DealRecord& d, ChainStep step, const Result<chain::MarketDeal>& r,
+                                int64_t finalized_height) {
+  const std::string id = std::to_string(*d.deal_id);
+  switch (step) {
+    case ChainStep::kActive: {
+      auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+      if (r && signed_proposal && r->state.sector_start_epoch != -1 && r->state.slash_epoch == -1 &&
+          ProposalDifference(signed_proposal->proposal, r->proposal).empty()) {
+        SetDeal(d, DealState::kActive);
+      }
+      break;
+    }
+    case ChainStep::kGone:
+      if (!r && r.error().code() == ErrorCode::kNotFound) {
+        if (d.state == DealState::kPublished && finalized_height > d.start_epoch) {
+          SetDeal(d, DealState::kFailed,
+                  "deal " + id + " was not activated by its start epoch " +
+                      std::to_string(d.start_epoch) + " and left the market");
+        } else if (d.state == DealState::kActive) {
+          SetDeal(d, finalized_height >= d.end_epoch ? DealState::kExpired : DealState::kSlashed,
+                  "deal " + id + " is no longer in the market");
+        }
+      }
+      break;
+    case ChainStep::kSlashed:
+      if (r && r->state.slash_epoch != -1) {
+        SetDeal(d, DealState::kSlashed, "slashed at epoch " + std::to_string(r->state.slash_epoch));
+      }
+      break;
+    case ChainStep::kExpired:
+      if (finalized_height >= d.end_epoch) SetDeal(d, DealState::kExpired);
+      break;
+  }
 }
 
 // ---- 2. Segment -----------------------------------------------------------------------------

@@ -139,6 +139,15 @@ class DealEngine {
 
   Result<void> Track();
   Result<void> TrackOnChain(std::vector<metadata::DealRecord>& deals);
+  // What the head shows for one deal, as a step that waits for the finalized tipset; states that
+  // need no confirmation (published, failed on a field mismatch) are set here.
+  enum class ChainStep { kActive, kGone, kSlashed, kExpired };
+  std::optional<ChainStep> ReadAtHead(metadata::DealRecord& d,
+                                      const Result<chain::MarketDeal>& at_head,
+                                      int64_t head_height);
+  // Sets the deal's state when the finalized tipset confirms `step`.
+  void ApplyFinalized(metadata::DealRecord& d, ChainStep step,
+                      const Result<chain::MarketDeal>& at_final, int64_t finalized_height);
   Result<void> Segment();
   Result<void> Aggregate();
   Result<void> MakeDeals();
