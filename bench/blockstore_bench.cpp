@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
       fs::path p = fpb / shard / name;
       int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (fd < 0) Die("open " + p.string());
-      if (::write(fd, blocks[i].data(), block_size) != static_cast<ssize_t>(block_size)) Die("write");
+      if (::write(fd, blocks[i].data(), block_size) != static_cast<ssize_t>(block_size))
+        Die("write");
       ::close(fd);
     }
     int dfd = ::open(fpb.c_str(), O_RDONLY | O_DIRECTORY);

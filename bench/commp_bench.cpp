@@ -5,10 +5,10 @@
 //   commp_bench [--size BYTES] [--threads 1,2] [--repeat N]
 // Prints one JSON object per line.
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -74,9 +74,10 @@ int main(int argc, char** argv) {
     const double c0 = CpuSeconds();
     for (int r = 0; r < rounds; ++r) piece::HashNodePairs(buf.data(), buf.data(), pairs);
     const double s = CpuSeconds() - c0;
-    std::printf("{\"what\":\"node_hash\",\"sha_ni\":%s,\"nodes_per_s\":%.0f,\"sha256_MBps\":%.1f}\n",
-                piece::HashUsesShaNi() ? "true" : "false", pairs * rounds / s,
-                pairs * rounds * 128.0 / s / 1e6);
+    std::printf(
+        "{\"what\":\"node_hash\",\"sha_ni\":%s,\"nodes_per_s\":%.0f,\"sha256_MBps\":%.1f}\n",
+        piece::HashUsesShaNi() ? "true" : "false", pairs * rounds / s,
+        pairs * rounds * 128.0 / s / 1e6);
   }
 
   std::string first_root;
@@ -102,10 +103,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "thread counts disagree: %s vs %s\n", root.c_str(), first_root.c_str());
       return 1;
     }
-    std::printf("{\"what\":\"commp\",\"threads\":%u,\"bytes\":%llu,\"seconds\":%.3f,\"MBps\":%.1f,"
-                "\"cpu_seconds\":%.3f,\"MB_per_cpu_s\":%.1f,\"root\":\"%s\"}\n",
-                t, static_cast<unsigned long long>(size), best, size / best / 1e6, best_cpu,
-                size / best_cpu / 1e6, root.c_str());
+    std::printf(
+        "{\"what\":\"commp\",\"threads\":%u,\"bytes\":%llu,\"seconds\":%.3f,\"MBps\":%.1f,"
+        "\"cpu_seconds\":%.3f,\"MB_per_cpu_s\":%.1f,\"root\":\"%s\"}\n",
+        t, static_cast<unsigned long long>(size), best, size / best / 1e6, best_cpu,
+        size / best_cpu / 1e6, root.c_str());
   }
   return 0;
 }

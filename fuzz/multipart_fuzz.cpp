@@ -18,16 +18,14 @@ Run Parse(const uint8_t* body, size_t size, size_t chunk) {
   Run run;
   cairn::api::MultipartParser parser(
       "XyZ",
-      {.on_part_begin =
-           [&run](const cairn::api::MultipartPart& p) -> cairn::Result<void> {
-             run.events += "B[" + p.name + "|" + p.filename + "|" + p.content_type + "]";
-             return cairn::Ok();
-           },
-       .on_part_data =
-           [&run](cairn::ByteSpan data) -> cairn::Result<void> {
-             run.events.append(reinterpret_cast<const char*>(data.data()), data.size());
-             return cairn::Ok();
-           },
+      {.on_part_begin = [&run](const cairn::api::MultipartPart& p) -> cairn::Result<void> {
+         run.events += "B[" + p.name + "|" + p.filename + "|" + p.content_type + "]";
+         return cairn::Ok();
+       },
+       .on_part_data = [&run](cairn::ByteSpan data) -> cairn::Result<void> {
+         run.events.append(reinterpret_cast<const char*>(data.data()), data.size());
+         return cairn::Ok();
+       },
        .on_part_end = [&run]() -> cairn::Result<void> {
          run.events += "E";
          return cairn::Ok();

@@ -86,9 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   emitted = 0;
   (void)exporter.ReadFile(root, sink);
   size_t entries = 0;
-  (void)exporter.ListDirectory(root, [&](const cairn::unixfs::DirEntry&) -> Result<bool> {
-    return ++entries < 4096;
-  });
+  (void)exporter.ListDirectory(
+      root, [&](const cairn::unixfs::DirEntry&) -> Result<bool> { return ++entries < 4096; });
   cairn::unixfs::ContentPath content_path;
   content_path.root = root;
   size_t start = 0;

@@ -33,7 +33,8 @@ std::string Time(std::optional<int64_t> micros, const char* absent) {
 
 Result<void> Flush() {
   if (std::fflush(stdout) != 0) {
-    return Err(ErrorCode::kIoError, std::string("writing to stdout failed: ") + std::strerror(errno));
+    return Err(ErrorCode::kIoError,
+               std::string("writing to stdout failed: ") + std::strerror(errno));
   }
   return Ok();
 }
@@ -140,7 +141,8 @@ void RegisterAccountCommands(CLI::App& app, GlobalOptions& options) {
   auto* list = account->add_subcommand("list", "List accounts");
   list->callback([&options] { Finish(AccountList(options)); });
 
-  auto* disable = account->add_subcommand("disable", "Disable an account (its tokens stop working)");
+  auto* disable =
+      account->add_subcommand("disable", "Disable an account (its tokens stop working)");
   auto disable_name = std::make_shared<std::string>();
   disable->add_option("NAME", *disable_name, "account name")->required();
   disable->callback([&options, disable_name] { Finish(AccountDisable(options, *disable_name)); });
@@ -164,8 +166,9 @@ void RegisterAccountCommands(CLI::App& app, GlobalOptions& options) {
       ->delimiter(',');
   tcreate->add_option("--expires", args->expires,
                       "lifetime (30d, 12h, 90m, 3600s, 2w) or RFC 3339 time; default: never");
-  tcreate->callback(
-      [&options, args] { Finish(TokenCreate(options, args->account, args->scopes, args->expires)); });
+  tcreate->callback([&options, args] {
+    Finish(TokenCreate(options, args->account, args->scopes, args->expires));
+  });
 
   auto list_account = std::make_shared<std::string>();
   auto* tlist = token->add_subcommand("list", "List an account's tokens (never the secrets)");

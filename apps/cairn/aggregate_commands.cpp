@@ -44,7 +44,8 @@ agg::Node ToNode(const fp::Node& node) {
 }
 
 Result<uint64_t> ParseSize(const std::string& text, const std::string& what) {
-  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 20 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     return Err(ErrorCode::kInvalidArgument, what + ": size '" + text + "' is not a number");
   }
   errno = 0;
@@ -166,13 +167,13 @@ Result<void> RunAggregate(const std::vector<std::string>& args, std::optional<ui
     if (!closed) return Err(closed.error().WithContext("aggregate: "));
   }
 
-  std::string json = "{\"aggregateCidV1\":" +
-                     JsonString(fp::PieceCidV1(aggregate.root()).ToString()) +
-                     ",\"aggregateCidV2\":" + JsonString(AggregateCidV2(aggregate).ToString()) +
-                     ",\"paddedSize\":" + std::to_string(aggregate.deal_size()) +
-                     ",\"indexStart\":" + std::to_string(aggregate.placement().index_start) +
-                     ",\"maxIndexEntries\":" +
-                     std::to_string(aggregate.placement().max_index_entries) + ",\"pieces\":[";
+  std::string json =
+      "{\"aggregateCidV1\":" + JsonString(fp::PieceCidV1(aggregate.root()).ToString()) +
+      ",\"aggregateCidV2\":" + JsonString(AggregateCidV2(aggregate).ToString()) +
+      ",\"paddedSize\":" + std::to_string(aggregate.deal_size()) +
+      ",\"indexStart\":" + std::to_string(aggregate.placement().index_start) +
+      ",\"maxIndexEntries\":" + std::to_string(aggregate.placement().max_index_entries) +
+      ",\"pieces\":[";
   for (size_t i = 0; i < aggregate.placement().pieces.size(); ++i) {
     const agg::PlacedPiece& placed = aggregate.placement().pieces[i];
     const PieceArg& arg = pieces[placed.input_index];
@@ -217,9 +218,9 @@ Result<void> RunVerify(const std::string& aggregate_text, std::optional<uint64_t
     }
     aggregate = parsed->info;
     if (size && *size != aggregate.size) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "--size " + std::to_string(*size) + " contradicts the aggregate CID's size " +
-                     std::to_string(aggregate.size));
+      return Err(ErrorCode::kInvalidArgument, "--size " + std::to_string(*size) +
+                                                  " contradicts the aggregate CID's size " +
+                                                  std::to_string(aggregate.size));
     }
   }
 
@@ -228,13 +229,14 @@ Result<void> RunVerify(const std::string& aggregate_text, std::optional<uint64_t
   CAIRN_TRY(agg::VerifyInclusion(proof, piece.info, aggregate));
   const uint64_t offset = proof.subtree.index * piece.info.size;
   const uint64_t entry = proof.index.index - agg::IndexAreaStart(aggregate.size) / agg::kEntrySize;
-  std::printf("ok: piece %s (%llu bytes) is in aggregate %s (%llu bytes) at offset %llu, index "
-              "entry %llu%s\n",
-              piece.v2.ToString().c_str(), static_cast<unsigned long long>(piece.info.size),
-              fp::PieceCidV1(aggregate.commitment).ToString().c_str(),
-              static_cast<unsigned long long>(aggregate.size),
-              static_cast<unsigned long long>(offset), static_cast<unsigned long long>(entry),
-              size_known ? "" : " (aggregate size taken from the proof)");
+  std::printf(
+      "ok: piece %s (%llu bytes) is in aggregate %s (%llu bytes) at offset %llu, index "
+      "entry %llu%s\n",
+      piece.v2.ToString().c_str(), static_cast<unsigned long long>(piece.info.size),
+      fp::PieceCidV1(aggregate.commitment).ToString().c_str(),
+      static_cast<unsigned long long>(aggregate.size), static_cast<unsigned long long>(offset),
+      static_cast<unsigned long long>(entry),
+      size_known ? "" : " (aggregate size taken from the proof)");
   return Ok();
 }
 

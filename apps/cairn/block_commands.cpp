@@ -41,8 +41,8 @@ Result<Bytes> ReadInput(const std::string& file) {
 }
 
 Result<void> Put(const GlobalOptions& options, const PutArgs& args) {
-  std::string codec_name = args.cid_codec.empty() ? (args.cid_version == 0 ? "dag-pb" : "raw")
-                                                  : args.cid_codec;
+  std::string codec_name =
+      args.cid_codec.empty() ? (args.cid_version == 0 ? "dag-pb" : "raw") : args.cid_codec;
   uint64_t codec_code = 0;
   if (codec_name == "raw") {
     codec_code = codec::kRaw;
@@ -84,7 +84,8 @@ Result<void> Get(const GlobalOptions& options, const std::string& text) {
   if (!data.empty() && std::fwrite(data.data(), 1, data.size(), stdout) != data.size()) {
     return Err(ErrorCode::kIoError, "block get: write to stdout failed");
   }
-  if (std::fflush(stdout) != 0) return Err(ErrorCode::kIoError, "block get: write to stdout failed");
+  if (std::fflush(stdout) != 0)
+    return Err(ErrorCode::kIoError, "block get: write to stdout failed");
   return Ok();
 }
 

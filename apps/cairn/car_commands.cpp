@@ -105,8 +105,8 @@ Result<void> Ls(const std::string& path) {
   }));
   (void)roots;
   if (std::fflush(stdout) != 0) {
-    return Err(ErrorCode::kIoError, std::string("car: flushing stdout failed: ") +
-                                        std::strerror(errno));
+    return Err(ErrorCode::kIoError,
+               std::string("car: flushing stdout failed: ") + std::strerror(errno));
   }
   return Ok();
 }
@@ -126,9 +126,8 @@ void RegisterCarCommands(CLI::App& app, GlobalOptions& options) {
       "export", "Write the DAG under CID as a CARv1 (the order of `ipfs dag export`)");
   exp->add_option("cid", export_args->cid, "root CID")->required();
   exp->add_option("-o,--output", export_args->out, "output file (default: stdout)");
-  exp->callback([export_args, &options] {
-    Finish(Export(options, export_args->cid, export_args->out));
-  });
+  exp->callback(
+      [export_args, &options] { Finish(Export(options, export_args->cid, export_args->out)); });
 
   auto import_path = std::make_shared<std::string>();
   auto* imp = car_cmd->add_subcommand(

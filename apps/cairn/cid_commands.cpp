@@ -54,7 +54,8 @@ Result<void> Inspect(const std::string& text, bool json) {
 void RegisterCidCommands(CLI::App& app, GlobalOptions&) {
   auto* cid = app.add_subcommand("cid", "Content identifiers");
   cid->require_subcommand(1);
-  auto* inspect = cid->add_subcommand("inspect", "Show a CID's version, codec, multihash and both encodings");
+  auto* inspect =
+      cid->add_subcommand("inspect", "Show a CID's version, codec, multihash and both encodings");
   auto text = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   inspect->add_option("cid", *text, "the CID")->required();

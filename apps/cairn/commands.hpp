@@ -45,7 +45,8 @@ void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
 void RegisterAccountCommands(CLI::App& app, GlobalOptions& options);  // account, token
 void RegisterGcCommands(CLI::App& app, GlobalOptions& options);       // gc
 void RegisterWalletCommands(CLI::App& app, GlobalOptions& options);   // wallet
-void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);      // piece commp
-void RegisterAggregateCommands(CLI::App& piece, GlobalOptions& options);  // piece aggregate, verify-inclusion
+void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);  // piece commp
+void RegisterAggregateCommands(CLI::App& piece,
+                               GlobalOptions& options);  // piece aggregate, verify-inclusion
 
 }  // namespace cairn::app

@@ -52,21 +52,21 @@ Result<void> Ls(const GlobalOptions& options, const std::string& path) {
                "ls: " + path + " is a " + std::string(unixfs::NodeTypeName(resolved.stat.type)) +
                    ", not a directory");
   }
-  CAIRN_TRY(exporter.ListDirectory(
-      resolved.cid, [&](const unixfs::DirEntry& entry) -> Result<bool> {
+  CAIRN_TRY(
+      exporter.ListDirectory(resolved.cid, [&](const unixfs::DirEntry& entry) -> Result<bool> {
         auto stat = exporter.Stat(entry.cid);
         if (!stat) {
           return Err(stat.error().WithContext("ls: entry '" + entry.name + "': "));
         }
         bool dir = stat->type == NodeType::kDirectory || stat->type == NodeType::kHamtDirectory;
         std::string size = dir ? "-" : std::to_string(stat->size);
-        std::printf("%s %s %s%s\n", entry.cid.ToString().c_str(), size.c_str(),
-                    entry.name.c_str(), dir ? "/" : "");
+        std::printf("%s %s %s%s\n", entry.cid.ToString().c_str(), size.c_str(), entry.name.c_str(),
+                    dir ? "/" : "");
         return true;
       }));
   if (std::fflush(stdout) != 0) {
-    return Err(ErrorCode::kIoError, std::string("ls: flushing stdout failed: ") +
-                                        std::strerror(errno));
+    return Err(ErrorCode::kIoError,
+               std::string("ls: flushing stdout failed: ") + std::strerror(errno));
   }
   return Ok();
 }

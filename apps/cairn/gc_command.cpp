@@ -24,13 +24,14 @@ Result<void> Gc(const GlobalOptions& options) {
   pinning::PinService service(pins, *blocks, source, clock);
   auto report = CAIRN_TRY(RunUpkeep(service, *blocks));
   CAIRN_TRY(blocks->Sync());
-  std::printf("kept %llu blocks; removed %llu blocks (%llu bytes); compacted %u segments, "
-              "reclaimed %llu bytes\n",
-              static_cast<unsigned long long>(report.gc.live_blocks),
-              static_cast<unsigned long long>(report.gc.removed_blocks),
-              static_cast<unsigned long long>(report.gc.removed_bytes),
-              report.compaction.segments_compacted,
-              static_cast<unsigned long long>(report.compaction.bytes_reclaimed));
+  std::printf(
+      "kept %llu blocks; removed %llu blocks (%llu bytes); compacted %u segments, "
+      "reclaimed %llu bytes\n",
+      static_cast<unsigned long long>(report.gc.live_blocks),
+      static_cast<unsigned long long>(report.gc.removed_blocks),
+      static_cast<unsigned long long>(report.gc.removed_bytes),
+      report.compaction.segments_compacted,
+      static_cast<unsigned long long>(report.compaction.bytes_reclaimed));
   return Ok();
 }
 

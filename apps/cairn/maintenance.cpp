@@ -47,11 +47,12 @@ void PeriodicUpkeep::Loop() {
       log::Error("upkeep.failed", {{"error", report.error().ToString()}});
       continue;
     }
-    log::Info("upkeep.done", {{"live_blocks", report->gc.live_blocks},
-                              {"removed_blocks", report->gc.removed_blocks},
-                              {"removed_bytes", report->gc.removed_bytes},
-                              {"segments_compacted", uint64_t{report->compaction.segments_compacted}},
-                              {"bytes_reclaimed", report->compaction.bytes_reclaimed}});
+    log::Info("upkeep.done",
+              {{"live_blocks", report->gc.live_blocks},
+               {"removed_blocks", report->gc.removed_blocks},
+               {"removed_bytes", report->gc.removed_bytes},
+               {"segments_compacted", uint64_t{report->compaction.segments_compacted}},
+               {"bytes_reclaimed", report->compaction.bytes_reclaimed}});
   }
 }
 

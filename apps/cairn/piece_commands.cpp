@@ -33,10 +33,11 @@ Result<void> CommP(const std::string& path, unsigned threads) {
   auto info = piece::ComputeCommP(source, {.threads = threads});
   if (!info) return Err(info.error());
   const auto v2 = CAIRN_TRY(piece::PieceCidV2(*info));
-  std::printf("{\"pieceCidV1\":\"%s\",\"pieceCidV2\":\"%s\",\"payloadSize\":%llu,\"paddedSize\":%llu}\n",
-              piece::PieceCidV1(info->root).ToString().c_str(), v2.ToString().c_str(),
-              static_cast<unsigned long long>(info->payload_size()),
-              static_cast<unsigned long long>(info->padded_size()));
+  std::printf(
+      "{\"pieceCidV1\":\"%s\",\"pieceCidV2\":\"%s\",\"payloadSize\":%llu,\"paddedSize\":%llu}\n",
+      piece::PieceCidV1(info->root).ToString().c_str(), v2.ToString().c_str(),
+      static_cast<unsigned long long>(info->payload_size()),
+      static_cast<unsigned long long>(info->padded_size()));
   return Ok();
 }
 

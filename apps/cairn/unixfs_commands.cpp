@@ -72,8 +72,7 @@ class Adder {
     }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
-      return Err(ErrorCode::kNotFound,
-                 "add: cannot stat " + path + ": " + std::strerror(errno));
+      return Err(ErrorCode::kNotFound, "add: cannot stat " + path + ": " + std::strerror(errno));
     }
     if (S_ISDIR(st.st_mode) && !args_.recursive) {
       return Err(ErrorCode::kInvalidArgument,
@@ -90,9 +89,7 @@ class Adder {
     dirs_.clear();
   }
 
-  void EmitDirectory(const Cid& cid, std::string name) {
-    dirs_.emplace_back(cid, std::move(name));
-  }
+  void EmitDirectory(const Cid& cid, std::string name) { dirs_.emplace_back(cid, std::move(name)); }
 
   const std::optional<Cid>& last() const { return last_; }
 
@@ -248,8 +245,8 @@ Result<void> Add(const GlobalOptions& global, const AddArgs& args) {
     std::printf("%s\n", adder.Text(*adder.last()).c_str());
   }
   if (std::fflush(stdout) != 0) {
-    return Err(ErrorCode::kIoError, std::string("add: writing to stdout failed: ") +
-                                        std::strerror(errno));
+    return Err(ErrorCode::kIoError,
+               std::string("add: writing to stdout failed: ") + std::strerror(errno));
   }
   return Ok();
 }
@@ -260,8 +257,7 @@ Result<void> Add(const GlobalOptions& global, const AddArgs& args) {
 void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options) {
   auto args = std::make_shared<AddArgs>();
   auto* add = app.add_subcommand("add", "Import files or directories as UnixFS (like ipfs add)");
-  add->add_option("paths", args->paths, "files or directories to add; - reads stdin")
-      ->required();
+  add->add_option("paths", args->paths, "files or directories to add; - reads stdin")->required();
   add->add_flag("-q,--quiet", args->quiet, "print only the CIDs");
   add->add_flag("-Q,--quieter", args->quieter, "print only the final root CID");
   add->add_flag("-n,--only-hash", args->only_hash, "compute CIDs without storing blocks");
@@ -283,17 +279,17 @@ void RegisterUnixfsCommands(CLI::App& app, GlobalOptions& options) {
       add->add_option("--profile", args->profile, "unixfs-v0-2015 (default) or unixfs-v1-2025");
   add->add_option("--threads", args->threads,
                   "threads hashing a file's leaves (default 0 = one per core; same CIDs)");
-  add->callback([&options, args, cid_version, raw_leaves, chunker, max_links, hash, cid_base,
-                 profile] {
-    if (cid_version->count() > 0) args->flags.cid_version = args->cid_version;
-    if (raw_leaves->count() > 0) args->flags.raw_leaves = args->raw_leaves;
-    if (chunker->count() > 0) args->flags.chunker = args->chunker;
-    if (max_links->count() > 0) args->flags.max_file_links = args->max_file_links;
-    if (hash->count() > 0) args->flags.hash = args->hash;
-    if (cid_base->count() > 0) args->cid_base = args->base;
-    if (profile->count() > 0) args->flags.profile = args->profile;
-    Finish(Add(options, *args));
-  });
+  add->callback(
+      [&options, args, cid_version, raw_leaves, chunker, max_links, hash, cid_base, profile] {
+        if (cid_version->count() > 0) args->flags.cid_version = args->cid_version;
+        if (raw_leaves->count() > 0) args->flags.raw_leaves = args->raw_leaves;
+        if (chunker->count() > 0) args->flags.chunker = args->chunker;
+        if (max_links->count() > 0) args->flags.max_file_links = args->max_file_links;
+        if (hash->count() > 0) args->flags.hash = args->hash;
+        if (cid_base->count() > 0) args->cid_base = args->base;
+        if (profile->count() > 0) args->flags.profile = args->profile;
+        Finish(Add(options, *args));
+      });
 }
 
 }  // namespace cairn::app

@@ -113,9 +113,9 @@ int main(int argc, char** argv) {
     metadata::PinStore pin_store(*db, clock);
     for (int64_t i = 0; i < accounts; ++i) {
       auto account = Must(account_store.CreateAccount("acct-" + std::to_string(i)), "account");
-      auto token = Must(account_store.CreateToken(account.id, metadata::ScopeSet::Default(),
-                                                  std::nullopt),
-                        "token");
+      auto token =
+          Must(account_store.CreateToken(account.id, metadata::ScopeSet::Default(), std::nullopt),
+               "token");
       char name[32];
       std::snprintf(name, sizeof(name), "small-%08lld", static_cast<long long>(i));
       auto pin = Must(pin_store.Create(account.id, {SmallCid(i).ToString(), name, {}, {}}), "pin");
@@ -155,19 +155,21 @@ int main(int argc, char** argv) {
   }
   // Statuses: 9 in 10 pinned, the rest failed (the pin_counts triggers follow).
   Must(db->Write([&](metadata::SqlSession& s) -> Result<void> {
-         std::array<metadata::SqlValue, 1> p = {big.id};
-         CAIRN_TRY(s.Exec("UPDATE pins SET status = 'pinned' WHERE account_id = ? AND created % 10 <> 0", p));
-         CAIRN_TRY(s.Exec("UPDATE pins SET status = 'failed' WHERE account_id = ? AND created % 10 = 0", p));
-         return Ok();
-       }),
+    std::array<metadata::SqlValue, 1> p = {big.id};
+    CAIRN_TRY(
+        s.Exec("UPDATE pins SET status = 'pinned' WHERE account_id = ? AND created % 10 <> 0", p));
+    CAIRN_TRY(
+        s.Exec("UPDATE pins SET status = 'failed' WHERE account_id = ? AND created % 10 = 0", p));
+    return Ok();
+  }),
        "statuses");
   std::vector<metadata::SqlRow> rows;
   Must(db->Read([&](metadata::SqlSession& s) -> Result<void> {
-         std::array<metadata::SqlValue, 1> p = {big.id};
-         rows = CAIRN_TRY(
-             s.Query("SELECT min(created), max(created) FROM pins WHERE account_id = ?", p));
-         return Ok();
-       }),
+    std::array<metadata::SqlValue, 1> p = {big.id};
+    rows =
+        CAIRN_TRY(s.Query("SELECT min(created), max(created) FROM pins WHERE account_id = ?", p));
+    return Ok();
+  }),
        "created range");
   WriteFile(std::filesystem::path(out) / "big.created",
             std::to_string(rows.at(0).Int(0)) + " " + std::to_string(rows.at(0).Int(1)) + "\n");

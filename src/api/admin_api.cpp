@@ -88,19 +88,31 @@ Result<int64_t> ParseTokenExpiry(std::string_view text, int64_t now_us) {
   if (text.size() >= 2) {
     int64_t unit_us = 0;
     switch (text.back()) {
-      case 's': unit_us = 1'000'000; break;
-      case 'm': unit_us = 60'000'000; break;
-      case 'h': unit_us = 3'600'000'000; break;
-      case 'd': unit_us = 86'400'000'000; break;
-      case 'w': unit_us = 604'800'000'000; break;
-      default: break;
+      case 's':
+        unit_us = 1'000'000;
+        break;
+      case 'm':
+        unit_us = 60'000'000;
+        break;
+      case 'h':
+        unit_us = 3'600'000'000;
+        break;
+      case 'd':
+        unit_us = 86'400'000'000;
+        break;
+      case 'w':
+        unit_us = 604'800'000'000;
+        break;
+      default:
+        break;
     }
     std::string_view digits = text.substr(0, text.size() - 1);
-    bool all_digits = digits.size() <= 6 &&
-                      digits.find_first_not_of("0123456789") == std::string_view::npos;
+    bool all_digits =
+        digits.size() <= 6 && digits.find_first_not_of("0123456789") == std::string_view::npos;
     if (unit_us != 0 && all_digits) {
       int64_t n = std::stoll(std::string(digits));
-      if (n == 0) return Err(ErrorCode::kInvalidArgument, "token: expiry must be a positive duration");
+      if (n == 0)
+        return Err(ErrorCode::kInvalidArgument, "token: expiry must be a positive duration");
       return now_us + n * unit_us;
     }
   }
@@ -112,7 +124,8 @@ Result<int64_t> ParseTokenExpiry(std::string_view text, int64_t now_us) {
                    "(2027-01-31T00:00:00Z)");
   }
   if (*at <= now_us) {
-    return Err(ErrorCode::kInvalidArgument, "token: expiry " + std::string(text) + " is in the past");
+    return Err(ErrorCode::kInvalidArgument,
+               "token: expiry " + std::string(text) + " is in the past");
   }
   return *at;
 }

@@ -18,7 +18,8 @@ class AdminApiTest : public ::testing::Test {
     accounts_ = std::make_unique<metadata::AccountStore>(db_.db(), clock_);
     api_ = std::make_unique<AdminApi>(*accounts_, clock_);
     int64_t ops = accounts_->CreateAccount("ops")->id;
-    admin_ = accounts_->CreateToken(ops, *metadata::ScopeSet::Parse({"admin"}), std::nullopt)->secret;
+    admin_ =
+        accounts_->CreateToken(ops, *metadata::ScopeSet::Parse({"admin"}), std::nullopt)->secret;
     user_ = accounts_->CreateToken(ops, metadata::ScopeSet::Default(), std::nullopt)->secret;
   }
   http::Response Call(const std::string& method, const std::string& target,

@@ -28,7 +28,8 @@ namespace mf = multiformats;
 // sha2-256 CID of "hello world".
 constexpr const char* kHelloWorldNlV0 = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";
 constexpr const char* kEmptyFileV0 = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH";
-constexpr const char* kHelloWorldRaw = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
+constexpr const char* kHelloWorldRaw =
+    "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
 constexpr const char* kBoundary = "-----------------------------cairnTestBoundary";
 
 struct CountingEvents : PinEvents {
@@ -120,7 +121,8 @@ class KuboRpcTest : public ::testing::Test {
   // Streams `body` to the upload consumer in random-sized pieces, as the server does.
   http::Response Upload(const std::string& target, const std::string& body,
                         const std::string& token,
-                        std::string content_type = std::string("multipart/form-data; boundary=") + kBoundary) {
+                        std::string content_type = std::string("multipart/form-data; boundary=") +
+                                                   kBoundary) {
     http::Request r = MakeRequest(target, token);
     if (!content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
     auto consumer = rpc_->StreamUpload(r);
@@ -199,7 +201,8 @@ TEST_F(KuboRpcTest, UploadingTheSameContentAgainKeepsOnePin) {
   EXPECT_EQ(events_.queued, 1);
   // Another account gets its own pin.
   int64_t bob = accounts_->CreateAccount("bob")->id;
-  std::string bob_token = accounts_->CreateToken(bob, metadata::ScopeSet::Default(), std::nullopt)->secret;
+  std::string bob_token =
+      accounts_->CreateToken(bob, metadata::ScopeSet::Default(), std::nullopt)->secret;
   ASSERT_EQ(Upload("/api/v0/add", body, bob_token).status, 200);
   metadata::PinFilter f;
   f.cids.push_back(*mf::Cid::Parse(kHelloWorldNlV0));
@@ -221,7 +224,8 @@ TEST_F(KuboRpcTest, AddHonoursCidVersionRawLeavesAndOnlyHashAndPin) {
   EXPECT_EQ(PinCount(kHelloWorldRaw), 0u);
   EXPECT_TRUE(*blocks_.Has(*mf::Cid::Parse(kHelloWorldRaw)));
 
-  auto empty = Upload("/api/v0/add?only-hash=true", Multipart({{"", "application/octet-stream", ""}}), token_);
+  auto empty = Upload("/api/v0/add?only-hash=true",
+                      Multipart({{"", "application/octet-stream", ""}}), token_);
   ASSERT_EQ(empty.status, 200) << empty.body;
   EXPECT_EQ(Str(Lines(empty.body)[0], "Hash"), kEmptyFileV0);
   EXPECT_FALSE(*blocks_.Has(*mf::Cid::Parse(kEmptyFileV0)));
@@ -239,7 +243,8 @@ TEST_F(KuboRpcTest, AddBuildsDirectoriesFromPathsAndWrapsThem) {
   std::vector<std::string> names;
   for (const auto& l : lines) names.push_back(Str(l, "Name"));
   // Files first in upload order, then directories deepest first, the root last.
-  EXPECT_EQ(names, (std::vector<std::string>{"tree/a.txt", "tree/sub/b.txt", "tree/empty", "tree/sub", "tree"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"tree/a.txt", "tree/sub/b.txt", "tree/empty",
+                                             "tree/sub", "tree"}));
   std::string root = Str(lines.back(), "Hash");
   auto cat = Call("/api/v0/cat?arg=" + root + "/sub/b.txt", token_);
   ASSERT_EQ(cat.status, 200) << cat.body;
@@ -259,7 +264,8 @@ TEST_F(KuboRpcTest, AddBuildsDirectoriesFromPathsAndWrapsThem) {
   ASSERT_EQ(block.status, 200) << block.body;
   auto direct = Call("/api/v0/block/get?arg=" + Str(wl[0], "Hash"), token_);
   EXPECT_EQ(block.body, direct.body);
-  EXPECT_EQ(Call("/api/v0/block/get?arg=/ipfs/" + Str(wl[1], "Hash") + "/nope", token_).status, 404);
+  EXPECT_EQ(Call("/api/v0/block/get?arg=/ipfs/" + Str(wl[1], "Hash") + "/nope", token_).status,
+            404);
   EXPECT_EQ(PinCount(Str(wl[1], "Hash")), 1u);
   EXPECT_EQ(PinCount(Str(wl[0], "Hash")), 0u);
 }
@@ -308,22 +314,30 @@ TEST_F(KuboRpcTest, RejectsMalformedMultipartBodies) {
     std::string body;
     std::string content_type;
   } cases[] = {
-      {"no closing boundary", "--" + std::string(kBoundary) +
-                                  "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n\r\nabc",
+      {"no closing boundary",
+       "--" + std::string(kBoundary) +
+           "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n\r\nabc",
        ""},
       {"garbage after a boundary", "--" + std::string(kBoundary) + "xyz\r\n\r\n", ""},
-      {"no Content-Disposition", "--" + std::string(kBoundary) + "\r\nContent-Type: text/plain\r\n\r\nabc\r\n--" +
-                                      kBoundary + "--\r\n",
+      {"no Content-Disposition",
+       "--" + std::string(kBoundary) + "\r\nContent-Type: text/plain\r\n\r\nabc\r\n--" + kBoundary +
+           "--\r\n",
        ""},
       {"a path with ..", Multipart({{"a%2F..%2Fb", "application/octet-stream", "x"}}), ""},
       {"an absolute path", Multipart({{"%2Fetc%2Fpasswd", "application/octet-stream", "x"}}), ""},
-      {"a file uploaded twice", Multipart({{"a", "application/octet-stream", "x"}, {"a", "application/octet-stream", "y"}}), ""},
+      {"a file uploaded twice",
+       Multipart({{"a", "application/octet-stream", "x"}, {"a", "application/octet-stream", "y"}}),
+       ""},
       {"a directory with a body", Multipart({{"d", "application/x-directory", "oops"}}), ""},
       {"a file and a directory of the same name",
-       Multipart({{"d", "application/octet-stream", "x"}, {"d%2Fe", "application/octet-stream", "y"}}), ""},
+       Multipart(
+           {{"d", "application/octet-stream", "x"}, {"d%2Fe", "application/octet-stream", "y"}}),
+       ""},
       {"no parts at all", "--" + std::string(kBoundary) + "--\r\n", ""},
-      {"part headers over 16 KiB", "--" + std::string(kBoundary) + "\r\nX-Pad: " + std::string(20000, 'p') + "\r\n", ""},
-      {"a symlink target over 4096 bytes", Multipart({{"l", "application/symlink", std::string(5000, 'l')}}), ""},
+      {"part headers over 16 KiB",
+       "--" + std::string(kBoundary) + "\r\nX-Pad: " + std::string(20000, 'p') + "\r\n", ""},
+      {"a symlink target over 4096 bytes",
+       Multipart({{"l", "application/symlink", std::string(5000, 'l')}}), ""},
       {"not multipart", "abc", "text/plain"},
       {"no boundary", "abc", "multipart/form-data"},
   };
@@ -356,8 +370,14 @@ TEST_F(KuboRpcTest, UploadsNeedTheUploadScopeAndReadsNeedPinsRead) {
 }
 
 TEST_F(KuboRpcTest, CatHonoursOffsetAndLengthAndRefusesWhatIsNotAFile) {
-  ASSERT_EQ(Upload("/api/v0/add", Multipart({{"d%2Ff", "application/octet-stream", "0123456789"}}), token_).status, 200);
-  auto lines = Lines(Upload("/api/v0/add?pin=false", Multipart({{"d%2Ff", "application/octet-stream", "0123456789"}}), token_).body);
+  ASSERT_EQ(Upload("/api/v0/add", Multipart({{"d%2Ff", "application/octet-stream", "0123456789"}}),
+                   token_)
+                .status,
+            200);
+  auto lines =
+      Lines(Upload("/api/v0/add?pin=false",
+                   Multipart({{"d%2Ff", "application/octet-stream", "0123456789"}}), token_)
+                .body);
   std::string dir = Str(lines.back(), "Hash");
   auto part = Call("/api/v0/cat?arg=" + dir + "/f&offset=3&length=4", token_);
   ASSERT_EQ(part.status, 200);
@@ -386,7 +406,8 @@ class VectorSink final : public car::ByteSink {
   std::string out;
 };
 
-std::string Car(const std::vector<mf::Cid>& roots, const std::vector<std::pair<mf::Cid, std::string>>& blocks) {
+std::string Car(const std::vector<mf::Cid>& roots,
+                const std::vector<std::pair<mf::Cid, std::string>>& blocks) {
   VectorSink sink;
   auto w = car::CarWriter::Create(sink, roots);
   EXPECT_TRUE(w);
@@ -421,17 +442,27 @@ TEST_F(KuboRpcTest, DagImportVerifiesEveryBlockBeforeStoringAnything) {
 
   // One block whose bytes do not hash to its CID: nothing of the CAR is stored or pinned.
   std::string bad = Car({d}, {{d, "block d"}, {RawCid("block e"), "tampered"}});
-  auto refused = Upload("/api/v0/dag/import", Multipart({{"", "application/octet-stream", bad}}), token_);
+  auto refused =
+      Upload("/api/v0/dag/import", Multipart({{"", "application/octet-stream", bad}}), token_);
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_FALSE(*blocks_.Has(d));
   EXPECT_EQ(PinCount(d.ToString()), 0u);
 
   // A truncated CAR and a body that is no CAR at all.
   std::string good = Car({d}, {{d, "block d"}});
-  EXPECT_EQ(Upload("/api/v0/dag/import", Multipart({{"", "application/octet-stream", good.substr(0, good.size() - 3)}}), token_).status, 400);
-  EXPECT_EQ(Upload("/api/v0/dag/import", Multipart({{"", "application/octet-stream", "not a car"}}), token_).status, 400);
+  EXPECT_EQ(
+      Upload("/api/v0/dag/import",
+             Multipart({{"", "application/octet-stream", good.substr(0, good.size() - 3)}}), token_)
+          .status,
+      400);
+  EXPECT_EQ(Upload("/api/v0/dag/import", Multipart({{"", "application/octet-stream", "not a car"}}),
+                   token_)
+                .status,
+            400);
   EXPECT_FALSE(*blocks_.Has(d));
-  EXPECT_EQ(Upload("/api/v0/dag/import?pin-roots=maybe", good, token_, "application/octet-stream").status, 400);
+  EXPECT_EQ(
+      Upload("/api/v0/dag/import?pin-roots=maybe", good, token_, "application/octet-stream").status,
+      400);
 }
 
 // The probe's defect: garbage collection ran between an upload storing its blocks and creating

@@ -14,23 +14,24 @@ struct Collected {
   int ends = 0;
 };
 
-Result<Collected> ParseInChunks(const std::string& boundary, const std::string& body, size_t chunk) {
+Result<Collected> ParseInChunks(const std::string& boundary, const std::string& body,
+                                size_t chunk) {
   Collected c;
   MultipartParser p(boundary, {
-      .on_part_begin = [&](const MultipartPart& part) -> Result<void> {
-        c.parts.push_back(part);
-        c.data.emplace_back();
-        return Ok();
-      },
-      .on_part_data = [&](ByteSpan b) -> Result<void> {
-        c.data.back().append(AsString(b));
-        return Ok();
-      },
-      .on_part_end = [&]() -> Result<void> {
-        ++c.ends;
-        return Ok();
-      },
-  });
+                                  .on_part_begin = [&](const MultipartPart& part) -> Result<void> {
+                                    c.parts.push_back(part);
+                                    c.data.emplace_back();
+                                    return Ok();
+                                  },
+                                  .on_part_data = [&](ByteSpan b) -> Result<void> {
+                                    c.data.back().append(AsString(b));
+                                    return Ok();
+                                  },
+                                  .on_part_end = [&]() -> Result<void> {
+                                    ++c.ends;
+                                    return Ok();
+                                  },
+                              });
   for (size_t i = 0; i < body.size(); i += chunk) {
     CAIRN_TRY(p.Feed(AsBytes(std::string_view(body).substr(i, chunk))));
   }
@@ -68,8 +69,9 @@ TEST(Multipart, RandomBinaryDataSurvives) {
   std::mt19937 rng(3);
   std::string data(100000, '\0');
   for (auto& ch : data) ch = static_cast<char>(rng());
-  std::string body = "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\n" +
-                     data + "\r\n--b0undary--";
+  std::string body =
+      "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\n" + data +
+      "\r\n--b0undary--";
   auto c = ParseInChunks("b0undary", body, 997);
   ASSERT_TRUE(c) << c.error().ToString();
   ASSERT_EQ(c->data.size(), 1u);
@@ -77,14 +79,16 @@ TEST(Multipart, RandomBinaryDataSurvives) {
 }
 
 TEST(Multipart, RejectsMalformedBodies) {
-  EXPECT_FALSE(ParseInChunks("b", "--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nabc", 5));
+  EXPECT_FALSE(
+      ParseInChunks("b", "--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nabc", 5));
   EXPECT_FALSE(ParseInChunks("b", "--b\r\nNoColonHere\r\n\r\nabc\r\n--b--", 5));
   EXPECT_FALSE(ParseInChunks("b", "--b\r\nContent-Type: text/plain\r\n\r\nabc\r\n--b--", 5));
   EXPECT_FALSE(ParseInChunks("b", "no boundary at all", 5));
   EXPECT_FALSE(ParseInChunks("b", "--bjunk\r\n", 5));
   std::string huge = "--b\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n\r\n--b--";
   EXPECT_FALSE(ParseInChunks("b", huge, 1000));
-  EXPECT_FALSE(ParseInChunks("b", "--b\r\nContent-Disposition: form-data; filename=\"%zz\"\r\n\r\n\r\n--b--", 5));
+  EXPECT_FALSE(ParseInChunks(
+      "b", "--b\r\nContent-Disposition: form-data; filename=\"%zz\"\r\n\r\n\r\n--b--", 5));
 }
 
 // Limits hold the same whether a header block or a boundary line arrives whole or in pieces

@@ -23,7 +23,8 @@ class PinningApiTest : public ::testing::Test {
     accounts_ = std::make_unique<metadata::AccountStore>(db_.db(), clock_);
     pins_ = std::make_unique<metadata::PinStore>(db_.db(), clock_);
     PinningApiOptions o;
-    o.delegates = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
+    o.delegates = {
+        "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
     o.rate_limit = {.per_second = 1000, .burst = 1000};
     api_ = std::make_unique<PinningApi>(*pins_, *accounts_, events_, clock_, o);
     alice_ = Token("alice", metadata::ScopeSet::Default());
@@ -61,7 +62,8 @@ class PinningApiTest : public ::testing::Test {
 };
 
 TEST_F(PinningApiTest, AddGetReplaceDelete) {
-  auto added = Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"(","name":"n1"})");
+  auto added =
+      Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"(","name":"n1"})");
   ASSERT_EQ(added.status, 202) << added.body;
   EXPECT_EQ(events_.queued, 1);
   std::string id = Field(added.body, "requestid");
@@ -70,7 +72,8 @@ TEST_F(PinningApiTest, AddGetReplaceDelete) {
   auto got = Call("GET", "/pins/" + id, alice_);
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(Field(got.body, "requestid"), id);
-  auto replaced = Call("POST", "/pins/" + id, alice_, std::string(R"({"cid":")") + kCid + R"(","name":"n2"})");
+  auto replaced =
+      Call("POST", "/pins/" + id, alice_, std::string(R"({"cid":")") + kCid + R"(","name":"n2"})");
   ASSERT_EQ(replaced.status, 202) << replaced.body;
   std::string id2 = Field(replaced.body, "requestid");
   EXPECT_NE(id2, id);
@@ -138,7 +141,8 @@ TEST_F(PinningApiTest, BadInputChangesNothing) {
 
 TEST_F(PinningApiTest, RateLimitAnswers429WithRetryAfter) {
   PinningApiOptions o;
-  o.delegates = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
+  o.delegates = {
+      "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
   o.rate_limit = {.per_second = 1, .burst = 2};
   api_ = std::make_unique<PinningApi>(*pins_, *accounts_, events_, clock_, o);
   EXPECT_EQ(Call("GET", "/pins", alice_).status, 200);

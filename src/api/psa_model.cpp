@@ -20,7 +20,9 @@ constexpr size_t kMaxMetaKey = 255;
 constexpr size_t kMaxMetaValue = 64 * 1024;
 constexpr size_t kMaxCidFilter = 10;
 
-Error Invalid(std::string message) { return Error(ErrorCode::kInvalidArgument, std::move(message)); }
+Error Invalid(std::string message) {
+  return Error(ErrorCode::kInvalidArgument, std::move(message));
+}
 
 Result<void> ValidateCid(std::string_view text, std::string_view field) {
   auto cid = multiformats::Cid::Parse(text);
@@ -97,7 +99,8 @@ Result<metadata::NewPin> ParsePinRequest(std::string_view body) {
   CAIRN_TRY(ValidateCid(pin.cid, "cid"));
   if (const auto* name = obj.if_contains("name"); name && !name->is_null()) {
     if (!name->is_string()) return Err(Invalid("name: must be a string"));
-    if (name->get_string().size() > kMaxName) return Err(Invalid("name: longer than 255 characters"));
+    if (name->get_string().size() > kMaxName)
+      return Err(Invalid("name: longer than 255 characters"));
     pin.name = std::string(name->get_string());
   }
   if (const auto* origins = obj.if_contains("origins"); origins && !origins->is_null()) {
@@ -109,7 +112,8 @@ Result<metadata::NewPin> ParsePinRequest(std::string_view body) {
       if (!o.is_string()) return Err(Invalid("origins: entries must be strings"));
       std::string text(o.get_string());
       auto ma = net::Multiaddr::Parse(text);
-      if (!ma) return Err(Invalid("origins: '" + text + "' is not a multiaddr: " + ma.error().message()));
+      if (!ma)
+        return Err(Invalid("origins: '" + text + "' is not a multiaddr: " + ma.error().message()));
       if (!seen.insert(text).second) return Err(Invalid("origins: duplicate '" + text + "'"));
       pin.origins.push_back(std::move(text));
     }
@@ -129,7 +133,8 @@ Result<ListQuery> ParseListQuery(const http::Request& request) {
       if (c.empty()) return Err(Invalid("cid: empty entry"));
       auto parsed = multiformats::Cid::Parse(c);
       if (!parsed) {
-        return Err(Invalid("cid: invalid CID '" + std::string(c) + "': " + parsed.error().message()));
+        return Err(
+            Invalid("cid: invalid CID '" + std::string(c) + "': " + parsed.error().message()));
       }
       if (seen.insert(c).second) f.cids.push_back(std::move(*parsed));
     }
@@ -322,7 +327,8 @@ void AppendPinStatus(std::string& out, const metadata::PinRecord& p,
 
 }  // namespace
 
-std::string RenderPinStatus(const metadata::PinRecord& pin, const std::vector<std::string>& delegates) {
+std::string RenderPinStatus(const metadata::PinRecord& pin,
+                            const std::vector<std::string>& delegates) {
   std::string out;
   out.reserve(384);
   AppendPinStatus(out, pin, delegates);

@@ -36,7 +36,8 @@ Result<metadata::NewPin> ParsePinRequest(std::string_view body);
 Result<ListQuery> ParseListQuery(const http::Request& request);
 
 // PinStatus JSON of a stored pin, with the service's delegates. Never emits null.
-std::string RenderPinStatus(const metadata::PinRecord& pin, const std::vector<std::string>& delegates);
+std::string RenderPinStatus(const metadata::PinRecord& pin,
+                            const std::vector<std::string>& delegates);
 std::string RenderPinResults(uint64_t count, const std::vector<metadata::PinRecord>& pins,
                              const std::vector<std::string>& delegates);
 

@@ -1,9 +1,9 @@
 #include "api/psa_model.hpp"
 
+#include <gtest/gtest.h>
+
 #include <boost/json.hpp>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "multiformats/cid.hpp"
 
@@ -20,8 +20,9 @@ http::Request Query(const std::string& target) {
 }
 
 TEST(ParsePinRequest, AcceptsAFullPinAndKeepsTheCidText) {
-  auto p = ParsePinRequest(std::string(R"({"cid":")") + kCid +
-                           R"(","name":"a.pdf","origins":["/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"],"meta":{"app":"x"},"extra":1})");
+  auto p = ParsePinRequest(
+      std::string(R"({"cid":")") + kCid +
+      R"(","name":"a.pdf","origins":["/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"],"meta":{"app":"x"},"extra":1})");
   ASSERT_TRUE(p) << p.error().ToString();
   EXPECT_EQ(p->cid, kCid);
   EXPECT_EQ(*p->name, "a.pdf");
@@ -46,8 +47,11 @@ TEST(ParsePinRequest, RejectsEveryViolationNamingTheField) {
       {std::string(R"({"cid":")") + kCid + R"(","name":")" + long_name + "\"}", "name: longer"},
       {std::string(R"({"cid":")") + kCid + R"(","origins":"x"})", "origins: must be an array"},
       {std::string(R"({"cid":")") + kCid + R"(","origins":["nope"]})", "not a multiaddr"},
-      {std::string(R"({"cid":")") + kCid + R"(","origins":["/ip4/1.1.1.1/tcp/1/http","/ip4/1.1.1.1/tcp/1/http"]})", "duplicate"},
-      {std::string(R"({"cid":")") + kCid + R"(","meta":{"k":1}})", "meta.k: value must be a string"},
+      {std::string(R"({"cid":")") + kCid +
+           R"(","origins":["/ip4/1.1.1.1/tcp/1/http","/ip4/1.1.1.1/tcp/1/http"]})",
+       "duplicate"},
+      {std::string(R"({"cid":")") + kCid + R"(","meta":{"k":1}})",
+       "meta.k: value must be a string"},
       {std::string(R"({"cid":")") + kCid + R"(","meta":[]})", "meta: must be a JSON object"},
   };
   for (const auto& c : cases) {
@@ -60,9 +64,10 @@ TEST(ParsePinRequest, RejectsEveryViolationNamingTheField) {
 }
 
 TEST(ParseListQuery, ParsesEveryFilter) {
-  auto q = ParseListQuery(Query(std::string("/pins?cid=") + kCid + "," + kCid +
-                                "&name=Doc&match=ipartial&status=queued,pinning&before=2020-07-27T17:32:28.276Z"
-                                "&after=2020-07-27T17:32:28Z&limit=1000&meta=%7B%22app%22%3A%22x%22%7D"));
+  auto q = ParseListQuery(
+      Query(std::string("/pins?cid=") + kCid + "," + kCid +
+            "&name=Doc&match=ipartial&status=queued,pinning&before=2020-07-27T17:32:28.276Z"
+            "&after=2020-07-27T17:32:28Z&limit=1000&meta=%7B%22app%22%3A%22x%22%7D"));
   ASSERT_TRUE(q) << q.error().ToString();
   const auto& f = q->filter;
   EXPECT_EQ(f.cids.size(), 1u);  // duplicates collapse
@@ -83,11 +88,11 @@ TEST(ParseListQuery, NoFilterMeansPinnedOnlyAndLimitIsNotAFilter) {
 }
 
 TEST(ParseListQuery, RejectsBadParameters) {
-  for (std::string t : std::vector<std::string>{"/pins?limit=0", "/pins?limit=1001", "/pins?limit=abc", "/pins?status=done",
-                        "/pins?before=yesterday", "/pins?after=2020-13-01T00:00:00Z",
-                        "/pins?match=fuzzy", "/pins?meta=%7Bbad", "/pins?cid=notacid",
-                        "/pins?cid=" + std::string(kCid) + ",",
-                        "/pins?meta=%5B%5D"}) {
+  for (std::string t : std::vector<std::string>{
+           "/pins?limit=0", "/pins?limit=1001", "/pins?limit=abc", "/pins?status=done",
+           "/pins?before=yesterday", "/pins?after=2020-13-01T00:00:00Z", "/pins?match=fuzzy",
+           "/pins?meta=%7Bbad", "/pins?cid=notacid", "/pins?cid=" + std::string(kCid) + ",",
+           "/pins?meta=%5B%5D"}) {
     auto q = ParseListQuery(Query(t));
     EXPECT_FALSE(q) << t;
   }
@@ -130,14 +135,27 @@ TEST(Render, PinStatusHasNoNullsAndEchoesTheCid) {
   EXPECT_EQ(RenderPinResults(0, {}, {}), "{\"count\":0,\"results\":[]}");
 }
 
-
 // The hand-written renderer must produce what a JSON library reads back as the same values,
 // whatever bytes the strings hold (quotes, backslashes, control characters, UTF-8).
 TEST(Render, PinStatusParsesBackToTheRecord) {
   std::mt19937 rng(20261130);
-  const std::vector<std::string> pieces = {"a", "Z", "\"", "\\", "/", "\n", "\t", std::string(1, '\x01'),
-                                           std::string(1, '\x1f'), "\x7f", "\u00e9", "\u2603", "\U0001F600",
-                                           " ", "{", "]", ","};
+  const std::vector<std::string> pieces = {"a",
+                                           "Z",
+                                           "\"",
+                                           "\\",
+                                           "/",
+                                           "\n",
+                                           "\t",
+                                           std::string(1, '\x01'),
+                                           std::string(1, '\x1f'),
+                                           "\x7f",
+                                           "\u00e9",
+                                           "\u2603",
+                                           "\U0001F600",
+                                           " ",
+                                           "{",
+                                           "]",
+                                           ","};
   auto random_string = [&] {
     std::string s;
     for (int n = static_cast<int>(rng() % 6); n > 0; --n) s += pieces[rng() % pieces.size()];

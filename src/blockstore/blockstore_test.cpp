@@ -3,8 +3,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -171,7 +171,8 @@ TYPED_TEST(BlockstoreContract, SyncSucceeds) {
 TYPED_TEST(BlockstoreContract, ConcurrentPutGetDeleteKeepEveryReadCorrect) {
   constexpr int kThreads = 4, kPerThread = 150;
   std::vector<testing::Block> blocks;
-  for (int i = 0; i < kThreads * kPerThread; ++i) blocks.push_back(MakeBlock(1000 + i, 100 + (i * 37) % 4000));
+  for (int i = 0; i < kThreads * kPerThread; ++i)
+    blocks.push_back(MakeBlock(1000 + i, 100 + (i * 37) % 4000));
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -331,8 +332,8 @@ TEST(Crc32c, MatchesTheCastagnoliCheckValue) {
   // Extending in pieces equals one pass, across the 8- and 32-byte paths.
   Bytes data = testing::RandomBytes(9, 1000);
   uint32_t one = internal::Crc32c(0, data);
-  uint32_t parts = internal::Crc32c(internal::Crc32c(0, ByteSpan(data).first(333)),
-                                    ByteSpan(data).subspan(333));
+  uint32_t parts =
+      internal::Crc32c(internal::Crc32c(0, ByteSpan(data).first(333)), ByteSpan(data).subspan(333));
   EXPECT_EQ(one, parts);
   EXPECT_EQ(internal::Crc32c(0, Bytes(32, 0)), 0x8A9136AAu);
 }

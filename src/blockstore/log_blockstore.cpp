@@ -74,9 +74,9 @@ Result<size_t> ReadAt(File& file, uint64_t off, uint8_t* p, size_t n) {
 // One record as listed in an index file or found by a log scan.
 struct Entry {
   uint8_t type;
-  std::string key;       // encoded multihash
-  uint64_t offset;       // of the record header in the segment
-  uint32_t length;       // data bytes (0 for tombstones)
+  std::string key;  // encoded multihash
+  uint64_t offset;  // of the record header in the segment
+  uint32_t length;  // data bytes (0 for tombstones)
   uint64_t RecordSize() const { return kRecordHeaderSize + key.size() + length; }
   uint64_t DataOffset() const { return offset + kRecordHeaderSize + key.size(); }
 };
@@ -101,11 +101,11 @@ struct Segment {
   std::unique_ptr<File> file;
   fs::path path;
   fs::path idx_path;
-  uint64_t size = 0;        // valid bytes (file length once recovered). GUARDED_BY(Impl::mu_)
-  uint64_t live_bytes = 0;  // bytes of records the index points at. GUARDED_BY(Impl::mu_)
+  uint64_t size = 0;         // valid bytes (file length once recovered). GUARDED_BY(Impl::mu_)
+  uint64_t live_bytes = 0;   // bytes of records the index points at. GUARDED_BY(Impl::mu_)
   uint64_t synced_size = 0;  // `size` when the last successful Sync() started. GUARDED_BY(write_mu)
-  bool sealed = false;      // has a valid index file; never appended to again
-  bool damaged = false;     // a scan stopped at a bad record; no index file is written for it
+  bool sealed = false;       // has a valid index file; never appended to again
+  bool damaged = false;      // a scan stopped at a bad record; no index file is written for it
 };
 // shared_ptr: a reader keeps a segment's file open while compaction removes the segment.
 using SegmentPtr = std::shared_ptr<Segment>;
@@ -126,16 +126,16 @@ struct LogBlockstore::Impl {
   RecoveryReport report;
 
   // Lock order: compact_mu → write_mu → mu.
-  std::mutex compact_mu;  // one compaction at a time
-  std::mutex write_mu;    // serialises appends, rollover and Sync's choice of segment
+  std::mutex compact_mu;           // one compaction at a time
+  std::mutex write_mu;             // serialises appends, rollover and Sync's choice of segment
   std::atomic<uint64_t> syncs{0};  // fdatasync calls made by Sync()
-  std::mutex mu;          // the index and the segment table; held briefly, never across I/O
+  std::mutex mu;  // the index and the segment table; held briefly, never across I/O
 
   std::unordered_map<std::string, Location> index;  // GUARDED_BY(mu)
-  std::map<uint32_t, SegmentPtr> segments;           // GUARDED_BY(mu)
-  SegmentPtr active;                   // written holding write_mu and mu; read holding either
-  std::vector<Entry> active_entries;   // GUARDED_BY(write_mu): records of `active`, in order
-  bool broken = false;                 // GUARDED_BY(write_mu): a write failed mid-record
+  std::map<uint32_t, SegmentPtr> segments;          // GUARDED_BY(mu)
+  SegmentPtr active;                  // written holding write_mu and mu; read holding either
+  std::vector<Entry> active_entries;  // GUARDED_BY(write_mu): records of `active`, in order
+  bool broken = false;                // GUARDED_BY(write_mu): a write failed mid-record
 
   // --- files ---
 
@@ -197,15 +197,14 @@ struct LogBlockstore::Impl {
     if (Crc32c(0, ByteSpan(buf.data(), buf.size() - 4)) != stored) {
       return Err(ErrorCode::kCorruption, "blockstore: " + what + ": checksum mismatch");
     }
-    if (std::memcmp(buf.data(), kIndexMagic, 8) != 0 || GetU32Le(buf.data() + 8) != kFormatVersion ||
-        GetU32Le(buf.data() + 12) != seg.id) {
+    if (std::memcmp(buf.data(), kIndexMagic, 8) != 0 ||
+        GetU32Le(buf.data() + 8) != kFormatVersion || GetU32Le(buf.data() + 12) != seg.id) {
       return Err(ErrorCode::kCorruption, "blockstore: " + what + ": bad header");
     }
     if (GetU64Le(buf.data() + 16) != segment_size) {
-      return Err(ErrorCode::kCorruption, "blockstore: " + what + ": covers " +
-                                             std::to_string(GetU64Le(buf.data() + 16)) +
-                                             " bytes but the segment has " +
-                                             std::to_string(segment_size));
+      return Err(ErrorCode::kCorruption,
+                 "blockstore: " + what + ": covers " + std::to_string(GetU64Le(buf.data() + 16)) +
+                     " bytes but the segment has " + std::to_string(segment_size));
     }
     uint64_t count = GetU64Le(buf.data() + 24);
     std::vector<Entry> entries;
@@ -221,8 +220,10 @@ struct LogBlockstore::Impl {
       size_t mh_len = buf[pos + 13];
       pos += kIndexEntryFixed;
       if (end - pos < mh_len || (e.type != kTypePut && e.type != kTypeTombstone) ||
-          e.offset < kSegmentHeaderSize || e.offset + kRecordHeaderSize + mh_len + e.length > segment_size) {
-        return Err(ErrorCode::kCorruption, "blockstore: " + what + ": bad entry " + std::to_string(i));
+          e.offset < kSegmentHeaderSize ||
+          e.offset + kRecordHeaderSize + mh_len + e.length > segment_size) {
+        return Err(ErrorCode::kCorruption,
+                   "blockstore: " + what + ": bad entry " + std::to_string(i));
       }
       e.key.assign(reinterpret_cast<const char*>(buf.data() + pos), mh_len);
       pos += mh_len;
@@ -288,7 +289,8 @@ struct LogBlockstore::Impl {
         break;
       }
       std::string key(mh_len, '\0');
-      if (!CAIRN_TRY(read_at(pos + kRecordHeaderSize, reinterpret_cast<uint8_t*>(key.data()), mh_len))) {
+      if (!CAIRN_TRY(
+              read_at(pos + kRecordHeaderSize, reinterpret_cast<uint8_t*>(key.data()), mh_len))) {
         stop("incomplete multihash");
         break;
       }
@@ -391,7 +393,8 @@ struct LogBlockstore::Impl {
           report.truncated_bytes += size;
           break;
         }
-        return Err(ErrorCode::kCorruption, "blockstore: " + what + ": not a Cairn segment (bad header)");
+        return Err(ErrorCode::kCorruption,
+                   "blockstore: " + what + ": not a Cairn segment (bad header)");
       }
       ++report.segments;
       seg->size = size;
@@ -559,7 +562,8 @@ struct LogBlockstore::Impl {
   void IndexErase(const std::string& key) {
     auto it = index.find(key);
     if (it == index.end()) return;
-    segments.at(it->second.segment)->live_bytes -= kRecordHeaderSize + key.size() + it->second.length;
+    segments.at(it->second.segment)->live_bytes -=
+        kRecordHeaderSize + key.size() + it->second.length;
     index.erase(it);
   }
 
@@ -568,7 +572,8 @@ struct LogBlockstore::Impl {
     uint64_t size = 0;
     {
       std::lock_guard lock(write_mu);
-      if (broken) return Err(ErrorCode::kIoError, "blockstore: an earlier write failed; reopen the store");
+      if (broken)
+        return Err(ErrorCode::kIoError, "blockstore: an earlier write failed; reopen the store");
       seg = active;
       size = seg->size;
       // Nothing appended since a sync that succeeded: every byte is durable already (a pin
@@ -612,7 +617,8 @@ Result<std::unique_ptr<LogBlockstore>> LogBlockstore::Open(const fs::path& dir,
   impl->lock_file = CAIRN_TRY(Ctx(env.Open(dir / "LOCK", OpenMode::kCreateOrOpen)));
   if (auto locked = impl->lock_file->LockExclusive(); !locked) {
     if (locked.error().code() == ErrorCode::kUnavailable) {
-      return Err(ErrorCode::kUnavailable, "blockstore: " + dir.string() + " is in use by another process");
+      return Err(ErrorCode::kUnavailable,
+                 "blockstore: " + dir.string() + " is in use by another process");
     }
     return Err(Ctx(std::move(locked)).error());
   }
@@ -625,7 +631,8 @@ Result<void> LogBlockstore::Put(const Cid& cid, ByteSpan data) {
   CAIRN_TRY(internal::CheckPut(cid, data));
   if (IsIdentity(cid)) return Ok();
   if (data.size() > UINT32_MAX) {
-    return Err(ErrorCode::kInvalidArgument, "blockstore: block " + cid.ToString() + " is 4 GiB or larger");
+    return Err(ErrorCode::kInvalidArgument,
+               "blockstore: block " + cid.ToString() + " is 4 GiB or larger");
   }
   std::string key = KeyOf(cid);
   {
@@ -834,7 +841,8 @@ Result<CompactionStats> LogBlockstore::Compact(double max_live_ratio) {
     for (const auto& [id, seg] : impl_->segments) {
       if (seg == impl_->active || !seg->sealed || seg->damaged) continue;
       uint64_t body = seg->size - kSegmentHeaderSize;
-      if (body == 0 || static_cast<double>(seg->live_bytes) < max_live_ratio * static_cast<double>(body)) {
+      if (body == 0 ||
+          static_cast<double>(seg->live_bytes) < max_live_ratio * static_cast<double>(body)) {
         candidates.push_back(seg);
       }
     }

@@ -51,31 +51,32 @@ struct LogBlockstoreOptions {
 
 // What Open() found and repaired.
 struct RecoveryReport {
-  uint32_t segments = 0;            // segment files opened
-  uint32_t segments_from_index = 0; // sealed segments loaded from their index file
-  uint64_t records_scanned = 0;     // records read from segment logs (no usable index file)
-  uint64_t truncated_bytes = 0;     // torn or invalid tail cut from the last segment
+  uint32_t segments = 0;             // segment files opened
+  uint32_t segments_from_index = 0;  // sealed segments loaded from their index file
+  uint64_t records_scanned = 0;      // records read from segment logs (no usable index file)
+  uint64_t truncated_bytes = 0;      // torn or invalid tail cut from the last segment
   // One line per problem: a torn tail, a bad record header, a bad index file (rebuilt from the
   // log), an unreadable segment ("blockstore: segment 3 offset 8123: header checksum mismatch").
   std::vector<std::string> problems;
 };
 
 struct LogBlockstoreStats {
-  uint64_t blocks = 0;           // live blocks
-  uint64_t live_bytes = 0;       // bytes of live records (headers + data)
-  uint64_t disk_bytes = 0;       // bytes of all segment files
-  uint32_t segments = 0;         // segment files, including the active one
-  uint64_t active_segment = 0;   // id of the segment appends go to
-  uint64_t syncs = 0;            // fdatasync calls Sync() made since open (a Sync with nothing
-                                 // appended since the last successful one makes none)
+  uint64_t blocks = 0;          // live blocks
+  uint64_t live_bytes = 0;      // bytes of live records (headers + data)
+  uint64_t disk_bytes = 0;      // bytes of all segment files
+  uint32_t segments = 0;        // segment files, including the active one
+  uint64_t active_segment = 0;  // id of the segment appends go to
+  uint64_t syncs = 0;           // fdatasync calls Sync() made since open (a Sync with nothing
+                                // appended since the last successful one makes none)
 };
 
 struct CompactionStats {
   uint32_t segments_compacted = 0;  // segment files rewritten and removed
   uint64_t blocks_moved = 0;        // live blocks copied into the active segment
-  uint64_t tombstones_moved = 0;    // tombstones carried forward (an older segment may still need them)
-  uint64_t bytes_reclaimed = 0;     // disk bytes freed (removed files minus bytes copied)
-  uint64_t corrupt_dropped = 0;     // live records whose data failed its checksum: dropped
+  uint64_t tombstones_moved =
+      0;  // tombstones carried forward (an older segment may still need them)
+  uint64_t bytes_reclaimed = 0;  // disk bytes freed (removed files minus bytes copied)
+  uint64_t corrupt_dropped = 0;  // live records whose data failed its checksum: dropped
 };
 
 class LogBlockstore final : public Blockstore {

@@ -1,19 +1,19 @@
 // LogBlockstore beyond the shared contract: persistence, recovery from torn and damaged files,
 // index files, compaction and its safety beside readers and writers.
-#include <fcntl.h>
-#include <unistd.h>
+#include "blockstore/log_blockstore.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <iterator>
+#include <thread>
 #include <vector>
 
 #include "blockstore/internal/test_support.hpp"
-#include "blockstore/log_blockstore.hpp"
 #include "multiformats/multicodec.hpp"
 
 namespace cairn::blockstore {
@@ -64,14 +64,14 @@ constexpr uint64_t kRecordOverhead = 20 + 34;
 // Bytes written by an independent writer (a Python script following docs/formats/blockstore.md):
 // a "hello" block record, an empty block record and a tombstone for "hello".
 constexpr char kHelloRecordHex[] =
-      "43424c4b01220000050000004cbb719aa9be0cd912202cf24dba5fb0a30e26e83b2ac5b9e29e1b16"
-      "1e5c1fa7425e73043362938b982468656c6c6f";
+    "43424c4b01220000050000004cbb719aa9be0cd912202cf24dba5fb0a30e26e83b2ac5b9e29e1b16"
+    "1e5c1fa7425e73043362938b982468656c6c6f";
 constexpr char kEmptyRecordHex[] =
-      "43424c4b01220000000000000000000043bf69bf1220e3b0c44298fc1c149afbf4c8996fb92427ae"
-      "41e4649b934ca495991b7852b855";
+    "43424c4b01220000000000000000000043bf69bf1220e3b0c44298fc1c149afbf4c8996fb92427ae"
+    "41e4649b934ca495991b7852b855";
 constexpr char kHelloTombstoneHex[] =
-      "43424c4b022200000000000000000000cd10b57c12202cf24dba5fb0a30e26e83b2ac5b9e29e1b16"
-      "1e5c1fa7425e73043362938b9824";
+    "43424c4b022200000000000000000000cd10b57c12202cf24dba5fb0a30e26e83b2ac5b9e29e1b16"
+    "1e5c1fa7425e73043362938b9824";
 constexpr char kSegmentOneHeaderHex[] = "434149524e5345470100000001000000";
 
 Bytes Hex(const std::string& h) { return *HexDecode(h); }
@@ -100,7 +100,8 @@ TEST(LogBlockstore, ReadsASegmentWrittenFromTheFormatDocument) {
   EXPECT_EQ(store->recovery().records_scanned, 3u);
   auto hello = *multiformats::Cid::Compute(1, multiformats::codec::kRaw,
                                            multiformats::codec::kSha2_256, ToBytes("hello"));
-  auto empty = *multiformats::Cid::Parse("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+  auto empty =
+      *multiformats::Cid::Parse("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
   EXPECT_FALSE(*store->Has(hello));
   ASSERT_TRUE(*store->Has(empty));
   EXPECT_EQ(*store->Get(empty), Bytes{});
@@ -409,11 +410,11 @@ TEST(LogBlockstore, CompactingATombstoneSegmentDoesNotResurrectOlderBlocks) {
   std::vector<Block> first, second;
   {
     auto store = OpenOrDie(dir.path(), 8 * 1024);
-    first = PutBlocks(*store, 4, 200, 1500);    // segment 1 (≈ 6 KiB), stays mostly live
-    second = PutBlocks(*store, 4, 300, 1500);   // segment 2
-    ASSERT_TRUE(store->Delete(first[0].cid));   // tombstone lands in segment 2 or 3
+    first = PutBlocks(*store, 4, 200, 1500);   // segment 1 (≈ 6 KiB), stays mostly live
+    second = PutBlocks(*store, 4, 300, 1500);  // segment 2
+    ASSERT_TRUE(store->Delete(first[0].cid));  // tombstone lands in segment 2 or 3
     for (const auto& b : second) ASSERT_TRUE(store->Delete(b.cid));
-    PutBlocks(*store, 8, 400, 1500);            // move on so those segments are sealed
+    PutBlocks(*store, 8, 400, 1500);  // move on so those segments are sealed
     auto stats = store->Compact(0.5);
     ASSERT_TRUE(stats) << stats.error().ToString();
     EXPECT_GE(stats->segments_compacted, 1u);

@@ -26,7 +26,8 @@ class MemoryBlockstore final : public Blockstore {
 
   // Number of stored blocks (identity CIDs are never stored).
   size_t BlockCount();
-  // Flips one bit of the stored bytes of `cid` (tests of the Corruption path). NotFound when absent.
+  // Flips one bit of the stored bytes of `cid` (tests of the Corruption path). NotFound when
+  // absent.
   Result<void> CorruptForTest(const Cid& cid);
 
  private:

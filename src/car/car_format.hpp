@@ -28,8 +28,8 @@ namespace cairn::car {
 using multiformats::Cid;
 
 // The 11-byte CARv2 pragma: varint(10) | dag-cbor {"version": 2}.
-inline constexpr std::array<uint8_t, 11> kCarV2Pragma = {0x0a, 0xa1, 0x67, 0x76, 0x65, 0x72, 0x73,
-                                                         0x69, 0x6f, 0x6e, 0x02};
+inline constexpr std::array<uint8_t, 11> kCarV2Pragma = {0x0a, 0xa1, 0x67, 0x76, 0x65, 0x72,
+                                                         0x73, 0x69, 0x6f, 0x6e, 0x02};
 inline constexpr uint64_t kCarV2HeaderSize = 40;
 // Where a CARv2 written without padding starts its payload: pragma + fixed header.
 inline constexpr uint64_t kCarV2DataOffset = kCarV2Pragma.size() + kCarV2HeaderSize;

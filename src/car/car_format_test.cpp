@@ -33,8 +33,9 @@ TEST(CarFormat, V1HeaderAllowsEmptyRootsAndRejectsOtherVersions) {
   EXPECT_FALSE(DecodeCarV1Header(*HexDecode("a16776657273696f6e01")).has_value());  // no roots
   EXPECT_FALSE(DecodeCarV1Header(*HexDecode("a265726f6f7473816161")).has_value());  // no version
   // roots: ["a"] (not a link)
-  EXPECT_FALSE(
-      DecodeCarV1Header(*HexDecode("a265726f6f747381616167766572736" "96f6e01")).has_value());
+  EXPECT_FALSE(DecodeCarV1Header(*HexDecode("a265726f6f747381616167766572736"
+                                            "96f6e01"))
+                   .has_value());
   EXPECT_FALSE(DecodeCarV1Header(*HexDecode("80")).has_value());  // not a map
 }
 
@@ -106,13 +107,25 @@ TEST(CarFormat, IndexRejectsMalformedBuckets) {
   trailing.push_back(0);
   EXPECT_FALSE(DecodeCarIndex(trailing).has_value());
   // Huge bucket length: rejected without allocating.
-  Bytes huge = *HexDecode("8008" "01000000" "28000000" "ffffffffffffff7f");
+  Bytes huge = *HexDecode(
+      "8008"
+      "01000000"
+      "28000000"
+      "ffffffffffffff7f");
   auto r = DecodeCarIndex(huge);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("multiple"), std::string::npos);
-  Bytes past = *HexDecode("8008" "01000000" "28000000" "2800000000000000");
+  Bytes past = *HexDecode(
+      "8008"
+      "01000000"
+      "28000000"
+      "2800000000000000");
   EXPECT_FALSE(DecodeCarIndex(past).has_value());
-  Bytes narrow = *HexDecode("8008" "01000000" "08000000" "0000000000000000");
+  Bytes narrow = *HexDecode(
+      "8008"
+      "01000000"
+      "08000000"
+      "0000000000000000");
   EXPECT_FALSE(DecodeCarIndex(narrow).has_value());
   // Unsorted: swap the first two digests of the 40-byte bucket.
   Bytes unsorted = EncodeIndexSorted(SomeEntries());

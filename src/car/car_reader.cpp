@@ -178,12 +178,12 @@ Result<std::optional<CarBlock>> CarReader::ReadSection() {
     auto ok = block.cid.hash().Verify(block.data);
     if (!ok) {
       if (ok.error().code() == ErrorCode::kNotSupported) {
-        return Err(ErrorCode::kNotSupported,
-                   "car: " + where + "cannot verify " + block.cid.ToString() + ": " +
-                       ok.error().message());
+        return Err(ErrorCode::kNotSupported, "car: " + where + "cannot verify " +
+                                                 block.cid.ToString() + ": " +
+                                                 ok.error().message());
       }
-      return Err(ErrorCode::kCorruption, "car: " + where + "block does not match its CID " +
-                                             block.cid.ToString());
+      return Err(ErrorCode::kCorruption,
+                 "car: " + where + "block does not match its CID " + block.cid.ToString());
     }
   }
   return std::optional<CarBlock>(std::move(block));
@@ -203,16 +203,15 @@ Result<std::optional<CarIndex>> CarReader::ReadIndex() {
     const size_t n = CAIRN_TRY(ReadSome(buf));
     if (n == 0) break;
     if (index.size() + n > options_.max_index_size) {
-      return Err(ErrorCode::kResourceExhausted, "car: index larger than the limit " +
-                                                    std::to_string(options_.max_index_size));
+      return Err(ErrorCode::kResourceExhausted,
+                 "car: index larger than the limit " + std::to_string(options_.max_index_size));
     }
     index.insert(index.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n));
   }
   auto decoded = DecodeCarIndex(index);
   if (!decoded) {
-    return Err(decoded.error().code(), "car: index at offset " +
-                                           std::to_string(v2_->index_offset) + ": " +
-                                           decoded.error().message());
+    return Err(decoded.error().code(), "car: index at offset " + std::to_string(v2_->index_offset) +
+                                           ": " + decoded.error().message());
   }
   return std::optional<CarIndex>(std::move(*decoded));
 }

@@ -46,8 +46,7 @@ class CarReader {
   // Reads and checks the header(s): for CARv2 the pragma, the fixed header and the inner CARv1
   // header. `source` must outlive the reader. Errors: InvalidArgument for malformed headers or a
   // version other than 1 or 2 (with the version in the message), IoError etc. from the source.
-  static Result<std::unique_ptr<CarReader>> Open(ByteSource& source,
-                                                 CarReaderOptions options = {});
+  static Result<std::unique_ptr<CarReader>> Open(ByteSource& source, CarReaderOptions options = {});
 
   int version() const { return version_; }
   // The roots of the (inner) CARv1 header; may be empty.
@@ -85,8 +84,8 @@ class CarReader {
   int version_ = 0;
   std::vector<Cid> roots_;
   std::optional<CarV2Header> v2_;
-  uint64_t pos_ = 0;            // absolute position in the source
-  uint64_t payload_start_ = 0;  // absolute position of the CARv1 payload
+  uint64_t pos_ = 0;                     // absolute position in the source
+  uint64_t payload_start_ = 0;           // absolute position of the CARv1 payload
   std::optional<uint64_t> payload_end_;  // CARv2 only
   std::optional<Error> failed_;
   bool index_read_ = false;

@@ -256,7 +256,7 @@ TEST(CarReader, V2RejectsPayloadShorterThanItsHeaderSays) {
   Bytes car = V2Of({a.cid}, {a});
   auto h = *CarV2Header::Decode(ByteSpan(car).subspan(kCarV2Pragma.size(), kCarV2HeaderSize));
   car.resize(h.data_offset + h.data_size);  // drop the index...
-  h.data_size += 10;                         // ...and claim more payload than exists
+  h.data_size += 10;                        // ...and claim more payload than exists
   h.index_offset = 0;
   Bytes hb = h.Encode();
   std::copy(hb.begin(), hb.end(), car.begin() + kCarV2Pragma.size());

@@ -33,7 +33,8 @@ Result<void> CarWriter::Put(const Cid& cid, ByteSpan data) {
     CAIRN_TRY(sink_->Write(scratch_));
     CAIRN_TRY(sink_->Write(data));
   }
-  size_ += cid_bytes.size() + data.size() + multiformats::VarintSize(cid_bytes.size() + data.size());
+  size_ +=
+      cid_bytes.size() + data.size() + multiformats::VarintSize(cid_bytes.size() + data.size());
   return Ok();
 }
 

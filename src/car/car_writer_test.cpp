@@ -92,9 +92,10 @@ TEST(ExportDag, DepthFirstPreOrderEachBlockOnce) {
 TEST(ExportDag, SkipsIdentityBlocksButFollowsTheirLinks) {
   auto leaf = Raw("leaf");
   auto inline_node = Cbor({leaf.cid}, 7);
-  Cid id_cid = *Cid::Compute(1, testing::codec::kDagCbor, testing::codec::kIdentity,
-                             inline_node.data);
-  auto id_raw = testing::MakeBlock(testing::codec::kRaw, ToBytes("tiny"), testing::codec::kIdentity);
+  Cid id_cid =
+      *Cid::Compute(1, testing::codec::kDagCbor, testing::codec::kIdentity, inline_node.data);
+  auto id_raw =
+      testing::MakeBlock(testing::codec::kRaw, ToBytes("tiny"), testing::codec::kIdentity);
   auto root = Cbor({id_cid, id_raw.cid}, 0);
   MapGetter getter;
   getter.Add(root);

@@ -24,8 +24,7 @@ int HexValue(char c) {
 
 Result<Bytes> HexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) {
-    return Err(ErrorCode::kInvalidArgument,
-               "hex: odd length " + std::to_string(hex.size()));
+    return Err(ErrorCode::kInvalidArgument, "hex: odd length " + std::to_string(hex.size()));
   }
   Bytes out(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {

@@ -14,10 +14,14 @@ namespace {
 
 spdlog::level::level_enum ToSpdlog(Level level) {
   switch (level) {
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -31,7 +35,8 @@ spdlog::logger& Logger() {
     auto level = spdlog::level::info;
     if (const char* env = std::getenv("CAIRN_LOG_LEVEL"); env && *env) {
       level = spdlog::level::from_str(env);  // unknown names mean off in spdlog: keep info
-      if (level == spdlog::level::off && std::string_view(env) != "off") level = spdlog::level::info;
+      if (level == spdlog::level::off && std::string_view(env) != "off")
+        level = spdlog::level::info;
     }
     l->set_level(level);
     l->flush_on(spdlog::level::trace);  // one line per write; stderr is unbuffered anyway

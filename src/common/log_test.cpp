@@ -9,10 +9,9 @@ namespace {
 
 TEST(Log, FieldsAreValidJsonWhateverTheirText) {
   std::string quirky = "a\"b\\c\nd\te\x01 ü";
-  std::string members = FormatFields("pin.failed", {{"requestid", "r-1"},
-                                                    {"reason", quirky},
-                                                    {"blocks", uint64_t{42}},
-                                                    {"delta", int64_t{-7}}});
+  std::string members = FormatFields(
+      "pin.failed",
+      {{"requestid", "r-1"}, {"reason", quirky}, {"blocks", uint64_t{42}}, {"delta", int64_t{-7}}});
   auto parsed = boost::json::parse("{" + members + "}");
   const auto& obj = parsed.as_object();
   EXPECT_EQ(obj.at("event").as_string(), "pin.failed");

@@ -7,22 +7,36 @@ namespace cairn {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case ErrorCode::kNotFound: return "NOT_FOUND";
-    case ErrorCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case ErrorCode::kCorruption: return "CORRUPTION";
-    case ErrorCode::kIoError: return "IO_ERROR";
-    case ErrorCode::kUnavailable: return "UNAVAILABLE";
-    case ErrorCode::kTimeout: return "TIMEOUT";
-    case ErrorCode::kCancelled: return "CANCELLED";
-    case ErrorCode::kUnauthenticated: return "UNAUTHENTICATED";
-    case ErrorCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case ErrorCode::kInsufficientFunds: return "INSUFFICIENT_FUNDS";
-    case ErrorCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
+    case ErrorCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case ErrorCode::kNotFound:
+      return "NOT_FOUND";
+    case ErrorCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case ErrorCode::kCorruption:
+      return "CORRUPTION";
+    case ErrorCode::kIoError:
+      return "IO_ERROR";
+    case ErrorCode::kUnavailable:
+      return "UNAVAILABLE";
+    case ErrorCode::kTimeout:
+      return "TIMEOUT";
+    case ErrorCode::kCancelled:
+      return "CANCELLED";
+    case ErrorCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    case ErrorCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case ErrorCode::kInsufficientFunds:
+      return "INSUFFICIENT_FUNDS";
+    case ErrorCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
     case ErrorCode::kStorageFull:
       return "STORAGE_FULL";
-    case ErrorCode::kNotSupported: return "NOT_SUPPORTED";
-    case ErrorCode::kInternal: return "INTERNAL";
+    case ErrorCode::kNotSupported:
+      return "NOT_SUPPORTED";
+    case ErrorCode::kInternal:
+      return "INTERNAL";
   }
   return "UNKNOWN";
 }

@@ -84,14 +84,13 @@ inline void TakeValue(tl::expected<void, Error>&&) {}
 // CAIRN_TRY(expr): evaluates a Result; on error returns it from the enclosing function, otherwise
 // yields the value (`auto cid = CAIRN_TRY(Cid::Parse(text));`). Uses a GNU statement expression
 // (g++ and clang both support it).
-#define CAIRN_TRY(expr)                                               \
-  ({                                                                  \
-    auto cairn_try_result_ = (expr);                                  \
-    if (!cairn_try_result_) {                                         \
-      return ::tl::unexpected<::cairn::Error>(                        \
-          std::move(cairn_try_result_).error());                      \
-    }                                                                 \
-    ::cairn::internal::TakeValue(std::move(cairn_try_result_));       \
+#define CAIRN_TRY(expr)                                                              \
+  ({                                                                                 \
+    auto cairn_try_result_ = (expr);                                                 \
+    if (!cairn_try_result_) {                                                        \
+      return ::tl::unexpected<::cairn::Error>(std::move(cairn_try_result_).error()); \
+    }                                                                                \
+    ::cairn::internal::TakeValue(std::move(cairn_try_result_));                      \
   })
 
 // CAIRN_CHECK(cond): an invariant the code guarantees (never user, network or disk input). Aborts

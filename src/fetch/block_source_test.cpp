@@ -14,7 +14,8 @@ TEST(OriginToGatewayUrl, MapsHttpMultiaddrsOnly) {
   EXPECT_EQ(*OriginToGatewayUrl("/ip4/127.0.0.1/tcp/8080/http"), "http://127.0.0.1:8080");
   EXPECT_EQ(*OriginToGatewayUrl("/dns4/gw.example/tcp/443/https"), "https://gw.example:443");
   EXPECT_EQ(*OriginToGatewayUrl("/dns/gw.example/tcp/443/tls/http"), "https://gw.example:443");
-  EXPECT_EQ(*OriginToGatewayUrl("/ip6/::1/tcp/80/http/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"),
+  EXPECT_EQ(*OriginToGatewayUrl(
+                "/ip6/::1/tcp/80/http/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"),
             "http://[::1]:80");
   EXPECT_FALSE(OriginToGatewayUrl("/ip4/1.2.3.4/tcp/4001/p2p/QmX"));
   EXPECT_FALSE(OriginToGatewayUrl("/ip4/1.2.3.4/udp/4001/quic"));
@@ -39,7 +40,8 @@ TEST(GatewayBlockSource, FetchesVerifiesAndFallsBackPastLiarsAndMisses) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::kNotFound);
   EXPECT_NE(bad.error().message().find("http://liar: sent bytes that do not match the CID"),
-            std::string::npos) << bad.error().message();
+            std::string::npos)
+      << bad.error().message();
   EXPECT_NE(bad.error().message().find("http://empty/: HTTP 404"), std::string::npos);
 }
 
@@ -61,7 +63,8 @@ TEST(GatewayBlockSource, IdentityCidsNeedNoNetworkAndUnknownHashesAreRefused) {
   EXPECT_EQ(AsString(*source.Fetch(id, {})), "tiny");
   auto odd = mf::Cid::V1(mf::codec::kRaw, *mf::Multihash::Make(0x1e, Bytes(32, 1)));
   EXPECT_EQ(source.Fetch(odd, {}).error().code(), ErrorCode::kNotSupported);
-  auto none = source.Fetch(*mf::Cid::Compute(1, mf::codec::kRaw, mf::codec::kSha2_256, AsBytes("x")), {});
+  auto none =
+      source.Fetch(*mf::Cid::Compute(1, mf::codec::kRaw, mf::codec::kSha2_256, AsBytes("x")), {});
   EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(http.gets(), 0);
 }

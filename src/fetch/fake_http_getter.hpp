@@ -28,7 +28,8 @@ class FakeHttpGetter : public HttpGetter {
     }
     auto it = replies_.find(url);
     if (it == replies_.end()) return HttpReply{404, ""};
-    if (it->second.body.size() > max_bytes) return Err(ErrorCode::kResourceExhausted, "fake: too big");
+    if (it->second.body.size() > max_bytes)
+      return Err(ErrorCode::kResourceExhausted, "fake: too big");
     return it->second;
   }
   int gets() const {
@@ -38,9 +39,9 @@ class FakeHttpGetter : public HttpGetter {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, HttpReply> replies_;     // GUARDED_BY(mu_)
-  std::map<std::string, ErrorCode> failures_;    // GUARDED_BY(mu_)
-  int gets_ = 0;                                 // GUARDED_BY(mu_)
+  std::map<std::string, HttpReply> replies_;   // GUARDED_BY(mu_)
+  std::map<std::string, ErrorCode> failures_;  // GUARDED_BY(mu_)
+  int gets_ = 0;                               // GUARDED_BY(mu_)
 };
 
 }  // namespace cairn::fetch

@@ -93,9 +93,8 @@ Result<void> PrecheckCar(blockstore::Blockstore& blocks, const GatewayRequest& g
       // Entirely outside (and decidable up front): 400, as the spec recommends.
       if (r.length == 0 && stat->size > 0 && g.car.entity_bytes->from >= 0 &&
           static_cast<uint64_t>(g.car.entity_bytes->from) >= stat->size) {
-        return Err(ErrorCode::kInvalidArgument,
-                   "gateway: entity-bytes starts past the end of a " + std::to_string(stat->size) +
-                       "-byte file");
+        return Err(ErrorCode::kInvalidArgument, "gateway: entity-bytes starts past the end of a " +
+                                                    std::to_string(stat->size) + "-byte file");
       }
     }
   }
@@ -108,7 +107,8 @@ Result<void> WriteCar(blockstore::Blockstore& blocks, const GatewayRequest& g,
   CAIRN_TRY(emit.Header(g.root));
   Getter getter(blocks);
   unixfs::Exporter exporter(getter);
-  exporter.SetBlockObserver([&emit](const mf::Cid& cid, ByteSpan data) { return emit.Block(cid, data); });
+  exporter.SetBlockObserver(
+      [&emit](const mf::Cid& cid, ByteSpan data) { return emit.Block(cid, data); });
 
   // 1. The path, ending with the terminus' own block.
   mf::Cid target = g.root;
@@ -136,13 +136,14 @@ Result<void> WriteCar(blockstore::Blockstore& blocks, const GatewayRequest& g,
   // Entity: the observer records exactly what the exporter reads. The terminus' block was just
   // sent; with dups=y the exporter's re-read of it would repeat it, which the walk does not do.
   bool target_sent = true;
-  exporter.SetBlockObserver([&emit, &target, &target_sent](const mf::Cid& cid, ByteSpan data) -> Result<void> {
-    if (target_sent && cid == target) {
-      target_sent = false;  // skip the one re-read of the terminus
-      return Ok();
-    }
-    return emit.Block(cid, data);
-  });
+  exporter.SetBlockObserver(
+      [&emit, &target, &target_sent](const mf::Cid& cid, ByteSpan data) -> Result<void> {
+        if (target_sent && cid == target) {
+          target_sent = false;  // skip the one re-read of the terminus
+          return Ok();
+        }
+        return emit.Block(cid, data);
+      });
   auto stat = exporter.Stat(target);
   if (!stat) {
     // Not UnixFS (dag-cbor, ...): entity is the block alone.
@@ -162,7 +163,8 @@ Result<void> WriteCar(blockstore::Blockstore& blocks, const GatewayRequest& g,
     }
     case NodeType::kDirectory:
     case NodeType::kHamtDirectory:
-      return exporter.ListDirectory(target, [](const unixfs::DirEntry&) -> Result<bool> { return true; });
+      return exporter.ListDirectory(target,
+                                    [](const unixfs::DirEntry&) -> Result<bool> { return true; });
     case NodeType::kSymlink:
       return Ok();
   }

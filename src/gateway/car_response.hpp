@@ -12,8 +12,8 @@
 #pragma once
 
 #include "blockstore/blockstore.hpp"
-#include "http/pushed_stream.hpp"
 #include "gateway/request.hpp"
+#include "http/pushed_stream.hpp"
 
 namespace cairn::gateway {
 
@@ -24,6 +24,7 @@ Result<void> PrecheckCar(blockstore::Blockstore& blocks, const GatewayRequest& g
 
 // Writes the whole CAR to `sink`. A block missing half-way is an error after some bytes were
 // written: the server then cuts the response, and clients detect the incomplete CAR.
-Result<void> WriteCar(blockstore::Blockstore& blocks, const GatewayRequest& g, const http::PushSink& sink);
+Result<void> WriteCar(blockstore::Blockstore& blocks, const GatewayRequest& g,
+                      const http::PushSink& sink);
 
 }  // namespace cairn::gateway

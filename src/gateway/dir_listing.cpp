@@ -29,12 +29,23 @@ std::string HtmlEscape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -47,12 +58,17 @@ std::string RenderDirectoryListing(const std::string& url_path, const std::strin
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>" + HtmlEscape(url_path) + "</title>"
+      "<title>" +
+      HtmlEscape(url_path) +
+      "</title>"
       "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
       "table{border-collapse:collapse;width:100%}td{padding:.3em .8em;border-bottom:1px solid #eee}"
       "td.cid{font-family:monospace;font-size:.85em;color:#666}td.size{text-align:right}"
-      "</style></head><body>\n<h1>Index of " + HtmlEscape(url_path) + "</h1>\n"
-      "<p class=\"cid\">" + HtmlEscape(dir_cid) + "</p>\n<table>\n";
+      "</style></head><body>\n<h1>Index of " +
+      HtmlEscape(url_path) +
+      "</h1>\n"
+      "<p class=\"cid\">" +
+      HtmlEscape(dir_cid) + "</p>\n<table>\n";
   // A link to the parent unless this is the root of the content path.
   size_t slashes = 0;
   for (char c : base) slashes += c == '/';
@@ -68,8 +84,9 @@ std::string RenderDirectoryListing(const std::string& url_path, const std::strin
     std::string href = http::PercentEncodePath(base) + name;
     html += "<tr><td><a href=\"" + HtmlEscape(href) + (e.is_directory ? "/" : "") + "\">" +
             HtmlEscape(e.name) + (e.is_directory ? "/" : "") + "</a></td>";
-    html += "<td class=\"cid\"><a href=\"/ipfs/" + HtmlEscape(e.cid) + "?filename=" +
-            HtmlEscape(http::PercentEncodePath(e.name)) + "\">" + HtmlEscape(e.cid) + "</a></td>";
+    html += "<td class=\"cid\"><a href=\"/ipfs/" + HtmlEscape(e.cid) +
+            "?filename=" + HtmlEscape(http::PercentEncodePath(e.name)) + "\">" + HtmlEscape(e.cid) +
+            "</a></td>";
     html += "<td class=\"size\">" + (e.size ? HumanSize(*e.size) : std::string()) + "</td></tr>\n";
   }
   html += "</table>\n</body></html>\n";

@@ -115,8 +115,8 @@ http::Response ServeFile(blockstore::Blockstore& blocks, const http::Request& re
     range = ResolveRange(*g.range, size);
     if (!range) {
       http::Response r = http::ErrorResponse(
-          Error(ErrorCode::kInvalidArgument, "gateway: range not satisfiable for a file of " +
-                                                 std::to_string(size) + " bytes"));
+          Error(ErrorCode::kInvalidArgument,
+                "gateway: range not satisfiable for a file of " + std::to_string(size) + " bytes"));
       r.status = 416;
       r.SetHeader("Content-Range", "bytes */" + std::to_string(size));
       return r;
@@ -156,7 +156,8 @@ http::Response ServeFile(blockstore::Blockstore& blocks, const http::Request& re
     length = range->length;
     r.status = 206;
     r.SetHeader("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                     std::to_string(offset + length - 1) + "/" + std::to_string(size));
+                                     std::to_string(offset + length - 1) + "/" +
+                                     std::to_string(size));
   }
   r.content_length = length;
   if (length == 0) {
@@ -164,7 +165,8 @@ http::Response ServeFile(blockstore::Blockstore& blocks, const http::Request& re
     return r;
   }
   mf::Cid cid = t.cid;
-  r.stream = http::MakePushedStream([&blocks, cid, offset, length](const http::PushSink& sink) -> Result<void> {
+  r.stream = http::MakePushedStream([&blocks, cid, offset,
+                                     length](const http::PushSink& sink) -> Result<void> {
     Getter getter(blocks);
     unixfs::Exporter exporter(getter);
     // Raw leaves go to the socket from the block store's own memory (no copy).
@@ -197,7 +199,8 @@ http::Response ServeDirectory(blockstore::Blockstore& blocks, const http::Reques
   } else if (!idx && idx.error().code() != ErrorCode::kNotFound) {
     return GatewayError(idx.error());
   }
-  std::string etag = "\"DirIndex-" + std::string(kDirIndexVersion) + "_CID-" + t.cid.ToString() + "\"";
+  std::string etag =
+      "\"DirIndex-" + std::string(kDirIndexVersion) + "_CID-" + t.cid.ToString() + "\"";
   if (NotModified(req, etag)) return NotModifiedResponse(etag);
   std::vector<ListingEntry> entries;
   auto listed = exporter.ListDirectory(t.cid, [&](const unixfs::DirEntry& e) -> Result<bool> {
@@ -238,8 +241,8 @@ http::Response ServeCar(blockstore::Blockstore& blocks, const http::Request& req
   }
   for (const auto& s : g.segments) params += "/" + s;
   auto digest = mf::Sha256(AsBytes(params));
-  std::string etag = "\"" + g.root.ToString() + ".car." +
-                     HexEncode(ByteSpan(digest.data(), 8)) + "\"";
+  std::string etag =
+      "\"" + g.root.ToString() + ".car." + HexEncode(ByteSpan(digest.data(), 8)) + "\"";
   if (NotModified(req, etag)) return NotModifiedResponse(etag);
   if (auto ok = PrecheckCar(blocks, g); !ok) return GatewayError(ok.error());
   http::Response r;
@@ -252,7 +255,8 @@ http::Response ServeCar(blockstore::Blockstore& blocks, const http::Request& req
   r.SetHeader("Vary", "Accept");
   if (!g.format_from_query) r.SetHeader("Content-Location", req.path + "?format=car");
   GatewayRequest copy = g;
-  r.stream = http::MakePushedStream([&blocks, copy](const http::PushSink& sink) { return WriteCar(blocks, copy, sink); });
+  r.stream = http::MakePushedStream(
+      [&blocks, copy](const http::PushSink& sink) { return WriteCar(blocks, copy, sink); });
   return r;
 }
 
@@ -282,8 +286,8 @@ http::Response Gateway::Handle(const http::Request& req) {
       r.status = 412;
       return r;
     }
-    return GatewayError(Error(ErrorCode::kNotFound,
-                              "gateway: " + g.root_text + " is not stored here"));
+    return GatewayError(
+        Error(ErrorCode::kNotFound, "gateway: " + g.root_text + " is not stored here"));
   }
 
   Getter getter(blocks_);

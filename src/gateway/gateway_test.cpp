@@ -44,7 +44,8 @@ class GatewayTest : public ::testing::Test {
     SpanSource src(AsBytes(data));
     return *unixfs::ImportFile(src, opts_, sink);
   }
-  http::Response Get(const std::string& target, http::HeaderList headers = {}, std::string method = "GET") {
+  http::Response Get(const std::string& target, http::HeaderList headers = {},
+                     std::string method = "GET") {
     http::Request r;
     r.method = method;
     r.target = target;
@@ -157,7 +158,8 @@ TEST_F(GatewayTest, CarScopesCarryExactlyTheNeededBlocks) {
 }
 
 TEST_F(GatewayTest, ErrorsHaveTheSpecifiedStatuses) {
-  auto missing = mf::Cid::Compute(1, mf::codec::kRaw, mf::codec::kSha2_256, AsBytes("absent"))->ToString();
+  auto missing =
+      mf::Cid::Compute(1, mf::codec::kRaw, mf::codec::kSha2_256, AsBytes("absent"))->ToString();
   EXPECT_EQ(Get("/ipfs/" + missing).status, 404);
   EXPECT_EQ(Get("/ipfs/" + missing, {{"Cache-Control", "only-if-cached"}}).status, 412);
   EXPECT_EQ(Get("/ipfs/not-a-cid").status, 400);

@@ -30,24 +30,26 @@ TEST(ParseGatewayRequest, SplitsRootAndPath) {
 }
 
 TEST(ParseGatewayRequest, FormatQueryWinsOverAccept) {
-  auto g = ParseGatewayRequest(Get(std::string("/ipfs/") + kCid + "?format=raw",
-                                   {{"Accept", "application/vnd.ipld.car"}}));
+  auto g = ParseGatewayRequest(
+      Get(std::string("/ipfs/") + kCid + "?format=raw", {{"Accept", "application/vnd.ipld.car"}}));
   ASSERT_TRUE(g);
   EXPECT_EQ(g->format, Format::kRaw);
   EXPECT_TRUE(g->format_from_query);
-  auto a = ParseGatewayRequest(Get(std::string("/ipfs/") + kCid,
-                                   {{"Accept", "text/html;q=0.5, application/vnd.ipld.car; version=1; dups=y"}}));
+  auto a = ParseGatewayRequest(
+      Get(std::string("/ipfs/") + kCid,
+          {{"Accept", "text/html;q=0.5, application/vnd.ipld.car; version=1; dups=y"}}));
   ASSERT_TRUE(a);
   EXPECT_EQ(a->format, Format::kCar);
   EXPECT_TRUE(a->car.dups);
 }
 
 TEST(ParseGatewayRequest, CarParameters) {
-  auto g = ParseGatewayRequest(Get(std::string("/ipfs/") + kCid +
-                                   "?format=car&dag-scope=block&car-dups=n&car-order=dfs"));
+  auto g = ParseGatewayRequest(
+      Get(std::string("/ipfs/") + kCid + "?format=car&dag-scope=block&car-dups=n&car-order=dfs"));
   ASSERT_TRUE(g);
   EXPECT_EQ(g->car.scope, DagScope::kBlock);
-  auto e = ParseGatewayRequest(Get(std::string("/ipfs/") + kCid + "?format=car&entity-bytes=-1024:*"));
+  auto e =
+      ParseGatewayRequest(Get(std::string("/ipfs/") + kCid + "?format=car&entity-bytes=-1024:*"));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->car.scope, DagScope::kEntity);
   EXPECT_EQ(e->car.entity_bytes->from, -1024);
@@ -66,9 +68,15 @@ TEST(ParseGatewayRequest, RejectsWithTheRightCode) {
       {std::string("/ipfs/") + kCid + "?format=tar", {}, ErrorCode::kNotSupported},
       {std::string("/ipfs/") + kCid + "?format=bogus", {}, ErrorCode::kInvalidArgument},
       {std::string("/ipfs/") + kCid + "?format=car&car-version=2", {}, ErrorCode::kNotSupported},
-      {std::string("/ipfs/") + kCid + "?format=car&dag-scope=most", {}, ErrorCode::kInvalidArgument},
-      {std::string("/ipfs/") + kCid + "?format=car&entity-bytes=5:2", {}, ErrorCode::kInvalidArgument},
-      {std::string("/ipfs/") + kCid + "?format=car&entity-bytes=x", {}, ErrorCode::kInvalidArgument},
+      {std::string("/ipfs/") + kCid + "?format=car&dag-scope=most",
+       {},
+       ErrorCode::kInvalidArgument},
+      {std::string("/ipfs/") + kCid + "?format=car&entity-bytes=5:2",
+       {},
+       ErrorCode::kInvalidArgument},
+      {std::string("/ipfs/") + kCid + "?format=car&entity-bytes=x",
+       {},
+       ErrorCode::kInvalidArgument},
       {std::string("/ipfs/") + kCid, {{"Accept", "application/x-tar"}}, ErrorCode::kNotSupported},
       {std::string("/ipfs/") + kCid, {{"Service-Worker", "script"}}, ErrorCode::kInvalidArgument},
       {"/ipns/example.com", {}, ErrorCode::kNotFound},

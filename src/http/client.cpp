@@ -5,8 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 
 namespace cairn::http {
 
@@ -33,14 +33,15 @@ Result<Url> ParseUrl(std::string_view text) {
   url.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (!url.target.empty() && url.target[0] == '?') url.target = "/" + url.target;
   if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    return Err(ErrorCode::kInvalidArgument, "url: missing or unsupported host in '" +
-                                                std::string(text) + "'");
+    return Err(ErrorCode::kInvalidArgument,
+               "url: missing or unsupported host in '" + std::string(text) + "'");
   }
   url.port = url.scheme == "https" ? 443 : 80;
   std::string_view host = authority;
   if (authority[0] == '[') {
     size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Err(ErrorCode::kInvalidArgument, "url: bad IPv6 host");
+    if (close == std::string_view::npos)
+      return Err(ErrorCode::kInvalidArgument, "url: bad IPv6 host");
     host = authority.substr(1, close - 1);
     authority.remove_prefix(close + 1);
     if (!authority.empty() && authority[0] != ':') {
@@ -67,8 +68,7 @@ Result<Url> ParseUrl(std::string_view text) {
 
 std::optional<std::string_view> ClientResponse::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {
@@ -88,30 +88,36 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
   if (req.method() == bhttp::verb::unknown) {
     co_return Err(ErrorCode::kInvalidArgument, "http client: unknown method " + request.method);
   }
-  bool default_port = (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
+  bool default_port =
+      (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
   req.set(bhttp::field::host, default_port ? url.host : url.host + ":" + std::to_string(url.port));
   req.set(bhttp::field::user_agent, "cairn");
   for (const auto& [k, v] : request.headers) req.set(k, v);
-  if (!request.body.empty() || req.method() == bhttp::verb::post || req.method() == bhttp::verb::put) {
+  if (!request.body.empty() || req.method() == bhttp::verb::post ||
+      req.method() == bhttp::verb::put) {
     req.body() = request.body;
     req.prepare_payload();
   }
   auto [wec, wn] = co_await bhttp::async_write(stream, req, net::as_tuple(net::use_awaitable));
   (void)wn;
-  if (wec) co_return Err(ErrorCode::kUnavailable, "http client: write to " + url.host + ": " + wec.message());
+  if (wec)
+    co_return Err(ErrorCode::kUnavailable,
+                  "http client: write to " + url.host + ": " + wec.message());
 
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(request.max_body_bytes);
-  auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser,
-                                                     net::as_tuple(net::use_awaitable));
+  auto [hec, hn] =
+      co_await bhttp::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
   (void)hn;
   if (hec == bhttp::error::body_limit) {
     co_return Err(ErrorCode::kResourceExhausted,
                   "http client: body from " + url.host + " exceeds " +
                       std::to_string(request.max_body_bytes) + " bytes");
   }
-  if (hec) co_return Err(ErrorCode::kUnavailable, "http client: response from " + url.host + ": " + hec.message());
+  if (hec)
+    co_return Err(ErrorCode::kUnavailable,
+                  "http client: response from " + url.host + ": " + hec.message());
   ClientResponse out;
   out.status = static_cast<int>(parser.get().result_int());
   for (const auto& f : parser.get()) {
@@ -122,7 +128,8 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    auto [ec, n] =
+        co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
     (void)n;
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec == bhttp::error::body_limit) {
@@ -130,7 +137,9 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
                     "http client: body from " + url.host + " exceeds " +
                         std::to_string(request.max_body_bytes) + " bytes");
     }
-    if (ec) co_return Err(ErrorCode::kUnavailable, "http client: body from " + url.host + ": " + ec.message());
+    if (ec)
+      co_return Err(ErrorCode::kUnavailable,
+                    "http client: body from " + url.host + ": " + ec.message());
     size_t got = chunk.size() - parser.get().body().size;
     total += got;
     if (total > request.max_body_bytes) {
@@ -162,12 +171,14 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
     auto [rec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port),
                                                             net::as_tuple(net::use_awaitable));
     if (rec) {
-      result = Err(ErrorCode::kUnavailable, "http client: cannot resolve " + url.host + ": " + rec.message());
+      result = Err(ErrorCode::kUnavailable,
+                   "http client: cannot resolve " + url.host + ": " + rec.message());
       co_return;
     }
     beast::tcp_stream tcp_stream(ioc);
     tcp_stream.expires_at(deadline);
-    auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, net::as_tuple(net::use_awaitable));
+    auto [cec, ep] =
+        co_await tcp_stream.async_connect(endpoints, net::as_tuple(net::use_awaitable));
     (void)ep;
     if (cec) {
       result = Err(cec == beast::error::timeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
@@ -188,9 +199,11 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
       co_return;
     }
     tls.set_verify_callback(ssl::host_name_verification(url.host));
-    auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, net::as_tuple(net::use_awaitable));
+    auto [hec] =
+        co_await tls.async_handshake(ssl::stream_base::client, net::as_tuple(net::use_awaitable));
     if (hec) {
-      result = Err(ErrorCode::kUnavailable, "http client: TLS with " + url.host + ": " + hec.message());
+      result =
+          Err(ErrorCode::kUnavailable, "http client: TLS with " + url.host + ": " + hec.message());
       co_return;
     }
     result = co_await RunExchange(tls, url, request, sink);
@@ -206,7 +219,8 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
   }
   if (!*result) {
     const auto& e = result->error();
-    if (e.message().find("timed out") != std::string::npos || e.message().find("timeout") != std::string::npos) {
+    if (e.message().find("timed out") != std::string::npos ||
+        e.message().find("timeout") != std::string::npos) {
       return Err(ErrorCode::kTimeout, e.message());
     }
   }

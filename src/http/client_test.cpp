@@ -23,7 +23,8 @@ TEST(ParseUrl, SplitsHostPortAndTarget) {
   auto v6 = ParseUrl("http://[::1]:9/a");
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->host, "::1");
-  for (auto bad : {"ftp://x/", "http://", "http://h:0/", "http://h:99999/", "nohost", "http://u@h/"}) {
+  for (auto bad :
+       {"ftp://x/", "http://", "http://h:0/", "http://h:99999/", "nohost", "http://u@h/"}) {
     EXPECT_FALSE(ParseUrl(bad)) << bad;
   }
 }

@@ -116,7 +116,8 @@ struct PushedStream {
 Result<void> PushSink::operator()(ByteSpan data) const {
   while (!data.empty()) {
     size_t n = std::min(data.size(), kCopyPiece);
-    auto copy = std::make_shared<const Bytes>(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    auto copy =
+        std::make_shared<const Bytes>(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
     ByteSpan view(copy->data(), copy->size());
     CAIRN_TRY(channel_->Push(view, std::move(copy)));
     data = data.subspan(n);

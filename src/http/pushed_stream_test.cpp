@@ -71,7 +71,12 @@ TEST(PushedStream, DestroyingTheStreamStopsTheProducer) {
 
 TEST(PushedStream, NeverPulledMeansNeverStarted) {
   bool ran = false;
-  { auto stream = MakePushedStream([&](const PushSink&) -> Result<void> { ran = true; return Ok(); }); }
+  {
+    auto stream = MakePushedStream([&](const PushSink&) -> Result<void> {
+      ran = true;
+      return Ok();
+    });
+  }
   EXPECT_FALSE(ran);
 }
 
@@ -87,7 +92,7 @@ TEST(PushedStream, SharedBytesReachTheReaderInPlaceAndCopiesAreBounded) {
         }
         ByteSpan part = ByteSpan(*block).subspan(10, 1000);
         CAIRN_TRY(sink.Share(part, std::move(block)));  // the stream holds the only reference
-        CAIRN_TRY(sink(Bytes(600 * 1024, 1)));  // copied, in pieces of at most 256 KiB
+        CAIRN_TRY(sink(Bytes(600 * 1024, 1)));          // copied, in pieces of at most 256 KiB
         return Ok();
       },
       /*max_buffered=*/64);

@@ -128,9 +128,7 @@ struct HttpServer::Impl {
   bool stopped = false;  // GUARDED_BY(stop_mu)
 
   Impl(ServerOptions o, Handler h, StreamHandler sh)
-      : options(std::move(o)),
-        handler(std::move(h)),
-        stream_handler(std::move(sh)) {
+      : options(std::move(o)), handler(std::move(h)), stream_handler(std::move(sh)) {
     for (size_t i = 0; i < std::max<size_t>(1, options.threads); ++i) {
       contexts.push_back(std::make_unique<net::io_context>(1));
       keep_running.push_back(net::make_work_guard(*contexts.back()));
@@ -162,8 +160,8 @@ struct HttpServer::Impl {
   void LogOutcome(const Request& req, const Response& res, const std::string& remote);
   net::awaitable<void> DrainAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                      Parser& parser);
-  net::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req,
-                                     Response& res, unsigned version, bool keep_alive);
+  net::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request& req, Response& res,
+                                     unsigned version, bool keep_alive);
   void Count(int status) {
     if (status < 300) {
       ++stats.responses_2xx;
@@ -531,9 +529,9 @@ net::awaitable<void> HttpServer::Impl::DrainAndClose(beast::tcp_stream& stream,
   }
 }
 
-net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
-                                                     const Request& req, Response& res,
-                                                     unsigned version, bool keep_alive) {
+net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream, const Request& req,
+                                                     Response& res, unsigned version,
+                                                     bool keep_alive) {
   bool head = req.method == "HEAD";
   bhttp::response<bhttp::buffer_body> msg{static_cast<bhttp::status>(res.status), version};
   msg.set(bhttp::field::server, options.server_header);
@@ -568,7 +566,8 @@ net::awaitable<bool> HttpServer::Impl::WriteResponse(beast::tcp_stream& stream,
   msg.body().more = !bodiless;
   bhttp::response_serializer<bhttp::buffer_body> sr{msg};
   stream.expires_after(options.write_timeout);
-  auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, net::as_tuple(net::use_awaitable));
+  auto [hec, hn] =
+      co_await bhttp::async_write_header(stream, sr, net::as_tuple(net::use_awaitable));
   stats.bytes_sent += hn;
   if (hec) co_return false;
   if (bodiless) co_return true;

@@ -3,8 +3,9 @@
 // Each I/O thread runs its own event loop; a connection stays on the thread that accepted it
 // (connections are dealt out in turn), and its handler runs there. A handler must not block for
 // long: while it runs, the other connections of its thread wait (slow work goes in a
-// Response::deferred). Streamed bodies are pulled from Response::stream chunk by chunk. HEAD requests get the GET response without the body.
-// Stop() stops accepting, lets in-flight responses finish (bounded by a grace period) and joins.
+// Response::deferred). Streamed bodies are pulled from Response::stream chunk by chunk. HEAD
+// requests get the GET response without the body. Stop() stops accepting, lets in-flight responses
+// finish (bounded by a grace period) and joins.
 #pragma once
 
 #include <atomic>
@@ -37,13 +38,13 @@ using StreamHandler = std::function<std::unique_ptr<BodyConsumer>(const Request&
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;                                  // 0 = any free port
-  size_t threads = 2;                                 // I/O threads
-  uint64_t max_body_bytes = 1 << 20;                  // larger buffered bodies get 413
-  uint64_t max_stream_bytes = 64ull << 30;            // larger streamed bodies get 413
-  std::chrono::seconds read_timeout{30};              // per request (headers and body)
-  std::chrono::seconds write_timeout{300};            // per response write step
-  std::chrono::milliseconds shutdown_grace{5000};     // Stop() waits this long for sessions
+  uint16_t port = 0;                               // 0 = any free port
+  size_t threads = 2;                              // I/O threads
+  uint64_t max_body_bytes = 1 << 20;               // larger buffered bodies get 413
+  uint64_t max_stream_bytes = 64ull << 30;         // larger streamed bodies get 413
+  std::chrono::seconds read_timeout{30};           // per request (headers and body)
+  std::chrono::seconds write_timeout{300};         // per response write step
+  std::chrono::milliseconds shutdown_grace{5000};  // Stop() waits this long for sessions
   std::string server_header = "cairn";
   // Open connections at most (0 = no limit of our own). The limit is also kept below the
   // process's open-file limit (RLIMIT_NOFILE less `reserved_fds` for the store, database and
@@ -68,7 +69,7 @@ struct ServerStats {
   std::atomic<uint64_t> open_connections{0};
   std::atomic<uint64_t> connections_shed{0};  // answered 503 at the connection limit
   std::atomic<uint64_t> accept_errors{0};     // accept() failures (EMFILE, ENFILE, ENOBUFS, …)
-  std::atomic<uint64_t> handler_micros{0};  // total time spent in the handler
+  std::atomic<uint64_t> handler_micros{0};    // total time spent in the handler
 };
 
 class HttpServer {

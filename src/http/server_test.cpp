@@ -1,16 +1,16 @@
 #include "http/server.hpp"
 
-#include "http/pushed_stream.hpp"
-
 #include <gtest/gtest.h>
 
-#include <boost/asio.hpp>
 #include <atomic>
+#include <boost/asio.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "http/pushed_stream.hpp"
 
 namespace cairn::http {
 namespace {
@@ -78,9 +78,10 @@ TEST_F(ServerTest, AnswersGetWithDecodedPathAndQuery) {
 }
 
 TEST_F(ServerTest, KeepsConnectionsAliveAcrossRequests) {
-  auto out = Exchange(port_,
-                      "GET /one HTTP/1.1\r\nHost: h\r\n\r\n"
-                      "POST /two HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+  auto out = Exchange(
+      port_,
+      "GET /one HTTP/1.1\r\nHost: h\r\n\r\n"
+      "POST /two HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
   EXPECT_NE(out.find("GET /one - 0"), std::string::npos) << out;
   EXPECT_NE(out.find("POST /two - 3"), std::string::npos) << out;
 }
@@ -94,8 +95,10 @@ TEST_F(ServerTest, HeadSendsHeadersOnly) {
 TEST_F(ServerTest, StreamsChunkedAndWithLength) {
   auto chunked = Exchange(port_, "GET /stream HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_NE(chunked.find("Transfer-Encoding: chunked"), std::string::npos) << chunked;
-  EXPECT_NE(chunked.find("2\r\nab\r\n2\r\nab\r\n2\r\nab\r\n0\r\n\r\n"), std::string::npos) << chunked;
-  auto sized = Exchange(port_, "GET /stream?len=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(chunked.find("2\r\nab\r\n2\r\nab\r\n2\r\nab\r\n0\r\n\r\n"), std::string::npos)
+      << chunked;
+  auto sized =
+      Exchange(port_, "GET /stream?len=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_NE(sized.find("Content-Length: 6"), std::string::npos) << sized;
   EXPECT_NE(sized.find("\r\n\r\nababab"), std::string::npos) << sized;
 }
@@ -157,7 +160,8 @@ TEST(HttpServer, DeferredResponsesDoNotHoldTheIoThread) {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return static_cast<bool>(pending); });
   }
-  std::string second = Exchange(*port, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string second =
+      Exchange(*port, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(second.find("GET /other"), std::string::npos) << second;
   EXPECT_TRUE(first.empty());
   std::thread([&] {
@@ -235,10 +239,11 @@ class StreamingServerTest : public ::testing::Test {
     ServerOptions o;
     o.max_body_bytes = 10;
     o.max_stream_bytes = 1 << 20;
-    server_ = std::make_unique<HttpServer>(o, Echo, [](const Request& r) -> std::unique_ptr<BodyConsumer> {
-      if (r.path != "/upload") return nullptr;
-      return std::make_unique<CountingConsumer>();
-    });
+    server_ = std::make_unique<HttpServer>(o, Echo,
+                                           [](const Request& r) -> std::unique_ptr<BodyConsumer> {
+                                             if (r.path != "/upload") return nullptr;
+                                             return std::make_unique<CountingConsumer>();
+                                           });
     port_ = *server_->Start();
   }
   std::unique_ptr<HttpServer> server_;
@@ -247,11 +252,13 @@ class StreamingServerTest : public ::testing::Test {
 
 TEST_F(StreamingServerTest, StreamsLargeBodiesToTheConsumer) {
   std::string body(500000, 'x');
-  auto out = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto out =
+      Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_NE(out.find("streamed 500000"), std::string::npos) << out.substr(0, 300);
-  auto chunked = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
-                                 "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  auto chunked = Exchange(port_,
+                          "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   EXPECT_NE(chunked.find("streamed 5"), std::string::npos) << chunked;
 }
 
@@ -262,19 +269,24 @@ TEST_F(StreamingServerTest, ConsumerErrorsAnswerAndClose) {
 }
 
 TEST_F(StreamingServerTest, LimitsApplyPerKindOfBody) {
-  auto buffered = Exchange(port_, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n01234567890");
+  auto buffered =
+      Exchange(port_, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n01234567890");
   EXPECT_NE(buffered.find("HTTP/1.1 413"), std::string::npos) << buffered;
-  auto streamed = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\nabc");
+  auto streamed =
+      Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\nabc");
   EXPECT_NE(streamed.find("HTTP/1.1 413"), std::string::npos) << streamed;
   std::string big(30, 'y');
-  auto chunked = Exchange(port_, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1e\r\n" +
-                                     big + "\r\n0\r\n\r\n");
+  auto chunked =
+      Exchange(port_, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1e\r\n" +
+                          big + "\r\n0\r\n\r\n");
   EXPECT_NE(chunked.find("HTTP/1.1 413"), std::string::npos) << chunked;
 }
 
 TEST_F(StreamingServerTest, AnswersExpectContinue) {
-  auto out = Exchange(port_, "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\nExpect: 100-continue\r\n"
-                             "Content-Length: 3\r\n\r\nabc");
+  auto out =
+      Exchange(port_,
+               "POST /upload HTTP/1.1\r\nHost: h\r\nConnection: close\r\nExpect: 100-continue\r\n"
+               "Content-Length: 3\r\n\r\nabc");
   EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << out;
   EXPECT_NE(out.find("streamed 3"), std::string::npos) << out;
 }
@@ -317,9 +329,12 @@ TEST(ServerStreams, AWaitingProducerDoesNotHoldTheIoThread) {
   auto port = server.Start();
   ASSERT_TRUE(port) << port.error().ToString();
   std::string slow;
-  std::thread a([&] { slow = Exchange(*port, "GET /slow HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"); });
+  std::thread a([&] {
+    slow = Exchange(*port, "GET /slow HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  });
   std::thread watchdog([&] {
-    for (int i = 0; i < 200 && !is_open(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 200 && !is_open(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     open_gate();
   });
   // Wait until /slow's headers went out: its session is now waiting for the producer.

@@ -404,7 +404,8 @@ class Decoder {
       case 4: {
         if (depth >= kMaxDagCborDepth) return Fail(at, "nesting too deep");
         // Every item takes at least one byte: a count beyond the remaining input cannot be valid.
-        if (h.argument > in_.size() - pos_) return Fail(at, "list length runs past the end of input");
+        if (h.argument > in_.size() - pos_)
+          return Fail(at, "list length runs past the end of input");
         CborValue::List items;
         items.reserve(static_cast<size_t>(h.argument));
         for (uint64_t i = 0; i < h.argument; ++i) items.push_back(CAIRN_TRY(Decode(depth + 1)));

@@ -77,16 +77,20 @@ TEST(DagCbor, SortsKeysLengthFirst) {
 }
 
 TEST(DagCbor, EncoderRejectsDuplicateKeysAndNonFiniteFloats) {
-  EXPECT_FALSE(EncodeDagCbor(CborValue::MakeMap({{"a", CborValue::Int(1)}, {"a", CborValue::Int(2)}}))
-                   .has_value());
-  EXPECT_FALSE(EncodeDagCbor(CborValue::Float(std::numeric_limits<double>::quiet_NaN())).has_value());
-  EXPECT_FALSE(EncodeDagCbor(CborValue::Float(std::numeric_limits<double>::infinity())).has_value());
+  EXPECT_FALSE(
+      EncodeDagCbor(CborValue::MakeMap({{"a", CborValue::Int(1)}, {"a", CborValue::Int(2)}}))
+          .has_value());
+  EXPECT_FALSE(
+      EncodeDagCbor(CborValue::Float(std::numeric_limits<double>::quiet_NaN())).has_value());
+  EXPECT_FALSE(
+      EncodeDagCbor(CborValue::Float(std::numeric_limits<double>::infinity())).has_value());
 }
 
 TEST(DagCbor, LinksInDocumentOrder) {
-  auto v = DecodeDagCbor(Hex(
-      "82d82a58250001711220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855a16178d82a"
-      "58250001711220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  auto v = DecodeDagCbor(
+      Hex("82d82a58250001711220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855a161"
+          "78d82a"
+          "58250001711220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
   ASSERT_TRUE(v.has_value()) << v.error().ToString();
   int n = 0;
   ForEachLink(*v, [&](const Cid& c) {
@@ -118,8 +122,8 @@ TEST(DagCbor, RejectsNonMinimalEncodings) {
   ExpectRejected("1a0000ffff", "minimally");
   ExpectRejected("1b00000000ffffffff", "minimally");
   ExpectRejected("3817", "minimally");
-  ExpectRejected("5801ff", "minimally");     // bytes length
-  ExpectRejected("980101", "minimally");     // list length
+  ExpectRejected("5801ff", "minimally");      // bytes length
+  ExpectRejected("980101", "minimally");      // list length
   ExpectRejected("d9002a4100", "minimally");  // tag 42 as 0xd9002a instead of 0xd82a
 }
 
@@ -164,9 +168,9 @@ TEST(DagCbor, RejectsTruncationTrailingBytesAndHugeLengths) {
   ExpectRejected("5bffffffffffffffff", "past the end");
   ExpectRejected("8201", "end of input");
   ExpectRejected("fb3ff000", "end of input");
-  ExpectRejected("62c328", "UTF-8");  // invalid continuation byte
+  ExpectRejected("62c328", "UTF-8");    // invalid continuation byte
   ExpectRejected("63eda080", "UTF-8");  // surrogate
-  ExpectRejected("62c080", "UTF-8");  // overlong
+  ExpectRejected("62c080", "UTF-8");    // overlong
 }
 
 TEST(DagCbor, RejectsDeepNesting) {

@@ -84,8 +84,8 @@ TEST(DagPb, KeepsAbsentAndEmptyApart) {
 
 TEST(DagPb, RoundTripsLargeTsize) {
   PbNode node;
-  node.links.push_back(PbLink{MustParse("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"), "x",
-                              UINT64_MAX});
+  node.links.push_back(
+      PbLink{MustParse("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"), "x", UINT64_MAX});
   const Bytes bytes = EncodeDagPb(node);
   EXPECT_EQ(bytes.size(), EncodedDagPbSize(node));
   auto back = DecodeDagPb(bytes);
@@ -134,7 +134,12 @@ TEST(DagPb, RejectsWrongLinkWireType) {
   ExpectRejected(std::string("1227") + std::string(kHash) + "1a0101", "wire type 2");
 }
 
-TEST(DagPb, RejectsInvalidCid) { ExpectRejected("1204" "0a020102", "not a valid CID"); }
+TEST(DagPb, RejectsInvalidCid) {
+  ExpectRejected(
+      "1204"
+      "0a020102",
+      "not a valid CID");
+}
 
 TEST(DagPb, RejectsTruncatedLength) { ExpectRejected("0a05080218", "exceeds the remaining"); }
 

@@ -42,9 +42,9 @@ Result<std::vector<Cid>> Links(const Cid& cid, ByteSpan block) {
       break;
   }
   auto name = multiformats::CodecName(cid.codec());
-  return Err(ErrorCode::kNotSupported,
-             "links: cannot decode codec " +
-                 (name ? std::string(*name) : CodeHex(cid.codec())) + " of " + cid.ToString());
+  return Err(ErrorCode::kNotSupported, "links: cannot decode codec " +
+                                           (name ? std::string(*name) : CodeHex(cid.codec())) +
+                                           " of " + cid.ToString());
 }
 
 }  // namespace cairn::ipld

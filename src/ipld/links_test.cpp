@@ -12,7 +12,9 @@ namespace {
 namespace codec = multiformats::codec;
 using multiformats::Cid;
 
-Cid RawCid(std::string_view s) { return *Cid::Compute(1, codec::kRaw, codec::kSha2_256, AsBytes(s)); }
+Cid RawCid(std::string_view s) {
+  return *Cid::Compute(1, codec::kRaw, codec::kSha2_256, AsBytes(s));
+}
 
 TEST(Links, DagPbLinksInLinkOrder) {
   PbNode node;

@@ -99,9 +99,9 @@ Result<ScopeSet> ScopeSet::Parse(const std::vector<std::string>& names) {
       }
     }
     if (!found) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "metadata: unknown scope '" + name +
-                     "' (known: pins:read, pins:write, upload, admin)");
+      return Err(
+          ErrorCode::kInvalidArgument,
+          "metadata: unknown scope '" + name + "' (known: pins:read, pins:write, upload, admin)");
     }
   }
   return set;
@@ -138,9 +138,9 @@ std::string ScopeSet::ToText() const {
 
 Result<void> ValidateAccountName(std::string_view name) {
   if (name.empty() || name.size() > 64) {
-    return Err(ErrorCode::kInvalidArgument,
-               "metadata: account name must be 1 to 64 characters, got " +
-                   std::to_string(name.size()));
+    return Err(
+        ErrorCode::kInvalidArgument,
+        "metadata: account name must be 1 to 64 characters, got " + std::to_string(name.size()));
   }
   for (size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
@@ -176,7 +176,8 @@ Result<Account> AccountStore::CreateAccount(std::string_view name) {
   });
   if (!r) {
     if (r.error().code() == ErrorCode::kAlreadyExists) {
-      return Err(ErrorCode::kAlreadyExists, "metadata: account '" + account.name + "' already exists");
+      return Err(ErrorCode::kAlreadyExists,
+                 "metadata: account '" + account.name + "' already exists");
     }
     return Err(r.error());
   }
@@ -187,9 +188,8 @@ Result<Account> AccountStore::GetAccount(std::string_view name) {
   std::vector<SqlRow> rows;
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 1> params = {std::string(name)};
-    rows = CAIRN_TRY(s.Query("SELECT " + std::string(kAccountColumns) +
-                                 " FROM accounts WHERE name = ?",
-                             params));
+    rows = CAIRN_TRY(s.Query(
+        "SELECT " + std::string(kAccountColumns) + " FROM accounts WHERE name = ?", params));
     return Ok();
   }));
   if (rows.empty()) {
@@ -252,7 +252,8 @@ Result<CreatedToken> AccountStore::CreateToken(int64_t account_id, ScopeSet scop
     return Err(ErrorCode::kInvalidArgument, "metadata: token expiry is not in the future");
   }
   CreatedToken token;
-  token.secret = std::string(kTokenPrefix) + internal::Base32(internal::RandomBytes(kTokenSecretBytes));
+  token.secret =
+      std::string(kTokenPrefix) + internal::Base32(internal::RandomBytes(kTokenSecretBytes));
   token.info.id = "tok_" + internal::Base32(internal::RandomBytes(10));
   token.info.account_id = account_id;
   token.info.scopes = scopes;
@@ -265,12 +266,12 @@ Result<CreatedToken> AccountStore::CreateToken(int64_t account_id, ScopeSet scop
       return Err(ErrorCode::kNotFound,
                  "metadata: no account with id " + std::to_string(account_id));
     }
-    std::array<SqlValue, 6> params = {token.info.id,      account_id,
-                                      HashSecret(token.secret), scopes.ToText(),
-                                      now,                OptValue(expires_us)};
-    CAIRN_TRY(s.Exec("INSERT INTO tokens (id, account_id, secret_hash, scopes, created_at, "
-                     "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                     params));
+    std::array<SqlValue, 6> params = {token.info.id,   account_id, HashSecret(token.secret),
+                                      scopes.ToText(), now,        OptValue(expires_us)};
+    CAIRN_TRY(
+        s.Exec("INSERT INTO tokens (id, account_id, secret_hash, scopes, created_at, "
+               "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+               params));
     return Ok();
   }));
   return token;

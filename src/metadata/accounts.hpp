@@ -142,7 +142,7 @@ class AccountStore {
   const Clock& clock_;
   std::mutex cache_mu_;
   std::unordered_map<std::string, Remembered> cache_;  // GUARDED_BY(cache_mu_); key: token hash
-  uint64_t generation_ = 0;                             // GUARDED_BY(cache_mu_); bumped by Forget
+  uint64_t generation_ = 0;                            // GUARDED_BY(cache_mu_); bumped by Forget
 };
 
 // Validates an account name (the rule above). InvalidArgument naming the problem.

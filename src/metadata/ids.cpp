@@ -1,6 +1,7 @@
+#include "metadata/internal/ids.hpp"
+
 #include <openssl/rand.h>
 
-#include "metadata/internal/ids.hpp"
 #include "multiformats/multibase.hpp"
 
 namespace cairn::metadata::internal {

@@ -392,10 +392,10 @@ Result<int64_t> Migrate(Database& db, std::span<const Migration> migrations, con
     CAIRN_TRY(s.Exec(kCreateMigrationsTable));
     version = CAIRN_TRY(CurrentVersion(s));
     if (version > latest) {
-      return Err(ErrorCode::kNotSupported,
-                 "metadata: database schema version " + std::to_string(version) +
-                     " is newer than this binary supports (" + std::to_string(latest) +
-                     "); upgrade cairn");
+      return Err(ErrorCode::kNotSupported, "metadata: database schema version " +
+                                               std::to_string(version) +
+                                               " is newer than this binary supports (" +
+                                               std::to_string(latest) + "); upgrade cairn");
     }
     for (int64_t v = version + 1; v <= latest; ++v) {
       const Migration& m = migrations[static_cast<size_t>(v - 1)];

@@ -17,9 +17,9 @@
 namespace cairn::metadata {
 
 struct Migration {
-  int64_t version;         // 1, 2, 3, ... without gaps
-  std::string_view name;   // short description, recorded in schema_migrations
-  std::string_view sqlite; // the script for SQLite (a PostgreSQL text joins it with that backend)
+  int64_t version;          // 1, 2, 3, ... without gaps
+  std::string_view name;    // short description, recorded in schema_migrations
+  std::string_view sqlite;  // the script for SQLite (a PostgreSQL text joins it with that backend)
 };
 
 // The migrations of this binary, in order.

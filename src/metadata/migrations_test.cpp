@@ -93,8 +93,7 @@ TEST(Migrations, Version4BackfillsBucketsThatAgreeWithScans) {
     for (int i = 0; i < 2500; ++i) {
       auto done = std::make_shared<std::promise<Result<PinRecord>>>();
       pending.push_back(done->get_future());
-      pins.CreateAsync(i % 4 ? alice : bob,
-                       NewPin{"bafkqaaa", std::nullopt, {}, {}},
+      pins.CreateAsync(i % 4 ? alice : bob, NewPin{"bafkqaaa", std::nullopt, {}, {}},
                        [done](Result<PinRecord> r) { done->set_value(std::move(r)); });
     }
     for (auto& f : pending) {
@@ -110,7 +109,8 @@ TEST(Migrations, Version4BackfillsBucketsThatAgreeWithScans) {
   ASSERT_TRUE(v4) << v4.error().ToString();
   EXPECT_EQ(*v4, 4);
   PinStore pins(t.db(), clock);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(pins.Create(alice, NewPin{"bafkqaaa", std::nullopt, {}, {}}));
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(pins.Create(alice, NewPin{"bafkqaaa", std::nullopt, {}, {}}));
   auto scan = [&](int64_t account, int64_t before, bool pinned_only) {
     uint64_t n = 0;
     EXPECT_TRUE(t.db().Read([&](SqlSession& s) -> Result<void> {
@@ -192,9 +192,9 @@ TEST(Migrations, Version6BackfillsPinMetaThatAgreesWithBruteForce) {
     for (int64_t account : {alice, bob}) {
       const std::vector<PinRecord> all = testing::OracleAllPins(pins, account);
       for (size_t i = 0; i < all.size(); i += 53) {
-        for (const StringMap& meta : {StringMap{{"app", "bench"}}, StringMap{{"app", "other"}},
-                                      StringMap{{"env", "prod"}},
-                                      StringMap{{"app", "bench"}, {"env", "prod"}}}) {
+        for (const StringMap& meta :
+             {StringMap{{"app", "bench"}}, StringMap{{"app", "other"}}, StringMap{{"env", "prod"}},
+              StringMap{{"app", "bench"}, {"env", "prod"}}}) {
           for (const std::vector<PinStatus>& statuses :
                {std::vector<PinStatus>{}, std::vector<PinStatus>{PinStatus::kPinned},
                 std::vector<PinStatus>{PinStatus::kQueued, PinStatus::kFailed}}) {

@@ -41,12 +41,14 @@ Result<std::vector<std::string>> DecodeStrings(const std::string& text, std::str
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_array()) {
-    return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " is not a JSON array");
+    return Err(ErrorCode::kCorruption,
+               "metadata: stored " + std::string(what) + " is not a JSON array");
   }
   std::vector<std::string> out;
   for (const json::value& e : v.as_array()) {
     if (!e.is_string()) {
-      return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " has a non-string");
+      return Err(ErrorCode::kCorruption,
+                 "metadata: stored " + std::string(what) + " has a non-string");
     }
     out.emplace_back(e.as_string());
   }
@@ -57,12 +59,14 @@ Result<StringMap> DecodeMap(const std::string& text, std::string_view what) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) {
-    return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " is not a JSON object");
+    return Err(ErrorCode::kCorruption,
+               "metadata: stored " + std::string(what) + " is not a JSON object");
   }
   StringMap out;
   for (const auto& kv : v.as_object()) {
     if (!kv.value().is_string()) {
-      return Err(ErrorCode::kCorruption, "metadata: stored " + std::string(what) + " has a non-string value");
+      return Err(ErrorCode::kCorruption,
+                 "metadata: stored " + std::string(what) + " has a non-string value");
     }
     out.emplace(std::string(kv.key()), std::string(kv.value().as_string()));
   }
@@ -262,8 +266,9 @@ Result<std::optional<MetaPair>> ChooseMetaDriver(SqlSession& s, int64_t account_
     std::string sql =
         "SELECT COUNT(*) FROM pin_meta_buckets WHERE account_id = ? AND key = ? AND value = ?";
     if (best) {
-      sql = "SELECT COUNT(*) FROM (SELECT 1 FROM pin_meta_buckets WHERE account_id = ? AND "
-            "key = ? AND value = ? LIMIT ?) AS b";
+      sql =
+          "SELECT COUNT(*) FROM (SELECT 1 FROM pin_meta_buckets WHERE account_id = ? AND "
+          "key = ? AND value = ? LIMIT ?) AS b";
       p.emplace_back(best_buckets);
     }
     auto rows = CAIRN_TRY(s.Query(sql, p));
@@ -511,10 +516,10 @@ Result<uint64_t> CountCreatedRange(SqlSession& s, const CountScope& scope,
   if (bottom) {
     // The rest of the bottom bucket: up to the next bucket's start (there is one: top or
     // another bucket above bottom, else bottom would be the last and hold hi - 1).
-    auto next = CAIRN_TRY(
-        s.Query("SELECT MIN(start) FROM " + buckets + where + " AND start > ?", with_key({*bottom})));
-    int64_t end = next.empty() || next[0].IsNull(0) ? std::numeric_limits<int64_t>::max()
-                                                    : next[0].Int(0);
+    auto next = CAIRN_TRY(s.Query("SELECT MIN(start) FROM " + buckets + where + " AND start > ?",
+                                  with_key({*bottom})));
+    int64_t end =
+        next.empty() || next[0].IsNull(0) ? std::numeric_limits<int64_t>::max() : next[0].Int(0);
     if (hi) end = std::min(end, *hi);
     count += CAIRN_TRY(scan(*lo, end));
   }
@@ -566,11 +571,12 @@ Result<uint64_t> CountIn(SqlSession& s, SqlDialect dialect, int64_t account_id,
                        : statuses;
   if (f.meta.size() == 1 && !f.name) {
     // One pair, status and a created range: the pair's bucket counters (migration 6).
-    return CountCreatedRange(
-        s,
-        CountScope{"pin_meta_buckets", "pin_meta", "account_id = ? AND key = ? AND value = ?",
-                   {account_id, driver->first, driver->second}},
-        any_status, f.after_us, f.before_us);
+    return CountCreatedRange(s,
+                             CountScope{"pin_meta_buckets",
+                                        "pin_meta",
+                                        "account_id = ? AND key = ? AND value = ?",
+                                        {account_id, driver->first, driver->second}},
+                             any_status, f.after_us, f.before_us);
   }
   // Several pairs (or a name): every row of the driving pair in the range, checked.
   Query q = MetaConditions(account_id, f, *driver);
@@ -601,11 +607,12 @@ std::string_view PinStatusName(PinStatus s) {
 }
 
 Result<PinStatus> PinStatusFromName(std::string_view name) {
-  for (PinStatus s : {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
-                      PinStatus::kFailed}) {
+  for (PinStatus s :
+       {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned, PinStatus::kFailed}) {
     if (name == PinStatusName(s)) return s;
   }
-  return Err(ErrorCode::kInvalidArgument, "metadata: unknown pin status '" + std::string(name) + "'");
+  return Err(ErrorCode::kInvalidArgument,
+             "metadata: unknown pin status '" + std::string(name) + "'");
 }
 
 std::string FoldAscii(std::string_view s) {
@@ -705,10 +712,10 @@ Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status
     std::array<SqlValue, 5> params = {std::string(PinStatusName(status)), EncodeMap(info), now,
                                       dag_size ? SqlValue(*dag_size) : SqlValue(nullptr),
                                       std::string(requestid)};
-    int64_t changed = CAIRN_TRY(
-        s.Exec("UPDATE pins SET status = ?, info = ?, updated_at = ?, "
-               "dag_size = COALESCE(?, dag_size) WHERE requestid = ?",
-               params));
+    int64_t changed =
+        CAIRN_TRY(s.Exec("UPDATE pins SET status = ?, info = ?, updated_at = ?, "
+                         "dag_size = COALESCE(?, dag_size) WHERE requestid = ?",
+                         params));
     if (changed == 0) {
       return Err(ErrorCode::kNotFound,
                  "metadata: no pin with requestid '" + std::string(requestid) + "'");
@@ -791,8 +798,8 @@ Result<std::vector<PinRecord>> PinStore::ClaimQueued(size_t max) {
     for (const SqlRow& row : rows) {
       PinRecord p = CAIRN_TRY(PinFromRow(row));
       std::array<SqlValue, 2> upd = {now, p.requestid};
-      CAIRN_TRY(s.Exec("UPDATE pins SET status = 'pinning', updated_at = ? WHERE requestid = ?",
-                       upd));
+      CAIRN_TRY(
+          s.Exec("UPDATE pins SET status = 'pinning', updated_at = ? WHERE requestid = ?", upd));
       p.status = PinStatus::kPinning;
       p.updated_us = now;
       out.push_back(std::move(p));

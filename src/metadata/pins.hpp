@@ -82,7 +82,7 @@ struct PinFilter {
   std::vector<multiformats::Cid> cids;  // 0..10; any of them (matched normalized)
   std::optional<std::string> name;
   NameMatch match = NameMatch::kExact;
-  std::vector<PinStatus> statuses;  // empty = any status
+  std::vector<PinStatus> statuses;   // empty = any status
   std::optional<int64_t> before_us;  // created < before
   std::optional<int64_t> after_us;   // created > after
   StringMap meta;                    // every key equal (AND)

@@ -96,66 +96,85 @@ TEST(PinStoreScale, PagesStayFastAtMillionsOfPins) {
   // Random depths: `before` uniformly between the oldest and the newest pin.
   std::vector<int64_t> befores;
   for (int i = 0; i < 300; ++i) {
-    befores.push_back(bottom + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(top - bottom)));
+    befores.push_back(bottom + 1 +
+                      static_cast<int64_t>(rng() % static_cast<uint64_t>(top - bottom)));
   }
 
-  Print("List limit=10, no filter, random before", Measure([&](int i) {
-          PinFilter f;
-          f.before_us = befores[i];
-          auto r = pins.List(big, f);
-          ASSERT_TRUE(r);
-        }, 300));
-  Print("List limit=1000, no filter, random before", Measure([&](int i) {
-          PinFilter f;
-          f.limit = 1000;
-          f.before_us = befores[i];
-          auto r = pins.List(big, f);
-          ASSERT_TRUE(r);
-        }, 50));
-  Print("List limit=10, status=pinned", Measure([&](int i) {
-          PinFilter f;
-          f.statuses = {PinStatus::kPinned};
-          f.before_us = befores[i];
-          ASSERT_TRUE(pins.List(big, f));
-        }, 300));
-  Print("List limit=10, status=failed (rare)", Measure([&](int i) {
-          PinFilter f;
-          f.statuses = {PinStatus::kFailed};
-          f.before_us = befores[i];
-          ASSERT_TRUE(pins.List(big, f));
-        }, 300));
-  Print("List limit=10, all four statuses", Measure([&](int i) {
-          PinFilter f;
-          f.statuses = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
-                        PinStatus::kFailed};
-          f.before_us = befores[i];
-          auto r = pins.List(big, f);
-          ASSERT_TRUE(r);
-        }, 300));
-  Print("List by cid (1 of n)", Measure([&](int i) {
-          PinFilter f;
-          f.cids = {RawCid(static_cast<int64_t>(rng() % n) | 1)};
-          auto r = pins.List(big, f);
-          ASSERT_TRUE(r);
-          ASSERT_LE(r->size(), 1u);
-          (void)i;
-        }, 300));
-  Print("Get(requestid)", Measure([&](int) {
-          ASSERT_TRUE(pins.Get(big, newest[0].requestid));
-        }, 300));
-  Print("Count, no filter (counters)", Measure([&](int) {
-          auto c = pins.Count(big, {});
-          ASSERT_TRUE(c);
-          ASSERT_EQ(*c, static_cast<uint64_t>(n - (n + 99) / 100));
-        }, 5));
-  Print("Count, before = middle (scan of half)", Measure([&](int) {
-          PinFilter f;
-          f.before_us = bottom + (top - bottom) / 2;
-          ASSERT_TRUE(pins.Count(big, f));
-        }, 5));
-  Print("Count, status=failed", Measure([&](int) {
-          ASSERT_TRUE(pins.Count(big, PinFilter{.statuses = {PinStatus::kFailed}}));
-        }, 5));
+  Print("List limit=10, no filter, random before", Measure(
+                                                       [&](int i) {
+                                                         PinFilter f;
+                                                         f.before_us = befores[i];
+                                                         auto r = pins.List(big, f);
+                                                         ASSERT_TRUE(r);
+                                                       },
+                                                       300));
+  Print("List limit=1000, no filter, random before", Measure(
+                                                         [&](int i) {
+                                                           PinFilter f;
+                                                           f.limit = 1000;
+                                                           f.before_us = befores[i];
+                                                           auto r = pins.List(big, f);
+                                                           ASSERT_TRUE(r);
+                                                         },
+                                                         50));
+  Print("List limit=10, status=pinned", Measure(
+                                            [&](int i) {
+                                              PinFilter f;
+                                              f.statuses = {PinStatus::kPinned};
+                                              f.before_us = befores[i];
+                                              ASSERT_TRUE(pins.List(big, f));
+                                            },
+                                            300));
+  Print("List limit=10, status=failed (rare)", Measure(
+                                                   [&](int i) {
+                                                     PinFilter f;
+                                                     f.statuses = {PinStatus::kFailed};
+                                                     f.before_us = befores[i];
+                                                     ASSERT_TRUE(pins.List(big, f));
+                                                   },
+                                                   300));
+  Print("List limit=10, all four statuses", Measure(
+                                                [&](int i) {
+                                                  PinFilter f;
+                                                  f.statuses = {
+                                                      PinStatus::kQueued, PinStatus::kPinning,
+                                                      PinStatus::kPinned, PinStatus::kFailed};
+                                                  f.before_us = befores[i];
+                                                  auto r = pins.List(big, f);
+                                                  ASSERT_TRUE(r);
+                                                },
+                                                300));
+  Print("List by cid (1 of n)", Measure(
+                                    [&](int i) {
+                                      PinFilter f;
+                                      f.cids = {RawCid(static_cast<int64_t>(rng() % n) | 1)};
+                                      auto r = pins.List(big, f);
+                                      ASSERT_TRUE(r);
+                                      ASSERT_LE(r->size(), 1u);
+                                      (void)i;
+                                    },
+                                    300));
+  Print("Get(requestid)",
+        Measure([&](int) { ASSERT_TRUE(pins.Get(big, newest[0].requestid)); }, 300));
+  Print("Count, no filter (counters)", Measure(
+                                           [&](int) {
+                                             auto c = pins.Count(big, {});
+                                             ASSERT_TRUE(c);
+                                             ASSERT_EQ(*c,
+                                                       static_cast<uint64_t>(n - (n + 99) / 100));
+                                           },
+                                           5));
+  Print("Count, before = middle (scan of half)", Measure(
+                                                     [&](int) {
+                                                       PinFilter f;
+                                                       f.before_us = bottom + (top - bottom) / 2;
+                                                       ASSERT_TRUE(pins.Count(big, f));
+                                                     },
+                                                     5));
+  Print("Count, status=failed",
+        Measure(
+            [&](int) { ASSERT_TRUE(pins.Count(big, PinFilter{.statuses = {PinStatus::kFailed}})); },
+            5));
 
   // The meta filter (pin_meta, migration 6). Every pin has app=scale; one in 16 also gets
   // shard=3 here, through the trigger on meta updates.
@@ -209,26 +228,34 @@ TEST(PinStoreScale, PagesStayFastAtMillionsOfPins) {
     auto count = pins.Count(big, f);
     ASSERT_TRUE(count) << count.error().ToString();
   };
-  Print("List+Count limit=10, meta, no before", Measure([&](int) {
-          page(PinFilter{.meta = app});
-        }, 300));
-  Print("List+Count limit=10, meta, random before", Measure([&](int i) {
-          page(PinFilter{.before_us = befores[i], .meta = app});
-        }, 300));
-  Print("List+Count limit=10, meta, status=pinned", Measure([&](int i) {
-          page(PinFilter{.statuses = {PinStatus::kPinned}, .before_us = befores[i], .meta = app});
-        }, 300));
-  Print("List+Count limit=10, meta, rare status=failed", Measure([&](int i) {
-          page(PinFilter{.statuses = {PinStatus::kFailed}, .before_us = befores[i], .meta = app});
-        }, 300));
-  Print("List+Count limit=10, meta, before and after", Measure([&](int i) {
-          int64_t before = befores[i];
-          page(PinFilter{.before_us = before, .after_us = before - (top - bottom) / 3,
-                         .meta = app});
-        }, 300));
-  Print("List+Count limit=10, meta 2 pairs (1 in 16)", Measure([&](int i) {
-          page(PinFilter{.before_us = befores[i], .meta = app_shard});
-        }, 20));
+  Print("List+Count limit=10, meta, no before",
+        Measure([&](int) { page(PinFilter{.meta = app}); }, 300));
+  Print("List+Count limit=10, meta, random before",
+        Measure([&](int i) { page(PinFilter{.before_us = befores[i], .meta = app}); }, 300));
+  Print(
+      "List+Count limit=10, meta, status=pinned",
+      Measure(
+          [&](int i) {
+            page(PinFilter{.statuses = {PinStatus::kPinned}, .before_us = befores[i], .meta = app});
+          },
+          300));
+  Print(
+      "List+Count limit=10, meta, rare status=failed",
+      Measure(
+          [&](int i) {
+            page(PinFilter{.statuses = {PinStatus::kFailed}, .before_us = befores[i], .meta = app});
+          },
+          300));
+  Print("List+Count limit=10, meta, before and after",
+        Measure(
+            [&](int i) {
+              int64_t before = befores[i];
+              page(PinFilter{
+                  .before_us = before, .after_us = before - (top - bottom) / 3, .meta = app});
+            },
+            300));
+  Print("List+Count limit=10, meta 2 pairs (1 in 16)",
+        Measure([&](int i) { page(PinFilter{.before_us = befores[i], .meta = app_shard}); }, 20));
 }
 
 }  // namespace

@@ -94,7 +94,9 @@ class PinsTest : public ::testing::Test {
 TEST_F(PinsTest, CreateStoresThePinAsSubmittedAndGetReturnsIt) {
   Cid cid = RawCid(1);
   std::string upper = cid.ToString(multiformats::Multibase::kBase32Upper);
-  NewPin in{upper, "My File.pdf", {"/ip4/1.2.3.4/tcp/4001/p2p/QmPeer", "/dns/x/tcp/1"},
+  NewPin in{upper,
+            "My File.pdf",
+            {"/ip4/1.2.3.4/tcp/4001/p2p/QmPeer", "/dns/x/tcp/1"},
             {{"app_id", "99"}, {"k\"ey", "v\\al\nue"}}};
   auto created = pins_.Create(alice_, in);
   ASSERT_TRUE(created) << created.error().ToString();
@@ -177,7 +179,8 @@ TEST_F(PinsTest, TenantsCannotSeeOrTouchEachOthersPins) {
 
 TEST_F(PinsTest, CreatedIsUniqueWhenTheClockStandsStill) {
   std::vector<int64_t> created;
-  for (int i = 0; i < 50; ++i) created.push_back(pins_.Create(alice_, PinOf(RawCid(i)))->created_us);
+  for (int i = 0; i < 50; ++i)
+    created.push_back(pins_.Create(alice_, PinOf(RawCid(i)))->created_us);
   for (size_t i = 1; i < created.size(); ++i) EXPECT_EQ(created[i], created[i - 1] + 1);
   EXPECT_EQ(created[0], clock_.WallMicros());
 }
@@ -305,7 +308,8 @@ TEST_F(PinsTest, CidFilterMatchesNormalizedCids) {
 }
 
 TEST_F(PinsTest, NameFilterHonoursEveryMatchStrategy) {
-  for (const char* n : {"Report.PDF", "report.pdf", "my report.pdf", "RÉSUMÉ", "résumé", "100%_x"}) {
+  for (const char* n :
+       {"Report.PDF", "report.pdf", "my report.pdf", "RÉSUMÉ", "résumé", "100%_x"}) {
     MustCreate(alice_, PinOf(RawCid(static_cast<int>(std::string(n).size())), n));
   }
   MustCreate(alice_, PinOf(RawCid(50)));  // no name: never matches a name filter
@@ -341,8 +345,8 @@ TEST_F(PinsTest, StatusFilterTakesAnySubset) {
   std::vector<PinStatus> order = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
                                   PinStatus::kFailed};
   for (int i = 0; i < 12; ++i) {
-    auto p = MustCreate(alice_, PinOf(RawCid(i), std::string(PinStatusName(order[i % 4])) +
-                                                    std::to_string(i)));
+    auto p = MustCreate(
+        alice_, PinOf(RawCid(i), std::string(PinStatusName(order[i % 4])) + std::to_string(i)));
     ASSERT_TRUE(pins_.UpdateStatus(p.requestid, order[i % 4], {}));
   }
   PinFilter f;
@@ -365,7 +369,8 @@ TEST_F(PinsTest, StatusFilterTakesAnySubset) {
 
 TEST_F(PinsTest, BeforeAndAfterAreStrictBounds) {
   std::vector<PinRecord> made;
-  for (int i = 0; i < 5; ++i) made.push_back(MustCreate(alice_, PinOf(RawCid(i), "n" + std::to_string(i))));
+  for (int i = 0; i < 5; ++i)
+    made.push_back(MustCreate(alice_, PinOf(RawCid(i), "n" + std::to_string(i))));
   PinFilter f;
   f.limit = 1000;
   f.before_us = made[3].created_us;
@@ -409,7 +414,8 @@ TEST_F(PinsTest, FiltersCombine) {
   for (int i = 0; i < 40; ++i) {
     auto p = MustCreate(alice_, PinOf(i % 2 ? target : RawCid(i), i % 3 ? "Photo" : "doc",
                                       {{"batch", std::to_string(i % 4)}}));
-    ASSERT_TRUE(pins_.UpdateStatus(p.requestid, i % 5 ? PinStatus::kPinned : PinStatus::kFailed, {}));
+    ASSERT_TRUE(
+        pins_.UpdateStatus(p.requestid, i % 5 ? PinStatus::kPinned : PinStatus::kFailed, {}));
   }
   // The same 40 pins for bob, who must not show up.
   for (int i = 0; i < 40; ++i) MustCreate(bob_, PinOf(target, "Photo", {{"batch", "1"}}));
@@ -422,8 +428,8 @@ TEST_F(PinsTest, FiltersCombine) {
   f.match = NameMatch::kIexact;
   f.statuses = {PinStatus::kPinned};
   f.meta = {{"batch", "1"}};
-  f.before_us = all[5].created_us;   // i = 34
-  f.after_us = all[35].created_us;   // i = 4
+  f.before_us = all[5].created_us;  // i = 34
+  f.after_us = all[35].created_us;  // i = 4
   // Expected by brute force over the same rows.
   std::vector<std::string> expected;
   for (int i = 39; i >= 0; --i) {
@@ -454,8 +460,8 @@ TEST_F(PinsTest, PagingWithBeforeVisitsEveryPinOnce) {
   for (auto& th : threads) th.join();
   // Every third pin pinned (one statement rather than a thousand commits).
   ASSERT_TRUE(t_.db().Write([](SqlSession& s) -> Result<void> {
-    CAIRN_TRY(s.Exec(
-        "UPDATE pins SET status = 'pinned' WHERE CAST(substr(name, 2) AS INTEGER) % 3 = 0"));
+    CAIRN_TRY(
+        s.Exec("UPDATE pins SET status = 'pinned' WHERE CAST(substr(name, 2) AS INTEGER) % 3 = 0"));
     return Ok();
   }));
   for (int i = 0; i < 100; ++i) MustCreate(bob_, PinOf(RawCid(i)));
@@ -560,9 +566,8 @@ TEST_F(PinsTest, QueryPlansUseTheIndexesWithoutSorting) {
   many.statuses = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned};
   std::string p4 = plan(many);
   size_t uses = 0;
-  for (size_t at = 0; (at = p4.find("USING INDEX pins_account_status_created", at)) !=
-                      std::string::npos;
-       ++at) {
+  for (size_t at = 0;
+       (at = p4.find("USING INDEX pins_account_status_created", at)) != std::string::npos; ++at) {
     ++uses;
   }
   EXPECT_EQ(uses, 3u) << p4;
@@ -690,7 +695,8 @@ TEST_F(PinsTest, GroupedWritesFailAloneAndNeighboursCommit) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = t; i < 40; i += 8) {
-        if (!pins_.UpdateStatus(made[i].requestid, PinStatus::kPinned, {{"n", std::to_string(i)}})) {
+        if (!pins_.UpdateStatus(made[i].requestid, PinStatus::kPinned,
+                                {{"n", std::to_string(i)}})) {
           ++good_failed;
         }
         if (pins_.UpdateStatus("no-such-" + std::to_string(i), PinStatus::kFailed, {})) ++bad_ok;
@@ -764,8 +770,8 @@ TEST_F(PinsTest, CountersAgreeWithScansAfterEveryKindOfChange) {
   EXPECT_EQ(*pins_.Count(alice_, {}), 19u);
   auto all = pins_.CountAllByStatus();
   ASSERT_TRUE(all) << all.error().ToString();
-  for (PinStatus status : {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned,
-                           PinStatus::kFailed}) {
+  for (PinStatus status :
+       {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned, PinStatus::kFailed}) {
     PinFilter one;
     one.statuses = {status};
     one.after_us = 0;  // scanning path
@@ -780,8 +786,9 @@ TEST_F(PinsTest, CountersAgreeWithScansAfterEveryKindOfChange) {
 // accounts interleaved, > 3 buckets each), after deletes, replaces and status changes.
 TEST_F(PinsTest, RangeCountsAgreeWithScansAcrossBuckets) {
   constexpr int kPins = 5000;
-  std::vector<PinRecord> made = CreateConcurrently(
-      kPins, [&](int i) { return std::pair{i % 5 == 0 ? bob_ : alice_, PinOf(RawCid(i))}; });
+  std::vector<PinRecord> made = CreateConcurrently(kPins, [&](int i) {
+    return std::pair{i % 5 == 0 ? bob_ : alice_, PinOf(RawCid(i))};
+  });
   ASSERT_EQ(made.size(), static_cast<size_t>(kPins));
   for (int i = 0; i < kPins; i += 7) {
     ASSERT_TRUE(pins_.UpdateStatus(made[i].requestid, PinStatus::kPinned, {}));
@@ -921,8 +928,9 @@ TEST_F(PinsTest, MetaFiltersAgreeWithBruteForce) {
     return PinOf(RawCid(i % 300), name, random_meta());
   };
   constexpr int kPins = 3000;
-  std::vector<PinRecord> made = CreateConcurrently(
-      kPins, [&](int i) { return std::pair{pick(6) ? alice_ : bob_, random_pin(i)}; });
+  std::vector<PinRecord> made = CreateConcurrently(kPins, [&](int i) {
+    return std::pair{pick(6) ? alice_ : bob_, random_pin(i)};
+  });
   ASSERT_EQ(made.size(), static_cast<size_t>(kPins));
   const std::array<PinStatus, 4> statuses = {PinStatus::kQueued, PinStatus::kPinning,
                                              PinStatus::kPinned, PinStatus::kFailed};
@@ -990,9 +998,8 @@ TEST_F(PinsTest, MetaFiltersAgreeWithBruteForce) {
     f.meta = {{"app", "bench"}};
     f.limit = 97;
     uint64_t total = 0;
-    std::vector<std::string> expected = testing::OracleList(all, PinFilter{.meta = f.meta,
-                                                                           .limit = 1000000},
-                                                            &total);
+    std::vector<std::string> expected =
+        testing::OracleList(all, PinFilter{.meta = f.meta, .limit = 1000000}, &total);
     ASSERT_GT(total, 1024u / (account == alice_ ? 1 : 8));
     std::vector<std::string> seen;
     for (;;) {
@@ -1034,8 +1041,8 @@ TEST(PinStoreThroughput, ConcurrentDurableCreates) {
   for (int c = 0; c < kCallers; ++c) {
     callers.emplace_back([&, c] {
       for (int i = 0; i < kPerCaller; ++i) {
-        if (!pins.Create(account, PinOf(RawCid(c * kPerCaller + i), "file.bin",
-                                        {{"app", "bench"}}))) {
+        if (!pins.Create(account,
+                         PinOf(RawCid(c * kPerCaller + i), "file.bin", {{"app", "bench"}}))) {
           ++failed;
         }
       }
@@ -1044,12 +1051,12 @@ TEST(PinStoreThroughput, ConcurrentDurableCreates) {
   for (auto& th : callers) th.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(failed.load(), 0);
-  EXPECT_EQ(*pins.Count(account, {}),
-            static_cast<uint64_t>(kCallers * kPerCaller + kSequential));
+  EXPECT_EQ(*pins.Count(account, {}), static_cast<uint64_t>(kCallers * kPerCaller + kSequential));
   double rate = kCallers * kPerCaller / secs;
-  std::printf("[ metric ] durable pin creates: one caller (a commit per pin) %.0f/s; %d callers "
-              "(group commit) %.0f/s = %.1fx; goal 5000/s = %.1fx\n",
-              seq_rate, kCallers, rate, rate / seq_rate, rate / 5000);
+  std::printf(
+      "[ metric ] durable pin creates: one caller (a commit per pin) %.0f/s; %d callers "
+      "(group commit) %.0f/s = %.1fx; goal 5000/s = %.1fx\n",
+      seq_rate, kCallers, rate, rate / seq_rate, rate / 5000);
 }
 
 }  // namespace

@@ -12,8 +12,8 @@ namespace {
 
 Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   int ext = db ? sqlite3_extended_errcode(db) : rc;
-  std::string msg = "metadata: " + std::string(what) + ": " +
-                    (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  std::string msg =
+      "metadata: " + std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (ext & 0xff) {
     case SQLITE_CONSTRAINT:
       if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -35,7 +35,9 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
 
 }  // namespace
 
-bool SqlRow::IsNull(size_t i) const { return std::holds_alternative<std::nullptr_t>(values_.at(i)); }
+bool SqlRow::IsNull(size_t i) const {
+  return std::holds_alternative<std::nullptr_t>(values_.at(i));
+}
 
 int64_t SqlRow::Int(size_t i) const {
   const SqlValue& v = values_.at(i);
@@ -176,10 +178,9 @@ class SqliteConnection : public SqlSession {
     }
     sqlite3_clear_bindings(stmt);
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
-      return Err(ErrorCode::kInternal,
-                 "metadata: statement expects " +
-                     std::to_string(sqlite3_bind_parameter_count(stmt)) + " parameters, got " +
-                     std::to_string(params.size()));
+      return Err(ErrorCode::kInternal, "metadata: statement expects " +
+                                           std::to_string(sqlite3_bind_parameter_count(stmt)) +
+                                           " parameters, got " + std::to_string(params.size()));
     }
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i) + 1;
@@ -237,7 +238,8 @@ Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::OpenConnection(bool wr
   pragmas += "PRAGMA mmap_size=" + std::to_string(std::max<int64_t>(0, options_.mmap_bytes)) + ";";
   if (writer) {
     pragmas += "PRAGMA journal_mode=WAL;";
-    pragmas += options_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+    pragmas +=
+        options_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
   }
   auto r = conn->ExecScript(pragmas);
   if (!r) {
@@ -273,7 +275,8 @@ Result<void> SqliteDatabase::Write(const SessionFn& fn) {
 
 Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::AcquireReader() {
   std::unique_lock<std::mutex> lock(read_mu_);
-  read_cv_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < options_.max_readers; });
+  read_cv_.wait(lock,
+                [&] { return !idle_readers_.empty() || open_readers_ < options_.max_readers; });
   if (!idle_readers_.empty()) {
     auto conn = std::move(idle_readers_.back());
     idle_readers_.pop_back();

@@ -72,7 +72,7 @@ class SqliteDatabase : public Database {
   std::mutex read_mu_;
   std::condition_variable read_cv_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;  // GUARDED_BY(read_mu_)
-  int open_readers_ = 0;                                          // GUARDED_BY(read_mu_)
+  int open_readers_ = 0;                                         // GUARDED_BY(read_mu_)
 };
 
 }  // namespace cairn::metadata

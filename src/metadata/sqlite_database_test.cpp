@@ -124,7 +124,8 @@ TEST(SqliteDatabase, OpeningAFileThatIsNotADatabaseFails) {
   EXPECT_EQ(missing_dir.error().code(), ErrorCode::kIoError);
 }
 
-// Inserts rows "a<i>" and "b<i>" in one transaction per i, for i < n: readers never see an odd count.
+// Inserts rows "a<i>" and "b<i>" in one transaction per i, for i < n: readers never see an odd
+// count.
 Result<void> InsertPairs(Database& db, int n) {
   for (int i = 0; i < n; ++i) {
     CAIRN_TRY(db.Write([&](SqlSession& s) -> Result<void> {

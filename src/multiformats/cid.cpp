@@ -93,8 +93,9 @@ Result<Cid> Cid::Parse(std::string_view text) {
   }
   if (text.size() >= 2 && text[0] == 'Q' && text[1] == 'm') {
     if (text.size() != 46) {
-      return Err(ErrorCode::kInvalidArgument, "cid: a version 0 CID (Qm...) has 46 characters, got " +
-                                                  std::to_string(text.size()));
+      return Err(
+          ErrorCode::kInvalidArgument,
+          "cid: a version 0 CID (Qm...) has 46 characters, got " + std::to_string(text.size()));
     }
     auto bytes = DecodeBase(Multibase::kBase58Btc, text);
     if (!bytes) return Err(bytes.error().WithContext("cid: "));

@@ -22,7 +22,8 @@ TEST(Cid, ParsesV0AndConvertsToV1) {
             "k2jmtxt4nv2kx0qz1ncwpjwzdixb27xsgqxk7kgho4nnmjceustvi80e");
   EXPECT_EQ(v1.ToString(Multibase::kBase58Btc),
             "zdj7WaCPMsy3FP2whSwpFXHjDEaTVmjnddYSn5W2Gdn4aEZFj");
-  EXPECT_EQ(v1.ToString(Multibase::kBase64Url), "uAXASIEbUSBS5xa8UHDqqt8BdxehE6tX5HxKFiwIeukV2i0wO");
+  EXPECT_EQ(v1.ToString(Multibase::kBase64Url),
+            "uAXASIEbUSBS5xa8UHDqqt8BdxehE6tX5HxKFiwIeukV2i0wO");
   EXPECT_EQ(c->ToString(Multibase::kBase32), v1.ToString());
   EXPECT_EQ(*v1.ToV0(), *c);
   for (auto text : {"k2jmtxt4nv2kx0qz1ncwpjwzdixb27xsgqxk7kgho4nnmjceustvi80e",

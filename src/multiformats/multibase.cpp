@@ -188,8 +188,9 @@ Result<Multibase> MultibaseOf(std::string_view text) {
   for (const auto& b : kBases) {
     if (b.prefix == text[0]) return b.base;
   }
-  std::string shown = (text[0] >= 0x21 && text[0] < 0x7f) ? std::string(1, text[0])
-                                                           : "\\x" + HexEncode(AsBytes(text.substr(0, 1)));
+  std::string shown = (text[0] >= 0x21 && text[0] < 0x7f)
+                          ? std::string(1, text[0])
+                          : "\\x" + HexEncode(AsBytes(text.substr(0, 1)));
   return Err(ErrorCode::kInvalidArgument, "multibase: unknown prefix '" + shown + "'");
 }
 

@@ -33,9 +33,9 @@ TEST(Multibase, RoundTripsRandomBytesInEveryBase) {
     Bytes data(n);
     for (auto& b : data) b = static_cast<uint8_t>(rng());
     if (n % 5 == 0 && n > 0) data[0] = 0;
-    for (Multibase base : {Multibase::kBase16, Multibase::kBase16Upper, Multibase::kBase32,
-                           Multibase::kBase32Upper, Multibase::kBase36, Multibase::kBase58Btc,
-                           Multibase::kBase64, Multibase::kBase64Url}) {
+    for (Multibase base :
+         {Multibase::kBase16, Multibase::kBase16Upper, Multibase::kBase32, Multibase::kBase32Upper,
+          Multibase::kBase36, Multibase::kBase58Btc, Multibase::kBase64, Multibase::kBase64Url}) {
       std::string text = MultibaseEncode(base, data);
       auto back = MultibaseDecode(text);
       ASSERT_TRUE(back) << text << " " << back.error().ToString();

@@ -15,11 +15,16 @@ namespace {
 // The digest length a code requires, or 0 when any length up to kMaxDigestSize is allowed.
 size_t RequiredLength(uint64_t code) {
   switch (code) {
-    case codec::kSha2_256: return 32;
-    case codec::kSha2_512: return 64;
-    case codec::kBlake2b256: return 32;
-    case codec::kSha2_256Trunc254Padded: return 32;
-    default: return 0;
+    case codec::kSha2_256:
+      return 32;
+    case codec::kSha2_512:
+      return 64;
+    case codec::kBlake2b256:
+      return 32;
+    case codec::kSha2_256Trunc254Padded:
+      return 32;
+    default:
+      return 0;
   }
 }
 
@@ -101,9 +106,9 @@ Result<Multihash> Multihash::Make(uint64_t code, ByteSpan digest) {
   }
   size_t max = code == codec::kIdentity ? kMaxIdentityDigest : kMaxDigestSize;
   if (digest.size() > max) {
-    return Err(ErrorCode::kInvalidArgument, "multihash: " + CodeLabel(code) + " digest of " +
-                                                std::to_string(digest.size()) +
-                                                " bytes exceeds the limit of " + std::to_string(max));
+    return Err(ErrorCode::kInvalidArgument,
+               "multihash: " + CodeLabel(code) + " digest of " + std::to_string(digest.size()) +
+                   " bytes exceeds the limit of " + std::to_string(max));
   }
   Multihash mh;
   mh.code_ = code;
@@ -144,10 +149,9 @@ Result<Multihash::Prefixed> Multihash::DecodePrefix(ByteSpan bytes) {
   if (!len) return Err(len.error().WithContext("multihash: length: "));
   size_t header = code->size + len->size;
   if (len->value > bytes.size() - header) {
-    return Err(ErrorCode::kInvalidArgument, "multihash: digest length " +
-                                                std::to_string(len->value) + " exceeds the " +
-                                                std::to_string(bytes.size() - header) +
-                                                " bytes available");
+    return Err(ErrorCode::kInvalidArgument,
+               "multihash: digest length " + std::to_string(len->value) + " exceeds the " +
+                   std::to_string(bytes.size() - header) + " bytes available");
   }
   Multihash mh = CAIRN_TRY(Make(code->value, bytes.subspan(header, len->value)));
   return Prefixed{std::move(mh), header + static_cast<size_t>(len->value)};
@@ -156,9 +160,8 @@ Result<Multihash::Prefixed> Multihash::DecodePrefix(ByteSpan bytes) {
 Result<Multihash> Multihash::Decode(ByteSpan bytes) {
   Prefixed p = CAIRN_TRY(DecodePrefix(bytes));
   if (p.size != bytes.size()) {
-    return Err(ErrorCode::kInvalidArgument, "multihash: " +
-                                                std::to_string(bytes.size() - p.size) +
-                                                " trailing bytes");
+    return Err(ErrorCode::kInvalidArgument,
+               "multihash: " + std::to_string(bytes.size() - p.size) + " trailing bytes");
   }
   return std::move(p.hash);
 }

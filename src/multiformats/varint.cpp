@@ -30,8 +30,7 @@ Result<DecodedVarint> DecodeVarint(ByteSpan in) {
       return DecodedVarint{value, i + 1};
     }
   }
-  return Err(ErrorCode::kInvalidArgument,
-             in.empty() ? "varint: empty input" : "varint: truncated");
+  return Err(ErrorCode::kInvalidArgument, in.empty() ? "varint: empty input" : "varint: truncated");
 }
 
 }  // namespace cairn::multiformats

@@ -1,5 +1,6 @@
-// Unsigned varint as the multiformats spec defines it (https://github.com/multiformats/unsigned-varint):
-// LEB128, at most 9 bytes (63 bits of value), minimal encoding required when decoding.
+// Unsigned varint as the multiformats spec defines it
+// (https://github.com/multiformats/unsigned-varint): LEB128, at most 9 bytes (63 bits of value),
+// minimal encoding required when decoding.
 #pragma once
 
 #include <cstdint>

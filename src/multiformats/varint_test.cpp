@@ -9,8 +9,9 @@ TEST(Varint, EncodesKnownValues) {
   struct Case {
     uint64_t value;
     std::string hex;
-  } cases[] = {{0, "00"},       {1, "01"},         {127, "7f"},
-               {128, "8001"},   {255, "ff01"},     {300, "ac02"},
+  } cases[] = {{0, "00"},         {1, "01"},
+               {127, "7f"},       {128, "8001"},
+               {255, "ff01"},     {300, "ac02"},
                {16384, "808001"}, {0x7fffffffffffffffull, "ffffffffffffffff7f"}};
   for (const auto& c : cases) {
     Bytes out;

@@ -115,7 +115,8 @@ Result<Ed25519Identity> Ed25519Identity::FromPrivateKeyProto(ByteSpan proto) {
     return Err(ErrorCode::kInvalidArgument, "private key: Ed25519 data must be 64 bytes");
   }
   if (data.size() == 96 && std::memcmp(data.data() + 32, data.data() + 64, 32) != 0) {
-    return Err(ErrorCode::kInvalidArgument, "private key: legacy 96-byte form has two different public keys");
+    return Err(ErrorCode::kInvalidArgument,
+               "private key: legacy 96-byte form has two different public keys");
   }
   Ed25519Identity id = FromSeed(data.subspan(0, 32));
   if (std::memcmp(id.public_key_.data(), data.data() + 32, 32) != 0) {

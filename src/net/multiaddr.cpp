@@ -23,19 +23,32 @@ struct Protocol {
 };
 
 constexpr std::array<Protocol, 26> kProtocols = {{
-    {0x04, "ip4", Kind::kIp4},           {0x06, "tcp", Kind::kPort},
-    {0x29, "ip6", Kind::kIp6},           {0x2a, "ip6zone", Kind::kString},
-    {0x35, "dns", Kind::kString},        {0x36, "dns4", Kind::kString},
-    {0x37, "dns6", Kind::kString},       {0x38, "dnsaddr", Kind::kString},
-    {0x0111, "udp", Kind::kPort},        {0x0118, "webrtc-direct", Kind::kNone},
-    {0x0119, "webrtc", Kind::kNone},     {0x0122, "p2p-circuit", Kind::kNone},
-    {0x0190, "unix", Kind::kPath},       {0x01a5, "p2p", Kind::kPeerId},
-    {0x01bb, "https", Kind::kNone},      {0x01c0, "tls", Kind::kNone},
-    {0x01c1, "sni", Kind::kString},      {0x01c6, "noise", Kind::kNone},
-    {0x01cc, "quic", Kind::kNone},       {0x01cd, "quic-v1", Kind::kNone},
-    {0x01d1, "webtransport", Kind::kNone}, {0x01d2, "certhash", Kind::kMultibase},
-    {0x01dd, "ws", Kind::kNone},         {0x01de, "wss", Kind::kNone},
-    {0x01e0, "http", Kind::kNone},       {0x01e1, "http-path", Kind::kString},
+    {0x04, "ip4", Kind::kIp4},
+    {0x06, "tcp", Kind::kPort},
+    {0x29, "ip6", Kind::kIp6},
+    {0x2a, "ip6zone", Kind::kString},
+    {0x35, "dns", Kind::kString},
+    {0x36, "dns4", Kind::kString},
+    {0x37, "dns6", Kind::kString},
+    {0x38, "dnsaddr", Kind::kString},
+    {0x0111, "udp", Kind::kPort},
+    {0x0118, "webrtc-direct", Kind::kNone},
+    {0x0119, "webrtc", Kind::kNone},
+    {0x0122, "p2p-circuit", Kind::kNone},
+    {0x0190, "unix", Kind::kPath},
+    {0x01a5, "p2p", Kind::kPeerId},
+    {0x01bb, "https", Kind::kNone},
+    {0x01c0, "tls", Kind::kNone},
+    {0x01c1, "sni", Kind::kString},
+    {0x01c6, "noise", Kind::kNone},
+    {0x01cc, "quic", Kind::kNone},
+    {0x01cd, "quic-v1", Kind::kNone},
+    {0x01d1, "webtransport", Kind::kNone},
+    {0x01d2, "certhash", Kind::kMultibase},
+    {0x01dd, "ws", Kind::kNone},
+    {0x01de, "wss", Kind::kNone},
+    {0x01e0, "http", Kind::kNone},
+    {0x01e1, "http-path", Kind::kString},
 }};
 
 const Protocol* ByName(std::string_view name) {
@@ -53,7 +66,9 @@ const Protocol* ByCode(uint64_t code) {
   return nullptr;
 }
 
-Error Invalid(std::string m) { return Error(ErrorCode::kInvalidArgument, "multiaddr: " + std::move(m)); }
+Error Invalid(std::string m) {
+  return Error(ErrorCode::kInvalidArgument, "multiaddr: " + std::move(m));
+}
 
 // Text value -> binary value.
 Result<Bytes> EncodeValue(const Protocol& p, std::string_view v) {
@@ -63,14 +78,16 @@ Result<Bytes> EncodeValue(const Protocol& p, std::string_view v) {
     case Kind::kIp4: {
       std::string s(v);
       in_addr a;
-      if (inet_pton(AF_INET, s.c_str(), &a) != 1) return Err(Invalid("bad ip4 address '" + s + "'"));
+      if (inet_pton(AF_INET, s.c_str(), &a) != 1)
+        return Err(Invalid("bad ip4 address '" + s + "'"));
       const auto* b = reinterpret_cast<const uint8_t*>(&a);
       return Bytes(b, b + 4);
     }
     case Kind::kIp6: {
       std::string s(v);
       in6_addr a;
-      if (inet_pton(AF_INET6, s.c_str(), &a) != 1) return Err(Invalid("bad ip6 address '" + s + "'"));
+      if (inet_pton(AF_INET6, s.c_str(), &a) != 1)
+        return Err(Invalid("bad ip6 address '" + s + "'"));
       const auto* b = reinterpret_cast<const uint8_t*>(&a);
       return Bytes(b, b + 16);
     }
@@ -224,7 +241,10 @@ Result<Multiaddr> Multiaddr::FromBytes(ByteSpan bytes) {
     MultiaddrComponent c;
     c.code = p->code;
     c.name = std::string(p->name);
-    size_t fixed = p->kind == Kind::kIp4 ? 4 : p->kind == Kind::kIp6 ? 16 : p->kind == Kind::kPort ? 2 : 0;
+    size_t fixed = p->kind == Kind::kIp4    ? 4
+                   : p->kind == Kind::kIp6  ? 16
+                   : p->kind == Kind::kPort ? 2
+                                            : 0;
     size_t value_start = pos;  // the binary value includes the length prefix of var-size kinds
     size_t start = pos;
     size_t len = fixed;

@@ -208,14 +208,14 @@ void PinService::RecordFailure(PinRecord pin, const Error& e, int64_t retry_dela
   if (Retryable(e.code()) && e.code() != ErrorCode::kResourceExhausted && until_deadline > 0) {
     int64_t delay = std::min(retry_delay_us, until_deadline);
     metadata::StringMap info;
-    info["status_details"] = "retrying in " + std::to_string((delay + 999'999) / 1'000'000) +
-                             " s: " + e.message();
+    info["status_details"] =
+        "retrying in " + std::to_string((delay + 999'999) / 1'000'000) + " s: " + e.message();
     WriteProgress(pin.requestid, info);
-    log::Debug("pin.retry", {{"requestid", pin.requestid}, {"delay_us", delay}, {"error", e.message()}});
+    log::Debug("pin.retry",
+               {{"requestid", pin.requestid}, {"delay_us", delay}, {"error", e.message()}});
     std::lock_guard lock(mu_);
     if (!running_) return;
-    retries_.push_back(
-        Retry{std::move(pin), decided_mono_us + delay, retry_delay_us, e.message()});
+    retries_.push_back(Retry{std::move(pin), decided_mono_us + delay, retry_delay_us, e.message()});
     cv_.notify_one();
     return;
   }
@@ -223,8 +223,8 @@ void PinService::RecordFailure(PinRecord pin, const Error& e, int64_t retry_dela
   info["status_details"] = "failed: " + e.message();
   if (!WriteOutcome(pin, PinStatus::kFailed, info, std::nullopt)) return;
   stats_.failed++;
-  log::Info("pin.failed", {{"requestid", pin.requestid}, {"cid", pin.cid.ToString()},
-                           {"reason", e.message()}});
+  log::Info("pin.failed",
+            {{"requestid", pin.requestid}, {"cid", pin.cid.ToString()}, {"reason", e.message()}});
 }
 
 void PinService::WriteProgress(const std::string& requestid, const metadata::StringMap& info) {

@@ -38,13 +38,13 @@
 namespace cairn::pinning {
 
 struct PinServiceOptions {
-  size_t workers = 4;                           // pins fetched at once
-  size_t fetch_parallelism = 8;                 // blocks fetched at once per pin
-  int64_t find_deadline_us = 10 * 60'000'000;   // a pin fails when not complete by created + this
-  int64_t retry_initial_us = 2'000'000;         // first retry delay; doubles up to retry_max_us
+  size_t workers = 4;                          // pins fetched at once
+  size_t fetch_parallelism = 8;                // blocks fetched at once per pin
+  int64_t find_deadline_us = 10 * 60'000'000;  // a pin fails when not complete by created + this
+  int64_t retry_initial_us = 2'000'000;        // first retry delay; doubles up to retry_max_us
   int64_t retry_max_us = 60'000'000;
-  uint64_t max_dag_bytes = 0;                   // 0 = unlimited
-  int64_t poll_interval_us = 200'000;           // how often idle workers look for queued pins
+  uint64_t max_dag_bytes = 0;          // 0 = unlimited
+  int64_t poll_interval_us = 200'000;  // how often idle workers look for queued pins
 };
 
 struct PinServiceStats {
@@ -136,11 +136,11 @@ class PinService {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool running_ = false;                                   // GUARDED_BY(mu_)
-  bool wake_ = false;                                      // GUARDED_BY(mu_)
-  std::vector<Retry> retries_;                             // GUARDED_BY(mu_)
+  bool running_ = false;                                              // GUARDED_BY(mu_)
+  bool wake_ = false;                                                 // GUARDED_BY(mu_)
+  std::vector<Retry> retries_;                                        // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> active_;  // GUARDED_BY(mu_)
-  std::set<std::string> cancelled_;                        // GUARDED_BY(mu_)
+  std::set<std::string> cancelled_;                                   // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
 
   blockstore::BlockLeases leases_;

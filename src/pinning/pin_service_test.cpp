@@ -105,11 +105,13 @@ TEST_F(PinServiceTest, MissingContentIsRetriedThenFailsAtTheDeadline) {
   StartService({.find_deadline_us = 60'000'000, .retry_initial_us = 1'000'000});
   auto id = AddPin(dag.root);
   auto pin = WaitFor(id, PinStatus::kPinning);
-  for (int i = 0; i < 200 && pin.info["status_details"].find("retrying") == std::string::npos; ++i) {
+  for (int i = 0; i < 200 && pin.info["status_details"].find("retrying") == std::string::npos;
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     pin = *pins_->Get(account_, id);
   }
-  EXPECT_NE(pin.info["status_details"].find("retrying"), std::string::npos) << pin.info["status_details"];
+  EXPECT_NE(pin.info["status_details"].find("retrying"), std::string::npos)
+      << pin.info["status_details"];
   // The content appears; the next retry finds it.
   Serve(http_, "http://gw", dag);
   clock_.Advance(2'000'000);
@@ -140,9 +142,11 @@ TEST_F(PinServiceTest, NeverFailsBeforeTheDeadlineAndThenNamesTheLastError) {
     }
     return details();
   };
-  EXPECT_NE(wait_details("retrying in 2 s").find("retrying in 2 s"), std::string::npos) << details();
+  EXPECT_NE(wait_details("retrying in 2 s").find("retrying in 2 s"), std::string::npos)
+      << details();
   clock_.Advance(2'000'000);  // second attempt: 1 s left, so one more try at the deadline
-  EXPECT_NE(wait_details("retrying in 1 s").find("retrying in 1 s"), std::string::npos) << details();
+  EXPECT_NE(wait_details("retrying in 1 s").find("retrying in 1 s"), std::string::npos)
+      << details();
   EXPECT_EQ(pins_->Get(account_, id)->status, PinStatus::kPinning);
   clock_.Advance(1'000'000);
   auto failed = WaitFor(id, PinStatus::kFailed);
@@ -154,7 +158,8 @@ TEST_F(PinServiceTest, NeverFailsBeforeTheDeadlineAndThenNamesTheLastError) {
 TEST_F(PinServiceTest, RetriesDoNotStarveFreshPins) {
   StartService({.workers = 1, .find_deadline_us = 3600'000'000, .retry_initial_us = 1'000'000});
   std::vector<std::string> stuck;
-  for (int i = 0; i < 3; ++i) stuck.push_back(AddPin(MakeDag("stuck" + std::to_string(i), 1, 1).root));
+  for (int i = 0; i < 3; ++i)
+    stuck.push_back(AddPin(MakeDag("stuck" + std::to_string(i), 1, 1).root));
   for (const auto& id : stuck) WaitFor(id, PinStatus::kPinning);
   auto fresh = MakeDag("fresh", 1, 2);
   Serve(http_, "http://gw", fresh);

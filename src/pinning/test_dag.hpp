@@ -34,8 +34,8 @@ inline TestDag MakeDag(const std::string& seed, int fanout, int leaves, int shar
   for (int i = 0; i < fanout; ++i) {
     ipld::CborValue::List links;
     for (int j = 0; j < leaves; ++j) {
-      std::string text = (j < shared ? std::string("shared") : seed) + "/" + std::to_string(i) + "/" +
-                         std::to_string(j) + std::string(100, 'x');
+      std::string text = (j < shared ? std::string("shared") : seed) + "/" + std::to_string(i) +
+                         "/" + std::to_string(j) + std::string(100, 'x');
       links.push_back(ipld::CborValue::Link(add(mf::codec::kRaw, ToBytes(text))));
     }
     auto node = *ipld::EncodeDagCbor(ipld::CborValue::MakeList(std::move(links)));
@@ -44,7 +44,8 @@ inline TestDag MakeDag(const std::string& seed, int fanout, int leaves, int shar
   ipld::CborValue::Map root;
   root.emplace_back("children", ipld::CborValue::MakeList(std::move(mids)));
   root.emplace_back("name", ipld::CborValue::String(seed));
-  dag.root = add(mf::codec::kDagCbor, *ipld::EncodeDagCbor(ipld::CborValue::MakeMap(std::move(root))));
+  dag.root =
+      add(mf::codec::kDagCbor, *ipld::EncodeDagCbor(ipld::CborValue::MakeMap(std::move(root))));
   return dag;
 }
 

@@ -12,11 +12,11 @@ namespace codec = multiformats::codec;
 
 struct Exporter::Node {
   Cid cid;
-  bool raw = false;   // raw-codec block: `block` is file content
+  bool raw = false;                    // raw-codec block: `block` is file content
   std::shared_ptr<const Bytes> block;  // raw blocks only
   uint64_t block_size = 0;
-  ipld::PbNode pb;    // dag-pb only; pb.data is moved into fs
-  UnixfsData fs;      // dag-pb only
+  ipld::PbNode pb;  // dag-pb only; pb.data is moved into fs
+  UnixfsData fs;    // dag-pb only
 };
 
 namespace {
@@ -123,8 +123,7 @@ Result<ContentPath> ParseContentPath(std::string_view text) {
   return path;
 }
 
-Exporter::Exporter(BlockGetter& blocks, ExporterLimits limits)
-    : blocks_(blocks), limits_(limits) {}
+Exporter::Exporter(BlockGetter& blocks, ExporterLimits limits) : blocks_(blocks), limits_(limits) {}
 
 Result<Exporter::Node> Exporter::Load(const Cid& cid) {
   Node node;
@@ -150,8 +149,7 @@ Result<Exporter::Node> Exporter::Load(const Cid& cid) {
     auto name = multiformats::CodecName(cid.codec());
     return Err(ErrorCode::kNotSupported,
                "unixfs: " + cid.ToString() + " has codec " +
-                   (name ? std::string(*name) : "0x" + ToHex(cid.codec())) +
-                   ", not dag-pb or raw");
+                   (name ? std::string(*name) : "0x" + ToHex(cid.codec())) + ", not dag-pb or raw");
   }
   auto decoded = ipld::DecodeDagPb(block);
   if (!decoded) {
@@ -231,8 +229,7 @@ Result<NodeStat> Exporter::StatOf(const Node& node) {
       return stat;
     case DataType::kSymlink:
       if (!node.pb.links.empty()) {
-        return Err(ErrorCode::kCorruption,
-                   "unixfs: symlink " + node.cid.ToString() + " has links");
+        return Err(ErrorCode::kCorruption, "unixfs: symlink " + node.cid.ToString() + " has links");
       }
       stat.type = NodeType::kSymlink;
       if (fs.data) {
@@ -252,8 +249,8 @@ Result<NodeStat> Exporter::Stat(const Cid& cid) {
   return StatOf(node);
 }
 
-Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64_t lo,
-                                uint64_t hi, unsigned depth, const SharedByteSink& sink) {
+Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64_t lo, uint64_t hi,
+                                unsigned depth, const SharedByteSink& sink) {
   if (node.raw) {
     if (node.block->size() != expected_size) {
       return Err(ErrorCode::kCorruption, "unixfs: raw leaf " + node.cid.ToString() + " holds " +
@@ -465,8 +462,8 @@ Result<std::optional<Cid>> Exporter::LookupShard(const Node& root, std::string_v
     }
     HamtParams child_params = CAIRN_TRY(CheckHamtShard(child.fs));
     if (child_params.fanout != params.fanout) {
-      return Err(ErrorCode::kCorruption, "unixfs: HAMT sub-shard " + child.cid.ToString() +
-                                             " changes fanout");
+      return Err(ErrorCode::kCorruption,
+                 "unixfs: HAMT sub-shard " + child.cid.ToString() + " changes fanout");
     }
     visited.push_back(child.cid);
     holder = std::move(child);
@@ -476,9 +473,9 @@ Result<std::optional<Cid>> Exporter::LookupShard(const Node& root, std::string_v
 
 Result<ResolvedPath> Exporter::Resolve(const ContentPath& path) {
   if (path.segments.size() > limits_.max_path_segments) {
-    return Err(ErrorCode::kInvalidArgument,
-               "unixfs: path has more than " + std::to_string(limits_.max_path_segments) +
-                   " segments");
+    return Err(
+        ErrorCode::kInvalidArgument,
+        "unixfs: path has more than " + std::to_string(limits_.max_path_segments) + " segments");
   }
   ResolvedPath out;
   out.path_blocks.push_back(path.root);
@@ -487,8 +484,8 @@ Result<ResolvedPath> Exporter::Resolve(const ContentPath& path) {
     const std::string& seg = path.segments[i];
     std::optional<Cid> next;
     if (node.raw || IsFileNode(node.fs)) {
-      return Err(ErrorCode::kInvalidArgument, "unixfs: cannot resolve '" + seg + "': " +
-                                                  JoinPath(path, i) + " is a file");
+      return Err(ErrorCode::kInvalidArgument,
+                 "unixfs: cannot resolve '" + seg + "': " + JoinPath(path, i) + " is a file");
     }
     switch (node.fs.type) {
       case DataType::kDirectory:
@@ -503,20 +500,19 @@ Result<ResolvedPath> Exporter::Resolve(const ContentPath& path) {
         next = CAIRN_TRY(LookupShard(node, seg, out.path_blocks));
         break;
       case DataType::kSymlink: {
-        std::string target = node.fs.data ? std::string(node.fs.data->begin(), node.fs.data->end())
-                                          : std::string();
-        return Err(ErrorCode::kNotSupported, "unixfs: cannot resolve '" + seg + "': " +
-                                                 JoinPath(path, i) + " is a symlink to '" +
+        std::string target =
+            node.fs.data ? std::string(node.fs.data->begin(), node.fs.data->end()) : std::string();
+        return Err(ErrorCode::kNotSupported, "unixfs: cannot resolve '" + seg +
+                                                 "': " + JoinPath(path, i) + " is a symlink to '" +
                                                  target + "'; symlinks are not followed");
       }
       default:
-        return Err(ErrorCode::kNotSupported, "unixfs: cannot resolve '" + seg + "': " +
-                                                 JoinPath(path, i) + " is a " +
+        return Err(ErrorCode::kNotSupported, "unixfs: cannot resolve '" + seg +
+                                                 "': " + JoinPath(path, i) + " is a " +
                                                  std::string(DataTypeName(node.fs.type)));
     }
     if (!next) {
-      return Err(ErrorCode::kNotFound,
-                 "unixfs: no entry '" + seg + "' in " + JoinPath(path, i));
+      return Err(ErrorCode::kNotFound, "unixfs: no entry '" + seg + "' in " + JoinPath(path, i));
     }
     out.path_blocks.push_back(*next);
     node = CAIRN_TRY(Load(*next));

@@ -66,7 +66,7 @@ struct NodeStat {
   // Files: the content length (checked against blocksizes and the root's own data); symlinks: the
   // target's length; directories: 0.
   uint64_t size = 0;
-  uint64_t block_size = 0;  // length of the root block (0 for identity CIDs' inline data too)
+  uint64_t block_size = 0;       // length of the root block (0 for identity CIDs' inline data too)
   std::optional<uint32_t> mode;  // as stored (mask with 07777 to interpret)
   std::optional<UnixTime> mtime;
   std::string symlink_target;  // symlinks only
@@ -163,8 +163,8 @@ class Exporter {
   Result<uint64_t> FileNodeSize(const Node& node);
   Result<void> ReadNode(const Node& node, uint64_t expected_size, uint64_t lo, uint64_t hi,
                         unsigned depth, const SharedByteSink& sink);
-  Result<bool> ListShard(const Node& node, const HamtParams& params,
-                         std::vector<uint32_t>& buckets, const EntrySink& sink);
+  Result<bool> ListShard(const Node& node, const HamtParams& params, std::vector<uint32_t>& buckets,
+                         const EntrySink& sink);
   Result<std::optional<Cid>> LookupShard(const Node& root, std::string_view name,
                                          std::vector<Cid>& visited);
 

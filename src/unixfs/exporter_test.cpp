@@ -103,8 +103,8 @@ Cid BuildFile(MemoryGetter& g, ByteSpan content, size_t chunk, size_t fanout, bo
   while (level.size() > 1) {
     std::vector<std::pair<Cid, uint64_t>> up;
     for (size_t i = 0; i < level.size(); i += fanout) {
-      std::vector<std::pair<Cid, uint64_t>> kids(level.begin() + i,
-                                                 level.begin() + std::min(level.size(), i + fanout));
+      std::vector<std::pair<Cid, uint64_t>> kids(
+          level.begin() + i, level.begin() + std::min(level.size(), i + fanout));
       uint64_t size = 0;
       for (auto& k : kids) size += k.second;
       up.emplace_back(PutNode(g, FileNode(std::nullopt, kids)), size);
@@ -260,17 +260,18 @@ TEST(Exporter, SharedReadsHandOutRawLeavesInPlace) {
     for (uint64_t off : {0, 5, 70, 156}) {
       Bytes got;
       int owned = 0, pieces = 0;
-      auto r = ex.ReadRangeShared(root, off, std::nullopt,
-                                  [&](ByteSpan data, const std::shared_ptr<const Bytes>& owner) -> Result<void> {
-                                    ++pieces;
-                                    if (owner) {
-                                      ++owned;
-                                      EXPECT_GE(data.data(), owner->data());
-                                      EXPECT_LE(data.data() + data.size(), owner->data() + owner->size());
-                                    }
-                                    got.insert(got.end(), data.begin(), data.end());
-                                    return Ok();
-                                  });
+      auto r = ex.ReadRangeShared(
+          root, off, std::nullopt,
+          [&](ByteSpan data, const std::shared_ptr<const Bytes>& owner) -> Result<void> {
+            ++pieces;
+            if (owner) {
+              ++owned;
+              EXPECT_GE(data.data(), owner->data());
+              EXPECT_LE(data.data() + data.size(), owner->data() + owner->size());
+            }
+            got.insert(got.end(), data.begin(), data.end());
+            return Ok();
+          });
       ASSERT_TRUE(r) << r.error().ToString();
       EXPECT_EQ(got, Bytes(content.begin() + static_cast<std::ptrdiff_t>(off), content.end()));
       EXPECT_EQ(owned, pb_leaves ? 0 : pieces);
@@ -704,7 +705,7 @@ TEST(Exporter, ResolvesThroughSubShardsFetchingOnlyThePath) {
   g.fetches = 0;
   auto r = ex.Resolve(root.ToString() + "/1234.txt");
   ASSERT_TRUE(r);
-  EXPECT_GE(r->path_blocks.size(), 3u);            // root, ≥ 1 sub-shard, the file
+  EXPECT_GE(r->path_blocks.size(), 3u);         // root, ≥ 1 sub-shard, the file
   EXPECT_EQ(g.fetches, r->path_blocks.size());  // nothing off the path was read
 }
 

@@ -480,8 +480,17 @@ ImportRun RunImport(uint64_t size, uint64_t seed, ImportOptions o, unsigned thre
 // Sizes near multiples of the chunk size and of the chunk counts where a balanced tree grows a
 // level (links, links²) or a trickle tree starts a new depth.
 std::vector<uint64_t> BoundarySizes(size_t chunk, size_t links) {
-  std::vector<uint64_t> chunks = {0, 1, 2, 3, links - 1, links, links + 1, 2 * links,
-                                  links * links, links * links + 1, links + 4 * links};
+  std::vector<uint64_t> chunks = {0,
+                                  1,
+                                  2,
+                                  3,
+                                  links - 1,
+                                  links,
+                                  links + 1,
+                                  2 * links,
+                                  links * links,
+                                  links * links + 1,
+                                  links + 4 * links};
   std::vector<uint64_t> sizes;
   for (uint64_t c : chunks) {
     for (int64_t delta : {-1, 0, 1}) {

@@ -115,7 +115,11 @@ TEST(UnixfsPb, AcceptsPackedBlocksizes) {
 
 TEST(UnixfsPb, AcceptsFieldsOutOfOrderAndSkipsUnknownFields) {
   // filesize, then an unknown varint field 9, an unknown bytes field 10, then Type.
-  auto d = DecodeUnixfsData(Hex("1805" "4801" "5202abcd" "0802"));
+  auto d =
+      DecodeUnixfsData(Hex("1805"
+                           "4801"
+                           "5202abcd"
+                           "0802"));
   ASSERT_TRUE(d) << d.error().ToString();
   EXPECT_EQ(d->type, DataType::kFile);
   EXPECT_EQ(d->filesize, 5u);
@@ -163,10 +167,14 @@ TEST(UnixfsPb, RejectsModeAboveUint32) {
 
 TEST(UnixfsPb, RejectsNanosOutsideRange) {
   EXPECT_FALSE(DecodeUnixfsData(Hex("0801420708011500000000")));  // 0
-  auto big = DecodeUnixfsData(Hex("08014207080115" "00ca9a3b"));  // 1'000'000'000
+  auto big =
+      DecodeUnixfsData(Hex("08014207080115"
+                           "00ca9a3b"));  // 1'000'000'000
   ASSERT_FALSE(big);
   EXPECT_NE(big.error().message().find("FractionalNanoseconds"), std::string::npos);
-  auto max = DecodeUnixfsData(Hex("08014207080115" "ffc99a3b"));  // 999'999'999
+  auto max =
+      DecodeUnixfsData(Hex("08014207080115"
+                           "ffc99a3b"));  // 999'999'999
   ASSERT_TRUE(max) << max.error().ToString();
   EXPECT_EQ(max->mtime->nanos, 999999999u);
 }
@@ -176,7 +184,9 @@ TEST(UnixfsPb, RejectsMtimeWithoutSeconds) {
 }
 
 TEST(UnixfsPb, ErrorsCarryTheOffset) {
-  auto d = DecodeUnixfsData(Hex("08021805" "0807"));
+  auto d =
+      DecodeUnixfsData(Hex("08021805"
+                           "0807"));
   ASSERT_FALSE(d);
   EXPECT_NE(d.error().message().find("offset 6"), std::string::npos) << d.error().message();
 }

@@ -81,8 +81,12 @@ TEST(BlockCli, KilledPutLoopNeverLosesAReportedBlock) {
   // Each iteration writes a fresh random file and prints "<n> <cid>" once `block put` exited 0.
   std::string script =
       "i=$START; while true; do "
-      "head -c $(( (i * 7919) % 300000 )) /dev/urandom > '" + data + "'/$i; "
-      "cid=$('" + CairnBinary() + "' --repo '" + repo + "' block put '" + data + "'/$i) || exit 9; "
+      "head -c $(( (i * 7919) % 300000 )) /dev/urandom > '" +
+      data +
+      "'/$i; "
+      "cid=$('" +
+      CairnBinary() + "' --repo '" + repo + "' block put '" + data +
+      "'/$i) || exit 9; "
       "echo \"$i $cid\"; i=$((i+1)); done";
   std::mt19937_64 rng(std::random_device{}());
   std::vector<std::pair<int, std::string>> acked;

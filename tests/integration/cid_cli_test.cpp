@@ -11,7 +11,8 @@ TEST(CidCli, InspectShowsBothEncodings) {
   EXPECT_NE(r.out.find("Codec:     dag-pb (0x70)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby"),
             std::string::npos);
-  auto j = RunCairn("cid inspect --json bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby");
+  auto j =
+      RunCairn("cid inspect --json bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby");
   ASSERT_EQ(j.exit_code, 0) << j.err;
   EXPECT_NE(j.out.find("\"cidV0\":\"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o\""),
             std::string::npos)

@@ -1,9 +1,10 @@
-// End-to-end tests of the Pinning Service API v1.0.0 (../shared/specs/ipfs/pinning-service-api.yaml)
-// on the real `cairn serve` at 127.0.0.1:0: every endpoint's status codes and bodies, the filters
-// and `count`, Kubo's pager (`before` = created of the last result, stop when count == page size),
-// Kubo's 0.5 s polling and `pin remote service ls --stat` (four limit=1 calls), replace, delete,
-// thousands of pins, tenant isolation, rejected input that changes nothing, rate limits, and pins
-// that survive restarts (kill -9 in the middle of a fetch resumes).
+// End-to-end tests of the Pinning Service API v1.0.0
+// (../shared/specs/ipfs/pinning-service-api.yaml) on the real `cairn serve` at 127.0.0.1:0: every
+// endpoint's status codes and bodies, the filters and `count`, Kubo's pager (`before` = created of
+// the last result, stop when count == page size), Kubo's 0.5 s polling and `pin remote service ls
+// --stat` (four limit=1 calls), replace, delete, thousands of pins, tenant isolation, rejected
+// input that changes nothing, rate limits, and pins that survive restarts (kill -9 in the middle of
+// a fetch resumes).
 //
 // Content for pins that must reach `pinned` comes from identity CIDs, from `cairn add` before the
 // service starts, or from FakeGateway, a tiny trustless gateway on 127.0.0.1 configured as
@@ -99,7 +100,8 @@ class FakeGateway {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 64) != 0) {
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 64) != 0) {
       return;
     }
     socklen_t len = sizeof addr;
@@ -179,7 +181,8 @@ class FakeGateway {
                    std::to_string(it->second.size()) + "\r\nConnection: close\r\n\r\n" +
                    std::string(it->second.begin(), it->second.end());
       } else {
-        response = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found";
+        response =
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found";
       }
     }
     size_t off = 0;
@@ -197,10 +200,10 @@ class FakeGateway {
   std::vector<std::thread> connections_;  // only touched by the acceptor thread, then ~
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                     // GUARDED_BY(mu_)
-  std::map<std::string, Bytes> blocks_;       // GUARDED_BY(mu_)
-  std::set<std::string> held_;                // GUARDED_BY(mu_)
-  std::map<std::string, int> requests_;       // GUARDED_BY(mu_)
+  bool stopping_ = false;                // GUARDED_BY(mu_)
+  std::map<std::string, Bytes> blocks_;  // GUARDED_BY(mu_)
+  std::set<std::string> held_;           // GUARDED_BY(mu_)
+  std::map<std::string, int> requests_;  // GUARDED_BY(mu_)
 };
 
 class PinsE2e : public ::testing::Test {
@@ -230,7 +233,8 @@ class PinsE2e : public ::testing::Test {
     for (size_t i = 0; i < gateways.size(); ++i) toml += (i ? ", \"" : "\"") + gateways[i] + "\"";
     toml += "]\n" + extra_pinning + extra;
     WriteFile(dir_ / "cairn.toml", toml);
-    serve_ = std::make_unique<ServeProcess>(Repo(), std::vector<std::string>{"--config", dir_ / "cairn.toml"});
+    serve_ = std::make_unique<ServeProcess>(
+        Repo(), std::vector<std::string>{"--config", dir_ / "cairn.toml"});
     ASSERT_NE(serve_->port(), 0) << serve_->output();
   }
 
@@ -248,7 +252,8 @@ class PinsE2e : public ::testing::Test {
     EXPECT_EQ(r.status, 202) << body << " -> " << r.body;
     return ParseJson(r.body);
   }
-  json::value AddCid(const std::string& token, const std::string& cid, const std::string& name = "") {
+  json::value AddCid(const std::string& token, const std::string& cid,
+                     const std::string& name = "") {
     json::object pin;
     pin["cid"] = cid;
     if (!name.empty()) pin["name"] = name;
@@ -265,7 +270,9 @@ class PinsE2e : public ::testing::Test {
     return v.is_object() && v.get_object().contains("count") ? v.at("count").to_number<int64_t>()
                                                              : -1;
   }
-  int64_t CountAll(const std::string& token) { return Count(token, std::string(kAllStatuses) + "&limit=1"); }
+  int64_t CountAll(const std::string& token) {
+    return Count(token, std::string(kAllStatuses) + "&limit=1");
+  }
   std::set<std::string> Ids(const json::value& results) {
     std::set<std::string> out;
     for (const auto& p : results.at("results").as_array()) out.insert(Str(p, "requestid"));
@@ -280,7 +287,8 @@ class PinsE2e : public ::testing::Test {
     while (std::chrono::steady_clock::now() < deadline) {
       auto r = Call("GET", "/pins/" + id, token);
       last = ParseJson(r.body);
-      if (r.status == 200 && (Str(last, "status") == want || Str(last, "status") == "failed")) break;
+      if (r.status == 200 && (Str(last, "status") == want || Str(last, "status") == "failed"))
+        break;
       std::this_thread::sleep_for(100ms);
     }
     return last;
@@ -307,7 +315,8 @@ void ExpectPinStatus(const json::value& v, const std::string& cid) {
   ASSERT_TRUE(v.is_object()) << v;
   const auto& o = v.get_object();
   EXPECT_FALSE(Str(v, "requestid").empty()) << v;
-  EXPECT_TRUE(std::set<std::string>({"queued", "pinning", "pinned", "failed"}).count(Str(v, "status")))
+  EXPECT_TRUE(
+      std::set<std::string>({"queued", "pinning", "pinned", "failed"}).count(Str(v, "status")))
       << v;
   std::string created = Str(v, "created");
   ASSERT_EQ(created.size(), 27u) << v;  // 2020-07-27T17:32:28.276123Z
@@ -360,9 +369,10 @@ TEST_F(PinsE2e, AddGetDeleteFollowTheSpecAndEchoTheCid) {
   }
 
   // Name, origins and meta are stored and returned.
-  json::value full = Add(token,
-                         R"({"cid":")" + IdentityCid("full") +
-                             R"(","name":"Precious.pdf","origins":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"],"meta":{"app_id":"99","k":"v"}})");
+  json::value full = Add(
+      token,
+      R"({"cid":")" + IdentityCid("full") +
+          R"(","name":"Precious.pdf","origins":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"],"meta":{"app_id":"99","k":"v"}})");
   ExpectPinStatus(full, IdentityCid("full"));
   EXPECT_EQ(Str(full.at("pin"), "name"), "Precious.pdf");
   EXPECT_EQ(full.at("pin").at("origins").as_array().size(), 1u);
@@ -444,7 +454,8 @@ TEST_F(PinsE2e, UploadedAndGatewayContentIsPinnedAndUnfindableContentFailsAfterT
 
   json::value f = WaitFor(token, lost_id, "failed");
   EXPECT_EQ(Str(f, "status"), "failed") << f;
-  // Not before the deadline (a lower bound: the failure cannot be observed earlier than it happens).
+  // Not before the deadline (a lower bound: the failure cannot be observed earlier than it
+  // happens).
   EXPECT_GE(std::chrono::steady_clock::now() - posted_at, 3s) << "failed before its deadline";
   std::string why = Str(f.at("info"), "status_details");
   EXPECT_NE(why.find("failed"), std::string::npos) << why;
@@ -473,7 +484,8 @@ TEST_F(PinsE2e, FiltersAndCountFollowTheSpec) {
   add(IdentityCid("c"), "Photos 2020", R"({"app":"y"})");
   add(RawCid("pending-1").ToString(), "pending one", R"({"app":"x","team":"red"})");
   add(RawCid("pending-2").ToString(mf::Multibase::kBase36), "pending two", R"({})");
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(Str(WaitFor(token, made[i].id, "pinned"), "status"), "pinned");
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(Str(WaitFor(token, made[i].id, "pinned"), "status"), "pinned");
 
   // No filter at all: only pinned pins, newest first, count of pinned.
   json::value all_pinned = List(token, "");
@@ -488,14 +500,16 @@ TEST_F(PinsE2e, FiltersAndCountFollowTheSpec) {
   std::vector<std::string> created;
   for (const auto& p : every.at("results").as_array()) created.push_back(Str(p, "created"));
   ASSERT_EQ(created.size(), 5u);
-  for (size_t i = 1; i < created.size(); ++i) EXPECT_GT(created[i - 1], created[i]) << "newest first, unique";
+  for (size_t i = 1; i < created.size(); ++i)
+    EXPECT_GT(created[i - 1], created[i]) << "newest first, unique";
   EXPECT_EQ(Count(token, "status=queued,pinning"), 2);
   EXPECT_EQ(Count(token, "status=pinned"), 3);
   EXPECT_EQ(Count(token, "status=failed"), 0);
 
   // cid: one, several, and the same content in another CID form (v0 <-> v1, other base).
   EXPECT_EQ(Count(token, "cid=" + made[0].cid), 1);
-  EXPECT_EQ(Count(token, "cid=" + made[0].cid + "," + made[3].cid), 2) << "status absent + filter: all";
+  EXPECT_EQ(Count(token, "cid=" + made[0].cid + "," + made[3].cid), 2)
+      << "status absent + filter: all";
   EXPECT_EQ(Count(token, "cid=" + made[3].cid + "&status=pinned"), 0);
   EXPECT_EQ(Count(token, "cid=" + RawCid("pending-2").ToString()), 1);
   json::value by_cid = List(token, "cid=" + RawCid("pending-2").ToString());
@@ -505,7 +519,8 @@ TEST_F(PinsE2e, FiltersAndCountFollowTheSpec) {
   std::string ten;
   for (int i = 0; i < 10; ++i) ten += (i ? "," : "") + IdentityCid("n" + std::to_string(i));
   EXPECT_EQ(Count(token, "cid=" + ten), 0);
-  ExpectFailure(Call("GET", "/pins?cid=" + ten + "," + IdentityCid("eleven"), token), 400, "INVALID_ARGUMENT");
+  ExpectFailure(Call("GET", "/pins?cid=" + ten + "," + IdentityCid("eleven"), token), 400,
+                "INVALID_ARGUMENT");
   ExpectFailure(Call("GET", "/pins?cid=bafynotacid", token), 400, "INVALID_ARGUMENT");
   ExpectFailure(Call("GET", "/pins?cid=", token), 400, "INVALID_ARGUMENT");
 
@@ -528,13 +543,17 @@ TEST_F(PinsE2e, FiltersAndCountFollowTheSpec) {
   EXPECT_EQ(Count(token, "meta=" + UrlEncode(R"({"app":"x","team":"red"})") + "&status=pinned"), 1);
   EXPECT_EQ(Count(token, "meta=" + UrlEncode(R"({"app":"z"})")), 0);
   ExpectFailure(Call("GET", "/pins?meta=" + UrlEncode("{app"), token), 400, "INVALID_ARGUMENT");
-  ExpectFailure(Call("GET", "/pins?meta=" + UrlEncode(R"({"app":1})"), token), 400, "INVALID_ARGUMENT");
+  ExpectFailure(Call("GET", "/pins?meta=" + UrlEncode(R"({"app":1})"), token), 400,
+                "INVALID_ARGUMENT");
 
   // before / after are strict and count honours them.
-  EXPECT_EQ(Count(token, "before=" + UrlEncode(made[2].created)), 2) << "status absent + before: all";
+  EXPECT_EQ(Count(token, "before=" + UrlEncode(made[2].created)), 2)
+      << "status absent + before: all";
   EXPECT_EQ(Count(token, "before=" + UrlEncode(made[2].created) + "&status=pinned"), 2);
   EXPECT_EQ(Count(token, "after=" + UrlEncode(made[2].created)), 2);
-  EXPECT_EQ(Count(token, "after=" + UrlEncode(made[0].created) + "&before=" + UrlEncode(made[4].created)), 3);
+  EXPECT_EQ(
+      Count(token, "after=" + UrlEncode(made[0].created) + "&before=" + UrlEncode(made[4].created)),
+      3);
   EXPECT_EQ(Count(token, "before=" + UrlEncode(GoNano(made[1].created))), 1);
   EXPECT_EQ(Count(token, "before=2000-01-01T00:00:00Z"), 0);
   EXPECT_EQ(Count(token, "after=2000-01-01T00:00:00%2B01:00"), 5);
@@ -543,8 +562,10 @@ TEST_F(PinsE2e, FiltersAndCountFollowTheSpec) {
   ExpectFailure(Call("GET", "/pins?status=done", token), 400, "INVALID_ARGUMENT");
 
   // limit: 1..1000, default 10.
-  EXPECT_EQ(List(token, std::string(kAllStatuses) + "&limit=2").at("results").as_array().size(), 2u);
-  EXPECT_EQ(List(token, std::string(kAllStatuses) + "&limit=1000").at("results").as_array().size(), 5u);
+  EXPECT_EQ(List(token, std::string(kAllStatuses) + "&limit=2").at("results").as_array().size(),
+            2u);
+  EXPECT_EQ(List(token, std::string(kAllStatuses) + "&limit=1000").at("results").as_array().size(),
+            5u);
   for (std::string bad : {"0", "1001", "-1", "ten", "", "1.5"}) {
     ExpectFailure(Call("GET", "/pins?limit=" + bad, token), 400, "INVALID_ARGUMENT");
   }
@@ -565,9 +586,11 @@ TEST_F(PinsE2e, KubosPagerListsThousandsOfPinsExactlyOnceAndStatCountsMatch) {
                            R"(","name":"bulk )" + std::to_string(i) + "\"}";
         for (int attempt = 0; attempt < 100; ++attempt) {
           auto r = HttpRequest(serve_->port(), "POST", "/pins",
-                               {"Authorization: Bearer " + token, "Content-Type: application/json"}, body);
+                               {"Authorization: Bearer " + token, "Content-Type: application/json"},
+                               body);
           if (r.status == 429) {  // a well-behaved client waits as told
-            std::this_thread::sleep_for(std::chrono::seconds(std::stoi(r.Header("Retry-After").value_or("1"))));
+            std::this_thread::sleep_for(
+                std::chrono::seconds(std::stoi(r.Header("Retry-After").value_or("1"))));
             continue;
           }
           EXPECT_EQ(r.status, 202) << r.body;
@@ -642,7 +665,8 @@ TEST_F(PinsE2e, KubosPagerListsThousandsOfPinsExactlyOnceAndStatCountsMatch) {
   EXPECT_EQ(stat["failed"], 0);
   // Once every pin is pinned, the four counts are exact.
   auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (Count(token, "status=pinned&limit=1") < kPins && std::chrono::steady_clock::now() < deadline) {
+  while (Count(token, "status=pinned&limit=1") < kPins &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_EQ(Count(token, "limit=1&status=pinned"), kPins);
@@ -658,7 +682,8 @@ TEST_F(PinsE2e, KuboPollingIsNeverLimitedButARunawayClientGets429WithRetryAfter)
   // Kubo's `pin remote add --background=false` polls GET /pins/{id} every 0.5 s; poll 8 pending
   // pins that way at once, beside `pin remote ls` paging.
   std::vector<std::string> ids;
-  for (int i = 0; i < 8; ++i) ids.push_back(Str(AddCid(token, RawCid("poll " + std::to_string(i)).ToString()), "requestid"));
+  for (int i = 0; i < 8; ++i)
+    ids.push_back(Str(AddCid(token, RawCid("poll " + std::to_string(i)).ToString()), "requestid"));
   for (int round = 0; round < 6; ++round) {
     for (const auto& id : ids) {
       auto r = Call("GET", "/pins/" + id, token);
@@ -677,7 +702,8 @@ TEST_F(PinsE2e, KuboPollingIsNeverLimitedButARunawayClientGets429WithRetryAfter)
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       while (!limited && sent++ < 200000) {
-        auto r = HttpRequest(serve_->port(), "GET", "/pins/" + ids[0], {"Authorization: Bearer " + token});
+        auto r = HttpRequest(serve_->port(), "GET", "/pins/" + ids[0],
+                             {"Authorization: Bearer " + token});
         if (r.status == 429) {
           std::lock_guard lock(mu);
           if (!limited.exchange(true)) {
@@ -715,12 +741,14 @@ TEST_F(PinsE2e, ReplaceIsAtomic) {
   std::string alice = Token("alice");
   std::string bob = Token("bob");
   Start();
-  json::value old = Add(alice, R"({"cid":")" + IdentityCid("old") + R"(","name":"old","meta":{"v":"1"}})");
+  json::value old =
+      Add(alice, R"({"cid":")" + IdentityCid("old") + R"(","name":"old","meta":{"v":"1"}})");
   std::string old_id = Str(old, "requestid");
   json::value old_got = ParseJson(Call("GET", "/pins/" + old_id, alice).body);
 
   // Bad input, another account, a missing pin: 4xx and the pin is untouched.
-  ExpectFailure(Call("POST", "/pins/" + old_id, alice, R"({"cid":"nope"})"), 400, "INVALID_ARGUMENT");
+  ExpectFailure(Call("POST", "/pins/" + old_id, alice, R"({"cid":"nope"})"), 400,
+                "INVALID_ARGUMENT");
   ExpectFailure(Call("POST", "/pins/" + old_id, alice, "{"), 400, "INVALID_ARGUMENT");
   ExpectFailure(Call("POST", "/pins/" + old_id, bob, R"({"cid":")" + IdentityCid("b") + "\"}"), 404,
                 "NOT_FOUND");
@@ -731,7 +759,8 @@ TEST_F(PinsE2e, ReplaceIsAtomic) {
   EXPECT_EQ(CountAll(bob), 0);
 
   // The replacement: a new requestid and created, the new pin, the old one gone.
-  auto rep = Call("POST", "/pins/" + old_id, alice, R"({"cid":")" + IdentityCid("new") + R"(","name":"new"})");
+  auto rep = Call("POST", "/pins/" + old_id, alice,
+                  R"({"cid":")" + IdentityCid("new") + R"(","name":"new"})");
   ASSERT_EQ(rep.status, 202) << rep.body;
   json::value fresh = ParseJson(rep.body);
   ExpectPinStatus(fresh, IdentityCid("new"));
@@ -739,7 +768,8 @@ TEST_F(PinsE2e, ReplaceIsAtomic) {
   EXPECT_NE(new_id, old_id);
   EXPECT_GT(Str(fresh, "created"), Str(old_got, "created"));
   EXPECT_EQ(Str(fresh.at("pin"), "name"), "new");
-  EXPECT_TRUE(fresh.at("pin").at("meta").as_object().empty()) << "a replace is a new Pin, not a merge";
+  EXPECT_TRUE(fresh.at("pin").at("meta").as_object().empty())
+      << "a replace is a new Pin, not a merge";
   ExpectFailure(Call("GET", "/pins/" + old_id, alice), 404, "NOT_FOUND");
   EXPECT_EQ(Str(WaitFor(alice, new_id, "pinned"), "status"), "pinned");
   EXPECT_EQ(CountAll(alice), 1);
@@ -807,7 +837,8 @@ TEST_F(PinsE2e, BadInputGetsTheRightStatusAndChangesNothing) {
       R"({"cid":"bafy"})",
       R"({"cid":" QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"})",
       R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","name":7})",
-      R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","name":")" + std::string(256, 'n') + "\"}",
+      R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","name":")" +
+          std::string(256, 'n') + "\"}",
       R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","origins":"/ip4/1.2.3.4/tcp/1"})",
       R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","origins":["not a multiaddr"]})",
       R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","meta":{"k":1}})",
@@ -820,8 +851,10 @@ TEST_F(PinsE2e, BadInputGetsTheRightStatusAndChangesNothing) {
     ExpectFailure(Call("POST", "/pins", token, body), 400, "INVALID_ARGUMENT");
     ExpectFailure(Call("POST", "/pins/" + keep, token, body), 400, "INVALID_ARGUMENT");
   }
-  std::string many_origins = R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","origins":[)";
-  for (int i = 0; i < 21; ++i) many_origins += (i ? "," : "") + std::string("\"/ip4/10.0.0.") + std::to_string(i) + "/tcp/1\"";
+  std::string many_origins =
+      R"({"cid":"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG","origins":[)";
+  for (int i = 0; i < 21; ++i)
+    many_origins += (i ? "," : "") + std::string("\"/ip4/10.0.0.") + std::to_string(i) + "/tcp/1\"";
   ExpectFailure(Call("POST", "/pins", token, many_origins + "]}"), 400, "INVALID_ARGUMENT");
 
   // Oversized bodies: 413 before anything is parsed.
@@ -831,9 +864,10 @@ TEST_F(PinsE2e, BadInputGetsTheRightStatusAndChangesNothing) {
   EXPECT_EQ(big.status, 413) << big.body;
 
   // Path traversal and malformed request IDs: 404, nothing touched.
-  for (std::string path : std::vector<std::string>{"/pins/../pins", "/pins/%2e%2e", "/pins/..%2F" + keep, "/pins/" + keep + "/..",
-                           "/pins/" + keep + "%2F..%2F..%2Fetc%2Fpasswd", "/pins//" + keep,
-                           "/pins/%00", "/pins/" + std::string(200, 'a')}) {
+  for (std::string path : std::vector<std::string>{
+           "/pins/../pins", "/pins/%2e%2e", "/pins/..%2F" + keep, "/pins/" + keep + "/..",
+           "/pins/" + keep + "%2F..%2F..%2Fetc%2Fpasswd", "/pins//" + keep, "/pins/%00",
+           "/pins/" + std::string(200, 'a')}) {
     SCOPED_TRACE(path);
     for (std::string method : {"GET", "DELETE"}) {
       auto r = Call(method, path, token);
@@ -873,9 +907,12 @@ TEST_F(PinsE2e, WrongRevokedExpiredAndUnderScopedTokensAreRefused) {
   std::string body = R"({"cid":")" + IdentityCid("intruder") + "\"}";
 
   auto unauth = [&](const std::vector<std::string>& headers) {
-    for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "/pins"}, {"POST", "/pins"}, {"GET", "/pins/" + keep},
-             {"POST", "/pins/" + keep}, {"DELETE", "/pins/" + keep}}) {
+    for (auto [method, target] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", "/pins"},
+                                                          {"POST", "/pins"},
+                                                          {"GET", "/pins/" + keep},
+                                                          {"POST", "/pins/" + keep},
+                                                          {"DELETE", "/pins/" + keep}}) {
       SCOPED_TRACE(method + " " + target);
       auto r = HttpRequest(serve_->port(), method, target, headers, method == "POST" ? body : "");
       ExpectFailure(r, 401, "UNAUTHENTICATED");
@@ -915,7 +952,8 @@ TEST_F(PinsE2e, WrongRevokedExpiredAndUnderScopedTokensAreRefused) {
 
   // Expired (2 s lifetime).
   auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (Call("GET", "/pins", expiring).status != 401 && std::chrono::steady_clock::now() < deadline) {
+  while (Call("GET", "/pins", expiring).status != 401 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(200ms);
   }
   unauth({"Authorization: Bearer " + expiring});

@@ -56,8 +56,8 @@ class Upkeep : public ::testing::Test {
  protected:
   void SetUp() override {
     repo_ = dir_ / "repo";
-    WriteFile(dir_ / "keep", RandomBytes(700'000, 1));   // 3 leaves + root
-    WriteFile(dir_ / "drop", RandomBytes(900'000, 2));   // 4 leaves + root
+    WriteFile(dir_ / "keep", RandomBytes(700'000, 1));  // 3 leaves + root
+    WriteFile(dir_ / "drop", RandomBytes(900'000, 2));  // 4 leaves + root
     keep_ = AddFile(repo_, dir_ / "keep");
     drop_ = AddFile(repo_, dir_ / "drop");
     ASSERT_EQ(RunCairn("--repo '" + repo_ + "' account create alice").exit_code, 0);

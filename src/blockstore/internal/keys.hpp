@@ -27,8 +27,7 @@ inline Result<void> CheckPut(const multiformats::Cid& cid, ByteSpan data) {
   if (cid.empty()) return Err(ErrorCode::kInvalidArgument, "blockstore: empty CID");
   if (IsIdentity(cid)) {
     auto digest = cid.hash().digest();
-    if (digest.size() != data.size() ||
-        !std::equal(digest.begin(), digest.end(), data.begin())) {
+    if (digest.size() != data.size() || !std::equal(digest.begin(), digest.end(), data.begin())) {
       return Err(ErrorCode::kInvalidArgument,
                  "blockstore: identity CID " + cid.ToString() + " does not match its data");
     }

@@ -76,10 +76,9 @@ Result<Placement> PlacePieces(std::span<const PieceInfo> pieces,
     size = *deal_size;
   } else {
     if (end > kMaxDealSize) {
-      return Err(ErrorCode::kInvalidArgument,
-                 "aggregation: " + std::to_string(pieces.size()) +
-                     " pieces do not fit in the largest deal (" + std::to_string(kMaxDealSize) +
-                     " bytes)");
+      return Err(ErrorCode::kInvalidArgument, "aggregation: " + std::to_string(pieces.size()) +
+                                                  " pieces do not fit in the largest deal (" +
+                                                  std::to_string(kMaxDealSize) + " bytes)");
     }
     size = std::bit_ceil(std::max<uint64_t>(end, 256));
     while (true) {
@@ -112,8 +111,8 @@ Result<Aggregate> Aggregate::Build(std::span<const PieceInfo> pieces,
     const unsigned level = std::countr_zero(placed.piece.size / 32);
     pending[level].emplace_back(placed.offset / placed.piece.size, placed.piece.commitment);
 
-    const SegmentDesc entry = SegmentDesc::Make(placed.piece.commitment, placed.offset,
-                                                placed.piece.size);
+    const SegmentDesc entry =
+        SegmentDesc::Make(placed.piece.commitment, placed.offset, placed.piece.size);
     agg.entries_.push_back(entry);
     const auto bytes = entry.Serialize();
     Node first, second;
@@ -186,8 +185,7 @@ Result<InclusionProof> Aggregate::ProveEntry(size_t i) const {
   }
   const SegmentDesc& entry = entries_[i];
   InclusionProof proof;
-  proof.subtree =
-      CollectProof(std::countr_zero(entry.size / 32), entry.offset / entry.size);
+  proof.subtree = CollectProof(std::countr_zero(entry.size / 32), entry.offset / entry.size);
   proof.index = CollectProof(1, placement_.index_start / kEntrySize + i);
   return proof;
 }
@@ -198,10 +196,9 @@ Result<InclusionProof> Aggregate::Prove(const PieceInfo& piece) const {
       return ProveEntry(i);
     }
   }
-  return Err(ErrorCode::kNotFound, "aggregation: piece " +
-                                       HexEncode(ByteSpan(piece.commitment.data(), 32)) +
-                                       " of size " + std::to_string(piece.size) +
-                                       " is not in the aggregate");
+  return Err(ErrorCode::kNotFound,
+             "aggregation: piece " + HexEncode(ByteSpan(piece.commitment.data(), 32)) +
+                 " of size " + std::to_string(piece.size) + " is not in the aggregate");
 }
 
 Bytes Aggregate::IndexAreaPadded() const {
@@ -238,9 +235,9 @@ Result<void> WriteAggregatePayload(const Aggregate& aggregate, std::span<ByteSou
                                    ByteSink& sink) {
   const Placement& p = aggregate.placement();
   if (sources.size() != p.pieces.size()) {
-    return Err(ErrorCode::kInvalidArgument,
-               "aggregation: " + std::to_string(sources.size()) + " payload sources for " +
-                   std::to_string(p.pieces.size()) + " pieces");
+    return Err(ErrorCode::kInvalidArgument, "aggregation: " + std::to_string(sources.size()) +
+                                                " payload sources for " +
+                                                std::to_string(p.pieces.size()) + " pieces");
   }
   Bytes buffer(256 * 1024);
   uint64_t position = 0;  // unpadded bytes written so far

@@ -47,10 +47,10 @@ struct PlacedPiece {
 
 // The layout of an aggregate: pieces in placement order, and the index geometry.
 struct Placement {
-  uint64_t deal_size = 0;            // padded
-  uint64_t max_index_entries = 0;    // MaxIndexEntriesInDeal(deal_size)
-  uint64_t index_start = 0;          // IndexAreaStart(deal_size), padded
-  std::vector<PlacedPiece> pieces;   // increasing offsets
+  uint64_t deal_size = 0;           // padded
+  uint64_t max_index_entries = 0;   // MaxIndexEntriesInDeal(deal_size)
+  uint64_t index_start = 0;         // IndexAreaStart(deal_size), padded
+  std::vector<PlacedPiece> pieces;  // increasing offsets
 };
 
 // Places `pieces` (largest first, ties in input order, each aligned to its size). With

@@ -49,8 +49,8 @@ TEST(AggregationInterop, RandomAggregatesMatchDataSegmentJs) {
     boost::json::array js_pieces, check;
     for (size_t i = 0; i < c.aggregate.entries().size(); ++i) {
       const SegmentDesc& e = c.aggregate.entries()[i];
-      js_pieces.push_back({{"root", NodeHex(e.commitment)},
-                           {"height", std::countr_zero(e.size / 32)}});
+      js_pieces.push_back(
+          {{"root", NodeHex(e.commitment)}, {"height", std::countr_zero(e.size / 32)}});
       auto proof = c.aggregate.ProveEntry(i);
       ASSERT_TRUE(proof);
       check.push_back({{"piece", i}, {"proof", HexEncode(EncodeInclusionProof(*proof))}});
@@ -60,7 +60,8 @@ TEST(AggregationInterop, RandomAggregatesMatchDataSegmentJs) {
     InclusionProof bad = c.proofs[0];
     bad.index.path.back()[3] ^= 0x04;
     check.push_back({{"piece", 0}, {"proof", HexEncode(EncodeInclusionProof(bad))}});
-    requests.push_back({{"size", c.aggregate.deal_size()}, {"pieces", js_pieces}, {"check", check}});
+    requests.push_back(
+        {{"size", c.aggregate.deal_size()}, {"pieces", js_pieces}, {"check", check}});
     cases.push_back(std::move(c));
   }
 
@@ -103,9 +104,9 @@ TEST(AggregationInterop, RandomAggregatesMatchDataSegmentJs) {
     EXPECT_NE(check.back().as_string(), "ok") << "JS accepted a tampered proof, case " << k;
     InclusionProof bad = c.proofs[0];
     bad.index.path.back()[3] ^= 0x04;
-    EXPECT_FALSE(VerifyInclusion(bad, {c.aggregate.entries()[0].commitment,
-                                       c.aggregate.entries()[0].size},
-                                 c.aggregate.piece()));
+    EXPECT_FALSE(
+        VerifyInclusion(bad, {c.aggregate.entries()[0].commitment, c.aggregate.entries()[0].size},
+                        c.aggregate.piece()));
   }
 }
 

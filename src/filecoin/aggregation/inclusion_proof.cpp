@@ -62,9 +62,8 @@ Result<ProofData> ReadProofData(const ipld::CborValue& value, std::string_view n
     }
     const Bytes& bytes = path[i].AsBytes();
     if (bytes.size() != 32) {
-      return Err(ErrorCode::kInvalidArgument, "podsi: " + n + " path element " +
-                                                  std::to_string(i) + " is " +
-                                                  std::to_string(bytes.size()) +
+      return Err(ErrorCode::kInvalidArgument, "podsi: " + n + " path element " + std::to_string(i) +
+                                                  " is " + std::to_string(bytes.size()) +
                                                   " bytes, want 32");
     }
     Node node;
@@ -82,7 +81,8 @@ Result<Node> ComputeRoot(const ProofData& proof, const Node& node) {
   Node top = node;
   uint64_t position = proof.index;
   for (const Node& sibling : proof.path) {
-    top = (position & 1) != 0 ? internal::HashNodes(sibling, top) : internal::HashNodes(top, sibling);
+    top =
+        (position & 1) != 0 ? internal::HashNodes(sibling, top) : internal::HashNodes(top, sibling);
     position >>= 1;
   }
   return top;
@@ -129,16 +129,16 @@ Result<PieceInfo> ResolveAggregate(const InclusionProof& proof, const PieceInfo&
 
   const uint64_t entries = MaxIndexEntriesInDeal(aggregate_size);
   if (aggregate_size <= entries * kEntrySize) {
-    return Err(ErrorCode::kInvalidArgument,
-               "podsi: aggregate of " + std::to_string(aggregate_size) +
-                   " bytes has no room for data besides its index");
+    return Err(ErrorCode::kInvalidArgument, "podsi: aggregate of " +
+                                                std::to_string(aggregate_size) +
+                                                " bytes has no room for data besides its index");
   }
   const uint64_t index_start = IndexAreaStart(aggregate_size);
   const uint64_t offset = proof.subtree.index * piece.size;
   if (offset + piece.size > index_start) {
-    return Err(ErrorCode::kInvalidArgument,
-               "podsi: piece at offset " + std::to_string(offset) + " overlaps the index area at " +
-                   std::to_string(index_start));
+    return Err(ErrorCode::kInvalidArgument, "podsi: piece at offset " + std::to_string(offset) +
+                                                " overlaps the index area at " +
+                                                std::to_string(index_start));
   }
 
   // The index path climbs from the entry's level-1 node (64 bytes) to the same root.
@@ -170,9 +170,9 @@ Result<void> VerifyInclusion(const InclusionProof& proof, const PieceInfo& piece
                              const PieceInfo& aggregate) {
   const PieceInfo resolved = CAIRN_TRY(ResolveAggregate(proof, piece));
   if (resolved.size != aggregate.size) {
-    return Err(ErrorCode::kInvalidArgument,
-               "podsi: proof is for an aggregate of " + std::to_string(resolved.size) +
-                   " bytes, not " + std::to_string(aggregate.size));
+    return Err(ErrorCode::kInvalidArgument, "podsi: proof is for an aggregate of " +
+                                                std::to_string(resolved.size) + " bytes, not " +
+                                                std::to_string(aggregate.size));
   }
   if (resolved.commitment != aggregate.commitment) {
     return Err(ErrorCode::kInvalidArgument, "podsi: proof leads to aggregate root " +

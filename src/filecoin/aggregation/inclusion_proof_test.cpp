@@ -41,12 +41,14 @@ std::vector<Sample> Samples() {
   return out;
 }
 
-// aggregateV1 of podsi_vectors.json (baga6ea4seaqnqkeoqevjjjfe46wo2lpfclcbmkyms4wkz5srou3vzmr3w3c72bq).
+// aggregateV1 of podsi_vectors.json
+// (baga6ea4seaqnqkeoqevjjjfe46wo2lpfclcbmkyms4wkz5srou3vzmr3w3c72bq).
 PieceInfo SampleAggregate() {
   auto agg = Aggregate::Build(
       std::vector<PieceInfo>{
           {NodeFromHex("02771248c328f03d49dd3067ae71fda4c6230ded8315ea51539e7155c5b0261b"), 524288},
-          {NodeFromHex("d8b34dd1b8cd6e7e8cb5e706e9b6a699c7f311ddae188f4e9a081c95c4c74c38"), 262144}},
+          {NodeFromHex("d8b34dd1b8cd6e7e8cb5e706e9b6a699c7f311ddae188f4e9a081c95c4c74c38"),
+           262144}},
       uint64_t{1} << 20);
   return agg->piece();
 }
@@ -143,7 +145,8 @@ TEST(InclusionProofVerify, RejectsIndexEntryOutsideTheIndexArea) {
   std::copy(e.begin(), e.end(), deal.begin());
   // The piece "data" is a single node standing for 4 leaves: fold it in at level 2 by hand.
   std::vector<Node> level2(8);
-  for (size_t i = 0; i < 8; ++i) level2[i] = testing::DenseRoot(ByteSpan(deal).subspan(i * 128, 128));
+  for (size_t i = 0; i < 8; ++i)
+    level2[i] = testing::DenseRoot(ByteSpan(deal).subspan(i * 128, 128));
   level2[4] = piece_root;
   std::vector<std::vector<Node>> levels = {level2};
   while (levels.back().size() > 1) {

@@ -11,9 +11,8 @@ namespace cairn::filecoin::aggregation {
 
 Result<void> ValidatePaddedSize(uint64_t size, std::string_view what) {
   if (!std::has_single_bit(size)) {
-    return Err(ErrorCode::kInvalidArgument,
-               "aggregation: " + std::string(what) + " size " + std::to_string(size) +
-                   " is not a power of two");
+    return Err(ErrorCode::kInvalidArgument, "aggregation: " + std::string(what) + " size " +
+                                                std::to_string(size) + " is not a power of two");
   }
   if (size < kMinPieceSize) {
     return Err(ErrorCode::kInvalidArgument, "aggregation: " + std::string(what) + " size " +
@@ -82,14 +81,13 @@ Result<void> SegmentDesc::Validate() const {
     return Err(ErrorCode::kInvalidArgument, "aggregation: index entry checksum does not match");
   }
   if (offset % 128 != 0) {
-    return Err(ErrorCode::kInvalidArgument,
-               "aggregation: index entry offset " + std::to_string(offset) +
-                   " is not a multiple of 128");
+    return Err(
+        ErrorCode::kInvalidArgument,
+        "aggregation: index entry offset " + std::to_string(offset) + " is not a multiple of 128");
   }
   if (size % 128 != 0) {
     return Err(ErrorCode::kInvalidArgument, "aggregation: index entry size " +
-                                                std::to_string(size) +
-                                                " is not a multiple of 128");
+                                                std::to_string(size) + " is not a multiple of 128");
   }
   return Ok();
 }

@@ -17,7 +17,7 @@ namespace cairn::filecoin::aggregation {
 // One node of the sha2-256-trunc254-padded binary tree (a piece commitment is one).
 using Node = std::array<uint8_t, 32>;
 
-inline constexpr uint64_t kEntrySize = 64;      // one index entry, padded bytes
+inline constexpr uint64_t kEntrySize = 64;  // one index entry, padded bytes
 inline constexpr uint64_t kChecksumSize = 16;
 inline constexpr uint64_t kMinPieceSize = 128;  // smallest padded piece
 // Largest deal (and piece) accepted: 2^50 padded bytes (1 PiB) — far above real sector sizes

@@ -19,7 +19,7 @@
 namespace cairn::filecoin::piece {
 namespace {
 
-constexpr int kBatchHeight = 15;                                 // 2^15 leaves
+constexpr int kBatchHeight = 15;                                  // 2^15 leaves
 constexpr size_t kBatchChunks = size_t{1} << (kBatchHeight - 2);  // 127-byte chunks per batch
 constexpr size_t kBatchRaw = kBatchChunks * 127;
 constexpr size_t kBatchPadded = kBatchChunks * 128;
@@ -61,7 +61,8 @@ Node ReduceBatch(const uint8_t* raw, size_t raw_size, uint8_t* padded, int heigh
 class CommPBuilder::Impl {
  public:
   explicit Impl(CommPOptions options) {
-    threads_ = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    threads_ =
+        options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     threads_ = std::min(threads_, kMaxThreads);
     // Buffers grow on demand (see WritableUnchecked), so a small payload costs small buffers.
     slots_.resize(threads_ == 1 ? 1 : 2 * threads_);
@@ -107,8 +108,8 @@ class CommPBuilder::Impl {
   Result<void> Commit(size_t n) {
     CAIRN_TRY(CheckOpen(n));
     if (n > Current().raw.size() - Current().fill) {
-      return Err(ErrorCode::kInvalidArgument, "commp: commit of " + std::to_string(n) +
-                                                  " bytes exceeds the writable buffer");
+      return Err(ErrorCode::kInvalidArgument,
+                 "commp: commit of " + std::to_string(n) + " bytes exceeds the writable buffer");
     }
     CommitUnchecked(n);
     return Ok();
@@ -120,7 +121,8 @@ class CommPBuilder::Impl {
     // Collect every outstanding batch, oldest first.
     while (collected_ < submitted_) CollectOldest();
     StopWorkers();
-    const uint64_t padded = *PaddedSizeForPayload(total_);  // total_ ≤ kMaxPayload, checked on input
+    const uint64_t padded =
+        *PaddedSizeForPayload(total_);  // total_ ≤ kMaxPayload, checked on input
     const int height = HeightOfPaddedSize(padded);
     Slot& last = Current();
     if (total_ == 0) {
@@ -168,7 +170,8 @@ class CommPBuilder::Impl {
   Result<void> CheckOpen(size_t n) const {
     if (finished_) return Err(ErrorCode::kInvalidArgument, "commp: Update after Finish");
     if (n > kMaxPayload - total_) {
-      return Err(ErrorCode::kInvalidArgument, "commp: payload exceeds the largest piece (2^63 bytes padded)");
+      return Err(ErrorCode::kInvalidArgument,
+                 "commp: payload exceeds the largest piece (2^63 bytes padded)");
     }
     return Ok();
   }
@@ -272,10 +275,10 @@ class CommPBuilder::Impl {
 
   unsigned threads_ = 1;
   std::vector<Slot> slots_;
-  Bytes padded_;             // the caller thread's padding buffer
-  uint64_t total_ = 0;       // payload bytes committed
-  uint64_t submitted_ = 0;   // full batches handed over (the current slot is submitted_ % size)
-  uint64_t collected_ = 0;   // batch roots pushed onto stack_, in order
+  Bytes padded_;            // the caller thread's padding buffer
+  uint64_t total_ = 0;      // payload bytes committed
+  uint64_t submitted_ = 0;  // full batches handed over (the current slot is submitted_ % size)
+  uint64_t collected_ = 0;  // batch roots pushed onto stack_, in order
   bool finished_ = false;
   std::vector<std::pair<int, Node>> stack_;
 

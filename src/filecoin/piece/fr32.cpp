@@ -29,11 +29,14 @@ void Fr32UnpadChunk(const uint8_t* in, uint8_t* out) {
   // quarter (bits 6..7 of bytes 31, 63, 95, 127) are skipped.
   std::memcpy(out, in, 31);
   out[31] = static_cast<uint8_t>((in[31] & 0x3f) | (in[32] << 6));
-  for (int i = 1; i < 32; ++i) out[31 + i] = static_cast<uint8_t>((in[31 + i] >> 2) | (in[32 + i] << 6));
+  for (int i = 1; i < 32; ++i)
+    out[31 + i] = static_cast<uint8_t>((in[31 + i] >> 2) | (in[32 + i] << 6));
   out[63] = static_cast<uint8_t>(((in[63] >> 2) & 0x0f) | (in[64] << 4));
-  for (int i = 1; i < 32; ++i) out[63 + i] = static_cast<uint8_t>((in[63 + i] >> 4) | (in[64 + i] << 4));
+  for (int i = 1; i < 32; ++i)
+    out[63 + i] = static_cast<uint8_t>((in[63 + i] >> 4) | (in[64 + i] << 4));
   out[95] = static_cast<uint8_t>(((in[95] >> 4) & 0x03) | (in[96] << 2));
-  for (int i = 1; i < 32; ++i) out[95 + i] = static_cast<uint8_t>((in[95 + i] >> 6) | (in[96 + i] << 2));
+  for (int i = 1; i < 32; ++i)
+    out[95 + i] = static_cast<uint8_t>((in[95 + i] >> 6) | (in[96 + i] << 2));
 }
 
 void Fr32Pad(const uint8_t* in, uint8_t* out, size_t chunks) {
@@ -55,8 +58,7 @@ Bytes Fr32Pad(ByteSpan data) {
 
 Result<Bytes> Fr32Unpad(ByteSpan padded) {
   if (padded.size() % 128 != 0) {
-    return Err(ErrorCode::kInvalidArgument, "fr32: padded length " +
-                                                std::to_string(padded.size()) +
+    return Err(ErrorCode::kInvalidArgument, "fr32: padded length " + std::to_string(padded.size()) +
                                                 " is not a multiple of 128");
   }
   Bytes out(padded.size() / 128 * 127);

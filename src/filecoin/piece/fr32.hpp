@@ -1,6 +1,6 @@
-// fr32 padding (Filecoin spec, "Piece" / "Fr32 padding"): every 127 payload bytes (1016 bits) become
-// 128 bytes: four 254-bit runs of the little-endian bit stream, each followed by two zero bits, so
-// each 32-byte leaf is below the BLS12-381 scalar field modulus.
+// fr32 padding (Filecoin spec, "Piece" / "Fr32 padding"): every 127 payload bytes (1016 bits)
+// become 128 bytes: four 254-bit runs of the little-endian bit stream, each followed by two zero
+// bits, so each 32-byte leaf is below the BLS12-381 scalar field modulus.
 #pragma once
 
 #include <cstddef>

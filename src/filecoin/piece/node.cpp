@@ -7,9 +7,9 @@
 // throughput of one or two per cycle, so one dependency chain alone leaves the unit idle.
 #include "filecoin/piece/node.hpp"
 
-#include "filecoin/piece/internal/node_backends.hpp"
-
 #include <cstring>
+
+#include "filecoin/piece/internal/node_backends.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -127,7 +127,7 @@ struct ShaNiState {
 };
 
 CAIRN_SHA_TARGET inline ShaNiState InitState() {
-  __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kInit));      // A B C D
+  __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kInit));       // A B C D
   __m128i s1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kInit + 4));  // E F G H
   t = _mm_shuffle_epi32(t, 0xB1);                                             // B A D C
   s1 = _mm_shuffle_epi32(s1, 0x1B);                                           // H G F E
@@ -179,10 +179,10 @@ CAIRN_SHA_TARGET inline void Schedule(const uint8_t* in, __m128i m[16]) {
 }
 
 CAIRN_SHA_TARGET inline void Store(const ShaNiState& s, uint8_t* out) {
-  __m128i t = _mm_shuffle_epi32(s.abef, 0x1B);     // F E B A -> A B E F reversed
-  __m128i u = _mm_shuffle_epi32(s.cdgh, 0xB1);     // D C H G
-  __m128i dcba = _mm_blend_epi16(t, u, 0xF0);      // A B C D in lanes 0..3
-  __m128i hgfe = _mm_alignr_epi8(u, t, 8);         // E F G H in lanes 0..3
+  __m128i t = _mm_shuffle_epi32(s.abef, 0x1B);  // F E B A -> A B E F reversed
+  __m128i u = _mm_shuffle_epi32(s.cdgh, 0xB1);  // D C H G
+  __m128i dcba = _mm_blend_epi16(t, u, 0xF0);   // A B C D in lanes 0..3
+  __m128i hgfe = _mm_alignr_epi8(u, t, 8);      // E F G H in lanes 0..3
   const __m128i mask = ByteSwapMask();
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(dcba, mask));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_shuffle_epi8(hgfe, mask));

@@ -1,7 +1,7 @@
 // The 32-byte node of Filecoin's piece commitment tree and its hash, sha2-256-trunc254-padded
 // (multicodec 0x1012): SHA-256 of the 64-byte concatenation of two children with the two most
-// significant bits of the last digest byte cleared, so every node is a valid BLS12-381 field element
-// (Filecoin spec, "Piece commitment"; FRC-0058 §"Commitment"; FRC-0069).
+// significant bits of the last digest byte cleared, so every node is a valid BLS12-381 field
+// element (Filecoin spec, "Piece commitment"; FRC-0058 §"Commitment"; FRC-0069).
 //
 // Hashing uses the x86 SHA extensions (SHA-NI) when the CPU has them and a portable SHA-256
 // compression otherwise; both give identical results. A node hash costs exactly two SHA-256

@@ -67,9 +67,9 @@ Result<PieceInfo> PieceInfo::Make(const Node& root, uint64_t padded_size, uint64
   CAIRN_TRY(ValidatePaddedSize(padded_size));
   const uint64_t capacity = UnpaddedSize(padded_size);
   if (payload_size > capacity) {
-    return Invalid("payload size " + std::to_string(payload_size) +
-                   " exceeds the capacity " + std::to_string(capacity) + " of a " +
-                   std::to_string(padded_size) + "-byte piece");
+    return Invalid("payload size " + std::to_string(payload_size) + " exceeds the capacity " +
+                   std::to_string(capacity) + " of a " + std::to_string(padded_size) +
+                   "-byte piece");
   }
   PieceInfo info;
   info.root = root;

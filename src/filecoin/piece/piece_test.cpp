@@ -56,7 +56,8 @@ Node NaiveCommP(ByteSpan payload) {
   const uint64_t size = *PaddedSizeForPayload(payload.size());
   padded.resize(size, 0);
   std::vector<Node> level;
-  for (size_t i = 0; i < padded.size(); i += 32) level.push_back(NodeOf(ByteSpan(padded).subspan(i)));
+  for (size_t i = 0; i < padded.size(); i += 32)
+    level.push_back(NodeOf(ByteSpan(padded).subspan(i)));
   while (level.size() > 1) {
     std::vector<Node> next;
     for (size_t i = 0; i < level.size(); i += 2) next.push_back(HashNode(level[i], level[i + 1]));
@@ -96,8 +97,8 @@ TEST(HashNode, PairsMatchSingleHashesInPlaceAndOutOfPlace) {
     Bytes inplace = in;
     HashNodePairs(inplace.data(), inplace.data(), pairs);
     for (size_t i = 0; i < pairs; ++i) {
-      const Node expect = HashNode(NodeOf(ByteSpan(in).subspan(64 * i)),
-                                   NodeOf(ByteSpan(in).subspan(64 * i + 32)));
+      const Node expect =
+          HashNode(NodeOf(ByteSpan(in).subspan(64 * i)), NodeOf(ByteSpan(in).subspan(64 * i + 32)));
       EXPECT_EQ(HexEncode(ByteSpan(out).subspan(32 * i, 32)), HexEncode(expect));
       EXPECT_EQ(HexEncode(ByteSpan(inplace).subspan(32 * i, 32)), HexEncode(expect));
     }
@@ -230,7 +231,8 @@ Bytes JsPayload(const std::string& label, size_t size) {
   Bytes b(size, 0);
   if (label.rfind("frc69", 0) == 0 || label.rfind("127*8", 0) == 0 || label.rfind("512", 0) == 0 ||
       label.rfind("513", 0) == 0) {
-    for (size_t i = 0; i < std::min<size_t>(size, 4 * 127); ++i) b[i] = static_cast<uint8_t>(i / 127);
+    for (size_t i = 0; i < std::min<size_t>(size, 4 * 127); ++i)
+      b[i] = static_cast<uint8_t>(i / 127);
   }
   return b;
 }
@@ -386,8 +388,8 @@ TEST(PieceCid, V1ToV2WithFullCapacityMeansZeroPadding) {
 // ---- CommP builder -------------------------------------------------------------------------
 
 TEST(CommP, MatchesNaiveTreeForSmallSizes) {
-  for (size_t n : {0u, 1u, 64u, 65u, 126u, 127u, 128u, 253u, 254u, 255u, 1000u, 4064u, 4065u,
-                   9999u, 32512u, 65025u}) {
+  for (size_t n : {0u, 1u, 64u, 65u, 126u, 127u, 128u, 253u, 254u, 255u, 1000u, 4064u, 4065u, 9999u,
+                   32512u, 65025u}) {
     const Bytes payload = RandomBytes(n, static_cast<uint32_t>(n));
     auto info = ComputeCommP(payload, {.threads = 1});
     ASSERT_TRUE(info.has_value());

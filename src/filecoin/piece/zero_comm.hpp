@@ -10,7 +10,8 @@
 
 namespace cairn::filecoin::piece {
 
-// Heights 0 .. kMaxZeroCommHeight are available (a tree of height 63 is 2^68 bytes, beyond any piece).
+// Heights 0 .. kMaxZeroCommHeight are available (a tree of height 63 is 2^68 bytes, beyond any
+// piece).
 inline constexpr int kMaxZeroCommHeight = 63;
 
 // Root of the all-zero subtree of `height` (0 .. kMaxZeroCommHeight; CAIRN_CHECKed: callers pass

@@ -41,7 +41,8 @@ inline Node DenseRoot(ByteSpan padded) {
   }
   while (level.size() > 1) {
     std::vector<Node> up(level.size() / 2);
-    for (size_t i = 0; i < up.size(); ++i) up[i] = internal::HashNodes(level[2 * i], level[2 * i + 1]);
+    for (size_t i = 0; i < up.size(); ++i)
+      up[i] = internal::HashNodes(level[2 * i], level[2 * i + 1]);
     level = std::move(up);
   }
   return level[0];
