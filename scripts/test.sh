@@ -19,9 +19,9 @@ if [ -f devnet/package.json ]; then
   devnet_pid=$!
 fi
 
-echo "== rules: include layers, formatting of the last commit's changed lines"
+echo "== rules: include layers, formatting of every C++ file"
 python3 scripts/check-layers.py
-scripts/check-format.sh HEAD~1
+scripts/check-format.sh --all
 
 echo "== release build"
 cmake --preset release >/dev/null
