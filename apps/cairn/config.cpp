@@ -94,7 +94,7 @@ ConfigKey BoolKey(const char* name, bool ServeConfig::*field) {
 }
 
 // An http(s) URL stored in `field` without trailing slashes; `empty_ok` also takes "" (off).
-ConfigKey UrlKey(const char* name, std::string ServeConfig::*field, std::string expected,
+ConfigKey UrlKey(const char* name, std::string ServeConfig::*field, const std::string& expected,
                  bool empty_ok = false) {
   return {name, [=](const toml::node& value, ServeConfig& config) -> Result<void> {
             auto s = value.value_exact<std::string>();

@@ -208,7 +208,7 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
     }
     result = co_await RunExchange(tls, url, request, sink);
   };
-  net::co_spawn(ioc, run(), [&](std::exception_ptr e) {
+  net::co_spawn(ioc, run(), [&](const std::exception_ptr& e) {
     if (e && !result) result = Err(ErrorCode::kInternal, "http client: unexpected exception");
   });
   // The stream's own expiry covers connect and each I/O; this bounds the whole exchange.

@@ -67,7 +67,7 @@ struct ParkedStreams {
 // by the stream or by ParkedStreams::ResumeAll, whichever comes first.
 template <typename Executor>
 net::awaitable<void> AwaitStreamReady(BodyStream& stream, Executor executor,
-                                      std::shared_ptr<ParkedStreams> parked) {
+                                      const std::shared_ptr<ParkedStreams>& parked) {
   return net::async_initiate<decltype(net::use_awaitable), void()>(
       [&stream, executor, parked](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
