@@ -41,6 +41,21 @@ class BeastMk12Transport : public filecoin::deals::Mk12Transport {
   }
 };
 
+// The banner's line about the network the chain endpoint serves: plain words for the local
+// devnet (scripts/devnet.sh, network name "cairn-devnet"), whose deals store nothing real.
+std::string NetworkLine(filecoin::chain::ChainClient& chain) {
+  auto name = chain.StateNetworkName();
+  if (!name) {
+    return "cold tier: network unknown for now (the chain endpoint did not answer: " +
+           name.error().ToString() + "); deals start once it does";
+  }
+  if (*name == "cairn-devnet") {
+    return "cold tier: network cairn-devnet, the LOCAL SIMULATED Filecoin network "
+           "(scripts/devnet.sh): its deals store nothing real";
+  }
+  return "cold tier: network " + *name;
+}
+
 }  // namespace
 
 struct ColdTier::Impl {
@@ -55,6 +70,7 @@ struct ColdTier::Impl {
   std::unique_ptr<metadata::DealStore> deals;
   std::unique_ptr<filecoin::deals::DealEngine> engine;
   std::string client_text;
+  std::string network_line;  // what the chain says it is, for the banner
 
   Impl(const ServeConfig& c, blockstore::Blockstore& b) : config(c), blocks(b) {}
 };
@@ -101,6 +117,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   impl->sender = std::make_unique<filecoin::chain::MessageSender>(
       *impl->chain, *impl->wallet, Env::Default(),
       std::filesystem::path(global.repo) / "wallet" / "pending", sender_options);
+  impl->network_line = NetworkLine(*impl->chain);
   impl->mk12 = std::make_unique<filecoin::deals::Mk12Client>(impl->mk12_transport);
   impl->deals = std::make_unique<metadata::DealStore>(db, SystemClock::Instance());
 
@@ -162,6 +179,7 @@ std::vector<std::string> ColdTier::BannerLines() const {
   for (const auto& p : c.filecoin_providers) providers += (providers.empty() ? "" : ",") + p;
   return {"cold tier on: " + std::to_string(c.filecoin_replicas) + " deals per piece with " +
               providers + ", paid by " + impl_->client_text + ", chain " + c.filecoin_rpc,
+          impl_->network_line,
           "cold tier: providers pull deal data from " + c.filecoin_public_url +
               "/filecoin/piece/<deal>"};
 }
