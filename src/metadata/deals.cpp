@@ -239,17 +239,18 @@ Result<void> DealStore::CreateDeal(const DealRecord& d) {
                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params);
     if (!r) return Err(r.error().WithContext("metadata: deal " + d.uuid + ": "));
-    return Ok();
+    return AddProviderEvent(s, d.provider, ProviderEvent::kProposed, 0, now);
   });
 }
 
-Result<void> DealStore::UpdateDeal(const DealRecord& d) {
+Result<void> DealStore::UpdateDeal(const DealRecord& d, std::optional<ProviderEvent> event) {
+  const int64_t now = clock_.WallMicros();
   std::array<SqlValue, 7> params = {std::string(DealStateName(d.state)),
                                     d.deal_id ? SqlValue(*d.deal_id) : SqlValue(nullptr),
                                     d.publish_cid,
                                     d.provider_message,
                                     d.last_error,
-                                    clock_.WallMicros(),
+                                    now,
                                     d.uuid};
   return db_.Write([&](SqlSession& s) -> Result<void> {
     int64_t changed =
@@ -257,6 +258,7 @@ Result<void> DealStore::UpdateDeal(const DealRecord& d) {
                          "provider_message = ?, last_error = ?, updated_at = ? WHERE uuid = ?",
                          params));
     if (changed == 0) return Err(ErrorCode::kNotFound, "metadata: no deal " + d.uuid);
+    if (event) CAIRN_TRY(AddProviderEvent(s, d.provider, *event, now - d.created_us, now));
     return Ok();
   });
 }
