@@ -64,6 +64,21 @@ void WriteProviderMetrics(PrometheusText& m,
 
 }  // namespace
 
+void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& p) {
+  out += "{\"provider\":";
+  AppendJsonString(out, p.provider);
+  out += ",\"transport\":";
+  AppendJsonString(out, p.transport);
+  char score[32];
+  std::snprintf(score, sizeof score, "%.6g", p.score);
+  out += std::string(",\"score\":") + score;
+  for (const auto& [event, n] : ProviderCounters(p.stats)) {
+    out += std::string(",\"") + event + "\":" + std::to_string(n);
+  }
+  out += ",\"time_to_active_seconds_total\":" + std::to_string(p.stats.active_us_total / 1000000);
+  out += "}";
+}
+
 struct ColdTier::Impl {
   ServeConfig config;
   blockstore::Blockstore& blocks;
@@ -232,18 +247,7 @@ std::string ColdTier::HealthJson() {
   for (const auto& p : status.providers) {
     if (!first) out += ",";
     first = false;
-    out += "{\"provider\":";
-    AppendJsonString(out, p.provider);
-    out += ",\"transport\":";
-    AppendJsonString(out, p.transport);
-    char score[32];
-    std::snprintf(score, sizeof score, "%.6g", p.score);
-    out += std::string(",\"score\":") + score;
-    for (const auto& [event, n] : ProviderCounters(p.stats)) {
-      out += std::string(",\"") + event + "\":" + std::to_string(n);
-    }
-    out += ",\"time_to_active_seconds_total\":" + std::to_string(p.stats.active_us_total / 1000000);
-    out += "}";
+    AppendProviderJson(out, p);
   }
   out += "],\"last_error\":";
   AppendJsonString(out, status.last_error);

@@ -16,6 +16,7 @@
 #include "apps/cairn/config.hpp"
 #include "blockstore/blockstore.hpp"
 #include "common/result.hpp"
+#include "filecoin/deals/deal_engine.hpp"
 #include "http/http_types.hpp"
 #include "metadata/database.hpp"
 #include "metadata/pins.hpp"
@@ -24,6 +25,11 @@
 namespace cairn::app {
 
 class PrometheusText;
+
+// One provider as a JSON object: {"provider","transport","score", one count per
+// fil_provider_stats counter, "time_to_active_seconds_total"} (the /healthz `providers` items and
+// `cairn deals providers --json`).
+void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& view);
 
 class ColdTier {
  public:

@@ -284,6 +284,19 @@ TEST_F(DealsE2e, PinBecomesTwoActiveDealsWithACurioAndABoostProvider) {
       std::string::npos)
       << metrics.body;
 
+  // `cairn deals providers` ranks them the same way, beside the running server.
+  auto listed = Cairn("deals providers --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const auto ranked = json::parse(listed.out).as_array();
+  ASSERT_EQ(ranked.size(), 6u) << listed.out;
+  EXPECT_EQ((std::set<std::string>{Str(ranked[0], "provider"), Str(ranked[1], "provider")}),
+            (std::set<std::string>{"t01000", "t01001"}))
+      << listed.out;
+  EXPECT_EQ(Str(ranked[2], "provider"), "t01002") << "ties keep configuration order";
+  auto text = Cairn("deals providers");
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("t01005       0.2500         0"), std::string::npos) << text.out;
+
   // The deal data endpoint: no token → 401; a published deal's data is no longer served.
   const std::string uuid = Str(all[0], "UUID");
   auto no_token = HttpRequest(port_, "GET", "/filecoin/piece/" + uuid);
