@@ -57,6 +57,7 @@ asio::awaitable<Result<Mk12StreamReply>> Run(net::Host* host, net::PeerId peer,
   if (!connected) co_return Err(connected.error());
   if (Clock::now() >= deadline) co_return Err(TimedOut(timeout, "connecting"));
   std::vector<std::string> protocols;
+  protocols.reserve(offers.size());
   for (const auto& o : offers) protocols.push_back(o.protocol);
   auto opened = co_await host->NewStream(peer, protocols);
   if (!opened) co_return Err(opened.error());
