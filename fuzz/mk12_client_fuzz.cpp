@@ -1,7 +1,8 @@
 // Fuzzes what a storage provider and the chain control in deal making (filecoin/deals): the
-// mk12 client's handling of any answer body to ask, store and status (strict decoding, the UUID
-// and miner checks), and the HTTP endpoint derived from on-chain multiaddrs. The first byte picks
-// the path; whatever happens must be a value or a named error, never a crash.
+// mk12 client's handling of any answer body to ask, store and status, over HTTP and over a libp2p
+// stream (strict decoding, the UUID and miner checks), and the endpoint derived from on-chain
+// multiaddrs (HTTP, else libp2p). The first byte picks the path and, in its high bit, the
+// transport; whatever happens must be a value or a named error, never a crash.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,6 +22,11 @@ class BodyTransport : public deals::Mk12Transport {
                                     std::chrono::milliseconds, uint64_t) override {
     return deals::Mk12HttpReply{200, body_};
   }
+  Result<deals::Mk12StreamReply> Exchange(const std::string&, const std::vector<std::string>&,
+                                          const std::vector<deals::Mk12StreamOffer>& offers,
+                                          std::chrono::milliseconds, uint64_t) override {
+    return deals::Mk12StreamReply{offers.back().protocol, body_};
+  }
 
  private:
   std::string body_;
@@ -33,19 +39,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
   BodyTransport transport(body);
   deals::Mk12Client client(transport);
+  const deals::Mk12Endpoint endpoint =
+      (data[0] & 0x80) != 0
+          ? deals::Mk12Endpoint::Libp2p("12D3KooW9tHTtS3inCZiYykw4u5G4frbjVFqhkmJX12gSNCVeH3e",
+                                        {"/ip4/127.0.0.1/tcp/1"})
+          : deals::Mk12Endpoint::Http("http://p:1");
   switch (data[0] % 4) {
     case 0: {
-      auto ask = client.Ask("http://p:1", *Address::Id(1000));
+      auto ask = client.Ask(endpoint, *Address::Id(1000));
       if (ask && *ask) CAIRN_CHECK((*ask)->miner == *Address::Id(1000));
       break;
     }
     case 1:
-      (void)client.Propose("http://p:1", DealParams{});
+      (void)client.Propose(endpoint, DealParams{});
       break;
     case 2: {
       DealStatusRequest req;
       req.deal_uuid[0] = 1;
-      auto st = client.Status("http://p:1", req);
+      auto st = client.Status(endpoint, req);
       if (st) CAIRN_CHECK(st->deal_uuid == req.deal_uuid);
       break;
     }
@@ -62,6 +73,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (auto url = deals::HttpEndpointOf(addrs)) {
         CAIRN_CHECK(url->rfind("http://", 0) == 0 || url->rfind("https://", 0) == 0);
+      }
+      std::string why;
+      auto e = deals::Mk12EndpointOf("12D3KooW9tHTtS3inCZiYykw4u5G4frbjVFqhkmJX12gSNCVeH3e", addrs,
+                                     &why);
+      if (e && e->kind == deals::Mk12Endpoint::Kind::kLibp2p) {
+        CAIRN_CHECK(!e->addrs.empty());
+      } else if (!e) {
+        CAIRN_CHECK(!why.empty());
       }
       break;
     }

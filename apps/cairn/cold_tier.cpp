@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "apps/cairn/mk12_transport.hpp"
 #include "apps/cairn/piece_http.hpp"
 #include "apps/cairn/prometheus_text.hpp"
 #include "apps/cairn/rpc_transport.hpp"
@@ -12,8 +13,8 @@
 #include "filecoin/deals/deal_engine.hpp"
 #include "filecoin/deals/mk12_client.hpp"
 #include "filecoin/wallet/wallet.hpp"
-#include "http/client.hpp"
 #include "metadata/deals.hpp"
+#include "metadata/provider_stats.hpp"
 
 namespace cairn::app {
 
@@ -21,25 +22,45 @@ namespace {
 
 constexpr std::string_view kPiecePrefix = "/filecoin/piece/";
 
-// The deal layer's Mk12Transport over the Beast client: CBOR bodies, GET with a body included.
-class BeastMk12Transport : public filecoin::deals::Mk12Transport {
- public:
-  Result<filecoin::deals::Mk12HttpReply> Send(const std::string& method, const std::string& url,
-                                              const std::string& body,
-                                              std::chrono::milliseconds timeout,
-                                              uint64_t max_response_bytes) override {
-    http::ClientRequest req;
-    req.method = method;
-    req.url = url;
-    req.headers = {{"Content-Type", "application/cbor"}, {"Accept", "application/cbor"}};
-    req.body = body;
-    req.timeout = timeout;
-    req.max_body_bytes = max_response_bytes;
-    auto res = http::Fetch(req);
-    if (!res) return Err(res.error());
-    return filecoin::deals::Mk12HttpReply{res->status, std::move(res->body)};
+std::string ProviderLabel(const std::string& provider) { return "provider=\"" + provider + "\""; }
+
+// The counters of fil_provider_stats, by event name (docs/filecoin.md "Provider scores").
+std::vector<std::pair<const char*, int64_t>> ProviderCounters(const metadata::ProviderStats& s) {
+  return {{"proposals", s.proposals},
+          {"accepted", s.accepted},
+          {"rejected", s.rejected},
+          {"timeouts", s.timeouts},
+          {"transfer_failures", s.transfer_failures},
+          {"never_published", s.never_published},
+          {"not_activated", s.not_activated},
+          {"mismatches", s.mismatches},
+          {"slashed", s.slashed},
+          {"other_failures", s.other_failures},
+          {"active", s.active}};
+}
+
+// cairn_provider_score, cairn_provider_deal_events_total and
+// cairn_provider_time_to_active_seconds_total, one family after the other.
+void WriteProviderMetrics(PrometheusText& m,
+                          const std::vector<filecoin::deals::ProviderView>& providers) {
+  for (const auto& p : providers) {
+    m.GaugeReal("cairn_provider_score",
+                "Score of a storage provider (0..1, higher gets deals first).", p.score,
+                ProviderLabel(p.provider));
   }
-};
+  for (const auto& p : providers) {
+    for (const auto& [event, n] : ProviderCounters(p.stats)) {
+      m.Counter("cairn_provider_deal_events_total",
+                "Deal events per storage provider (proposals, answers, failures, activations).",
+                static_cast<uint64_t>(n), ProviderLabel(p.provider) + ",event=\"" + event + "\"");
+    }
+  }
+  for (const auto& p : providers) {
+    m.Counter("cairn_provider_time_to_active_seconds_total",
+              "Sum over a provider's active deals of the time from proposal to active.",
+              static_cast<uint64_t>(p.stats.active_us_total / 1000000), ProviderLabel(p.provider));
+  }
+}
 
 // The banner's line about the network the chain endpoint serves: plain words for the local
 // devnet (scripts/devnet.sh, network name "cairn-devnet"), whose deals store nothing real.
@@ -58,21 +79,38 @@ std::string NetworkLine(filecoin::chain::ChainClient& chain) {
 
 }  // namespace
 
+void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& p) {
+  out += "{\"provider\":";
+  AppendJsonString(out, p.provider);
+  out += ",\"transport\":";
+  AppendJsonString(out, p.transport);
+  char score[32];
+  std::snprintf(score, sizeof score, "%.6g", p.score);
+  out += std::string(",\"score\":") + score;
+  for (const auto& [event, n] : ProviderCounters(p.stats)) {
+    out += std::string(",\"") + event + "\":" + std::to_string(n);
+  }
+  out += ",\"time_to_active_seconds_total\":" + std::to_string(p.stats.active_us_total / 1000000);
+  out += "}";
+}
+
 struct ColdTier::Impl {
   ServeConfig config;
   blockstore::Blockstore& blocks;
   std::unique_ptr<filecoin::wallet::Wallet> wallet;
   BeastRpcTransport rpc_transport;
-  BeastMk12Transport mk12_transport;
+  AppMk12Transport mk12_transport;
   std::unique_ptr<filecoin::chain::ChainClient> chain;
   std::unique_ptr<filecoin::chain::MessageSender> sender;
   std::unique_ptr<filecoin::deals::Mk12Client> mk12;
   std::unique_ptr<metadata::DealStore> deals;
+  std::unique_ptr<metadata::ProviderStatsStore> provider_stats;
   std::unique_ptr<filecoin::deals::DealEngine> engine;
   std::string client_text;
   std::string network_line;  // what the chain says it is, for the banner
 
-  Impl(const ServeConfig& c, blockstore::Blockstore& b) : config(c), blocks(b) {}
+  Impl(const ServeConfig& c, blockstore::Blockstore& b, net::Host* host)
+      : config(c), blocks(b), mk12_transport(host) {}
 };
 
 ColdTier::ColdTier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -81,7 +119,8 @@ ColdTier::~ColdTier() { Stop(); }
 Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
                                                    const ServeConfig& config,
                                                    metadata::Database& db, metadata::PinStore& pins,
-                                                   blockstore::Blockstore& blocks) {
+                                                   blockstore::Blockstore& blocks,
+                                                   net::Host* host) {
   if (config.filecoin_providers.empty()) return std::unique_ptr<ColdTier>();
   if (config.filecoin_rpc.empty()) {
     return Err(ErrorCode::kInvalidArgument,
@@ -92,7 +131,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
                "cold tier: filecoin.providers is set but filecoin.public_url (where providers "
                "pull deal data from this server) is not");
   }
-  auto impl = std::make_unique<Impl>(config, blocks);
+  auto impl = std::make_unique<Impl>(config, blocks, host);
   const auto network =
       config.filecoin_testnet ? filecoin::Network::kTestnet : filecoin::Network::kMainnet;
   impl->wallet = CAIRN_TRY(OpenRepoWallet(global));
@@ -120,6 +159,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   impl->network_line = NetworkLine(*impl->chain);
   impl->mk12 = std::make_unique<filecoin::deals::Mk12Client>(impl->mk12_transport);
   impl->deals = std::make_unique<metadata::DealStore>(db, SystemClock::Instance());
+  impl->provider_stats = std::make_unique<metadata::ProviderStatsStore>(db);
 
   filecoin::deals::DealEngineConfig ec;
   for (const auto& p : config.filecoin_providers) {
@@ -137,9 +177,9 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   ec.start_delay_epochs = config.filecoin_start_delay_epochs;
   ec.poll_interval = std::chrono::seconds(config.filecoin_poll_seconds);
   ec.client = *client;
-  impl->engine = std::make_unique<filecoin::deals::DealEngine>(std::move(ec), *impl->deals, pins,
-                                                               blocks, *impl->chain, *impl->sender,
-                                                               *impl->wallet, *impl->mk12);
+  impl->engine = std::make_unique<filecoin::deals::DealEngine>(
+      std::move(ec), *impl->deals, *impl->provider_stats, pins, blocks, *impl->chain, *impl->sender,
+      *impl->wallet, *impl->mk12);
   return std::unique_ptr<ColdTier>(new ColdTier(std::move(impl)));
 }
 
@@ -196,6 +236,7 @@ void ColdTier::WriteMetrics(PrometheusText& m) {
   m.Gauge("cairn_deal_aggregates", "Aggregate pieces made for deals.", status.aggregates);
   m.Gauge("cairn_deal_segments_waiting", "Pinned DAGs waiting to be aggregated.",
           status.segments_waiting);
+  WriteProviderMetrics(m, status.providers);
 }
 
 std::string ColdTier::HealthJson() {
@@ -219,7 +260,14 @@ std::string ColdTier::HealthJson() {
     out += ":";
     AppendJsonString(out, reason);
   }
-  out += "},\"last_error\":";
+  out += "},\"providers\":[";
+  first = true;
+  for (const auto& p : status.providers) {
+    if (!first) out += ",";
+    first = false;
+    AppendProviderJson(out, p);
+  }
+  out += "],\"last_error\":";
   AppendJsonString(out, status.last_error);
   out += "}";
   return out;

@@ -16,23 +16,32 @@
 #include "apps/cairn/config.hpp"
 #include "blockstore/blockstore.hpp"
 #include "common/result.hpp"
+#include "filecoin/deals/deal_engine.hpp"
 #include "http/http_types.hpp"
 #include "metadata/database.hpp"
 #include "metadata/pins.hpp"
+#include "net/host.hpp"
 
 namespace cairn::app {
 
 class PrometheusText;
 
+// One provider as a JSON object: {"provider","transport","score", one count per
+// fil_provider_stats counter, "time_to_active_seconds_total"} (the /healthz `providers` items and
+// `cairn deals providers --json`).
+void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& view);
+
 class ColdTier {
  public:
   // nullptr when the cold tier is off. InvalidArgument naming the missing key when providers
   // are set without filecoin.rpc or filecoin.public_url; NotFound when the wallet has no key
-  // (create one with `cairn wallet new`); the wallet's and the database's errors.
+  // (create one with `cairn wallet new`); the wallet's and the database's errors. `host` (the
+  // node's libp2p host, running on its own thread, outliving the cold tier) carries mk12 to
+  // libp2p-only (Boost) providers; nullptr leaves them unreachable.
   static Result<std::unique_ptr<ColdTier>> Create(const GlobalOptions& global,
                                                   const ServeConfig& config, metadata::Database& db,
                                                   metadata::PinStore& pins,
-                                                  blockstore::Blockstore& blocks);
+                                                  blockstore::Blockstore& blocks, net::Host* host);
   ~ColdTier();
 
   void Start();
@@ -46,9 +55,13 @@ class ColdTier {
   // Lines for the start banner ("cairn: cold tier …").
   std::vector<std::string> BannerLines() const;
   // Adds the cold tier's gauges to /metrics: cairn_deals{state=…}, cairn_deal_aggregates,
-  // cairn_deal_segments_waiting.
+  // cairn_deal_segments_waiting, and per configured provider cairn_provider_score{provider=…},
+  // cairn_provider_deal_events_total{provider=…,event=…} and
+  // cairn_provider_time_to_active_seconds_total{provider=…} (docs/filecoin.md "Provider scores").
   void WriteMetrics(PrometheusText& m);
-  // The /healthz member: {"state":"on","deals":{…},"skipped_providers":{…}}.
+  // The /healthz member: {"state":"on","deals":{…},"skipped_providers":{…},"providers":[{
+  // "provider","transport","score", one count per event, "time_to_active_seconds_total"}, …]
+  // (configuration order)}.
   std::string HealthJson();
 
   struct Impl;

@@ -48,5 +48,6 @@ void RegisterWalletCommands(CLI::App& app, GlobalOptions& options);   // wallet
 void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);  // piece commp
 void RegisterAggregateCommands(CLI::App& piece,
                                GlobalOptions& options);  // piece aggregate, verify-inclusion
+void RegisterDealsProvidersCommand(CLI::App& deals, GlobalOptions& options);  // deals providers
 
 }  // namespace cairn::app

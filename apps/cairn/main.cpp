@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   piece->require_subcommand(1);
   RegisterPieceCommands(*piece, options);
   RegisterAggregateCommands(*piece, options);
+  auto* deals = app.add_subcommand("deals", "Filecoin storage deals: providers");
+  deals->require_subcommand(1);
+  RegisterDealsProvidersCommand(*deals, options);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -272,7 +272,8 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   ApiSurfaces apis(global, config, cached_blocks, pins, accounts, pin_service, clock, identity,
                    delegates);
   // --- cold tier (apps/cairn/cold_tier.hpp): null when [filecoin] has no providers -----------
-  auto cold_tier = CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks));
+  auto cold_tier =
+      CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks, &p2p->host()));
   // --- end of cold tier ----------------------------------------------------------------------
   Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
                                  apis.admin, apis.gateway, pin_service, accounts, pins, clock,

@@ -102,6 +102,7 @@ Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
       "ORDER BY p.created LIMIT ?",
       params));
   std::vector<UnsegmentedPin> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back({row.Text(0), row.Blob(1)});
   return out;
 }
@@ -136,6 +137,7 @@ Result<std::vector<SegmentRecord>> DealStore::UnaggregatedSegments(size_t limit)
                                           "ORDER BY created_at, id LIMIT ?",
                                       params));
   std::vector<SegmentRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(SegmentFromRow(row));
   return out;
 }
@@ -187,6 +189,7 @@ Result<std::vector<AggregateRecord>> DealStore::Aggregates() {
   auto rows = CAIRN_TRY(db_.ReadQuery(
       "SELECT " + std::string(kAggregateColumns) + " FROM fil_aggregates ORDER BY id", {}));
   std::vector<AggregateRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(AggregateFromRow(row));
   return out;
 }
@@ -198,6 +201,7 @@ Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
                                           "ORDER BY piece_offset",
                                       params));
   std::vector<SegmentRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(SegmentFromRow(row));
   return out;
 }
@@ -239,17 +243,18 @@ Result<void> DealStore::CreateDeal(const DealRecord& d) {
                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params);
     if (!r) return Err(r.error().WithContext("metadata: deal " + d.uuid + ": "));
-    return Ok();
+    return AddProviderEvent(s, d.provider, ProviderEvent::kProposed, 0, now);
   });
 }
 
-Result<void> DealStore::UpdateDeal(const DealRecord& d) {
+Result<void> DealStore::UpdateDeal(const DealRecord& d, std::optional<ProviderEvent> event) {
+  const int64_t now = clock_.WallMicros();
   std::array<SqlValue, 7> params = {std::string(DealStateName(d.state)),
                                     d.deal_id ? SqlValue(*d.deal_id) : SqlValue(nullptr),
                                     d.publish_cid,
                                     d.provider_message,
                                     d.last_error,
-                                    clock_.WallMicros(),
+                                    now,
                                     d.uuid};
   return db_.Write([&](SqlSession& s) -> Result<void> {
     int64_t changed =
@@ -257,6 +262,7 @@ Result<void> DealStore::UpdateDeal(const DealRecord& d) {
                          "provider_message = ?, last_error = ?, updated_at = ? WHERE uuid = ?",
                          params));
     if (changed == 0) return Err(ErrorCode::kNotFound, "metadata: no deal " + d.uuid);
+    if (event) CAIRN_TRY(AddProviderEvent(s, d.provider, *event, now - d.created_us, now));
     return Ok();
   });
 }

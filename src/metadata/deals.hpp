@@ -27,6 +27,7 @@
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "metadata/database.hpp"
+#include "metadata/provider_stats.hpp"
 
 namespace cairn::metadata {
 
@@ -117,11 +118,15 @@ class DealStore {
   // The segment of a pin; NotFound when it has none.
   Result<SegmentRecord> SegmentOfPin(std::string_view requestid);
 
-  // Writes a new deal (created/updated times set here). AlreadyExists for a known UUID.
+  // Writes a new deal (created/updated times set here) and counts a proposal for its provider
+  // (metadata/provider_stats.hpp), in one transaction. AlreadyExists for a known UUID.
   Result<void> CreateDeal(const DealRecord& deal);
   // Replaces the mutable fields of the deal (state, deal_id, publish_cid, provider_message,
-  // last_error; updated time set here). NotFound for an unknown UUID.
-  Result<void> UpdateDeal(const DealRecord& deal);
+  // last_error; updated time set here) and, when `event` is given, counts it for the deal's
+  // provider in the same transaction (kActive adds now − deal.created_us as the time to active).
+  // NotFound for an unknown UUID.
+  Result<void> UpdateDeal(const DealRecord& deal,
+                          std::optional<ProviderEvent> event = std::nullopt);
   // NotFound when absent.
   Result<DealRecord> GetDeal(std::string_view uuid);
   // Deals whose state is one of `states`, oldest first.

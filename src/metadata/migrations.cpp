@@ -356,7 +356,45 @@ CREATE INDEX fil_deals_aggregate ON fil_deals(aggregate_id);
 CREATE INDEX fil_deals_state ON fil_deals(state);
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations = {{
+// Per-provider deal statistics (docs/formats/metadata-schema.md "fil_provider_stats"): one counter
+// per event of a deal's life, kept in the same transaction as the deal's row, from which the deal
+// engine derives each provider's score (docs/filecoin.md "Provider scores"). Deals made before
+// this version are counted from their current state; their failures, whose cause is not
+// recorded, count as other_failures, and their time to active is approximated by updated_at −
+// created_at.
+constexpr std::string_view kProviderStats = R"sql(
+CREATE TABLE fil_provider_stats (
+  provider          TEXT    PRIMARY KEY,
+  proposals         BIGINT  NOT NULL DEFAULT 0,
+  accepted          BIGINT  NOT NULL DEFAULT 0,
+  rejected          BIGINT  NOT NULL DEFAULT 0,
+  timeouts          BIGINT  NOT NULL DEFAULT 0,
+  transfer_failures BIGINT  NOT NULL DEFAULT 0,
+  never_published   BIGINT  NOT NULL DEFAULT 0,
+  not_activated     BIGINT  NOT NULL DEFAULT 0,
+  mismatches        BIGINT  NOT NULL DEFAULT 0,
+  slashed           BIGINT  NOT NULL DEFAULT 0,
+  other_failures    BIGINT  NOT NULL DEFAULT 0,
+  active            BIGINT  NOT NULL DEFAULT 0,
+  active_us_total   BIGINT  NOT NULL DEFAULT 0,
+  updated_at        BIGINT  NOT NULL
+);
+INSERT INTO fil_provider_stats (provider, proposals, accepted, rejected, slashed, other_failures,
+                                active, active_us_total, updated_at)
+  SELECT provider,
+         COUNT(*),
+         SUM(CASE WHEN state IN ('accepted', 'published', 'active', 'slashed', 'expired')
+                  THEN 1 ELSE 0 END),
+         SUM(CASE WHEN state = 'rejected' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN state = 'slashed' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN state IN ('active', 'expired') THEN 1 ELSE 0 END),
+         SUM(CASE WHEN state IN ('active', 'expired') THEN updated_at - created_at ELSE 0 END),
+         MAX(updated_at)
+  FROM fil_deals GROUP BY provider;
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -364,6 +402,7 @@ constexpr std::array<Migration, 7> kMigrations = {{
     {5, "pin name index", kPinNameIndex},
     {6, "pin meta", kPinMeta},
     {7, "filecoin deals", kFilecoinDeals},
+    {8, "filecoin provider stats", kProviderStats},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -1,10 +1,11 @@
 // End-to-end: the real `cairn serve` makes Filecoin storage deals on the real devnet (Node,
 // devnet/, started with --epoch-ms 0 so that time moves only through Devnet.Advance), issue 10.
-// A pinned pin becomes a data segment, is aggregated, gets 2 deals with 2 distinct "curio"
-// (HTTP mk12) providers — the "boost" (libp2p-only) provider in the list is skipped with its
-// reason —, the providers pull the aggregate from /filecoin/piece/<deal>, publish, seal, and the
-// deals are active at the finalized tipset, visible in the pin's PSA info. A kill -9 while deals
-// are being proposed leads to no duplicate proposal and no lost deal.
+// A pinned pin becomes a data segment, is aggregated, gets 2 deals with 2 distinct providers of
+// both kinds — f01000 "curio" (mk12 over HTTP) and f01001 "boost" (mk12 over libp2p streams,
+// through the node's libp2p host) —, the providers pull the aggregate from
+// /filecoin/piece/<deal>, publish, seal, and the deals are active at the finalized tipset,
+// visible in the pin's PSA info, with the providers' scores in /healthz and /metrics. A kill -9
+// while deals are being proposed leads to no duplicate proposal and no lost deal.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -205,7 +206,7 @@ class DealsE2e : public ::testing::Test {
   uint16_t port_ = 0;
 };
 
-TEST_F(DealsE2e, PinBecomesTwoActiveDealsWithTwoDistinctCurioProviders) {
+TEST_F(DealsE2e, PinBecomesTwoActiveDealsWithACurioAndABoostProvider) {
   const std::string cid = AddContent("small.txt", 200000);
   auto serve = Start();
   ASSERT_NE(serve->port(), 0);
@@ -234,35 +235,67 @@ TEST_F(DealsE2e, PinBecomesTwoActiveDealsWithTwoDistinctCurioProviders) {
   EXPECT_EQ(piece_cid.rfind("baga", 0), 0u) << piece_cid;
   const std::string deals = Str(pin.at("info"), "deals");
 
-  // The devnet's view: exactly two deals, both active, with two distinct curio providers, for
-  // that piece; the boost providers were never proposed to.
+  // The devnet's view: exactly two deals, both active, for that piece, with the first two
+  // providers of the configuration (equal scores: configuration order): one of each kind.
   auto all = DevnetDeals();
   ASSERT_EQ(all.size(), 2u) << json::serialize(all);
-  std::set<std::string> providers;
+  std::set<std::string> providers, kinds;
   for (const auto& d : all) {
     EXPECT_EQ(Str(d, "State"), "active") << d;
-    EXPECT_EQ(Str(d, "ProviderKind"), "curio") << d;
+    kinds.insert(Str(d, "ProviderKind"));
     EXPECT_EQ(Str(d, "PieceCID"), piece_cid) << d;
     providers.insert(Str(d, "Provider"));
     const auto deal_id = d.at("DealID").to_number<int64_t>();
     EXPECT_NE(deals.find(":" + std::to_string(deal_id) + ":active"), std::string::npos)
         << deals << " lacks deal " << deal_id;
   }
-  EXPECT_EQ(providers.size(), 2u);
+  EXPECT_EQ(providers, (std::set<std::string>{"f01000", "f01001"}));
+  EXPECT_EQ(kinds, (std::set<std::string>{"curio", "boost"}));
 
-  // /healthz names the skipped libp2p-only providers and counts the deals.
+  // /healthz counts the deals, skips no provider, and shows each provider's transport, counts
+  // and score: the two that made active deals rank above the four without history.
   auto health = HttpRequest(port_, "GET", "/healthz");
   EXPECT_EQ(health.status, 200);
   auto h = json::parse(health.body);
   EXPECT_EQ(Str(h.at("cold_tier"), "state"), "on");
   EXPECT_EQ(h.at("cold_tier").at("deals").at("active").to_number<int>(), 2) << health.body;
-  const auto& skipped = h.at("cold_tier").at("skipped_providers").as_object();
-  ASSERT_TRUE(skipped.contains("t01001")) << health.body;
-  EXPECT_NE(std::string(skipped.at("t01001").as_string()).find("libp2p"), std::string::npos);
+  EXPECT_TRUE(h.at("cold_tier").at("skipped_providers").as_object().empty()) << health.body;
+  const auto& scored = h.at("cold_tier").at("providers").as_array();
+  ASSERT_EQ(scored.size(), 6u) << health.body;
+  EXPECT_EQ(Str(scored[0], "provider"), "t01000");
+  EXPECT_EQ(Str(scored[0], "transport"), "http");
+  EXPECT_EQ(Str(scored[1], "provider"), "t01001");
+  EXPECT_EQ(Str(scored[1], "transport"), "libp2p");
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(scored[i].at("proposals").to_number<int>(), 1) << health.body;
+    EXPECT_EQ(scored[i].at("accepted").to_number<int>(), 1) << health.body;
+    EXPECT_EQ(scored[i].at("active").to_number<int>(), 1) << health.body;
+    EXPECT_GT(scored[i].at("score").to_number<double>(), scored[2].at("score").to_number<double>());
+  }
+  EXPECT_EQ(scored[2].at("proposals").to_number<int>(), 0) << health.body;
 
   auto metrics = HttpRequest(port_, "GET", "/metrics");
   EXPECT_NE(metrics.body.find("cairn_deals{state=\"active\"} 2"), std::string::npos)
       << metrics.body;
+  EXPECT_NE(metrics.body.find("cairn_provider_score{provider=\"t01002\"} 0.25"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(
+      metrics.body.find("cairn_provider_deal_events_total{provider=\"t01001\",event=\"active\"} 1"),
+      std::string::npos)
+      << metrics.body;
+
+  // `cairn deals providers` ranks them the same way, beside the running server.
+  auto listed = Cairn("deals providers --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const auto ranked = json::parse(listed.out).as_array();
+  ASSERT_EQ(ranked.size(), 6u) << listed.out;
+  EXPECT_EQ((std::set<std::string>{Str(ranked[0], "provider"), Str(ranked[1], "provider")}),
+            (std::set<std::string>{"t01000", "t01001"}))
+      << listed.out;
+  EXPECT_EQ(Str(ranked[2], "provider"), "t01002") << "ties keep configuration order";
+  auto text = Cairn("deals providers");
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("t01005       0.2500         0"), std::string::npos) << text.out;
 
   // The deal data endpoint: no token → 401; a published deal's data is no longer served.
   const std::string uuid = Str(all[0], "UUID");

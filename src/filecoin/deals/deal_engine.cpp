@@ -9,6 +9,7 @@
 #include "common/log.hpp"
 #include "filecoin/aggregation/aggregate.hpp"
 #include "filecoin/dealdata/car_piece.hpp"
+#include "filecoin/deals/provider_score.hpp"
 #include "filecoin/piece/piece_cid.hpp"
 #include "ipld/blocks.hpp"
 #include "multiformats/multihash.hpp"
@@ -112,11 +113,13 @@ std::string ProposalDifference(const DealProposal& a, const DealProposal& b) {
 }
 
 DealEngine::DealEngine(DealEngineConfig config, metadata::DealStore& deals,
-                       metadata::PinStore& pins, blockstore::Blockstore& blocks,
-                       chain::ChainClient& chain, chain::MessageSender& sender,
-                       const wallet::Wallet& wallet, Mk12Client& mk12, const Clock& clock)
+                       metadata::ProviderStatsStore& provider_stats, metadata::PinStore& pins,
+                       blockstore::Blockstore& blocks, chain::ChainClient& chain,
+                       chain::MessageSender& sender, const wallet::Wallet& wallet, Mk12Client& mk12,
+                       const Clock& clock)
     : config_(std::move(config)),
       deals_(deals),
+      provider_stats_(provider_stats),
       pins_(pins),
       blocks_(blocks),
       chain_(chain),
@@ -182,11 +185,18 @@ Result<void> DealEngine::Tick() {
   return Ok();
 }
 
-void DealEngine::SetDeal(DealRecord& deal, DealState state, std::string error) {
+void DealEngine::SetDeal(DealRecord& deal, DealState state, std::string error,
+                         std::optional<metadata::ProviderEvent> event) {
   DealState before = deal.state;
   deal.state = state;
   if (!error.empty()) deal.last_error = std::move(error);
-  auto r = deals_.UpdateDeal(deal);
+  if (!event && before != state) {
+    if (state == DealState::kAccepted) event = metadata::ProviderEvent::kAccepted;
+    if (state == DealState::kRejected) event = metadata::ProviderEvent::kRejected;
+    if (state == DealState::kActive) event = metadata::ProviderEvent::kActive;
+    if (state == DealState::kSlashed) event = metadata::ProviderEvent::kSlashed;
+  }
+  auto r = deals_.UpdateDeal(deal, event);
   if (!r) {
     log::Error("deals.update_failed", {{"deal", deal.uuid}, {"error", r.error().message()}});
     return;
@@ -215,12 +225,8 @@ Result<DealEngine::ProviderInfo> DealEngine::Provider(const Address& provider) {
   info.fetched_us = now;
   auto miner = chain_.StateMinerInfo(provider);
   if (!miner) return Err(miner.error().WithContext("deals: provider " + key + ": "));
-  info.endpoint = HttpEndpointOf(miner->multiaddrs);
-  if (!info.endpoint) {
-    info.skip_reason =
-        "no HTTP mk12 endpoint among its on-chain multiaddrs (a libp2p-only provider such as "
-        "Boost; deals over libp2p are not wired yet)";
-  } else {
+  info.endpoint = Mk12EndpointOf(miner->peer_id, miner->multiaddrs, &info.skip_reason);
+  if (info.endpoint) {
     auto ask = mk12_.Ask(*info.endpoint, provider);
     if (!ask) {
       // A provider whose ask cannot be read is still asked for deals: its answer will say why.
@@ -291,10 +297,11 @@ Result<void> DealEngine::Track() {
     }
     if (!status->error.empty()) {
       if (d.state == DealState::kProposing && Contains(status->error, "no storage deal found")) {
+        // Not counted again: a proposal whose answer was lost counted as a timeout then.
         SetDeal(d, DealState::kFailed,
                 "the provider has no record of the proposal (it never arrived): " + status->error);
       } else {
-        SetDeal(d, DealState::kFailed, status->error);
+        SetDeal(d, DealState::kFailed, status->error, metadata::ProviderEvent::kTransferFailed);
       }
       continue;
     }
@@ -304,7 +311,7 @@ Result<void> DealEngine::Track() {
     }
     const DealStatus& ds = *status->deal_status;
     if (!ds.error.empty()) {
-      SetDeal(d, DealState::kFailed, ds.error);
+      SetDeal(d, DealState::kFailed, ds.error, metadata::ProviderEvent::kTransferFailed);
       continue;
     }
     if (d.state == DealState::kProposing) {
@@ -325,7 +332,8 @@ Result<void> DealEngine::Track() {
               "not published by its start epoch " + std::to_string(d.start_epoch) +
                   " (provider status: " + ds.status + ", " +
                   std::to_string(status->n_bytes_received) + " of " +
-                  std::to_string(status->transfer_size) + " bytes received)");
+                  std::to_string(status->transfer_size) + " bytes received)",
+              metadata::ProviderEvent::kNeverPublished);
     }
   }
   return TrackOnChain(on_chain);
@@ -382,7 +390,8 @@ std::optional<DealEngine::ChainStep> DealEngine::ReadAtHead(DealRecord& d,
   if (!diff.empty()) {
     SetDeal(d, DealState::kFailed,
             "on-chain deal " + std::to_string(*d.deal_id) +
-                " differs from the signed proposal: " + diff);
+                " differs from the signed proposal: " + diff,
+            metadata::ProviderEvent::kMismatch);
     return std::nullopt;
   }
   if (d.state == DealState::kAccepted) SetDeal(d, DealState::kPublished);
@@ -412,7 +421,8 @@ void DealEngine::ApplyFinalized(DealRecord& d, ChainStep step, const Result<chai
         if (d.state == DealState::kPublished && finalized_height > d.start_epoch) {
           SetDeal(d, DealState::kFailed,
                   "deal " + id + " was not activated by its start epoch " +
-                      std::to_string(d.start_epoch) + " and left the market");
+                      std::to_string(d.start_epoch) + " and left the market",
+                  metadata::ProviderEvent::kNotActivated);
         } else if (d.state == DealState::kActive) {
           SetDeal(d, finalized_height >= d.end_epoch ? DealState::kExpired : DealState::kSlashed,
                   "deal " + id + " is no longer in the market");
@@ -533,6 +543,30 @@ Result<BigInt> DealEngine::UnpublishedCost() {
   return total;
 }
 
+Result<std::vector<metadata::ProviderStats>> DealEngine::ConfiguredProviderStats() {
+  std::map<std::string, metadata::ProviderStats> known;
+  for (auto& s : CAIRN_TRY(provider_stats_.All())) known[s.provider] = std::move(s);
+  std::vector<metadata::ProviderStats> stats;
+  stats.reserve(config_.providers.size());
+  for (const auto& p : config_.providers) {
+    const std::string key = p.ToString(chain_.options().network);
+    auto it = known.find(key);
+    metadata::ProviderStats s;
+    if (it != known.end()) s = it->second;
+    s.provider = key;
+    stats.push_back(std::move(s));
+  }
+  return stats;
+}
+
+Result<std::vector<Address>> DealEngine::ProvidersByScore() {
+  const auto stats = CAIRN_TRY(ConfiguredProviderStats());
+  std::vector<Address> ordered;
+  ordered.reserve(stats.size());
+  for (size_t i : OrderByScore(stats)) ordered.push_back(config_.providers[i]);
+  return ordered;
+}
+
 Result<void> DealEngine::MakeDeals() {
   auto aggregates = CAIRN_TRY(deals_.Aggregates());
   for (const auto& agg : aggregates) {
@@ -543,7 +577,10 @@ Result<void> DealEngine::MakeDeals() {
       if (metadata::DealStateIsLive(d.state)) ++live;
       used.insert(d.provider);
     }
-    for (const auto& provider : config_.providers) {
+    if (live >= config_.replicas) continue;
+    // Read for each aggregate that needs deals: the previous one's answers count already.
+    const std::vector<Address> providers = CAIRN_TRY(ProvidersByScore());
+    for (const auto& provider : providers) {
       if (live >= config_.replicas) break;
       const std::string key = provider.ToString(chain_.options().network);
       if (used.count(key)) continue;
@@ -656,7 +693,7 @@ Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Add
   auto answer = mk12_.Propose(*info.endpoint, params);
   if (!answer) {
     // Unknown whether it arrived: stays `proposing`, and the provider's status decides.
-    SetDeal(d, DealState::kProposing, answer.error().message());
+    SetDeal(d, DealState::kProposing, answer.error().message(), metadata::ProviderEvent::kTimeout);
     return Ok();
   }
   d.provider_message = answer->message;
@@ -783,9 +820,23 @@ DealEngineStatus DealEngine::Status() {
   if (auto deals = deals_.DealsInStates(all)) {
     for (const auto& d : *deals) ++s.deals_by_state[std::string(metadata::DealStateName(d.state))];
   }
+  auto stats = ConfiguredProviderStats();
   std::lock_guard lock(mu_);
   for (const auto& [p, info] : providers_) {
     if (!info.skip_reason.empty()) s.skipped_providers[p] = info.skip_reason;
+  }
+  if (stats) {
+    for (auto& st : *stats) {
+      ProviderView v;
+      v.provider = st.provider;
+      auto it = providers_.find(st.provider);
+      if (it != providers_.end() && it->second.endpoint) {
+        v.transport = it->second.endpoint->kind == Mk12Endpoint::Kind::kHttp ? "http" : "libp2p";
+      }
+      v.score = ProviderScoreOf(st);
+      v.stats = std::move(st);
+      s.providers.push_back(std::move(v));
+    }
   }
   s.last_error = last_error_;
   return s;

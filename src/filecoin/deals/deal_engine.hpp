@@ -22,16 +22,24 @@
 //    several pieces is not done yet).
 // 4. Deal: each aggregate with fewer than `replicas` live deals gets proposals to providers from
 //    `providers` it has no deal with yet (in any state: a provider that rejected or failed is
-//    replaced, never asked twice for the same aggregate), in configuration order. A provider's
-//    mk12 HTTP endpoint comes from its on-chain multiaddrs (StateMinerInfo); providers that have
-//    none (libp2p-only, Boost) are skipped with that reason. The ask is checked where the
-//    provider publishes one (price ≤ max_price, piece size within its bounds). The escrow is
-//    topped up (one AddBalance, MessageSender) to cover every deal not yet published. The deal
-//    row (`proposing`, with the signed proposal, price and collateral) is written *before* the
-//    proposal is sent; the answer moves it to `accepted` or `rejected` (the provider's Message
-//    kept verbatim).
+//    replaced, never asked twice for the same aggregate), best score first (provider_score.hpp;
+//    configuration order breaks ties). A provider's mk12 endpoint comes from its on-chain
+//    StateMinerInfo (Mk12EndpointOf): HTTP where a multiaddr names one (Curio), else libp2p to
+//    its PeerId at its TCP multiaddrs (Boost); a provider with neither is skipped with that
+//    reason. The ask is checked where the provider publishes one (price ≤ max_price, piece size
+//    within its bounds). The escrow is topped up (one AddBalance, MessageSender) to cover every
+//    deal not yet published. The deal row (`proposing`, with the signed proposal, price and
+//    collateral) is written *before* the proposal is sent; the answer moves it to `accepted` or
+//    `rejected` (the provider's Message kept verbatim).
 // 5. Show: the pins of every aggregate get info.filecoin ("aggregating", "dealing 1/2",
 //    "active 2/2", "degraded 1/2"), info.piece_cid and info.deals ("f01000:12:active,…").
+//
+// Provider statistics: every deal change that says something about its provider is counted in
+// fil_provider_stats in the same transaction (metadata/provider_stats.hpp): a proposal written; an
+// acceptance or a rejection; a proposal without a usable answer (timeout); a failure the provider
+// reports before publishing (transfer, CommP); not published by the start epoch; published but
+// never activated; published with another proposal; slashed; active (with the time since the
+// proposal). Status() shows them with each configured provider's score.
 //
 // Data transfer: each deal carries Transfer{Type "http", URL <public_url>/filecoin/piece/<uuid>,
 // Headers {"Authorization": "Bearer <token>"}} with a random per-deal token whose SHA-256 is
@@ -64,6 +72,7 @@
 #include "filecoin/wallet/wallet.hpp"
 #include "metadata/deals.hpp"
 #include "metadata/pins.hpp"
+#include "metadata/provider_stats.hpp"
 
 namespace cairn::filecoin::deals {
 
@@ -83,12 +92,21 @@ struct DealEngineConfig {
   Address client;  // the wallet address that pays and signs
 };
 
+// A configured provider as the engine sees it.
+struct ProviderView {
+  std::string provider;   // f0… / t0…
+  std::string transport;  // "http", "libp2p" or "" (not known yet, or skipped)
+  double score = 0;
+  metadata::ProviderStats stats;
+};
+
 // What `cairn serve` shows at start and in /healthz.
 struct DealEngineStatus {
   uint64_t segments_waiting = 0;
   uint64_t aggregates = 0;
   std::map<std::string, uint64_t> deals_by_state;
   std::map<std::string, std::string> skipped_providers;  // provider → reason
+  std::vector<ProviderView> providers;                   // configuration order
   std::string last_error;
 };
 
@@ -101,7 +119,8 @@ struct OpenedPiece {
 class DealEngine {
  public:
   // Every reference must outlive the engine.
-  DealEngine(DealEngineConfig config, metadata::DealStore& deals, metadata::PinStore& pins,
+  DealEngine(DealEngineConfig config, metadata::DealStore& deals,
+             metadata::ProviderStatsStore& provider_stats, metadata::PinStore& pins,
              blockstore::Blockstore& blocks, chain::ChainClient& chain,
              chain::MessageSender& sender, const wallet::Wallet& wallet, Mk12Client& mk12,
              const Clock& clock = SystemClock::Instance());
@@ -131,7 +150,7 @@ class DealEngine {
 
  private:
   struct ProviderInfo {
-    std::optional<std::string> endpoint;
+    std::optional<Mk12Endpoint> endpoint;
     std::optional<StorageAsk> ask;
     std::string skip_reason;  // non-empty: not dealt with
     int64_t fetched_us = 0;
@@ -157,11 +176,19 @@ class DealEngine {
   Result<ProviderInfo> Provider(const Address& provider);
   uint64_t MinPieceSize();
   Result<BigInt> UnpublishedCost();
-  void SetDeal(metadata::DealRecord& deal, metadata::DealState state, std::string error = {});
+  // Sets and stores the deal's state, counting `event` for its provider; without one, a change
+  // to accepted, rejected, active or slashed counts as that (failures name theirs).
+  void SetDeal(metadata::DealRecord& deal, metadata::DealState state, std::string error = {},
+               std::optional<metadata::ProviderEvent> event = std::nullopt);
+  // The statistics of each of config_.providers, in configuration order (zeros when none).
+  Result<std::vector<metadata::ProviderStats>> ConfiguredProviderStats();
+  // config_.providers, best score first (configuration order breaks ties).
+  Result<std::vector<Address>> ProvidersByScore();
   void Loop();
 
   DealEngineConfig config_;
   metadata::DealStore& deals_;
+  metadata::ProviderStatsStore& provider_stats_;
   metadata::PinStore& pins_;
   blockstore::Blockstore& blocks_;
   chain::ChainClient& chain_;

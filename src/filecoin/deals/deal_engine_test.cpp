@@ -1,8 +1,8 @@
 // The deal engine against fakes: FakeLotus (the chain, with StateMinerInfo and the collateral
 // bounds added here) and FakeProviders (mk12 over a scripted transport, keeping deals by UUID as
-// Boost/Curio do). The devnet end-to-end test (tests/integration/deals_e2e_test.cpp) covers the
-// real protocol; these cover what is hard to provoke there: lost answers, rejections, lying
-// chains.
+// Boost/Curio do; even ids are "curio" providers over HTTP, odd ids "boost" ones over libp2p). The
+// devnet end-to-end test (tests/integration/deals_e2e_test.cpp) covers the real protocol; these
+// cover what is hard to provoke there: lost answers, rejections, lying chains.
 #include "filecoin/deals/deal_engine.hpp"
 
 #include <gtest/gtest.h>
@@ -13,9 +13,11 @@
 #include "blockstore/memory_blockstore.hpp"
 #include "common/testing/temp_dir.hpp"
 #include "filecoin/chain/test_fake_lotus.hpp"
+#include "filecoin/deals/provider_score.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/migrations.hpp"
 #include "metadata/sqlite_database.hpp"
+#include "net/identity.hpp"
 #include "net/multiaddr.hpp"
 #include "unixfs/importer.hpp"
 
@@ -35,6 +37,14 @@ TEST(MulDivCeil, RoundsUp) {
   EXPECT_FALSE(MulDivCeil(BigInt::FromInt(-1), 1, 1).has_value());
 }
 
+// The PeerId of the fake libp2p provider f0<id>.
+std::string PeerOf(uint64_t id) {
+  Bytes seed(32, 0);
+  seed[0] = static_cast<uint8_t>(id);
+  seed[1] = static_cast<uint8_t>(id >> 8);
+  return net::Ed25519Identity::FromSeed(seed).peer_id().ToString();
+}
+
 // The chain: FakeLotus plus the two calls the engine adds.
 class Chain : public chain::RpcTransport {
  public:
@@ -51,7 +61,7 @@ class Chain : public chain::RpcTransport {
         result = json::object{
             {"Owner", "f0100"},
             {"Worker", "f0100"},
-            {"PeerId", "12D3KooWA"},
+            {"PeerId", PeerOf(id)},
             {"Multiaddrs", json::array{Base64Encode(net::Multiaddr::Parse(ma)->ToBytes())}},
             {"SectorSize", 34359738368}};
       } else if (method == "Filecoin.StateDealProviderCollateralBounds") {
@@ -113,6 +123,33 @@ class FakeProviders : public Mk12Transport {
     const uint64_t id = std::stoull(url.substr(17, url.find('/', 17) - 17));
     const std::string path = url.substr(url.find('/', 17));
     if (path == "/market/mk12/ask") return Mk12HttpReply{200, ""};
+    ++http_requests[id];
+    return Handle(id, path, body);
+  }
+
+  // libp2p: the same provider logic behind the mk12 protocols; a request it cannot decode gets
+  // the stream closed without an answer, as Boost does.
+  Result<Mk12StreamReply> Exchange(const std::string& peer_id, const std::vector<std::string>&,
+                                   const std::vector<Mk12StreamOffer>& offers,
+                                   std::chrono::milliseconds, uint64_t) override {
+    std::lock_guard lock(mu);
+    uint64_t id = 0;
+    for (uint64_t candidate = 1000; candidate < 1010; ++candidate) {
+      if (PeerOf(candidate) == peer_id) id = candidate;
+    }
+    if (id == 0) return Err(ErrorCode::kUnavailable, "fake: no such peer");
+    const Mk12StreamOffer& offer = offers.front();
+    if (offer.protocol == kMk12AskProtocol) {
+      return Mk12StreamReply{offer.protocol, Str(AskResponse{}.Encode())};
+    }
+    ++libp2p_requests[id];
+    const std::string path =
+        offer.protocol == kMk12StatusProtocol ? "/market/mk12/status" : "/market/mk12/store";
+    auto reply = CAIRN_TRY(Handle(id, path, offer.request));
+    return Mk12StreamReply{offer.protocol, reply.status == 200 ? reply.body : ""};
+  }
+
+  Result<Mk12HttpReply> Handle(uint64_t id, const std::string& path, const std::string& body) {
     if (path == "/market/mk12/store") {
       auto params = DealParams::Decode(AsBytes(body));
       if (!params) return Mk12HttpReply{400, ""};
@@ -155,6 +192,7 @@ class FakeProviders : public Mk12Transport {
   std::mutex mu;
   std::map<uint64_t, Mode> mode;
   std::map<uint64_t, int> proposals;
+  std::map<uint64_t, int> http_requests, libp2p_requests;
   std::map<uint64_t, std::map<std::string, Deal>> deals;
 };
 
@@ -185,6 +223,7 @@ class DealEngineTest : public ::testing::Test {
     accounts_ = std::make_unique<metadata::AccountStore>(*db_, clock_);
     pins_ = std::make_unique<metadata::PinStore>(*db_, clock_);
     store_ = std::make_unique<metadata::DealStore>(*db_, clock_);
+    stats_ = std::make_unique<metadata::ProviderStatsStore>(*db_);
     wallet_ = std::move(*wallet::Wallet::Open(Env::Default(), dir_ / "wallet"));
     client_ = *wallet_->New();
     chain_.lotus.balance[client_] = *BigInt::Parse("100000000000000000000");
@@ -211,6 +250,17 @@ class DealEngineTest : public ::testing::Test {
     alice_ = alice;
   }
 
+  // Pins another DAG (so that another aggregate is made).
+  void PinAnother(char fill) {
+    Bytes data(5000, static_cast<uint8_t>(fill));
+    SpanSource source(data);
+    ipld::StoreSink<blockstore::Blockstore> sink(blocks_);
+    auto node = unixfs::ImportFile(source, {}, sink);
+    ASSERT_TRUE(node.has_value());
+    auto pin = pins_->Create(alice_, metadata::NewPin{node->cid.ToString(), std::nullopt, {}, {}});
+    ASSERT_TRUE(pins_->UpdateStatus(pin->requestid, metadata::PinStatus::kPinned, {}).has_value());
+  }
+
   std::unique_ptr<DealEngine> Engine() {
     DealEngineConfig c;
     for (uint64_t id : {1000, 1001, 1002, 1004}) c.providers.push_back(*Address::Id(id));
@@ -221,8 +271,8 @@ class DealEngineTest : public ::testing::Test {
     c.start_delay_epochs = 100;
     c.client = client_;
     c.max_price = BigInt::FromUint(500000000);  // the fake providers publish no ask
-    return std::make_unique<DealEngine>(c, *store_, *pins_, blocks_, *chain_client_, *sender_,
-                                        *wallet_, *mk12_, clock_);
+    return std::make_unique<DealEngine>(c, *store_, *stats_, *pins_, blocks_, *chain_client_,
+                                        *sender_, *wallet_, *mk12_, clock_);
   }
 
   std::map<std::string, metadata::DealRecord> Deals() {
@@ -249,6 +299,7 @@ class DealEngineTest : public ::testing::Test {
   std::unique_ptr<metadata::AccountStore> accounts_;
   std::unique_ptr<metadata::PinStore> pins_;
   std::unique_ptr<metadata::DealStore> store_;
+  std::unique_ptr<metadata::ProviderStatsStore> stats_;
   std::unique_ptr<wallet::Wallet> wallet_;
   Address client_;
   blockstore::MemoryBlockstore blocks_;
@@ -269,10 +320,14 @@ TEST_F(DealEngineTest, RejectionIsKeptVerbatimAndAnotherProviderReplacesIt) {
   ASSERT_EQ(deals.size(), 3u);
   EXPECT_EQ(deals["f01000"].state, DealState::kRejected);
   EXPECT_EQ(deals["f01000"].provider_message, "failed validation: price too low (f01000)");
+  // The libp2p-only (Boost) provider is dealt with over libp2p, the others over HTTP.
+  EXPECT_EQ(deals["f01001"].state, DealState::kAccepted);
   EXPECT_EQ(deals["f01002"].state, DealState::kAccepted);
-  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted);
-  EXPECT_EQ(deals.count("f01001"), 0u) << "the libp2p-only provider is skipped";
-  EXPECT_NE(engine->Status().skipped_providers["f01001"].find("libp2p"), std::string::npos);
+  EXPECT_EQ(deals.count("f01004"), 0u);
+  EXPECT_EQ(providers_.libp2p_requests[1001], 1);
+  EXPECT_EQ(providers_.http_requests[1001], 0);
+  EXPECT_EQ(providers_.libp2p_requests[1002], 0);
+  EXPECT_TRUE(engine->Status().skipped_providers.empty());
   // Price and collateral are recorded: no ask, so max_price per GiB for the aggregate's size;
   // Min × 1.2.
   const uint64_t padded = store_->Aggregates()->at(0).padded_size;
@@ -286,34 +341,86 @@ TEST_F(DealEngineTest, RejectionIsKeptVerbatimAndAnotherProviderReplacesIt) {
   EXPECT_EQ(chain_.lotus.escrow[client_].escrow, cost * 2);
   EXPECT_EQ(chain_.lotus.executed().size(), 2u);
   EXPECT_EQ(Info("filecoin"), "dealing 0/2");
-  EXPECT_EQ(Info("deals"), "f01002::accepted,f01004::accepted");
-  // Nothing is proposed again on the next passes.
+  EXPECT_EQ(Info("deals"), "f01001::accepted,f01002::accepted");
+  // Nothing is proposed again on the next passes; the status of the libp2p deal is asked over
+  // libp2p.
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(providers_.proposals[1000], 1);
+  EXPECT_EQ(providers_.proposals[1001], 1);
   EXPECT_EQ(providers_.proposals[1002], 1);
-  EXPECT_EQ(providers_.proposals[1004], 1);
+  EXPECT_EQ(providers_.libp2p_requests[1001], 2);
+}
+
+TEST_F(DealEngineTest, ProvidersThatFailSinkBelowTheOthersForTheNextPiece) {
+  // First piece: f01000 rejects, f01001 answers nothing; f01002 and f01004 take it.
+  providers_.mode[1000] = FakeProviders::Mode::kReject;
+  providers_.mode[1001] = FakeProviders::Mode::kLoseProposal;
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());  // f01001's proposal is found lost, and replaced
+  EXPECT_EQ(Info("deals"), "f01001::failed,f01002::accepted,f01004::accepted");
+  auto status = engine->Status();
+  ASSERT_EQ(status.providers.size(), 4u);
+  EXPECT_EQ(status.providers[0].provider, "f01000");
+  EXPECT_EQ(status.providers[0].stats.rejected, 1);
+  EXPECT_EQ(status.providers[1].stats.timeouts, 1);
+  EXPECT_EQ(status.providers[1].transport, "libp2p");
+  EXPECT_EQ(status.providers[2].transport, "http");
+  EXPECT_EQ(status.providers[2].stats.accepted, 1);
+  EXPECT_LT(status.providers[0].score, status.providers[2].score);
+  EXPECT_LT(status.providers[1].score, status.providers[2].score);
+
+  // Every provider accepts now. In configuration order the second piece would go to f01000 and
+  // f01001; by score it goes to the two that accepted.
+  providers_.mode.clear();
+  PinAnother('y');
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto aggregates = store_->Aggregates();
+  ASSERT_EQ(aggregates->size(), 2u);
+  std::set<std::string> second;
+  auto second_deals = store_->DealsOfAggregate(aggregates->at(1).id);
+  ASSERT_TRUE(second_deals.has_value());
+  for (const auto& d : *second_deals) second.insert(d.provider);
+  EXPECT_EQ(second, (std::set<std::string>{"f01002", "f01004"}));
+  EXPECT_EQ(providers_.proposals[1000], 1);
+  EXPECT_EQ(providers_.proposals[1001], 1);
+
+  // A provider that keeps failing sinks: both of f01002's deals fail at the provider (a transfer
+  // error); it falls below f01004 and below a provider without history.
+  for (auto& [uuid, d] : providers_.deals[1002]) d.error = "data transfer failed: EOF";
+  ASSERT_TRUE(engine->Tick().has_value());
+  status = engine->Status();
+  EXPECT_EQ(status.providers[2].stats.transfer_failures, 2);
+  EXPECT_LT(status.providers[2].score, status.providers[3].score);
+  EXPECT_LT(status.providers[2].score, ProviderScoreOf(metadata::ProviderStats{}));
 }
 
 TEST_F(DealEngineTest, LostAnswersAreReconciledByStatusNeverByProposingAgain) {
   providers_.mode[1000] = FakeProviders::Mode::kLoseAnswer;    // has the deal, answer lost
-  providers_.mode[1002] = FakeProviders::Mode::kLoseProposal;  // never got it
+  providers_.mode[1001] = FakeProviders::Mode::kLoseProposal;  // never got it
   auto engine = Engine();
   ASSERT_TRUE(engine->Tick().has_value());
   auto deals = Deals();
   EXPECT_EQ(deals["f01000"].state, DealState::kProposing);
   EXPECT_NE(deals["f01000"].last_error.find("answer lost"), std::string::npos);
-  EXPECT_EQ(deals["f01002"].state, DealState::kProposing);
+  EXPECT_EQ(deals["f01001"].state, DealState::kProposing);
   // A restarted engine (a new object over the same database) asks the providers by DealUUID.
   engine = Engine();
   ASSERT_TRUE(engine->Tick().has_value());
   deals = Deals();
   EXPECT_EQ(deals["f01000"].state, DealState::kAccepted);
-  EXPECT_EQ(deals["f01002"].state, DealState::kFailed);
-  EXPECT_NE(deals["f01002"].last_error.find("never arrived"), std::string::npos);
-  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted) << "the lost one is replaced";
+  EXPECT_EQ(deals["f01001"].state, DealState::kFailed);
+  EXPECT_NE(deals["f01001"].last_error.find("never arrived"), std::string::npos);
+  EXPECT_EQ(deals["f01002"].state, DealState::kAccepted) << "the lost one is replaced";
   EXPECT_EQ(providers_.proposals[1000], 1);
+  EXPECT_EQ(providers_.proposals[1001], 1);
   EXPECT_EQ(providers_.proposals[1002], 1);
-  EXPECT_EQ(providers_.proposals[1004], 1);
+  // Each lost answer counted once as a timeout (not again when found lost); the answer found by
+  // status counts as an acceptance.
+  EXPECT_EQ(stats_->Get("f01000")->timeouts, 1);
+  EXPECT_EQ(stats_->Get("f01000")->accepted, 1);
+  EXPECT_EQ(stats_->Get("f01001")->timeouts, 1);
+  EXPECT_EQ(stats_->Get("f01001")->transfer_failures, 0);
 }
 
 TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinality) {
@@ -333,10 +440,11 @@ TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinal
   auto deals = Deals();
   EXPECT_EQ(deals["f01000"].state, DealState::kPublished);
   EXPECT_EQ(*deals["f01000"].deal_id, 7);
-  EXPECT_EQ(deals["f01002"].state, DealState::kFailed);
-  EXPECT_NE(deals["f01002"].last_error.find("StoragePricePerEpoch"), std::string::npos);
+  EXPECT_EQ(deals["f01001"].state, DealState::kFailed);
+  EXPECT_NE(deals["f01001"].last_error.find("StoragePricePerEpoch"), std::string::npos);
+  EXPECT_EQ(stats_->Get("f01001")->mismatches, 1);
   // The failed one is replaced by the next provider.
-  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted);
+  EXPECT_EQ(deals["f01002"].state, DealState::kAccepted);
 
   // Activated at the head but not yet at the finalized tipset: still published.
   auto proposal = ClientDealProposal::Decode(deals["f01000"].signed_proposal)->proposal;
@@ -354,9 +462,12 @@ TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinal
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kActive);
   EXPECT_EQ(Info("deals").find("f01000:7:active"), 0u) << Info("deals");
+  EXPECT_EQ(stats_->Get("f01000")->active, 1);
+  EXPECT_GT(stats_->Get("f01000")->active_us_total, 0);
   chain_.lotus.deals[7] = DealJson(proposal, 1005, 1010);
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kSlashed);
+  EXPECT_EQ(stats_->Get("f01000")->slashed, 1);
 }
 
 TEST_F(DealEngineTest, ADealStuckBeforePublishingFailsAtItsStartEpochAndIsReplaced) {
@@ -373,7 +484,8 @@ TEST_F(DealEngineTest, ADealStuckBeforePublishingFailsAtItsStartEpochAndIsReplac
   EXPECT_EQ(deals["f01000"].state, DealState::kFailed);
   EXPECT_NE(deals["f01000"].last_error.find("not published by its start epoch"), std::string::npos)
       << deals["f01000"].last_error;
-  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted) << "replaced";
+  EXPECT_EQ(stats_->Get("f01000")->never_published, 1);
+  EXPECT_EQ(deals["f01002"].state, DealState::kAccepted) << "replaced: " << Info("deals");
 }
 
 TEST_F(DealEngineTest, ServesTheAggregateOnlyWithTheDealsTokenWhileItIsNeeded) {

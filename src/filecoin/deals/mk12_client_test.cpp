@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <set>
 
 #include "filecoin/piece/piece_cid.hpp"
 #include "net/multiaddr.hpp"
@@ -41,9 +42,35 @@ class FakeTransport : public Mk12Transport {
     bodies.push_back(body);
     return answer(body);
   }
+  Result<Mk12StreamReply> Exchange(const std::string& peer_id,
+                                   const std::vector<std::string>& addrs,
+                                   const std::vector<Mk12StreamOffer>& offers,
+                                   std::chrono::milliseconds, uint64_t) override {
+    peers.push_back(peer_id);
+    dialed = addrs;
+    protocols.clear();
+    for (const auto& o : offers) protocols.push_back(o.protocol);
+    // The provider picks the first offer it supports.
+    for (const auto& o : offers) {
+      if (!supported.count(o.protocol)) continue;
+      bodies.push_back(o.request);
+      auto reply = answer(o.request);
+      if (!reply) return Err(reply.error());
+      return Mk12StreamReply{o.protocol, reply->body};
+    }
+    return Err(ErrorCode::kNotSupported, "fake: none of the protocols");
+  }
   std::function<Result<Mk12HttpReply>(const std::string&)> answer;
-  std::vector<std::string> methods, urls, bodies;
+  std::vector<std::string> methods, urls, bodies, peers, dialed, protocols;
+  std::set<std::string> supported = {"/fil/storage/mk/1.2.1", "/fil/storage/mk/1.2.0",
+                                     "/fil/storage/status/1.2.0", "/fil/storage/ask/1.1.0"};
 };
+
+Mk12Endpoint Http() { return Mk12Endpoint::Http("http://p:1"); }
+
+const char* kPeer = "12D3KooW9tHTtS3inCZiYykw4u5G4frbjVFqhkmJX12gSNCVeH3e";
+
+Mk12Endpoint Libp2p() { return Mk12Endpoint::Libp2p(kPeer, {"/ip4/127.0.0.1/tcp/4001"}); }
 
 std::string Str(const Bytes& b) { return std::string(AsString(b)); }
 
@@ -78,7 +105,7 @@ TEST(Mk12Client, ProposeSendsDealParamsAndReturnsTheAnswerVerbatim) {
   t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
     return Mk12HttpReply{200, Str(DealResponse{false, "failed validation: no"}.Encode())};
   };
-  auto r = client.Propose("http://p:1", params);
+  auto r = client.Propose(Http(), params);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_FALSE(r->accepted);
   EXPECT_EQ(r->message, "failed validation: no");
@@ -95,21 +122,21 @@ TEST(Mk12Client, HttpErrorsAndGarbageAreNamedErrors) {
   t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
     return Mk12HttpReply{400, "bad\x01request"};
   };
-  auto r = client.Propose("http://p:1", DealParams{});
+  auto r = client.Propose(Http(), DealParams{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message().find("HTTP 400 bad?request"), std::string::npos);
   t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
     return Mk12HttpReply{200, "\xa1\x61x\x01"};
   };
-  r = client.Propose("http://p:1", DealParams{});
+  r = client.Propose(Http(), DealParams{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(r.error().message().find("/market/mk12/store"), std::string::npos);
   t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
     return Err(ErrorCode::kTimeout, "deadline");
   };
-  EXPECT_EQ(client.Propose("http://p:1", DealParams{}).error().code(), ErrorCode::kTimeout);
+  EXPECT_EQ(client.Propose(Http(), DealParams{}).error().code(), ErrorCode::kTimeout);
 }
 
 TEST(Mk12Client, StatusChecksTheUuidOfTheAnswer) {
@@ -127,13 +154,13 @@ TEST(Mk12Client, StatusChecksTheUuidOfTheAnswer) {
     resp.error = "no storage deal found";
     return Mk12HttpReply{200, Str(resp.Encode())};
   };
-  auto r = client.Status("http://p:1", req);
+  auto r = client.Status(Http(), req);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->error, "no storage deal found");
   EXPECT_EQ(t.methods[0], "GET");
   EXPECT_EQ(t.urls[0], "http://p:1/market/mk12/status");
   answered[0] = 1;
-  auto other = client.Status("http://p:1", req);
+  auto other = client.Status(Http(), req);
   ASSERT_FALSE(other.has_value());
   EXPECT_EQ(other.error().code(), ErrorCode::kInvalidArgument);
 }
@@ -143,7 +170,7 @@ TEST(Mk12Client, AskIsOptionalAndMustBeTheMinersOwn) {
   Mk12Client client(t);
   Address miner = *Address::Id(1000);
   t.answer = [](const std::string&) -> Result<Mk12HttpReply> { return Mk12HttpReply{200, ""}; };
-  auto none = client.Ask("http://p:1", miner);
+  auto none = client.Ask(Http(), miner);
   ASSERT_TRUE(none.has_value());
   EXPECT_FALSE(none->has_value());
   EXPECT_EQ(*DecodeAskRequest(AsBytes(t.bodies[0])), miner);
@@ -157,12 +184,138 @@ TEST(Mk12Client, AskIsOptionalAndMustBeTheMinersOwn) {
   t.answer = [&](const std::string&) -> Result<Mk12HttpReply> {
     return Mk12HttpReply{200, Str(resp.Encode())};
   };
-  auto got = client.Ask("http://p:1", miner);
+  auto got = client.Ask(Http(), miner);
   ASSERT_TRUE(got.has_value()) << got.error().ToString();
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->min_piece_size, 256u);
   resp.ask->miner = *Address::Id(1001);
-  EXPECT_EQ(client.Ask("http://p:1", miner).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(client.Ask(Http(), miner).error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(Mk12EndpointOf, PrefersHttpElseLibp2pOverTcpElseSaysWhy) {
+  std::string why;
+  std::vector<Bytes> curio = {MaBytes("/ip4/127.0.0.1/tcp/7/http/p2p/" + std::string(kPeer))};
+  EXPECT_EQ(Mk12EndpointOf(kPeer, curio, &why), Mk12Endpoint::Http("http://127.0.0.1:7"));
+  std::vector<Bytes> boost = {MaBytes("/ip4/10.0.0.1/udp/4001/quic-v1"),
+                              MaBytes("/ip4/127.0.0.1/tcp/4001/p2p/" + std::string(kPeer)),
+                              MaBytes("/dns4/sp.example/tcp/24001"), Bytes{0xff}};
+  auto e = Mk12EndpointOf(kPeer, boost, &why);
+  ASSERT_TRUE(e.has_value()) << why;
+  EXPECT_EQ(e->kind, Mk12Endpoint::Kind::kLibp2p);
+  EXPECT_EQ(e->peer_id, kPeer);
+  EXPECT_EQ(e->addrs,
+            (std::vector<std::string>{"/ip4/127.0.0.1/tcp/4001", "/dns4/sp.example/tcp/24001"}));
+  EXPECT_EQ(e->ToString(), "libp2p /p2p/" + std::string(kPeer));
+  // An address naming another peer is not this provider's.
+  std::vector<Bytes> other = {
+      MaBytes("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW9xCm2jWjNVrwh51SWCQBMYdMyeU3NpT85QhLVkF6PcNM")};
+  EXPECT_EQ(Mk12EndpointOf(kPeer, other, &why), std::nullopt);
+  EXPECT_NE(why.find("no TCP multiaddr"), std::string::npos) << why;
+  EXPECT_EQ(Mk12EndpointOf("", boost, &why), std::nullopt);
+  EXPECT_NE(why.find("no PeerId"), std::string::npos) << why;
+  EXPECT_EQ(Mk12EndpointOf("12D3KooWA", boost, &why), std::nullopt);
+  EXPECT_NE(why.find("PeerId does not parse"), std::string::npos) << why;
+  std::vector<Bytes> quic_only = {MaBytes("/ip4/10.0.0.1/udp/4001/quic-v1")};
+  EXPECT_EQ(Mk12EndpointOf(kPeer, quic_only, &why), std::nullopt);
+}
+
+TEST(Mk12Client, Libp2pProposeOffers121Then120WithTheEncodingOfEach) {
+  FakeTransport t;
+  Mk12Client client(t);
+  DealParams params = MakeParams();
+  t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
+    return Mk12HttpReply{200, Str(DealResponse{true, ""}.Encode())};
+  };
+  auto r = client.Propose(Libp2p(), params);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_TRUE(r->accepted);
+  EXPECT_EQ(t.peers.at(0), kPeer);
+  EXPECT_EQ(t.dialed, std::vector<std::string>{"/ip4/127.0.0.1/tcp/4001"});
+  EXPECT_EQ(t.protocols,
+            (std::vector<std::string>{"/fil/storage/mk/1.2.1", "/fil/storage/mk/1.2.0"}));
+  EXPECT_EQ(t.bodies.back(), Str(params.Encode(DealProtocolVersion::kV121)));
+  // A provider that speaks only 1.2.0 gets the 1.2.0 encoding.
+  t.supported.erase("/fil/storage/mk/1.2.1");
+  ASSERT_TRUE(client.Propose(Libp2p(), params).has_value());
+  EXPECT_EQ(t.bodies.back(), Str(params.Encode(DealProtocolVersion::kV120)));
+  EXPECT_NE(t.bodies.back(), Str(params.Encode(DealProtocolVersion::kV121)));
+  // …unless the proposal needs a 1.2.1 field: then 1.2.1 only, and NotSupported.
+  params.skip_ipni_announce = true;
+  auto only121 = client.Propose(Libp2p(), params);
+  EXPECT_EQ(t.protocols, std::vector<std::string>{"/fil/storage/mk/1.2.1"});
+  ASSERT_FALSE(only121.has_value());
+  EXPECT_EQ(only121.error().code(), ErrorCode::kNotSupported);
+  EXPECT_NE(only121.error().message().find(kPeer), std::string::npos);
+}
+
+TEST(Mk12Client, Libp2pAnswersAreDecodedStrictlyAndSilenceIsAnError) {
+  FakeTransport t;
+  Mk12Client client(t);
+  // Closed without an answer (Boost's reply to a request it cannot decode).
+  t.answer = [](const std::string&) -> Result<Mk12HttpReply> { return Mk12HttpReply{200, ""}; };
+  auto silent = client.Propose(Libp2p(), MakeParams());
+  ASSERT_FALSE(silent.has_value());
+  EXPECT_EQ(silent.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(silent.error().message().find("without an answer"), std::string::npos);
+  EXPECT_FALSE(client.Ask(Libp2p(), *Address::Id(1000)).has_value()) << "not 'no ask'";
+  // Trailing bytes after the DealResponse.
+  t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
+    return Mk12HttpReply{200, Str(DealResponse{true, ""}.Encode()) + "x"};
+  };
+  auto trailing = client.Propose(Libp2p(), MakeParams());
+  ASSERT_FALSE(trailing.has_value());
+  EXPECT_EQ(trailing.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(trailing.error().message().find("/fil/storage/mk/1.2.1"), std::string::npos)
+      << trailing.error().message();
+  // Status over the status protocol, with the UUID check.
+  DealUuid uuid{};
+  uuid[3] = 4;
+  t.answer = [&](const std::string& body) -> Result<Mk12HttpReply> {
+    EXPECT_TRUE(DealStatusRequest::Decode(AsBytes(body)).has_value());
+    DealStatusResponse resp;
+    resp.deal_uuid = uuid;
+    resp.error = "no storage deal found";
+    return Mk12HttpReply{200, Str(resp.Encode())};
+  };
+  auto st = client.Status(Libp2p(), DealStatusRequest::Sign(uuid, TestKey()));
+  ASSERT_TRUE(st.has_value()) << st.error().ToString();
+  EXPECT_EQ(t.protocols, std::vector<std::string>{"/fil/storage/status/1.2.0"});
+  DealUuid other = uuid;
+  other[0] = 1;
+  EXPECT_EQ(client.Status(Libp2p(), DealStatusRequest::Sign(other, TestKey())).error().code(),
+            ErrorCode::kInvalidArgument);
+  // Transport errors keep their code and gain the endpoint.
+  t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
+    return Err(ErrorCode::kTimeout, "deadline");
+  };
+  auto late = client.Status(Libp2p(), DealStatusRequest::Sign(uuid, TestKey()));
+  EXPECT_EQ(late.error().code(), ErrorCode::kTimeout);
+  EXPECT_NE(late.error().message().find("libp2p /p2p/"), std::string::npos);
+}
+
+TEST(Mk12Client, Libp2pAskIsTheMinersOwn) {
+  FakeTransport t;
+  Mk12Client client(t);
+  Address miner = *Address::Id(1001);
+  StorageAsk ask;
+  ask.price = BigInt::FromUint(7);
+  ask.min_piece_size = 256;
+  ask.max_piece_size = 1 << 20;
+  ask.miner = miner;
+  AskResponse resp{ask, Signature::Secp256k1(Bytes(65, 1))};
+  t.answer = [&](const std::string& body) -> Result<Mk12HttpReply> {
+    EXPECT_EQ(*DecodeAskRequest(AsBytes(body)), miner);
+    return Mk12HttpReply{200, Str(resp.Encode())};
+  };
+  auto got = client.Ask(Libp2p(), miner);
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->price, BigInt::FromUint(7));
+  EXPECT_EQ(t.protocols, std::vector<std::string>{"/fil/storage/ask/1.1.0"});
+  resp.ask.reset();
+  got = client.Ask(Libp2p(), miner);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_FALSE(got->has_value()) << "{Ask: null} is no ask";
 }
 
 }  // namespace
