@@ -6,7 +6,7 @@ Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
                                  CarPieceOptions options) {
   // Every byte the CAR writer writes goes into the CommP builder (a ByteSink), in order.
   piece::CommPBuilder builder({.threads = options.threads});
-  const car::ExportStats stats = CAIRN_TRY(car::ExportDag(root, getter, builder));
+  const car::ExportStats stats = CAIRN_TRY(car::ExportDag(root, getter, builder, options.on_block));
   CarPiece out;
   out.root = root;
   out.piece = CAIRN_TRY(builder.Finish());

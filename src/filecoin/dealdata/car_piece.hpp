@@ -30,6 +30,9 @@ struct CarPieceOptions {
   // Hashing threads, as piece::CommPOptions: 0 means one per hardware thread, 1 hashes on the
   // caller's thread only. Every thread count gives the same result.
   unsigned threads = 0;
+  // When set, told where each block's bytes sit in the CAR (car::ExportDag's BlockPlacedFn): the
+  // segment's block index is recorded from the same export that is hashed.
+  car::BlockPlacedFn on_block;
 };
 
 // The piece of a DAG's CARv1 export.
