@@ -108,12 +108,20 @@ http::Response PinningApi::Events(int64_t account, const std::string& requestid,
   if (!pin) return http::ErrorResponse(pin.error());
   auto query = ParseEventsQuery(req);
   if (!query) return http::ErrorResponse(query.error());
-  // One more than asked: whether another page follows.
-  auto events = options_.events->PinEvents(requestid, query->after, query->limit + 1);
-  if (!events) return http::ErrorResponse(events.error());
-  const bool more = events->size() > query->limit;
-  if (more) events->pop_back();
-  return http::JsonResponse(200, RenderPinEvents(*events, more));
+  // The pin row is its `created` event (id 0); stored events follow. One more than asked:
+  // whether another page follows.
+  std::vector<metadata::EventRecord> events;
+  if (!query->after) {
+    events.push_back(
+        {0, std::string(metadata::kEventCreated), {{"cid", pin->cid_text}}, pin->created_us});
+  }
+  auto stored = options_.events->PinEvents(requestid, query->after.value_or(0),
+                                           query->limit + 1 - events.size());
+  if (!stored) return http::ErrorResponse(stored.error());
+  events.insert(events.end(), stored->begin(), stored->end());
+  const bool more = events.size() > query->limit;
+  if (more) events.pop_back();
+  return http::JsonResponse(200, RenderPinEvents(events, more));
 }
 
 http::Response PinningApi::Remove(int64_t account, const std::string& requestid) {

@@ -33,7 +33,9 @@ struct ListQuery {
 
 // GET /pins/{requestid}/events query parameters.
 struct EventsQuery {
-  int64_t after = 0;   // cursor: the `id` of the last event already seen (0: from the start)
+  // Cursor: the `id` of the last event already seen; absent = from the start, the pin's
+  // `created` event (id 0, made from the pin row) included.
+  std::optional<int64_t> after;
   size_t limit = 100;  // 1..1000
 };
 

@@ -109,11 +109,11 @@ TEST(ParseListQuery, RejectsBadParameters) {
 TEST(ParseEventsQuery, DefaultsAndBounds) {
   auto q = ParseEventsQuery(Query("/pins/x/events"));
   ASSERT_TRUE(q.has_value());
-  EXPECT_EQ(q->after, 0);
+  EXPECT_FALSE(q->after.has_value());
   EXPECT_EQ(q->limit, 100u);
   q = ParseEventsQuery(Query("/pins/x/events?limit=5&after=42"));
   ASSERT_TRUE(q.has_value());
-  EXPECT_EQ(q->after, 42);
+  EXPECT_EQ(q->after, std::optional<int64_t>(42));
   EXPECT_EQ(q->limit, 5u);
   for (const char* bad : {"?limit=0", "?limit=1001", "?after=-1", "?after=x", "?after=4x"}) {
     auto r = ParseEventsQuery(Query(std::string("/pins/x/events") + bad));

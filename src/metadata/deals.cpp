@@ -117,6 +117,7 @@ Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
       "ORDER BY p.created LIMIT ?",
       params));
   std::vector<UnsegmentedPin> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back({row.Text(0), row.Blob(1)});
   return out;
 }
@@ -211,6 +212,7 @@ Result<std::vector<SegmentRecord>> DealStore::UnaggregatedSegments(size_t limit)
                                           "ORDER BY created_at, id LIMIT ?",
                                       params));
   std::vector<SegmentRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(SegmentFromRow(row));
   return out;
 }
@@ -266,6 +268,7 @@ Result<std::vector<AggregateRecord>> DealStore::Aggregates() {
   auto rows = CAIRN_TRY(db_.ReadQuery(
       "SELECT " + std::string(kAggregateColumns) + " FROM fil_aggregates ORDER BY id", {}));
   std::vector<AggregateRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(AggregateFromRow(row));
   return out;
 }
@@ -277,6 +280,7 @@ Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
                                           "ORDER BY piece_offset",
                                       params));
   std::vector<SegmentRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(SegmentFromRow(row));
   return out;
 }

@@ -4,7 +4,10 @@
 // by GET /pins/{requestid}/events.
 //
 // One table holds two kinds of rows, sharing one increasing id (the order and the paging cursor):
-// - pin events (pin_requestid set): created, pinned, failed, read_from_cold;
+// - pin events (pin_requestid set): pinned, failed, read_from_cold. A pin's `created` event is
+//   not stored: it is the pin row itself (its `created` time and CID), which the API puts first
+//   (id 0), so POST /pins writes nothing more than the pin (measured: an events row per create
+//   halved the group commit's durable creates per second);
 // - aggregate events (aggregate_id set): aggregated and the deal transitions, written once per
 //   aggregate, not once per pin: an aggregate of 10,000 small pins gets one row per transition.
 //   A pin's history is its own rows plus the rows of the aggregate its segment is in.
@@ -28,7 +31,7 @@
 
 namespace cairn::metadata {
 
-// Event kinds (the `type` of the API).
+// Event kinds (the `type` of the API). `created` is derived from the pin row, never stored.
 inline constexpr std::string_view kEventCreated = "created";
 inline constexpr std::string_view kEventPinned = "pinned";
 inline constexpr std::string_view kEventFailed = "failed";

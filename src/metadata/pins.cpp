@@ -126,7 +126,7 @@ Result<int64_t> NextCreated(SqlSession& s, int64_t now) {
   return std::max(now, rows[0].Int(0) + 1);
 }
 
-Result<void> InsertPin(SqlSession& s, const PinRecord& p, bool record_events) {
+Result<void> InsertPin(SqlSession& s, const PinRecord& p) {
   std::array<SqlValue, 13> params = {
       p.requestid,
       p.account_id,
@@ -154,8 +154,7 @@ Result<void> InsertPin(SqlSession& s, const PinRecord& p, bool record_events) {
     }
     return Err(r.error());
   }
-  if (!record_events) return Ok();
-  return AppendPinEvent(s, p.requestid, kEventCreated, {{"cid", p.cid_text}}, p.updated_us);
+  return Ok();
 }
 
 PinRecord NewRecord(int64_t account_id, const NewPin& pin, const Cid& cid, int64_t created,
@@ -644,7 +643,7 @@ void PinStore::CreateAsync(int64_t account_id, NewPin pin,
         const int64_t now = clock_.WallMicros();
         const int64_t created = CAIRN_TRY(NextCreated(s, now));
         *record = NewRecord(account_id, pin, cid, created, now);
-        return InsertPin(s, *record, record_events_);
+        return InsertPin(s, *record);
       },
       [record, done = std::move(done)](Result<void> r) {
         if (r) {
@@ -692,7 +691,7 @@ Result<PinRecord> PinStore::Replace(int64_t account_id, std::string_view request
     int64_t now = clock_.WallMicros();
     int64_t created = CAIRN_TRY(NextCreated(s, now));
     record = NewRecord(account_id, pin, cid, created, now);
-    return InsertPin(s, record, record_events_);
+    return InsertPin(s, record);
   }));
   return record;
 }

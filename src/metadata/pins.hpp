@@ -92,8 +92,8 @@ struct PinFilter {
 struct PinStoreOptions {
   // Most Create requests committed in one transaction.
   size_t max_batch = 2048;
-  // Writes each pin's `created`, `pinned` and `failed` events (metadata/events.hpp) with the
-  // change. Off only to fill a database at a schema older than migration 9 (migration tests).
+  // Writes a pin's `pinned` and `failed` events (metadata/events.hpp) with the status change.
+  // Off only to fill a database at a schema older than migration 9 (migration tests).
   bool record_events = true;
 };
 

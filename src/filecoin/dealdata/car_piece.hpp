@@ -56,11 +56,11 @@ struct CarPiece {
 // - the store's own errors (IoError…) as they are, with the CID as context.
 // Thread-safety: as the store's Get (Blockstore: any thread); the call itself blocks until done.
 Result<CarPiece> ComputeCarPiece(const Cid& root, blockstore::Blockstore& store,
-                                 CarPieceOptions options = {});
+                                 const CarPieceOptions& options = {});
 
 // The same over any block getter (a fetcher, a test map). ExportDag verifies what it returns, so
 // an untrusted getter is fine.
 Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
-                                 CarPieceOptions options = {});
+                                 const CarPieceOptions& options = {});
 
 }  // namespace cairn::filecoin::dealdata
