@@ -1,6 +1,7 @@
 // Fuzzes the Pinning Service API's request parsers (untrusted bodies and query strings): a Pin
-// body that parses is valid by the spec's rules (a CID, at most 20 origins), and a GET /pins
-// target either parses or is refused with a reason, never a crash. The first byte chooses which.
+// body that parses is valid by the spec's rules (a CID, at most 20 origins), and a GET /pins or
+// GET /pins/{id}/events target either parses or is refused with a reason, never a crash. The
+// first byte chooses which.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -23,6 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.method = "GET";
   req.target = "/pins?" + std::string(text);
   if (!cairn::http::ParseTarget(req.target, req)) return 0;
+  if (data[0] % 4 == 3) {
+    if (auto q = cairn::api::ParseEventsQuery(req)) {
+      CAIRN_CHECK(q->limit >= 1 && q->limit <= 1000);
+      CAIRN_CHECK(!q->after || *q->after >= 0);
+    }
+    return 0;
+  }
   if (auto q = cairn::api::ParseListQuery(req)) {
     CAIRN_CHECK(q->filter.cids.size() <= 10);
     CAIRN_CHECK(q->filter.limit >= 1 && q->filter.limit <= 1000);

@@ -12,6 +12,7 @@
 #include "filecoin/chain/message_sender.hpp"
 #include "filecoin/deals/deal_engine.hpp"
 #include "filecoin/deals/mk12_client.hpp"
+#include "filecoin/retrieval/cold_reader.hpp"
 #include "filecoin/wallet/wallet.hpp"
 #include "metadata/deals.hpp"
 #include "metadata/provider_stats.hpp"
@@ -77,6 +78,40 @@ std::string NetworkLine(filecoin::chain::ChainClient& chain) {
   return "cold tier: network " + *name;
 }
 
+// Byte ranges of pieces from providers (GET /piece/{cid} with Range) over the Beast client.
+class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
+ public:
+  Result<Bytes> Fetch(const std::string& base_url, const std::string& piece_cid, uint64_t offset,
+                      uint64_t length, std::chrono::milliseconds deadline) override {
+    if (length == 0) return Bytes{};
+    http::ClientRequest req;
+    req.url = base_url + "/piece/" + piece_cid;
+    req.headers = {
+        {"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
+    req.timeout = deadline;
+    // A provider that ignores Range is cut off here instead of sending the whole piece.
+    req.max_body_bytes = length;
+    auto res = http::Fetch(req);
+    if (!res) {
+      if (res.error().code() == ErrorCode::kResourceExhausted) {
+        return Err(ErrorCode::kCorruption,
+                   "/piece answered more than the " + std::to_string(length) + " bytes asked for");
+      }
+      return Err(res.error());
+    }
+    if (res->status == 404) return Err(ErrorCode::kNotFound, "404: the provider lacks the piece");
+    if (res->status != 206 && !(res->status == 200 && offset == 0)) {
+      return Err(ErrorCode::kCorruption,
+                 "/piece answered status " + std::to_string(res->status) + " to a range");
+    }
+    if (res->body.size() != length) {
+      return Err(ErrorCode::kCorruption, "/piece answered " + std::to_string(res->body.size()) +
+                                             " bytes for a range of " + std::to_string(length));
+    }
+    return Bytes(res->body.begin(), res->body.end());
+  }
+};
+
 }  // namespace
 
 void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& p) {
@@ -106,6 +141,9 @@ struct ColdTier::Impl {
   std::unique_ptr<metadata::DealStore> deals;
   std::unique_ptr<metadata::ProviderStatsStore> provider_stats;
   std::unique_ptr<filecoin::deals::DealEngine> engine;
+  BeastPieceRangeFetcher piece_fetcher;
+  std::unique_ptr<filecoin::retrieval::ChainRetrievalEndpoints> endpoints;
+  std::unique_ptr<filecoin::retrieval::ColdReader> reader;
   std::string client_text;
   std::string network_line;  // what the chain says it is, for the banner
 
@@ -119,6 +157,7 @@ ColdTier::~ColdTier() { Stop(); }
 Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
                                                    const ServeConfig& config,
                                                    metadata::Database& db, metadata::PinStore& pins,
+                                                   metadata::EventStore& events,
                                                    blockstore::Blockstore& blocks,
                                                    net::Host* host) {
   if (config.filecoin_providers.empty()) return std::unique_ptr<ColdTier>();
@@ -180,10 +219,17 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   impl->engine = std::make_unique<filecoin::deals::DealEngine>(
       std::move(ec), *impl->deals, *impl->provider_stats, pins, blocks, *impl->chain, *impl->sender,
       *impl->wallet, *impl->mk12);
+  impl->endpoints = std::make_unique<filecoin::retrieval::ChainRetrievalEndpoints>(
+      *impl->chain, SystemClock::Instance());
+  impl->reader = std::make_unique<filecoin::retrieval::ColdReader>(
+      *impl->deals, &events, *impl->endpoints, impl->piece_fetcher, SystemClock::Instance(),
+      filecoin::retrieval::ColdReaderOptions{
+          .provider_deadline = std::chrono::milliseconds(config.filecoin_retrieval_deadline_ms)});
   return std::unique_ptr<ColdTier>(new ColdTier(std::move(impl)));
 }
 
 void ColdTier::Start() { impl_->engine->Start(); }
+ipld::BlockGetter& ColdTier::reader() { return *impl_->reader; }
 void ColdTier::Stop() {
   if (impl_ && impl_->engine) impl_->engine->Stop();
 }
@@ -237,6 +283,21 @@ void ColdTier::WriteMetrics(PrometheusText& m) {
   m.Gauge("cairn_deal_segments_waiting", "Pinned DAGs waiting to be aggregated.",
           status.segments_waiting);
   WriteProviderMetrics(m, status.providers);
+  auto reads = impl_->reader->Stats();
+  m.Counter("cairn_cold_reads_total", "Blocks read back from providers and verified.", reads.reads);
+  m.Counter("cairn_cold_read_bytes_total", "Bytes of blocks read back from providers.",
+            reads.bytes);
+  m.Counter("cairn_cold_read_misses_total",
+            "Blocks asked of the cold tier that no active deal holds.", reads.misses);
+  for (const auto& [provider, n] : reads.reads_by_provider) {
+    m.Counter("cairn_cold_reads_by_provider_total", "Cold block reads served, by provider.", n,
+              "provider=\"" + provider + "\"");
+  }
+  for (const auto& [provider, n] : reads.failures_by_provider) {
+    m.Counter("cairn_cold_read_failures_total",
+              "Cold block reads a provider failed (unreachable, wrong bytes, too slow).", n,
+              "provider=\"" + provider + "\"");
+  }
 }
 
 std::string ColdTier::HealthJson() {

@@ -3,6 +3,8 @@
 // configuration, and serves deal data to providers at
 //   GET|HEAD /filecoin/piece/{DealUUID}   Authorization: Bearer <per-deal token>
 // (docs/formats/piece-serving.md): the deal's aggregate payload, a single Range → 206.
+// It also reads blocks back from the providers (filecoin/retrieval ColdReader): reader() is
+// the fallback of the hot store for every read path (blockstore::FallbackBlockstore).
 //
 // Off (Create returns nullptr) when the configuration has no `filecoin.providers`.
 #pragma once
@@ -18,7 +20,9 @@
 #include "common/result.hpp"
 #include "filecoin/deals/deal_engine.hpp"
 #include "http/http_types.hpp"
+#include "ipld/blocks.hpp"
 #include "metadata/database.hpp"
+#include "metadata/events.hpp"
 #include "metadata/pins.hpp"
 #include "net/host.hpp"
 
@@ -41,11 +45,15 @@ class ColdTier {
   static Result<std::unique_ptr<ColdTier>> Create(const GlobalOptions& global,
                                                   const ServeConfig& config, metadata::Database& db,
                                                   metadata::PinStore& pins,
+                                                  metadata::EventStore& events,
                                                   blockstore::Blockstore& blocks, net::Host* host);
   ~ColdTier();
 
   void Start();
   void Stop();
+  // Blocks read from the providers of active deals, verified (thread-safe; valid while this
+  // lives). Pass it behind the hot store, never instead of it.
+  ipld::BlockGetter& reader();
 
   static bool Handles(std::string_view path);
   // GET|HEAD /filecoin/piece/{uuid}: 401 without the deal's token, 403 once the deal no longer
@@ -57,7 +65,10 @@ class ColdTier {
   // Adds the cold tier's gauges to /metrics: cairn_deals{state=…}, cairn_deal_aggregates,
   // cairn_deal_segments_waiting, and per configured provider cairn_provider_score{provider=…},
   // cairn_provider_deal_events_total{provider=…,event=…} and
-  // cairn_provider_time_to_active_seconds_total{provider=…} (docs/filecoin.md "Provider scores").
+  // cairn_provider_time_to_active_seconds_total{provider=…} (docs/filecoin.md "Provider scores");
+  // and its retrieval counters: cairn_cold_reads_total,
+  // cairn_cold_read_bytes_total, cairn_cold_read_misses_total,
+  // cairn_cold_reads_by_provider_total{provider}, cairn_cold_read_failures_total{provider}.
   void WriteMetrics(PrometheusText& m);
   // The /healthz member: {"state":"on","deals":{…},"skipped_providers":{…},"providers":[{
   // "provider","transport","score", one count per event, "time_to_active_seconds_total"}, …]

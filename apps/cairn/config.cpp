@@ -213,6 +213,8 @@ std::vector<ConfigKey> HotTierKeys() {
              ">= 1"),
       IntKey("pinning.gc_interval_seconds", 0, INT64_MAX, &ServeConfig::gc_interval_seconds,
              ">= 0 (0 = never)"),
+      IntKey("events.retention_days", 0, 36500, &ServeConfig::events_retention_days,
+             "0..36500 (0 = forever)"),
       RateKey("api.rate_per_second", &api::RateLimit::per_second),
       RateKey("api.rate_burst", &api::RateLimit::burst),
       IntKey("api.max_import_roots", 1, 10'000'000, &ServeConfig::max_import_roots),
@@ -297,6 +299,8 @@ std::vector<ConfigKey> FilecoinKeys() {
              "the http(s) base URL providers reach this server at"),
       IntKey("filecoin.start_delay_epochs", 1, 40320, &ServeConfig::filecoin_start_delay_epochs),
       IntKey("filecoin.poll_seconds", 1, 86400, &ServeConfig::filecoin_poll_seconds),
+      IntKey("filecoin.retrieval_deadline_ms", 100, 600000,
+             &ServeConfig::filecoin_retrieval_deadline_ms),
   };
 }
 

@@ -38,6 +38,9 @@ struct ServeConfig {
   // Garbage collection of blocks no pin needs, then compaction of the block store, every this
   // many seconds (0 = never; `cairn gc` runs it by hand on a stopped repo).
   int64_t gc_interval_seconds = 3600;
+  // Pin events (GET /pins/{requestid}/events) older than this many days are deleted at each
+  // upkeep round (0 = kept forever).
+  int64_t events_retention_days = 90;
   // Pinning API rate limit per account, reads and writes apart: sustained requests per second
   // and burst (429 with Retry-After beyond them).
   api::RateLimit rate_limit;
@@ -77,6 +80,9 @@ struct ServeConfig {
   std::string filecoin_public_url;
   int64_t filecoin_start_delay_epochs = 5760;
   int64_t filecoin_poll_seconds = 30;
+  // A provider that has not answered a cold read of one block within this many milliseconds is
+  // left for the next replica.
+  int64_t filecoin_retrieval_deadline_ms = 10000;
 };
 
 // Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:0"). InvalidArgument with a reason otherwise.

@@ -31,6 +31,8 @@ gateways = ["http://gw.example"]
 workers = 5
 find_deadline_seconds = 60
 gc_interval_seconds = 0
+[events]
+retention_days = 7
 [api]
 rate_per_second = 10
 rate_burst = 20
@@ -59,6 +61,7 @@ batch_wait_seconds = 5
 public_url = "https://cairn.example/"
 start_delay_epochs = 100
 poll_seconds = 2
+retrieval_deadline_ms = 2500
 [routing]
 delegated = "http://router.example"
 )");
@@ -97,6 +100,8 @@ delegated = "http://router.example"
   EXPECT_EQ(c->filecoin_public_url, "https://cairn.example");  // trailing '/' dropped
   EXPECT_EQ(c->filecoin_start_delay_epochs, 100);
   EXPECT_EQ(c->filecoin_poll_seconds, 2);
+  EXPECT_EQ(c->filecoin_retrieval_deadline_ms, 2500);
+  EXPECT_EQ(c->events_retention_days, 7);
   EXPECT_EQ(c->routing_delegated, "http://router.example");
 }
 

@@ -16,8 +16,8 @@ Result<UpkeepReport> RunUpkeep(pinning::PinService& pins, blockstore::LogBlockst
 }
 
 PeriodicUpkeep::PeriodicUpkeep(pinning::PinService& pins, blockstore::LogBlockstore& blocks,
-                               std::chrono::seconds interval)
-    : pins_(pins), blocks_(blocks), interval_(interval) {}
+                               std::chrono::seconds interval, std::function<void()> also)
+    : pins_(pins), blocks_(blocks), interval_(interval), also_(std::move(also)) {}
 
 PeriodicUpkeep::~PeriodicUpkeep() { Stop(); }
 
@@ -42,6 +42,7 @@ void PeriodicUpkeep::Loop() {
       if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) return;
     }
     auto report = RunUpkeep(pins_, blocks_);
+    if (also_) also_();
     ++rounds_;
     if (!report) {
       log::Error("upkeep.failed", {{"error", report.error().ToString()}});

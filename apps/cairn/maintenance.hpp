@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -25,12 +26,13 @@ struct UpkeepReport {
 // One round: collect, then compact. Errors name the step that failed.
 Result<UpkeepReport> RunUpkeep(pinning::PinService& pins, blockstore::LogBlockstore& blocks);
 
-// Runs RunUpkeep every `interval` (first run one interval after Start) until Stop. Each round is
-// logged (event "upkeep.done" or "upkeep.failed").
+// Runs RunUpkeep every `interval` (first run one interval after Start) until Stop, then `also`
+// when given (upkeep on the same schedule: the pin events' retention). Each round is logged
+// (event "upkeep.done" or "upkeep.failed").
 class PeriodicUpkeep {
  public:
   PeriodicUpkeep(pinning::PinService& pins, blockstore::LogBlockstore& blocks,
-                 std::chrono::seconds interval);
+                 std::chrono::seconds interval, std::function<void()> also = {});
   ~PeriodicUpkeep();  // Stop()
   void Start();
   // Waits for a round in progress to finish. Idempotent.
@@ -43,6 +45,7 @@ class PeriodicUpkeep {
   pinning::PinService& pins_;
   blockstore::LogBlockstore& blocks_;
   std::chrono::seconds interval_;
+  std::function<void()> also_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;  // GUARDED_BY(mu_)

@@ -15,8 +15,10 @@
 #include "apps/cairn/maintenance.hpp"
 #include "apps/cairn/service.hpp"
 #include "blockstore/cached_blockstore.hpp"
+#include "blockstore/fallback_blockstore.hpp"
 #include "common/log.hpp"
 #include "http/server.hpp"
+#include "metadata/events.hpp"
 #include "net/host.hpp"
 
 namespace cairn::app {
@@ -162,14 +164,15 @@ struct ApiSurfaces {
     pinning::PinService& service;
   };
 
+  // `blocks` is the read path (hot, then cold); writes through it reach the hot store.
   ApiSurfaces(const GlobalOptions& global, const ServeConfig& config,
-              blockstore::CachedBlockstore& blocks, metadata::PinStore& pins,
-              metadata::AccountStore& accounts, pinning::PinService& pin_service,
-              const Clock& clock, const net::Ed25519Identity& identity,
-              const std::vector<std::string>& delegates)
+              blockstore::Blockstore& blocks, metadata::PinStore& pins,
+              metadata::AccountStore& accounts, metadata::EventStore& history,
+              pinning::PinService& pin_service, const Clock& clock,
+              const net::Ed25519Identity& identity, const std::vector<std::string>& delegates)
       : events(pin_service),
         pinning(pins, accounts, events, clock,
-                {.delegates = delegates, .rate_limit = config.rate_limit}),
+                {.delegates = delegates, .rate_limit = config.rate_limit, .events = &history}),
         kubo_rpc(RpcContext(global, config, blocks, pins, accounts, pin_service, clock, identity,
                             delegates)),
         admin(accounts, clock),
@@ -183,7 +186,7 @@ struct ApiSurfaces {
 
  private:
   api::KuboRpcContext RpcContext(const GlobalOptions& global, const ServeConfig& config,
-                                 blockstore::CachedBlockstore& blocks, metadata::PinStore& pins,
+                                 blockstore::Blockstore& blocks, metadata::PinStore& pins,
                                  metadata::AccountStore& accounts, pinning::PinService& pin_service,
                                  const Clock& clock, const net::Ed25519Identity& identity,
                                  const std::vector<std::string>& delegates) {
@@ -231,6 +234,39 @@ void StartColdTier(ColdTier* cold_tier) {
   std::fflush(stdout);
 }
 
+// The read path of every surface (gateway, Kubo RPC, bitswap server): the hot store, then,
+// with a cold tier, the providers of active deals (issue 11 §1).
+struct ReadPath {
+  std::unique_ptr<ColdTier> cold_tier;  // null when [filecoin] has no providers
+  std::unique_ptr<blockstore::FallbackBlockstore> tiered;
+  blockstore::Blockstore* reads = nullptr;
+
+  static Result<ReadPath> Open(const GlobalOptions& global, const ServeConfig& config,
+                               metadata::Database& db, metadata::PinStore& pins,
+                               metadata::EventStore& events, blockstore::Blockstore& hot,
+                               net::Host& host) {
+    ReadPath path;
+    path.cold_tier = CAIRN_TRY(ColdTier::Create(global, config, db, pins, events, hot, &host));
+    path.reads = &hot;
+    if (path.cold_tier) {
+      path.tiered = std::make_unique<blockstore::FallbackBlockstore>(hot, path.cold_tier->reader());
+      path.reads = path.tiered.get();
+    }
+    return path;
+  }
+};
+
+// Deletes pin events older than events.retention_days (an upkeep step).
+std::function<void()> EventRetention(metadata::EventStore& events, const ServeConfig& config,
+                                     const Clock& clock) {
+  if (config.events_retention_days == 0) return {};
+  const int64_t keep_us = config.events_retention_days * 86400 * 1'000'000;
+  return [&events, &clock, keep_us] {
+    auto purged = events.Purge(clock.WallMicros() - keep_us);
+    if (!purged) log::Error("events.purge_failed", {{"error", purged.error().message()}});
+  };
+}
+
 // The composition root: opens the repo, builds every part in dependency order, serves until a
 // stop signal, then drains (HTTP first, then owed answers, metadata, workers, block store).
 Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
@@ -252,6 +288,11 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   auto db = CAIRN_TRY(OpenRepoMetadata(global));
   metadata::AccountStore accounts(*db, clock);
   metadata::PinStore pins(*db, clock);
+  metadata::EventStore events(*db, clock);
+  // --- cold tier (apps/cairn/cold_tier.hpp) and the read path (hot, then cold) --------------
+  ReadPath read_path =
+      CAIRN_TRY(ReadPath::Open(global, config, *db, pins, events, cached_blocks, p2p->host()));
+  ColdTier* cold_tier = read_path.cold_tier.get();
   BeastHttpGetter http_getter;
   fetch::GatewayBlockSource source(http_getter, {.gateways = config.gateways});
   // --- bitswap and delegated routing ----------------------------------------------------
@@ -260,7 +301,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // routing.delegated providers), then the gateways. Declared after `p2p`, so it is
   // destroyed (engines stopped, handlers unregistered) while the host still runs.
   auto p2p_bitswap =
-      CAIRN_TRY(P2pBitswap::Start(p2p->host(), cached_blocks, pins, http_getter, source, clock,
+      CAIRN_TRY(P2pBitswap::Start(p2p->host(), *read_path.reads, pins, http_getter, source, clock,
                                   BitswapNodeConfig{config.routing_delegated}));
   fetch::BlockSource& pin_source = p2p_bitswap->source();
   // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's addresses.
@@ -269,17 +310,13 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // --- end of bitswap and delegated routing ------------------------------------------------
   pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, PinOptions(config));
 
-  ApiSurfaces apis(global, config, cached_blocks, pins, accounts, pin_service, clock, identity,
-                   delegates);
-  // --- cold tier (apps/cairn/cold_tier.hpp): null when [filecoin] has no providers -----------
-  auto cold_tier =
-      CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks, &p2p->host()));
-  // --- end of cold tier ----------------------------------------------------------------------
+  ApiSurfaces apis(global, config, *read_path.reads, pins, accounts, events, pin_service, clock,
+                   identity, delegates);
   Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
                                  apis.admin, apis.gateway, pin_service, accounts, pins, clock,
-                                 config.gateway_public, &cached_blocks, &routing_api,
-                                 cold_tier.get()});
-  PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds));
+                                 config.gateway_public, &cached_blocks, &routing_api, cold_tier});
+  PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds),
+                        EventRetention(events, config, clock));
 
   http::HttpServer server(
       HttpOptions(config, service),
@@ -290,7 +327,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   uint16_t port = CAIRN_TRY(server.Start());
   upkeep.Start();
   PrintBanner(global, config, port, identity, delegates);
-  StartColdTier(cold_tier.get());  // after the banner: its first URL is the listening one
+  StartColdTier(cold_tier);  // after the banner: its first URL is the listening one
 
   WaitForStopSignal(signals);
   server.Stop();

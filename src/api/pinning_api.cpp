@@ -19,7 +19,13 @@ bool PinningApi::Handles(std::string_view path) {
 http::Response PinningApi::Handle(const http::Request& req) {
   std::string_view path = req.path;
   std::string requestid;
+  bool events = false;
   if (path != "/pins" && path != "/pins/") {
+    constexpr std::string_view kEvents = "/events";
+    if (path.size() > 6 + kEvents.size() && path.substr(path.size() - kEvents.size()) == kEvents) {
+      events = true;
+      path.remove_suffix(kEvents.size());
+    }
     requestid = std::string(path.substr(6));
     if (requestid.empty() || requestid.find('/') != std::string::npos || requestid.size() > 128) {
       return http::ErrorResponse(Error(ErrorCode::kNotFound, "pins: no such pin request"));
@@ -27,6 +33,7 @@ http::Response PinningApi::Handle(const http::Request& req) {
   }
   bool collection = requestid.empty();
   bool read = req.method == "GET" || req.method == "HEAD";
+  if (events && !read) return http::MethodNotAllowed("pins", req.method, "GET");
   bool allowed = read || req.method == "POST" || (!collection && req.method == "DELETE");
   if (!allowed) {
     return http::MethodNotAllowed("pins", req.method,
@@ -47,6 +54,7 @@ http::Response PinningApi::Handle(const http::Request& req) {
   }
   int64_t account = who->account.id;
   if (collection) return read ? List(account, req) : Add(account, req);
+  if (events) return Events(account, requestid, req);
   if (read) return Get(account, requestid);
   if (req.method == "DELETE") return Remove(account, requestid);
   return Replace(account, requestid, req);
@@ -87,6 +95,33 @@ http::Response PinningApi::Get(int64_t account, const std::string& requestid) {
   auto got = pins_.Get(account, requestid);
   if (!got) return http::ErrorResponse(got.error());
   return http::JsonResponse(200, RenderPinStatus(*got, options_.delegates));
+}
+
+// GET /pins/{requestid}/events?limit=&after=: the pin's events, oldest first, paged by the
+// `after` cursor (the `id` of the last event seen). Another account's pin is 404 as in Get.
+http::Response PinningApi::Events(int64_t account, const std::string& requestid,
+                                  const http::Request& req) {
+  if (!options_.events) {
+    return http::ErrorResponse(Error(ErrorCode::kNotFound, "pins: events are not recorded here"));
+  }
+  auto pin = pins_.Get(account, requestid);
+  if (!pin) return http::ErrorResponse(pin.error());
+  auto query = ParseEventsQuery(req);
+  if (!query) return http::ErrorResponse(query.error());
+  // The pin row is its `created` event (id 0); stored events follow. One more than asked:
+  // whether another page follows.
+  std::vector<metadata::EventRecord> events;
+  if (!query->after) {
+    events.push_back(
+        {0, std::string(metadata::kEventCreated), {{"cid", pin->cid_text}}, pin->created_us});
+  }
+  auto stored = options_.events->PinEvents(requestid, query->after.value_or(0),
+                                           query->limit + 1 - events.size());
+  if (!stored) return http::ErrorResponse(stored.error());
+  events.insert(events.end(), stored->begin(), stored->end());
+  const bool more = events.size() > query->limit;
+  if (more) events.pop_back();
+  return http::JsonResponse(200, RenderPinEvents(events, more));
 }
 
 http::Response PinningApi::Remove(int64_t account, const std::string& requestid) {

@@ -1,6 +1,7 @@
 // The Pinning Service API v1.0.0 over HTTP (../shared/specs/ipfs/pinning-service-api.yaml):
 //   GET /pins, POST /pins, GET /pins/{requestid}, POST /pins/{requestid} (replace),
 //   DELETE /pins/{requestid}
+// and Cairn's GET /pins/{requestid}/events (the pin's history, docs/api.md "Pin events"),
 // with bearer-token authentication, per-account isolation, scopes and rate limits.
 //
 // Behaviour where the spec leaves room (docs/api.md):
@@ -22,6 +23,7 @@
 #include "common/clock.hpp"
 #include "http/http_types.hpp"
 #include "metadata/accounts.hpp"
+#include "metadata/events.hpp"
 #include "metadata/pins.hpp"
 
 namespace cairn::api {
@@ -39,6 +41,8 @@ class PinEvents {
 struct PinningApiOptions {
   std::vector<std::string> delegates;  // this service's /p2p/ multiaddrs; at least one
   RateLimit rate_limit;
+  // The pins' history for GET /pins/{requestid}/events; null: that route is 404.
+  metadata::EventStore* events = nullptr;
 };
 
 class PinningApi {
@@ -57,9 +61,11 @@ class PinningApi {
 
  private:
   // One function per route, called once the request is authorized and admitted.
-  http::Response List(int64_t account, const http::Request& req);        // GET /pins
-  http::Response Add(int64_t account, const http::Request& req);         // POST /pins
-  http::Response Get(int64_t account, const std::string& requestid);     // GET /pins/{id}
+  http::Response List(int64_t account, const http::Request& req);       // GET /pins
+  http::Response Add(int64_t account, const http::Request& req);        // POST /pins
+  http::Response Get(int64_t account, const std::string& requestid);    // GET /pins/{id}
+  http::Response Events(int64_t account, const std::string& requestid,  // GET /pins/{id}/events
+                        const http::Request& req);
   http::Response Remove(int64_t account, const std::string& requestid);  // DELETE /pins/{id}
   http::Response Replace(int64_t account, const std::string& requestid,  // POST /pins/{id}
                          const http::Request& req);

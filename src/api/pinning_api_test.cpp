@@ -26,6 +26,8 @@ class PinningApiTest : public ::testing::Test {
     o.delegates = {
         "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"};
     o.rate_limit = {.per_second = 1000, .burst = 1000};
+    history_ = std::make_unique<metadata::EventStore>(db_.db(), clock_);
+    o.events = history_.get();
     api_ = std::make_unique<PinningApi>(*pins_, *accounts_, events_, clock_, o);
     alice_ = Token("alice", metadata::ScopeSet::Default());
     bob_ = Token("bob", metadata::ScopeSet::Default());
@@ -56,10 +58,40 @@ class PinningApiTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<metadata::AccountStore> accounts_;
   std::unique_ptr<metadata::PinStore> pins_;
+  std::unique_ptr<metadata::EventStore> history_;
   RecordingEvents events_;
   std::unique_ptr<PinningApi> api_;
   std::string alice_, bob_;
 };
+
+TEST_F(PinningApiTest, EventsAreTheOwnersAlonePagedByCursor) {
+  auto added = Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"("})");
+  ASSERT_EQ(added.status, 202) << added.body;
+  std::string id = Field(added.body, "requestid");
+  ASSERT_TRUE(pins_->UpdateStatus(id, metadata::PinStatus::kPinned, {}, 10).has_value());
+  ASSERT_TRUE(history_->AddPinEvent(id, metadata::kEventReadFromCold, {{"provider", "t01000"}}));
+
+  auto all = Call("GET", "/pins/" + id + "/events", alice_);
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_NE(all.body.find(R"("type":"created")"), std::string::npos) << all.body;
+  EXPECT_LT(all.body.find(R"("type":"created")"), all.body.find(R"("type":"pinned")"));
+  EXPECT_LT(all.body.find(R"("type":"pinned")"), all.body.find(R"("type":"read_from_cold")"));
+  EXPECT_EQ(all.body.find(R"("next")"), std::string::npos);
+
+  auto first = Call("GET", "/pins/" + id + "/events?limit=1", alice_);
+  ASSERT_EQ(first.status, 200);
+  const std::string next = Field(first.body, "next");
+  ASSERT_FALSE(next.empty()) << first.body;
+  auto rest = Call("GET", "/pins/" + id + "/events?after=" + next, alice_);
+  EXPECT_EQ(rest.body.find(R"("type":"created")"), std::string::npos) << rest.body;
+  EXPECT_NE(rest.body.find(R"("type":"pinned")"), std::string::npos) << rest.body;
+
+  EXPECT_EQ(Call("GET", "/pins/" + id + "/events", bob_).status, 404);  // another account's pin
+  EXPECT_EQ(Call("GET", "/pins/" + id + "/events", "").status, 401);
+  EXPECT_EQ(Call("POST", "/pins/" + id + "/events", alice_).status, 405);
+  EXPECT_EQ(Call("GET", "/pins/" + id + "/events?limit=0", alice_).status, 400);
+  EXPECT_EQ(Call("GET", "/pins/nope/events", alice_).status, 404);
+}
 
 TEST_F(PinningApiTest, AddGetReplaceDelete) {
   auto added =

@@ -350,4 +350,55 @@ std::string RenderPinResults(uint64_t count, const std::vector<metadata::PinReco
   return out;
 }
 
+Result<EventsQuery> ParseEventsQuery(const http::Request& request) {
+  EventsQuery q;
+  if (auto limit = request.Query("limit")) {
+    int v = 0;
+    if (!ParseDigits(*limit, v) || v < 1 || v > 1000) {
+      return Err(Invalid("limit: must be an integer from 1 to 1000"));
+    }
+    q.limit = static_cast<size_t>(v);
+  }
+  if (auto after = request.Query("after")) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(after->data(), after->data() + after->size(), v);
+    if (ec != std::errc() || end != after->data() + after->size() || v < 0) {
+      return Err(Invalid("after: must be the id of an event (a non-negative integer)"));
+    }
+    q.after = v;
+  }
+  return q;
+}
+
+std::string RenderPinEvents(const std::vector<metadata::EventRecord>& events, bool more) {
+  std::string out = "{\"results\":[";
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    if (i > 0) out += ',';
+    out += "{\"id\":";
+    AppendJsonString(out, std::to_string(e.id));
+    out += ",\"type\":";
+    AppendJsonString(out, e.kind);
+    out += ",\"created\":";
+    AppendJsonString(out, FormatRfc3339(e.created_us));
+    out += ",\"details\":{";
+    bool first = true;
+    for (const auto& [k, v] : e.detail) {
+      if (!first) out += ',';
+      first = false;
+      AppendJsonString(out, k);
+      out += ':';
+      AppendJsonString(out, v);
+    }
+    out += "}}";
+  }
+  out += ']';
+  if (more && !events.empty()) {
+    out += ",\"next\":";
+    AppendJsonString(out, std::to_string(events.back().id));
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace cairn::api

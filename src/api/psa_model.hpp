@@ -19,6 +19,7 @@
 
 #include "common/result.hpp"
 #include "http/http_types.hpp"
+#include "metadata/events.hpp"
 #include "metadata/pins.hpp"
 
 namespace cairn::api {
@@ -28,6 +29,14 @@ namespace cairn::api {
 struct ListQuery {
   metadata::PinFilter filter;
   bool no_filters = true;
+};
+
+// GET /pins/{requestid}/events query parameters.
+struct EventsQuery {
+  // Cursor: the `id` of the last event already seen; absent = from the start, the pin's
+  // `created` event (id 0, made from the pin row) included.
+  std::optional<int64_t> after;
+  size_t limit = 100;  // 1..1000
 };
 
 // Parses a Pin JSON body. InvalidArgument naming the field on any violation.
@@ -40,6 +49,13 @@ std::string RenderPinStatus(const metadata::PinRecord& pin,
                             const std::vector<std::string>& delegates);
 std::string RenderPinResults(uint64_t count, const std::vector<metadata::PinRecord>& pins,
                              const std::vector<std::string>& delegates);
+
+// Parses `limit` and `after` of GET /pins/{requestid}/events. InvalidArgument naming the
+// parameter.
+Result<EventsQuery> ParseEventsQuery(const http::Request& request);
+// {"results":[{"id","type","created","details":{…}}, …]} oldest first, plus "next" (the cursor
+// to pass as `after`) when `more` events follow. Never emits null.
+std::string RenderPinEvents(const std::vector<metadata::EventRecord>& events, bool more);
 
 // RFC 3339 (section 5.6) to microseconds since the epoch; fractional digits beyond 6 are
 // truncated, offsets applied. InvalidArgument otherwise.

@@ -10,6 +10,8 @@
 namespace cairn::api {
 namespace {
 
+namespace json = boost::json;
+
 constexpr const char* kCid = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";
 
 http::Request Query(const std::string& target) {
@@ -102,6 +104,40 @@ TEST(ParseListQuery, RejectsBadParameters) {
     many += (i ? "," : "") + c->ToString();
   }
   EXPECT_FALSE(ParseListQuery(Query(many)));
+}
+
+TEST(ParseEventsQuery, DefaultsAndBounds) {
+  auto q = ParseEventsQuery(Query("/pins/x/events"));
+  ASSERT_TRUE(q.has_value());
+  EXPECT_FALSE(q->after.has_value());
+  EXPECT_EQ(q->limit, 100u);
+  q = ParseEventsQuery(Query("/pins/x/events?limit=5&after=42"));
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->after, std::optional<int64_t>(42));
+  EXPECT_EQ(q->limit, 5u);
+  for (const char* bad : {"?limit=0", "?limit=1001", "?after=-1", "?after=x", "?after=4x"}) {
+    auto r = ParseEventsQuery(Query(std::string("/pins/x/events") + bad));
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST(Render, PinEventsCarryTheCursorOnlyWhenMoreFollow) {
+  std::vector<metadata::EventRecord> events = {
+      {7, "created", {{"cid", "bafy\"q"}}, 1'000'000},
+      {9, "deal_active", {{"deal_id", "12"}, {"provider", "t01000"}}, 2'000'000}};
+  auto more = json::parse(RenderPinEvents(events, true));
+  EXPECT_EQ(more.at("next").as_string(), "9");
+  const auto& results = more.at("results").as_array();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].at("id").as_string(), "7");
+  EXPECT_EQ(results[0].at("type").as_string(), "created");
+  EXPECT_EQ(results[0].at("created").as_string(), "1970-01-01T00:00:01.000000Z");
+  EXPECT_EQ(results[0].at("details").at("cid").as_string(), "bafy\"q");
+  EXPECT_EQ(results[1].at("details").at("deal_id").as_string(), "12");
+  auto last = json::parse(RenderPinEvents(events, false));
+  EXPECT_FALSE(last.as_object().contains("next"));
+  EXPECT_EQ(json::parse(RenderPinEvents({}, false)).at("results").as_array().size(), 0u);
 }
 
 TEST(Rfc3339, RoundTripsMicrosecondsAndAppliesOffsets) {

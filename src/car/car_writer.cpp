@@ -68,7 +68,8 @@ Result<void> CarV2Writer::Finish() {
   return Ok();
 }
 
-Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink) {
+Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink,
+                              const BlockPlacedFn& on_block) {
   CarWriter writer = CAIRN_TRY(CarWriter::Create(sink, {root}));
   ExportStats stats;
   std::unordered_set<Cid> seen;
@@ -93,6 +94,8 @@ Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSi
       }
       CAIRN_TRY(writer.Put(cid, data));
       ++stats.blocks;
+      // The section ends with the block's bytes.
+      if (on_block) CAIRN_TRY(on_block(cid, writer.size() - data.size(), data.size()));
     }
     auto links = ipld::Links(cid, data);
     if (!links) return Err(links.error().WithContext("car: export: "));

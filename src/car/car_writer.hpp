@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "car/car_format.hpp"
@@ -64,6 +65,12 @@ class CarV2Writer {
   bool finished_ = false;
 };
 
+// Told of every block ExportDag writes: its CID, and where the block's bytes (the bytes its CID
+// hashes, after the section's length varint and CID) sit in the CAR: `data_offset` from the first
+// byte of the CAR, `data_length` bytes. An error stops the export and is returned as it is.
+using BlockPlacedFn =
+    std::function<Result<void>(const Cid& cid, uint64_t data_offset, uint64_t data_length)>;
+
 struct ExportStats {
   uint64_t blocks = 0;  // sections written
   uint64_t bytes = 0;   // CAR bytes written
@@ -76,7 +83,9 @@ struct ExportStats {
 // a block that does not match its CID, NotSupported for a codec whose links cannot be read, each
 // naming the CID; sink errors as they are. On error the sink holds a truncated CAR. Every block
 // the getter returns is verified against its CID, so an untrusted getter is fine; the block
-// store is one through ipld::BlockGetterFor<blockstore::Blockstore>.
-Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink);
+// store is one through ipld::BlockGetterFor<blockstore::Blockstore>. `on_block`, when set, is
+// called after each block's section is written, in CAR order (the block index of a deal segment).
+Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink,
+                              const BlockPlacedFn& on_block = {});
 
 }  // namespace cairn::car

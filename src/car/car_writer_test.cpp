@@ -89,6 +89,39 @@ TEST(ExportDag, DepthFirstPreOrderEachBlockOnce) {
   EXPECT_EQ(getter.gets, 6);  // repeats are not fetched again
 }
 
+TEST(ExportDag, ReportsWhereEachBlockSitsInTheCar) {
+  auto leaf1 = Raw("leaf1"), big = Raw(std::string(9000, 'z'));
+  auto root = Pb({leaf1.cid, big.cid, leaf1.cid}, "root");
+  MapGetter getter;
+  for (const auto& b : {leaf1, big, root}) getter.Add(b);
+  Bytes out;
+  BytesSink sink(out);
+  std::vector<std::tuple<Cid, uint64_t, uint64_t>> placed;
+  auto stats = ExportDag(root.cid, getter, sink, [&](const Cid& c, uint64_t off, uint64_t len) {
+    placed.emplace_back(c, off, len);
+    return Ok();
+  });
+  ASSERT_TRUE(stats.has_value()) << stats.error().ToString();
+  ASSERT_EQ(placed.size(), 3u);  // each block once, in CAR order
+  const std::vector<const Block*> blocks = {&root, &leaf1, &big};
+  for (size_t i = 0; i < placed.size(); ++i) {
+    const auto& [cid, off, len] = placed[i];
+    EXPECT_EQ(cid, blocks[i]->cid);
+    ASSERT_LE(off + len, out.size());
+    EXPECT_EQ(Bytes(out.begin() + static_cast<std::ptrdiff_t>(off),
+                    out.begin() + static_cast<std::ptrdiff_t>(off + len)),
+              blocks[i]->data);
+  }
+  // An observer's error stops the export.
+  Bytes again;
+  BytesSink sink2(again);
+  auto stopped = ExportDag(root.cid, getter, sink2, [](const Cid&, uint64_t, uint64_t) {
+    return Result<void>(Err(ErrorCode::kIoError, "observer failed"));
+  });
+  ASSERT_FALSE(stopped.has_value());
+  EXPECT_EQ(stopped.error().code(), ErrorCode::kIoError);
+}
+
 TEST(ExportDag, SkipsIdentityBlocksButFollowsTheirLinks) {
   auto leaf = Raw("leaf");
   auto inline_node = Cbor({leaf.cid}, 7);

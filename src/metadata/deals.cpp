@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "metadata/events.hpp"
+
 namespace cairn::metadata {
 
 namespace {
@@ -76,6 +78,19 @@ Result<std::vector<DealRecord>> DealsFromRows(const std::vector<SqlRow>& rows) {
   return out;
 }
 
+// The event of a deal entering `state`: deal_proposed for a new deal, deal_<state> otherwise.
+std::string DealEventKind(DealState state) {
+  if (state == DealState::kProposing) return "deal_proposed";
+  return "deal_" + std::string(kDealStateNames[static_cast<size_t>(state)]);
+}
+
+EventDetail DealEventDetail(const DealRecord& d) {
+  EventDetail detail = {{"deal", d.uuid}, {"provider", d.provider}};
+  if (d.deal_id) detail["deal_id"] = std::to_string(*d.deal_id);
+  if (!d.last_error.empty() && !DealStateIsLive(d.state)) detail["error"] = d.last_error;
+  return detail;
+}
+
 }  // namespace
 
 std::string_view DealStateName(DealState s) { return kDealStateNames[static_cast<size_t>(s)]; }
@@ -107,7 +122,8 @@ Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
   return out;
 }
 
-Result<int64_t> DealStore::AddSegment(const SegmentRecord& seg) {
+Result<int64_t> DealStore::AddSegment(const SegmentRecord& seg,
+                                      std::span<const SegmentBlock> blocks) {
   int64_t id = 0;
   CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 6> params = {seg.pin_requestid,
@@ -125,9 +141,68 @@ Result<int64_t> DealStore::AddSegment(const SegmentRecord& seg) {
     std::array<SqlValue, 1> key = {seg.pin_requestid};
     auto rows = CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ?", key));
     id = rows.at(0).Int(0);
+    for (const auto& b : blocks) {
+      std::array<SqlValue, 4> row = {b.multihash, id, static_cast<int64_t>(b.offset),
+                                     static_cast<int64_t>(b.length)};
+      // A block repeated in one DAG is written once by the export; OR IGNORE keeps a caller's
+      // repeated row from failing the segment.
+      CAIRN_TRY(s.Exec(
+          "INSERT OR IGNORE INTO fil_segment_blocks (multihash, segment_id, data_offset, length) "
+          "VALUES (?, ?, ?, ?)",
+          row));
+    }
     return Ok();
   }));
   return id;
+}
+
+Result<std::vector<SegmentBlock>> DealStore::SegmentBlocks(int64_t segment_id) {
+  std::array<SqlValue, 1> params = {segment_id};
+  auto rows =
+      CAIRN_TRY(db_.ReadQuery("SELECT multihash, data_offset, length FROM fil_segment_blocks "
+                              "WHERE segment_id = ? ORDER BY data_offset",
+                              params));
+  std::vector<SegmentBlock> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    out.push_back(
+        {row.Blob(0), static_cast<uint64_t>(row.Int(1)), static_cast<uint64_t>(row.Int(2))});
+  }
+  return out;
+}
+
+Result<std::vector<ColdLocation>> DealStore::ColdLocations(ByteSpan multihash, size_t limit) {
+  std::vector<ColdLocation> out;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 2> params = {Bytes(multihash.begin(), multihash.end()),
+                                      static_cast<int64_t>(limit)};
+    auto rows = CAIRN_TRY(s.Query(
+        "SELECT b.segment_id, s.pin_requestid, s.aggregate_id, a.piece_cid, s.piece_offset, "
+        "b.data_offset, b.length FROM fil_segment_blocks b "
+        "JOIN fil_segments s ON s.id = b.segment_id "
+        "JOIN fil_aggregates a ON a.id = s.aggregate_id "
+        "WHERE b.multihash = ? ORDER BY b.segment_id LIMIT ?",
+        params));
+    for (const auto& row : rows) {
+      ColdLocation l;
+      l.segment_id = row.Int(0);
+      l.pin_requestid = row.Text(1);
+      l.aggregate_id = row.Int(2);
+      l.piece_cid = row.Text(3);
+      l.piece_offset = static_cast<uint64_t>(row.Int(4));
+      l.block_offset = static_cast<uint64_t>(row.Int(5));
+      l.block_length = static_cast<uint64_t>(row.Int(6));
+      std::array<SqlValue, 1> agg = {l.aggregate_id};
+      auto deals = CAIRN_TRY(
+          s.Query("SELECT provider FROM fil_deals WHERE aggregate_id = ? AND state = 'active' "
+                  "ORDER BY created_at, uuid",
+                  agg));
+      for (const auto& d : deals) l.providers.push_back(d.Text(0));
+      out.push_back(std::move(l));
+    }
+    return Ok();
+  }));
+  return out;
 }
 
 Result<std::vector<SegmentRecord>> DealStore::UnaggregatedSegments(size_t limit) {
@@ -170,7 +245,11 @@ Result<int64_t> DealStore::CreateAggregate(
                        " does not exist or is already in an aggregate");
       }
     }
-    return Ok();
+    return AppendAggregateEvent(s, id, kEventAggregated,
+                                {{"piece_cid", agg.piece_cid},
+                                 {"padded_size", std::to_string(agg.padded_size)},
+                                 {"segments", std::to_string(placements.size())}},
+                                clock_.WallMicros());
   }));
   return id;
 }
@@ -243,7 +322,8 @@ Result<void> DealStore::CreateDeal(const DealRecord& d) {
                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params);
     if (!r) return Err(r.error().WithContext("metadata: deal " + d.uuid + ": "));
-    return AddProviderEvent(s, d.provider, ProviderEvent::kProposed, 0, now);
+    CAIRN_TRY(AddProviderEvent(s, d.provider, ProviderEvent::kProposed, 0, now));
+    return AppendAggregateEvent(s, d.aggregate_id, DealEventKind(d.state), DealEventDetail(d), now);
   });
 }
 
@@ -257,13 +337,19 @@ Result<void> DealStore::UpdateDeal(const DealRecord& d, std::optional<ProviderEv
                                     now,
                                     d.uuid};
   return db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 1> key = {d.uuid};
+    auto before =
+        CAIRN_TRY(s.Query("SELECT state, aggregate_id FROM fil_deals WHERE uuid = ?", key));
+    if (before.empty()) return Err(ErrorCode::kNotFound, "metadata: no deal " + d.uuid);
     int64_t changed =
         CAIRN_TRY(s.Exec("UPDATE fil_deals SET state = ?, deal_id = ?, publish_cid = ?, "
                          "provider_message = ?, last_error = ?, updated_at = ? WHERE uuid = ?",
                          params));
     if (changed == 0) return Err(ErrorCode::kNotFound, "metadata: no deal " + d.uuid);
     if (event) CAIRN_TRY(AddProviderEvent(s, d.provider, *event, now - d.created_us, now));
-    return Ok();
+    if (before[0].Text(0) == DealStateName(d.state)) return Ok();
+    return AppendAggregateEvent(s, before[0].Int(1), DealEventKind(d.state), DealEventDetail(d),
+                                now);
   });
 }
 

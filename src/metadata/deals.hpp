@@ -64,6 +64,26 @@ struct SegmentRecord {
   int64_t created_us = 0;
 };
 
+// Where one block of a segment's DAG sits in the segment's CARv1 export: the block's bytes (what
+// its CID hashes), not its section header. One row of the block index (fil_segment_blocks).
+struct SegmentBlock {
+  Bytes multihash;      // the block's multihash (code, length, digest): the lookup key
+  uint64_t offset = 0;  // first byte of the block's bytes in the CAR
+  uint64_t length = 0;  // the block's size
+};
+
+// A place the cold tier can read a block from: a segment that holds it, in an aggregate.
+struct ColdLocation {
+  int64_t segment_id = 0;
+  std::string pin_requestid;  // the segment's pin (it may since have been deleted)
+  int64_t aggregate_id = 0;
+  std::string piece_cid;      // v1 piece CID of the aggregate
+  uint64_t piece_offset = 0;  // padded offset of the segment in the aggregate
+  uint64_t block_offset = 0;  // the block's bytes in the segment's CAR
+  uint64_t block_length = 0;
+  std::vector<std::string> providers;  // providers with an `active` deal for the aggregate
+};
+
 struct AggregateRecord {
   int64_t id = 0;
   std::string piece_cid;      // v1 piece CID (baga…) of the aggregate
@@ -100,13 +120,24 @@ class DealStore {
 
   // Pinned pins (any account) without a segment, oldest first, at most `limit`.
   Result<std::vector<UnsegmentedPin>> UnsegmentedPins(size_t limit);
-  // Records the segment of a pin. AlreadyExists when the pin has one. Returns its id.
-  Result<int64_t> AddSegment(const SegmentRecord& segment);
+  // Records the segment of a pin and its block index (`blocks`, from the same CAR export), in one
+  // transaction: a segment is never without its index. AlreadyExists when the pin has one (and
+  // nothing is written). Returns its id.
+  Result<int64_t> AddSegment(const SegmentRecord& segment,
+                             std::span<const SegmentBlock> blocks = {});
+  // The block index of a segment, in CAR order.
+  Result<std::vector<SegmentBlock>> SegmentBlocks(int64_t segment_id);
+  // Where the block with `multihash` can be read from the cold tier: every aggregated segment
+  // whose index holds it (oldest segment first, at most `limit`), each with the providers of
+  // its aggregate's active deals (oldest deal first; possibly none). Empty when no aggregated
+  // segment holds the block.
+  Result<std::vector<ColdLocation>> ColdLocations(ByteSpan multihash, size_t limit = 8);
   // Segments not in an aggregate yet, oldest first, at most `limit`.
   Result<std::vector<SegmentRecord>> UnaggregatedSegments(size_t limit);
   // Creates the aggregate and places the segments in it (ids and padded offsets), in one
-  // transaction. AlreadyExists for a piece CID already recorded; InvalidArgument (and no change)
-  // when a segment does not exist or is already aggregated. Returns the aggregate's id.
+  // transaction, with its `aggregated` event (metadata/events.hpp). AlreadyExists for a piece CID
+  // already recorded; InvalidArgument (and no change) when a segment does not exist or is already
+  // aggregated. Returns the aggregate's id.
   Result<int64_t> CreateAggregate(const AggregateRecord& aggregate,
                                   std::span<const std::pair<int64_t, uint64_t>> placements);
   // NotFound when absent.
@@ -118,13 +149,15 @@ class DealStore {
   // The segment of a pin; NotFound when it has none.
   Result<SegmentRecord> SegmentOfPin(std::string_view requestid);
 
-  // Writes a new deal (created/updated times set here) and counts a proposal for its provider
-  // (metadata/provider_stats.hpp), in one transaction. AlreadyExists for a known UUID.
+  // Writes a new deal (created/updated times set here), counts a proposal for its provider
+  // (metadata/provider_stats.hpp) and writes its aggregate's `deal_proposed` event, in one
+  // transaction. AlreadyExists for a known UUID.
   Result<void> CreateDeal(const DealRecord& deal);
   // Replaces the mutable fields of the deal (state, deal_id, publish_cid, provider_message,
-  // last_error; updated time set here) and, when `event` is given, counts it for the deal's
-  // provider in the same transaction (kActive adds now − deal.created_us as the time to active).
-  // NotFound for an unknown UUID.
+  // last_error; updated time set here), with its aggregate's `deal_<state>` event when the state
+  // changed, and, when `event` is given, counts it for the deal's provider, all in the same
+  // transaction (kActive adds now − deal.created_us as the time to active). NotFound for an
+  // unknown UUID.
   Result<void> UpdateDeal(const DealRecord& deal,
                           std::optional<ProviderEvent> event = std::nullopt);
   // NotFound when absent.

@@ -155,6 +155,48 @@ TEST_F(DealsTest, DealRowsRoundTripAndUpdate) {
   EXPECT_FALSE(DealStateFromName("maybe").has_value());
 }
 
+TEST_F(DealsTest, BlockIndexFindsActiveReplicasOfABlock) {
+  const Cid a = RawCid(1), b = RawCid(2), shared = RawCid(3);
+  std::vector<SegmentBlock> first = {{a.hash().Encode(), 59, 100},
+                                     {shared.hash().Encode(), 200, 7}};
+  std::vector<SegmentBlock> second = {{shared.hash().Encode(), 80, 7}};
+  int64_t s1 = *deals_.AddSegment(SegmentFor(Pinned(1), 1024), first);
+  int64_t s2 = *deals_.AddSegment(SegmentFor(Pinned(2), 512), second);
+  auto index = deals_.SegmentBlocks(s1);
+  ASSERT_TRUE(index.has_value()) << index.error().ToString();
+  ASSERT_EQ(index->size(), 2u);
+  EXPECT_EQ((*index)[1].multihash, shared.hash().Encode());
+  EXPECT_EQ((*index)[1].offset, 200u);
+  EXPECT_EQ((*index)[1].length, 7u);
+
+  // Not aggregated yet: nowhere to read from.
+  EXPECT_TRUE(deals_.ColdLocations(a.hash().Encode())->empty());
+  std::vector<std::pair<int64_t, uint64_t>> placement = {{s1, 0}, {s2, 1024}};
+  int64_t agg = *deals_.CreateAggregate({0, "baga-agg", 4096, 4064, 0}, placement);
+  auto none = deals_.ColdLocations(a.hash().Encode());
+  ASSERT_EQ(none->size(), 1u);
+  EXPECT_TRUE((*none)[0].providers.empty());  // no active deal yet
+
+  DealRecord d1 = Deal("0b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", agg);
+  DealRecord d2 = Deal("1b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", agg);
+  d2.provider = "f01002";
+  ASSERT_TRUE(deals_.CreateDeal(d1).has_value());
+  ASSERT_TRUE(deals_.CreateDeal(d2).has_value());
+  d1.state = DealState::kActive;
+  ASSERT_TRUE(deals_.UpdateDeal(d1).has_value());
+  auto located = deals_.ColdLocations(shared.hash().Encode());
+  ASSERT_TRUE(located.has_value()) << located.error().ToString();
+  ASSERT_EQ(located->size(), 2u);  // both segments hold it
+  EXPECT_EQ((*located)[0].segment_id, s1);
+  EXPECT_EQ((*located)[0].piece_cid, "baga-agg");
+  EXPECT_EQ((*located)[0].piece_offset, 0u);
+  EXPECT_EQ((*located)[0].block_offset, 200u);
+  EXPECT_EQ((*located)[1].piece_offset, 1024u);
+  EXPECT_EQ((*located)[1].block_offset, 80u);
+  EXPECT_EQ((*located)[0].providers, std::vector<std::string>{"f01000"});  // d2 is not active
+  EXPECT_TRUE(deals_.ColdLocations(b.hash().Encode())->empty());
+}
+
 TEST_F(DealsTest, MergeInfoKeepsOtherKeysAndRemovesEmptyOnes) {
   PinRecord p = Pinned(1);
   ASSERT_TRUE(pins_.MergeInfo(p.requestid, {{"filecoin", "dealing 0/2"}}).has_value());

@@ -394,7 +394,29 @@ INSERT INTO fil_provider_stats (provider, proposals, accepted, rejected, slashed
   FROM fil_deals GROUP BY provider;
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations = {{
+constexpr std::string_view kBlockIndexAndEvents = R"sql(
+CREATE TABLE fil_segment_blocks (
+  multihash   BLOB    NOT NULL,
+  segment_id  INTEGER NOT NULL REFERENCES fil_segments(id),
+  data_offset BIGINT  NOT NULL,
+  length      BIGINT  NOT NULL,
+  PRIMARY KEY (multihash, segment_id)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  pin_requestid TEXT,
+  aggregate_id  INTEGER,
+  kind          TEXT    NOT NULL,
+  detail        TEXT    NOT NULL DEFAULT '{}',
+  created_at    BIGINT  NOT NULL,
+  CHECK ((pin_requestid IS NULL) <> (aggregate_id IS NULL))
+);
+CREATE INDEX events_pin ON events(pin_requestid, id) WHERE pin_requestid IS NOT NULL;
+CREATE INDEX events_aggregate ON events(aggregate_id, id) WHERE aggregate_id IS NOT NULL;
+CREATE INDEX events_created ON events(created_at);
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -403,6 +425,7 @@ constexpr std::array<Migration, 8> kMigrations = {{
     {6, "pin meta", kPinMeta},
     {7, "filecoin deals", kFilecoinDeals},
     {8, "filecoin provider stats", kProviderStats},
+    {9, "segment block index and events", kBlockIndexAndEvents},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -15,6 +15,9 @@
 namespace cairn::metadata {
 namespace {
 
+// These tests fill databases at older schemas, which have no events table.
+constexpr PinStoreOptions kOldSchema{.record_events = false};
+
 using testing::TempDb;
 
 TEST(Migrations, FreshDatabaseReachesTheLatestVersionAndReopeningIsANoOp) {
@@ -61,7 +64,7 @@ TEST(Migrations, UpgradesAnOldDatabaseKeepingItsRows) {
   ASSERT_TRUE(p) << p.error().ToString();
   EXPECT_EQ(p->account.name, "alice");
   {
-    PinStore pins(t.db(), clock);
+    PinStore pins(t.db(), clock, kOldSchema);
     auto pin = pins.Create(alice->id, NewPin{"bafkqaaa", std::nullopt, {}, {}});
     ASSERT_TRUE(pin) << pin.error().ToString();
     ASSERT_TRUE(pins.Create(alice->id, NewPin{"bafkqaaa", std::nullopt, {}, {}}));
@@ -71,7 +74,7 @@ TEST(Migrations, UpgradesAnOldDatabaseKeepingItsRows) {
   auto v3 = Migrate(t.db(), BuiltinMigrations().subspan(0, 3), clock);
   ASSERT_TRUE(v3) << v3.error().ToString();
   EXPECT_EQ(*v3, 3);
-  PinStore pins(t.db(), clock);
+  PinStore pins(t.db(), clock, kOldSchema);
   EXPECT_EQ(*pins.Count(alice->id, {}), 2u);
   EXPECT_EQ(*pins.Count(alice->id, PinFilter{.statuses = {PinStatus::kPinned}}), 1u);
   EXPECT_EQ(*pins.Count(alice->id, PinFilter{.statuses = {PinStatus::kQueued}}), 1u);
@@ -88,7 +91,7 @@ TEST(Migrations, Version4BackfillsBucketsThatAgreeWithScans) {
   int64_t bob = accounts.CreateAccount("bob")->id;
   std::vector<int64_t> created;
   {
-    PinStore pins(t.db(), clock);
+    PinStore pins(t.db(), clock, kOldSchema);
     std::vector<std::future<Result<PinRecord>>> pending;
     for (int i = 0; i < 2500; ++i) {
       auto done = std::make_shared<std::promise<Result<PinRecord>>>();
@@ -108,7 +111,7 @@ TEST(Migrations, Version4BackfillsBucketsThatAgreeWithScans) {
   auto v4 = Migrate(t.db(), BuiltinMigrations().subspan(0, 4), clock);
   ASSERT_TRUE(v4) << v4.error().ToString();
   EXPECT_EQ(*v4, 4);
-  PinStore pins(t.db(), clock);
+  PinStore pins(t.db(), clock, kOldSchema);
   for (int i = 0; i < 50; ++i)
     ASSERT_TRUE(pins.Create(alice, NewPin{"bafkqaaa", std::nullopt, {}, {}}));
   auto scan = [&](int64_t account, int64_t before, bool pinned_only) {
@@ -157,7 +160,7 @@ TEST(Migrations, Version6BackfillsPinMetaThatAgreesWithBruteForce) {
   };
   std::vector<PinRecord> made;
   {
-    PinStore pins(t.db(), clock);
+    PinStore pins(t.db(), clock, kOldSchema);
     std::vector<std::future<Result<PinRecord>>> pending;
     for (int i = 0; i < 3000; ++i) {
       auto done = std::make_shared<std::promise<Result<PinRecord>>>();
@@ -187,7 +190,7 @@ TEST(Migrations, Version6BackfillsPinMetaThatAgreesWithBruteForce) {
     EXPECT_GE(rows.at(0).Int(1), 4) << "alice's app=bench spans several buckets";
     return Ok();
   }));
-  PinStore pins(t.db(), clock);
+  PinStore pins(t.db(), clock, kOldSchema);
   auto check = [&](const char* when) {
     for (int64_t account : {alice, bob}) {
       const std::vector<PinRecord> all = testing::OracleAllPins(pins, account);

@@ -6,6 +6,7 @@
 #include <future>
 #include <limits>
 
+#include "metadata/events.hpp"
 #include "metadata/internal/ids.hpp"
 
 namespace cairn::metadata {
@@ -624,7 +625,10 @@ std::string FoldAscii(std::string_view s) {
 }
 
 PinStore::PinStore(Database& db, const Clock& clock, PinStoreOptions options)
-    : db_(db), clock_(clock), committer_(db, GroupCommitterOptions{options.max_batch}) {}
+    : db_(db),
+      clock_(clock),
+      record_events_(options.record_events),
+      committer_(db, GroupCommitterOptions{options.max_batch}) {}
 
 void PinStore::CreateAsync(int64_t account_id, NewPin pin,
                            std::function<void(Result<PinRecord>)> done) {
@@ -709,6 +713,18 @@ Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status
                                     const StringMap& info, std::optional<int64_t> dag_size) {
   int64_t now = clock_.WallMicros();
   return committer_.Write([&](SqlSession& s) -> Result<void> {
+    if (record_events_ && (status == PinStatus::kPinned || status == PinStatus::kFailed)) {
+      // The event of a pin reaching an end state, once (a repeated update writes none).
+      std::array<SqlValue, 2> key = {std::string(requestid), std::string(PinStatusName(status))};
+      auto rows = CAIRN_TRY(s.Query("SELECT 1 FROM pins WHERE requestid = ? AND status <> ?", key));
+      if (!rows.empty()) {
+        EventDetail detail;
+        if (dag_size) detail["dag_size"] = std::to_string(*dag_size);
+        if (auto it = info.find("status_details"); it != info.end()) detail["details"] = it->second;
+        CAIRN_TRY(AppendPinEvent(
+            s, requestid, status == PinStatus::kPinned ? kEventPinned : kEventFailed, detail, now));
+      }
+    }
     std::array<SqlValue, 5> params = {std::string(PinStatusName(status)), EncodeMap(info), now,
                                       dag_size ? SqlValue(*dag_size) : SqlValue(nullptr),
                                       std::string(requestid)};

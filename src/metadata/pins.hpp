@@ -92,6 +92,9 @@ struct PinFilter {
 struct PinStoreOptions {
   // Most Create requests committed in one transaction.
   size_t max_batch = 2048;
+  // Writes a pin's `pinned` and `failed` events (metadata/events.hpp) with the status change.
+  // Off only to fill a database at a schema older than migration 9 (migration tests).
+  bool record_events = true;
 };
 
 // Thread-safe. Owns a GroupCommitter (its thread is stopped by the destructor after draining).
@@ -168,6 +171,7 @@ class PinStore {
  private:
   Database& db_;
   const Clock& clock_;
+  const bool record_events_;
   GroupCommitter committer_;  // last: drained before the members above go
 };
 

@@ -3,10 +3,10 @@
 namespace cairn::filecoin::dealdata {
 
 Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
-                                 CarPieceOptions options) {
+                                 const CarPieceOptions& options) {
   // Every byte the CAR writer writes goes into the CommP builder (a ByteSink), in order.
   piece::CommPBuilder builder({.threads = options.threads});
-  const car::ExportStats stats = CAIRN_TRY(car::ExportDag(root, getter, builder));
+  const car::ExportStats stats = CAIRN_TRY(car::ExportDag(root, getter, builder, options.on_block));
   CarPiece out;
   out.root = root;
   out.piece = CAIRN_TRY(builder.Finish());
@@ -20,7 +20,7 @@ Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
 }
 
 Result<CarPiece> ComputeCarPiece(const Cid& root, blockstore::Blockstore& store,
-                                 CarPieceOptions options) {
+                                 const CarPieceOptions& options) {
   ipld::BlockGetterFor<blockstore::Blockstore> getter(store);
   return ComputeCarPiece(root, getter, options);
 }

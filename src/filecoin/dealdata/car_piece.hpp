@@ -30,6 +30,9 @@ struct CarPieceOptions {
   // Hashing threads, as piece::CommPOptions: 0 means one per hardware thread, 1 hashes on the
   // caller's thread only. Every thread count gives the same result.
   unsigned threads = 0;
+  // When set, told where each block's bytes sit in the CAR (car::ExportDag's BlockPlacedFn): the
+  // segment's block index is recorded from the same export that is hashed.
+  car::BlockPlacedFn on_block;
 };
 
 // The piece of a DAG's CARv1 export.
@@ -53,11 +56,11 @@ struct CarPiece {
 // - the store's own errors (IoError…) as they are, with the CID as context.
 // Thread-safety: as the store's Get (Blockstore: any thread); the call itself blocks until done.
 Result<CarPiece> ComputeCarPiece(const Cid& root, blockstore::Blockstore& store,
-                                 CarPieceOptions options = {});
+                                 const CarPieceOptions& options = {});
 
 // The same over any block getter (a fetcher, a test map). ExportDag verifies what it returns, so
 // an untrusted getter is fine.
 Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
-                                 CarPieceOptions options = {});
+                                 const CarPieceOptions& options = {});
 
 }  // namespace cairn::filecoin::dealdata

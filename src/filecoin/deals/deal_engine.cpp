@@ -448,7 +448,12 @@ Result<void> DealEngine::Segment() {
   for (const auto& p : pending) {
     auto cid = multiformats::Cid::FromBytes(p.cid);
     if (!cid) continue;
-    auto piece = dealdata::ComputeCarPiece(*cid, blocks_, {.threads = 1});
+    std::vector<metadata::SegmentBlock> index;
+    auto record = [&index](const multiformats::Cid& c, uint64_t offset, uint64_t length) {
+      index.push_back({c.hash().Encode(), offset, length});
+      return Result<void>(Ok());
+    };
+    auto piece = dealdata::ComputeCarPiece(*cid, blocks_, {.threads = 1, .on_block = record});
     if (!piece) {
       log::Warn("deals.segment_failed", {{"pin", p.requestid}, {"error", piece.error().message()}});
       if (!first) first = piece.error().WithContext("deals: segment of pin " + p.requestid + ": ");
@@ -460,7 +465,7 @@ Result<void> DealEngine::Segment() {
     s.car_size = piece->car_size;
     s.comm_p = Bytes(piece->piece.root.begin(), piece->piece.root.end());
     s.padded_size = piece->piece.padded_size();
-    auto added = deals_.AddSegment(s);
+    auto added = deals_.AddSegment(s, index);
     if (!added && added.error().code() != ErrorCode::kAlreadyExists) return Err(added.error());
     log::Info("deals.segment", {{"pin", p.requestid},
                                 {"car_size", piece->car_size},

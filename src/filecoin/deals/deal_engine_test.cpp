@@ -11,6 +11,7 @@
 #include <set>
 
 #include "blockstore/memory_blockstore.hpp"
+#include "car/car_writer.hpp"
 #include "common/testing/temp_dir.hpp"
 #include "filecoin/chain/test_fake_lotus.hpp"
 #include "filecoin/deals/provider_score.hpp"
@@ -311,6 +312,31 @@ class DealEngineTest : public ::testing::Test {
   std::string pin_id_;
   int64_t alice_ = 0;
 };
+
+TEST_F(DealEngineTest, SegmentRecordsWhereEachBlockSitsInItsCar) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto segment = store_->SegmentOfPin(pin_id_);
+  ASSERT_TRUE(segment.has_value()) << segment.error().ToString();
+  auto index = store_->SegmentBlocks(segment->id);
+  ASSERT_TRUE(index.has_value()) << index.error().ToString();
+  // The CAR the segment's CommP was computed from: every indexed range is exactly its block.
+  Bytes car;
+  BytesSink sink(car);
+  ipld::BlockGetterFor<blockstore::Blockstore> getter(blocks_);
+  auto root = multiformats::Cid::FromBytes(segment->root_cid);
+  ASSERT_TRUE(root.has_value());
+  auto stats = car::ExportDag(*root, getter, sink);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(car.size(), segment->car_size);
+  ASSERT_EQ(index->size(), stats->blocks);
+  for (const auto& b : *index) {
+    auto mh = multiformats::Multihash::Decode(b.multihash);
+    ASSERT_TRUE(mh.has_value());
+    ASSERT_LE(b.offset + b.length, car.size());
+    EXPECT_TRUE(mh->Verify(ByteSpan(car).subspan(b.offset, b.length)).has_value());
+  }
+}
 
 TEST_F(DealEngineTest, RejectionIsKeptVerbatimAndAnotherProviderReplacesIt) {
   providers_.mode[1000] = FakeProviders::Mode::kReject;

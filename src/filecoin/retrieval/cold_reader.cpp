@@ -1,0 +1,180 @@
+#include "filecoin/retrieval/cold_reader.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "filecoin/aggregation/segment.hpp"
+#include "filecoin/deals/mk12_client.hpp"
+
+namespace cairn::filecoin::retrieval {
+
+namespace {
+
+constexpr size_t kMaxEventPins = 100000;  // bound on the per-pin event throttle's memory
+
+}  // namespace
+
+ChainRetrievalEndpoints::ChainRetrievalEndpoints(chain::ChainClient& chain, const Clock& clock,
+                                                 std::chrono::seconds ttl)
+    : chain_(chain),
+      clock_(clock),
+      ttl_us_(std::chrono::duration_cast<std::chrono::microseconds>(ttl).count()) {}
+
+Result<std::string> ChainRetrievalEndpoints::BaseUrl(const std::string& provider) {
+  const int64_t now = clock_.WallMicros();
+  std::optional<std::string> url;
+  bool cached = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(provider);
+    if (it != cache_.end() && now - it->second.fetched_us < ttl_us_) {
+      url = it->second.url;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    auto address = CAIRN_TRY(Address::Parse(provider));
+    auto info = chain_.StateMinerInfo(address);
+    if (!info) return Err(info.error().WithContext("retrieval: provider " + provider + ": "));
+    url = deals::HttpEndpointOf(info->multiaddrs);
+    std::lock_guard lock(mu_);
+    cache_[provider] = {url, now};
+  }
+  if (!url) {
+    return Err(ErrorCode::kNotFound, "retrieval: provider " + provider +
+                                         " has no HTTP endpoint among its on-chain multiaddrs");
+  }
+  return *url;
+}
+
+ColdReader::ColdReader(metadata::DealStore& deals, metadata::EventStore* events,
+                       RetrievalEndpoints& endpoints, PieceRangeFetcher& fetcher,
+                       const Clock& clock, ColdReaderOptions options)
+    : deals_(deals),
+      events_(events),
+      endpoints_(endpoints),
+      fetcher_(fetcher),
+      clock_(clock),
+      options_(options) {}
+
+Result<uint64_t> ColdReader::Size(const multiformats::Cid& cid) {
+  auto where = CAIRN_TRY(deals_.ColdLocations(cid.hash().Encode(), options_.max_locations));
+  for (const auto& l : where) {
+    if (!l.providers.empty()) return l.block_length;
+  }
+  return Err(ErrorCode::kNotFound, "cold: no active deal holds " + cid.ToString());
+}
+
+Result<Bytes> ColdReader::Get(const multiformats::Cid& cid) {
+  auto where = CAIRN_TRY(deals_.ColdLocations(cid.hash().Encode(), options_.max_locations));
+  std::string failures;
+  for (const auto& l : where) {
+    for (const auto& provider : Ordered(l.providers)) {
+      auto got = ReadFrom(provider, l, cid);
+      if (got) {
+        Succeeded(provider, l, cid, got->size());
+        return got;
+      }
+      Failed(provider);
+      log::Warn("cold.read_failed", {{"cid", cid.ToString()},
+                                     {"provider", provider},
+                                     {"piece", l.piece_cid},
+                                     {"error", got.error().message()}});
+      failures += (failures.empty() ? "" : "; ") + provider + ": " + got.error().message();
+    }
+  }
+  if (failures.empty()) {
+    std::lock_guard lock(mu_);
+    ++stats_.misses;
+    return Err(ErrorCode::kNotFound, "cold: no active deal holds " + cid.ToString());
+  }
+  return Err(ErrorCode::kUnavailable,
+             "cold: every replica of " + cid.ToString() + " failed: " + failures);
+}
+
+Result<Bytes> ColdReader::ReadFrom(const std::string& provider, const metadata::ColdLocation& l,
+                                   const multiformats::Cid& cid) {
+  if (l.block_length > options_.max_block_size) {
+    return Err(ErrorCode::kCorruption, "the index gives block " + cid.ToString() + " " +
+                                           std::to_string(l.block_length) + " bytes");
+  }
+  const std::string base = CAIRN_TRY(endpoints_.BaseUrl(provider));
+  // The segment's CAR starts at the unpadded image of its padded offset (a multiple of 128).
+  const uint64_t offset = aggregation::UnpaddedSize(l.piece_offset) + l.block_offset;
+  Bytes bytes = CAIRN_TRY(
+      fetcher_.Fetch(base, l.piece_cid, offset, l.block_length, options_.provider_deadline));
+  if (bytes.size() != l.block_length) {
+    return Err(ErrorCode::kCorruption, "returned " + std::to_string(bytes.size()) +
+                                           " bytes for a range of " +
+                                           std::to_string(l.block_length));
+  }
+  auto ok = cid.hash().Verify(bytes);
+  if (!ok) {
+    return Err(ErrorCode::kCorruption, "piece " + l.piece_cid + " bytes " + std::to_string(offset) +
+                                           "+" + std::to_string(l.block_length) +
+                                           " do not hash to " + cid.ToString());
+  }
+  return bytes;
+}
+
+std::vector<std::string> ColdReader::Ordered(const std::vector<std::string>& providers) const {
+  std::vector<std::pair<uint64_t, std::string>> keyed;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& p : providers) {
+      auto it = recent_failures_.find(p);
+      keyed.emplace_back(it == recent_failures_.end() ? 0 : it->second, p);
+    }
+  }
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  out.reserve(keyed.size());
+  for (auto& [failures, p] : keyed) out.push_back(std::move(p));
+  return out;
+}
+
+void ColdReader::Failed(const std::string& provider) {
+  std::lock_guard lock(mu_);
+  ++stats_.failures_by_provider[provider];
+  ++recent_failures_[provider];
+}
+
+void ColdReader::Succeeded(const std::string& provider, const metadata::ColdLocation& l,
+                           const multiformats::Cid& cid, uint64_t bytes) {
+  const int64_t now = clock_.WallMicros();
+  bool record = false;
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.reads;
+    stats_.bytes += bytes;
+    ++stats_.reads_by_provider[provider];
+    recent_failures_.erase(provider);  // a provider that answers right is trusted again
+    if (events_) {
+      if (last_event_us_.size() >= kMaxEventPins) last_event_us_.clear();
+      auto [it, inserted] = last_event_us_.try_emplace(l.pin_requestid, now);
+      const int64_t interval_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.event_interval).count();
+      if (inserted || now - it->second >= interval_us) {
+        it->second = now;
+        record = true;
+      }
+    }
+  }
+  log::Info(
+      "cold.read",
+      {{"cid", cid.ToString()}, {"provider", provider}, {"piece", l.piece_cid}, {"bytes", bytes}});
+  if (!record) return;
+  auto r = events_->AddPinEvent(
+      l.pin_requestid, metadata::kEventReadFromCold,
+      {{"provider", provider}, {"piece_cid", l.piece_cid}, {"cid", cid.ToString()}});
+  if (!r)
+    log::Warn("cold.event_failed", {{"pin", l.pin_requestid}, {"error", r.error().message()}});
+}
+
+ColdReadStats ColdReader::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace cairn::filecoin::retrieval

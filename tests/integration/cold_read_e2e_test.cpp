@@ -1,0 +1,237 @@
+// End-to-end: hot first, then cold (issue 11 §1, §6). The real `cairn serve` with the real
+// devnet: a pin becomes two active deals with two curio providers; then, with the server
+// stopped, every block of the pin is removed from the hot store (`cairn block rm`, the honest
+// maintenance path: there is no eviction yet) and the server restarted. A byte range read
+// through the gateway comes back exact, read from a provider's /piece with Range: the devnet's
+// counters show that only the blocks the read needs (the file's root, its first leaf for the
+// Content-Type and the leaf holding the range) left the providers. With `corrupt-retrieval` on the
+// provider that answered, the next cold read still succeeds, from the other one, and the failure is
+// counted per provider in /metrics. The pin's events tell all of it in order, to its owner only.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "multiformats/cid.hpp"
+#include "tests/integration/devnet_process.hpp"
+#include "tests/integration/run.hpp"
+#include "tests/integration/serve_process.hpp"
+
+namespace cairn::testing {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string Str(const json::value& v, const char* key) {
+  const auto* o = v.if_object();
+  const auto* m = o ? o->if_contains(key) : nullptr;
+  return m && m->is_string() ? std::string(m->as_string()) : std::string();
+}
+
+class ColdReadE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    devnet_ = std::make_unique<DevnetProcess>("cold-e2e-" + std::to_string(::getpid()), 3);
+    if (!devnet_->skip().empty()) GTEST_SKIP() << "devnet not available: " << devnet_->skip();
+    ASSERT_FALSE(devnet_->rpc().empty()) << "the devnet did not start";
+    repo_ = dir_ / "repo";
+    auto wallet = Cairn("wallet new");
+    ASSERT_EQ(wallet.exit_code, 0) << wallet.err;
+    devnet_->Call("Devnet.Fund", {Lines(wallet.out).at(0), "100000000000000000000"});
+    ASSERT_EQ(Cairn("account create alice").exit_code, 0);
+    ASSERT_EQ(Cairn("account create bob").exit_code, 0);
+    token_ = FirstLine(Cairn("token create --account alice").out);
+    bob_ = FirstLine(Cairn("token create --account bob").out);
+    port_ = FreePort();
+    WriteFile(repo_ + "/config.toml",
+              "[pinning]\ngateways = []\n[filecoin]\nrpc = \"" + devnet_->rpc() +
+                  "\"\nnetwork = \"testnet\"\nproviders = [\"f01000\", \"f01002\"]\n"
+                  "replicas = 2\npiece_size = 4194304\nbatch_wait_seconds = 1\n"
+                  "public_url = \"http://127.0.0.1:" +
+                  std::to_string(port_) +
+                  "\"\nstart_delay_epochs = 200\npoll_seconds = 1\n"
+                  "retrieval_deadline_ms = 3000\n");
+  }
+
+  static std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+  RunResult Cairn(const std::string& args) {
+    return RunCairn("--repo " + ShellQuote(repo_) + " " + args);
+  }
+
+  std::unique_ptr<ServeProcess> Start() {
+    auto serve = std::make_unique<ServeProcess>(repo_, std::vector<std::string>{}, 0,
+                                                "127.0.0.1:" + std::to_string(port_));
+    EXPECT_EQ(serve->port(), port_) << serve->output();
+    return serve;
+  }
+
+  HttpReply Get(const std::string& target, const std::string& token,
+                std::vector<std::string> headers = {}) {
+    headers.push_back("Authorization: Bearer " + token);
+    return HttpRequest(port_, "GET", target, headers);
+  }
+
+  // BytesServed and piece GETs of a devnet provider.
+  std::pair<int64_t, int64_t> Served(const std::string& provider) {
+    auto s = devnet_->Call("Devnet.Stats", {provider});
+    const auto& requests = s.at("Requests").as_object();
+    int64_t gets =
+        requests.contains("piece-get") ? requests.at("piece-get").to_number<int64_t>() : 0;
+    return {s.at("BytesServed").to_number<int64_t>(), gets};
+  }
+
+  uint64_t BlockSize(const std::string& cid) {
+    auto stat = Cairn("block stat " + cid);
+    EXPECT_EQ(stat.exit_code, 0) << stat.err;
+    auto at = stat.out.find("Size: ");
+    return at == std::string::npos ? 0 : std::stoull(stat.out.substr(at + 6));
+  }
+
+  TempDir dir_;
+  std::string repo_;
+  std::unique_ptr<DevnetProcess> devnet_;
+  std::string token_, bob_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
+  // A 1.2 MB file: a root and five 256 KiB leaves.
+  std::string data;
+  for (size_t i = 0; data.size() < 1'200'000; ++i)
+    data += "cold " + std::to_string(i * 7919) + "\n";
+  WriteFile(dir_ / "file.txt", data);
+  auto added = Cairn("add -Q " + ShellQuote(dir_ / "file.txt"));
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string root = FirstLine(added.out);
+  auto started = std::chrono::steady_clock::now();
+
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  auto pinned = HttpRequest(port_, "POST", "/pins",
+                            {"Authorization: Bearer " + token_, "Content-Type: application/json"},
+                            "{\"cid\":\"" + root + "\"}");
+  ASSERT_EQ(pinned.status, 202) << pinned.body;
+  const std::string id = Str(json::parse(pinned.body), "requestid");
+  json::value pin;
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = Get("/pins/" + id, token_);
+    if (r.status == 200) pin = json::parse(r.body);
+    if (pin.is_object() && Str(pin.at("info"), "filecoin") == "active 2/2") break;
+    devnet_->Call("Devnet.Advance", {1});
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_EQ(Str(pin.at("info"), "filecoin"), "active 2/2") << json::serialize(pin);
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+
+  // The hot copy goes: every block of the DAG, removed with the server stopped.
+  auto exported = Cairn("car export " + root + " -o " + ShellQuote(dir_ / "pin.car"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  auto listed = Cairn("car ls " + ShellQuote(dir_ / "pin.car"));
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::vector<std::string> blocks = Lines(listed.out);
+  ASSERT_EQ(blocks.size(), 6u) << listed.out;  // root, then the leaves in file order
+  std::vector<uint64_t> sizes;
+  for (const auto& cid : blocks) sizes.push_back(BlockSize(cid));
+  for (const auto& cid : blocks) ASSERT_EQ(Cairn("block rm " + cid).exit_code, 0);
+  ASSERT_NE(Cairn("block stat " + blocks[0]).exit_code, 0) << "the root is still hot";
+
+  serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  // Bytes 300000..309999 lie in leaf 1 (262144..524287). Fetched: the root, leaf 0 (the gateway
+  // sniffs the Content-Type from the file's first 512 bytes, as Kubo does) and leaf 1; not
+  // leaves 2..4, and never the aggregate.
+  auto range = Get("/ipfs/" + root, token_, {"Range: bytes=300000-309999"});
+  ASSERT_EQ(range.status, 206) << range.body;
+  EXPECT_EQ(range.body, data.substr(300000, 10000));
+  auto [served0, gets0] = Served("f01000");
+  auto [served2, gets2] = Served("f01002");
+  EXPECT_EQ(served0 + served2, static_cast<int64_t>(sizes[0] + sizes[1] + sizes[2]))
+      << "only the root, leaf 0 and leaf 1 may leave the providers (" << sizes[0] << " + "
+      << sizes[1] << " + " << sizes[2] << "): f01000 served " << served0 << ", f01002 " << served2;
+  EXPECT_EQ(gets0 + gets2, 3);
+
+  // The provider that answered now flips bits: the next cold read moves to the other one.
+  const std::string first = served0 > 0 ? "f01000" : "f01002";
+  const std::string other = first == "f01000" ? "f01002" : "f01000";
+  devnet_->Call("Devnet.Fault", {first, "corrupt-retrieval", json::object()});
+  auto before_other = Served(other).first;
+  auto second = Get("/ipfs/" + root, token_, {"Range: bytes=600000-600999"});
+  ASSERT_EQ(second.status, 206) << second.body;
+  EXPECT_EQ(second.body, data.substr(600000, 1000));
+  EXPECT_EQ(Served(other).first - before_other, static_cast<int64_t>(sizes[3]));
+  // The root was re-warmed by the first read: reading it again costs the providers nothing.
+  auto again = Get("/ipfs/" + root, token_, {"Range: bytes=300000-300099"});
+  EXPECT_EQ(again.body, data.substr(300000, 100));
+  EXPECT_EQ(Served(other).first - before_other, static_cast<int64_t>(sizes[3]));
+
+  // The Kubo RPC reads through the same path: block/get of the last leaf (cold) gives exactly
+  // its bytes; cat of the whole file then fetches only leaf 3, the one block still cold.
+  auto leaf = HttpRequest(port_, "POST", "/api/v0/block/get?arg=" + blocks[5],
+                          {"Authorization: Bearer " + token_});
+  ASSERT_EQ(leaf.status, 200) << leaf.body;
+  EXPECT_TRUE(multiformats::Cid::Parse(blocks[5])->hash().Verify(AsBytes(leaf.body)));
+  auto cat =
+      HttpRequest(port_, "POST", "/api/v0/cat?arg=" + root, {"Authorization: Bearer " + token_});
+  ASSERT_EQ(cat.status, 200);
+  EXPECT_TRUE(cat.body == data) << "cat returned " << cat.body.size() << " bytes";
+
+  auto metrics = HttpRequest(port_, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("cairn_cold_reads_total 6"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("cairn_cold_read_failures_total{provider=\"t" + first.substr(1) + "\"} 1"),
+            std::string::npos)
+      << metrics;
+
+  // The pin's history, in order, for its owner; another account sees no such pin.
+  auto events = Get("/pins/" + id + "/events?limit=1000", token_);
+  ASSERT_EQ(events.status, 200) << events.body;
+  const json::value history = json::parse(events.body);
+  std::vector<std::string> kinds;
+  for (const auto& e : history.at("results").as_array()) kinds.push_back(Str(e, "type"));
+  auto pos = [&](const std::string& kind) {
+    return std::find(kinds.begin(), kinds.end(), kind) - kinds.begin();
+  };
+  ASSERT_GE(kinds.size(), 8u) << events.body;
+  EXPECT_EQ(kinds[0], "created");
+  EXPECT_EQ(kinds[1], "pinned");
+  EXPECT_EQ(kinds[2], "aggregated");
+  EXPECT_LT(pos("deal_proposed"), pos("deal_accepted"));
+  EXPECT_LT(pos("deal_accepted"), pos("deal_published"));
+  EXPECT_LT(pos("deal_published"), pos("deal_active"));
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "deal_active"), 2) << events.body;
+  EXPECT_EQ(kinds.back(), "read_from_cold") << events.body;
+  auto page = Get("/pins/" + id + "/events?limit=2", token_);
+  auto paged = json::parse(page.body);
+  ASSERT_EQ(paged.at("results").as_array().size(), 2u);
+  auto rest = json::parse(Get("/pins/" + id + "/events?after=" + Str(paged, "next"), token_).body);
+  ASSERT_FALSE(rest.at("results").as_array().empty());
+  EXPECT_EQ(Str(rest.at("results").as_array().at(0), "type"), "aggregated");
+  EXPECT_EQ(Get("/pins/" + id + "/events", bob_).status, 404);
+  EXPECT_EQ(HttpRequest(port_, "GET", "/pins/" + id + "/events").status, 401);
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+  std::printf("cold read e2e: %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+}  // namespace
+}  // namespace cairn::testing
