@@ -333,6 +333,9 @@ awaitable<void> ServeStream(std::weak_ptr<Node::Impl> weak, std::shared_ptr<net:
       stream->CloseWrite();
       co_return;
     }
+    if (!raw && !*fired && raw.error().code() != ErrorCode::kInvalidArgument) {
+      co_return;  // the peer reset the stream or went away: nothing to refuse
+    }
     Result<std::optional<Message>> answer = Err(ErrorCode::kInvalidArgument, "unread");
     if (!raw) {
       answer = Err(raw.error());
