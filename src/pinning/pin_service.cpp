@@ -191,6 +191,7 @@ void PinService::RecordPinned(PinRecord& pin, const DagFetchResult& result) {
   }
   stats_.pinned++;
   stats_.blocks_fetched += result.fetched_blocks;
+  if (options_.on_pinned) options_.on_pinned(pin.cid);
   log::Info("pin.pinned", {{"requestid", pin.requestid},
                            {"cid", pin.cid.ToString()},
                            {"blocks", result.blocks},
