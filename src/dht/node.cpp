@@ -579,6 +579,7 @@ Result<size_t> Node::Provide(const Bytes& key) {
   auto closest = CAIRN_TRY(FindClosestPeers(key));
   if (closest.size() > impl_->options.k) closest.resize(impl_->options.k);
   std::vector<ProviderBatch> batches;
+  batches.reserve(closest.size());
   for (auto& p : closest) batches.push_back({std::move(p), {key}});
   size_t took = CAIRN_TRY(SendProviderRecords(std::move(batches)));
   if (took == 0) return Err(ErrorCode::kUnavailable, "dht: no peer took the provider record");

@@ -88,6 +88,7 @@ ProvideStats ProvideRegion(const std::vector<PlacedKey>& keys, const std::vector
     for (size_t p : closest) per_peer[p].push_back(keys[i].key);
   }
   std::vector<ProviderBatch> batches;
+  batches.reserve(per_peer.size());
   for (auto& [p, ks] : per_peer) batches.push_back({(*peers)[p], std::move(ks)});
   auto sent = routing.SendProviderRecords(std::move(batches));
   if (sent) stats.records = *sent;

@@ -26,7 +26,7 @@ std::string Plural(uint64_t n, const char* what) {
 
 PinService::PinService(metadata::PinStore& pins, blockstore::Blockstore& blocks,
                        fetch::BlockSource& source, const Clock& clock, PinServiceOptions options)
-    : pins_(pins), blocks_(blocks), source_(source), clock_(clock), options_(options) {}
+    : pins_(pins), blocks_(blocks), source_(source), clock_(clock), options_(std::move(options)) {}
 
 PinService::~PinService() { Stop(); }
 
