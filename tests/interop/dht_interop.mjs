@@ -19,6 +19,8 @@
 //      root; `finder` (which never dialed Cairn) must find Cairn's peer id with dialable
 //      addresses through its DHT and, after hanging up any connection Cairn's own lookups made,
 //      dial those addresses and fetch the file over bitswap, byte for byte.
+// With --server (Cairn in server mode) it runs c instead: Cairn answers the js nodes' FIND_NODE,
+// takes a js node's ADD_PROVIDER and serves the record to another js node's GET_PROVIDERS.
 // Runs b first: Cairn's lookups connect it to the js nodes it asks, and in b no connection
 // between Cairn and `provider` may exist before Cairn's provider lookup.
 import { withBitswap } from '@helia/bitswap'
@@ -41,6 +43,7 @@ const { url, token } = serverFromEnv('dht_interop')
 const seed = seedFromArgs()
 console.log(`dht_interop seed=${seed} (rerun with --seed ${seed}); node ${process.version}`)
 const cairn = new URL(url)
+const serverMode = process.argv.includes('--server')
 const { check, counts } = checker()
 const randomBytes = seededBytes(`dht-interop-${seed}`)
 const auth = { authorization: `Bearer ${token}` }
@@ -127,7 +130,46 @@ for (const until = Date.now() + 10_000; Date.now() < until;) {
 }
 check(nodes.every((n) => n.libp2p.services.dht.routingTable.size >= 2),
   `js routing tables: ${nodes.map((n) => n.libp2p.services.dht.routingTable.size)}`)
-check(!connected(provider) && !connected(finder), 'provider/finder connected to Cairn before the test')
+check(serverMode || (!connected(provider) && !connected(finder)),
+  'provider/finder connected to Cairn before the test')
+
+// --- c. (--server, Cairn in dht.mode = "server") Cairn serves the DHT -------------------------
+// The js nodes put Cairn in their tables (identify lists /ipfs/kad/1.0.0) and query it: its
+// answers to FIND_NODE name other peers, it takes a js node's ADD_PROVIDER and gives the record
+// back to another js node's GET_PROVIDERS.
+if (serverMode) {
+  const content = randomBytes(50_000)
+  const cid = await unixfs(provider).addBytes(content, { cidVersion: 1, rawLeaves: true })
+  // The hubs put Cairn in their tables once its identify arrives.
+  for (const until = Date.now() + 5_000; Date.now() < until;) {
+    const found = await Promise.all(hubs.map((h) => h.libp2p.services.dht.routingTable.find(cairnPeer)))
+    if (found.every((f) => f != null)) break
+    await sleep(100)
+  }
+  let stored = false
+  for (let i = 0; i < 3 && !stored; i++) {
+    for await (const e of provider.libp2p.services.dht.provide(cid, { signal: AbortSignal.timeout(10_000) })) {
+      if (e.name === 'PEER_RESPONSE' && e.messageName === 'ADD_PROVIDER' && e.from.equals(cairnPeer)) stored = true
+    }
+  }
+  check(stored, 'c. the js provide did not store its record on Cairn')
+  let closer = 0
+  let served = false
+  for (let i = 0; i < 5 && !served; i++) {
+    for await (const e of finder.libp2p.services.dht.findProviders(cid, { signal: AbortSignal.timeout(5_000) })) {
+      if (e.name === 'PEER_RESPONSE' && e.from.equals(cairnPeer)) {
+        closer = Math.max(closer, e.closer.length)
+        if (e.providers.some((p) => p.id.equals(provider.libp2p.peerId) && p.multiaddrs.length > 0)) served = true
+      }
+    }
+  }
+  check(served, 'c. Cairn never answered GET_PROVIDERS with the js provider and its addresses')
+  check(closer >= 2, `c. Cairn's answers named ${closer} closer peers`)
+  console.log(`c. Cairn as a DHT server took a js provider record and gave it back (${closer} closer peers)`)
+  await Promise.all(nodes.map((n) => n.stop()))
+  console.log(`${counts.checks} checks, ${counts.failures} failures (seed ${seed})`)
+  process.exit(counts.failures === 0 ? 0 : 1)
+}
 
 // --- b. a js node provides, Cairn finds it through the DHT and pins -----------------------------
 {
