@@ -49,6 +49,7 @@ Result<std::unique_ptr<P2pDht>> P2pDht::Start(net::Host& host, metadata::PinStor
 }
 
 P2pDht::~P2pDht() {
+  if (node_) node_->Shutdown();          // the reprovider's lookups end now
   if (reprovider_) reprovider_->Stop();  // before the node it uses
   reprovider_.reset();
   node_.reset();

@@ -137,6 +137,15 @@ struct Node::Impl : std::enable_shared_from_this<Impl> {
   NodeStats stats;
   std::shared_ptr<asio::steady_timer> refresh;
   bool stopped = false;
+  // Coroutines waiting for queries to finish (lookups, batches): woken by Shutdown.
+  std::vector<std::weak_ptr<Waker>> waiting;
+
+  std::shared_ptr<Waker> NewWaker() {
+    std::erase_if(waiting, [](const std::weak_ptr<Waker>& w) { return w.expired(); });
+    auto w = std::make_shared<Waker>(executor);
+    waiting.push_back(w);
+    return w;
+  }
 };
 
 namespace {
@@ -223,9 +232,9 @@ awaitable<Result<std::optional<Message>>> Rpc(ImplPtr self, PeerRef peer, Bytes 
 
 // One lookup's shared state: the in-flight queries hold it, so it outlives an abandoned lookup.
 struct LookupRun {
-  LookupRun(const asio::any_io_executor& ex, Lookup l) : lookup(std::move(l)), waker(ex) {}
+  LookupRun(std::shared_ptr<Waker> w, Lookup l) : lookup(std::move(l)), waker(std::move(w)) {}
   Lookup lookup;
-  Waker waker;
+  std::shared_ptr<Waker> waker;
   std::vector<PeerRef> providers;
   size_t provider_limit = 0;
   bool finished = false;
@@ -251,7 +260,7 @@ awaitable<void> QueryOne(ImplPtr self, std::shared_ptr<LookupRun> run, PeerRef p
     run->AddProviders(FromWire((*answer)->provider_peers));
     run->lookup.OnSuccess(id, FromWire((*answer)->closer_peers));
   }
-  run->waker.Wake();
+  run->waker->Wake();
 }
 
 // An iterative lookup of `key` (FIND_NODE or GET_PROVIDERS) until the k closest answered, the
@@ -261,8 +270,8 @@ awaitable<std::shared_ptr<LookupRun>> RunLookup(ImplPtr self, MessageType type, 
   self->stats.lookups++;
   KadId target = KadId::Of(key);
   auto run = std::make_shared<LookupRun>(
-      self->executor, Lookup(target, self->self_id, self->Seeds(target),
-                             {.k = self->options.k, .alpha = self->options.alpha}));
+      self->NewWaker(), Lookup(target, self->self_id, self->Seeds(target),
+                               {.k = self->options.k, .alpha = self->options.alpha}));
   run->provider_limit = provider_limit;
   Message request;
   request.type = type;
@@ -276,7 +285,7 @@ awaitable<std::shared_ptr<LookupRun>> RunLookup(ImplPtr self, MessageType type, 
                      asio::detached);
     }
     if (run->lookup.in_flight() == 0) break;
-    co_await run->waker.Wait(deadline);
+    co_await run->waker->Wait(deadline);
   }
   run->finished = true;
   co_return run;
@@ -308,14 +317,17 @@ awaitable<void> SendBatch(ImplPtr self, ProviderBatch batch, std::shared_ptr<siz
 awaitable<Result<size_t>> SendBatches(ImplPtr self, std::vector<ProviderBatch> batches) {
   auto accepted = std::make_shared<size_t>(0);
   auto running = std::make_shared<size_t>(0);
-  auto waker = std::make_shared<Waker>(self->executor);
+  auto waker = self->NewWaker();
   for (auto& b : batches) {
-    while (*running >= self->options.alpha) co_await waker->Wait(Clock::time_point::max());
+    while (*running >= self->options.alpha && !self->stopped) {
+      co_await waker->Wait(Clock::time_point::max());
+    }
+    if (self->stopped) break;
     ++*running;
     asio::co_spawn(self->executor, SendBatch(self, std::move(b), accepted, running, waker),
                    asio::detached);
   }
-  while (*running > 0) co_await waker->Wait(Clock::time_point::max());
+  while (*running > 0 && !self->stopped) co_await waker->Wait(Clock::time_point::max());
   co_return *accepted;
 }
 
@@ -477,7 +489,7 @@ awaitable<Result<std::vector<PeerRef>>> ClosestWork(ImplPtr self, Bytes key) {
 
 // This node's own records first, then a GET_PROVIDERS lookup for the rest.
 awaitable<Result<std::vector<PeerRef>>> ProvidersWork(ImplPtr self, Bytes key, size_t limit) {
-  LookupRun merged(self->executor, Lookup(KadId{}, self->self_id, {}));
+  LookupRun merged(nullptr, Lookup(KadId{}, self->self_id, {}));
   merged.provider_limit = limit;
   merged.AddProviders(self->providers.Get(key, limit, Clock::now()));
   if (merged.providers.size() < limit) {
@@ -541,15 +553,21 @@ Result<std::unique_ptr<Node>> Node::Create(net::Host& host, NodeOptions options)
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
-Node::~Node() {
+void Node::Shutdown() {
   RunOnHost(impl_->executor, [impl = impl_] {
+    if (impl->stopped) return;
     impl->stopped = true;
     if (impl->options.mode == Mode::kServer) {
       impl->host.RemoveStreamHandler(std::string(kProtocolId));
     }
     if (impl->refresh) impl->refresh->cancel();
+    for (const auto& w : impl->waiting) {
+      if (auto waker = w.lock()) waker->Wake();
+    }
   });
 }
+
+Node::~Node() { Shutdown(); }
 
 Result<size_t> Node::Bootstrap() {
   auto wait = impl_->options.lookup_timeout + kHostWait;

@@ -82,7 +82,11 @@ class Node final : public ProvideRouting {
   static constexpr size_t kMaxRequestsPerStream = 4096;
 
   static Result<std::unique_ptr<Node>> Create(net::Host& host, NodeOptions options);
-  ~Node() override;
+  ~Node() override;  // Shutdown()
+
+  // Stops serving (server mode), ends running lookups and batches with what they have (the
+  // blocking calls waiting on them return), and makes later calls end at once. Idempotent.
+  void Shutdown();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 

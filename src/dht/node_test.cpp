@@ -218,5 +218,33 @@ TEST(DhtNode, LookupWithNobodyReachableEndsWithinItsDeadline) {
   EXPECT_EQ(took.error().code(), ErrorCode::kUnavailable);
 }
 
+TEST(DhtNode, ShutdownEndsALookupStuckOnASilentPeer) {
+  // A listener that never answers: the TCP connect succeeds, the handshake stalls.
+  asio::io_context io;
+  asio::ip::tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+  HostThread h(4);
+  auto addr = *net::Multiaddr::Parse(
+      "/ip4/127.0.0.1/tcp/" + std::to_string(silent.local_endpoint().port()) + "/p2p/" +
+      net::Ed25519Identity::FromSeed(Bytes(32, 5)).peer_id().ToString());
+  auto n = Node::Create(*h.host, Options(Mode::kClient, {addr}));
+  ASSERT_TRUE(n);
+  auto lookup = std::async(std::launch::async, [&] {
+    return (*n)->FindProviders(
+        *multiformats::Cid::Compute(1, mc::kRaw, mc::kSha2_256, AsBytes("stuck")), 5);
+  });
+  EXPECT_EQ(lookup.wait_for(500ms), std::future_status::timeout) << "the peer should stall it";
+  auto start = std::chrono::steady_clock::now();
+  (*n)->Shutdown();
+  ASSERT_EQ(lookup.wait_for(2s), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  auto found = lookup.get();
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->empty());
+  // Later calls end at once.
+  auto after = (*n)->FindClosestPeers(Bytes{1});
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty());
+}
+
 }  // namespace
 }  // namespace cairn::dht

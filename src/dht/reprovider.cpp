@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/log.hpp"
+#include "multiformats/multicodec.hpp"
 
 namespace cairn::dht {
 
@@ -141,6 +142,11 @@ Result<void> ForEachKey(KeySource& source, size_t page, const std::atomic<bool>*
   }
 }
 
+// An identity-multihash CID carries its data: nobody needs a provider for it (Kubo skips them too).
+bool IsInline(const multiformats::Cid& cid) {
+  return cid.hash().code() == multiformats::codec::kIdentity;
+}
+
 // The window of `kad`: its leading `bits` bits (bits ≤ 16).
 size_t WindowOf(const KadId& kad, size_t bits) {
   size_t top = (size_t{kad.bytes[0]} << 8) | kad.bytes[1];
@@ -168,6 +174,7 @@ Result<ProvideStats> ReprovideAll(KeySource& source, ProvideRouting& routing,
       keys.clear();
     };
     CAIRN_TRY(ForEachKey(source, options.page, cancel, [&](const multiformats::Cid& cid) {
+      if (IsInline(cid)) return;
       Bytes key = ProviderKey(cid);
       KadId kad = KadId::Of(key);
       if (WindowOf(kad, window_bits) != w) return;
@@ -202,6 +209,7 @@ void Reprovider::Stop() {
 }
 
 void Reprovider::Enqueue(const multiformats::Cid& cid) {
+  if (IsInline(cid)) return;
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= options_.max_queued) {

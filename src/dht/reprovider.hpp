@@ -112,7 +112,8 @@ class Reprovider {
   void Start();
   // Stops after the current region. Idempotent.
   void Stop();
-  // Queues a newly pinned root (thread-safe). Dropped with a log line when max_queued are
+  // Queues a newly pinned root (thread-safe); identity-multihash CIDs are skipped here and in
+  // full passes (their data is in the CID). Dropped with a log line when max_queued are
   // waiting: the next full pass provides it.
   void Enqueue(const multiformats::Cid& cid);
 

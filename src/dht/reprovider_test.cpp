@@ -146,6 +146,8 @@ TEST(Reprovider, ProvidesQueuedKeysAtOnce) {
   options.first_pass_after = std::chrono::hours(1);
   Reprovider reprovider(source, routing, options);
   reprovider.Start();
+  auto inline_cid = *Cid::Compute(1, mc::kRaw, mc::kIdentity, AsBytes("tiny"));
+  reprovider.Enqueue(inline_cid);  // its data is in the CID: not provided
   reprovider.Enqueue(KeyCid(1));
   for (int i = 0; i < 200 && reprovider.totals().records.load() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -153,6 +155,8 @@ TEST(Reprovider, ProvidesQueuedKeysAtOnce) {
   reprovider.Stop();
   EXPECT_EQ(reprovider.totals().records.load(), 20u);
   EXPECT_EQ(routing.held.count(ProviderKey(KeyCid(1))), 1u);
+  EXPECT_EQ(routing.held.count(ProviderKey(inline_cid)), 0u);
+  EXPECT_EQ(routing.lookups, 1u);
   EXPECT_EQ(reprovider.totals().passes.load(), 0u);
 }
 
