@@ -44,8 +44,9 @@ struct HostThread {
   T Await(asio::awaitable<T> aw) {
     std::promise<T> done;
     auto result = done.get_future();
-    asio::co_spawn(io, std::move(aw),
-                   [&done](std::exception_ptr, T value) { done.set_value(std::move(value)); });
+    asio::co_spawn(io, std::move(aw), [&done](const std::exception_ptr&, T value) {
+      done.set_value(std::move(value));
+    });
     EXPECT_EQ(result.wait_for(20s), std::future_status::ready);
     return result.get();
   }

@@ -13,7 +13,6 @@ namespace cairn::dht {
 namespace {
 
 using multiformats::Cid;
-using testing::FakeDht;
 using testing::TestPeers;
 using testing::TrueClosest;
 namespace mc = multiformats::codec;
