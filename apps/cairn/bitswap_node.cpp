@@ -22,8 +22,12 @@ BitswapNode::BitswapNode(bitswap::Network& network, blockstore::Blockstore& bloc
   server_ = std::make_unique<bitswap::Server>(network, getter_, policy_);
   client_ = std::make_unique<bitswap::Client>(network, clock);
   bitswap_ = std::make_unique<bitswap::Bitswap>(network, server_.get(), client_.get());
-  source_ = std::make_unique<fetch::BitswapBlockSource>(network, *client_, routing_.get(), gateways,
-                                                        clock);
+  std::vector<fetch::ProviderFinder*> finders;
+  if (routing_) finders.push_back(routing_.get());
+  if (config.dht != nullptr) finders.push_back(config.dht);
+  if (!finders.empty()) providers_ = std::make_unique<fetch::ProviderChain>(std::move(finders));
+  source_ = std::make_unique<fetch::BitswapBlockSource>(network, *client_, providers_.get(),
+                                                        gateways, clock);
   server_->Start();
 }
 

@@ -37,7 +37,10 @@ class PinnedContentPolicy final : public bitswap::ContentPolicy {
 };
 
 struct BitswapNodeConfig {
-  std::string routing_delegated;  // config routing.delegated ("" = no provider lookups)
+  std::string routing_delegated;  // config routing.delegated ("" = no delegated lookups)
+  // The DHT's provider lookup (apps/cairn/dht_node.hpp), asked after the delegated router; null
+  // when dht.mode is "off". Must outlive the node.
+  fetch::ProviderFinder* dht = nullptr;
 };
 
 // Everything must outlive the node; the node must outlive the pin service that uses source().
@@ -56,6 +59,7 @@ class BitswapNode {
   ipld::BlockGetterFor<blockstore::Blockstore> getter_;
   PinnedContentPolicy policy_;
   std::unique_ptr<fetch::DelegatedRoutingClient> routing_;
+  std::unique_ptr<fetch::ProviderChain> providers_;  // the delegated router, then the DHT
   std::unique_ptr<bitswap::Server> server_;
   std::unique_ptr<bitswap::Client> client_;
   std::unique_ptr<bitswap::Bitswap> bitswap_;

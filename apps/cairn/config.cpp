@@ -11,6 +11,7 @@
 
 #include "filecoin/types/address.hpp"
 #include "filecoin/types/big_int.hpp"
+#include "net/identity.hpp"
 #include "net/multiaddr.hpp"
 
 namespace cairn::app {
@@ -170,6 +171,70 @@ Result<void> ApplyLibp2pListen(const toml::node& value, ServeConfig& config) {
   return Ok();
 }
 
+// dht.mode: "client", "server" or "off".
+Result<void> ApplyDhtMode(const toml::node& value, ServeConfig& config) {
+  auto s = value.value_exact<std::string>();
+  if (!s || (*s != "client" && *s != "server" && *s != "off")) {
+    return Err(BadValue("dht.mode", "\"client\", \"server\" or \"off\""));
+  }
+  config.dht_mode = *s;
+  return Ok();
+}
+
+// dht.bootstrap: up to 100 multiaddrs, each ending in /p2p/<peer id>; [] starts from nobody.
+Result<void> ApplyDhtBootstrap(const toml::node& value, ServeConfig& config) {
+  const auto* arr = value.as_array();
+  if (!arr || arr->size() > 100) {
+    return Err(BadValue("dht.bootstrap", "a list of at most 100 multiaddrs with /p2p/"));
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    auto text = item.value_exact<std::string>();
+    if (!text) return Err(BadValue("dht.bootstrap", "a list of at most 100 multiaddrs with /p2p/"));
+    auto ma = net::Multiaddr::Parse(*text);
+    if (!ma) return Err(ma.error().WithContext("config: dht.bootstrap: "));
+    auto id = ma->Value("p2p");
+    if (!id || !net::PeerId::Parse(*id)) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "config: dht.bootstrap: '" + *text + "' must end in /p2p/<peer id>");
+    }
+    out.push_back(*text);
+  }
+  config.dht_bootstrap = std::move(out);
+  return Ok();
+}
+
+// dht.reprovide_interval: a duration "<n>h", "<n>m" or "<n>s" (or a number of seconds), from
+// 1 minute to 7 days.
+Result<void> ApplyDhtReprovideInterval(const toml::node& value, ServeConfig& config) {
+  auto bad = [] {
+    return Err(BadValue("dht.reprovide_interval",
+                        "a duration such as \"22h\", \"90m\" or \"3600s\", 1m..168h"));
+  };
+  int64_t seconds = 0;
+  if (auto n = value.value_exact<int64_t>()) {
+    seconds = *n;
+  } else if (auto s = value.value_exact<std::string>(); s && s->size() >= 2) {
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(s->data(), s->data() + s->size() - 1, n);
+    if (ec != std::errc() || ptr != s->data() + s->size() - 1) return bad();
+    char unit = s->back();
+    if (unit == 'h')
+      seconds = n * 3600;
+    else if (unit == 'm')
+      seconds = n * 60;
+    else if (unit == 's')
+      seconds = n;
+    else
+      return bad();
+  } else {
+    return bad();
+  }
+  if (seconds < 60 || seconds > 168 * 3600) return bad();
+  config.dht_reprovide_interval_seconds = seconds;
+  return Ok();
+}
+
 // Every key the TOML file may set (docs/configuration.md lists them with their meaning).
 // filecoin.providers: 1 to 100 distinct provider ids (f0…).
 Result<void> ApplyFilecoinProviders(const toml::node& value, ServeConfig& config) {
@@ -233,6 +298,9 @@ std::vector<ConfigKey> NetworkKeys() {
       BoolKey("libp2p.allow_private", &ServeConfig::libp2p_allow_private),
       UrlKey("routing.delegated", &ServeConfig::routing_delegated,
              "an http(s) URL, or \"\" to disable", /*empty_ok=*/true),
+      {"dht.mode", ApplyDhtMode},
+      {"dht.bootstrap", ApplyDhtBootstrap},
+      {"dht.reprovide_interval", ApplyDhtReprovideInterval},
   };
 }
 

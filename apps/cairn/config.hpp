@@ -54,6 +54,21 @@ struct ServeConfig {
   // looks for providers of a pin's root. "" disables it. The default is the endpoint Kubo and
   // Helia use.
   std::string routing_delegated = "https://delegated-ipfs.dev";
+  // Kademlia DHT (/ipfs/kad/1.0.0): "client" (query and provide, serve nothing), "server" (also
+  // answer other peers' queries and hold their provider records) or "off". The peers to start
+  // from (multiaddrs with /p2p/; the default is Kubo's list, whose /dnsaddr/ entries the host
+  // skips as it resolves no DNS), and how often every pinned root is provided again.
+  std::string dht_mode = "client";
+  std::vector<std::string> dht_bootstrap = {
+      "/dnsaddr/bootstrap.libp2p.io/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN",
+      "/dnsaddr/bootstrap.libp2p.io/p2p/QmQCU2EcMqAqQPR2i9bChDtGNJchTbq5TbXJJ16u19uLTa",
+      "/dnsaddr/bootstrap.libp2p.io/p2p/QmbLHAnMoJPWSCR5Zhtx6BHJX9KiKNN6tpvbUcqanj75Nb",
+      "/dnsaddr/bootstrap.libp2p.io/p2p/QmcZf59bWwK5XFi76CZX8cbJ4BhTzzA3gU1ZjYZcYW3dwt",
+      "/dnsaddr/va1.bootstrap.libp2p.io/p2p/12D3KooWKnDdG3iXw9eTFijk3EWSunZcFi54Zka4wmtqtt6rPxc8",
+      "/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ",
+      "/ip4/104.131.131.82/udp/4001/quic-v1/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ",
+  };
+  int64_t dht_reprovide_interval_seconds = 22 * 3600;
   // Gateway: serve content to requests without a token (true) or only with a valid token.
   bool gateway_public = true;
 

@@ -171,6 +171,43 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
   }
 }
 
+TEST(Config, DhtKeys) {
+  auto c = Apply(R"(
+[dht]
+mode = "server"
+bootstrap = ["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"]
+reprovide_interval = "90m"
+)");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->dht_mode, "server");
+  EXPECT_EQ(c->dht_bootstrap.size(), 1u);
+  EXPECT_EQ(c->dht_reprovide_interval_seconds, 90 * 60);
+  auto empty = Apply("[dht]\nbootstrap = []\nreprovide_interval = 3600\n");
+  ASSERT_TRUE(empty) << empty.error().message();
+  EXPECT_TRUE(empty->dht_bootstrap.empty());
+  EXPECT_EQ(empty->dht_reprovide_interval_seconds, 3600);
+  ServeConfig defaults;
+  EXPECT_EQ(defaults.dht_mode, "client");
+  EXPECT_EQ(defaults.dht_reprovide_interval_seconds, 22 * 3600);
+  EXPECT_EQ(defaults.dht_bootstrap.size(), 7u);  // Kubo's list
+  struct Case {
+    const char* toml;
+    const char* says;
+  } cases[] = {
+      {"[dht]\nmode = \"full\"\n", "dht.mode must be"},
+      {"[dht]\nbootstrap = [\"/ip4/1.2.3.4/tcp/1\"]\n", "must end in /p2p/<peer id>"},
+      {"[dht]\nbootstrap = \"x\"\n", "dht.bootstrap must be"},
+      {"[dht]\nreprovide_interval = \"22d\"\n", "dht.reprovide_interval must be"},
+      {"[dht]\nreprovide_interval = 10\n", "dht.reprovide_interval must be"},
+  };
+  for (const auto& k : cases) {
+    auto r = Apply(k.toml);
+    ASSERT_FALSE(r) << k.toml;
+    EXPECT_NE(r.error().message().find(k.says), std::string::npos)
+        << k.toml << " gave: " << r.error().message();
+  }
+}
+
 TEST(Config, MissingFileIsNotFound) {
   ServeConfig config;
   auto r = ApplyConfigFile("/nonexistent/cairn.toml", config);

@@ -11,6 +11,7 @@
 #include "apps/cairn/cold_tier.hpp"
 #include "apps/cairn/commands.hpp"
 #include "apps/cairn/config.hpp"
+#include "apps/cairn/dht_node.hpp"
 #include "apps/cairn/http_getter.hpp"
 #include "apps/cairn/maintenance.hpp"
 #include "apps/cairn/service.hpp"
@@ -216,8 +217,12 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
-pinning::PinServiceOptions PinOptions(const ServeConfig& config) {
+// `dht` (may be null) provides each root once its pin is pinned.
+pinning::PinServiceOptions PinOptions(const ServeConfig& config, P2pDht* dht) {
   pinning::PinServiceOptions options;
+  if (dht != nullptr) {
+    options.on_pinned = [dht](const multiformats::Cid& cid) { dht->OnPinned(cid); };
+  }
   options.workers = static_cast<size_t>(config.pin_workers);
   options.find_deadline_us = config.find_deadline_seconds * 1'000'000;
   return options;
@@ -300,15 +305,19 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // content, and the workers fetch over bitswap first (origins with /p2p/, connected peers,
   // routing.delegated providers), then the gateways. Declared after `p2p`, so it is
   // destroyed (engines stopped, handlers unregistered) while the host still runs.
-  auto p2p_bitswap =
-      CAIRN_TRY(P2pBitswap::Start(p2p->host(), *read_path.reads, pins, http_getter, source, clock,
-                                  BitswapNodeConfig{config.routing_delegated}));
+  // The Kademlia DHT (apps/cairn/dht_node.hpp; null with dht.mode = "off"): provides pinned
+  // roots and finds providers for the bitswap client, after the delegated router.
+  auto p2p_dht = CAIRN_TRY(P2pDht::Start(p2p->host(), pins, config));
+  auto p2p_bitswap = CAIRN_TRY(P2pBitswap::Start(
+      p2p->host(), *read_path.reads, pins, http_getter, source, clock,
+      BitswapNodeConfig{config.routing_delegated, p2p_dht ? &p2p_dht->finder() : nullptr}));
   fetch::BlockSource& pin_source = p2p_bitswap->source();
   // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's addresses.
   api::RoutingApi routing_api(pins, {.peer_id = identity.peer_id().ToString(),
                                      .addrs = [addrs = p2p->addrs()] { return addrs; }});
   // --- end of bitswap and delegated routing ------------------------------------------------
-  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, PinOptions(config));
+  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock,
+                                  PinOptions(config, p2p_dht.get()));
 
   ApiSurfaces apis(global, config, *read_path.reads, pins, accounts, events, pin_service, clock,
                    identity, delegates);

@@ -1,6 +1,8 @@
 #include "fetch/routing.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <optional>
 
 namespace cairn::fetch {
 namespace {
@@ -75,6 +77,29 @@ Result<std::vector<Provider>> DelegatedRoutingClient::FindProviders(const Cid& c
   auto parsed = ParseProvidersResponse(reply->body, limit);
   if (!parsed) return Err(parsed.error().WithContext(options_.endpoint + ": "));
   return parsed;
+}
+
+Result<std::vector<Provider>> ProviderChain::FindProviders(const Cid& cid, size_t limit) {
+  std::vector<Provider> out;
+  std::optional<Error> last_error;
+  size_t answered = 0;
+  for (ProviderFinder* finder : finders_) {
+    if (out.size() >= limit) break;
+    auto found = finder->FindProviders(cid, limit);
+    if (!found) {
+      last_error = found.error();
+      continue;
+    }
+    ++answered;
+    for (auto& p : *found) {
+      if (out.size() >= limit) break;
+      bool known =
+          std::any_of(out.begin(), out.end(), [&](const Provider& q) { return q.id == p.id; });
+      if (!known) out.push_back(std::move(p));
+    }
+  }
+  if (answered == 0 && last_error) return Err(*last_error);
+  return out;
 }
 
 }  // namespace cairn::fetch

@@ -50,6 +50,19 @@ class DelegatedRoutingClient final : public ProviderFinder {
   DelegatedRoutingOptions options_;
 };
 
+// Several finders as one (the delegated router and the DHT): asks each in order until `limit`
+// distinct providers (by id) are known, merging their answers. An error from one finder is
+// skipped when another answers; when every finder fails, the last error. Thread-safe when the
+// finders are.
+class ProviderChain final : public ProviderFinder {
+ public:
+  explicit ProviderChain(std::vector<ProviderFinder*> finders) : finders_(std::move(finders)) {}
+  Result<std::vector<Provider>> FindProviders(const Cid& cid, size_t limit) override;
+
+ private:
+  std::vector<ProviderFinder*> finders_;
+};
+
 // Parses a providers response body (exposed for tests and the fuzzer).
 Result<std::vector<Provider>> ParseProvidersResponse(std::string_view body, size_t limit);
 

@@ -69,5 +69,41 @@ TEST(DelegatedRouting, ParserRefusesNonObjects) {
   EXPECT_FALSE(ParseProvidersResponse(std::string(100, '[') + std::string(100, ']'), 10));
 }
 
+class ListFinder final : public ProviderFinder {
+ public:
+  explicit ListFinder(Result<std::vector<Provider>> answer) : answer_(std::move(answer)) {}
+  Result<std::vector<Provider>> FindProviders(const Cid&, size_t) override {
+    ++calls;
+    return answer_;
+  }
+  int calls = 0;
+
+ private:
+  Result<std::vector<Provider>> answer_;
+};
+
+TEST(ProviderChain, MergesDistinctProvidersAndSkipsFailures) {
+  ListFinder down(Err(ErrorCode::kUnavailable, "router down"));
+  ListFinder a(std::vector<Provider>{{"A", {}, {}}, {"B", {}, {}}});
+  ListFinder b(std::vector<Provider>{{"B", {"/ip4/1.2.3.4/tcp/1"}, {}}, {"C", {}, {}}});
+  ProviderChain chain({&down, &a, &b});
+  auto got = chain.FindProviders(SomeCid(), 10);
+  ASSERT_TRUE(got) << got.error().message();
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0].id, "A");
+  EXPECT_EQ((*got)[1].id, "B");
+  EXPECT_EQ((*got)[2].id, "C");
+  // Enough from the first: the next is not asked.
+  ProviderChain enough({&a, &b});
+  b.calls = 0;
+  EXPECT_EQ(enough.FindProviders(SomeCid(), 2)->size(), 2u);
+  EXPECT_EQ(b.calls, 0);
+  // All failing: the last error.
+  ProviderChain failing({&down, &down});
+  auto none = failing.FindProviders(SomeCid(), 2);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message().find("router down"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn::fetch

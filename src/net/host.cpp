@@ -199,6 +199,7 @@ struct Host::Impl : std::enable_shared_from_this<Host::Impl> {
   std::map<std::string, std::shared_ptr<asio::steady_timer>>
       dialing;  // by peer; cancelled when done
   std::vector<PeerListener> listeners;
+  std::vector<IdentifyListener> identify_listeners;
   bool stopped = false;
 };
 
@@ -936,6 +937,8 @@ void Host::Impl::ApplyIdentify(const std::shared_ptr<Connection>& conn,
   }
   if (!m.protocols.empty()) peerstore.SetProtocols(peer, m.protocols);
   if (m.agent_version) peerstore.SetAgent(peer, *m.agent_version);
+  auto copy = identify_listeners;  // a listener may add listeners
+  for (const auto& l : copy) l(peer, m.protocols);
 }
 
 awaitable<void> Host::Impl::ServeIdentifyPush(std::shared_ptr<Stream> stream) {
@@ -1062,6 +1065,7 @@ void Host::Impl::Stop() {
   for (auto& [k, t] : dialing) t->cancel();
   handlers.clear();  // handlers may hold references into the host's owner
   listeners.clear();
+  identify_listeners.clear();
 }
 
 // ---- Host ----
@@ -1201,6 +1205,9 @@ std::vector<PeerId> Host::ConnectedPeers() const {
 bool Host::IsConnected(const PeerId& peer) const { return impl_->Find(peer) != nullptr; }
 void Host::AddPeerListener(PeerListener listener) {
   impl_->listeners.push_back(std::move(listener));
+}
+void Host::AddIdentifyListener(IdentifyListener listener) {
+  impl_->identify_listeners.push_back(std::move(listener));
 }
 Peerstore& Host::peerstore() { return impl_->peerstore; }
 const ConnManager& Host::conn_manager() const { return impl_->conns; }

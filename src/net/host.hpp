@@ -101,6 +101,9 @@ class Stream {
 
 using StreamHandler = std::function<boost::asio::awaitable<void>(std::shared_ptr<Stream>)>;
 using PeerListener = std::function<void(const PeerId&, PeerEvent)>;
+// Called with the protocols a peer listed in identify (or identify push), after the peerstore took
+// its addresses.
+using IdentifyListener = std::function<void(const PeerId&, const std::vector<std::string>&)>;
 
 class Host {
  public:
@@ -146,6 +149,9 @@ class Host {
   bool IsConnected(const PeerId& peer) const;
   // Called (on the host thread) when a peer gets its first connection or loses its last.
   void AddPeerListener(PeerListener listener);
+  // Called (on the host thread) each time a peer's identify message is applied (the DHT learns
+  // which peers serve /ipfs/kad/1.0.0 from it).
+  void AddIdentifyListener(IdentifyListener listener);
   Peerstore& peerstore();
   const ConnManager& conn_manager() const;
 

@@ -72,6 +72,10 @@ Result<PeerId> PeerId::Parse(std::string_view text) {
     }
     bytes = cid->hash().Encode();
   }
+  return FromBytes(bytes);
+}
+
+Result<PeerId> PeerId::FromBytes(ByteSpan bytes) {
   auto mh = mf::Multihash::Decode(bytes);
   if (!mh) return Err(mh.error().WithContext("peer id: "));
   if (mh->code() != mf::codec::kIdentity && mh->code() != mf::codec::kSha2_256) {

@@ -25,6 +25,9 @@ class PeerId {
   static Result<PeerId> FromPublicKeyProto(ByteSpan public_key_proto);
   // Parses "12D3KooW…"/"Qm…" (bare base58btc multihash) or a CIDv1 with the libp2p-key codec.
   static Result<PeerId> Parse(std::string_view text);
+  // From the binary form (the multihash bytes, as the DHT and identify carry it); the same checks
+  // as Parse.
+  static Result<PeerId> FromBytes(ByteSpan multihash);
 
   const multiformats::Multihash& hash() const { return hash_; }
   std::string ToString() const;     // base58btc multihash

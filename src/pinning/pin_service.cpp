@@ -26,7 +26,7 @@ std::string Plural(uint64_t n, const char* what) {
 
 PinService::PinService(metadata::PinStore& pins, blockstore::Blockstore& blocks,
                        fetch::BlockSource& source, const Clock& clock, PinServiceOptions options)
-    : pins_(pins), blocks_(blocks), source_(source), clock_(clock), options_(options) {}
+    : pins_(pins), blocks_(blocks), source_(source), clock_(clock), options_(std::move(options)) {}
 
 PinService::~PinService() { Stop(); }
 
@@ -191,6 +191,7 @@ void PinService::RecordPinned(PinRecord& pin, const DagFetchResult& result) {
   }
   stats_.pinned++;
   stats_.blocks_fetched += result.fetched_blocks;
+  if (options_.on_pinned) options_.on_pinned(pin.cid);
   log::Info("pin.pinned", {{"requestid", pin.requestid},
                            {"cid", pin.cid.ToString()},
                            {"blocks", result.blocks},

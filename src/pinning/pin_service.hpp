@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,9 @@ struct PinServiceOptions {
   int64_t retry_max_us = 60'000'000;
   uint64_t max_dag_bytes = 0;          // 0 = unlimited
   int64_t poll_interval_us = 200'000;  // how often idle workers look for queued pins
+  // Called on a worker thread after a pin is recorded `pinned` (the DHT provides its root then);
+  // must be quick and thread-safe. Empty: nothing is called.
+  std::function<void(const multiformats::Cid&)> on_pinned;
 };
 
 struct PinServiceStats {

