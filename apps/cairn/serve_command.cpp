@@ -164,12 +164,11 @@ struct ApiSurfaces {
 
   ApiSurfaces(const GlobalOptions& global, const ServeConfig& config,
               blockstore::CachedBlockstore& blocks, metadata::PinStore& pins,
-              metadata::AccountStore& accounts, pinning::PinService& pin_service,
-              const Clock& clock, const net::Ed25519Identity& identity,
-              const std::vector<std::string>& delegates)
+              metadata::AccountStore& accounts, metadata::DealStore& deals,
+              pinning::PinService& pin_service, const Clock& clock,
+              const net::Ed25519Identity& identity, const std::vector<std::string>& delegates)
       : events(pin_service),
-        pinning(pins, accounts, events, clock,
-                {.delegates = delegates, .rate_limit = config.rate_limit}),
+        pinning(pins, accounts, events, clock, PinningOptions(config, deals, delegates)),
         kubo_rpc(RpcContext(global, config, blocks, pins, accounts, pin_service, clock, identity,
                             delegates)),
         admin(accounts, clock),
@@ -182,6 +181,20 @@ struct ApiSurfaces {
   gateway::Gateway gateway;
 
  private:
+  // Receipts from the repo's deal records; pins' filecoin.* meta checked against the cold tier's
+  // providers (a provider that does not parse is refused by the cold tier itself).
+  static api::PinningApiOptions PinningOptions(const ServeConfig& config,
+                                               metadata::DealStore& deals,
+                                               const std::vector<std::string>& delegates) {
+    api::PinningApiOptions options{.delegates = delegates, .rate_limit = config.rate_limit};
+    options.deals = &deals;
+    for (const auto& p : config.filecoin_providers) {
+      if (auto a = filecoin::Address::Parse(p)) options.filecoin_providers.push_back(*a);
+    }
+    options.filecoin_replicas = static_cast<int>(config.filecoin_replicas);
+    return options;
+  }
+
   api::KuboRpcContext RpcContext(const GlobalOptions& global, const ServeConfig& config,
                                  blockstore::CachedBlockstore& blocks, metadata::PinStore& pins,
                                  metadata::AccountStore& accounts, pinning::PinService& pin_service,
@@ -269,8 +282,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // --- end of bitswap and delegated routing ------------------------------------------------
   pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, PinOptions(config));
 
-  ApiSurfaces apis(global, config, cached_blocks, pins, accounts, pin_service, clock, identity,
-                   delegates);
+  metadata::DealStore deal_records(*db, clock);  // receipts (GET /pins/{id}/receipt)
+  ApiSurfaces apis(global, config, cached_blocks, pins, accounts, deal_records, pin_service, clock,
+                   identity, delegates);
   // --- cold tier (apps/cairn/cold_tier.hpp): null when [filecoin] has no providers -----------
   auto cold_tier = CAIRN_TRY(ColdTier::Create(global, config, *db, pins, cached_blocks));
   // --- end of cold tier ----------------------------------------------------------------------
