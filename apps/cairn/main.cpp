@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   RegisterAccountCommands(app, options);
   RegisterGcCommands(app, options);
   RegisterWalletCommands(app, options);
+  RegisterReceiptCommands(app, options);
+  RegisterDealsCommands(app, options);
   auto* piece = app.add_subcommand("piece", "Filecoin pieces: CommP, aggregates, inclusion proofs");
   piece->require_subcommand(1);
   RegisterPieceCommands(*piece, options);
