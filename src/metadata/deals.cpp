@@ -122,6 +122,7 @@ Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
       "ORDER BY p.created LIMIT ?",
       params));
   std::vector<UnsegmentedPin> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back({row.Text(0), row.Blob(1)});
   return out;
 }
@@ -156,6 +157,7 @@ Result<std::vector<SegmentRecord>> DealStore::UnaggregatedSegments(size_t limit)
                                           "ORDER BY s.created_at, s.id LIMIT ?",
                                       params));
   std::vector<SegmentRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(SegmentWithPolicyFromRow(row));
   return out;
 }
@@ -207,6 +209,7 @@ Result<std::vector<AggregateRecord>> DealStore::Aggregates() {
   auto rows = CAIRN_TRY(db_.ReadQuery(
       "SELECT " + std::string(kAggregateColumns) + " FROM fil_aggregates ORDER BY id", {}));
   std::vector<AggregateRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(AggregateFromRow(row));
   return out;
 }
@@ -217,6 +220,7 @@ Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
       std::string(kSegmentWithPolicy) + "WHERE s.aggregate_id = ? ORDER BY s.piece_offset",
       params));
   std::vector<SegmentRecord> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(SegmentWithPolicyFromRow(row));
   return out;
 }

@@ -33,6 +33,7 @@ Result<Bytes> ProveSegment(const metadata::AggregateRecord& agg,
                            const std::vector<metadata::SegmentRecord>& segments,
                            const metadata::SegmentRecord& segment) {
   std::vector<aggregation::PieceInfo> pieces;
+  pieces.reserve(segments.size());
   for (const auto& s : segments) pieces.push_back(CAIRN_TRY(SegmentPiece(s)));
   auto built = aggregation::Aggregate::Build(pieces, agg.padded_size);
   if (!built) {
