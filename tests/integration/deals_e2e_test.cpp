@@ -8,9 +8,7 @@
 // while deals are being proposed leads to no duplicate proposal and no lost deal.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -23,6 +21,7 @@
 
 #include "apps/cairn/rpc_transport.hpp"
 #include "filecoin/chain/chain_client.hpp"
+#include "tests/integration/devnet_process.hpp"
 #include "tests/integration/run.hpp"
 #include "tests/integration/serve_process.hpp"
 
@@ -31,68 +30,6 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-// The devnet as a child process: 6 providers (curio f01000, f01002, f01004; boost f01001,
-// f01003, f01005), short publish period, seal delay and finality so that a deal goes through every
-// state in a few dozen epochs.
-class Devnet {
- public:
-  explicit Devnet(const std::string& seed) {
-    const std::string devnet = SourceDir() + "/devnet";
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-      skip_ = "node is not installed";
-      return;
-    }
-    if (!std::filesystem::exists(devnet + "/node_modules")) {
-      skip_ = "devnet/node_modules is missing (npm install in devnet/)";
-      return;
-    }
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      ::close(out[1]);
-      ::execlp("node", "node", (devnet + "/src/main.js").c_str(), "--epoch-ms", "0", "--providers",
-               "6", "--publish-period", "2", "--seal-delay", "5", "--finality", "10", "--seed",
-               seed.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-    ::close(out[0]);
-    try {
-      rpc_ = std::string(json::parse(line).at("rpc").as_string());
-    } catch (...) {
-      rpc_.clear();
-    }
-    chain_ = std::make_unique<filecoin::chain::ChainClient>(
-        transport_, filecoin::chain::ChainClientOptions{.url = rpc_});
-  }
-  ~Devnet() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::string& skip() const { return skip_; }
-  const std::string& rpc() const { return rpc_; }
-  json::value Call(const std::string& method, json::array params = {}) {
-    auto r = chain_->Call(method, std::move(params));
-    EXPECT_TRUE(r.has_value()) << method << ": " << r.error().ToString();
-    return r ? *r : json::value();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string skip_;
-  std::string rpc_;
-  app::BeastRpcTransport transport_;
-  std::unique_ptr<filecoin::chain::ChainClient> chain_;
-};
 
 uint16_t FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -115,7 +52,8 @@ std::string Str(const json::value& v, const char* key) {
 class DealsE2e : public ::testing::Test {
  protected:
   void SetUp() override {
-    devnet_ = std::make_unique<Devnet>("deals-e2e-" + std::to_string(::getpid()));
+    // 6 providers: curio f01000, f01002, f01004; boost f01001, f01003, f01005.
+    devnet_ = std::make_unique<DevnetProcess>("deals-e2e-" + std::to_string(::getpid()), 6);
     if (!devnet_->skip().empty()) GTEST_SKIP() << "devnet not available: " << devnet_->skip();
     ASSERT_FALSE(devnet_->rpc().empty()) << "the devnet did not start";
     repo_ = dir_ / "repo";
@@ -200,7 +138,7 @@ class DealsE2e : public ::testing::Test {
 
   TempDir dir_;
   std::string repo_;
-  std::unique_ptr<Devnet> devnet_;
+  std::unique_ptr<DevnetProcess> devnet_;
   std::string address_;
   std::string token_;
   uint16_t port_ = 0;
