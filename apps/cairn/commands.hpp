@@ -45,9 +45,11 @@ void RegisterCarCommands(CLI::App& app, GlobalOptions& options);
 void RegisterAccountCommands(CLI::App& app, GlobalOptions& options);  // account, token
 void RegisterGcCommands(CLI::App& app, GlobalOptions& options);       // gc
 void RegisterWalletCommands(CLI::App& app, GlobalOptions& options);   // wallet
+void RegisterReceiptCommands(CLI::App& app, GlobalOptions& options);  // receipt verify
 void RegisterPieceCommands(CLI::App& piece, GlobalOptions& options);  // piece commp
 void RegisterAggregateCommands(CLI::App& piece,
                                GlobalOptions& options);  // piece aggregate, verify-inclusion
+void RegisterDealsListCommand(CLI::App& deals, GlobalOptions& options);       // deals list
 void RegisterDealsProvidersCommand(CLI::App& deals, GlobalOptions& options);  // deals providers
 
 }  // namespace cairn::app

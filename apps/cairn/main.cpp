@@ -35,12 +35,14 @@ int main(int argc, char** argv) {
   RegisterAccountCommands(app, options);
   RegisterGcCommands(app, options);
   RegisterWalletCommands(app, options);
+  RegisterReceiptCommands(app, options);
   auto* piece = app.add_subcommand("piece", "Filecoin pieces: CommP, aggregates, inclusion proofs");
   piece->require_subcommand(1);
   RegisterPieceCommands(*piece, options);
   RegisterAggregateCommands(*piece, options);
-  auto* deals = app.add_subcommand("deals", "Filecoin storage deals: providers");
+  auto* deals = app.add_subcommand("deals", "Filecoin storage deals recorded in the repo");
   deals->require_subcommand(1);
+  RegisterDealsListCommand(*deals, options);
   RegisterDealsProvidersCommand(*deals, options);
 
   CLI11_PARSE(app, argc, argv);

@@ -169,11 +169,10 @@ struct ApiSurfaces {
   ApiSurfaces(const GlobalOptions& global, const ServeConfig& config,
               blockstore::Blockstore& blocks, metadata::PinStore& pins,
               metadata::AccountStore& accounts, metadata::EventStore& history,
-              pinning::PinService& pin_service, const Clock& clock,
+              metadata::DealStore& deals, pinning::PinService& pin_service, const Clock& clock,
               const net::Ed25519Identity& identity, const std::vector<std::string>& delegates)
       : events(pin_service),
-        pinning(pins, accounts, events, clock,
-                {.delegates = delegates, .rate_limit = config.rate_limit, .events = &history}),
+        pinning(pins, accounts, events, clock, PinningOptions(config, history, deals, delegates)),
         kubo_rpc(RpcContext(global, config, blocks, pins, accounts, pin_service, clock, identity,
                             delegates)),
         admin(accounts, clock),
@@ -186,6 +185,23 @@ struct ApiSurfaces {
   gateway::Gateway gateway;
 
  private:
+  // Pin events from `history`; receipts from the repo's deal records; pins' filecoin.* meta
+  // checked against the cold tier's providers (a provider that does not parse is refused by the
+  // cold tier itself).
+  static api::PinningApiOptions PinningOptions(const ServeConfig& config,
+                                               metadata::EventStore& history,
+                                               metadata::DealStore& deals,
+                                               const std::vector<std::string>& delegates) {
+    api::PinningApiOptions options{.delegates = delegates, .rate_limit = config.rate_limit};
+    options.events = &history;
+    options.deals = &deals;
+    for (const auto& p : config.filecoin_providers) {
+      if (auto a = filecoin::Address::Parse(p)) options.filecoin_providers.push_back(*a);
+    }
+    options.filecoin_replicas = static_cast<int>(config.filecoin_replicas);
+    return options;
+  }
+
   api::KuboRpcContext RpcContext(const GlobalOptions& global, const ServeConfig& config,
                                  blockstore::Blockstore& blocks, metadata::PinStore& pins,
                                  metadata::AccountStore& accounts, pinning::PinService& pin_service,
@@ -319,8 +335,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   pinning::PinService pin_service(pins, cached_blocks, pin_source, clock,
                                   PinOptions(config, p2p_dht.get()));
 
-  ApiSurfaces apis(global, config, *read_path.reads, pins, accounts, events, pin_service, clock,
-                   identity, delegates);
+  metadata::DealStore deal_records(*db, clock);  // receipts (GET /pins/{id}/receipt)
+  ApiSurfaces apis(global, config, *read_path.reads, pins, accounts, events, deal_records,
+                   pin_service, clock, identity, delegates);
   Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
                                  apis.admin, apis.gateway, pin_service, accounts, pins, clock,
                                  config.gateway_public, &cached_blocks, &routing_api, cold_tier});

@@ -1,6 +1,8 @@
 #include "api/pinning_api.hpp"
 
 #include "api/psa_model.hpp"
+#include "filecoin/deals/pin_policy.hpp"
+#include "filecoin/deals/receipt.hpp"
 
 namespace cairn::api {
 PinningApi::PinningApi(metadata::PinStore& pins, metadata::AccountStore& accounts,
@@ -20,6 +22,7 @@ http::Response PinningApi::Handle(const http::Request& req) {
   std::string_view path = req.path;
   std::string requestid;
   bool events = false;
+  bool receipt = false;
   if (path != "/pins" && path != "/pins/") {
     constexpr std::string_view kEvents = "/events";
     if (path.size() > 6 + kEvents.size() && path.substr(path.size() - kEvents.size()) == kEvents) {
@@ -27,17 +30,25 @@ http::Response PinningApi::Handle(const http::Request& req) {
       path.remove_suffix(kEvents.size());
     }
     requestid = std::string(path.substr(6));
+    constexpr std::string_view kReceipt = "/receipt";
+    if (!events && requestid.size() > kReceipt.size() && requestid.ends_with(kReceipt)) {
+      requestid.resize(requestid.size() - kReceipt.size());
+      receipt = true;
+    }
     if (requestid.empty() || requestid.find('/') != std::string::npos || requestid.size() > 128) {
       return http::ErrorResponse(Error(ErrorCode::kNotFound, "pins: no such pin request"));
     }
   }
   bool collection = requestid.empty();
   bool read = req.method == "GET" || req.method == "HEAD";
-  if (events && !read) return http::MethodNotAllowed("pins", req.method, "GET");
-  bool allowed = read || req.method == "POST" || (!collection && req.method == "DELETE");
+  bool sub_resource = events || receipt;  // GET only
+  bool allowed =
+      sub_resource ? read : read || req.method == "POST" || (!collection && req.method == "DELETE");
   if (!allowed) {
     return http::MethodNotAllowed("pins", req.method,
-                                  collection ? "GET, POST" : "GET, POST, DELETE");
+                                  sub_resource ? "GET"
+                                  : collection ? "GET, POST"
+                                               : "GET, POST, DELETE");
   }
   auto who = Authorize(accounts_, clock_, req,
                        read ? metadata::Scope::kPinsRead : metadata::Scope::kPinsWrite);
@@ -53,6 +64,7 @@ http::Response PinningApi::Handle(const http::Request& req) {
     return r;
   }
   int64_t account = who->account.id;
+  if (receipt) return Receipt(account, requestid);
   if (collection) return read ? List(account, req) : Add(account, req);
   if (events) return Events(account, requestid, req);
   if (read) return Get(account, requestid);
@@ -71,8 +83,16 @@ http::Response PinningApi::List(int64_t account, const http::Request& req) {
   return http::JsonResponse(200, RenderPinResults(*count, *list, options_.delegates));
 }
 
+Result<metadata::NewPin> PinningApi::ParsePin(const http::Request& req) const {
+  auto pin = CAIRN_TRY(ParsePinRequest(req.body));
+  auto policy = CAIRN_TRY(filecoin::deals::ParsePinPolicy(pin.meta));
+  CAIRN_TRY(filecoin::deals::CheckPinPolicy(policy, options_.filecoin_providers,
+                                            options_.filecoin_replicas));
+  return pin;
+}
+
 http::Response PinningApi::Add(int64_t account, const http::Request& req) {
-  auto pin = ParsePinRequest(req.body);
+  auto pin = ParsePin(req);
   if (!pin) return http::ErrorResponse(pin.error());
   // Durable before the 202, without holding an I/O thread while the group commit syncs: the
   // response completes on the committer thread (rendering only; the server resumes the
@@ -124,6 +144,19 @@ http::Response PinningApi::Events(int64_t account, const std::string& requestid,
   return http::JsonResponse(200, RenderPinEvents(events, more));
 }
 
+// GET /pins/{requestid}/receipt (docs/formats/receipt.md). Another account's pin is 404 as in Get.
+http::Response PinningApi::Receipt(int64_t account, const std::string& requestid) {
+  auto got = pins_.Get(account, requestid);
+  if (!got) return http::ErrorResponse(got.error());
+  if (!options_.deals) {
+    return http::ErrorResponse(
+        Error(ErrorCode::kNotFound, "receipt: this service keeps no Filecoin deals"));
+  }
+  auto receipt = filecoin::deals::BuildReceipt(*options_.deals, requestid);
+  if (!receipt) return http::ErrorResponse(receipt.error());
+  return http::JsonResponse(200, filecoin::deals::RenderReceipt(*receipt));
+}
+
 http::Response PinningApi::Remove(int64_t account, const std::string& requestid) {
   auto deleted = pins_.Delete(account, requestid);
   if (!deleted) return http::ErrorResponse(deleted.error());
@@ -136,7 +169,7 @@ http::Response PinningApi::Remove(int64_t account, const std::string& requestid)
 // POST /pins/{requestid}: replaced atomically (the old request is gone, a new one queued).
 http::Response PinningApi::Replace(int64_t account, const std::string& requestid,
                                    const http::Request& req) {
-  auto pin = ParsePinRequest(req.body);
+  auto pin = ParsePin(req);
   if (!pin) return http::ErrorResponse(pin.error());
   auto replaced = pins_.Replace(account, requestid, *pin);
   if (!replaced) return http::ErrorResponse(replaced.error());

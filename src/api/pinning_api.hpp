@@ -1,8 +1,9 @@
 // The Pinning Service API v1.0.0 over HTTP (../shared/specs/ipfs/pinning-service-api.yaml):
 //   GET /pins, POST /pins, GET /pins/{requestid}, POST /pins/{requestid} (replace),
 //   DELETE /pins/{requestid}
-// and Cairn's GET /pins/{requestid}/events (the pin's history, docs/api.md "Pin events"),
-// with bearer-token authentication, per-account isolation, scopes and rate limits.
+// with bearer-token authentication, per-account isolation, scopes and rate limits; and Cairn's
+// own GET /pins/{requestid}/events (the pin's history, docs/api.md "Pin events") and
+// GET /pins/{requestid}/receipt (docs/formats/receipt.md), with the same auth and isolation.
 //
 // Behaviour where the spec leaves room (docs/api.md):
 // - Authentication: `Authorization: Bearer <token>`; a missing/unknown/revoked/expired token is
@@ -13,6 +14,12 @@
 // - Rate limits per account, reads (GET) and writes (POST, DELETE) in separate token buckets;
 //   beyond them 429 with Retry-After.
 // - Errors use the spec's Failure body {"error":{"reason","details"}}.
+// - `meta` keys filecoin.replicas, filecoin.duration_days and filecoin.providers are a per-pin
+//   storage policy (filecoin/deals/pin_policy.hpp), checked at POST and replace: 400 naming the
+//   key when invalid or not honourable by this service's providers.
+// - GET /pins/{requestid}/receipt: 404 for another account's pin (as for GET /pins/{id}), 404
+//   with the reason while the pin has no aggregated segment yet ("… is waiting to be
+//   aggregated"), 200 with the receipt JSON once it has one (deals listed as recorded).
 #pragma once
 
 #include <string>
@@ -21,8 +28,10 @@
 #include "api/auth.hpp"
 #include "api/rate_limiter.hpp"
 #include "common/clock.hpp"
+#include "filecoin/types/address.hpp"
 #include "http/http_types.hpp"
 #include "metadata/accounts.hpp"
+#include "metadata/deals.hpp"
 #include "metadata/events.hpp"
 #include "metadata/pins.hpp"
 
@@ -43,6 +52,12 @@ struct PinningApiOptions {
   RateLimit rate_limit;
   // The pins' history for GET /pins/{requestid}/events; null: that route is 404.
   metadata::EventStore* events = nullptr;
+  // Where receipts are read (the repo's database); null: every receipt is 404.
+  metadata::DealStore* deals = nullptr;
+  // The cold tier's `filecoin.providers` and `filecoin.replicas`, against which a pin's policy
+  // meta is checked; no providers (the cold tier is off): only the values' syntax is checked.
+  std::vector<filecoin::Address> filecoin_providers;
+  int filecoin_replicas = 2;
 };
 
 class PinningApi {
@@ -64,11 +79,14 @@ class PinningApi {
   http::Response List(int64_t account, const http::Request& req);       // GET /pins
   http::Response Add(int64_t account, const http::Request& req);        // POST /pins
   http::Response Get(int64_t account, const std::string& requestid);    // GET /pins/{id}
-  http::Response Events(int64_t account, const std::string& requestid,  // GET /pins/{id}/events
+  http::Response Events(int64_t account, const std::string& requestid,  // GET …/events
                         const http::Request& req);
-  http::Response Remove(int64_t account, const std::string& requestid);  // DELETE /pins/{id}
-  http::Response Replace(int64_t account, const std::string& requestid,  // POST /pins/{id}
+  http::Response Receipt(int64_t account, const std::string& requestid);  // GET …/receipt
+  http::Response Remove(int64_t account, const std::string& requestid);   // DELETE /pins/{id}
+  http::Response Replace(int64_t account, const std::string& requestid,   // POST /pins/{id}
                          const http::Request& req);
+  // ParsePinRequest, then the per-pin Filecoin policy in its meta.
+  Result<metadata::NewPin> ParsePin(const http::Request& req) const;
 
   metadata::PinStore& pins_;
   metadata::AccountStore& accounts_;

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "api/internal/test_request.hpp"
+#include "filecoin/aggregation/aggregate.hpp"
+#include "filecoin/deals/receipt.hpp"
+#include "filecoin/piece/piece_cid.hpp"
 #include "metadata/internal/test_db.hpp"
 
 namespace cairn::api {
@@ -28,12 +31,18 @@ class PinningApiTest : public ::testing::Test {
     o.rate_limit = {.per_second = 1000, .burst = 1000};
     history_ = std::make_unique<metadata::EventStore>(db_.db(), clock_);
     o.events = history_.get();
+    deals_ = std::make_unique<metadata::DealStore>(db_.db(), clock_);
+    o.deals = deals_.get();
+    for (uint64_t id : {1000, 1002, 1004})
+      o.filecoin_providers.push_back(*filecoin::Address::Id(id));
+    o.filecoin_replicas = 2;
     api_ = std::make_unique<PinningApi>(*pins_, *accounts_, events_, clock_, o);
     alice_ = Token("alice", metadata::ScopeSet::Default());
     bob_ = Token("bob", metadata::ScopeSet::Default());
   }
   void TearDown() override {
     api_.reset();
+    deals_.reset();
     pins_.reset();
     accounts_.reset();
   }
@@ -59,6 +68,7 @@ class PinningApiTest : public ::testing::Test {
   std::unique_ptr<metadata::AccountStore> accounts_;
   std::unique_ptr<metadata::PinStore> pins_;
   std::unique_ptr<metadata::EventStore> history_;
+  std::unique_ptr<metadata::DealStore> deals_;
   RecordingEvents events_;
   std::unique_ptr<PinningApi> api_;
   std::string alice_, bob_;
@@ -182,6 +192,89 @@ TEST_F(PinningApiTest, RateLimitAnswers429WithRetryAfter) {
   auto limited = Call("GET", "/pins", alice_);
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(*limited.Header("Retry-After"), "1");
+}
+
+}  // namespace
+}  // namespace cairn::api
+
+namespace cairn::api {
+namespace {
+
+TEST_F(PinningApiTest, FilecoinMetaIsCheckedAtAddAndReplaceWithTheKeyNamed) {
+  auto add = [&](const std::string& meta) {
+    return Call("POST", "/pins", alice_,
+                std::string(R"({"cid":")") + kCid + R"(","meta":)" + meta + "}");
+  };
+  for (const auto& [meta, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"filecoin.replicas":"zero"})", "filecoin.replicas"},
+           {R"({"filecoin.replicas":"4"})", "filecoin.replicas"},  // 3 providers here
+           {R"({"filecoin.duration_days":"30"})", "filecoin.duration_days"},
+           {R"({"filecoin.providers":"f01000,f01001"})", "filecoin.providers"},
+           {R"({"filecoin.providers":"f01000"})", "filecoin.providers"}}) {
+    auto r = add(meta);
+    EXPECT_EQ(r.status, 400) << meta;
+    EXPECT_NE(r.body.find("meta " + key + ":"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(events_.queued, 0);
+  auto ok = add(R"({"filecoin.replicas":"1","filecoin.providers":"f01004","app":"x"})");
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  const std::string id = Field(ok.body, "requestid");
+  auto replaced =
+      Call("POST", "/pins/" + id, alice_,
+           std::string(R"({"cid":")") + kCid + R"(","meta":{"filecoin.duration_days":"2000"}})");
+  EXPECT_EQ(replaced.status, 400);
+  EXPECT_NE(replaced.body.find("meta filecoin.duration_days:"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/pins/" + id, alice_).status, 200) << "a refused replace changes nothing";
+}
+
+TEST_F(PinningApiTest, ReceiptHasThePinsAuthIsolationAndSaysWhyItIsNotThereYet) {
+  auto added = Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"("})");
+  const std::string id = Field(added.body, "requestid");
+  const std::string target = "/pins/" + id + "/receipt";
+  auto none = Call("GET", target, alice_);
+  EXPECT_EQ(none.status, 404);
+  EXPECT_NE(none.body.find("has no Filecoin segment yet"), std::string::npos) << none.body;
+
+  // A segment (a CAR of 200 bytes in a 256-byte piece), then an aggregate holding it.
+  filecoin::aggregation::PieceInfo piece;
+  piece.commitment.fill(0x11);
+  piece.size = 256;
+  metadata::SegmentRecord seg;
+  seg.pin_requestid = id;
+  seg.root_cid = multiformats::Cid::Parse(kCid)->ToBytes();
+  seg.car_size = 200;
+  seg.comm_p = Bytes(piece.commitment.begin(), piece.commitment.end());
+  seg.padded_size = piece.size;
+  auto seg_id = deals_->AddSegment(seg);
+  ASSERT_TRUE(seg_id.has_value());
+  auto waiting = Call("GET", target, alice_);
+  EXPECT_EQ(waiting.status, 404);
+  EXPECT_NE(waiting.body.find("waiting to be aggregated"), std::string::npos) << waiting.body;
+  std::array<filecoin::aggregation::PieceInfo, 1> pieces = {piece};
+  auto agg = filecoin::aggregation::Aggregate::Build(pieces, 4096);
+  ASSERT_TRUE(agg.has_value());
+  metadata::AggregateRecord rec;
+  rec.piece_cid = filecoin::piece::PieceCidV1(agg->root()).ToString();
+  rec.padded_size = 4096;
+  rec.payload_size = 4064;
+  std::array<std::pair<int64_t, uint64_t>, 1> placements = {
+      std::pair{*seg_id, agg->placement().pieces[0].offset}};
+  ASSERT_TRUE(deals_->CreateAggregate(rec, placements).has_value());
+
+  auto got = Call("GET", target, alice_);
+  ASSERT_EQ(got.status, 200) << got.body;
+  auto receipt = filecoin::deals::ParseReceipt(got.body);
+  ASSERT_TRUE(receipt.has_value()) << receipt.error().ToString();
+  EXPECT_EQ(receipt->aggregate_piece_cid.ToString(), rec.piece_cid);
+  EXPECT_TRUE(receipt->deals.empty());
+  EXPECT_TRUE(filecoin::deals::VerifyReceiptInclusion(*receipt).has_value());
+  // Same isolation as the pin: another account, no token, a write: refused.
+  auto bobs = Call("GET", target, bob_);
+  EXPECT_EQ(bobs.status, 404);
+  EXPECT_NE(bobs.body.find("no pin with requestid"), std::string::npos) << bobs.body;
+  EXPECT_EQ(Call("GET", target, "").status, 401);
+  EXPECT_EQ(Call("POST", target, alice_).status, 405);
+  EXPECT_EQ(Call("GET", "/pins/" + id + "/receipt/x", alice_).status, 404);
 }
 
 }  // namespace

@@ -16,6 +16,17 @@ constexpr std::string_view kSegmentColumns =
     "id, pin_requestid, root_cid, car_size, comm_p, padded_size, aggregate_id, piece_offset, "
     "created_at";
 
+// The segment's columns, then whether its pin exists and the pin's policy keys (absent → NULL).
+constexpr std::string_view kSegmentWithPolicy =
+    "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
+    "s.aggregate_id, s.piece_offset, s.created_at, p.requestid IS NOT NULL, "
+    "json_extract(p.meta, '$.\"filecoin.replicas\"'), "
+    "json_extract(p.meta, '$.\"filecoin.duration_days\"'), "
+    "json_extract(p.meta, '$.\"filecoin.providers\"') "
+    "FROM fil_segments s LEFT JOIN pins p ON p.requestid = s.pin_requestid ";
+constexpr std::array<std::string_view, 3> kPolicyKeys = {
+    "filecoin.replicas", "filecoin.duration_days", "filecoin.providers"};
+
 constexpr std::string_view kAggregateColumns =
     "id, piece_cid, padded_size, payload_size, created_at";
 
@@ -35,6 +46,15 @@ SegmentRecord SegmentFromRow(const SqlRow& row) {
   if (!row.IsNull(6)) s.aggregate_id = row.Int(6);
   s.piece_offset = static_cast<uint64_t>(row.Int(7));
   s.created_us = row.Int(8);
+  return s;
+}
+
+SegmentRecord SegmentWithPolicyFromRow(const SqlRow& row) {
+  SegmentRecord s = SegmentFromRow(row);
+  s.pin_exists = row.Int(9) != 0;
+  for (size_t i = 0; i < kPolicyKeys.size(); ++i) {
+    if (!row.IsNull(10 + i)) s.pin_policy[std::string(kPolicyKeys[i])] = row.Text(10 + i);
+  }
   return s;
 }
 
@@ -207,13 +227,13 @@ Result<std::vector<ColdLocation>> DealStore::ColdLocations(ByteSpan multihash, s
 
 Result<std::vector<SegmentRecord>> DealStore::UnaggregatedSegments(size_t limit) {
   std::array<SqlValue, 1> params = {static_cast<int64_t>(limit)};
-  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kSegmentColumns) +
-                                          " FROM fil_segments WHERE aggregate_id IS NULL "
-                                          "ORDER BY created_at, id LIMIT ?",
+  auto rows = CAIRN_TRY(db_.ReadQuery(std::string(kSegmentWithPolicy) +
+                                          "WHERE s.aggregate_id IS NULL "
+                                          "ORDER BY s.created_at, s.id LIMIT ?",
                                       params));
   std::vector<SegmentRecord> out;
   out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back(SegmentFromRow(row));
+  for (const auto& row : rows) out.push_back(SegmentWithPolicyFromRow(row));
   return out;
 }
 
@@ -275,13 +295,12 @@ Result<std::vector<AggregateRecord>> DealStore::Aggregates() {
 
 Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
   std::array<SqlValue, 1> params = {aggregate_id};
-  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kSegmentColumns) +
-                                          " FROM fil_segments WHERE aggregate_id = ? "
-                                          "ORDER BY piece_offset",
-                                      params));
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      std::string(kSegmentWithPolicy) + "WHERE s.aggregate_id = ? ORDER BY s.piece_offset",
+      params));
   std::vector<SegmentRecord> out;
   out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back(SegmentFromRow(row));
+  for (const auto& row : rows) out.push_back(SegmentWithPolicyFromRow(row));
   return out;
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -62,6 +63,12 @@ struct SegmentRecord {
   std::optional<int64_t> aggregate_id;
   uint64_t piece_offset = 0;  // padded offset in the aggregate (when aggregated)
   int64_t created_us = 0;
+  // Read with the segment by UnaggregatedSegments and Segments (AddSegment ignores them): whether
+  // its pin still exists, and the pin's per-pin Filecoin policy, the `filecoin.replicas`,
+  // `filecoin.duration_days` and `filecoin.providers` keys of its meta that are present
+  // (filecoin/deals/pin_policy.hpp gives them meaning).
+  bool pin_exists = false;
+  std::map<std::string, std::string> pin_policy;
 };
 
 // Where one block of a segment's DAG sits in the segment's CARv1 export: the block's bytes (what
@@ -132,7 +139,8 @@ class DealStore {
   // its aggregate's active deals (oldest deal first; possibly none). Empty when no aggregated
   // segment holds the block.
   Result<std::vector<ColdLocation>> ColdLocations(ByteSpan multihash, size_t limit = 8);
-  // Segments not in an aggregate yet, oldest first, at most `limit`.
+  // Segments not in an aggregate yet, oldest first, at most `limit` (with pin_exists and
+  // pin_policy).
   Result<std::vector<SegmentRecord>> UnaggregatedSegments(size_t limit);
   // Creates the aggregate and places the segments in it (ids and padded offsets), in one
   // transaction, with its `aggregated` event (metadata/events.hpp). AlreadyExists for a piece CID
@@ -144,7 +152,7 @@ class DealStore {
   Result<AggregateRecord> GetAggregate(int64_t id);
   // Every aggregate, oldest first.
   Result<std::vector<AggregateRecord>> Aggregates();
-  // The aggregate's segments, by increasing offset.
+  // The aggregate's segments, by increasing offset (with pin_exists and pin_policy).
   Result<std::vector<SegmentRecord>> Segments(int64_t aggregate_id);
   // The segment of a pin; NotFound when it has none.
   Result<SegmentRecord> SegmentOfPin(std::string_view requestid);

@@ -159,5 +159,33 @@ TEST_F(AccountCli, DisabledAccountCannotAuthenticateOrGetTokens) {
   EXPECT_NE(more.err.find("disabled"), std::string::npos) << more.err;
 }
 
+// Issue 10 §9: global options are accepted before or after a subcommand's name, at any depth,
+// in both spellings — as a new user types them.
+TEST(GlobalOptions, RepoIsAcceptedBeforeOrAfterTheSubcommandsName) {
+  TempDir dir;
+  const std::string repo = ShellQuote(dir / "repo");
+  auto created = RunCairn("account create alice --repo " + repo);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "repo/cairn.db")) << "the repo given after the name";
+  for (const std::string& args :
+       {"account --repo " + repo + " create bob", "account create carol --repo=" + repo,
+        "--repo " + repo + " account create dave"}) {
+    auto r = RunCairn(args);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+  }
+  for (const std::string& args : {"account list --repo " + repo, "account --repo " + repo + " list",
+                                  "deals list --repo " + repo + " --json"}) {
+    auto r = RunCairn(args);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    if (args.rfind("account", 0) == 0) {
+      EXPECT_EQ(Lines(r.out).size(), 5u) << args << ": " << r.out;  // header + 4 accounts
+    } else {
+      EXPECT_EQ(r.out, "[]\n") << args;
+    }
+  }
+  auto bad = RunCairn("account create erin --repo");
+  EXPECT_NE(bad.exit_code, 0) << "--repo without its value is refused";
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -481,56 +481,94 @@ Result<void> DealEngine::Aggregate() {
   while (true) {
     auto segs = CAIRN_TRY(deals_.UnaggregatedSegments(kAggregateCandidates));
     if (segs.empty()) return Ok();
-    std::vector<aggregation::PieceInfo> pieces;
-    std::vector<const metadata::SegmentRecord*> chosen;
-    bool full = false;
-    for (const auto& s : segs) {
-      aggregation::PieceInfo info;
-      if (s.comm_p.size() != info.commitment.size()) {
-        return Err(ErrorCode::kCorruption, "deals: segment " + std::to_string(s.id) +
-                                               " has a commitment of " +
-                                               std::to_string(s.comm_p.size()) + " bytes");
-      }
-      std::copy(s.comm_p.begin(), s.comm_p.end(), info.commitment.begin());
-      info.size = s.padded_size;
-      pieces.push_back(info);
-      if (!aggregation::PlacePieces(pieces, config_.piece_size)) {
-        pieces.pop_back();
-        full = true;
-        break;
-      }
-      chosen.push_back(&s);
+    // Segments with different per-pin policies never share an aggregate: its deals follow one
+    // policy (filecoin/deals/pin_policy.hpp). Groups keep the oldest-first order.
+    std::map<std::string, std::vector<const metadata::SegmentRecord*>> groups;
+    for (const auto& s : segs) groups[PolicyKey(PolicyOfSegment(s))].push_back(&s);
+    bool created = false;
+    for (const auto& [key, group] : groups) {
+      if (CAIRN_TRY(PackGroup(group))) created = true;
     }
-    if (chosen.empty()) {
-      // Larger than piece_size: an aggregate of its own.
-      const auto& s = segs.front();
-      aggregation::PieceInfo info;
-      std::copy(s.comm_p.begin(), s.comm_p.end(), info.commitment.begin());
-      info.size = s.padded_size;
-      pieces = {info};
-      chosen = {&s};
-      full = true;
-    }
-    const bool waited =
-        clock_.WallMicros() - segs.front().created_us >=
-        std::chrono::duration_cast<std::chrono::microseconds>(config_.batch_wait).count();
-    if (!full && !waited) return Ok();
-    auto minimal = CAIRN_TRY(aggregation::PlacePieces(pieces));
-    uint64_t deal_size = std::max(minimal.deal_size, MinPieceSize());
-    auto aggregate = CAIRN_TRY(aggregation::Aggregate::Build(pieces, deal_size));
-    metadata::AggregateRecord rec;
-    rec.piece_cid = piece::PieceCidV1(aggregate.root()).ToString();
-    rec.padded_size = aggregate.deal_size();
-    rec.payload_size = aggregation::UnpaddedSize(aggregate.deal_size());
-    std::vector<std::pair<int64_t, uint64_t>> placements;
-    for (const auto& placed : aggregate.placement().pieces) {
-      placements.emplace_back(chosen[placed.input_index]->id, placed.offset);
-    }
-    CAIRN_TRY(deals_.CreateAggregate(rec, placements));
-    log::Info(
-        "deals.aggregate",
-        {{"piece", rec.piece_cid}, {"padded_size", rec.padded_size}, {"segments", chosen.size()}});
+    if (!created) return Ok();
   }
+}
+
+Result<bool> DealEngine::PackGroup(const std::vector<const metadata::SegmentRecord*>& segs) {
+  std::vector<aggregation::PieceInfo> pieces;
+  std::vector<const metadata::SegmentRecord*> chosen;
+  bool full = false;
+  for (const auto* s : segs) {
+    aggregation::PieceInfo info;
+    if (s->comm_p.size() != info.commitment.size()) {
+      return Err(ErrorCode::kCorruption, "deals: segment " + std::to_string(s->id) +
+                                             " has a commitment of " +
+                                             std::to_string(s->comm_p.size()) + " bytes");
+    }
+    std::copy(s->comm_p.begin(), s->comm_p.end(), info.commitment.begin());
+    info.size = s->padded_size;
+    pieces.push_back(info);
+    if (!aggregation::PlacePieces(pieces, config_.piece_size)) {
+      pieces.pop_back();
+      full = true;
+      break;
+    }
+    chosen.push_back(s);
+  }
+  if (chosen.empty()) {
+    // Larger than piece_size: an aggregate of its own.
+    const auto* s = segs.front();
+    aggregation::PieceInfo info;
+    std::copy(s->comm_p.begin(), s->comm_p.end(), info.commitment.begin());
+    info.size = s->padded_size;
+    pieces = {info};
+    chosen = {s};
+    full = true;
+  }
+  const bool waited =
+      clock_.WallMicros() - segs.front()->created_us >=
+      std::chrono::duration_cast<std::chrono::microseconds>(config_.batch_wait).count();
+  if (!full && !waited) return false;
+  auto minimal = CAIRN_TRY(aggregation::PlacePieces(pieces));
+  uint64_t deal_size = std::max(minimal.deal_size, MinPieceSize());
+  auto aggregate = CAIRN_TRY(aggregation::Aggregate::Build(pieces, deal_size));
+  metadata::AggregateRecord rec;
+  rec.piece_cid = piece::PieceCidV1(aggregate.root()).ToString();
+  rec.padded_size = aggregate.deal_size();
+  rec.payload_size = aggregation::UnpaddedSize(aggregate.deal_size());
+  std::vector<std::pair<int64_t, uint64_t>> placements;
+  for (const auto& placed : aggregate.placement().pieces) {
+    placements.emplace_back(chosen[placed.input_index]->id, placed.offset);
+  }
+  CAIRN_TRY(deals_.CreateAggregate(rec, placements));
+  log::Info("deals.aggregate", {{"piece", rec.piece_cid},
+                                {"padded_size", rec.padded_size},
+                                {"segments", chosen.size()},
+                                {"policy", PolicyKey(PolicyOfSegment(*chosen.front()))}});
+  return true;
+}
+
+PinPolicy DealEngine::PolicyOfSegment(const metadata::SegmentRecord& s) {
+  auto policy = ParsePinPolicy(s.pin_policy);
+  if (!policy) {
+    // Only meta stored before the API checked these keys can be invalid: the defaults apply.
+    log::Warn("deals.pin_policy_ignored",
+              {{"pin", s.pin_requestid}, {"error", policy.error().message()}});
+    return {};
+  }
+  return *policy;
+}
+
+EffectivePolicy DealEngine::PolicyOfAggregate(const std::vector<metadata::SegmentRecord>& segs) {
+  // Every segment of an aggregate had the same policy when it was packed; a pin deleted since
+  // no longer has one, so the policy is read from a pin still there (none: the defaults).
+  PinPolicy policy;
+  for (const auto& s : segs) {
+    if (s.pin_exists) {
+      policy = PolicyOfSegment(s);
+      break;
+    }
+  }
+  return ResolvePolicy(policy, config_.providers, config_.replicas, config_.duration_days);
 }
 
 // ---- 4. Deal --------------------------------------------------------------------------------
@@ -548,12 +586,13 @@ Result<BigInt> DealEngine::UnpublishedCost() {
   return total;
 }
 
-Result<std::vector<metadata::ProviderStats>> DealEngine::ConfiguredProviderStats() {
+Result<std::vector<metadata::ProviderStats>> DealEngine::StatsOf(
+    std::span<const Address> providers) {
   std::map<std::string, metadata::ProviderStats> known;
   for (auto& s : CAIRN_TRY(provider_stats_.All())) known[s.provider] = std::move(s);
   std::vector<metadata::ProviderStats> stats;
-  stats.reserve(config_.providers.size());
-  for (const auto& p : config_.providers) {
+  stats.reserve(providers.size());
+  for (const auto& p : providers) {
     const std::string key = p.ToString(chain_.options().network);
     auto it = known.find(key);
     metadata::ProviderStats s;
@@ -564,11 +603,11 @@ Result<std::vector<metadata::ProviderStats>> DealEngine::ConfiguredProviderStats
   return stats;
 }
 
-Result<std::vector<Address>> DealEngine::ProvidersByScore() {
-  const auto stats = CAIRN_TRY(ConfiguredProviderStats());
+Result<std::vector<Address>> DealEngine::ProvidersByScore(std::span<const Address> providers) {
+  const auto stats = CAIRN_TRY(StatsOf(providers));
   std::vector<Address> ordered;
   ordered.reserve(stats.size());
-  for (size_t i : OrderByScore(stats)) ordered.push_back(config_.providers[i]);
+  for (size_t i : OrderByScore(stats)) ordered.push_back(providers[i]);
   return ordered;
 }
 
@@ -576,17 +615,18 @@ Result<void> DealEngine::MakeDeals() {
   auto aggregates = CAIRN_TRY(deals_.Aggregates());
   for (const auto& agg : aggregates) {
     auto existing = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
+    const EffectivePolicy policy = PolicyOfAggregate(CAIRN_TRY(deals_.Segments(agg.id)));
     int live = 0;
     std::set<std::string> used;
     for (const auto& d : existing) {
       if (metadata::DealStateIsLive(d.state)) ++live;
       used.insert(d.provider);
     }
-    if (live >= config_.replicas) continue;
+    if (live >= policy.replicas) continue;
     // Read for each aggregate that needs deals: the previous one's answers count already.
-    const std::vector<Address> providers = CAIRN_TRY(ProvidersByScore());
+    const std::vector<Address> providers = CAIRN_TRY(ProvidersByScore(policy.providers));
     for (const auto& provider : providers) {
-      if (live >= config_.replicas) break;
+      if (live >= policy.replicas) break;
       const std::string key = provider.ToString(chain_.options().network);
       if (used.count(key)) continue;
       auto info = Provider(provider);
@@ -603,7 +643,7 @@ Result<void> DealEngine::MakeDeals() {
                                              {"reason", "piece size outside its ask"}});
         continue;
       }
-      auto r = Propose(agg, provider, *info);
+      auto r = Propose(agg, provider, *info, policy.duration_days);
       if (!r) {
         log::Warn("deals.propose_failed",
                   {{"provider", key}, {"piece", agg.piece_cid}, {"error", r.error().message()}});
@@ -620,7 +660,7 @@ Result<void> DealEngine::MakeDeals() {
 }
 
 Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Address& provider,
-                                 const ProviderInfo& info) {
+                                 const ProviderInfo& info, int64_t duration_days) {
   const std::string key = provider.ToString(chain_.options().network);
   auto head = CAIRN_TRY(chain_.Head());
   BigInt ask_price;
@@ -650,7 +690,7 @@ Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Add
   p.provider = provider;
   p.label = agg.piece_cid;
   p.start_epoch = head.height + config_.start_delay_epochs;
-  p.end_epoch = p.start_epoch + config_.duration_days * kEpochsPerDay;
+  p.end_epoch = p.start_epoch + duration_days * kEpochsPerDay;
   p.storage_price_per_epoch = price;
   p.provider_collateral = collateral;
   auto sig = CAIRN_TRY(wallet_.SignBytes(config_.client, p.Encode()));
@@ -716,6 +756,8 @@ Result<void> DealEngine::ShowOnPins() {
   }
   for (const auto& agg : CAIRN_TRY(deals_.Aggregates())) {
     auto ds = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
+    auto segs = CAIRN_TRY(deals_.Segments(agg.id));
+    const EffectivePolicy policy = PolicyOfAggregate(segs);
     int active = 0, live = 0;
     std::string list;
     std::set<std::string> used;
@@ -725,7 +767,7 @@ Result<void> DealEngine::ShowOnPins() {
     bool candidates_left = false;
     {
       std::lock_guard lock(mu_);
-      for (const auto& p : config_.providers) {
+      for (const auto& p : policy.providers) {
         const std::string key = p.ToString(chain_.options().network);
         auto it = providers_.find(key);
         if (used.count(key) || (it != providers_.end() && !it->second.skip_reason.empty())) {
@@ -742,16 +784,16 @@ Result<void> DealEngine::ShowOnPins() {
       list += d.provider + ":" + (d.deal_id ? std::to_string(*d.deal_id) : std::string()) + ":" +
               std::string(metadata::DealStateName(d.state));
     }
-    const std::string x = std::to_string(config_.replicas);
+    const std::string x = std::to_string(policy.replicas);
     std::string summary;
-    if (active >= config_.replicas) {
+    if (active >= policy.replicas) {
       summary = "active " + x + "/" + x;
-    } else if (live < config_.replicas && !candidates_left) {
+    } else if (live < policy.replicas && !candidates_left) {
       summary = "degraded " + std::to_string(active) + "/" + x;
     } else {
       summary = "dealing " + std::to_string(active) + "/" + x;
     }
-    for (const auto& s : CAIRN_TRY(deals_.Segments(agg.id))) {
+    for (const auto& s : segs) {
       wanted[s.pin_requestid] = {
           {"filecoin", summary}, {"piece_cid", agg.piece_cid}, {"deals", list}};
     }
@@ -825,7 +867,7 @@ DealEngineStatus DealEngine::Status() {
   if (auto deals = deals_.DealsInStates(all)) {
     for (const auto& d : *deals) ++s.deals_by_state[std::string(metadata::DealStateName(d.state))];
   }
-  auto stats = ConfiguredProviderStats();
+  auto stats = StatsOf(config_.providers);
   std::lock_guard lock(mu_);
   for (const auto& [p, info] : providers_) {
     if (!info.skip_reason.empty()) s.skipped_providers[p] = info.skip_reason;

@@ -15,23 +15,27 @@
 //    activation → `failed`; active past EndEpoch → `expired`.
 // 2. Segment: each `pinned` pin without a segment gets one: the CommP of its DAG's CARv1 export
 //    (filecoin/dealdata), computed from the block store.
-// 3. Aggregate: waiting segments are packed (FRC-0058, largest first) into one aggregate of at
-//    most `piece_size` padded bytes once they fill it, or once the oldest has waited
-//    `batch_wait`; the aggregate is at least the largest minimum piece size the providers ask
-//    for. A segment larger than `piece_size` gets an aggregate of its own (sharding a DAG into
-//    several pieces is not done yet).
-// 4. Deal: each aggregate with fewer than `replicas` live deals gets proposals to providers from
-//    `providers` it has no deal with yet (in any state: a provider that rejected or failed is
-//    replaced, never asked twice for the same aggregate), best score first (provider_score.hpp;
-//    configuration order breaks ties). A provider's mk12 endpoint comes from its on-chain
-//    StateMinerInfo (Mk12EndpointOf): HTTP where a multiaddr names one (Curio), else libp2p to
-//    its PeerId at its TCP multiaddrs (Boost); a provider with neither is skipped with that
-//    reason. The ask is checked where the provider publishes one (price ≤ max_price, piece size
-//    within its bounds). The escrow is topped up (one AddBalance, MessageSender) to cover every
-//    deal not yet published. The deal row (`proposing`, with the signed proposal, price and
+// 3. Aggregate: waiting segments are grouped by their pin's policy (the PSA meta keys
+//    filecoin.replicas, filecoin.duration_days, filecoin.providers; pin_policy.hpp) and each
+//    group is packed (FRC-0058, largest first) into one aggregate of at most `piece_size` padded
+//    bytes once they fill it, or once the group's oldest has waited `batch_wait`; the aggregate is
+//    at least the largest minimum piece size the providers ask for. A segment larger than
+//    `piece_size` gets an aggregate of its own (sharding a DAG into several pieces is not done
+//    yet).
+// 4. Deal: each aggregate with fewer than its policy's `replicas` live deals gets proposals to
+//    its policy's providers (the pin's filecoin.providers, else `providers`), lasting its
+//    policy's duration_days, from those it has no deal with yet (in any state: a provider that
+//    rejected or failed is replaced, never asked twice for the same aggregate), best score first
+//    (provider_score.hpp; configuration order breaks ties). A provider's mk12 endpoint comes from
+//    its on-chain StateMinerInfo (Mk12EndpointOf): HTTP where a multiaddr names one (Curio), else
+//    libp2p to its PeerId at its TCP multiaddrs (Boost); a provider with neither is skipped with
+//    that reason. The ask is checked where the provider publishes one (price ≤ max_price, piece
+//    size within its bounds). The escrow is topped up (one AddBalance, MessageSender) to cover
+//    every deal not yet published. The deal row (`proposing`, with the signed proposal, price and
 //    collateral) is written *before* the proposal is sent; the answer moves it to `accepted` or
 //    `rejected` (the provider's Message kept verbatim).
-// 5. Show: the pins of every aggregate get info.filecoin ("aggregating", "dealing 1/2",
+// 5. Show: the pins of every aggregate get info.filecoin (out of its policy's replicas:
+//    "aggregating", "dealing 1/2",
 //    "active 2/2", "degraded 1/2"), info.piece_cid and info.deals ("f01000:12:active,…").
 //
 // Provider statistics: every deal change that says something about its provider is counted in
@@ -69,6 +73,7 @@
 #include "filecoin/chain/message_sender.hpp"
 #include "filecoin/deals/aggregate_view.hpp"
 #include "filecoin/deals/mk12_client.hpp"
+#include "filecoin/deals/pin_policy.hpp"
 #include "filecoin/wallet/wallet.hpp"
 #include "metadata/deals.hpp"
 #include "metadata/pins.hpp"
@@ -169,9 +174,16 @@ class DealEngine {
                       const Result<chain::MarketDeal>& at_final, int64_t finalized_height);
   Result<void> Segment();
   Result<void> Aggregate();
+  // Packs one policy's waiting segments (oldest first) into an aggregate when they fill one or
+  // the oldest has waited batch_wait; whether it made one.
+  Result<bool> PackGroup(const std::vector<const metadata::SegmentRecord*>& segments);
+  // A segment's per-pin policy (invalid stored meta: none); an aggregate's, resolved against the
+  // configuration, from its segments.
+  PinPolicy PolicyOfSegment(const metadata::SegmentRecord& segment);
+  EffectivePolicy PolicyOfAggregate(const std::vector<metadata::SegmentRecord>& segments);
   Result<void> MakeDeals();
   Result<void> Propose(const metadata::AggregateRecord& aggregate, const Address& provider,
-                       const ProviderInfo& info);
+                       const ProviderInfo& info, int64_t duration_days);
   Result<void> ShowOnPins();
   Result<ProviderInfo> Provider(const Address& provider);
   uint64_t MinPieceSize();
@@ -180,10 +192,10 @@ class DealEngine {
   // to accepted, rejected, active or slashed counts as that (failures name theirs).
   void SetDeal(metadata::DealRecord& deal, metadata::DealState state, std::string error = {},
                std::optional<metadata::ProviderEvent> event = std::nullopt);
-  // The statistics of each of config_.providers, in configuration order (zeros when none).
-  Result<std::vector<metadata::ProviderStats>> ConfiguredProviderStats();
-  // config_.providers, best score first (configuration order breaks ties).
-  Result<std::vector<Address>> ProvidersByScore();
+  // The statistics of each of `providers`, in their order (zeros when none).
+  Result<std::vector<metadata::ProviderStats>> StatsOf(std::span<const Address> providers);
+  // `providers` (a policy's, or config_.providers), best score first (their order breaks ties).
+  Result<std::vector<Address>> ProvidersByScore(std::span<const Address> providers);
   void Loop();
 
   DealEngineConfig config_;

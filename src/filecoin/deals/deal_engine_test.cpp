@@ -15,6 +15,8 @@
 #include "common/testing/temp_dir.hpp"
 #include "filecoin/chain/test_fake_lotus.hpp"
 #include "filecoin/deals/provider_score.hpp"
+#include "filecoin/deals/receipt.hpp"
+#include "filecoin/piece/piece_cid.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/migrations.hpp"
 #include "metadata/sqlite_database.hpp"
@@ -294,6 +296,19 @@ class DealEngineTest : public ::testing::Test {
     return it == pin->info.end() ? "" : it->second;
   }
 
+  // Another pinned DAG of `size` bytes of `fill`, with `meta`; returns its requestid.
+  std::string AddPin(char fill, size_t size, metadata::StringMap meta) {
+    Bytes data(size, static_cast<uint8_t>(fill));
+    SpanSource source(data);
+    ipld::StoreSink<blockstore::Blockstore> sink(blocks_);
+    auto node = unixfs::ImportFile(source, {}, sink);
+    EXPECT_TRUE(node.has_value());
+    auto pin = pins_->Create(
+        alice_, metadata::NewPin{node->cid.ToString(), std::nullopt, {}, std::move(meta)});
+    EXPECT_TRUE(pins_->UpdateStatus(pin->requestid, metadata::PinStatus::kPinned, {}).has_value());
+    return pin->requestid;
+  }
+
   testing::TempDir dir_;
   SystemClock& clock_ = SystemClock::Instance();
   std::unique_ptr<metadata::SqliteDatabase> db_;
@@ -536,6 +551,120 @@ TEST_F(DealEngineTest, ServesTheAggregateOnlyWithTheDealsTokenWhileItIsNeeded) {
   ASSERT_TRUE(store_->UpdateDeal(deal).has_value());
   EXPECT_EQ(engine->OpenPiece(deal.uuid, auth.substr(7)).error().code(),
             ErrorCode::kPermissionDenied);
+}
+
+TEST_F(DealEngineTest, ReceiptProvesThePinsSegmentAndListsItsDealsAsRecorded) {
+  EXPECT_EQ(BuildReceipt(*store_, pin_id_).error().code(), ErrorCode::kNotFound);
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto receipt = BuildReceipt(*store_, pin_id_);
+  ASSERT_TRUE(receipt.has_value()) << receipt.error().ToString();
+  const auto agg = store_->Aggregates()->at(0);
+  EXPECT_EQ(receipt->aggregate_piece_cid.ToString(), agg.piece_cid);
+  EXPECT_EQ(receipt->aggregate_padded_size, agg.padded_size);
+  // Two deals, as recorded: accepted, no deal ID yet; the paying wallet as client.
+  ASSERT_EQ(receipt->deals.size(), 2u);
+  for (const auto& d : receipt->deals) {
+    EXPECT_EQ(d.state, "accepted");
+    EXPECT_FALSE(d.deal_id.has_value());
+    EXPECT_EQ(d.client, client_.ToString());
+  }
+  // The JSON round-trips and the proof checks out offline.
+  auto parsed = ParseReceipt(RenderReceipt(*receipt));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, *receipt);
+  auto inclusion = VerifyReceiptInclusion(*parsed);
+  ASSERT_TRUE(inclusion.has_value()) << inclusion.error().ToString();
+  EXPECT_EQ(inclusion->segment_payload_size, store_->SegmentOfPin(pin_id_)->car_size);
+  // Tampering is caught and named.
+  auto fails = [](Receipt r) {
+    auto v = VerifyReceiptInclusion(r);
+    return v ? std::string() : v.error().message();
+  };
+  Receipt moved = *receipt;
+  moved.segment_offset += moved.segment_size;
+  EXPECT_NE(fails(moved).find("segment.offset"), std::string::npos);
+  Receipt flipped = *receipt;
+  flipped.inclusion_proof.back() ^= 1;
+  EXPECT_NE(fails(flipped).find("inclusionProof"), std::string::npos);
+  Receipt other = *receipt;
+  other.aggregate_piece_cid = piece::PieceCidV1(piece::Node{});
+  EXPECT_NE(fails(other).find("aggregate.pieceCidV2"), std::string::npos);
+  Receipt resized = *receipt;
+  resized.segment_size *= 2;
+  EXPECT_NE(fails(resized).find("segment.size"), std::string::npos);
+
+  // A deal seen on chain (published, deal 7): compared field by field with the receipt.
+  for (auto& [id, deals] : providers_.deals) {
+    for (auto& [uuid, d] : deals) {
+      d.status = "PublishConfirmed";
+      d.chain_deal_id = id == 1000 ? 7 : 8;
+      chain_.lotus.deals[d.chain_deal_id] = DealJson(d.params.client_deal_proposal.proposal, -1);
+    }
+  }
+  ASSERT_TRUE(engine->Tick().has_value());
+  receipt = BuildReceipt(*store_, pin_id_);
+  ASSERT_TRUE(receipt.has_value());
+  const ReceiptDeal& deal = receipt->deals.at(0);
+  EXPECT_EQ(deal.state, "published");
+  ASSERT_TRUE(deal.deal_id.has_value());
+  const auto& sent = providers_.deals[1000].begin()->second.params.client_deal_proposal.proposal;
+  chain::MarketDeal onchain{sent, {}};
+  EXPECT_TRUE(CheckDealOnChain(*receipt, deal, onchain).empty());
+  ReceiptDeal claims_active = deal;
+  claims_active.state = "active";
+  auto diffs = CheckDealOnChain(*receipt, claims_active, onchain);
+  ASSERT_EQ(diffs.size(), 1u);
+  EXPECT_NE(diffs[0].find("no sector start epoch"), std::string::npos);
+  onchain.proposal.end_epoch += 1;
+  onchain.proposal.provider = *Address::Id(1004);
+  diffs = CheckDealOnChain(*receipt, deal, onchain);
+  ASSERT_EQ(diffs.size(), 2u);
+  EXPECT_EQ(diffs[0], "provider: on chain f01004, receipt f01000");
+  EXPECT_NE(diffs[1].find("end epoch: on chain"), std::string::npos);
+}
+
+TEST(Receipt, ParseNamesTheFieldThatIsWrong) {
+  auto error = [](std::string_view text) {
+    auto r = ParseReceipt(text);
+    return r ? std::string() : r.error().message();
+  };
+  EXPECT_EQ(error("{}"), "receipt: cid: missing or not a string");
+  EXPECT_NE(error("[1]").find("receipt: json: not an object"), std::string::npos);
+  EXPECT_NE(error("{").find("receipt: json:"), std::string::npos);
+  EXPECT_EQ(error(R"({"cid":"bafkqaaa","segment":{"pieceCid":"nope"}})"),
+            "receipt: segment.pieceCid: not a CID: " +
+                multiformats::Cid::Parse("nope").error().message());
+  EXPECT_NE(error(std::string(kMaxReceiptBytes + 1, ' ')).find("receipt: size:"),
+            std::string::npos);
+}
+
+TEST_F(DealEngineTest, PinsWithAnotherPolicyGetTheirOwnAggregateProvidersAndDuration) {
+  const std::string custom = AddPin('y', 7000,
+                                    {{"filecoin.replicas", "1"},
+                                     {"filecoin.providers", "f01004"},
+                                     {"filecoin.duration_days", "200"}});
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto aggregates = store_->Aggregates();
+  ASSERT_EQ(aggregates->size(), 2u);
+  const auto custom_segment = store_->SegmentOfPin(custom);
+  const auto plain_segment = store_->SegmentOfPin(pin_id_);
+  ASSERT_TRUE(custom_segment->aggregate_id && plain_segment->aggregate_id);
+  EXPECT_NE(*custom_segment->aggregate_id, *plain_segment->aggregate_id);
+  auto custom_deals = store_->DealsOfAggregate(*custom_segment->aggregate_id);
+  ASSERT_EQ(custom_deals->size(), 1u);
+  EXPECT_EQ(custom_deals->at(0).provider, "f01004");
+  EXPECT_EQ(custom_deals->at(0).end_epoch - custom_deals->at(0).start_epoch, 200 * kEpochsPerDay);
+  auto plain_deals = store_->DealsOfAggregate(*plain_segment->aggregate_id);
+  ASSERT_EQ(plain_deals->size(), 2u);
+  for (const auto& d : *plain_deals) {
+    EXPECT_NE(d.provider, "f01004");  // f01000 and f01002, in the service's order
+    EXPECT_EQ(d.end_epoch - d.start_epoch, 180 * kEpochsPerDay);
+  }
+  auto pin = pins_->Get(alice_, custom);
+  EXPECT_EQ(pin->info.at("filecoin"), "dealing 0/1");
+  EXPECT_EQ(Info("filecoin"), "dealing 0/2");
 }
 
 }  // namespace

@@ -1,0 +1,340 @@
+#include "filecoin/deals/receipt.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "filecoin/aggregation/aggregate.hpp"
+#include "filecoin/aggregation/inclusion_proof.hpp"
+#include "filecoin/piece/piece_cid.hpp"
+#include "filecoin/types/market.hpp"
+
+namespace cairn::filecoin::deals {
+
+namespace {
+
+namespace json = boost::json;
+using metadata::DealState;
+
+Result<aggregation::PieceInfo> SegmentPiece(const metadata::SegmentRecord& s) {
+  aggregation::PieceInfo info;
+  if (s.comm_p.size() != info.commitment.size()) {
+    return Err(ErrorCode::kCorruption, "receipt: segment " + std::to_string(s.id) +
+                                           " has a commitment of " +
+                                           std::to_string(s.comm_p.size()) + " bytes");
+  }
+  std::copy(s.comm_p.begin(), s.comm_p.end(), info.commitment.begin());
+  info.size = s.padded_size;
+  return info;
+}
+
+// Rebuilds the aggregate's tree from its recorded segments (given by increasing offset, so the
+// largest-first placement sees them in the order it placed them) and proves `segment` in it.
+Result<Bytes> ProveSegment(const metadata::AggregateRecord& agg,
+                           const std::vector<metadata::SegmentRecord>& segments,
+                           const metadata::SegmentRecord& segment) {
+  std::vector<aggregation::PieceInfo> pieces;
+  pieces.reserve(segments.size());
+  for (const auto& s : segments) pieces.push_back(CAIRN_TRY(SegmentPiece(s)));
+  auto built = aggregation::Aggregate::Build(pieces, agg.padded_size);
+  if (!built) {
+    return Err(ErrorCode::kCorruption, "receipt: aggregate " + agg.piece_cid +
+                                           " cannot be rebuilt: " + built.error().message());
+  }
+  if (piece::PieceCidV1(built->root()).ToString() != agg.piece_cid) {
+    return Err(ErrorCode::kCorruption, "receipt: the recorded segments of aggregate " +
+                                           agg.piece_cid + " rebuild to " +
+                                           piece::PieceCidV1(built->root()).ToString());
+  }
+  const auto& placed = built->placement().pieces;
+  std::optional<size_t> entry;
+  for (size_t i = 0; i < placed.size(); ++i) {
+    const auto& s = segments[placed[i].input_index];
+    if (placed[i].offset != s.piece_offset) {
+      return Err(ErrorCode::kCorruption, "receipt: segment " + std::to_string(s.id) +
+                                             " is recorded at offset " +
+                                             std::to_string(s.piece_offset) + " but placed at " +
+                                             std::to_string(placed[i].offset));
+    }
+    if (s.id == segment.id) entry = i;
+  }
+  if (!entry) {
+    return Err(ErrorCode::kCorruption, "receipt: segment " + std::to_string(segment.id) +
+                                           " is not among the segments of aggregate " +
+                                           agg.piece_cid);
+  }
+  auto proof = CAIRN_TRY(built->ProveEntry(*entry));
+  return aggregation::EncodeInclusionProof(proof);
+}
+
+Result<std::vector<ReceiptDeal>> ReceiptDeals(metadata::DealStore& deals, int64_t aggregate_id) {
+  std::vector<ReceiptDeal> out;
+  for (const auto& d : CAIRN_TRY(deals.DealsOfAggregate(aggregate_id))) {
+    if (d.state == DealState::kRejected || d.state == DealState::kFailed) continue;
+    ReceiptDeal r;
+    r.provider = d.provider;
+    auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+    if (!signed_proposal) {
+      return Err(ErrorCode::kCorruption, "receipt: deal " + d.uuid + ": stored proposal: " +
+                                             signed_proposal.error().message());
+    }
+    auto net = Address::ParseWithNetwork(d.provider);
+    r.client = signed_proposal->proposal.client.ToString(net ? net->second : Network::kMainnet);
+    r.deal_id = d.deal_id;
+    r.proposal_cid = d.proposal_cid;
+    r.publish_cid = d.publish_cid;
+    r.start_epoch = d.start_epoch;
+    r.end_epoch = d.end_epoch;
+    r.state = std::string(metadata::DealStateName(d.state));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Receipt> BuildReceipt(metadata::DealStore& deals, std::string_view requestid) {
+  auto segment = deals.SegmentOfPin(requestid);
+  if (!segment) {
+    if (segment.error().code() != ErrorCode::kNotFound) return Err(segment.error());
+    return Err(ErrorCode::kNotFound,
+               "receipt: pin " + std::string(requestid) +
+                   " has no Filecoin segment yet (it is not pinned, or the cold tier has not "
+                   "reached it; see info.filecoin)");
+  }
+  if (!segment->aggregate_id) {
+    return Err(ErrorCode::kNotFound, "receipt: pin " + std::string(requestid) +
+                                         " is waiting to be aggregated (info.filecoin "
+                                         "\"aggregating\"); its receipt exists once it is");
+  }
+  auto agg = CAIRN_TRY(deals.GetAggregate(*segment->aggregate_id));
+  auto segments = CAIRN_TRY(deals.Segments(agg.id));
+
+  Receipt r;
+  r.cid = CAIRN_TRY(multiformats::Cid::FromBytes(segment->root_cid)).ToV1();
+  auto seg_piece = CAIRN_TRY(SegmentPiece(*segment));
+  auto seg_info = CAIRN_TRY(
+      piece::PieceInfo::Make(seg_piece.commitment, segment->padded_size, segment->car_size));
+  r.segment_piece_cid = CAIRN_TRY(piece::PieceCidV2(seg_info));
+  r.segment_offset = segment->piece_offset;
+  r.segment_size = segment->padded_size;
+  r.aggregate_piece_cid = CAIRN_TRY(multiformats::Cid::Parse(agg.piece_cid));
+  r.aggregate_piece_cid_v2 = CAIRN_TRY(piece::PieceCidV1ToV2(
+      r.aggregate_piece_cid, agg.padded_size, aggregation::UnpaddedSize(agg.padded_size)));
+  r.aggregate_padded_size = agg.padded_size;
+  r.inclusion_proof = CAIRN_TRY(ProveSegment(agg, segments, *segment));
+  r.deals = CAIRN_TRY(ReceiptDeals(deals, agg.id));
+  return r;
+}
+
+std::string RenderReceipt(const Receipt& r) {
+  json::array deals;
+  for (const auto& d : r.deals) {
+    json::object o;
+    o["provider"] = d.provider;
+    o["client"] = d.client;
+    if (d.deal_id) {
+      o["dealId"] = *d.deal_id;
+    } else {
+      o["dealId"] = nullptr;
+    }
+    o["proposalCid"] = d.proposal_cid;
+    o["publishCid"] = d.publish_cid;
+    o["startEpoch"] = d.start_epoch;
+    o["endEpoch"] = d.end_epoch;
+    o["state"] = d.state;
+    deals.push_back(std::move(o));
+  }
+  json::object out;
+  out["cid"] = r.cid.ToString();
+  out["segment"] = json::object{{"pieceCid", r.segment_piece_cid.ToString()},
+                                {"offset", r.segment_offset},
+                                {"size", r.segment_size}};
+  out["aggregate"] = json::object{{"pieceCid", r.aggregate_piece_cid.ToString()},
+                                  {"pieceCidV2", r.aggregate_piece_cid_v2.ToString()},
+                                  {"paddedSize", r.aggregate_padded_size}};
+  out["inclusionProof"] = HexEncode(r.inclusion_proof);
+  out["deals"] = std::move(deals);
+  return json::serialize(out);
+}
+
+// ---- Parsing --------------------------------------------------------------------------------
+
+namespace {
+
+Error Bad(const std::string& field, const std::string& what) {
+  return Error(ErrorCode::kInvalidArgument, "receipt: " + field + ": " + what);
+}
+
+Result<const json::object*> Obj(const json::object& in, const char* key, const std::string& path) {
+  const auto* v = in.if_contains(key);
+  if (!v || !v->is_object()) return Err(Bad(path + key, "missing or not an object"));
+  return &v->as_object();
+}
+
+Result<std::string> Str(const json::object& in, const char* key, const std::string& path) {
+  const auto* v = in.if_contains(key);
+  if (!v || !v->is_string()) return Err(Bad(path + key, "missing or not a string"));
+  return std::string(v->as_string());
+}
+
+Result<int64_t> Int(const json::object& in, const char* key, const std::string& path) {
+  const auto* v = in.if_contains(key);
+  if (v && v->is_int64()) return v->as_int64();
+  if (v && v->is_uint64() && v->as_uint64() <= INT64_MAX)
+    return static_cast<int64_t>(v->as_uint64());
+  return Err(Bad(path + key, "missing or not an integer"));
+}
+
+Result<uint64_t> Uint(const json::object& in, const char* key, const std::string& path) {
+  const auto* v = in.if_contains(key);
+  if (v && v->is_uint64()) return v->as_uint64();
+  if (v && v->is_int64() && v->as_int64() >= 0) return static_cast<uint64_t>(v->as_int64());
+  return Err(Bad(path + key, "missing or not an unsigned integer"));
+}
+
+Result<multiformats::Cid> CidField(const json::object& in, const char* key,
+                                   const std::string& path) {
+  auto text = CAIRN_TRY(Str(in, key, path));
+  auto cid = multiformats::Cid::Parse(text);
+  if (!cid) return Err(Bad(path + key, "not a CID: " + cid.error().message()));
+  return *cid;
+}
+
+Result<ReceiptDeal> ParseDeal(const json::value& v, const std::string& path) {
+  if (!v.is_object()) return Err(Bad(path, "not an object"));
+  const auto& o = v.as_object();
+  ReceiptDeal d;
+  d.provider = CAIRN_TRY(Str(o, "provider", path));
+  d.client = CAIRN_TRY(Str(o, "client", path));
+  const auto* id = o.if_contains("dealId");
+  if (!id) return Err(Bad(path + "dealId", "missing (null before the deal is published)"));
+  if (!id->is_null()) d.deal_id = CAIRN_TRY(Int(o, "dealId", path));
+  d.proposal_cid = CAIRN_TRY(Str(o, "proposalCid", path));
+  d.publish_cid = CAIRN_TRY(Str(o, "publishCid", path));
+  d.start_epoch = CAIRN_TRY(Int(o, "startEpoch", path));
+  d.end_epoch = CAIRN_TRY(Int(o, "endEpoch", path));
+  d.state = CAIRN_TRY(Str(o, "state", path));
+  if (!metadata::DealStateFromName(d.state)) return Err(Bad(path + "state", "unknown state"));
+  return d;
+}
+
+}  // namespace
+
+Result<Receipt> ParseReceipt(std::string_view text) {
+  if (text.size() > kMaxReceiptBytes) {
+    return Err(Bad("size", std::to_string(text.size()) + " bytes, more than " +
+                               std::to_string(kMaxReceiptBytes)));
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return Err(Bad("json", ec.message()));
+  if (!v.is_object()) return Err(Bad("json", "not an object"));
+  const auto& o = v.as_object();
+  Receipt r;
+  r.cid = CAIRN_TRY(CidField(o, "cid", ""));
+  const auto* seg = CAIRN_TRY(Obj(o, "segment", ""));
+  r.segment_piece_cid = CAIRN_TRY(CidField(*seg, "pieceCid", "segment."));
+  r.segment_offset = CAIRN_TRY(Uint(*seg, "offset", "segment."));
+  r.segment_size = CAIRN_TRY(Uint(*seg, "size", "segment."));
+  const auto* agg = CAIRN_TRY(Obj(o, "aggregate", ""));
+  r.aggregate_piece_cid = CAIRN_TRY(CidField(*agg, "pieceCid", "aggregate."));
+  r.aggregate_piece_cid_v2 = CAIRN_TRY(CidField(*agg, "pieceCidV2", "aggregate."));
+  r.aggregate_padded_size = CAIRN_TRY(Uint(*agg, "paddedSize", "aggregate."));
+  auto proof_hex = CAIRN_TRY(Str(o, "inclusionProof", ""));
+  auto proof = HexDecode(proof_hex);
+  if (!proof) return Err(Bad("inclusionProof", "not hex: " + proof.error().message()));
+  r.inclusion_proof = std::move(*proof);
+  const auto* deals = o.if_contains("deals");
+  if (!deals || !deals->is_array()) return Err(Bad("deals", "missing or not an array"));
+  if (deals->as_array().size() > kMaxReceiptDeals) {
+    return Err(Bad("deals", "more than " + std::to_string(kMaxReceiptDeals)));
+  }
+  for (size_t i = 0; i < deals->as_array().size(); ++i) {
+    r.deals.push_back(
+        CAIRN_TRY(ParseDeal(deals->as_array()[i], "deals[" + std::to_string(i) + "].")));
+  }
+  return r;
+}
+
+// ---- Checks ---------------------------------------------------------------------------------
+
+Result<VerifiedInclusion> VerifyReceiptInclusion(const Receipt& r) {
+  auto seg = piece::ParsePieceCidV2(r.segment_piece_cid);
+  if (!seg) return Err(Bad("segment.pieceCid", "not a v2 piece CID: " + seg.error().message()));
+  if (seg->padded_size() != r.segment_size) {
+    return Err(Bad("segment.size", std::to_string(r.segment_size) + ", but the piece CID says " +
+                                       std::to_string(seg->padded_size())));
+  }
+  auto agg_root = piece::ParsePieceCidV1(r.aggregate_piece_cid);
+  if (!agg_root) {
+    return Err(Bad("aggregate.pieceCid", "not a v1 piece CID: " + agg_root.error().message()));
+  }
+  auto agg_v2 = piece::ParsePieceCidV2(r.aggregate_piece_cid_v2);
+  if (!agg_v2) {
+    return Err(Bad("aggregate.pieceCidV2", "not a v2 piece CID: " + agg_v2.error().message()));
+  }
+  if (agg_v2->root != *agg_root) {
+    return Err(Bad("aggregate.pieceCidV2", "names another root than aggregate.pieceCid"));
+  }
+  if (agg_v2->padded_size() != r.aggregate_padded_size) {
+    return Err(Bad("aggregate.paddedSize", std::to_string(r.aggregate_padded_size) +
+                                               ", but pieceCidV2 says " +
+                                               std::to_string(agg_v2->padded_size())));
+  }
+  auto proof = aggregation::DecodeInclusionProof(r.inclusion_proof);
+  if (!proof) return Err(Bad("inclusionProof", proof.error().message()));
+  const aggregation::PieceInfo segment{seg->root, r.segment_size};
+  if (proof->subtree.index * r.segment_size != r.segment_offset) {
+    return Err(Bad("segment.offset", std::to_string(r.segment_offset) +
+                                         ", but the proof places the segment at " +
+                                         std::to_string(proof->subtree.index * r.segment_size)));
+  }
+  auto verified =
+      aggregation::VerifyInclusion(*proof, segment, {*agg_root, r.aggregate_padded_size});
+  if (!verified) return Err(Bad("inclusionProof", verified.error().message()));
+  return VerifiedInclusion{seg->payload_size(), agg_v2->payload_size()};
+}
+
+std::vector<std::string> CheckDealOnChain(const Receipt& r, const ReceiptDeal& d,
+                                          const chain::MarketDeal& onchain) {
+  std::vector<std::string> diffs;
+  const DealProposal& p = onchain.proposal;
+  if (p.piece_cid != r.aggregate_piece_cid) {
+    diffs.push_back("piece CID: on chain " + p.piece_cid.ToString() + ", receipt " +
+                    r.aggregate_piece_cid.ToString());
+  }
+  if (p.piece_size != r.aggregate_padded_size) {
+    diffs.push_back("piece size: on chain " + std::to_string(p.piece_size) + ", receipt " +
+                    std::to_string(r.aggregate_padded_size));
+  }
+  auto address_diff = [&diffs](const char* what, const Address& chain, const std::string& text) {
+    auto parsed = Address::ParseWithNetwork(text);
+    if (!parsed || parsed->first != chain) {
+      diffs.push_back(std::string(what) + ": on chain " +
+                      chain.ToString(parsed ? parsed->second : Network::kMainnet) + ", receipt " +
+                      text);
+    }
+  };
+  address_diff("provider", p.provider, d.provider);
+  address_diff("client", p.client, d.client);
+  if (p.start_epoch != d.start_epoch) {
+    diffs.push_back("start epoch: on chain " + std::to_string(p.start_epoch) + ", receipt " +
+                    std::to_string(d.start_epoch));
+  }
+  if (p.end_epoch != d.end_epoch) {
+    diffs.push_back("end epoch: on chain " + std::to_string(p.end_epoch) + ", receipt " +
+                    std::to_string(d.end_epoch));
+  }
+  if (d.state == "active") {
+    if (onchain.state.sector_start_epoch == -1) {
+      diffs.push_back("state: receipt says active, the chain shows no sector start epoch");
+    }
+    if (onchain.state.slash_epoch != -1) {
+      diffs.push_back("state: receipt says active, the chain shows it slashed at epoch " +
+                      std::to_string(onchain.state.slash_epoch));
+    }
+  }
+  return diffs;
+}
+
+}  // namespace cairn::filecoin::deals
