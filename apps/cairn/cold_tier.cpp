@@ -220,7 +220,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
       std::move(ec), *impl->deals, *impl->provider_stats, pins, blocks, *impl->chain, *impl->sender,
       *impl->wallet, *impl->mk12);
   impl->endpoints = std::make_unique<filecoin::retrieval::ChainRetrievalEndpoints>(
-      *impl->chain, SystemClock::Instance());
+      *impl->chain, SystemClock::Instance(), host != nullptr ? impl->mk12.get() : nullptr);
   impl->reader = std::make_unique<filecoin::retrieval::ColdReader>(
       *impl->deals, &events, *impl->endpoints, impl->piece_fetcher, SystemClock::Instance(),
       filecoin::retrieval::ColdReaderOptions{

@@ -29,8 +29,10 @@ Error TimedOut(std::chrono::milliseconds timeout, std::string_view step) {
 // resets the stream at the deadline, which ends a pending read or write.
 asio::awaitable<Result<std::string>> Converse(std::shared_ptr<net::Stream> stream,
                                               const std::string& request, uint64_t max) {
-  auto written = co_await stream->Write(AsBytes(request));
-  if (!written) co_return Err(written.error());
+  if (!request.empty()) {  // the transports query has no request
+    auto written = co_await stream->Write(AsBytes(request));
+    if (!written) co_return Err(written.error());
+  }
   stream->CloseWrite();
   std::string body;
   std::array<uint8_t, 16384> buf{};

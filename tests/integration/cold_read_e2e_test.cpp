@@ -1,5 +1,7 @@
 // End-to-end: hot first, then cold (issue 11 §1, §6). The real `cairn serve` with the real
-// devnet: a pin becomes two active deals with two curio providers; then, with the server
+// devnet: a pin becomes two active deals, with f01000 (curio: /piece at the HTTP multiaddr on
+// chain) and f01001 (boost: libp2p only on chain; its booster-http /piece URL comes from its
+// /fil/retrieval/transports/1.0.0 answer); then, with the server
 // stopped, every block of the pin is removed from the hot store (`cairn block rm`, the honest
 // maintenance path: there is no eviction yet) and the server restarted. A byte range read
 // through the gateway comes back exact, read from a provider's /piece with Range: the devnet's
@@ -64,7 +66,7 @@ class ColdReadE2e : public ::testing::Test {
     port_ = FreePort();
     WriteFile(repo_ + "/config.toml",
               "[pinning]\ngateways = []\n[filecoin]\nrpc = \"" + devnet_->rpc() +
-                  "\"\nnetwork = \"testnet\"\nproviders = [\"f01000\", \"f01002\"]\n"
+                  "\"\nnetwork = \"testnet\"\nproviders = [\"f01000\", \"f01001\"]\n"
                   "replicas = 2\npiece_size = 4194304\nbatch_wait_seconds = 1\n"
                   "public_url = \"http://127.0.0.1:" +
                   std::to_string(port_) +
@@ -165,15 +167,15 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
   ASSERT_EQ(range.status, 206) << range.body;
   EXPECT_EQ(range.body, data.substr(300000, 10000));
   auto [served0, gets0] = Served("f01000");
-  auto [served2, gets2] = Served("f01002");
+  auto [served2, gets2] = Served("f01001");
   EXPECT_EQ(served0 + served2, static_cast<int64_t>(sizes[0] + sizes[1] + sizes[2]))
       << "only the root, leaf 0 and leaf 1 may leave the providers (" << sizes[0] << " + "
-      << sizes[1] << " + " << sizes[2] << "): f01000 served " << served0 << ", f01002 " << served2;
+      << sizes[1] << " + " << sizes[2] << "): f01000 served " << served0 << ", f01001 " << served2;
   EXPECT_EQ(gets0 + gets2, 3);
 
   // The provider that answered now flips bits: the next cold read moves to the other one.
-  const std::string first = served0 > 0 ? "f01000" : "f01002";
-  const std::string other = first == "f01000" ? "f01002" : "f01000";
+  const std::string first = served0 > 0 ? "f01000" : "f01001";
+  const std::string other = first == "f01000" ? "f01001" : "f01000";
   devnet_->Call("Devnet.Fault", {first, "corrupt-retrieval", json::object()});
   auto before_other = Served(other).first;
   auto second = Get("/ipfs/" + root, token_, {"Range: bytes=600000-600999"});

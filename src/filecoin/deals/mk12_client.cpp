@@ -160,6 +160,27 @@ Result<std::optional<StorageAsk>> Mk12Client::Ask(const Mk12Endpoint& endpoint,
   return decoded->ask;
 }
 
+Result<TransportsResponse> Mk12Client::Transports(const Mk12Endpoint& endpoint) {
+  if (endpoint.kind != Mk12Endpoint::Kind::kLibp2p) {
+    return Err(ErrorCode::kNotSupported, "retrieval transports: " + endpoint.ToString() +
+                                             " is an HTTP endpoint; the query is libp2p only");
+  }
+  std::string what;
+  std::string body = CAIRN_TRY(
+      Exchange(endpoint, "", "", {{std::string(kRetrievalTransportsProtocol), ""}}, &what));
+  auto decoded = TransportsResponse::Decode(AsBytes(body));
+  if (!decoded) return Err(decoded.error().WithContext(what));
+  return std::move(*decoded);
+}
+
+std::optional<std::string> HttpRetrievalUrlOf(const TransportsResponse& transports) {
+  for (const auto& t : transports.protocols) {
+    if (t.name != "http" && t.name != "https") continue;
+    if (auto url = HttpEndpointOf(t.addresses)) return url;
+  }
+  return std::nullopt;
+}
+
 Result<DealResponse> Mk12Client::Propose(const Mk12Endpoint& endpoint, const DealParams& params) {
   std::vector<Mk12StreamOffer> offers = {
       {std::string(kMk12Protocol121), Str(params.Encode(DealProtocolVersion::kV121))}};

@@ -17,6 +17,9 @@
 //                          (1.2.0 carries DealParams without SkipIPNIAnnounce/RemoveUnsealedCopy)
 //   /fil/storage/status/1.2.0                                       DealStatusRequest → …Response
 //   /fil/storage/ask/1.1.0                                          AskRequest → AskResponse
+//   /fil/retrieval/transports/1.0.0                                 (nothing) → TransportsResponse
+//                          (where the provider serves retrievals: booster-http's /piece URL is
+//                          not on chain, only here)
 // A provider that cannot decode a request closes the stream without answering (Boost does so):
 // an empty answer is an error there, not "no ask".
 //
@@ -46,6 +49,7 @@ inline constexpr std::string_view kMk12Protocol121 = "/fil/storage/mk/1.2.1";
 inline constexpr std::string_view kMk12Protocol120 = "/fil/storage/mk/1.2.0";
 inline constexpr std::string_view kMk12StatusProtocol = "/fil/storage/status/1.2.0";
 inline constexpr std::string_view kMk12AskProtocol = "/fil/storage/ask/1.1.0";
+inline constexpr std::string_view kRetrievalTransportsProtocol = "/fil/retrieval/transports/1.0.0";
 
 // Where a provider takes mk12 requests.
 struct Mk12Endpoint {
@@ -121,6 +125,11 @@ std::optional<std::string> HttpEndpointOf(std::span<const Bytes> multiaddrs);
 std::optional<Mk12Endpoint> Mk12EndpointOf(std::string_view peer_id,
                                            std::span<const Bytes> multiaddrs, std::string* why);
 
+// The HTTP(S) retrieval base URL (where /piece/{cid} is served) among a transports answer: the
+// first address of a transport named "http" or "https" that HttpEndpointOf understands. nullopt
+// when there is none (a provider offering only graphsync/bitswap, or addresses that do not parse).
+std::optional<std::string> HttpRetrievalUrlOf(const TransportsResponse& transports);
+
 struct Mk12ClientOptions {
   // The deadline of one whole exchange (connect, request, answer): Boost's client read deadline.
   std::chrono::milliseconds timeout{60000};
@@ -148,6 +157,10 @@ class Mk12Client {
   // The provider's view of a deal. Errors as Propose; InvalidArgument also when the answer is
   // for another UUID.
   Result<DealStatusResponse> Status(const Mk12Endpoint& endpoint, const DealStatusRequest& request);
+  // The provider's retrieval transports (/fil/retrieval/transports/1.0.0, libp2p only: an HTTP
+  // endpoint is NotSupported, its base URL serves /piece itself). Errors: transport errors;
+  // InvalidArgument for an answer that is not a TransportsResponse (also none at all).
+  Result<TransportsResponse> Transports(const Mk12Endpoint& endpoint);
 
  private:
   // The answer body of one request: HTTP `method` to endpoint.url + `path`, or a libp2p stream

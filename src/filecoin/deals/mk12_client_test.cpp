@@ -63,7 +63,8 @@ class FakeTransport : public Mk12Transport {
   std::function<Result<Mk12HttpReply>(const std::string&)> answer;
   std::vector<std::string> methods, urls, bodies, peers, dialed, protocols;
   std::set<std::string> supported = {"/fil/storage/mk/1.2.1", "/fil/storage/mk/1.2.0",
-                                     "/fil/storage/status/1.2.0", "/fil/storage/ask/1.1.0"};
+                                     "/fil/storage/status/1.2.0", "/fil/storage/ask/1.1.0",
+                                     "/fil/retrieval/transports/1.0.0"};
 };
 
 Mk12Endpoint Http() { return Mk12Endpoint::Http("http://p:1"); }
@@ -316,6 +317,42 @@ TEST(Mk12Client, Libp2pAskIsTheMinersOwn) {
   got = client.Ask(Libp2p(), miner);
   ASSERT_TRUE(got.has_value());
   EXPECT_FALSE(got->has_value()) << "{Ask: null} is no ask";
+}
+
+TEST(Mk12Client, TransportsAreAskedOverLibp2pWithNoRequestAndGiveTheHttpUrl) {
+  FakeTransport t;
+  Mk12Client client(t);
+  TransportsResponse resp;
+  resp.protocols = {{"libp2p", {MaBytes("/ip4/127.0.0.1/tcp/4001")}},
+                    {"bitswap", {}},
+                    {"http", {Bytes{0xff}, MaBytes("/ip4/127.0.0.1/tcp/7777/http")}}};
+  t.answer = [&](const std::string& body) -> Result<Mk12HttpReply> {
+    EXPECT_EQ(body, "") << "the query has no request";
+    return Mk12HttpReply{200, Str(resp.Encode())};
+  };
+  auto got = client.Transports(Libp2p());
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(*got, resp);
+  EXPECT_EQ(t.protocols, std::vector<std::string>{"/fil/retrieval/transports/1.0.0"});
+  EXPECT_EQ(HttpRetrievalUrlOf(*got), "http://127.0.0.1:7777") << "unparsable address skipped";
+
+  // An https booster-http behind a domain; a provider with libp2p only has no URL.
+  TransportsResponse https{{{"https", {MaBytes("/dns/sp.example.com/tcp/443/https")}}}};
+  EXPECT_EQ(HttpRetrievalUrlOf(https), "https://sp.example.com:443");
+  TransportsResponse libp2p_only{{{"libp2p", {MaBytes("/ip4/1.2.3.4/tcp/80/http")}}}};
+  EXPECT_EQ(HttpRetrievalUrlOf(libp2p_only), std::nullopt) << "only http/https transports count";
+
+  // Over HTTP the query does not exist; silence and garbage are errors.
+  EXPECT_EQ(client.Transports(Http()).error().code(), ErrorCode::kNotSupported);
+  t.answer = [](const std::string&) -> Result<Mk12HttpReply> { return Mk12HttpReply{200, ""}; };
+  EXPECT_EQ(client.Transports(Libp2p()).error().code(), ErrorCode::kInvalidArgument);
+  t.answer = [](const std::string&) -> Result<Mk12HttpReply> {
+    return Mk12HttpReply{200, "\xa1\x69Protocols\x05"};
+  };
+  auto bad = client.Transports(Libp2p());
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("TransportsResponse.Protocols"), std::string::npos)
+      << bad.error().message();
 }
 
 }  // namespace

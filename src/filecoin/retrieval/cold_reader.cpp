@@ -15,36 +15,62 @@ constexpr size_t kMaxEventPins = 100000;  // bound on the per-pin event throttle
 }  // namespace
 
 ChainRetrievalEndpoints::ChainRetrievalEndpoints(chain::ChainClient& chain, const Clock& clock,
-                                                 std::chrono::seconds ttl)
+                                                 deals::Mk12Client* mk12, std::chrono::seconds ttl)
     : chain_(chain),
       clock_(clock),
+      mk12_(mk12),
       ttl_us_(std::chrono::duration_cast<std::chrono::microseconds>(ttl).count()) {}
+
+Result<ChainRetrievalEndpoints::Entry> ChainRetrievalEndpoints::Lookup(
+    const std::string& provider) {
+  auto address = CAIRN_TRY(Address::Parse(provider));
+  auto info = chain_.StateMinerInfo(address);
+  if (!info) return Err(info.error().WithContext("retrieval: provider " + provider + ": "));
+  Entry e;
+  e.url = deals::HttpEndpointOf(info->multiaddrs);
+  if (e.url) return e;
+  std::string why;
+  auto libp2p = deals::Mk12EndpointOf(info->peer_id, info->multiaddrs, &why);
+  if (!libp2p) {
+    e.why_none = "no HTTP endpoint among its on-chain multiaddrs, and " + why;
+    return e;
+  }
+  if (mk12_ == nullptr) {
+    e.why_none =
+        "no HTTP endpoint among its on-chain multiaddrs, and no libp2p host here to ask it "
+        "for its retrieval transports";
+    return e;
+  }
+  auto transports = mk12_->Transports(*libp2p);
+  if (!transports) {
+    return Err(transports.error().WithContext("retrieval: provider " + provider + ": "));
+  }
+  e.url = deals::HttpRetrievalUrlOf(*transports);
+  if (!e.url) {
+    e.why_none = "its retrieval transports (" + std::string(deals::kRetrievalTransportsProtocol) +
+                 ") offer no usable http or https address";
+  }
+  return e;
+}
 
 Result<std::string> ChainRetrievalEndpoints::BaseUrl(const std::string& provider) {
   const int64_t now = clock_.WallMicros();
-  std::optional<std::string> url;
-  bool cached = false;
+  std::optional<Entry> entry;
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(provider);
-    if (it != cache_.end() && now - it->second.fetched_us < ttl_us_) {
-      url = it->second.url;
-      cached = true;
-    }
+    if (it != cache_.end() && now - it->second.fetched_us < ttl_us_) entry = it->second;
   }
-  if (!cached) {
-    auto address = CAIRN_TRY(Address::Parse(provider));
-    auto info = chain_.StateMinerInfo(address);
-    if (!info) return Err(info.error().WithContext("retrieval: provider " + provider + ": "));
-    url = deals::HttpEndpointOf(info->multiaddrs);
+  if (!entry) {
+    entry = CAIRN_TRY(Lookup(provider));
+    entry->fetched_us = now;
     std::lock_guard lock(mu_);
-    cache_[provider] = {url, now};
+    cache_[provider] = *entry;
   }
-  if (!url) {
-    return Err(ErrorCode::kNotFound, "retrieval: provider " + provider +
-                                         " has no HTTP endpoint among its on-chain multiaddrs");
+  if (!entry->url) {
+    return Err(ErrorCode::kNotFound, "retrieval: provider " + provider + ": " + entry->why_none);
   }
-  return *url;
+  return *entry->url;
 }
 
 ColdReader::ColdReader(metadata::DealStore& deals, metadata::EventStore* events,

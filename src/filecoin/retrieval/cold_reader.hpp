@@ -34,6 +34,7 @@
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "filecoin/chain/chain_client.hpp"
+#include "filecoin/deals/mk12_client.hpp"
 #include "ipld/blocks.hpp"
 #include "metadata/deals.hpp"
 #include "metadata/events.hpp"
@@ -67,22 +68,30 @@ class RetrievalEndpoints {
 
 // From the provider's on-chain multiaddrs (StateMinerInfo): the HTTP(S) endpoint of its market
 // (filecoin/deals HttpEndpointOf), where Curio serves /piece beside /market/mk12. A
-// libp2p-only provider (Boost: booster-http's address is not on chain) has none. Answers are
-// cached for `ttl`.
+// libp2p-only provider (Boost: booster-http's address is not on chain) is asked over libp2p
+// (/fil/retrieval/transports/1.0.0, through `mk12`) and its "http"/"https" transport is used;
+// without `mk12` (no libp2p host) or when it offers none, it has no endpoint (NotFound). Answers,
+// including "none", are cached for `ttl`; a failed query is not cached.
 class ChainRetrievalEndpoints final : public RetrievalEndpoints {
  public:
-  // `chain` and `clock` must outlive this.
+  // `chain`, `clock` and `mk12` (may be null) must outlive this.
   ChainRetrievalEndpoints(chain::ChainClient& chain, const Clock& clock,
+                          deals::Mk12Client* mk12 = nullptr,
                           std::chrono::seconds ttl = std::chrono::seconds(600));
   Result<std::string> BaseUrl(const std::string& provider) override;
 
  private:
   struct Entry {
     std::optional<std::string> url;
+    std::string why_none;  // when url is nullopt
     int64_t fetched_us = 0;
   };
+  // Asks the chain (and the provider over libp2p when the chain names no HTTP endpoint).
+  Result<Entry> Lookup(const std::string& provider);
+
   chain::ChainClient& chain_;
   const Clock& clock_;
+  deals::Mk12Client* const mk12_;
   const int64_t ttl_us_;
   std::mutex mu_;
   std::map<std::string, Entry> cache_;  // GUARDED_BY(mu_)

@@ -363,4 +363,48 @@ Result<AskResponse> AskResponse::Decode(ByteSpan bytes) {
   return r;
 }
 
+// ---- TransportsResponse -----------------------------------------------------------------------
+
+Bytes TransportsResponse::Encode() const {
+  CborValue::List list;
+  for (const auto& p : protocols) {
+    CborValue::List addresses;
+    for (const auto& a : p.addresses) addresses.push_back(CborValue::ByteString(a));
+    list.push_back(CborValue::MakeMap({{"Name", CborValue::String(p.name)},
+                                       {"Addresses", CborValue::MakeList(std::move(addresses))}}));
+  }
+  return internal::EncodeValue(
+      CborValue::MakeMap({{"Protocols", CborValue::MakeList(std::move(list))}}));
+}
+
+Result<TransportsResponse> TransportsResponse::Decode(ByteSpan bytes) {
+  auto v = CAIRN_TRY(internal::DecodeTop(bytes, "TransportsResponse"));
+  auto m = CAIRN_TRY(MapFields::Read(v, "TransportsResponse", {"Protocols"}));
+  const auto& list = m["Protocols"];
+  TransportsResponse r;
+  if (list.is_null()) return r;  // cbor-gen writes a nil slice as null
+  if (list.kind() != ipld::CborKind::kList) {
+    return internal::FieldError(m.Name("Protocols"), "expected a list");
+  }
+  for (size_t i = 0; i < list.AsList().size(); ++i) {
+    const std::string field = m.Name("Protocols") + "[" + std::to_string(i) + "]";
+    auto p = CAIRN_TRY(MapFields::Read(list.AsList()[i], field, {"Name", "Addresses"}));
+    RetrievalTransport t;
+    t.name = CAIRN_TRY(internal::Text(p["Name"], p.Name("Name")));
+    const auto& addresses = p["Addresses"];
+    // cbor-gen writes a nil slice as null.
+    if (!addresses.is_null()) {
+      if (addresses.kind() != ipld::CborKind::kList) {
+        return internal::FieldError(p.Name("Addresses"), "expected a list");
+      }
+      for (size_t j = 0; j < addresses.AsList().size(); ++j) {
+        t.addresses.push_back(CAIRN_TRY(internal::ByteString(
+            addresses.AsList()[j], p.Name("Addresses") + "[" + std::to_string(j) + "]")));
+      }
+    }
+    r.protocols.push_back(std::move(t));
+  }
+  return r;
+}
+
 }  // namespace cairn::filecoin

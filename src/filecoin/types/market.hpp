@@ -191,4 +191,24 @@ struct AskResponse {
   friend bool operator==(const AskResponse&, const AskResponse&) = default;
 };
 
+// /fil/retrieval/transports/1.0.0 answer (boost retrievalmarket/types; FILECOIN.md §3.1):
+// {"Protocols": [{"Name": "libp2p"|"http"|"https"|"bitswap"|…, "Addresses": [multiaddr bytes…]}]}.
+// The request is empty: the provider writes this and closes the stream. Names are kept as sent
+// (a provider may offer transports we do not know); addresses are the binary multiaddrs, not
+// parsed here (callers skip the ones they cannot use). Decode bounds nothing beyond the bytes it
+// is given: callers bound the answer.
+struct RetrievalTransport {
+  std::string name;
+  std::vector<Bytes> addresses;
+  friend bool operator==(const RetrievalTransport&, const RetrievalTransport&) = default;
+};
+
+struct TransportsResponse {
+  std::vector<RetrievalTransport> protocols;
+
+  Bytes Encode() const;
+  static Result<TransportsResponse> Decode(ByteSpan bytes);
+  friend bool operator==(const TransportsResponse&, const TransportsResponse&) = default;
+};
+
 }  // namespace cairn::filecoin

@@ -201,5 +201,41 @@ TEST(StorageAsk, RoundTripsAndRejectsMissingFields) {
       << missing.error().message();
 }
 
+TEST(TransportsResponse, MatchesBoostsMapEncodingAndAcceptsNilSlices) {
+  // {"Protocols": [{"Name": "http", "Addresses": [/ip4/127.0.0.1/tcp/80/http]}]}, canonical keys.
+  TransportsResponse r{{{"http", {*HexDecode("047f000001060050e003")}}}};
+  EXPECT_EQ(HexEncode(r.Encode()),
+            "a1"
+            "69"
+            "50726f746f636f6c73"
+            "81"
+            "a2"
+            "64"
+            "4e616d65"
+            "64"
+            "68747470"
+            "69"
+            "416464726573736573"
+            "81"
+            "4a"
+            "047f000001060050e003");
+  EXPECT_EQ(*TransportsResponse::Decode(r.Encode()), r);
+  // cbor-gen writes nil slices as null: {"Protocols": null} and "Addresses": null.
+  EXPECT_TRUE(
+      TransportsResponse::Decode(*HexDecode("a16950726f746f636f6c73f6"))->protocols.empty());
+  auto nil_addresses = TransportsResponse::Decode(
+      *HexDecode("a16950726f746f636f6c7381a2644e616d65676269747377617069416464726573736573"
+                 "f6"));
+  ASSERT_TRUE(nil_addresses) << nil_addresses.error().ToString();
+  EXPECT_EQ(nil_addresses->protocols[0].name, "bitswap");
+  EXPECT_TRUE(nil_addresses->protocols[0].addresses.empty());
+  auto not_bytes = TransportsResponse::Decode(
+      *HexDecode("a16950726f746f636f6c7381a2644e616d6564687474706941646472657373657381"
+                 "01"));
+  ASSERT_FALSE(not_bytes);
+  EXPECT_NE(not_bytes.error().message().find("Protocols[0].Addresses[0]"), std::string::npos)
+      << not_bytes.error().message();
+}
+
 }  // namespace
 }  // namespace cairn::filecoin
