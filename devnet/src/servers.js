@@ -4,15 +4,16 @@
 //
 // Contract:
 // - startProviderHttp(provider) -> Promise<http.Server> listening on 127.0.0.1:0.
-//   POST /market/mk12/store, GET /market/mk12/status and GET /market/mk12/ask exist only on "curio"
-//   providers and behave as curio/market/mk12/http/http.go: Content-Type must be application/cbor
-//   (else 400 and an empty body), body limits 4 MiB / 1 MiB, undecodable CBOR -> 400, otherwise 200
-//   with a CBOR DealResponse / DealStatusResponse. GET|HEAD /piece/{v1|v2 piece CID} (FRC-0066,
-//   curio market/retrieval): 200 with the unpadded bytes, a single Range -> 206 + Content-Range,
-//   unsatisfiable -> 416, a piece it does not hold (or an unparsable CID) -> 404. ETag is the
-//   quoted CID; Accept-Ranges: bytes. While the provider's fault is "offline", every connection is
-//   destroyed unanswered; with "corrupt-retrieval" every /piece body has bits flipped (the first
-//   byte, and every byte whose offset in the piece is a multiple of 1024).
+//   POST /market/mk12/store, GET /market/mk12/status and GET /market/mk12/ask exist only on "curio" providers and behave
+//   as curio/market/mk12/http/http.go: Content-Type must be application/cbor (else 400 and an
+//   empty body), body limits 4 MiB / 1 MiB, undecodable CBOR -> 400, otherwise 200 with a CBOR
+//   DealResponse / DealStatusResponse.
+//   GET|HEAD /piece/{v1|v2 piece CID} (FRC-0066, curio market/retrieval): 200 with the unpadded
+//   bytes, a single Range -> 206 + Content-Range, unsatisfiable -> 416, a piece it does
+//   not hold (or an unparsable CID) -> 404. ETag is the quoted CID; Accept-Ranges: bytes.
+//   While the provider's fault is "offline", every connection is destroyed unanswered; with
+//   "corrupt-retrieval" every /piece body has bits flipped (the first byte, and every byte whose
+//   offset in the piece is a multiple of 1024).
 // - startBoostHost(provider, privateKey) -> Promise<libp2p node> listening on /ip4/127.0.0.1/tcp/0,
 //   handling /fil/storage/mk/1.2.1, /fil/storage/mk/1.2.0 (one CBOR DealParams in, one CBOR
 //   DealResponse out, stream closed), /fil/storage/status/1.2.0 and /fil/storage/ask/1.1.0;
@@ -20,20 +21,18 @@
 //   /fil/retrieval/transports/1.0.0 (boost retrievalmarket/lp2pimpl/transports.go): no request,
 //   the host writes {"Protocols": [{"Name": "libp2p", "Addresses": [its listen multiaddrs]},
 //   {"Name": "http", "Addresses": [/ip4/127.0.0.1/tcp/<provider.httpPort>/http]}]} and closes: the
-//   http entry is booster-http, the /piece server, whose address is not on chain. Inbound
-//   connections are refused while "offline". Peers that send no complete CBOR within 10 s are reset
-//   (Boost's providerReadDeadline).
+//   http entry is booster-http, the /piece server, whose address is not on chain. Inbound connections are
+//   refused while "offline". Peers that send no complete CBOR within 10 s are reset (Boost's
+//   providerReadDeadline).
 
 import './polyfill.js'
-
-import {noise} from '@chainsafe/libp2p-noise'
-import {yamux} from '@chainsafe/libp2p-yamux'
-import {tcp} from '@libp2p/tcp'
-import {multiaddr} from '@multiformats/multiaddr'
-import {createLibp2p} from 'libp2p'
 import http from 'node:http'
-
-import {dagCbor, encodeDealResponse} from './fil.js'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { dagCbor, encodeDealResponse } from './fil.js'
 
 export const MK12_PROTOCOLS = ['/fil/storage/mk/1.2.1', '/fil/storage/mk/1.2.0']
 export const STATUS_PROTOCOL = '/fil/storage/status/1.2.0'
@@ -177,80 +176,52 @@ async function respond (stream, bytes) {
 }
 
 export async function startBoostHost (provider, privateKey) {
-  const node =
-      await createLibp2p({
-        privateKey,
-        addresses: {listen: ['/ip4/127.0.0.1/tcp/0']},
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        connectionGater: {
-          denyInboundConnection: () => provider.offline,
-          denyInboundEncryptedConnection: () => provider.offline
-        }
-      }) await node
-          .handle(
-              MK12_PROTOCOLS,
-              async (stream) => {
-                provider.count('libp2p-deal')
-                try {
-                  const body = await readOneCbor(stream, 4 << 20)
-                  const r = provider.propose(body)
-                  // Boost answers undecodable params by closing the stream without a response.
-                  if (r.message == null) {
-                    await stream.close();
-                    return
-                  }
-                  await respond(stream, encodeDealResponse(r.accepted, r.message))
-                } catch (e) { stream.abort(e)
-                }
-              }) await node
-          .handle(
-              STATUS_PROTOCOL,
-              async (stream) => {
-                provider.count('libp2p-status')
-                try {
-                  const body = await readOneCbor(stream, 1 << 20)
-                  let out
-                  try {
-                    out = provider.status(body)
-                  } catch {
-                    await stream.close();
-                    return
-                  }
-                  await respond(stream, out)
-                } catch (e) { stream.abort(e)
-                }
-              }) await node
-          .handle(TRANSPORTS_PROTOCOL, async (stream) => {
-            provider.count('libp2p-transports')
-            try {
-              const protocols =
-                  [{
-                    Name: 'libp2p',
-                    Addresses: node.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes)
-                  }] if (provider.httpPort) protocols.push({
-                    Name: 'http',
-                    Addresses: [multiaddr(`/ip4/127.0.0.1/tcp/${provider.httpPort}/http`).bytes]
-                  }) await respond(stream, dagCbor.encode({Protocols: protocols}))
-            } catch (e) {
-              stream.abort(e)
-            }
-          }) await node.handle(ASK_PROTOCOL, async (stream) => {
-            provider.count('libp2p-ask')
-            try {
-              const body = await readOneCbor(stream, 1 << 20)
-              let out
-              try {
-                out = provider.askResponse(body)
-              } catch {
-                await stream.close();
-                return
-              }
-              await respond(stream, out)
-            } catch (e) {
-              stream.abort(e)
-            }
-          })
+  const node = await createLibp2p({
+    privateKey,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: {
+      denyInboundConnection: () => provider.offline,
+      denyInboundEncryptedConnection: () => provider.offline
+    }
+  })
+  await node.handle(MK12_PROTOCOLS, async (stream) => {
+    provider.count('libp2p-deal')
+    try {
+      const body = await readOneCbor(stream, 4 << 20)
+      const r = provider.propose(body)
+      // Boost answers undecodable params by closing the stream without a response.
+      if (r.message == null) { await stream.close(); return }
+      await respond(stream, encodeDealResponse(r.accepted, r.message))
+    } catch (e) { stream.abort(e) }
+  })
+  await node.handle(STATUS_PROTOCOL, async (stream) => {
+    provider.count('libp2p-status')
+    try {
+      const body = await readOneCbor(stream, 1 << 20)
+      let out
+      try { out = provider.status(body) } catch { await stream.close(); return }
+      await respond(stream, out)
+    } catch (e) { stream.abort(e) }
+  })
+  await node.handle(TRANSPORTS_PROTOCOL, async (stream) => {
+    provider.count('libp2p-transports')
+    try {
+      const protocols = [{ Name: 'libp2p', Addresses: node.getMultiaddrs().map(ma => ma.decapsulateCode(421).bytes) }]
+      if (provider.httpPort) protocols.push({ Name: 'http', Addresses: [multiaddr(`/ip4/127.0.0.1/tcp/${provider.httpPort}/http`).bytes] })
+      await respond(stream, dagCbor.encode({ Protocols: protocols }))
+    } catch (e) { stream.abort(e) }
+  })
+  await node.handle(ASK_PROTOCOL, async (stream) => {
+    provider.count('libp2p-ask')
+    try {
+      const body = await readOneCbor(stream, 1 << 20)
+      let out
+      try { out = provider.askResponse(body) } catch { await stream.close(); return }
+      await respond(stream, out)
+    } catch (e) { stream.abort(e) }
+  })
   return node
 }

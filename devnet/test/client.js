@@ -166,24 +166,18 @@ export function statusHttp (httpBase, bytes, path = '/market/mk12/status') {
 }
 
 let p2pNode = null
-export async function p2pClient() {
+export async function p2pClient () {
   if (!p2pNode) {
     p2pNode = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
   }
   return p2pNode
-} export async function stopP2pClient() {
-  if (p2pNode) {
-    await p2pNode.stop();
-    p2pNode = null
-  }
 }
+export async function stopP2pClient () { if (p2pNode) { await p2pNode.stop(); p2pNode = null } }
 
 // One request per stream. A connection cached from before a provider restart can be dead; like a
 // real client, drop it and retry once on a fresh connection.
-async function p2pRequest(ma, protocol, bytes) {
-  try {
-    return await p2pRequestOnce(ma, protocol, bytes)
-  } catch (e) {
+async function p2pRequest (ma, protocol, bytes) {
+  try { return await p2pRequestOnce(ma, protocol, bytes) } catch (e) {
     const node = await p2pClient()
     const addr = multiaddr(ma)
     const peer = addr.getComponents().find(c => c.name === 'p2p')?.value
@@ -193,45 +187,40 @@ async function p2pRequest(ma, protocol, bytes) {
   }
 }
 
-async function p2pRequestOnce(ma, protocol, bytes) {
+async function p2pRequestOnce (ma, protocol, bytes) {
   const node = await p2pClient()
   const stream = await node.dialProtocol(multiaddr(ma), protocol, { signal: AbortSignal.timeout(30_000) })
   // Read from the start: a provider may answer before this side has closed (the transports
   // query has no request), and what arrives before anyone iterates the stream is not kept.
   const reading = (async () => {
-    const chunks = [] for await (const c of stream) chunks.push(c.subarray ? c.subarray() : c)
+    const chunks = []
+    for await (const c of stream) chunks.push(c.subarray ? c.subarray() : c)
     return chunks
   })()
-  if (bytes.length) stream.send(bytes) await stream.close() const chunks = await reading
+  if (bytes.length) stream.send(bytes)
+  await stream.close()
+  const chunks = await reading
   return dagCbor.decode(new Uint8Array(Buffer.concat(chunks)))
-} export function proposeP2p(ma, bytes, protocol = '/fil/storage/mk/1.2.1') {
-  return p2pRequest(ma, protocol, bytes)
-} export function statusP2p(ma, bytes) {
-  return p2pRequest(ma, '/fil/storage/status/1.2.0', bytes)
 }
+export function proposeP2p (ma, bytes, protocol = '/fil/storage/mk/1.2.1') { return p2pRequest(ma, protocol, bytes) }
+export function statusP2p (ma, bytes) { return p2pRequest(ma, '/fil/storage/status/1.2.0', bytes) }
 
-// The retrieval transports a boost provider announces (/fil/retrieval/transports/1.0.0; no
-// request).
-export function transports(prov) {
-  return p2pRequest(prov.multiaddr, '/fil/retrieval/transports/1.0.0', new Uint8Array())
-}
+// The retrieval transports a boost provider announces (/fil/retrieval/transports/1.0.0; no request).
+export function transports (prov) { return p2pRequest(prov.multiaddr, '/fil/retrieval/transports/1.0.0', new Uint8Array()) }
 
-export function ask(prov, minerBytes) {
+export function ask (prov, minerBytes) {
   const req = dagCbor.encode({ Miner: minerBytes })
   return prov.kind === 'curio' ? statusHttp(prov.http, req, '/market/mk12/ask') : p2pRequest(prov.multiaddr, '/fil/storage/ask/1.1.0', req)
 }
 
 // Proposes through whichever protocol the provider kind speaks.
-export function propose(prov, bytes) {
-  return prov.kind === 'curio' ? proposeHttp(prov.http, bytes) : proposeP2p(prov.multiaddr, bytes)
-} export function status(prov, bytes) {
-  return prov.kind === 'curio' ? statusHttp(prov.http, bytes) : statusP2p(prov.multiaddr, bytes)
-}
+export function propose (prov, bytes) { return prov.kind === 'curio' ? proposeHttp(prov.http, bytes) : proposeP2p(prov.multiaddr, bytes) }
+export function status (prov, bytes) { return prov.kind === 'curio' ? statusHttp(prov.http, bytes) : statusP2p(prov.multiaddr, bytes) }
 
 // Serves bytes like a careful piece server: GET and HEAD with Content-Length, a single Range ->
 // 206. Options: requireHeader [name, value] (else 401); ignoreRange (always 200 + whole body);
 // noLength (chunked, no Content-Length). hits.ranges records the Range headers seen.
-export function servePayload(bytes, {requireHeader, ignoreRange = false, noLength = false} = {}) {
+export function servePayload (bytes, { requireHeader, ignoreRange = false, noLength = false } = {}) {
   const hits = { count: 0, rejected: 0, heads: 0, ranges: [] }
   const server = http.createServer((req, res) => {
     hits.count++
@@ -257,7 +246,7 @@ export function servePayload(bytes, {requireHeader, ignoreRange = false, noLengt
 }
 
 // Polls fn until it returns a truthy value; generous bound, no timing assumptions.
-export async function until(fn, what, {tries = 600, delayMs = 50} = {}) {
+export async function until (fn, what, { tries = 600, delayMs = 50 } = {}) {
   for (let i = 0; i < tries; i++) {
     const v = await fn()
     if (v) return v

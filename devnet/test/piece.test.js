@@ -1,15 +1,13 @@
 // Retrieval: GET|HEAD /piece/{v1|v2} with Range and 206, answers checked against
 // @web3-storage/data-segment; Devnet.Stats counts bytes and requests. And the transfer checks
 // that guard what a provider ends up serving: headers honoured, size, CommP.
-import {multiaddr} from '@multiformats/multiaddr'
-import {Piece} from '@web3-storage/data-segment'
+import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import {after, before, test} from 'node:test'
-
-import {startDevnet} from '../src/devnet.js'
-
-import {buildDeal, pieceOf, propose, rpc, servePayload, status, statusRequest, stopP2pClient, transports, until} from './client.js'
-import {fundedClient, makeDeal, payload} from './helpers.js'
+import { Piece } from '@web3-storage/data-segment'
+import { startDevnet } from '../src/devnet.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { rpc, buildDeal, pieceOf, propose, status, statusRequest, servePayload, until, stopP2pClient, transports } from './client.js'
+import { payload, fundedClient, makeDeal } from './helpers.js'
 
 let devnet, url, providers
 before(async () => {
@@ -228,21 +226,16 @@ test('status answers an unknown UUID and a wrong signature with Boost\'s strings
 
 test('boost: /fil/retrieval/transports/1.0.0 names the /piece server (booster-http), which is not on chain', async () => {
   const p = providers.find(x => x.kind === 'boost')
-const info = await rpc(url, 'Filecoin.StateMinerInfo', [p.id, null])
-const onChain =
-    info.Multiaddrs.map(b => multiaddr(new Uint8Array(Buffer.from(b, 'base64'))).toString())
-assert.ok(onChain.every(a => !a.endsWith('/http')), `on chain: ${onChain}`)
-const answer = await transports(p)
-assert.deepEqual(Object.keys(answer), ['Protocols'])
-const byName = Object.fromEntries(
-    answer.Protocols.map(t => [t.Name, t.Addresses.map(a => multiaddr(a).toString())]))
-assert.deepEqual(Object.keys(byName).sort(), ['http', 'libp2p'])
-assert.deepEqual(byName.libp2p, onChain)
-assert.deepEqual(byName.http, [`/ip4/127.0.0.1/tcp/${new URL(p.http).port}/http`])
-// The named server is the provider's /piece endpoint.
-assert.equal(
-    (await fetch(`http://127.0.0.1:${new URL(p.http).port}/piece/${pieceOf(payload(100, 7)).v1}`))
-        .status,
-    404)
+  const info = await rpc(url, 'Filecoin.StateMinerInfo', [p.id, null])
+  const onChain = info.Multiaddrs.map(b => multiaddr(new Uint8Array(Buffer.from(b, 'base64'))).toString())
+  assert.ok(onChain.every(a => !a.endsWith('/http')), `on chain: ${onChain}`)
+  const answer = await transports(p)
+  assert.deepEqual(Object.keys(answer), ['Protocols'])
+  const byName = Object.fromEntries(answer.Protocols.map(t => [t.Name, t.Addresses.map(a => multiaddr(a).toString())]))
+  assert.deepEqual(Object.keys(byName).sort(), ['http', 'libp2p'])
+  assert.deepEqual(byName.libp2p, onChain)
+  assert.deepEqual(byName.http, [`/ip4/127.0.0.1/tcp/${new URL(p.http).port}/http`])
+  // The named server is the provider's /piece endpoint.
+  assert.equal((await fetch(`http://127.0.0.1:${new URL(p.http).port}/piece/${pieceOf(payload(100, 7)).v1}`)).status, 404)
   assert.ok((await rpc(url, 'Devnet.Stats', [p.id])).Requests['libp2p-transports'] >= 1)
 })
