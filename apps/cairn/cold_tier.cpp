@@ -170,6 +170,15 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
                "cold tier: filecoin.providers is set but filecoin.public_url (where providers "
                "pull deal data from this server) is not");
   }
+  if (config.filecoin_renew_margin_epochs <= config.filecoin_start_delay_epochs) {
+    return Err(ErrorCode::kInvalidArgument,
+               "cold tier: filecoin.renew_margin_epochs (" +
+                   std::to_string(config.filecoin_renew_margin_epochs) +
+                   ") must exceed filecoin.start_delay_epochs (" +
+                   std::to_string(config.filecoin_start_delay_epochs) +
+                   "): a renewal starts that many epochs after it is made, and must be active "
+                   "before the deal it replaces ends");
+  }
   auto impl = std::make_unique<Impl>(config, blocks, host);
   const auto network =
       config.filecoin_testnet ? filecoin::Network::kTestnet : filecoin::Network::kMainnet;
@@ -215,6 +224,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   ec.public_url = config.filecoin_public_url;
   ec.start_delay_epochs = config.filecoin_start_delay_epochs;
   ec.poll_interval = std::chrono::seconds(config.filecoin_poll_seconds);
+  ec.renew_margin_epochs = config.filecoin_renew_margin_epochs;
   ec.client = *client;
   impl->engine = std::make_unique<filecoin::deals::DealEngine>(
       std::move(ec), *impl->deals, *impl->provider_stats, pins, blocks, *impl->chain, *impl->sender,

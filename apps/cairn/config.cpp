@@ -367,6 +367,7 @@ std::vector<ConfigKey> FilecoinKeys() {
              "the http(s) base URL providers reach this server at"),
       IntKey("filecoin.start_delay_epochs", 1, 40320, &ServeConfig::filecoin_start_delay_epochs),
       IntKey("filecoin.poll_seconds", 1, 86400, &ServeConfig::filecoin_poll_seconds),
+      IntKey("filecoin.renew_margin_epochs", 2, 518400, &ServeConfig::filecoin_renew_margin_epochs),
       IntKey("filecoin.retrieval_deadline_ms", 100, 600000,
              &ServeConfig::filecoin_retrieval_deadline_ms),
   };

@@ -84,7 +84,9 @@ struct ServeConfig {
   // or not, at most `max_price` attoFIL/GiB/epoch ("" = any ask); pins are aggregated up to
   // `piece_size` padded bytes or for at most `batch_wait_seconds`; providers pull the data from
   // `public_url` (this server's URL as they reach it). StartEpoch is head +
-  // `start_delay_epochs`; deals are polled every `poll_seconds`.
+  // `start_delay_epochs`; deals are polled every `poll_seconds`. A deal within
+  // `renew_margin_epochs` of its end is renewed (a new deal made while it runs; must exceed
+  // start_delay_epochs).
   std::vector<std::string> filecoin_providers;
   int64_t filecoin_replicas = 2;
   int64_t filecoin_duration_days = 180;
@@ -95,6 +97,7 @@ struct ServeConfig {
   std::string filecoin_public_url;
   int64_t filecoin_start_delay_epochs = 5760;
   int64_t filecoin_poll_seconds = 30;
+  int64_t filecoin_renew_margin_epochs = 17280;  // 6 days: 3 × the default start delay
   // A provider that has not answered a cold read of one block within this many milliseconds is
   // left for the next replica.
   int64_t filecoin_retrieval_deadline_ms = 10000;

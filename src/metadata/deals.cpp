@@ -342,6 +342,11 @@ Result<void> DealStore::CreateDeal(const DealRecord& d) {
                     params);
     if (!r) return Err(r.error().WithContext("metadata: deal " + d.uuid + ": "));
     CAIRN_TRY(AddProviderEvent(s, d.provider, ProviderEvent::kProposed, 0, now));
+    if (d.purpose == "renewal" || d.purpose == "repair") {
+      CAIRN_TRY(AppendAggregateEvent(s, d.aggregate_id,
+                                     d.purpose == "renewal" ? kEventRenewed : kEventRepaired,
+                                     DealEventDetail(d), now));
+    }
     return AppendAggregateEvent(s, d.aggregate_id, DealEventKind(d.state), DealEventDetail(d), now);
   });
 }

@@ -118,6 +118,10 @@ struct DealRecord {
   std::string last_error;
   int64_t created_us = 0;
   int64_t updated_us = 0;
+  // Not stored; read by CreateDeal only: why the deal is made — "" (the aggregate's first
+  // deals), "renewal" (a deal nears its end) or "repair" (a replica was lost). A renewal or repair
+  // also writes the aggregate's `renewed` / `repaired` event (metadata/events.hpp).
+  std::string purpose;
 };
 
 class DealStore {

@@ -37,6 +37,10 @@ inline constexpr std::string_view kEventPinned = "pinned";
 inline constexpr std::string_view kEventFailed = "failed";
 inline constexpr std::string_view kEventAggregated = "aggregated";
 inline constexpr std::string_view kEventReadFromCold = "read_from_cold";
+// A new deal made because one nears its end (renewed) or a replica was lost (repaired); the
+// deal_proposed event of that deal follows it.
+inline constexpr std::string_view kEventRenewed = "renewed";
+inline constexpr std::string_view kEventRepaired = "repaired";
 // Deal transitions are "deal_" + the deal state's name (deal_proposing is written "deal_proposed").
 
 using EventDetail = std::map<std::string, std::string>;

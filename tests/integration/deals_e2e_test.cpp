@@ -434,5 +434,123 @@ TEST_F(DealsE2e, PerPinPolicyGetsItsOwnAggregateProvidersReplicasAndDuration) {
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
 }
 
+// Issue 11 §3/§4 on the devnet: `lose-data` at one provider slashes its deals and the pin gets a
+// repair deal elsewhere (the deleted pin sharing that provider does not); then, with time
+// advanced to within filecoin.renew_margin_epochs of the deals' end, new deals are made while the
+// old ones still run — the devnet never shows fewer than 2 active deals for the piece — and the
+// deleted pin's piece is not renewed.
+TEST_F(DealsE2e, LostReplicaIsRepairedAndDealsAreRenewedWithoutAGapButNotForDeletedPins) {
+  WriteFile(repo_ + "/config.toml",
+            ReadFile(repo_ + "/config.toml") + "renew_margin_epochs = 1000\n");
+  const std::string kept_cid = AddContent("renew-kept.txt", 30000);
+  const std::string gone_cid = AddContent("renew-gone.txt", 40000);
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  auto active = [&](const std::string& id) {
+    return AdvanceUntil([&] { return Str(GetPin(id).at("info"), "filecoin") == "active 2/2"; },
+                        120s);
+  };
+  const std::string kept = Pin(kept_cid);
+  ASSERT_TRUE(active(kept)) << json::serialize(GetPin(kept));
+  const std::string gone = Pin(gone_cid);
+  ASSERT_TRUE(active(gone)) << json::serialize(GetPin(gone));
+  const std::string kept_piece = Str(GetPin(kept).at("info"), "piece_cid");
+  const std::string gone_piece = Str(GetPin(gone).at("info"), "piece_cid");
+  ASSERT_NE(kept_piece, gone_piece);
+  auto deleted = HttpRequest(port_, "DELETE", "/pins/" + gone, {"Authorization: Bearer " + token_});
+  ASSERT_EQ(deleted.status, 202) << deleted.body;
+
+  // Devnet deals of a piece: {active count, total count, smallest and largest active EndEpoch}.
+  struct PieceDeals {
+    int active = 0, total = 0;
+    int64_t first_end = INT64_MAX, last_end = 0;
+    std::set<std::string> providers;
+  };
+  auto of_piece = [&](const std::string& piece) {
+    PieceDeals p;
+    for (const auto& d : DevnetDeals()) {
+      if (Str(d, "PieceCID") != piece || Str(d, "UUID").empty()) continue;
+      ++p.total;
+      if (Str(d, "State") != "active") continue;
+      ++p.active;
+      p.providers.insert(Str(d, "Provider"));
+      const auto end = d.at("EndEpoch").to_number<int64_t>();
+      p.first_end = std::min(p.first_end, end);
+      p.last_end = std::max(p.last_end, end);
+    }
+    return p;
+  };
+  const PieceDeals before = of_piece(kept_piece);
+  ASSERT_EQ(before.active, 2);
+
+  // Repair: the provider that holds both pieces loses its data.
+  const std::string lost = *before.providers.begin();
+  devnet_->Call("Devnet.Fault", {lost, "lose-data", json::object()});
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        auto p = of_piece(kept_piece);
+        return p.active == 2 && !p.providers.count(lost);
+      },
+      120s))
+      << json::serialize(DevnetDeals());
+  ASSERT_TRUE(active(kept)) << json::serialize(GetPin(kept));
+  EXPECT_NE(Str(GetPin(kept).at("info"), "deals").find(":slashed"), std::string::npos)
+      << json::serialize(GetPin(kept));
+  auto events = HttpRequest(port_, "GET", "/pins/" + kept + "/events?limit=1000",
+                            {"Authorization: Bearer " + token_});
+  EXPECT_NE(events.body.find("\"type\":\"deal_slashed\""), std::string::npos) << events.body;
+  EXPECT_NE(events.body.find("\"type\":\"repaired\""), std::string::npos) << events.body;
+  const int gone_total = of_piece(gone_piece).total;
+  EXPECT_EQ(gone_total, 2) << "the deleted pin's lost replica is not repaired";
+
+  // Renewal: jump to within the margin of both running deals' ends.
+  const PieceDeals running = of_piece(kept_piece);
+  ASSERT_LT(running.last_end - running.first_end, 1000) << "both must be within the margin at once";
+  const auto head = devnet_->Call("Filecoin.ChainHead").at("Height").to_number<int64_t>();
+  devnet_->Call("Devnet.Advance", {running.last_end - 1000 - head});
+  int fewest = 2;
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        auto p = of_piece(kept_piece);
+        fewest = std::min(fewest, p.active);
+        return p.active >= 4;
+      },
+      120s))
+      << json::serialize(DevnetDeals());
+  // Past the old deals' end: they expire, the renewals carry the pin.
+  const auto now = devnet_->Call("Filecoin.ChainHead").at("Height").to_number<int64_t>();
+  devnet_->Call("Devnet.Advance", {running.last_end - now});
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        auto p = of_piece(kept_piece);
+        fewest = std::min(fewest, p.active);
+        return p.active == 2 && p.first_end > running.last_end &&
+               Str(GetPin(kept).at("info"), "filecoin") == "active 2/2";
+      },
+      120s))
+      << json::serialize(DevnetDeals()) << json::serialize(GetPin(kept));
+  EXPECT_EQ(fewest, 2) << "the piece never had fewer than 2 active deals";
+  // Cairn records the expiries once the finalized tipset is past the end.
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        events = HttpRequest(port_, "GET", "/pins/" + kept + "/events?limit=1000",
+                             {"Authorization: Bearer " + token_});
+        return count(events.body, "\"type\":\"deal_expired\"") == 2;
+      },
+      60s))
+      << events.body;
+  EXPECT_EQ(count(events.body, "\"type\":\"renewed\""), 2u) << events.body;
+  EXPECT_EQ(count(events.body, "\"type\":\"repaired\""), 1u) << events.body;
+  EXPECT_EQ(Str(GetPin(kept).at("info"), "filecoin"), "active 2/2");
+  EXPECT_EQ(of_piece(gone_piece).total, gone_total) << "the deleted pin's piece is not renewed";
+  EXPECT_EQ(of_piece(gone_piece).active, 0);
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+}
+
 }  // namespace
 }  // namespace cairn::testing

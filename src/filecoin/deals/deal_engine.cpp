@@ -611,24 +611,63 @@ Result<std::vector<Address>> DealEngine::ProvidersByScore(std::span<const Addres
   return ordered;
 }
 
+namespace {
+
+// What an aggregate's deals amount to at the head: the replicas that count (live, and not within
+// the renewal margin of their end), the providers that may not take another deal for it (a live
+// deal that counts, or one that failed there), and why new deals would be made.
+struct Replicas {
+  int counting = 0;
+  int expiring = 0;   // live, but ending within the margin: being renewed
+  bool lost = false;  // a deal was slashed, or published and then failed (never activated, …)
+  std::set<std::string> excluded;
+  std::string Purpose() const { return expiring > 0 ? "renewal" : lost ? "repair" : ""; }
+};
+
+Replicas CountReplicas(const std::vector<DealRecord>& deals, int64_t head, int64_t margin) {
+  Replicas r;
+  for (const auto& d : deals) {
+    if (metadata::DealStateIsLive(d.state)) {
+      if (d.end_epoch - head <= margin) {
+        ++r.expiring;
+        continue;
+      }
+      ++r.counting;
+      r.excluded.insert(d.provider);
+    } else if (d.state != DealState::kExpired) {
+      r.excluded.insert(d.provider);
+      if (d.state == DealState::kSlashed || (d.state == DealState::kFailed && d.deal_id)) {
+        r.lost = true;
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
 Result<void> DealEngine::MakeDeals() {
   auto aggregates = CAIRN_TRY(deals_.Aggregates());
+  std::optional<int64_t> head;
   for (const auto& agg : aggregates) {
-    auto existing = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
-    const EffectivePolicy policy = PolicyOfAggregate(CAIRN_TRY(deals_.Segments(agg.id)));
-    int live = 0;
-    std::set<std::string> used;
-    for (const auto& d : existing) {
-      if (metadata::DealStateIsLive(d.state)) ++live;
-      used.insert(d.provider);
+    const auto segs = CAIRN_TRY(deals_.Segments(agg.id));
+    // Deleted pins are not renewed or repaired: an aggregate with no live pin gets no new deal
+    // (its running deals run to their end; mk12 deals cannot be cancelled).
+    if (std::none_of(segs.begin(), segs.end(), [](const auto& s) { return s.pin_exists; })) {
+      continue;
     }
-    if (live >= policy.replicas) continue;
+    if (!head) head = CAIRN_TRY(chain_.Head()).height;
+    const EffectivePolicy policy = PolicyOfAggregate(segs);
+    Replicas replicas = CountReplicas(CAIRN_TRY(deals_.DealsOfAggregate(agg.id)), *head,
+                                      config_.renew_margin_epochs);
+    if (replicas.counting >= policy.replicas) continue;
+    const std::string purpose = replicas.Purpose();
     // Read for each aggregate that needs deals: the previous one's answers count already.
     const std::vector<Address> providers = CAIRN_TRY(ProvidersByScore(policy.providers));
     for (const auto& provider : providers) {
-      if (live >= policy.replicas) break;
+      if (replicas.counting >= policy.replicas) break;
       const std::string key = provider.ToString(chain_.options().network);
-      if (used.count(key)) continue;
+      if (replicas.excluded.count(key)) continue;
       auto info = Provider(provider);
       if (!info) {
         log::Warn("deals.provider_unavailable",
@@ -643,24 +682,22 @@ Result<void> DealEngine::MakeDeals() {
                                              {"reason", "piece size outside its ask"}});
         continue;
       }
-      auto r = Propose(agg, provider, *info, policy.duration_days);
+      auto r = Propose(agg, provider, *info, policy.duration_days, purpose);
       if (!r) {
         log::Warn("deals.propose_failed",
                   {{"provider", key}, {"piece", agg.piece_cid}, {"error", r.error().message()}});
         return r;  // the chain, the wallet or the database: retried next pass
       }
-      auto after = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
-      live = 0;
-      for (const auto& d : after) {
-        if (metadata::DealStateIsLive(d.state)) ++live;
-      }
+      replicas = CountReplicas(CAIRN_TRY(deals_.DealsOfAggregate(agg.id)), *head,
+                               config_.renew_margin_epochs);
     }
   }
   return Ok();
 }
 
 Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Address& provider,
-                                 const ProviderInfo& info, int64_t duration_days) {
+                                 const ProviderInfo& info, int64_t duration_days,
+                                 std::string purpose) {
   const std::string key = provider.ToString(chain_.options().network);
   auto head = CAIRN_TRY(chain_.Head());
   BigInt ask_price;
@@ -728,13 +765,15 @@ Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Add
   d.start_epoch = p.start_epoch;
   d.end_epoch = p.end_epoch;
   d.token_hash = TokenHash(token);
+  d.purpose = std::move(purpose);
   // Persist before sending: a crash from here on leaves a row that the next Track reconciles.
   CAIRN_TRY(deals_.CreateDeal(d));
   log::Info("deals.propose", {{"deal", d.uuid},
                               {"provider", key},
                               {"piece", agg.piece_cid},
                               {"price_per_epoch", d.price_per_epoch},
-                              {"start_epoch", p.start_epoch}});
+                              {"start_epoch", p.start_epoch},
+                              {"purpose", d.purpose.empty() ? "first" : d.purpose}});
   auto answer = mk12_.Propose(*info.endpoint, params);
   if (!answer) {
     // Unknown whether it arrived: stays `proposing`, and the provider's status decides.
@@ -788,6 +827,9 @@ Result<void> DealEngine::ShowOnPins() {
     std::string summary;
     if (active >= policy.replicas) {
       summary = "active " + x + "/" + x;
+    } else if (active == 0 && CountReplicas(ds, 0, -1).lost) {
+      // Every replica it had is gone: only the hot copy (while there is one) holds the data.
+      summary = "at risk 0/" + x;
     } else if (live < policy.replicas && !candidates_left) {
       summary = "degraded " + std::to_string(active) + "/" + x;
     } else {
@@ -806,6 +848,12 @@ Result<void> DealEngine::ShowOnPins() {
     }
     auto r = pins_.MergeInfo(pin, keys);
     if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
+    if (r && keys["filecoin"].rfind("at risk", 0) == 0) {
+      log::Error("deals.pin_at_risk", {{"pin", pin},
+                                       {"piece", keys["piece_cid"]},
+                                       {"deals", keys["deals"]},
+                                       {"reason", "no healthy Filecoin replica is left"}});
+    }
     std::lock_guard lock(mu_);
     shown_[pin] = keys;
   }

@@ -93,6 +93,10 @@ struct DealEngineConfig {
   std::chrono::seconds batch_wait{3600};
   std::string public_url;             // base URL providers pull from, no trailing '/'
   int64_t start_delay_epochs = 5760;  // StartEpoch = head + this (Boost's default: 2 days)
+  // Renewal: a live deal whose EndEpoch is within this many epochs of the head no longer counts
+  // toward `replicas`, so its replacement is made while it still runs (must exceed
+  // start_delay_epochs, or the new deal cannot be active before the old one ends).
+  int64_t renew_margin_epochs = 17280;
   std::chrono::milliseconds poll_interval{30000};
   Address client;  // the wallet address that pays and signs
 };
@@ -182,8 +186,9 @@ class DealEngine {
   PinPolicy PolicyOfSegment(const metadata::SegmentRecord& segment);
   EffectivePolicy PolicyOfAggregate(const std::vector<metadata::SegmentRecord>& segments);
   Result<void> MakeDeals();
+  // `purpose`: "" for an aggregate's first deals, "renewal" or "repair" (recorded as events).
   Result<void> Propose(const metadata::AggregateRecord& aggregate, const Address& provider,
-                       const ProviderInfo& info, int64_t duration_days);
+                       const ProviderInfo& info, int64_t duration_days, std::string purpose);
   Result<void> ShowOnPins();
   Result<ProviderInfo> Provider(const Address& provider);
   uint64_t MinPieceSize();

@@ -18,6 +18,7 @@
 #include "filecoin/deals/receipt.hpp"
 #include "filecoin/piece/piece_cid.hpp"
 #include "metadata/accounts.hpp"
+#include "metadata/events.hpp"
 #include "metadata/migrations.hpp"
 #include "metadata/sqlite_database.hpp"
 #include "net/identity.hpp"
@@ -272,6 +273,7 @@ class DealEngineTest : public ::testing::Test {
     c.piece_size = 1 << 20;
     c.public_url = "http://127.0.0.1:9";
     c.start_delay_epochs = 100;
+    c.renew_margin_epochs = 1000;
     c.client = client_;
     c.max_price = BigInt::FromUint(500000000);  // the fake providers publish no ask
     return std::make_unique<DealEngine>(c, *store_, *stats_, *pins_, blocks_, *chain_client_,
@@ -527,6 +529,111 @@ TEST_F(DealEngineTest, ADealStuckBeforePublishingFailsAtItsStartEpochAndIsReplac
       << deals["f01000"].last_error;
   EXPECT_EQ(stats_->Get("f01000")->never_published, 1);
   EXPECT_EQ(deals["f01002"].state, DealState::kAccepted) << "replaced: " << Info("deals");
+}
+
+// Every provider's accepted deals are published and activated (chain deal ids from 100).
+void PublishAndActivateAll(FakeProviders& providers, chain::testing::FakeLotus& lotus) {
+  uint64_t next = 100;
+  for (auto& [id, deals] : providers.deals) {
+    for (auto& [uuid, d] : deals) {
+      if (d.chain_deal_id == 0) {
+        while (lotus.deals.count(next)) ++next;
+        d.chain_deal_id = next;
+        d.status = "PublishConfirmed";
+        lotus.deals[next] = DealJson(d.params.client_deal_proposal.proposal, lotus.height);
+      }
+    }
+  }
+}
+
+int LiveDeals(const std::vector<metadata::DealRecord>& deals) {
+  return static_cast<int>(std::count_if(deals.begin(), deals.end(), [](const auto& d) {
+    return metadata::DealStateIsLive(d.state);
+  }));
+}
+
+TEST_F(DealEngineTest, DealsNearTheirEndAreRenewedWhileTheyRunButNotForDeletedPins) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  const std::string deleted = AddPin('d', 3000, {});
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(store_->Aggregates()->size(), 2u);
+  PublishAndActivateAll(providers_, chain_.lotus);
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
+  ASSERT_TRUE(pins_->Delete(alice_, deleted).has_value());
+  const int64_t kept = store_->SegmentOfPin(pin_id_)->aggregate_id.value();
+  const int64_t gone = store_->SegmentOfPin(deleted)->aggregate_id.value();
+  // The two deals were proposed a few epochs apart (the fake chain moves while escrow is added).
+  int64_t first_end = INT64_MAX, end = 0;
+  const auto initial = *store_->DealsOfAggregate(kept);
+  for (const auto& d : initial) {
+    first_end = std::min(first_end, d.end_epoch);
+    end = std::max(end, d.end_epoch);
+  }
+
+  // One epoch before the margin: nothing to do.
+  chain_.lotus.height = first_end - 1001;
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(store_->DealsOfAggregate(kept)->size(), 2u);
+  // Within the margin of both: two new deals while the old two still run (four live: no gap).
+  chain_.lotus.height = end - 1000;
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = *store_->DealsOfAggregate(kept);
+  ASSERT_EQ(deals.size(), 4u) << Info("deals");
+  EXPECT_EQ(LiveDeals(deals), 4) << Info("deals");
+  EXPECT_GT(deals[2].start_epoch, end - 1000);
+  EXPECT_LT(deals[3].start_epoch, first_end) << "the renewal starts before the old deals end";
+  EXPECT_EQ(Info("filecoin"), "active 2/2");
+  metadata::EventStore events(*db_, clock_);
+  auto history = *events.PinEvents(pin_id_, 0, 100);
+  EXPECT_EQ(std::count_if(history.begin(), history.end(),
+                          [](const auto& e) { return e.kind == "renewed"; }),
+            2);
+  // The deleted pin's aggregate is not renewed, now or when its deals end.
+  EXPECT_EQ(store_->DealsOfAggregate(gone)->size(), 2u);
+  PublishAndActivateAll(providers_, chain_.lotus);
+  chain_.lotus.height = end + 20;  // past the end at the finalized tipset too
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(store_->DealsOfAggregate(gone)->size(), 2u);
+  EXPECT_EQ(LiveDeals(*store_->DealsOfAggregate(gone)), 0) << "its deals expired";
+  deals = *store_->DealsOfAggregate(kept);
+  EXPECT_EQ(deals.size(), 4u) << "the renewals count: no third round";
+  EXPECT_EQ(deals[0].state, DealState::kExpired);
+  EXPECT_EQ(deals[2].state, DealState::kActive);
+  EXPECT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
+}
+
+TEST_F(DealEngineTest, LosingEveryReplicaShowsAtRiskAndRepairsWithOtherProviders) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  PublishAndActivateAll(providers_, chain_.lotus);
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(Info("filecoin"), "active 2/2");
+  for (auto& [id, d] : chain_.lotus.deals) {
+    d.at("State").as_object()["SlashEpoch"] = chain_.lotus.height;
+  }
+  // Both slashed: no healthy replica is left, and the repair deals go to the other providers
+  // (the hot copy is the source).
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Info("filecoin"), "at risk 0/2") << Info("deals");
+  auto deals = Deals();
+  EXPECT_EQ(deals["f01000"].state, DealState::kSlashed);
+  EXPECT_EQ(deals["f01001"].state, DealState::kSlashed);
+  EXPECT_EQ(deals["f01002"].state, DealState::kAccepted) << Info("deals");
+  EXPECT_EQ(deals["f01004"].state, DealState::kAccepted) << Info("deals");
+  PublishAndActivateAll(providers_, chain_.lotus);
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
+  metadata::EventStore events(*db_, clock_);
+  auto history = *events.PinEvents(pin_id_, 0, 100);
+  EXPECT_EQ(std::count_if(history.begin(), history.end(),
+                          [](const auto& e) { return e.kind == "repaired"; }),
+            2);
 }
 
 TEST_F(DealEngineTest, ServesTheAggregateOnlyWithTheDealsTokenWhileItIsNeeded) {
