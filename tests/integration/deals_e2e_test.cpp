@@ -552,5 +552,45 @@ TEST_F(DealsE2e, LostReplicaIsRepairedAndDealsAreRenewedWithoutAGapButNotForDele
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
 }
 
+// `never-seal`: the provider publishes the deal but its sector never proves it; once the start
+// epoch passes the market drops it, and the pin gets a replacement deal at another provider.
+TEST_F(DealsE2e, ADealThatNeverSealsIsReplacedAfterItsStartEpoch) {
+  devnet_->Call("Devnet.Fault", {"f01000", "never-seal", json::object()});
+  const std::string cid = AddContent("never-seal.txt", 25000);
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  const std::string id = Pin(cid);
+  json::value pin;
+  // Published at f01000, never active there.
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        pin = GetPin(id);
+        const std::string deals = Str(pin.at("info"), "deals");  // t01000:<id>:published,…
+        return deals.rfind("t01000:", 0) == 0 &&
+               deals.substr(0, deals.find(',')).find(":published") != std::string::npos;
+      },
+      120s))
+      << json::serialize(pin);
+  EXPECT_EQ(Str(pin.at("info"), "filecoin").rfind("dealing ", 0), 0u) << json::serialize(pin);
+  // Past its start epoch (head + 200 when proposed).
+  devnet_->Call("Devnet.Advance", {220});
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        pin = GetPin(id);
+        return Str(pin.at("info"), "filecoin") == "active 2/2";
+      },
+      120s))
+      << json::serialize(pin) << json::serialize(DevnetDeals());
+  const std::string deals = Str(pin.at("info"), "deals");
+  EXPECT_EQ(deals.rfind("t01000:", 0), 0u) << deals;
+  EXPECT_NE(deals.substr(0, deals.find(',')).find(":failed"), std::string::npos) << deals;
+  auto events = HttpRequest(port_, "GET", "/pins/" + id + "/events?limit=1000",
+                            {"Authorization: Bearer " + token_});
+  EXPECT_NE(events.body.find("was not activated by its start epoch"), std::string::npos)
+      << events.body;
+  EXPECT_NE(events.body.find("\"type\":\"repaired\""), std::string::npos) << events.body;
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+}
+
 }  // namespace
 }  // namespace cairn::testing
