@@ -1,6 +1,10 @@
 #include "apps/cairn/cold_tier.hpp"
 
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "apps/cairn/mk12_transport.hpp"
 #include "apps/cairn/piece_http.hpp"
@@ -13,6 +17,7 @@
 #include "filecoin/deals/deal_engine.hpp"
 #include "filecoin/deals/mk12_client.hpp"
 #include "filecoin/retrieval/cold_reader.hpp"
+#include "filecoin/retrieval/prober.hpp"
 #include "filecoin/wallet/wallet.hpp"
 #include "metadata/deals.hpp"
 #include "metadata/provider_stats.hpp"
@@ -144,6 +149,12 @@ struct ColdTier::Impl {
   BeastPieceRangeFetcher piece_fetcher;
   std::unique_ptr<filecoin::retrieval::ChainRetrievalEndpoints> endpoints;
   std::unique_ptr<filecoin::retrieval::ColdReader> reader;
+  std::unique_ptr<filecoin::retrieval::RetrievalProber> prober;
+  // The probe thread: one pass every filecoin.probe_interval_seconds until stopped.
+  std::thread probe_thread;
+  std::mutex probe_mu;
+  std::condition_variable probe_cv;
+  bool probe_stop = false;  // GUARDED_BY(probe_mu)
   std::string client_text;
   std::string network_line;  // what the chain says it is, for the banner
 
@@ -235,12 +246,41 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
       *impl->deals, &events, *impl->endpoints, impl->piece_fetcher, SystemClock::Instance(),
       filecoin::retrieval::ColdReaderOptions{
           .provider_deadline = std::chrono::milliseconds(config.filecoin_retrieval_deadline_ms)});
+  if (config.filecoin_probe_interval_seconds > 0) {
+    impl->prober = std::make_unique<filecoin::retrieval::RetrievalProber>(
+        *impl->deals, *impl->endpoints, impl->piece_fetcher,
+        filecoin::retrieval::ProberOptions{
+            .deadline = std::chrono::milliseconds(config.filecoin_retrieval_deadline_ms)},
+        std::random_device{}());
+  }
   return std::unique_ptr<ColdTier>(new ColdTier(std::move(impl)));
 }
 
-void ColdTier::Start() { impl_->engine->Start(); }
+void ColdTier::Start() {
+  impl_->engine->Start();
+  if (!impl_->prober) return;
+  Impl* impl = impl_.get();
+  impl->probe_thread = std::thread([impl] {
+    const auto interval = std::chrono::seconds(impl->config.filecoin_probe_interval_seconds);
+    std::unique_lock lock(impl->probe_mu);
+    while (!impl->probe_cv.wait_for(lock, interval, [impl] { return impl->probe_stop; })) {
+      lock.unlock();
+      auto r = impl->prober->Pass();
+      if (!r) log::Warn("cold.probe_pass_failed", {{"error", r.error().message()}});
+      lock.lock();
+    }
+  });
+}
 ipld::BlockGetter& ColdTier::reader() { return *impl_->reader; }
 void ColdTier::Stop() {
+  if (impl_ && impl_->probe_thread.joinable()) {
+    {
+      std::lock_guard lock(impl_->probe_mu);
+      impl_->probe_stop = true;
+    }
+    impl_->probe_cv.notify_all();
+    impl_->probe_thread.join();
+  }
   if (impl_ && impl_->engine) impl_->engine->Stop();
 }
 
@@ -307,6 +347,16 @@ void ColdTier::WriteMetrics(PrometheusText& m) {
     m.Counter("cairn_cold_read_failures_total",
               "Cold block reads a provider failed (unreachable, wrong bytes, too slow).", n,
               "provider=\"" + provider + "\"");
+  }
+  if (impl_->prober) {
+    auto probes = impl_->prober->Stats();
+    const char* help = "Retrieval probes of active deals, by outcome.";
+    m.Counter("cairn_cold_probes_total", help, probes.ok, "outcome=\"ok\"");
+    m.Counter("cairn_cold_probes_total", help, probes.failed, "outcome=\"failed\"");
+    m.Counter("cairn_cold_probes_total", help, probes.corrupt, "outcome=\"corrupt\"");
+    m.Counter("cairn_cold_probe_replaced_deals_total",
+              "Active deals failed by the retrieval probe (and so repaired elsewhere).",
+              probes.replaced);
   }
 }
 

@@ -368,6 +368,8 @@ std::vector<ConfigKey> FilecoinKeys() {
       IntKey("filecoin.start_delay_epochs", 1, 40320, &ServeConfig::filecoin_start_delay_epochs),
       IntKey("filecoin.poll_seconds", 1, 86400, &ServeConfig::filecoin_poll_seconds),
       IntKey("filecoin.renew_margin_epochs", 2, 518400, &ServeConfig::filecoin_renew_margin_epochs),
+      IntKey("filecoin.probe_interval_seconds", 0, 86400,
+             &ServeConfig::filecoin_probe_interval_seconds),
       IntKey("filecoin.retrieval_deadline_ms", 100, 600000,
              &ServeConfig::filecoin_retrieval_deadline_ms),
   };

@@ -98,6 +98,8 @@ struct ServeConfig {
   int64_t filecoin_start_delay_epochs = 5760;
   int64_t filecoin_poll_seconds = 30;
   int64_t filecoin_renew_margin_epochs = 17280;  // 6 days: 3 × the default start delay
+  // Every this many seconds a few active deals get a retrieval probe (0: none).
+  int64_t filecoin_probe_interval_seconds = 300;
   // A provider that has not answered a cold read of one block within this many milliseconds is
   // left for the next replica.
   int64_t filecoin_retrieval_deadline_ms = 10000;

@@ -62,6 +62,7 @@ public_url = "https://cairn.example/"
 start_delay_epochs = 100
 poll_seconds = 2
 renew_margin_epochs = 300
+probe_interval_seconds = 0
 retrieval_deadline_ms = 2500
 [routing]
 delegated = "http://router.example"
@@ -102,6 +103,7 @@ delegated = "http://router.example"
   EXPECT_EQ(c->filecoin_start_delay_epochs, 100);
   EXPECT_EQ(c->filecoin_poll_seconds, 2);
   EXPECT_EQ(c->filecoin_renew_margin_epochs, 300);
+  EXPECT_EQ(c->filecoin_probe_interval_seconds, 0);
   EXPECT_EQ(c->filecoin_retrieval_deadline_ms, 2500);
   EXPECT_EQ(c->events_retention_days, 7);
   EXPECT_EQ(c->routing_delegated, "http://router.example");

@@ -407,4 +407,39 @@ Result<std::vector<DealRecord>> DealStore::DealsOfAggregate(int64_t aggregate_id
   return DealsFromRows(rows);
 }
 
+Result<std::vector<DealRecord>> DealStore::ActiveDealsAfter(std::string_view after_uuid,
+                                                            size_t limit) {
+  std::array<SqlValue, 3> params = {std::string(DealStateName(DealState::kActive)),
+                                    std::string(after_uuid), static_cast<int64_t>(limit)};
+  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kDealColumns) +
+                                          " FROM fil_deals WHERE state = ? AND uuid > ? "
+                                          "ORDER BY uuid LIMIT ?",
+                                      params));
+  return DealsFromRows(rows);
+}
+
+Result<bool> DealStore::FailActiveDeal(std::string_view uuid, const std::string& error) {
+  const int64_t now = clock_.WallMicros();
+  bool failed = false;
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 1> key = {std::string(uuid)};
+    auto rows = CAIRN_TRY(
+        s.Query("SELECT " + std::string(kDealColumns) + " FROM fil_deals WHERE uuid = ?", key));
+    if (rows.empty()) return Err(ErrorCode::kNotFound, "metadata: no deal " + std::string(uuid));
+    DealRecord d = CAIRN_TRY(DealFromRow(rows[0]));
+    if (d.state != DealState::kActive) return Ok();
+    d.state = DealState::kFailed;
+    d.last_error = error;
+    std::array<SqlValue, 4> params = {std::string(DealStateName(d.state)), d.last_error, now,
+                                      d.uuid};
+    CAIRN_TRY(s.Exec(
+        "UPDATE fil_deals SET state = ?, last_error = ?, updated_at = ? WHERE uuid = ?", params));
+    CAIRN_TRY(
+        AppendAggregateEvent(s, d.aggregate_id, DealEventKind(d.state), DealEventDetail(d), now));
+    failed = true;
+    return Ok();
+  }));
+  return failed;
+}
+
 }  // namespace cairn::metadata

@@ -178,6 +178,13 @@ class DealStore {
   Result<std::vector<DealRecord>> DealsInStates(std::span<const DealState> states);
   // Deals of an aggregate, oldest first.
   Result<std::vector<DealRecord>> DealsOfAggregate(int64_t aggregate_id);
+  // Active deals whose UUID sorts after `after_uuid` ("" = from the first), by UUID, at most
+  // `limit`: a cursor over every active deal that costs O(limit) per call (the retrieval probe).
+  Result<std::vector<DealRecord>> ActiveDealsAfter(std::string_view after_uuid, size_t limit);
+  // Moves the deal to `failed` with `error` as last_error, and its `deal_failed` event, only if
+  // it is still `active` (the deal engine may have moved it meanwhile). Returns whether it did.
+  // NotFound for an unknown UUID.
+  Result<bool> FailActiveDeal(std::string_view uuid, const std::string& error);
 
  private:
   Database& db_;

@@ -592,5 +592,49 @@ TEST_F(DealsE2e, ADealThatNeverSealsIsReplacedAfterItsStartEpoch) {
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
 }
 
+// Retrieval probes: a provider that starts serving corrupted bytes (`corrupt-retrieval`) has its
+// deal failed by the next probe, and the pin is repaired at another provider.
+TEST_F(DealsE2e, AProviderServingCorruptedBytesIsCaughtByAProbeAndReplaced) {
+  WriteFile(repo_ + "/config.toml",
+            ReadFile(repo_ + "/config.toml") + "probe_interval_seconds = 1\n");
+  const std::string cid = AddContent("probed.txt", 300000);  // a root and two leaves
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  const std::string id = Pin(cid);
+  json::value pin;
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        pin = GetPin(id);
+        return Str(pin.at("info"), "filecoin") == "active 2/2";
+      },
+      120s))
+      << json::serialize(pin);
+  const std::string before = Str(pin.at("info"), "deals");
+  const std::string liar = "f" + before.substr(1, before.find(':') - 1);  // t01000 → f01000
+  devnet_->Call("Devnet.Fault", {liar, "corrupt-retrieval", json::object()});
+  const std::string prefix = "t" + liar.substr(1) + ":";
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        pin = GetPin(id);
+        const std::string deals = Str(pin.at("info"), "deals");
+        return deals.find(prefix) != std::string::npos &&
+               deals.substr(deals.find(prefix)).find(":failed") ==
+                   deals.substr(deals.find(prefix)).find(':', prefix.size()) &&
+               Str(pin.at("info"), "filecoin") == "active 2/2";
+      },
+      120s))
+      << json::serialize(pin);
+  auto events = HttpRequest(port_, "GET", "/pins/" + id + "/events?limit=1000",
+                            {"Authorization: Bearer " + token_});
+  EXPECT_NE(events.body.find("retrieval probe: served corrupted bytes"), std::string::npos)
+      << events.body;
+  EXPECT_NE(events.body.find("\"type\":\"repaired\""), std::string::npos) << events.body;
+  auto metrics = HttpRequest(port_, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("cairn_cold_probe_replaced_deals_total 1"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("cairn_cold_probes_total{outcome=\"corrupt\"} 0"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+}
+
 }  // namespace
 }  // namespace cairn::testing

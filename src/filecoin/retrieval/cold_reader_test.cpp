@@ -10,6 +10,7 @@
 #include "filecoin/dealdata/car_piece.hpp"
 #include "filecoin/deals/aggregate_view.hpp"
 #include "filecoin/piece/piece_cid.hpp"
+#include "filecoin/retrieval/prober.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/migrations.hpp"
 #include "metadata/pins.hpp"
@@ -270,6 +271,63 @@ TEST_F(ColdReaderTest, BlocksWithoutAnActiveDealAreNotFound) {
   EXPECT_EQ(reader.Get(unknown).error().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(providers_.requests.empty());
   EXPECT_EQ(reader.Stats().misses, 2u);
+}
+
+TEST_F(ColdReaderTest, ProbesWalkEveryActiveDealAndFailLiarsAtOnceAndMissingDataAfterThree) {
+  Activate("f01000");  // exact
+  Activate("f01001");  // no retrieval endpoint: cannot be probed, never failed for it
+  Activate("f01002");  // flips a bit
+  Activate("f01004");  // 404
+  providers_.mode["http://f01002"] = FakeProviders::Mode::kLying;
+  providers_.mode["http://f01004"] = FakeProviders::Mode::kMissing;
+  RetrievalProber prober(*deals_, endpoints_, providers_,
+                         {.deals_per_pass = 3, .deadline = std::chrono::milliseconds(50)}, 7);
+  auto state_of = [&](const std::string& provider) {
+    const auto all = *deals_->DealsOfAggregate(aggregate_id_);
+    for (const auto& d : all) {
+      if (d.provider == provider) return d;
+    }
+    return metadata::DealRecord{};
+  };
+  // Pass 1 probes the first three deals by UUID, pass 2 the fourth and wraps to the first two.
+  ASSERT_TRUE(prober.Pass().has_value());
+  EXPECT_EQ(providers_.requests.size(), 2u) << "f01001 is skipped";
+  EXPECT_EQ(state_of("f01002").state, metadata::DealState::kFailed);
+  EXPECT_NE(state_of("f01002").last_error.find("corrupted"), std::string::npos)
+      << state_of("f01002").last_error;
+  ASSERT_TRUE(prober.Pass().has_value());
+  EXPECT_EQ(state_of("f01004").state, metadata::DealState::kActive) << "one 404 is not enough";
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(prober.Pass().has_value());
+  EXPECT_EQ(state_of("f01004").state, metadata::DealState::kFailed);
+  EXPECT_NE(state_of("f01004").last_error.find("3 times in a row"), std::string::npos)
+      << state_of("f01004").last_error;
+  EXPECT_EQ(state_of("f01000").state, metadata::DealState::kActive);
+  EXPECT_EQ(state_of("f01001").state, metadata::DealState::kActive);
+  // Every probe asked for exactly one indexed block of one segment.
+  const auto segments = *deals_->Segments(aggregate_id_);
+  for (const auto& r : providers_.requests) {
+    bool indexed = false;
+    for (size_t i = 0; i < index_.size(); ++i) {
+      for (const auto& seg : segments) {
+        if (seg.id != segment_ids_[i]) continue;
+        const uint64_t start = aggregation::UnpaddedSize(seg.piece_offset);
+        for (const auto& b : index_[i]) {
+          indexed |= r.offset == start + b.offset && r.length == b.length;
+        }
+      }
+    }
+    EXPECT_TRUE(indexed) << r.base << " " << r.offset << "+" << r.length;
+  }
+  const ProbeStats stats = prober.Stats();
+  EXPECT_EQ(stats.replaced, 2u);
+  EXPECT_EQ(stats.corrupt, 1u);
+  EXPECT_EQ(stats.failed, 3u);
+  EXPECT_EQ(stats.probes, stats.ok + stats.failed + stats.corrupt);
+  // The failure is in the pin's history.
+  auto history = *events_->PinEvents(pin_ids_[0], 0, 100);
+  EXPECT_TRUE(std::any_of(history.begin(), history.end(), [](const auto& e) {
+    return e.kind == "deal_failed" && e.detail.at("error").find("retrieval probe") == 0;
+  }));
 }
 
 }  // namespace
