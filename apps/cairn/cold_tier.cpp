@@ -1,8 +1,11 @@
 #include "apps/cairn/cold_tier.hpp"
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -156,6 +159,11 @@ struct ColdTier::Impl {
   std::condition_variable probe_cv;
   bool probe_stop = false;  // GUARDED_BY(probe_mu)
   std::string client_text;
+  filecoin::Address client;
+  // The paying wallet's funds for /metrics, asked of the chain at most every 30 s.
+  std::mutex funds_mu;
+  std::optional<filecoin::chain::WalletFunds> funds;  // GUARDED_BY(funds_mu)
+  std::chrono::steady_clock::time_point funds_at;     // GUARDED_BY(funds_mu)
   std::string network_line;  // what the chain says it is, for the banner
 
   Impl(const ServeConfig& c, blockstore::Blockstore& b, net::Host* host)
@@ -204,6 +212,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
         "cold tier: the paying wallet (create one with `cairn wallet new`): "));
   }
   impl->client_text = client->ToString(network);
+  impl->client = *client;
   impl->chain = std::make_unique<filecoin::chain::ChainClient>(
       impl->rpc_transport,
       filecoin::chain::ChainClientOptions{.url = config.filecoin_rpc,
@@ -320,6 +329,43 @@ std::vector<std::string> ColdTier::BannerLines() const {
               "/filecoin/piece/<deal>"};
 }
 
+namespace {
+
+// attoFIL (or DataCap bytes) as a double, for a gauge: Prometheus samples are floats anyway.
+double AsDouble(const filecoin::BigInt& v) { return std::strtod(v.ToString().c_str(), nullptr); }
+
+}  // namespace
+
+void ColdTier::WriteFundsMetrics(PrometheusText& m) {
+  std::optional<filecoin::chain::WalletFunds> funds;
+  {
+    std::lock_guard lock(impl_->funds_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (!impl_->funds || now - impl_->funds_at > std::chrono::seconds(30)) {
+      auto fresh = impl_->chain->Funds(impl_->client);
+      if (fresh) {
+        impl_->funds = std::move(*fresh);
+        impl_->funds_at = now;
+      } else {
+        log::Warn("cold.funds_unavailable", {{"error", fresh.error().message()}});
+      }
+    }
+    funds = impl_->funds;
+  }
+  if (!funds) return;  // the chain has not answered yet: no sample rather than a wrong one
+  const std::string label = "wallet=\"" + impl_->client_text + "\"";
+  m.GaugeReal("cairn_wallet_balance_attofil", "The paying wallet's balance, attoFIL.",
+              AsDouble(funds->balance), label);
+  m.GaugeReal("cairn_market_escrow_attofil", "The paying wallet's storage market escrow, attoFIL.",
+              AsDouble(funds->market.escrow), label);
+  m.GaugeReal("cairn_market_locked_attofil",
+              "Escrow locked by the paying wallet's published deals, attoFIL.",
+              AsDouble(funds->market.locked), label);
+  m.GaugeReal("cairn_datacap_bytes",
+              "The paying wallet's DataCap, bytes (0 when it is not a verified client).",
+              funds->datacap ? AsDouble(*funds->datacap) : 0.0, label);
+}
+
 void ColdTier::WriteMetrics(PrometheusText& m) {
   auto status = impl_->engine->Status();
   for (const char* state : {"proposing", "accepted", "published", "active", "rejected", "failed",
@@ -348,6 +394,14 @@ void ColdTier::WriteMetrics(PrometheusText& m) {
               "Cold block reads a provider failed (unreachable, wrong bytes, too slow).", n,
               "provider=\"" + provider + "\"");
   }
+  if (auto held = impl_->deals->ColdBytesHeld()) {
+    m.Gauge("cairn_cold_payload_bytes",
+            "Bytes of pinned DAGs (CAR) in aggregates with at least one active deal.",
+            held->payload);
+    m.Gauge("cairn_cold_stored_bytes",
+            "Padded piece bytes summed over active deals (replicas included).", held->stored);
+  }
+  WriteFundsMetrics(m);
   if (impl_->prober) {
     auto probes = impl_->prober->Stats();
     const char* help = "Retrieval probes of active deals, by outcome.";

@@ -68,8 +68,15 @@ class ColdTier {
   // cairn_provider_time_to_active_seconds_total{provider=…} (docs/filecoin.md "Provider scores");
   // and its retrieval counters: cairn_cold_reads_total,
   // cairn_cold_read_bytes_total, cairn_cold_read_misses_total,
-  // cairn_cold_reads_by_provider_total{provider}, cairn_cold_read_failures_total{provider}.
+  // cairn_cold_reads_by_provider_total{provider}, cairn_cold_read_failures_total{provider};
+  // what it holds: cairn_cold_payload_bytes, cairn_cold_stored_bytes; the retrieval probes:
+  // cairn_cold_probes_total{outcome}, cairn_cold_probe_replaced_deals_total; and the paying
+  // wallet's funds (WriteFundsMetrics).
   void WriteMetrics(PrometheusText& m);
+  // cairn_wallet_balance_attofil, cairn_market_escrow_attofil, cairn_market_locked_attofil and
+  // cairn_datacap_bytes, labelled wallet="<address>", from the chain (Funds) at most every 30 s;
+  // none until the chain has answered once.
+  void WriteFundsMetrics(PrometheusText& m);
   // The /healthz member: {"state":"on","deals":{…},"skipped_providers":{…},"providers":[{
   // "provider","transport","score", one count per event, "time_to_active_seconds_total"}, …]
   // (configuration order)}.

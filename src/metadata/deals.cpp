@@ -442,4 +442,20 @@ Result<bool> DealStore::FailActiveDeal(std::string_view uuid, const std::string&
   return failed;
 }
 
+Result<DealStore::ColdBytes> DealStore::ColdBytesHeld() {
+  ColdBytes out;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    auto payload = CAIRN_TRY(
+        s.Query("SELECT COALESCE(SUM(car_size), 0) FROM fil_segments WHERE aggregate_id IN "
+                "(SELECT aggregate_id FROM fil_deals WHERE state = 'active')"));
+    auto stored = CAIRN_TRY(
+        s.Query("SELECT COALESCE(SUM(a.padded_size), 0) FROM fil_deals d JOIN fil_aggregates a "
+                "ON a.id = d.aggregate_id WHERE d.state = 'active'"));
+    out.payload = static_cast<uint64_t>(payload.at(0).Int(0));
+    out.stored = static_cast<uint64_t>(stored.at(0).Int(0));
+    return Ok();
+  }));
+  return out;
+}
+
 }  // namespace cairn::metadata

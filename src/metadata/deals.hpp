@@ -178,6 +178,14 @@ class DealStore {
   Result<std::vector<DealRecord>> DealsInStates(std::span<const DealState> states);
   // Deals of an aggregate, oldest first.
   Result<std::vector<DealRecord>> DealsOfAggregate(int64_t aggregate_id);
+  // What the cold tier holds: `payload` = CAR bytes of the segments whose aggregate has at least
+  // one active deal (each pin's data counted once), `stored` = padded piece bytes summed over
+  // active deals (what providers store and are paid for, replicas included).
+  struct ColdBytes {
+    uint64_t payload = 0;
+    uint64_t stored = 0;
+  };
+  Result<ColdBytes> ColdBytesHeld();
   // Active deals whose UUID sorts after `after_uuid` ("" = from the first), by UUID, at most
   // `limit`: a cursor over every active deal that costs O(limit) per call (the retrieval probe).
   Result<std::vector<DealRecord>> ActiveDealsAfter(std::string_view after_uuid, size_t limit);

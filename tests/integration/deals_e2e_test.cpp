@@ -224,6 +224,20 @@ TEST_F(DealsE2e, PinBecomesTwoActiveDealsWithACurioAndABoostProvider) {
       metrics.body.find("cairn_provider_deal_events_total{provider=\"t01001\",event=\"active\"} 1"),
       std::string::npos)
       << metrics.body;
+  // What the cold tier holds: the pin's CAR once, the padded piece once per active deal; and the
+  // paying wallet's funds as the chain reports them (escrow topped up for the two deals).
+  const std::string car_bytes = "\ncairn_cold_payload_bytes ";
+  ASSERT_NE(metrics.body.find(car_bytes), std::string::npos) << metrics.body;
+  EXPECT_GT(std::stoull(metrics.body.substr(metrics.body.find(car_bytes) + car_bytes.size())),
+            200000u);
+  const std::string stored = "\ncairn_cold_stored_bytes ";
+  ASSERT_NE(metrics.body.find(stored), std::string::npos) << metrics.body;
+  const uint64_t padded =
+      std::stoull(metrics.body.substr(metrics.body.find(stored) + stored.size()));
+  EXPECT_EQ(padded, 2 * all[0].at("PieceSize").to_number<uint64_t>()) << metrics.body;
+  EXPECT_NE(metrics.body.find("cairn_market_escrow_attofil{wallet=\"t"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("cairn_datacap_bytes{wallet=\"t"), std::string::npos) << metrics.body;
 
   // `cairn deals providers` ranks them the same way, beside the running server.
   auto listed = Cairn("deals providers --json");
