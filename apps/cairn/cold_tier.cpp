@@ -13,6 +13,7 @@
 #include "apps/cairn/piece_http.hpp"
 #include "apps/cairn/prometheus_text.hpp"
 #include "apps/cairn/rpc_transport.hpp"
+#include "blockstore/fallback_blockstore.hpp"
 #include "common/json_string.hpp"
 #include "common/log.hpp"
 #include "filecoin/chain/chain_client.hpp"
@@ -152,6 +153,9 @@ struct ColdTier::Impl {
   BeastPieceRangeFetcher piece_fetcher;
   std::unique_ptr<filecoin::retrieval::ChainRetrievalEndpoints> endpoints;
   std::unique_ptr<filecoin::retrieval::ColdReader> reader;
+  // What deal data is served from: the hot store, then a surviving replica read back from its
+  // provider and verified (a repair of a pin whose hot copy is gone; re-warmed as it is read).
+  std::unique_ptr<blockstore::FallbackBlockstore> source;
   std::unique_ptr<filecoin::retrieval::RetrievalProber> prober;
   // The probe thread: one pass every filecoin.probe_interval_seconds until stopped.
   std::thread probe_thread;
@@ -255,6 +259,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
       *impl->deals, &events, *impl->endpoints, impl->piece_fetcher, SystemClock::Instance(),
       filecoin::retrieval::ColdReaderOptions{
           .provider_deadline = std::chrono::milliseconds(config.filecoin_retrieval_deadline_ms)});
+  impl->source = std::make_unique<blockstore::FallbackBlockstore>(blocks, *impl->reader);
   if (config.filecoin_probe_interval_seconds > 0) {
     impl->prober = std::make_unique<filecoin::retrieval::RetrievalProber>(
         *impl->deals, *impl->endpoints, impl->piece_fetcher,
@@ -315,7 +320,7 @@ http::Response ColdTier::HandlePiece(const http::Request& request) {
     }
     return http::ErrorResponse(opened.error());
   }
-  return PieceResponse(request, opened->view, impl_->blocks);
+  return PieceResponse(request, opened->view, *impl_->source);
 }
 
 std::vector<std::string> ColdTier::BannerLines() const {

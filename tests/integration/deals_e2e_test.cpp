@@ -650,5 +650,64 @@ TEST_F(DealsE2e, AProviderServingCorruptedBytesIsCaughtByAProbeAndReplaced) {
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
 }
 
+// Issue 11 §4, the source of a repair: a pin whose hot copy is gone (every block removed with the
+// server stopped) loses one of its two providers (`lose-data`); the repair deal's data is read
+// back from the surviving provider's /piece, verified block by block, served to the new provider
+// and written back to the hot store on the way.
+TEST_F(DealsE2e, AColdOnlyPinIsRepairedFromItsSurvivingReplica) {
+  const std::string cid = AddContent("cold-only.txt", 600000);  // a root and three leaves
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  const std::string id = Pin(cid);
+  json::value pin;
+  auto active = [&] {
+    return AdvanceUntil(
+        [&] {
+          pin = GetPin(id);
+          return Str(pin.at("info"), "filecoin") == "active 2/2";
+        },
+        120s);
+  };
+  ASSERT_TRUE(active()) << json::serialize(pin);
+  ASSERT_EQ(serve->Stop(), 0) << serve->output();
+
+  auto exported = Cairn("car export " + cid + " -o " + ShellQuote(dir_ / "pin.car"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  auto listed = Cairn("car ls " + ShellQuote(dir_ / "pin.car"));
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const std::vector<std::string> blocks = Lines(listed.out);
+  ASSERT_EQ(blocks.size(), 4u) << listed.out;
+  for (const auto& b : blocks) ASSERT_EQ(Cairn("block rm " + b).exit_code, 0) << b;
+  ASSERT_NE(Cairn("block stat " + blocks[0]).exit_code, 0) << "the root is still hot";
+
+  serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  const std::string deals = Str(GetPin(id).at("info"), "deals");  // t01000:1:active,t01001:2:…
+  const std::string lost = "f" + deals.substr(1, deals.find(':') - 1);
+  const std::string second = deals.substr(deals.find(',') + 1);
+  const std::string survivor = "f" + second.substr(1, second.find(':') - 1);
+  const auto served_before =
+      devnet_->Call("Devnet.Stats", {survivor}).at("BytesServed").to_number<int64_t>();
+  devnet_->Call("Devnet.Fault", {lost, "lose-data", json::object()});
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        pin = GetPin(id);
+        const std::string now = Str(pin.at("info"), "deals");
+        return now.find(":slashed") != std::string::npos &&
+               Str(pin.at("info"), "filecoin") == "active 2/2";
+      },
+      120s))
+      << json::serialize(pin) << "\n"
+      << json::serialize(DevnetDeals());
+  // The repair's bytes came from the survivor (every block, verified), not from a hot copy.
+  const auto served =
+      devnet_->Call("Devnet.Stats", {survivor}).at("BytesServed").to_number<int64_t>() -
+      served_before;
+  EXPECT_GE(served, 600000) << "the survivor served " << served << " bytes";
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+  // Read back on the way, the blocks are hot again.
+  for (const auto& b : blocks) EXPECT_EQ(Cairn("block stat " + b).exit_code, 0) << b;
+}
+
 }  // namespace
 }  // namespace cairn::testing
