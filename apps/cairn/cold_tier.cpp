@@ -46,6 +46,7 @@ std::vector<std::pair<const char*, int64_t>> ProviderCounters(const metadata::Pr
           {"mismatches", s.mismatches},
           {"slashed", s.slashed},
           {"other_failures", s.other_failures},
+          {"retrieval_failures", s.retrieval_failures},
           {"active", s.active}};
 }
 
@@ -168,7 +169,7 @@ struct ColdTier::Impl {
   std::mutex funds_mu;
   std::optional<filecoin::chain::WalletFunds> funds;  // GUARDED_BY(funds_mu)
   std::chrono::steady_clock::time_point funds_at;     // GUARDED_BY(funds_mu)
-  std::string network_line;  // what the chain says it is, for the banner
+  std::string network_line;                           // what the chain says it is, for the banner
 
   Impl(const ServeConfig& c, blockstore::Blockstore& b, net::Host* host)
       : config(c), blocks(b), mk12_transport(host) {}

@@ -80,7 +80,7 @@ void PrintText(const std::vector<ProviderView>& views, size_t configured) {
   for (size_t i = 0; i < views.size(); ++i) {
     const auto& s = views[i].stats;
     const int64_t failures = s.transfer_failures + s.never_published + s.not_activated +
-                             s.mismatches + s.slashed + s.other_failures;
+                             s.mismatches + s.slashed + s.other_failures + s.retrieval_failures;
     std::string mean = "-";
     if (s.active > 0) mean = std::to_string(s.active_us_total / s.active / 1000000) + "s";
     std::printf("%-10s %8.4f %9lld %8lld %8lld %8lld %8lld %6lld %14s%s\n",

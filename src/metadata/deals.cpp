@@ -434,6 +434,7 @@ Result<bool> DealStore::FailActiveDeal(std::string_view uuid, const std::string&
                                       d.uuid};
     CAIRN_TRY(s.Exec(
         "UPDATE fil_deals SET state = ?, last_error = ?, updated_at = ? WHERE uuid = ?", params));
+    CAIRN_TRY(AddProviderEvent(s, d.provider, ProviderEvent::kRetrievalFailed, 0, now));
     CAIRN_TRY(
         AppendAggregateEvent(s, d.aggregate_id, DealEventKind(d.state), DealEventDetail(d), now));
     failed = true;

@@ -190,7 +190,8 @@ class DealStore {
   // `limit`: a cursor over every active deal that costs O(limit) per call (the retrieval probe).
   Result<std::vector<DealRecord>> ActiveDealsAfter(std::string_view after_uuid, size_t limit);
   // Moves the deal to `failed` with `error` as last_error, and its `deal_failed` event, only if
-  // it is still `active` (the deal engine may have moved it meanwhile). Returns whether it did.
+  // it is still `active` (the deal engine may have moved it meanwhile), counting a
+  // retrieval_failures event for its provider in the same transaction. Returns whether it did.
   // NotFound for an unknown UUID.
   Result<bool> FailActiveDeal(std::string_view uuid, const std::string& error);
 

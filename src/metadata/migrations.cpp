@@ -416,7 +416,14 @@ CREATE INDEX events_aggregate ON events(aggregate_id, id) WHERE aggregate_id IS 
 CREATE INDEX events_created ON events(created_at);
 )sql";
 
-constexpr std::array<Migration, 9> kMigrations = {{
+// Retrieval probe failures per provider (docs/formats/metadata-schema.md "fil_provider_stats"):
+// an active deal the probe failed (corrupted bytes, or unreachable three times in a row) counts
+// against its provider's score like a slashed one.
+constexpr std::string_view kRetrievalFailures = R"sql(
+ALTER TABLE fil_provider_stats ADD COLUMN retrieval_failures BIGINT NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -426,6 +433,7 @@ constexpr std::array<Migration, 9> kMigrations = {{
     {7, "filecoin deals", kFilecoinDeals},
     {8, "filecoin provider stats", kProviderStats},
     {9, "segment block index and events", kBlockIndexAndEvents},
+    {10, "provider retrieval failures", kRetrievalFailures},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

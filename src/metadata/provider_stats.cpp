@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::string_view kColumns =
     "provider, proposals, accepted, rejected, timeouts, transfer_failures, never_published, "
-    "not_activated, mismatches, slashed, other_failures, active, active_us_total, updated_at";
+    "not_activated, mismatches, slashed, other_failures, active, active_us_total, updated_at, "
+    "retrieval_failures";
 
 ProviderStats StatsFromRow(const SqlRow& row) {
   ProviderStats s;
@@ -27,6 +28,7 @@ ProviderStats StatsFromRow(const SqlRow& row) {
   s.active = row.Int(11);
   s.active_us_total = row.Int(12);
   s.updated_us = row.Int(13);
+  s.retrieval_failures = row.Int(14);
   return s;
 }
 
@@ -54,6 +56,8 @@ std::string_view ProviderEventColumn(ProviderEvent e) {
       return "slashed";
     case ProviderEvent::kActive:
       return "active";
+    case ProviderEvent::kRetrievalFailed:
+      return "retrieval_failures";
   }
   return "proposals";  // unreachable: every enumerator is handled above
 }

@@ -23,20 +23,22 @@ namespace cairn::metadata {
 
 // One thing that happened to a deal, counted against its provider.
 enum class ProviderEvent {
-  kProposed,        // a proposal was written to be sent (every deal row)
-  kAccepted,        // the provider accepted it (answer, or reconciled by status)
-  kRejected,        // the provider answered Accepted: false
-  kTimeout,         // the proposal got no answer (unreachable, deadline, garbage)
-  kTransferFailed,  // the provider reported the deal failed before publishing (data transfer,
-                    // CommP mismatch, its sealing pipeline)
-  kNeverPublished,  // accepted but not published by its start epoch
-  kNotActivated,    // published but never activated, gone from the market
-  kMismatch,        // published with a proposal other than the one signed
-  kSlashed,         // terminated on chain after activation
-  kActive,          // activated (at the finalized tipset)
+  kProposed,         // a proposal was written to be sent (every deal row)
+  kAccepted,         // the provider accepted it (answer, or reconciled by status)
+  kRejected,         // the provider answered Accepted: false
+  kTimeout,          // the proposal got no answer (unreachable, deadline, garbage)
+  kTransferFailed,   // the provider reported the deal failed before publishing (data transfer,
+                     // CommP mismatch, its sealing pipeline)
+  kNeverPublished,   // accepted but not published by its start epoch
+  kNotActivated,     // published but never activated, gone from the market
+  kMismatch,         // published with a proposal other than the one signed
+  kSlashed,          // terminated on chain after activation
+  kActive,           // activated (at the finalized tipset)
+  kRetrievalFailed,  // an active deal the retrieval probe failed (schema version 10)
 };
 // The event's counter column: "proposals", "accepted", "rejected", "timeouts",
-// "transfer_failures", "never_published", "not_activated", "mismatches", "slashed", "active".
+// "transfer_failures", "never_published", "not_activated", "mismatches", "slashed", "active",
+// "retrieval_failures".
 std::string_view ProviderEventColumn(ProviderEvent e);
 
 struct ProviderStats {
@@ -50,7 +52,8 @@ struct ProviderStats {
   int64_t not_activated = 0;
   int64_t mismatches = 0;
   int64_t slashed = 0;
-  int64_t other_failures = 0;  // failed deals from before schema version 8 (cause not recorded)
+  int64_t other_failures = 0;      // failed deals from before schema version 8 (cause not recorded)
+  int64_t retrieval_failures = 0;  // active deals the retrieval probe failed
   int64_t active = 0;
   int64_t active_us_total = 0;  // sum over `active` deals of (activation − proposal) time, µs
   int64_t updated_us = 0;

@@ -16,7 +16,8 @@ double ProviderScoreOf(const metadata::ProviderStats& s) {
   const double acceptance =
       (d(s.accepted) + 1) / (d(s.accepted) + d(s.rejected) + d(s.timeouts) + 2);
   const double failures = d(s.transfer_failures) + d(s.never_published) + d(s.not_activated) +
-                          d(s.other_failures) + 3 * (d(s.mismatches) + d(s.slashed));
+                          d(s.other_failures) +
+                          3 * (d(s.mismatches) + d(s.slashed) + d(s.retrieval_failures));
   const double reliability = (d(s.active) + 1) / (d(s.active) + failures + 2);
   double speed = 1;
   if (s.active > 0) speed = 1 / (1 + d(s.active_us_total) / d(s.active) / kDayUs);

@@ -4,7 +4,7 @@
 //
 //   acceptance  A = (accepted + 1) / (accepted + rejected + timeouts + 2)
 //   failures    F = transfer_failures + never_published + not_activated + other_failures
-//                   + 3 × (mismatches + slashed)
+//                   + 3 × (mismatches + slashed + retrieval_failures)
 //   reliability R = (active + 1) / (active + F + 2)
 //   speed       S = 1 / (1 + mean time from proposal to active / 1 day)   (S = 1 while none is
 //                   active yet)
@@ -14,8 +14,9 @@
 // answered and activated deals rises above it, and every rejection, timeout or failure lowers a
 // provider below it; a provider that keeps failing sinks towards 0 but is never excluded (it
 // keeps its place for pieces no better provider can take). Losing data that was already proven
-// on chain (slashed) or publishing something other than what was signed weighs three ordinary
-// failures. Deals still in flight count only through their proposal and acceptance.
+// on chain (slashed), failing the retrieval probe (serving corrupted bytes, or not serving at all)
+// or publishing something other than what was signed weighs three ordinary failures. Deals still in
+// flight count only through their proposal and acceptance.
 #pragma once
 
 #include <cstddef>

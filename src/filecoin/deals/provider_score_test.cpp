@@ -31,7 +31,8 @@ TEST(ProviderScore, EveryFailureLowersItAndSuccessRaisesIt) {
        {&metadata::ProviderStats::rejected, &metadata::ProviderStats::timeouts,
         &metadata::ProviderStats::transfer_failures, &metadata::ProviderStats::never_published,
         &metadata::ProviderStats::not_activated, &metadata::ProviderStats::mismatches,
-        &metadata::ProviderStats::slashed, &metadata::ProviderStats::other_failures}) {
+        &metadata::ProviderStats::slashed, &metadata::ProviderStats::other_failures,
+        &metadata::ProviderStats::retrieval_failures}) {
     auto s = Stats("a");
     s.*field = 1;
     EXPECT_LT(ProviderScoreOf(s), fresh);

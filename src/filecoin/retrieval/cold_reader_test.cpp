@@ -14,6 +14,7 @@
 #include "metadata/accounts.hpp"
 #include "metadata/migrations.hpp"
 #include "metadata/pins.hpp"
+#include "metadata/provider_stats.hpp"
 #include "metadata/sqlite_database.hpp"
 #include "unixfs/importer.hpp"
 
@@ -318,6 +319,11 @@ TEST_F(ColdReaderTest, ProbesWalkEveryActiveDealAndFailLiarsAtOnceAndMissingData
     }
     EXPECT_TRUE(indexed) << r.base << " " << r.offset << "+" << r.length;
   }
+  // Each failed deal counts against its provider's score, in the same transaction.
+  metadata::ProviderStatsStore provider_stats(*db_);
+  EXPECT_EQ(provider_stats.Get("f01002")->retrieval_failures, 1);
+  EXPECT_EQ(provider_stats.Get("f01004")->retrieval_failures, 1);
+  EXPECT_EQ(provider_stats.Get("f01000")->retrieval_failures, 0);
   const ProbeStats stats = prober.Stats();
   EXPECT_EQ(stats.replaced, 2u);
   EXPECT_EQ(stats.corrupt, 1u);
