@@ -110,6 +110,9 @@ class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
       return Err(res.error());
     }
     if (res->status == 404) return Err(ErrorCode::kNotFound, "404: the provider lacks the piece");
+    if (res->status == 429 || res->status >= 500) {  // overloaded or failing: not a lie
+      return Err(ErrorCode::kUnavailable, "/piece answered status " + std::to_string(res->status));
+    }
     if (res->status != 206 && !(res->status == 200 && offset == 0)) {
       return Err(ErrorCode::kCorruption,
                  "/piece answered status " + std::to_string(res->status) + " to a range");
@@ -148,6 +151,8 @@ struct ColdTier::Impl {
   std::unique_ptr<filecoin::chain::ChainClient> chain;
   std::unique_ptr<filecoin::chain::MessageSender> sender;
   std::unique_ptr<filecoin::deals::Mk12Client> mk12;
+  // The retrieval transports query, under the cold read deadline (not mk12's 60 s).
+  std::unique_ptr<filecoin::deals::Mk12Client> retrieval_mk12;
   std::unique_ptr<metadata::DealStore> deals;
   std::unique_ptr<metadata::ProviderStatsStore> provider_stats;
   std::unique_ptr<filecoin::deals::DealEngine> engine;
@@ -194,14 +199,21 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
                "cold tier: filecoin.providers is set but filecoin.public_url (where providers "
                "pull deal data from this server) is not");
   }
-  if (config.filecoin_renew_margin_epochs <= config.filecoin_start_delay_epochs) {
+  // The margin lies between the start delay (a renewal must be able to start before the deal it
+  // replaces ends) and the shortest deal minus that delay (else a deal would be "expiring" from
+  // its start and renewed again and again).
+  constexpr int64_t kShortestDealEpochs = 180 * 2880;  // the market's minimum duration
+  if (config.filecoin_renew_margin_epochs <= config.filecoin_start_delay_epochs ||
+      config.filecoin_renew_margin_epochs + config.filecoin_start_delay_epochs >=
+          kShortestDealEpochs) {
     return Err(ErrorCode::kInvalidArgument,
                "cold tier: filecoin.renew_margin_epochs (" +
                    std::to_string(config.filecoin_renew_margin_epochs) +
                    ") must exceed filecoin.start_delay_epochs (" +
                    std::to_string(config.filecoin_start_delay_epochs) +
-                   "): a renewal starts that many epochs after it is made, and must be active "
-                   "before the deal it replaces ends");
+                   ": a renewal must be active before the deal it replaces ends) and leave room "
+                   "for it within the shortest deal (margin + start delay < " +
+                   std::to_string(kShortestDealEpochs) + " epochs, 180 days)");
   }
   auto impl = std::make_unique<Impl>(config, blocks, host);
   const auto network =
@@ -254,8 +266,13 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   impl->engine = std::make_unique<filecoin::deals::DealEngine>(
       std::move(ec), *impl->deals, *impl->provider_stats, pins, blocks, *impl->chain, *impl->sender,
       *impl->wallet, *impl->mk12);
+  impl->retrieval_mk12 = std::make_unique<filecoin::deals::Mk12Client>(
+      impl->mk12_transport,
+      filecoin::deals::Mk12ClientOptions{
+          .timeout = std::chrono::milliseconds(config.filecoin_retrieval_deadline_ms)});
   impl->endpoints = std::make_unique<filecoin::retrieval::ChainRetrievalEndpoints>(
-      *impl->chain, SystemClock::Instance(), host != nullptr ? impl->mk12.get() : nullptr);
+      *impl->chain, SystemClock::Instance(),
+      host != nullptr ? impl->retrieval_mk12.get() : nullptr);
   impl->reader = std::make_unique<filecoin::retrieval::ColdReader>(
       *impl->deals, &events, *impl->endpoints, impl->piece_fetcher, SystemClock::Instance(),
       filecoin::retrieval::ColdReaderOptions{
@@ -280,7 +297,10 @@ void ColdTier::Start() {
     std::unique_lock lock(impl->probe_mu);
     while (!impl->probe_cv.wait_for(lock, interval, [impl] { return impl->probe_stop; })) {
       lock.unlock();
-      auto r = impl->prober->Pass();
+      auto r = impl->prober->Pass([impl] {
+        std::lock_guard stop_lock(impl->probe_mu);
+        return impl->probe_stop;
+      });
       if (!r) log::Warn("cold.probe_pass_failed", {{"error", r.error().message()}});
       lock.lock();
     }
@@ -344,19 +364,26 @@ double AsDouble(const filecoin::BigInt& v) { return std::strtod(v.ToString().c_s
 
 void ColdTier::WriteFundsMetrics(PrometheusText& m) {
   std::optional<filecoin::chain::WalletFunds> funds;
+  bool refresh = false;
   {
     std::lock_guard lock(impl_->funds_mu);
     const auto now = std::chrono::steady_clock::now();
-    if (!impl_->funds || now - impl_->funds_at > std::chrono::seconds(30)) {
-      auto fresh = impl_->chain->Funds(impl_->client);
-      if (fresh) {
-        impl_->funds = std::move(*fresh);
-        impl_->funds_at = now;
-      } else {
-        log::Warn("cold.funds_unavailable", {{"error", fresh.error().message()}});
-      }
+    if (impl_->funds_at == std::chrono::steady_clock::time_point{} ||
+        now - impl_->funds_at > std::chrono::seconds(30)) {
+      impl_->funds_at = now;  // claimed: concurrent scrapes use the last answer meanwhile
+      refresh = true;
     }
     funds = impl_->funds;
+  }
+  if (refresh) {  // the chain call runs without the lock; a failure waits 30 s like a success
+    auto fresh = impl_->chain->Funds(impl_->client);
+    if (fresh) {
+      std::lock_guard lock(impl_->funds_mu);
+      impl_->funds = *fresh;
+      funds = std::move(*fresh);
+    } else {
+      log::Warn("cold.funds_unavailable", {{"error", fresh.error().message()}});
+    }
   }
   if (!funds) return;  // the chain has not answered yet: no sample rather than a wrong one
   const std::string label = "wallet=\"" + impl_->client_text + "\"";

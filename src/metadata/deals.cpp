@@ -191,6 +191,28 @@ Result<std::vector<SegmentBlock>> DealStore::SegmentBlocks(int64_t segment_id) {
   return out;
 }
 
+Result<std::optional<SegmentBlock>> DealStore::SegmentBlockAt(int64_t segment_id, uint64_t pick) {
+  std::optional<SegmentBlock> out;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 1> key = {segment_id};
+    auto count =
+        CAIRN_TRY(s.Query("SELECT COUNT(*) FROM fil_segment_blocks WHERE segment_id = ?", key));
+    const int64_t n = count.at(0).Int(0);
+    if (n <= 0) return Ok();
+    std::array<SqlValue, 2> params = {segment_id,
+                                      static_cast<int64_t>(pick % static_cast<uint64_t>(n))};
+    auto rows =
+        CAIRN_TRY(s.Query("SELECT multihash, data_offset, length FROM fil_segment_blocks "
+                          "WHERE segment_id = ? ORDER BY data_offset LIMIT 1 OFFSET ?",
+                          params));
+    if (rows.empty()) return Ok();
+    out = SegmentBlock{rows[0].Blob(0), static_cast<uint64_t>(rows[0].Int(1)),
+                       static_cast<uint64_t>(rows[0].Int(2))};
+    return Ok();
+  }));
+  return out;
+}
+
 Result<std::vector<ColdLocation>> DealStore::ColdLocations(ByteSpan multihash, size_t limit) {
   std::vector<ColdLocation> out;
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {

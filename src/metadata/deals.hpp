@@ -138,6 +138,9 @@ class DealStore {
                              std::span<const SegmentBlock> blocks = {});
   // The block index of a segment, in CAR order.
   Result<std::vector<SegmentBlock>> SegmentBlocks(int64_t segment_id);
+  // The block at position `pick` modulo the segment's block count, in offset order, without
+  // loading the index (a count, then one row); nullopt when the segment has no index.
+  Result<std::optional<SegmentBlock>> SegmentBlockAt(int64_t segment_id, uint64_t pick);
   // Where the block with `multihash` can be read from the cold tier: every aggregated segment
   // whose index holds it (oldest segment first, at most `limit`), each with the providers of
   // its aggregate's active deals (oldest deal first; possibly none). Empty when no aggregated

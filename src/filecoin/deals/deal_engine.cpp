@@ -827,7 +827,13 @@ Result<void> DealEngine::ShowOnPins() {
     std::string summary;
     if (active >= policy.replicas) {
       summary = "active " + x + "/" + x;
-    } else if (active == 0 && CountReplicas(ds, 0, -1).lost) {
+    } else if (active == 0 && std::any_of(ds.begin(), ds.end(), [](const DealRecord& d) {
+                 // A replica that was proven on chain and is gone (not a first deal that never
+                 // activated): slashed, or failed by the retrieval probe.
+                 return d.state == DealState::kSlashed ||
+                        (d.state == DealState::kFailed &&
+                         d.last_error.rfind("retrieval probe", 0) == 0);
+               })) {
       // Every replica it had is gone: only the hot copy (while there is one) holds the data.
       summary = "at risk 0/" + x;
     } else if (live < policy.replicas && !candidates_left) {

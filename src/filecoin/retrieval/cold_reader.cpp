@@ -43,6 +43,13 @@ Result<ChainRetrievalEndpoints::Entry> ChainRetrievalEndpoints::Lookup(
   }
   auto transports = mk12_->Transports(*libp2p);
   if (!transports) {
+    const ErrorCode code = transports.error().code();
+    if (code == ErrorCode::kNotSupported || code == ErrorCode::kInvalidArgument) {
+      // It does not speak the protocol, or answers nothing usable: a fact about it, cached.
+      e.why_none = "no HTTP endpoint on chain, and its retrieval transports query failed: " +
+                   transports.error().message();
+      return e;
+    }
     return Err(transports.error().WithContext("retrieval: provider " + provider + ": "));
   }
   e.url = deals::HttpRetrievalUrlOf(*transports);

@@ -48,8 +48,9 @@ class PieceRangeFetcher {
   virtual ~PieceRangeFetcher() = default;
   // Exactly bytes [offset, offset + length) of the unpadded piece `piece_cid` served under
   // `base_url` ("http://127.0.0.1:4001"), within `deadline` for the whole exchange. Errors:
-  // Timeout past the deadline; Unavailable when the provider cannot be reached; NotFound for a
-  // 404 (it does not hold the piece); Corruption for any other status, or a body that is not
+  // Timeout past the deadline; Unavailable when the provider cannot be reached or answers 429 or
+  // 5xx; NotFound for a 404 (it does not hold the piece); Corruption for any other status (a
+  // range answered with a 200 of the whole piece, a 416…), or a body that is not
   // exactly `length` bytes (a provider that ignores Range is cut off at `length` + 1 bytes,
   // never downloaded whole).
   virtual Result<Bytes> Fetch(const std::string& base_url, const std::string& piece_cid,
@@ -70,8 +71,10 @@ class RetrievalEndpoints {
 // (filecoin/deals HttpEndpointOf), where Curio serves /piece beside /market/mk12. A
 // libp2p-only provider (Boost: booster-http's address is not on chain) is asked over libp2p
 // (/fil/retrieval/transports/1.0.0, through `mk12`) and its "http"/"https" transport is used;
-// without `mk12` (no libp2p host) or when it offers none, it has no endpoint (NotFound). Answers,
-// including "none", are cached for `ttl`; a failed query is not cached.
+// without `mk12` (no libp2p host), when it offers none, does not support the protocol or answers
+// nothing decodable, it has no endpoint (NotFound). Answers, including "none", are cached for
+// `ttl`; a query that could not be made (unreachable, timeout, the chain) is not cached. Give
+// `mk12` a timeout no longer than a read's deadline: a cold read may wait for this query.
 class ChainRetrievalEndpoints final : public RetrievalEndpoints {
  public:
   // `chain`, `clock` and `mk12` (may be null) must outlive this.

@@ -336,5 +336,29 @@ TEST_F(ColdReaderTest, ProbesWalkEveryActiveDealAndFailLiarsAtOnceAndMissingData
   }));
 }
 
+TEST_F(ColdReaderTest, APassInWhichEveryProbeFailsCountsAgainstNobody) {
+  Activate("f01000");
+  Activate("f01002");
+  providers_.mode["http://f01000"] = FakeProviders::Mode::kMissing;
+  providers_.mode["http://f01002"] = FakeProviders::Mode::kMissing;
+  RetrievalProber prober(*deals_, endpoints_, providers_,
+                         {.deals_per_pass = 4, .deadline = std::chrono::milliseconds(50)}, 3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(prober.Pass().has_value());
+  const auto deals = *deals_->DealsOfAggregate(aggregate_id_);
+  for (const auto& d : deals) {
+    EXPECT_EQ(d.state, metadata::DealState::kActive) << d.provider << ": " << d.last_error;
+  }
+  EXPECT_EQ(prober.Stats().replaced, 0u);
+  EXPECT_EQ(prober.Stats().failed, 10u);
+  // Once one answers, the other's failures count again.
+  providers_.mode.erase("http://f01000");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(prober.Pass().has_value());
+  EXPECT_EQ(prober.Stats().replaced, 1u);
+  // A stop request ends a pass before its next probe.
+  const auto before = providers_.requests.size();
+  ASSERT_TRUE(prober.Pass([] { return true; }).has_value());
+  EXPECT_EQ(providers_.requests.size(), before);
+}
+
 }  // namespace
 }  // namespace cairn::filecoin::retrieval

@@ -1,5 +1,7 @@
 #include "filecoin/retrieval/prober.hpp"
 
+#include <vector>
+
 #include "common/log.hpp"
 #include "filecoin/aggregation/segment.hpp"
 #include "multiformats/multihash.hpp"
@@ -10,7 +12,7 @@ RetrievalProber::RetrievalProber(metadata::DealStore& deals, RetrievalEndpoints&
                                  PieceRangeFetcher& fetcher, ProberOptions options, uint64_t seed)
     : deals_(deals), endpoints_(endpoints), fetcher_(fetcher), options_(options), rng_(seed) {}
 
-Result<void> RetrievalProber::Pass() {
+Result<void> RetrievalProber::Pass(const std::function<bool()>& stopping) {
   auto batch = CAIRN_TRY(deals_.ActiveDealsAfter(cursor_, options_.deals_per_pass));
   if (batch.size() < options_.deals_per_pass && !cursor_.empty()) {
     // The end of the table: wrap around (the first deals again, up to the pass's budget).
@@ -20,13 +22,39 @@ Result<void> RetrievalProber::Pass() {
       batch.push_back(std::move(d));
     }
   }
+  struct Probed {
+    const metadata::DealRecord* deal;
+    Outcome outcome;
+    std::string why;
+  };
+  std::vector<Probed> probed;
   for (const auto& d : batch) {
+    if (stopping && stopping()) break;
     cursor_ = d.uuid;
     std::string why;
     auto outcome = Probe(d, &why);
     if (!outcome) return Err(outcome.error());
-    CAIRN_TRY(Record(d, *outcome, why));
+    probed.push_back({&d, *outcome, std::move(why)});
   }
+  // Every provider failing at once (none answered, none lied) says more about this node's
+  // network than about them: nothing is counted against anyone.
+  size_t answered = 0, failed = 0;
+  for (const auto& p : probed) {
+    if (p.outcome == Outcome::kSkipped) continue;
+    ++answered;
+    if (p.outcome == Outcome::kFailed) ++failed;
+  }
+  if (answered >= 2 && failed == answered) {
+    log::Warn("cold.probe_pass_ignored",
+              {{"probes", std::to_string(answered)},
+               {"reason", "every probe failed: assuming this node cannot reach the providers"},
+               {"first_error", probed.front().why}});
+    std::lock_guard lock(mu_);
+    stats_.probes += answered;
+    stats_.failed += answered;
+    return Ok();
+  }
+  for (const auto& p : probed) CAIRN_TRY(Record(*p.deal, p.outcome, p.why));
   return Ok();
 }
 
@@ -36,25 +64,26 @@ Result<RetrievalProber::Outcome> RetrievalProber::Probe(const metadata::DealReco
   auto segments = CAIRN_TRY(deals_.Segments(d.aggregate_id));
   if (segments.empty()) return Outcome::kSkipped;
   const auto& seg = segments[std::uniform_int_distribution<size_t>(0, segments.size() - 1)(rng_)];
-  auto blocks = CAIRN_TRY(deals_.SegmentBlocks(seg.id));
-  if (blocks.empty()) return Outcome::kSkipped;  // no index to check against
-  const auto& block = blocks[std::uniform_int_distribution<size_t>(0, blocks.size() - 1)(rng_)];
-  auto hash = multiformats::Multihash::Decode(block.multihash);
-  if (!hash || block.length > options_.max_block_size) return Outcome::kSkipped;
+  auto block = CAIRN_TRY(deals_.SegmentBlockAt(seg.id, rng_()));
+  if (!block) return Outcome::kSkipped;  // no index to check against
+  auto hash = multiformats::Multihash::Decode(block->multihash);
+  if (!hash || block->length > options_.max_block_size) return Outcome::kSkipped;
+  // Where the provider serves /piece: a failure to find out (the chain, this node's libp2p host,
+  // a provider without the transports protocol) is not the provider failing a retrieval.
   auto base = endpoints_.BaseUrl(d.provider);
   if (!base) {
     *why = base.error().message();
-    return base.error().code() == ErrorCode::kNotFound ? Outcome::kSkipped : Outcome::kFailed;
+    return Outcome::kSkipped;
   }
-  const uint64_t offset = aggregation::UnpaddedSize(seg.piece_offset) + block.offset;
+  const uint64_t offset = aggregation::UnpaddedSize(seg.piece_offset) + block->offset;
   const std::string range = "piece " + agg.piece_cid + " bytes " + std::to_string(offset) + "+" +
-                            std::to_string(block.length) + ": ";
-  auto bytes = fetcher_.Fetch(*base, agg.piece_cid, offset, block.length, options_.deadline);
+                            std::to_string(block->length) + ": ";
+  auto bytes = fetcher_.Fetch(*base, agg.piece_cid, offset, block->length, options_.deadline);
   if (!bytes) {
     *why = range + bytes.error().message();
     return bytes.error().code() == ErrorCode::kCorruption ? Outcome::kCorrupt : Outcome::kFailed;
   }
-  if (bytes->size() != block.length || !hash->Verify(*bytes)) {
+  if (bytes->size() != block->length || !hash->Verify(*bytes)) {
     *why = range + "the bytes do not hash to the block the index names";
     return Outcome::kCorrupt;
   }
@@ -75,6 +104,7 @@ Result<void> RetrievalProber::Record(const metadata::DealRecord& d, Outcome outc
     failures_.erase(d.uuid);
     return Ok();
   }
+  if (failures_.size() >= 100000) failures_.clear();  // deals that left `active` meanwhile
   const int count = ++failures_[d.uuid];
   log::Warn("cold.probe_failed", {{"deal", d.uuid},
                                   {"provider", d.provider},

@@ -10,8 +10,10 @@
 // - Unreachable, too slow, 404 (Unavailable, Timeout, NotFound from the fetch): counted; after
 //   `failures_to_replace` consecutive failed probes of the same deal it is failed. A good probe
 //   clears the count (kept in memory: a restart forgives).
-// - A provider with no retrieval endpoint at all (a libp2p-only provider when there is no libp2p
-//   host) is skipped: it cannot be probed, which is not its fault.
+// - A provider whose retrieval endpoint cannot be found (none published, the chain or this node's
+//   libp2p host failing, no transports protocol) is skipped: not its fault, or not known to be.
+// - A pass in which every probe failed (at least two, none lied) counts nothing against anyone:
+//   that is this node's network, not every provider at once.
 //
 // Failing a deal (DealStore::FailActiveDeal, only if it is still active, with its deal_failed
 // event naming the probe) makes it not live: the deal engine's next pass repairs the aggregate at
@@ -22,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -56,8 +59,9 @@ class RetrievalProber {
                   PieceRangeFetcher& fetcher, ProberOptions options = {}, uint64_t seed = 0);
 
   // Probes the next `deals_per_pass` active deals after the cursor (wrapping around to the first
-  // when it reaches the end). Errors: the database's only (a provider's failure is a result).
-  Result<void> Pass();
+  // when it reaches the end), stopping early once `stopping` (when given) returns true. Errors:
+  // the database's only (a provider's failure is a result).
+  Result<void> Pass(const std::function<bool()>& stopping = {});
   ProbeStats Stats() const;
 
  private:
