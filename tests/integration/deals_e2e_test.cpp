@@ -134,6 +134,17 @@ class DealsE2e : public ::testing::Test {
     return done();
   }
 
+  // Advances the devnet until the pin's info.filecoin is `state`; `pin` keeps the last answer.
+  bool UntilFilecoin(const std::string& id, const std::string& state, json::value& pin,
+                     std::chrono::seconds bound) {
+    return AdvanceUntil(
+        [&] {
+          pin = GetPin(id);
+          return pin.is_object() && Str(pin.at("info"), "filecoin") == state;
+        },
+        bound);
+  }
+
   json::array DevnetDeals() {
     auto v = devnet_->Call("Devnet.Deals");
     return v.is_array() ? v.as_array() : json::array();
@@ -156,12 +167,7 @@ TEST_F(DealsE2e, PinBecomesTwoActiveDealsWithACurioAndABoostProvider) {
 
   json::value pin;
   auto started = std::chrono::steady_clock::now();
-  bool active = AdvanceUntil(
-      [&] {
-        pin = GetPin(id);
-        return Str(pin.at("info"), "filecoin") == "active 2/2";
-      },
-      180s);
+  bool active = UntilFilecoin(id, "active 2/2", pin, 180s);
   auto took = std::chrono::steady_clock::now() - started;
   ASSERT_TRUE(active) << "pin: " << json::serialize(pin)
                       << "\ndevnet deals: " << json::serialize(DevnetDeals())
@@ -279,12 +285,7 @@ TEST_F(DealsE2e, KillDuringProposingNeitherDuplicatesNorLosesDeals) {
   auto again = Start();
   ASSERT_NE(again->port(), 0);
   json::value pin;
-  bool active = AdvanceUntil(
-      [&] {
-        pin = GetPin(id);
-        return pin.is_object() && Str(pin.at("info"), "filecoin") == "active 2/2";
-      },
-      180s);
+  bool active = UntilFilecoin(id, "active 2/2", pin, 180s);
   auto all = DevnetDeals();
   ASSERT_TRUE(active) << json::serialize(pin) << "\n" << json::serialize(all);
   // Every deal the providers had before the kill is still known to Cairn (shown on the pin, in
@@ -461,8 +462,8 @@ TEST_F(DealsE2e, LostReplicaIsRepairedAndDealsAreRenewedWithoutAGapButNotForDele
   auto serve = Start();
   ASSERT_NE(serve->port(), 0);
   auto active = [&](const std::string& id) {
-    return AdvanceUntil([&] { return Str(GetPin(id).at("info"), "filecoin") == "active 2/2"; },
-                        120s);
+    json::value last;
+    return UntilFilecoin(id, "active 2/2", last, 120s);
   };
   const std::string kept = Pin(kept_cid);
   ASSERT_TRUE(active(kept)) << json::serialize(GetPin(kept));
@@ -588,12 +589,7 @@ TEST_F(DealsE2e, ADealThatNeverSealsIsReplacedAfterItsStartEpoch) {
   EXPECT_EQ(Str(pin.at("info"), "filecoin").rfind("dealing ", 0), 0u) << json::serialize(pin);
   // Past its start epoch (head + 200 when proposed).
   devnet_->Call("Devnet.Advance", {220});
-  ASSERT_TRUE(AdvanceUntil(
-      [&] {
-        pin = GetPin(id);
-        return Str(pin.at("info"), "filecoin") == "active 2/2";
-      },
-      120s))
+  ASSERT_TRUE(UntilFilecoin(id, "active 2/2", pin, 120s))
       << json::serialize(pin) << json::serialize(DevnetDeals());
   const std::string deals = Str(pin.at("info"), "deals");
   EXPECT_EQ(deals.rfind("t01000:", 0), 0u) << deals;
@@ -616,13 +612,7 @@ TEST_F(DealsE2e, AProviderServingCorruptedBytesIsCaughtByAProbeAndReplaced) {
   ASSERT_NE(serve->port(), 0);
   const std::string id = Pin(cid);
   json::value pin;
-  ASSERT_TRUE(AdvanceUntil(
-      [&] {
-        pin = GetPin(id);
-        return Str(pin.at("info"), "filecoin") == "active 2/2";
-      },
-      120s))
-      << json::serialize(pin);
+  ASSERT_TRUE(UntilFilecoin(id, "active 2/2", pin, 120s)) << json::serialize(pin);
   const std::string before = Str(pin.at("info"), "deals");
   const std::string liar = "f" + before.substr(1, before.find(':') - 1);  // t01000 → f01000
   devnet_->Call("Devnet.Fault", {liar, "corrupt-retrieval", json::object()});
@@ -660,14 +650,7 @@ TEST_F(DealsE2e, AColdOnlyPinIsRepairedFromItsSurvivingReplica) {
   ASSERT_NE(serve->port(), 0);
   const std::string id = Pin(cid);
   json::value pin;
-  auto active = [&] {
-    return AdvanceUntil(
-        [&] {
-          pin = GetPin(id);
-          return Str(pin.at("info"), "filecoin") == "active 2/2";
-        },
-        120s);
-  };
+  auto active = [&] { return UntilFilecoin(id, "active 2/2", pin, 120s); };
   ASSERT_TRUE(active()) << json::serialize(pin);
   ASSERT_EQ(serve->Stop(), 0) << serve->output();
 
