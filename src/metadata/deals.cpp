@@ -161,6 +161,8 @@ Result<int64_t> DealStore::AddSegment(const SegmentRecord& seg,
     std::array<SqlValue, 1> key = {seg.pin_requestid};
     auto rows = CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ?", key));
     id = rows.at(0).Int(0);
+    CAIRN_TRY(s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?",
+                     key));
     for (const auto& b : blocks) {
       std::array<SqlValue, 4> row = {b.multihash, id, static_cast<int64_t>(b.offset),
                                      static_cast<int64_t>(b.length)};
@@ -478,6 +480,145 @@ Result<DealStore::ColdBytes> DealStore::ColdBytesHeld() {
     out.stored = static_cast<uint64_t>(stored.at(0).Int(0));
     return Ok();
   }));
+  return out;
+}
+
+// ---- The hot tier as a cache ----------------------------------------------------------------
+
+Result<std::vector<int64_t>> DealStore::SegmentsHolding(ByteSpan multihash) {
+  std::array<SqlValue, 1> params = {Bytes(multihash.begin(), multihash.end())};
+  auto rows = CAIRN_TRY(
+      db_.ReadQuery("SELECT segment_id FROM fil_segment_blocks WHERE multihash = ?", params));
+  std::vector<int64_t> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(row.Int(0));
+  return out;
+}
+
+Result<std::vector<DealStore::SegmentHotState>> DealStore::SegmentsAfter(int64_t after,
+                                                                         size_t limit) {
+  std::array<SqlValue, 2> params = {after, static_cast<int64_t>(limit)};
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      "SELECT s.id, s.evicted_at IS NOT NULL FROM fil_segments s "
+      "JOIN pins p ON p.requestid = s.pin_requestid WHERE s.id > ? ORDER BY s.id LIMIT ?",
+      params));
+  std::vector<SegmentHotState> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back({row.Int(0), row.Int(1) != 0});
+  return out;
+}
+
+Result<std::vector<DealStore::EvictionFacts>> DealStore::EvictionFactsOf(
+    std::span<const int64_t> segment_ids) {
+  std::vector<EvictionFacts> out;
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    out.clear();
+    for (int64_t id : segment_ids) {
+      std::array<SqlValue, 1> key = {id};
+      auto rows = CAIRN_TRY(s.Query(
+          "SELECT s.id, s.pin_requestid, p.requestid IS NOT NULL, COALESCE(p.status, ''), "
+          "COALESCE(p.account_id, 0), json_extract(p.meta, '$.hot'), "
+          "json_extract(p.meta, '$.\"filecoin.replicas\"'), "
+          "(SELECT COUNT(*) FROM fil_deals d WHERE d.aggregate_id = s.aggregate_id "
+          " AND d.state = 'active'), s.evicted_at IS NOT NULL "
+          "FROM fil_segments s LEFT JOIN pins p ON p.requestid = s.pin_requestid WHERE s.id = ?",
+          key));
+      if (rows.empty()) continue;
+      const SqlRow& row = rows[0];
+      EvictionFacts f;
+      f.segment_id = row.Int(0);
+      f.pin_requestid = row.Text(1);
+      f.pin_exists = row.Int(2) != 0;
+      f.pinned = row.Text(3) == "pinned";
+      f.account_id = row.Int(4);
+      if (!row.IsNull(5)) f.hot_meta = row.Text(5);
+      if (!row.IsNull(6)) f.replicas_meta = row.Text(6);
+      f.active_deals = static_cast<int>(row.Int(7));
+      f.evicted = row.Int(8) != 0;
+      out.push_back(std::move(f));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Result<void> DealStore::MarkEvicted(int64_t segment_id, uint64_t blocks, uint64_t bytes) {
+  const int64_t now = clock_.WallMicros();
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 1> key = {segment_id};
+    auto rows = CAIRN_TRY(s.Query("SELECT pin_requestid FROM fil_segments WHERE id = ?", key));
+    if (rows.empty()) {
+      return Err(ErrorCode::kNotFound, "metadata: no segment " + std::to_string(segment_id));
+    }
+    const std::string pin = rows[0].Text(0);
+    std::array<SqlValue, 2> mark = {now, segment_id};
+    CAIRN_TRY(
+        s.Exec("UPDATE fil_segments SET evicted_at = COALESCE(evicted_at, ?) WHERE id = ?", mark));
+    std::array<SqlValue, 1> pin_key = {pin};
+    CAIRN_TRY(
+        s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cold-only') WHERE requestid = ?",
+               pin_key));
+    return AppendPinEvent(s, pin, kEventEvicted,
+                          {{"blocks", std::to_string(blocks)}, {"bytes", std::to_string(bytes)}},
+                          now);
+  });
+}
+
+Result<bool> DealStore::MarkCached(int64_t segment_id) {
+  const int64_t now = clock_.WallMicros();
+  bool changed = false;
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    changed = false;
+    std::array<SqlValue, 1> key = {segment_id};
+    auto rows = CAIRN_TRY(s.Query(
+        "SELECT pin_requestid FROM fil_segments WHERE id = ? AND evicted_at IS NOT NULL", key));
+    if (rows.empty()) return Ok();
+    const std::string pin = rows[0].Text(0);
+    CAIRN_TRY(s.Exec("UPDATE fil_segments SET evicted_at = NULL WHERE id = ?", key));
+    std::array<SqlValue, 1> pin_key = {pin};
+    CAIRN_TRY(s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?",
+                     pin_key));
+    changed = true;
+    return AppendPinEvent(s, pin, kEventRewarmed, {}, now);
+  }));
+  return changed;
+}
+
+Result<void> DealStore::ForEachEvictedBlock(const std::function<void(ByteSpan)>& fn) {
+  // A page of evicted segments at a time, then each one's blocks through the segment index:
+  // memory stays bounded by the largest segment, not by everything evicted.
+  int64_t after = 0;
+  for (;;) {
+    std::array<SqlValue, 1> page = {after};
+    auto segments = CAIRN_TRY(db_.ReadQuery(
+        "SELECT s.id FROM fil_segments s JOIN pins p ON p.requestid = s.pin_requestid "
+        "WHERE s.evicted_at IS NOT NULL AND s.id > ? ORDER BY s.id LIMIT 256",
+        page));
+    if (segments.empty()) return Ok();
+    for (const auto& seg : segments) {
+      after = seg.Int(0);
+      std::array<SqlValue, 1> key = {after};
+      auto blocks = CAIRN_TRY(
+          db_.ReadQuery("SELECT multihash FROM fil_segment_blocks WHERE segment_id = ?", key));
+      for (const auto& row : blocks) {
+        const Bytes mh = row.Blob(0);
+        fn(mh);
+      }
+    }
+  }
+}
+
+Result<std::vector<DealStore::ColdOnlyUsage>> DealStore::ColdOnlyByAccount() {
+  auto rows = CAIRN_TRY(db_.ReadQuery(
+      "SELECT p.account_id, COUNT(*), COALESCE(SUM(s.car_size), 0) FROM fil_segments s "
+      "JOIN pins p ON p.requestid = s.pin_requestid WHERE s.evicted_at IS NOT NULL "
+      "GROUP BY p.account_id ORDER BY p.account_id",
+      {}));
+  std::vector<ColdOnlyUsage> out;
+  for (const auto& row : rows) {
+    out.push_back(
+        {row.Int(0), static_cast<uint64_t>(row.Int(1)), static_cast<uint64_t>(row.Int(2))});
+  }
   return out;
 }
 

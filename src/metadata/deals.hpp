@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -132,8 +133,8 @@ class DealStore {
   // Pinned pins (any account) without a segment, oldest first, at most `limit`.
   Result<std::vector<UnsegmentedPin>> UnsegmentedPins(size_t limit);
   // Records the segment of a pin and its block index (`blocks`, from the same CAR export), in one
-  // transaction: a segment is never without its index. AlreadyExists when the pin has one (and
-  // nothing is written). Returns its id.
+  // transaction: a segment is never without its index. The pin's info.hot becomes "cached".
+  // AlreadyExists when the pin has one (and nothing is written). Returns its id.
   Result<int64_t> AddSegment(const SegmentRecord& segment,
                              std::span<const SegmentBlock> blocks = {});
   // The block index of a segment, in CAR order.
@@ -163,6 +164,49 @@ class DealStore {
   Result<std::vector<SegmentRecord>> Segments(int64_t aggregate_id);
   // The segment of a pin; NotFound when it has none.
   Result<SegmentRecord> SegmentOfPin(std::string_view requestid);
+
+  // ---- The hot tier as a cache (pinning/hot_cache.hpp) ----
+  // Ids of the segments whose index holds the block with `multihash`, aggregated or not.
+  Result<std::vector<int64_t>> SegmentsHolding(ByteSpan multihash);
+  // Segments with an id greater than `after` whose pin exists, by id, at most `limit`, with
+  // whether each is evicted (the hot cache's order is loaded from them at start).
+  struct SegmentHotState {
+    int64_t segment_id = 0;
+    bool evicted = false;
+  };
+  Result<std::vector<SegmentHotState>> SegmentsAfter(int64_t after, size_t limit);
+  // What decides whether a segment's pin may lose its hot blocks (issue 11 §2).
+  struct EvictionFacts {
+    int64_t segment_id = 0;
+    std::string pin_requestid;
+    bool pin_exists = false;
+    bool pinned = false;  // the pin's status is `pinned`
+    int64_t account_id = 0;
+    std::string hot_meta;       // the pin's meta `hot` ("" when absent)
+    std::string replicas_meta;  // the pin's meta `filecoin.replicas` ("" when absent)
+    int active_deals = 0;       // active deals of the segment's aggregate (0: none yet)
+    bool evicted = false;
+  };
+  // The facts of each segment of `segment_ids` that exists (in no particular order).
+  Result<std::vector<EvictionFacts>> EvictionFactsOf(std::span<const int64_t> segment_ids);
+  // Records that the segment's pin lost its hot blocks: evicted_at set, the pin's info.hot =
+  // "cold-only" and its `evicted` event (detail: blocks, bytes), in one transaction. A segment
+  // already evicted (blocks re-warmed by reads and evicted again) keeps its first evicted_at.
+  Result<void> MarkEvicted(int64_t segment_id, uint64_t blocks, uint64_t bytes);
+  // Records that every block of an evicted segment is hot again: evicted_at cleared, info.hot =
+  // "cached" and the pin's `rewarmed` event, in one transaction. No-op (false) unless evicted.
+  Result<bool> MarkCached(int64_t segment_id);
+  // Calls `fn(multihash)` for every block of every evicted segment whose pin exists (garbage
+  // collection keeps these blocks when reads brought them back: the pin's DAG cannot be walked
+  // through blocks that are not hot).
+  Result<void> ForEachEvictedBlock(const std::function<void(ByteSpan)>& fn);
+  // Per account (id): pins whose segment is evicted, and the CAR bytes of those segments.
+  struct ColdOnlyUsage {
+    int64_t account_id = 0;
+    uint64_t pins = 0;
+    uint64_t bytes = 0;
+  };
+  Result<std::vector<ColdOnlyUsage>> ColdOnlyByAccount();
 
   // Writes a new deal (created/updated times set here), counts a proposal for its provider
   // (metadata/provider_stats.hpp) and writes its aggregate's `deal_proposed` event, in one

@@ -37,6 +37,10 @@ inline constexpr std::string_view kEventPinned = "pinned";
 inline constexpr std::string_view kEventFailed = "failed";
 inline constexpr std::string_view kEventAggregated = "aggregated";
 inline constexpr std::string_view kEventReadFromCold = "read_from_cold";
+// The hot tier gave up the pin's blocks (every deal active; the pin is served from Filecoin), and
+// the pin became wholly hot again through reads.
+inline constexpr std::string_view kEventEvicted = "evicted";
+inline constexpr std::string_view kEventRewarmed = "rewarmed";
 // A new deal made because one nears its end (renewed) or a replica was lost (repaired); the
 // deal_proposed event of that deal follows it.
 inline constexpr std::string_view kEventRenewed = "renewed";

@@ -423,7 +423,19 @@ constexpr std::string_view kRetrievalFailures = R"sql(
 ALTER TABLE fil_provider_stats ADD COLUMN retrieval_failures BIGINT NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations = {{
+// The hot tier as a cache (docs/formats/metadata-schema.md "fil_segments"): a pin whose hot blocks
+// were evicted has its segment's evicted_at set (NULL = cached); pins with a segment show
+// info.hot. The block index gets an index by segment: listing a segment's blocks (eviction, the
+// retrieval probe's pick) must not scan every block of every segment.
+constexpr std::string_view kHotCache = R"sql(
+ALTER TABLE fil_segments ADD COLUMN evicted_at BIGINT;
+CREATE INDEX fil_segments_evicted ON fil_segments(evicted_at) WHERE evicted_at IS NOT NULL;
+CREATE INDEX fil_segment_blocks_segment ON fil_segment_blocks(segment_id, data_offset);
+UPDATE pins SET info = json_set(info, '$.hot', 'cached')
+  WHERE requestid IN (SELECT pin_requestid FROM fil_segments);
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -434,6 +446,7 @@ constexpr std::array<Migration, 10> kMigrations = {{
     {8, "filecoin provider stats", kProviderStats},
     {9, "segment block index and events", kBlockIndexAndEvents},
     {10, "provider retrieval failures", kRetrievalFailures},
+    {11, "hot cache", kHotCache},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -255,10 +255,10 @@ bool PinService::WriteOutcome(PinRecord& pin, PinStatus status, const metadata::
   return false;
 }
 
-Result<GcResult> PinService::CollectGarbage() {
+Result<void> PinService::RunExclusive(const std::function<Result<void>()>& fn) {
   {
     std::lock_guard lock(gc_mu_);
-    if (gc_running_) return Err(ErrorCode::kUnavailable, "gc: already running");
+    if (gc_running_) return Err(ErrorCode::kUnavailable, "gc: a collection or eviction is running");
     gc_running_ = true;
   }
   leases_.BeginCollection();
@@ -270,7 +270,19 @@ Result<GcResult> PinService::CollectGarbage() {
       s->gc_running_ = false;
     }
   } reset{this};
+  return fn();
+}
 
+Result<GcResult> PinService::CollectGarbage() {
+  GcResult result;
+  CAIRN_TRY(RunExclusive([&]() -> Result<void> {
+    result = CAIRN_TRY(Collect());
+    return Ok();
+  }));
+  return result;
+}
+
+Result<GcResult> PinService::Collect() {
   // Mark: every block reachable (through present blocks) from any pin's root.
   std::unordered_set<std::string> live;  // multihash bytes
   const PinStatus keep[] = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned};
@@ -291,6 +303,10 @@ Result<GcResult> PinService::CollectGarbage() {
       if (!links) continue;  // unknown codec: keep the block, cannot see below it
       for (auto& l : *links) stack.push_back(std::move(l));
     }
+  }
+  if (options_.also_live) {
+    CAIRN_TRY(
+        options_.also_live([&](ByteSpan mh) { live.insert(std::string(mh.begin(), mh.end())); }));
   }
   // Sweep: everything else, unless a lease holds it (or held it since the collection began).
   GcResult result;

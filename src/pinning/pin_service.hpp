@@ -49,6 +49,10 @@ struct PinServiceOptions {
   // Called on a worker thread after a pin is recorded `pinned` (the DHT provides its root then);
   // must be quick and thread-safe. Empty: nothing is called.
   std::function<void(const multiformats::Cid&)> on_pinned;
+  // Blocks garbage collection keeps besides those the pins reach through present blocks: calls
+  // its argument with each multihash (the blocks of pins evicted from the hot tier, which reads
+  // brought back: their DAG cannot be walked through the blocks no longer hot). Empty: none.
+  std::function<Result<void>(const std::function<void(ByteSpan)>&)> also_live;
 };
 
 struct PinServiceStats {
@@ -94,6 +98,10 @@ class PinService {
   // seen as held or deleted before its writer looks (and then stored again).
   // One collection at a time: a second concurrent call returns Unavailable.
   Result<GcResult> CollectGarbage();
+  // Runs `fn` as a collection would run: never beside garbage collection or another RunExclusive
+  // (Unavailable then, and `fn` does not run), with the leases in collection mode, so that
+  // deleting through leases().DeleteUnlessHeld honours every lease (the hot cache's eviction).
+  Result<void> RunExclusive(const std::function<Result<void>()>& fn);
 
   // The leases garbage collection honours: writers that store blocks for pins that do not reach
   // them yet (uploads, imports) hold them here until the pin commits or the request fails.
@@ -146,6 +154,9 @@ class PinService {
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> active_;  // GUARDED_BY(mu_)
   std::set<std::string> cancelled_;                                   // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
+
+  // The mark and sweep of CollectGarbage, inside RunExclusive.
+  Result<GcResult> Collect();
 
   blockstore::BlockLeases leases_;
   std::mutex gc_mu_;
