@@ -181,6 +181,47 @@ Result<void> ApplyDhtMode(const toml::node& value, ServeConfig& config) {
   return Ok();
 }
 
+// hot.max_bytes: bytes as an integer, or a string with a binary unit ("500GiB"); 0 = unlimited.
+Result<void> ApplyHotMaxBytes(const toml::node& value, ServeConfig& config) {
+  const auto bad = [] {
+    return BadValue("hot.max_bytes",
+                    "bytes: an integer >= 0 or a string such as \"512MiB\", \"20GiB\", \"2TiB\" "
+                    "(0 = unlimited)");
+  };
+  if (auto n = value.value_exact<int64_t>()) {
+    if (*n < 0) return Err(bad());
+    config.hot_max_bytes = static_cast<uint64_t>(*n);
+    return Ok();
+  }
+  auto s = value.value_exact<std::string>();
+  if (!s) return Err(bad());
+  static constexpr std::pair<std::string_view, int> kUnits[] = {
+      {"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}, {"", 0}};
+  for (const auto& [unit, shift] : kUnits) {
+    if (s->size() <= unit.size() || s->compare(s->size() - unit.size(), unit.size(), unit) != 0) {
+      continue;
+    }
+    const std::string digits = s->substr(0, s->size() - unit.size());
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc() || end != digits.data() + digits.size() || n > (UINT64_MAX >> shift)) {
+      return Err(bad());
+    }
+    config.hot_max_bytes = n << shift;
+    return Ok();
+  }
+  return Err(bad());
+}
+
+Result<void> ApplyHotPolicy(const toml::node& value, ServeConfig& config) {
+  auto s = value.value_exact<std::string>();
+  if (!s || (*s != "lru-2" && *s != "lru")) {
+    return Err(BadValue("hot.policy", "\"lru-2\" (recency and frequency) or \"lru\""));
+  }
+  config.hot_policy = *s;
+  return Ok();
+}
+
 // dht.bootstrap: up to 100 multiaddrs, each ending in /p2p/<peer id>; [] starts from nobody.
 Result<void> ApplyDhtBootstrap(const toml::node& value, ServeConfig& config) {
   const auto* arr = value.as_array();
@@ -287,6 +328,9 @@ std::vector<ConfigKey> HotTierKeys() {
              "0..1048576 (0 = no cache)"),
       IntKey("blockstore.segment_mib", 1, 1 << 16, &ServeConfig::segment_mib),
       BoolKey("gateway.public", &ServeConfig::gateway_public),
+      {"hot.max_bytes", ApplyHotMaxBytes},
+      {"hot.policy", ApplyHotPolicy},
+      IntKey("hot.check_interval_seconds", 1, 86400, &ServeConfig::hot_check_interval_seconds),
   };
 }
 

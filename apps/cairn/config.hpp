@@ -71,6 +71,13 @@ struct ServeConfig {
   int64_t dht_reprovide_interval_seconds = 22 * 3600;
   // Gateway: serve content to requests without a token (true) or only with a valid token.
   bool gateway_public = true;
+  // The hot tier as a cache (docs/architecture.md "The hot tier as a cache"): when the hot store
+  // holds more than `hot_max_bytes` (0 = unlimited), pins whose deals are all active give up
+  // their hot blocks in `hot_policy` order ("lru-2" or "lru"), checked every
+  // `hot_check_interval_seconds`. Needs the cold tier.
+  uint64_t hot_max_bytes = 0;
+  std::string hot_policy = "lru-2";
+  int64_t hot_check_interval_seconds = 10;
 
   // Filecoin (docs/filecoin.md): the chain's Lotus JSON-RPC v1 endpoint and its bearer token
   // (empty: none), the wallet address that pays (empty: the repo wallet's default), and how

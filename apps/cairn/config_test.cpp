@@ -42,6 +42,10 @@ cache_mib = 0
 segment_mib = 16
 [gateway]
 public = false
+[hot]
+max_bytes = "20GiB"
+policy = "lru"
+check_interval_seconds = 3
 [libp2p]
 announce = ["/ip4/10.0.0.1/tcp/4001"]
 listen = ["/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/4002"]
@@ -87,6 +91,9 @@ delegated = "http://router.example"
   EXPECT_EQ(c->block_cache_mib, 0);
   EXPECT_EQ(c->segment_mib, 16);
   EXPECT_FALSE(c->gateway_public);
+  EXPECT_EQ(c->hot_max_bytes, 20ull << 30);
+  EXPECT_EQ(c->hot_policy, "lru");
+  EXPECT_EQ(c->hot_check_interval_seconds, 3);
   EXPECT_EQ(c->announce, std::vector<std::string>{"/ip4/10.0.0.1/tcp/4001"});
   EXPECT_EQ(c->filecoin_rpc, "https://api.calibration.node.glif.io/rpc/v1");
   EXPECT_EQ(c->filecoin_rpc_token, "jwt.token.here");
@@ -139,6 +146,12 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
       {"[pinning]\nworkers = \"four\"\n", "pinning.workers must be 1..256"},
       {"[pinning]\ngateways = [\"ftp://x\"]\n", "http(s) URLs"},
       {"[gateway]\npublic = 1\n", "gateway.public must be true or false"},
+      {"[hot]\nmax_bytes = -1\n", "hot.max_bytes must be bytes"},
+      {"[hot]\nmax_bytes = \"20GB\"\n", "hot.max_bytes must be bytes"},
+      {"[hot]\nmax_bytes = \"MiB\"\n", "hot.max_bytes must be bytes"},
+      {"[hot]\nmax_bytes = \"99999999999TiB\"\n", "hot.max_bytes must be bytes"},
+      {"[hot]\npolicy = \"fifo\"\n", "hot.policy must be"},
+      {"[hot]\ncheck_interval_seconds = 0\n", "hot.check_interval_seconds must be 1..86400"},
       {"[libp2p]\nannounce = "
        "[\"/ip4/1.2.3.4/tcp/1/p2p/12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq\"]\n",
        "must not include /p2p/"},

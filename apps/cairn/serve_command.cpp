@@ -244,6 +244,39 @@ pinning::PinServiceOptions PinOptions(const ServeConfig& config, P2pDht* dht) {
   return options;
 }
 
+// The hot tier as a cache (pinning/hot_cache.hpp): with the cold tier on, it records what the
+// read path serves and evicts pins whose deals are all active once the hot store holds more than
+// hot.max_bytes (0: it only records). Null without a cold tier.
+std::unique_ptr<pinning::HotCache> MakeHotCache(
+    const ServeConfig& config, ColdTier* cold_tier, metadata::DealStore& deals,
+    metadata::PinStore& pins, blockstore::Blockstore& hot, blockstore::LogBlockstore& store,
+    pinning::PinService& service, pinning::AccessLog& accesses, const Clock& clock) {
+  if (!cold_tier) return nullptr;
+  pinning::HotCacheOptions o;
+  o.max_bytes = config.hot_max_bytes;
+  o.policy_k = pinning::EvictionPolicyK(config.hot_policy).value_or(2);
+  o.default_replicas = static_cast<int>(config.filecoin_replicas);
+  o.interval_us = config.hot_check_interval_seconds * 1'000'000;
+  return std::make_unique<pinning::HotCache>(
+      deals, pins, hot, service, accesses, clock, [&store] { return store.Stats().live_bytes; }, o);
+}
+
+// The banner's line for the hot tier.
+void PrintHotTier(const ServeConfig& config, const pinning::HotCache* cache) {
+  if (config.hot_max_bytes == 0) {
+    std::printf("cairn: hot tier: unlimited (hot.max_bytes = 0: nothing is evicted)\n");
+  } else if (!cache) {
+    std::printf(
+        "cairn: hot tier: unlimited: hot.max_bytes needs the cold tier (a pin leaves the hot "
+        "store only once all its deals are active)\n");
+  } else {
+    std::printf(
+        "cairn: hot tier: cache of %llu bytes, policy %s: pins whose deals are all active leave "
+        "it, coldest first, and are read back from Filecoin\n",
+        static_cast<unsigned long long>(config.hot_max_bytes), config.hot_policy.c_str());
+  }
+}
+
 // Starts the cold tier's engine and prints its banner lines, or says that it is off.
 void StartColdTier(ColdTier* cold_tier) {
   if (cold_tier) {
@@ -314,6 +347,12 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   ReadPath read_path =
       CAIRN_TRY(ReadPath::Open(global, config, *db, pins, events, cached_blocks, p2p->host()));
   ColdTier* cold_tier = read_path.cold_tier.get();
+  // Every block the read path serves is recorded for the hot cache's order (with a cold tier).
+  pinning::AccessLog accesses;
+  std::unique_ptr<pinning::TouchingBlockstore> touching;
+  if (cold_tier)
+    touching = std::make_unique<pinning::TouchingBlockstore>(*read_path.reads, accesses);
+  blockstore::Blockstore& reads = touching ? *touching : *read_path.reads;
   BeastHttpGetter http_getter;
   fetch::GatewayBlockSource source(http_getter, {.gateways = config.gateways});
   // --- bitswap and delegated routing ----------------------------------------------------
@@ -325,22 +364,31 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // roots and finds providers for the bitswap client, after the delegated router.
   auto p2p_dht = CAIRN_TRY(P2pDht::Start(p2p->host(), pins, config));
   auto p2p_bitswap = CAIRN_TRY(P2pBitswap::Start(
-      p2p->host(), *read_path.reads, pins, http_getter, source, clock,
+      p2p->host(), reads, pins, http_getter, source, clock,
       BitswapNodeConfig{config.routing_delegated, p2p_dht ? &p2p_dht->finder() : nullptr}));
   fetch::BlockSource& pin_source = p2p_bitswap->source();
   // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's addresses.
   api::RoutingApi routing_api(pins, {.peer_id = identity.peer_id().ToString(),
                                      .addrs = [addrs = p2p->addrs()] { return addrs; }});
   // --- end of bitswap and delegated routing ------------------------------------------------
-  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock,
-                                  PinOptions(config, p2p_dht.get()));
+  metadata::DealStore deal_records(*db, clock);  // receipts, the hot cache's records
+  pinning::PinServiceOptions pin_options = PinOptions(config, p2p_dht.get());
+  if (cold_tier) {
+    // Garbage collection keeps what reads brought back of evicted pins.
+    pin_options.also_live = [&deal_records](const std::function<void(ByteSpan)>& fn) {
+      return deal_records.ForEachEvictedBlock(fn);
+    };
+  }
+  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, pin_options);
+  auto hot_cache = MakeHotCache(config, cold_tier, deal_records, pins, cached_blocks, *log_blocks,
+                                pin_service, accesses, clock);
 
-  metadata::DealStore deal_records(*db, clock);  // receipts (GET /pins/{id}/receipt)
-  ApiSurfaces apis(global, config, *read_path.reads, pins, accounts, events, deal_records,
-                   pin_service, clock, identity, delegates);
+  ApiSurfaces apis(global, config, reads, pins, accounts, events, deal_records, pin_service, clock,
+                   identity, delegates);
   Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
                                  apis.admin, apis.gateway, pin_service, accounts, pins, clock,
-                                 config.gateway_public, &cached_blocks, &routing_api, cold_tier});
+                                 config.gateway_public, &cached_blocks, &routing_api, cold_tier,
+                                 hot_cache.get()});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds),
                         EventRetention(events, config, clock));
 
@@ -354,6 +402,9 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   upkeep.Start();
   PrintBanner(global, config, port, identity, delegates);
   StartColdTier(cold_tier);  // after the banner: its first URL is the listening one
+  PrintHotTier(config, hot_cache.get());
+  std::fflush(stdout);
+  if (hot_cache) hot_cache->Start();
 
   WaitForStopSignal(signals);
   server.Stop();
@@ -364,6 +415,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (auto flushed = pins.Flush(); !flushed) {
     log::Error("serve.flush_failed", {{"error", flushed.error().message()}});
   }
+  if (hot_cache) hot_cache->Stop();
   upkeep.Stop();
   pin_service.Stop();
   CAIRN_TRY(log_blocks->Sync());

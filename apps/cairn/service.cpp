@@ -136,6 +136,38 @@ void WriteStoreMetrics(PrometheusText& m, blockstore::LogBlockstore& blocks,
   }
 }
 
+// The hot tier as a cache: its limit, what it evicted and brought back, and per account the pins
+// that are cold-only now.
+void WriteHotCacheMetrics(PrometheusText& m, const pinning::HotCache& cache) {
+  const auto& s = cache.stats();
+  m.Gauge("cairn_hot_max_bytes", "hot.max_bytes (0 = unlimited).", cache.options().max_bytes);
+  m.Counter("cairn_hot_evictions_total", "Pins evicted from the hot tier.", s.evicted_pins);
+  m.Counter("cairn_hot_evicted_blocks_total", "Blocks removed from the hot tier by eviction.",
+            s.evicted_blocks);
+  m.Counter("cairn_hot_evicted_bytes_total", "Bytes removed from the hot tier by eviction.",
+            s.evicted_bytes);
+  m.Counter("cairn_hot_kept_shared_blocks_total",
+            "Blocks of evicted pins kept hot because another pin needs them.",
+            s.kept_shared_blocks);
+  m.Counter("cairn_hot_rewarmed_pins_total", "Evicted pins wholly hot again through reads.",
+            s.rewarmed_pins);
+  m.Counter("cairn_hot_eviction_passes_total", "Passes of the hot cache.", s.passes);
+  m.Counter("cairn_hot_eviction_passes_skipped_total",
+            "Passes skipped because garbage collection was running.", s.skipped_passes);
+  for (const auto& [account, bytes] : cache.EvictedBytesByAccount()) {
+    m.Counter("cairn_hot_account_evicted_bytes_total",
+              "Bytes evicted from the hot tier per account since start.", bytes,
+              "account=\"" + std::to_string(account) + "\"");
+  }
+  for (const auto& u : cache.ColdOnlyUsage()) {
+    const std::string label = "account=\"" + std::to_string(u.account_id) + "\"";
+    m.Gauge("cairn_hot_account_cold_only_pins", "Pins served from Filecoin only, per account.",
+            u.pins, label);
+    m.Gauge("cairn_hot_account_cold_only_bytes",
+            "CAR bytes of the pins served from Filecoin only, per account.", u.bytes, label);
+  }
+}
+
 }  // namespace
 
 http::Response Service::Metrics() const {
@@ -144,6 +176,7 @@ http::Response Service::Metrics() const {
   WritePinMetrics(m, impl_->ctx.pin_service, impl_->ctx.pins);
   WriteStoreMetrics(m, impl_->ctx.blocks, impl_->ctx.block_cache);
   if (impl_->ctx.cold_tier) impl_->ctx.cold_tier->WriteMetrics(m);
+  if (impl_->ctx.hot_cache) WriteHotCacheMetrics(m, *impl_->ctx.hot_cache);
   http::Response r;
   r.SetHeader("Content-Type", "text/plain; version=0.0.4");
   r.body = m.Take();

@@ -19,6 +19,7 @@
 #include "http/server.hpp"
 #include "metadata/accounts.hpp"
 #include "net/identity.hpp"
+#include "pinning/hot_cache.hpp"
 #include "pinning/pin_service.hpp"
 
 namespace cairn::app {
@@ -43,6 +44,9 @@ struct ServiceContext {
   // The cold tier (apps/cairn/cold_tier.hpp): /filecoin/piece/ and the /healthz "cold_tier"
   // member; null when it is off (/healthz then says "off").
   ColdTier* cold_tier = nullptr;
+  // The hot tier as a cache (pinning/hot_cache.hpp): its counters go to /metrics; null without a
+  // cold tier.
+  const pinning::HotCache* hot_cache = nullptr;
 };
 
 class Service {

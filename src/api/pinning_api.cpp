@@ -86,6 +86,7 @@ http::Response PinningApi::List(int64_t account, const http::Request& req) {
 Result<metadata::NewPin> PinningApi::ParsePin(const http::Request& req) const {
   auto pin = CAIRN_TRY(ParsePinRequest(req.body));
   auto policy = CAIRN_TRY(filecoin::deals::ParsePinPolicy(pin.meta));
+  CAIRN_TRY(filecoin::deals::CheckHotMeta(pin.meta));
   CAIRN_TRY(filecoin::deals::CheckPinPolicy(policy, options_.filecoin_providers,
                                             options_.filecoin_replicas));
   return pin;

@@ -210,13 +210,15 @@ TEST_F(PinningApiTest, FilecoinMetaIsCheckedAtAddAndReplaceWithTheKeyNamed) {
            {R"({"filecoin.replicas":"4"})", "filecoin.replicas"},  // 3 providers here
            {R"({"filecoin.duration_days":"30"})", "filecoin.duration_days"},
            {R"({"filecoin.providers":"f01000,f01001"})", "filecoin.providers"},
-           {R"({"filecoin.providers":"f01000"})", "filecoin.providers"}}) {
+           {R"({"filecoin.providers":"f01000"})", "filecoin.providers"},
+           {R"({"hot":"sometimes"})", "hot"}}) {
     auto r = add(meta);
     EXPECT_EQ(r.status, 400) << meta;
     EXPECT_NE(r.body.find("meta " + key + ":"), std::string::npos) << r.body;
   }
   EXPECT_EQ(events_.queued, 0);
-  auto ok = add(R"({"filecoin.replicas":"1","filecoin.providers":"f01004","app":"x"})");
+  auto ok =
+      add(R"({"filecoin.replicas":"1","filecoin.providers":"f01004","app":"x","hot":"always"})");
   ASSERT_EQ(ok.status, 202) << ok.body;
   const std::string id = Field(ok.body, "requestid");
   auto replaced =

@@ -222,7 +222,9 @@ Result<std::vector<ColdLocation>> DealStore::ColdLocations(ByteSpan multihash, s
                                       static_cast<int64_t>(limit)};
     auto rows = CAIRN_TRY(s.Query(
         "SELECT b.segment_id, s.pin_requestid, s.aggregate_id, a.piece_cid, s.piece_offset, "
-        "b.data_offset, b.length FROM fil_segment_blocks b "
+        "b.data_offset, b.length, "
+        "EXISTS (SELECT 1 FROM pins p WHERE p.requestid = s.pin_requestid) "
+        "FROM fil_segment_blocks b "
         "JOIN fil_segments s ON s.id = b.segment_id "
         "JOIN fil_aggregates a ON a.id = s.aggregate_id "
         "WHERE b.multihash = ? ORDER BY b.segment_id LIMIT ?",
@@ -236,6 +238,7 @@ Result<std::vector<ColdLocation>> DealStore::ColdLocations(ByteSpan multihash, s
       l.piece_offset = static_cast<uint64_t>(row.Int(4));
       l.block_offset = static_cast<uint64_t>(row.Int(5));
       l.block_length = static_cast<uint64_t>(row.Int(6));
+      l.pin_exists = row.Int(7) != 0;
       std::array<SqlValue, 1> agg = {l.aggregate_id};
       auto deals = CAIRN_TRY(
           s.Query("SELECT provider FROM fil_deals WHERE aggregate_id = ? AND state = 'active' "

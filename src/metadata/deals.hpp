@@ -84,6 +84,7 @@ struct SegmentBlock {
 struct ColdLocation {
   int64_t segment_id = 0;
   std::string pin_requestid;  // the segment's pin (it may since have been deleted)
+  bool pin_exists = false;    // whether it still exists
   int64_t aggregate_id = 0;
   std::string piece_cid;      // v1 piece CID of the aggregate
   uint64_t piece_offset = 0;  // padded offset of the segment in the aggregate

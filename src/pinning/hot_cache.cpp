@@ -29,12 +29,13 @@ Result<multiformats::Cid> RawCidOf(ByteSpan mh) {
 }  // namespace
 
 HotCache::HotCache(metadata::DealStore& deals, metadata::PinStore& pins,
-                   blockstore::Blockstore& hot, PinService& service, const Clock& clock,
-                   std::function<uint64_t()> hot_bytes, HotCacheOptions options)
+                   blockstore::Blockstore& hot, PinService& service, AccessLog& accesses,
+                   const Clock& clock, std::function<uint64_t()> hot_bytes, HotCacheOptions options)
     : deals_(deals),
       pins_(pins),
       hot_(hot),
       service_(service),
+      accesses_(accesses),
       clock_(clock),
       hot_bytes_(std::move(hot_bytes)),
       options_(options),
@@ -87,20 +88,33 @@ void HotCache::Loop() {
   }
 }
 
-void HotCache::Touched(const multiformats::Cid& cid) {
+void AccessLog::Touched(const Cid& cid) {
   if (cid.hash().code() == multiformats::codec::kIdentity) return;
   const Bytes mh = cid.hash().Encode();
-  std::lock_guard lock(touch_mu_);
-  if (touched_.size() >= kMaxPendingTouches && !touched_.count(Key(mh))) {
-    stats_.touches_dropped++;
+  std::string key = Key(mh);
+  std::lock_guard lock(mu_);
+  if (touched_.size() >= kMaxPending && !touched_.count(key)) {
+    dropped_++;
     return;
   }
-  touched_.insert(Key(mh));
+  touched_.insert(std::move(key));
+}
+
+std::unordered_set<std::string> AccessLog::Drain() {
+  std::unordered_set<std::string> out;
+  std::lock_guard lock(mu_);
+  out.swap(touched_);
+  return out;
 }
 
 std::map<int64_t, uint64_t> HotCache::EvictedBytesByAccount() const {
   std::lock_guard lock(account_mu_);
   return evicted_by_account_;
+}
+
+std::vector<metadata::DealStore::ColdOnlyUsage> HotCache::ColdOnlyUsage() const {
+  std::lock_guard lock(account_mu_);
+  return cold_only_;
 }
 
 Result<void> HotCache::LoadNewSegments() {
@@ -119,11 +133,7 @@ Result<void> HotCache::LoadNewSegments() {
 }
 
 Result<void> HotCache::ApplyTouches() {
-  std::unordered_set<std::string> touched;
-  {
-    std::lock_guard lock(touch_mu_);
-    touched.swap(touched_);
-  }
+  const std::unordered_set<std::string> touched = accesses_.Drain();
   if (touched.empty()) return Ok();
   const int64_t now_s = clock_.WallMicros() / 1'000'000;
   std::unordered_set<int64_t> segments;
@@ -200,6 +210,13 @@ Result<EvictionReport> HotCache::RunOnce() {
   CAIRN_TRY(LoadNewSegments());
   CAIRN_TRY(ApplyTouches());
   stats_.passes++;
+  if (const int64_t now = clock_.MonotonicMicros();
+      cold_only_at_us_ == INT64_MIN || now - cold_only_at_us_ >= 60'000'000) {
+    auto usage = CAIRN_TRY(deals_.ColdOnlyByAccount());
+    cold_only_at_us_ = now;
+    std::lock_guard lock(account_mu_);
+    cold_only_ = std::move(usage);
+  }
   report.hot_bytes_before = report.hot_bytes_after = hot_bytes_();
   if (options_.max_bytes == 0 || report.hot_bytes_before <= options_.max_bytes) return report;
   const auto target =
@@ -210,6 +227,7 @@ Result<EvictionReport> HotCache::RunOnce() {
     return Err(ran.error());
   }
   report.hot_bytes_after = hot_bytes_();
+  if (report.pins > 0) cold_only_at_us_ = INT64_MIN;  // refresh the usage below
   return report;
 }
 

@@ -24,8 +24,7 @@
 //   wholly hot records it cached again), never a pin that says cached without its blocks, and
 //   never a second `evicted` event for one eviction.
 // - Accesses: every block served by the read path (gateway, Kubo RPC, bitswap server) is
-//   recorded by Touched() (a bounded in-memory set; beyond kMaxPendingTouches distinct blocks
-//   between passes, the rest are dropped and counted). A pass maps them to their segments and
+//   recorded in an AccessLog (TouchingBlockstore). A pass maps them to their segments and
 //   updates the order. An evicted pin whose blocks are all hot again (reads re-warm what they
 //   touch) is recorded cached (the `rewarmed` event).
 // - The order lives in memory: after a restart every resident pin is equally cold (ordered by
@@ -43,6 +42,7 @@
 #include <string>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "blockstore/blockstore.hpp"
 #include "common/clock.hpp"
@@ -55,6 +55,24 @@
 namespace cairn::pinning {
 
 using multiformats::Cid;
+
+// The blocks served to readers since the last pass: a bounded set of multihashes (beyond
+// kMaxPending distinct blocks between two passes, the rest are dropped and counted). Cheap and
+// thread-safe: the read path calls Touched() for every block it serves.
+class AccessLog {
+ public:
+  static constexpr size_t kMaxPending = 1 << 16;
+
+  void Touched(const Cid& cid);
+  // The multihashes recorded since the last call.
+  std::unordered_set<std::string> Drain();
+  uint64_t dropped() const { return dropped_.load(); }
+
+ private:
+  std::mutex mu_;
+  std::unordered_set<std::string> touched_;  // GUARDED_BY(mu_)
+  std::atomic<uint64_t> dropped_{0};
+};
 
 struct HotCacheOptions {
   uint64_t max_bytes = 0;            // hot.max_bytes; 0 = unlimited (accesses still tracked)
@@ -74,7 +92,6 @@ struct HotCacheStats {
   std::atomic<uint64_t> evicted_bytes{0};
   std::atomic<uint64_t> kept_shared_blocks{0};  // blocks of an evicted pin another holder needs
   std::atomic<uint64_t> rewarmed_pins{0};
-  std::atomic<uint64_t> touches_dropped{0};
   std::atomic<uint64_t> skipped_passes{0};  // a collection was running
 };
 
@@ -88,21 +105,17 @@ struct EvictionReport {
 
 class HotCache {
  public:
-  static constexpr size_t kMaxPendingTouches = 1 << 16;
-
   // Everything must outlive the cache. `hot` is the hot store alone (never the read path's
-  // fallback store); `hot_bytes` says how many bytes it holds now.
+  // fallback store); `hot_bytes` says how many bytes it holds now; `accesses` is what the read
+  // path records (TouchingBlockstore).
   HotCache(metadata::DealStore& deals, metadata::PinStore& pins, blockstore::Blockstore& hot,
-           PinService& service, const Clock& clock, std::function<uint64_t()> hot_bytes,
-           HotCacheOptions options);
+           PinService& service, AccessLog& accesses, const Clock& clock,
+           std::function<uint64_t()> hot_bytes, HotCacheOptions options);
   ~HotCache();  // Stop()
 
   // Runs RunOnce every interval on its own thread until Stop (errors logged).
   void Start();
   void Stop();
-
-  // A block was served to a reader. Cheap; thread-safe.
-  void Touched(const multiformats::Cid& cid);
 
   // One pass: takes the accesses recorded since the last one, then, when the hot store holds
   // more than max_bytes, evicts until it is down to the low watermark or nothing evictable is
@@ -113,6 +126,9 @@ class HotCache {
   const HotCacheOptions& options() const { return options_; }
   // Bytes evicted per account id since start (for /metrics).
   std::map<int64_t, uint64_t> EvictedBytesByAccount() const;
+  // Per account, the pins that are cold-only now and their bytes (for /metrics), as of the last
+  // pass that refreshed it (at most one query a minute: it reads every evicted segment).
+  std::vector<metadata::DealStore::ColdOnlyUsage> ColdOnlyUsage() const;
 
  private:
   // Loads segments created since the last call into the order (resident ones Admit()ted).
@@ -129,13 +145,11 @@ class HotCache {
   metadata::PinStore& pins_;
   blockstore::Blockstore& hot_;
   PinService& service_;
+  AccessLog& accesses_;
   const Clock& clock_;
   std::function<uint64_t()> hot_bytes_;
   const HotCacheOptions options_;
   HotCacheStats stats_;
-
-  std::mutex touch_mu_;
-  std::unordered_set<std::string> touched_;  // GUARDED_BY(touch_mu_)
 
   // Owned by the pass (one at a time).
   EvictionOrder order_;
@@ -143,7 +157,9 @@ class HotCache {
   std::unordered_set<int64_t> evicted_;  // segments recorded evicted
 
   mutable std::mutex account_mu_;
-  std::map<int64_t, uint64_t> evicted_by_account_;  // GUARDED_BY(account_mu_)
+  std::map<int64_t, uint64_t> evicted_by_account_;             // GUARDED_BY(account_mu_)
+  std::vector<metadata::DealStore::ColdOnlyUsage> cold_only_;  // GUARDED_BY(account_mu_)
+  int64_t cold_only_at_us_ = INT64_MIN;  // when cold_only_ was read (pass thread only)
 
   std::mutex loop_mu_;
   std::condition_variable wake_;
@@ -152,11 +168,10 @@ class HotCache {
 };
 
 // The read path's store with its accesses recorded: every Get/GetShared that succeeds calls
-// cache.Touched(cid); everything else is `inner`'s. Both must outlive it.
+// log.Touched(cid); everything else is `inner`'s. Both must outlive it.
 class TouchingBlockstore final : public blockstore::Blockstore {
  public:
-  TouchingBlockstore(blockstore::Blockstore& inner, HotCache& cache)
-      : inner_(inner), cache_(cache) {}
+  TouchingBlockstore(blockstore::Blockstore& inner, AccessLog& log) : inner_(inner), cache_(log) {}
 
   Result<void> Put(const Cid& cid, ByteSpan data) override { return inner_.Put(cid, data); }
   Result<Bytes> Get(const Cid& cid) override {
@@ -179,7 +194,7 @@ class TouchingBlockstore final : public blockstore::Blockstore {
 
  private:
   blockstore::Blockstore& inner_;
-  HotCache& cache_;
+  AccessLog& cache_;
 };
 
 }  // namespace cairn::pinning

@@ -53,7 +53,7 @@ class HotCacheTest : public ::testing::Test {
   }
   void MakeCache(uint64_t max_bytes) {
     cache_ = std::make_unique<HotCache>(
-        *deals_, *pins_, store_, *service_, clock_, [this] { return HotBytes(); },
+        *deals_, *pins_, store_, *service_, accesses_, clock_, [this] { return HotBytes(); },
         HotCacheOptions{.max_bytes = max_bytes, .low_watermark = 1});
   }
   uint64_t HotBytes() {
@@ -132,7 +132,7 @@ class HotCacheTest : public ::testing::Test {
     return out;
   }
   void Read(const TestDag& dag) {
-    for (const auto& [cid, data] : dag.blocks) cache_->Touched(cid);
+    for (const auto& [cid, data] : dag.blocks) accesses_.Touched(cid);
   }
 
   std::filesystem::path dir_;
@@ -148,6 +148,7 @@ class HotCacheTest : public ::testing::Test {
   fetch::GatewayBlockSource source_{http_, {.gateways = {"http://gw"}}};
   blockstore::MemoryBlockstore store_;
   std::unique_ptr<PinService> service_;
+  AccessLog accesses_;
   std::unique_ptr<HotCache> cache_;
 };
 
@@ -272,7 +273,7 @@ TEST_F(HotCacheTest, ReadsBringAnEvictedPinBackAndGarbageCollectionKeepsWhatThey
   // from the (evicted) root, yet garbage collection keeps it.
   const auto& [leaf, leaf_data] = *dag.blocks.begin();
   ASSERT_TRUE(store_.Put(leaf, leaf_data));
-  cache_->Touched(leaf);
+  accesses_.Touched(leaf);
   MakeCache(0);  // no limit: the pass only records
   ASSERT_TRUE(cache_->RunOnce());
   EXPECT_EQ(Info(id, "hot"), "cold-only");  // partly hot
@@ -281,7 +282,7 @@ TEST_F(HotCacheTest, ReadsBringAnEvictedPinBackAndGarbageCollectionKeepsWhatThey
   EXPECT_TRUE(*store_.Has(leaf));
   // Every block back: recorded cached, with its event.
   for (const auto& [cid, data] : dag.blocks) ASSERT_TRUE(store_.Put(cid, data));
-  cache_->Touched(dag.root);
+  accesses_.Touched(dag.root);
   ASSERT_TRUE(cache_->RunOnce());
   EXPECT_EQ(Info(id, "hot"), "cached");
   EXPECT_EQ(EventKinds(id).back(), "rewarmed");

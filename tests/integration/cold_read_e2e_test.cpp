@@ -1,14 +1,16 @@
-// End-to-end: hot first, then cold (issue 11 §1, §6). The real `cairn serve` with the real
-// devnet: a pin becomes two active deals, with f01000 (curio: /piece at the HTTP multiaddr on
-// chain) and f01001 (boost: libp2p only on chain; its booster-http /piece URL comes from its
-// /fil/retrieval/transports/1.0.0 answer); then, with the server
-// stopped, every block of the pin is removed from the hot store (`cairn block rm`, the honest
-// maintenance path: there is no eviction yet) and the server restarted. A byte range read
-// through the gateway comes back exact, read from a provider's /piece with Range: the devnet's
-// counters show that only the blocks the read needs (the file's root, its first leaf for the
-// Content-Type and the leaf holding the range) left the providers. With `corrupt-retrieval` on the
-// provider that answered, the next cold read still succeeds, from the other one, and the failure is
-// counted per provider in /metrics. The pin's events tell all of it in order, to its owner only.
+// End-to-end: hot first, then cold, and the hot tier as a cache (issue 11 §1, §2, §6). The real
+// `cairn serve` with the real devnet: a pin becomes two active deals, with f01000 (curio: /piece
+// at the HTTP multiaddr on chain) and f01001 (boost: libp2p only on chain; its booster-http /piece
+// URL comes from its /fil/retrieval/transports/1.0.0 answer). With `hot.max_bytes = 1` the hot
+// tier evicts it as soon as both deals are active, never before, while a `hot=always` pin stays.
+// Then, with eviction off, a byte range read through the gateway comes back exact, read from a
+// provider's /piece with Range: the devnet's counters show that only the blocks the read needs (the
+// file's root, its first leaf for the Content-Type and the leaf holding the range) left the
+// providers. With `corrupt-retrieval` on the provider that answered, the next cold read still
+// succeeds, from the other one, and the failure is counted per provider in /metrics. The pin's
+// events tell all of it in order, to its owner only. A second test kills the server with -9 while
+// it evicts many pins: after the restart every pin is evicted exactly once and reads back exact;
+// with both replicas then lost, the pin shows at risk and a cold read fails with a clear error.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -64,6 +66,11 @@ class ColdReadE2e : public ::testing::Test {
     token_ = FirstLine(Cairn("token create --account alice").out);
     bob_ = FirstLine(Cairn("token create --account bob").out);
     port_ = FreePort();
+    WriteConfig("");
+  }
+
+  // The configuration, with `hot` as the [hot] section's lines ("" = none: unlimited).
+  void WriteConfig(const std::string& hot) {
     WriteFile(repo_ + "/config.toml",
               "[pinning]\ngateways = []\n[filecoin]\nrpc = \"" + devnet_->rpc() +
                   "\"\nnetwork = \"testnet\"\nproviders = [\"f01000\", \"f01001\"]\n"
@@ -71,7 +78,39 @@ class ColdReadE2e : public ::testing::Test {
                   "public_url = \"http://127.0.0.1:" +
                   std::to_string(port_) +
                   "\"\nstart_delay_epochs = 200\npoll_seconds = 1\n"
-                  "retrieval_deadline_ms = 3000\n");
+                  "retrieval_deadline_ms = 3000\nprobe_interval_seconds = 0\n" +
+                  (hot.empty() ? "" : "[hot]\n" + hot));
+  }
+
+  std::string Pin(const std::string& cid, const std::string& meta = "{}") {
+    auto r = HttpRequest(port_, "POST", "/pins",
+                         {"Authorization: Bearer " + token_, "Content-Type: application/json"},
+                         "{\"cid\":\"" + cid + "\",\"meta\":" + meta + "}");
+    EXPECT_EQ(r.status, 202) << r.body;
+    return Str(json::parse(r.body), "requestid");
+  }
+
+  json::value Info(const std::string& id) {
+    auto r = Get("/pins/" + id, token_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? json::parse(r.body).at("info") : json::value();
+  }
+
+  std::vector<std::string> EventKinds(const std::string& id) {
+    std::vector<std::string> kinds;
+    auto events = Get("/pins/" + id + "/events?limit=1000", token_);
+    EXPECT_EQ(events.status, 200) << events.body;
+    if (events.status != 200) return kinds;
+    const json::value history = json::parse(events.body);
+    for (const auto& e : history.at("results").as_array()) kinds.push_back(Str(e, "type"));
+    return kinds;
+  }
+
+  std::string AddFile(const std::string& name, const std::string& data) {
+    WriteFile(dir_ / name, data);
+    auto added = Cairn("add -Q " + ShellQuote(dir_ / name));
+    EXPECT_EQ(added.exit_code, 0) << added.err;
+    return FirstLine(added.out);
   }
 
   static std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
@@ -121,32 +160,9 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
   std::string data;
   for (size_t i = 0; data.size() < 1'200'000; ++i)
     data += "cold " + std::to_string(i * 7919) + "\n";
-  WriteFile(dir_ / "file.txt", data);
-  auto added = Cairn("add -Q " + ShellQuote(dir_ / "file.txt"));
-  ASSERT_EQ(added.exit_code, 0) << added.err;
-  const std::string root = FirstLine(added.out);
+  const std::string root = AddFile("file.txt", data);
+  const std::string kept_root = AddFile("kept.txt", "kept hot whatever the limit says\n");
   auto started = std::chrono::steady_clock::now();
-
-  auto serve = Start();
-  ASSERT_NE(serve->port(), 0);
-  auto pinned = HttpRequest(port_, "POST", "/pins",
-                            {"Authorization: Bearer " + token_, "Content-Type: application/json"},
-                            "{\"cid\":\"" + root + "\"}");
-  ASSERT_EQ(pinned.status, 202) << pinned.body;
-  const std::string id = Str(json::parse(pinned.body), "requestid");
-  json::value pin;
-  auto deadline = std::chrono::steady_clock::now() + 90s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto r = Get("/pins/" + id, token_);
-    if (r.status == 200) pin = json::parse(r.body);
-    if (pin.is_object() && Str(pin.at("info"), "filecoin") == "active 2/2") break;
-    devnet_->Call("Devnet.Advance", {1});
-    std::this_thread::sleep_for(200ms);
-  }
-  ASSERT_EQ(Str(pin.at("info"), "filecoin"), "active 2/2") << json::serialize(pin);
-  EXPECT_EQ(serve->Stop(), 0) << serve->output();
-
-  // The hot copy goes: every block of the DAG, removed with the server stopped.
   auto exported = Cairn("car export " + root + " -o " + ShellQuote(dir_ / "pin.car"));
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   auto listed = Cairn("car ls " + ShellQuote(dir_ / "pin.car"));
@@ -155,8 +171,46 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
   ASSERT_EQ(blocks.size(), 6u) << listed.out;  // root, then the leaves in file order
   std::vector<uint64_t> sizes;
   for (const auto& cid : blocks) sizes.push_back(BlockSize(cid));
-  for (const auto& cid : blocks) ASSERT_EQ(Cairn("block rm " + cid).exit_code, 0);
-  ASSERT_NE(Cairn("block stat " + blocks[0]).exit_code, 0) << "the root is still hot";
+
+  // A hot tier of 1 byte: every pin may go, but only once both its deals are active.
+  WriteConfig("max_bytes = 1\ncheck_interval_seconds = 1\n");
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  EXPECT_NE(serve->output().find("cairn: hot tier: cache of 1 bytes, policy lru-2"),
+            std::string::npos)
+      << serve->output();
+  const std::string id = Pin(root);
+  const std::string kept = Pin(kept_root, R"({"hot":"always"})");
+  json::value info;
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    info = Info(id);
+    if (Str(info, "hot") == "cold-only") break;
+    if (Str(info, "filecoin") != "active 2/2" && !Str(info, "hot").empty()) {
+      ASSERT_EQ(Str(info, "hot"), "cached") << "evicted before its deals were active";
+    }
+    devnet_->Call("Devnet.Advance", {1});
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_EQ(Str(info, "hot"), "cold-only") << json::serialize(info);
+  EXPECT_EQ(Str(info, "filecoin"), "active 2/2") << json::serialize(info);
+  const json::value kept_info = Info(kept);
+  EXPECT_EQ(Str(kept_info, "filecoin"), "active 2/2") << json::serialize(kept_info);
+  EXPECT_EQ(Str(kept_info, "hot"), "cached") << json::serialize(kept_info);
+  {
+    auto metrics = HttpRequest(port_, "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("cairn_hot_evictions_total 1\n"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("cairn_hot_max_bytes 1\n"), std::string::npos) << metrics;
+  }
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+  EXPECT_EQ(Cairn("block stat " + kept_root).exit_code, 0) << "the hot=always pin was evicted";
+
+  // The hot copy is gone: every block of the DAG. From here on the hot tier has no limit, so
+  // that what reads bring back stays.
+  WriteConfig("");
+  for (const auto& cid : blocks) {
+    EXPECT_NE(Cairn("block stat " + cid).exit_code, 0) << cid << " is still hot";
+  }
 
   serve = Start();
   ASSERT_NE(serve->port(), 0);
@@ -221,6 +275,9 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
   EXPECT_LT(pos("deal_accepted"), pos("deal_published"));
   EXPECT_LT(pos("deal_published"), pos("deal_active"));
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "deal_active"), 2) << events.body;
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "evicted"), 1) << events.body;
+  EXPECT_LT(pos("deal_active"), pos("evicted"));
+  EXPECT_LT(pos("evicted"), pos("read_from_cold"));
   EXPECT_EQ(kinds.back(), "read_from_cold") << events.body;
   auto page = Get("/pins/" + id + "/events?limit=2", token_);
   auto paged = json::parse(page.body);
@@ -232,6 +289,89 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
   EXPECT_EQ(HttpRequest(port_, "GET", "/pins/" + id + "/events").status, 401);
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
   std::printf("cold read e2e: %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+TEST_F(ColdReadE2e, KillDuringEvictionLosesNothingAndLosingEveryReplicaShowsAtRisk) {
+  auto started = std::chrono::steady_clock::now();
+  // Twelve files of 100 kB, one pin each (one aggregate: 1.2 MB of a 4 MiB piece).
+  std::vector<std::string> files, roots, ids;
+  for (int i = 0; i < 12; ++i) {
+    std::string data;
+    for (size_t j = 0; data.size() < 100'000; ++j) {
+      data += "evict " + std::to_string(i) + " " + std::to_string(j * 104729) + "\n";
+    }
+    files.push_back(data);
+    roots.push_back(AddFile("f" + std::to_string(i) + ".txt", data));
+  }
+  // With no limit, every pin becomes two active deals.
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  for (const auto& root : roots) ids.push_back(Pin(root));
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  auto all = [&](const char* key, const std::string& value) {
+    return std::all_of(ids.begin(), ids.end(),
+                       [&](const std::string& id) { return Str(Info(id), key) == value; });
+  };
+  while (std::chrono::steady_clock::now() < deadline && !all("filecoin", "active 2/2")) {
+    devnet_->Call("Devnet.Advance", {1});
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(all("filecoin", "active 2/2"));
+  ASSERT_TRUE(all("hot", "cached"));
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+
+  // A 1-byte hot tier: the first pass (1 s after the start) evicts all twelve. Killed with -9
+  // around then: before, during or after the pass, depending on the machine.
+  WriteConfig("max_bytes = 1\ncheck_interval_seconds = 1\n");
+  serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  std::this_thread::sleep_for(1050ms);
+  serve->Stop(SIGKILL);
+  serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && !all("hot", "cold-only")) {
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(all("hot", "cold-only"));
+  // Each pin was evicted exactly once, whatever the kill interrupted.
+  for (const auto& id : ids) {
+    auto kinds = EventKinds(id);
+    EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "evicted"), 1) << id;
+  }
+  // Every file reads back exact, from the providers.
+  for (size_t i = 0; i < roots.size(); ++i) {
+    auto r = Get("/ipfs/" + roots[i], token_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.body == files[i]) << "file " << i << ": " << r.body.size() << " bytes";
+  }
+
+  // What the reads brought back goes again (every re-warmed block is a touch, and the limit
+  // holds): a few passes later nothing of the pins is hot.
+  std::this_thread::sleep_for(3s);
+  ASSERT_TRUE(all("hot", "cold-only"));
+
+  // Both providers lose the data. Only they are configured, so no repair is possible: the pins
+  // are at risk, and a read fails with a reason that says so, not with a plain "not found".
+  devnet_->Call("Devnet.Fault", {"f01000", "lose-data", json::object()});
+  devnet_->Call("Devnet.Fault", {"f01001", "lose-data", json::object()});
+  deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         Str(Info(ids[0]), "filecoin") != "at risk 0/2") {
+    devnet_->Call("Devnet.Advance", {1});
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_EQ(Str(Info(ids[0]), "filecoin"), "at risk 0/2") << json::serialize(Info(ids[0]));
+  auto lost = Get("/ipfs/" + roots[0], token_);
+  EXPECT_EQ(lost.status, 503) << lost.body;
+  EXPECT_NE(lost.body.find("the pin is at risk"), std::string::npos) << lost.body;
+  EXPECT_NE(lost.body.find(ids[0]), std::string::npos) << lost.body;
+  auto metrics = HttpRequest(port_, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("cairn_hot_account_cold_only_pins{account=\""), std::string::npos)
+      << metrics;
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+  std::printf("kill during eviction e2e: %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 

@@ -120,4 +120,11 @@ EffectivePolicy ResolvePolicy(const PinPolicy& policy,
   return e;
 }
 
+Result<void> CheckHotMeta(const std::map<std::string, std::string>& meta) {
+  auto it = meta.find(std::string(kMetaHot));
+  if (it == meta.end() || it->second == "always" || it->second == "auto") return Ok();
+  return Err(ErrorCode::kInvalidArgument,
+             "meta hot: '" + it->second + "' is not 'always' or 'auto'");
+}
+
 }  // namespace cairn::filecoin::deals

@@ -29,6 +29,10 @@ namespace cairn::filecoin::deals {
 inline constexpr std::string_view kMetaReplicas = "filecoin.replicas";
 inline constexpr std::string_view kMetaDurationDays = "filecoin.duration_days";
 inline constexpr std::string_view kMetaProviders = "filecoin.providers";
+// Not a deal setting but the hot tier's (pinning/hot_cache.hpp): "always" keeps the pin's blocks
+// hot whatever hot.max_bytes says; "auto" (the same as no key) lets the pin leave the hot tier
+// once all its deals are active.
+inline constexpr std::string_view kMetaHot = "hot";
 inline constexpr int kMaxReplicas = 16;
 inline constexpr int64_t kMinDurationDays = 180;   // the market's DealMinDuration
 inline constexpr int64_t kMaxDurationDays = 1278;  // the market's DealMaxDuration
@@ -45,6 +49,10 @@ struct PinPolicy {
 // The policy in a pin's meta. InvalidArgument naming the key and the value's fault
 // ("meta filecoin.replicas: '0' is not an integer from 1 to 16").
 Result<PinPolicy> ParsePinPolicy(const std::map<std::string, std::string>& meta);
+
+// Ok when the meta's `hot` key is absent, "always" or "auto"; InvalidArgument naming the key
+// otherwise ("meta hot: 'sometimes' is not 'always' or 'auto'").
+Result<void> CheckHotMeta(const std::map<std::string, std::string>& meta);
 
 // Ok when `policy` can be honoured by a service dealing with `service_providers` (its
 // filecoin.providers) and `default_replicas`: every provider of the pin is one of the service's,

@@ -50,6 +50,15 @@ TEST(PinPolicy, BadValuesNameTheKey) {
   }
 }
 
+TEST(PinPolicy, HotIsAlwaysOrAuto) {
+  EXPECT_TRUE(CheckHotMeta({}));
+  EXPECT_TRUE(CheckHotMeta({{"hot", "always"}}));
+  EXPECT_TRUE(CheckHotMeta({{"hot", "auto"}, {"other", "x"}}));
+  auto bad = CheckHotMeta({{"hot", "Always"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "meta hot: 'Always' is not 'always' or 'auto'");
+}
+
 TEST(PinPolicy, IsCheckedAgainstTheServicesProviders) {
   const auto service = Ids({1000, 1002, 1004});
   auto check = [&](const std::map<std::string, std::string>& meta) {

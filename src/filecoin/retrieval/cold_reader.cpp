@@ -90,12 +90,28 @@ ColdReader::ColdReader(metadata::DealStore& deals, metadata::EventStore* events,
       clock_(clock),
       options_(options) {}
 
+// The error for a block no active deal holds: Unavailable naming the pin when a live pin's segment
+// lists it (the pin had a cold copy and lost it, or its deals are not active yet: with no hot
+// copy, it is at risk), NotFound otherwise.
+static Error NoActiveDeal(const multiformats::Cid& cid,
+                          const std::vector<metadata::ColdLocation>& where) {
+  for (const auto& l : where) {
+    if (!l.pin_exists) continue;
+    return Error(ErrorCode::kUnavailable,
+                 "cold: block " + cid.ToString() + " of pin " + l.pin_requestid + " is in piece " +
+                     l.piece_cid +
+                     ", but no deal of that piece is active: with no hot copy either, the pin is "
+                     "at risk");
+  }
+  return Error(ErrorCode::kNotFound, "cold: no active deal holds " + cid.ToString());
+}
+
 Result<uint64_t> ColdReader::Size(const multiformats::Cid& cid) {
   auto where = CAIRN_TRY(deals_.ColdLocations(cid.hash().Encode(), options_.max_locations));
   for (const auto& l : where) {
     if (!l.providers.empty()) return l.block_length;
   }
-  return Err(ErrorCode::kNotFound, "cold: no active deal holds " + cid.ToString());
+  return Err(NoActiveDeal(cid, where));
 }
 
 Result<Bytes> ColdReader::Get(const multiformats::Cid& cid) {
@@ -119,7 +135,7 @@ Result<Bytes> ColdReader::Get(const multiformats::Cid& cid) {
   if (failures.empty()) {
     std::lock_guard lock(mu_);
     ++stats_.misses;
-    return Err(ErrorCode::kNotFound, "cold: no active deal holds " + cid.ToString());
+    return Err(NoActiveDeal(cid, where));
   }
   return Err(ErrorCode::kUnavailable,
              "cold: every replica of " + cid.ToString() + " failed: " + failures);

@@ -262,16 +262,25 @@ TEST_F(ColdReaderTest, EveryReplicaFailingIsUnavailableNamingEachProvider) {
   EXPECT_NE(got.error().message().find("f01004: 404"), std::string::npos);
 }
 
-TEST_F(ColdReaderTest, BlocksWithoutAnActiveDealAreNotFound) {
+TEST_F(ColdReaderTest, BlocksWithoutAnActiveDealAreUnavailableForALivePinNotFoundOtherwise) {
   ColdReader reader = Reader();  // aggregated, but no deal is active
+  // The pin exists and its block has no hot copy (else the read would not come here) and no
+  // active deal: at risk, said plainly.
   auto got = reader.Get(roots_[0]);
   ASSERT_FALSE(got.has_value());
-  EXPECT_EQ(got.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(got.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(got.error().message().find("of pin " + pin_ids_[0]), std::string::npos)
+      << got.error().message();
+  EXPECT_NE(got.error().message().find("the pin is at risk"), std::string::npos);
+  EXPECT_EQ(reader.Size(roots_[0]).error().code(), ErrorCode::kUnavailable);
+  // Once the pin is deleted, its data is nobody's: not found.
+  ASSERT_TRUE(pins_->Delete(account_, pin_ids_[0]));
+  EXPECT_EQ(reader.Get(roots_[0]).error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(reader.Size(roots_[0]).error().code(), ErrorCode::kNotFound);
   Cid unknown = *Cid::Compute(1, 0x55, 0x12, AsBytes("never stored"));
   EXPECT_EQ(reader.Get(unknown).error().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(providers_.requests.empty());
-  EXPECT_EQ(reader.Stats().misses, 2u);
+  EXPECT_EQ(reader.Stats().misses, 3u);
 }
 
 TEST_F(ColdReaderTest, ProbesWalkEveryActiveDealAndFailLiarsAtOnceAndMissingDataAfterThree) {
