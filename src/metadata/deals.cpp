@@ -618,6 +618,7 @@ Result<std::vector<DealStore::ColdOnlyUsage>> DealStore::ColdOnlyByAccount() {
       "GROUP BY p.account_id ORDER BY p.account_id",
       {}));
   std::vector<ColdOnlyUsage> out;
+  out.reserve(rows.size());
   for (const auto& row : rows) {
     out.push_back(
         {row.Int(0), static_cast<uint64_t>(row.Int(1)), static_cast<uint64_t>(row.Int(2))});

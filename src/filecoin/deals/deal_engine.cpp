@@ -646,9 +646,24 @@ Replicas CountReplicas(const std::vector<DealRecord>& deals, int64_t head, int64
 
 }  // namespace
 
+Result<BigInt> DealEngine::DataCapLeft() {
+  auto status = CAIRN_TRY(chain_.StateVerifiedClientStatus(config_.client));
+  BigInt left = status ? *status : BigInt::FromUint(0);
+  const std::array<DealState, 2> unpublished = {DealState::kProposing, DealState::kAccepted};
+  for (const auto& d : CAIRN_TRY(deals_.DealsInStates(unpublished))) {
+    auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+    if (signed_proposal && signed_proposal->proposal.verified_deal) {
+      left = left - BigInt::FromUint(signed_proposal->proposal.piece_size);
+    }
+  }
+  return left;
+}
+
 Result<void> DealEngine::MakeDeals() {
   auto aggregates = CAIRN_TRY(deals_.Aggregates());
   std::optional<int64_t> head;
+  std::optional<BigInt> datacap;  // read once per pass, when a verified deal is wanted
+  bool datacap_short_logged = false;
   for (const auto& agg : aggregates) {
     const auto segs = CAIRN_TRY(deals_.Segments(agg.id));
     // Deleted pins are not renewed or repaired: an aggregate with no live pin gets no new deal
@@ -682,12 +697,36 @@ Result<void> DealEngine::MakeDeals() {
                                              {"reason", "piece size outside its ask"}});
         continue;
       }
-      auto r = Propose(agg, provider, *info, policy.duration_days, purpose);
+      bool verified = false;
+      if (config_.verified) {
+        if (!datacap) datacap = CAIRN_TRY(DataCapLeft());
+        verified = *datacap >= BigInt::FromUint(agg.padded_size);
+        if (!verified && !datacap_short_logged) {
+          log::Warn("deals.datacap_short",
+                    {{"client", config_.client.ToString(chain_.options().network)},
+                     {"datacap_left", datacap->ToString()},
+                     {"piece_size", agg.padded_size},
+                     {"action", "proposing unverified deals (paid at the unverified ask)"}});
+          datacap_short_logged = true;
+        }
+      }
+      if (!verified && config_.verified && info->ask && config_.max_price &&
+          info->ask->price > *config_.max_price) {
+        log::Info("deals.provider_skipped",
+                  {{"provider", key},
+                   {"piece", agg.piece_cid},
+                   {"reason", "no DataCap left for a verified deal, and its unverified ask " +
+                                  info->ask->price.ToString() + " is above max_price " +
+                                  config_.max_price->ToString()}});
+        continue;
+      }
+      auto r = Propose(agg, provider, *info, policy.duration_days, purpose, verified);
       if (!r) {
         log::Warn("deals.propose_failed",
                   {{"provider", key}, {"piece", agg.piece_cid}, {"error", r.error().message()}});
         return r;  // the chain, the wallet or the database: retried next pass
       }
+      if (verified) *datacap = *datacap - BigInt::FromUint(agg.padded_size);
       replicas = CountReplicas(CAIRN_TRY(deals_.DealsOfAggregate(agg.id)), *head,
                                config_.renew_margin_epochs);
     }
@@ -697,17 +736,17 @@ Result<void> DealEngine::MakeDeals() {
 
 Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Address& provider,
                                  const ProviderInfo& info, int64_t duration_days,
-                                 std::string purpose) {
+                                 std::string purpose, bool verified) {
   const std::string key = provider.ToString(chain_.options().network);
   auto head = CAIRN_TRY(chain_.Head());
   BigInt ask_price;
   if (info.ask) {
-    ask_price = config_.verified ? info.ask->verified_price : info.ask->price;
+    ask_price = verified ? info.ask->verified_price : info.ask->price;
   } else if (config_.max_price) {
     ask_price = *config_.max_price;
   }
   BigInt price = CAIRN_TRY(MulDivCeil(ask_price, agg.padded_size, uint64_t{1} << 30));
-  boost::json::array bounds_params = {agg.padded_size, config_.verified, nullptr};
+  boost::json::array bounds_params = {agg.padded_size, verified, nullptr};
   auto bounds = CAIRN_TRY(chain_.Call("Filecoin.StateDealProviderCollateralBounds", bounds_params));
   const auto* min = bounds.is_object() ? bounds.as_object().if_contains("Min") : nullptr;
   if (!min) {
@@ -722,7 +761,7 @@ Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Add
   auto piece_cid = CAIRN_TRY(multiformats::Cid::Parse(agg.piece_cid));
   p.piece_cid = piece_cid;
   p.piece_size = agg.padded_size;
-  p.verified_deal = config_.verified;
+  p.verified_deal = verified;
   p.client = config_.client;
   p.provider = provider;
   p.label = agg.piece_cid;

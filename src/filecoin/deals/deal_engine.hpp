@@ -87,6 +87,11 @@ struct DealEngineConfig {
   std::vector<Address> providers;  // f0 ids, in order of preference
   int replicas = 2;
   int64_t duration_days = 180;  // the market's minimum deal duration
+  // Verified (FIL+) deals: each one spends the piece's padded size of the client's DataCap. A
+  // deal is proposed verified only while the DataCap left (the chain's, less what proposed and
+  // accepted verified deals will spend at publishing) covers its piece; otherwise it is proposed
+  // unverified, at the provider's unverified price (within max_price), and deals.datacap_short
+  // is logged once per pass.
   bool verified = false;
   std::optional<BigInt> max_price;   // attoFIL per GiB per epoch; none = any ask
   uint64_t piece_size = 1ull << 30;  // padded bytes of an aggregate (a power of two)
@@ -186,9 +191,15 @@ class DealEngine {
   PinPolicy PolicyOfSegment(const metadata::SegmentRecord& segment);
   EffectivePolicy PolicyOfAggregate(const std::vector<metadata::SegmentRecord>& segments);
   Result<void> MakeDeals();
+  // The client's DataCap not yet promised: the chain's (StateVerifiedClientStatus; none = 0)
+  // less the piece sizes of verified deals proposed or accepted (DataCap is spent at
+  // publishing).
+  Result<BigInt> DataCapLeft();
   // `purpose`: "" for an aggregate's first deals, "renewal" or "repair" (recorded as events).
+  // `verified`: propose a verified deal (the caller checked the DataCap).
   Result<void> Propose(const metadata::AggregateRecord& aggregate, const Address& provider,
-                       const ProviderInfo& info, int64_t duration_days, std::string purpose);
+                       const ProviderInfo& info, int64_t duration_days, std::string purpose,
+                       bool verified);
   Result<void> ShowOnPins();
   Result<ProviderInfo> Provider(const Address& provider);
   uint64_t MinPieceSize();

@@ -265,8 +265,9 @@ class DealEngineTest : public ::testing::Test {
     ASSERT_TRUE(pins_->UpdateStatus(pin->requestid, metadata::PinStatus::kPinned, {}).has_value());
   }
 
-  std::unique_ptr<DealEngine> Engine() {
+  std::unique_ptr<DealEngine> Engine(bool verified = false) {
     DealEngineConfig c;
+    c.verified = verified;
     for (uint64_t id : {1000, 1001, 1002, 1004}) c.providers.push_back(*Address::Id(id));
     c.replicas = 2;
     c.batch_wait = std::chrono::seconds(0);
@@ -392,6 +393,55 @@ TEST_F(DealEngineTest, RejectionIsKeptVerbatimAndAnotherProviderReplacesIt) {
   EXPECT_EQ(providers_.proposals[1001], 1);
   EXPECT_EQ(providers_.proposals[1002], 1);
   EXPECT_EQ(providers_.libp2p_requests[1001], 2);
+}
+
+// For each aggregate (oldest first), whether each of its live deals' proposals is verified.
+std::vector<std::vector<bool>> VerifiedFlags(metadata::DealStore& store) {
+  std::vector<std::vector<bool>> out;
+  const auto aggregates = store.Aggregates();
+  EXPECT_TRUE(aggregates);
+  for (const auto& agg : *aggregates) {
+    out.emplace_back();
+    const auto deals = store.DealsOfAggregate(agg.id);
+    EXPECT_TRUE(deals);
+    for (const auto& d : *deals) {
+      if (!metadata::DealStateIsLive(d.state)) continue;
+      out.back().push_back(ClientDealProposal::Decode(d.signed_proposal)->proposal.verified_deal);
+    }
+  }
+  return out;
+}
+
+TEST_F(DealEngineTest, VerifiedDealsSpendDataCapAndFallBackToPaidDealsWithoutIt) {
+  auto engine = Engine(/*verified=*/true);
+  // No DataCap at all: both deals are proposed unverified.
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(VerifiedFlags(*store_), (std::vector<std::vector<bool>>{{false, false}}));
+  // DataCap for exactly one piece: the next aggregate's first deal is verified, the second not.
+  const uint64_t padded = store_->Aggregates()->at(0).padded_size;
+  chain_.lotus.datacap[client_] = BigInt::FromUint(padded);
+  PinAnother('y');
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto flags = VerifiedFlags(*store_);
+  ASSERT_EQ(flags.size(), 2u);
+  EXPECT_EQ(std::count(flags[1].begin(), flags[1].end(), true), 1);
+  EXPECT_EQ(flags[1].size(), 2u);
+  // The verified deal is accepted, not published: the chain still shows the DataCap, but it is
+  // promised. A third aggregate gets no verified deal.
+  PinAnother('z');
+  ASSERT_TRUE(engine->Tick().has_value());
+  flags = VerifiedFlags(*store_);
+  ASSERT_EQ(flags.size(), 3u);
+  EXPECT_EQ(flags[2], (std::vector<bool>{false, false}));
+  // The verified deal asked for the verified collateral bounds and the proposal says so: what
+  // the provider received is what was signed.
+  int verified_at_providers = 0;
+  for (const auto& [id, by_uuid] : providers_.deals) {
+    for (const auto& [uuid, deal] : by_uuid) {
+      verified_at_providers += deal.params.client_deal_proposal.proposal.verified_deal ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(verified_at_providers, 1);
 }
 
 TEST_F(DealEngineTest, ProvidersThatFailSinkBelowTheOthersForTheNextPiece) {
