@@ -262,6 +262,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   ec.start_delay_epochs = config.filecoin_start_delay_epochs;
   ec.poll_interval = std::chrono::seconds(config.filecoin_poll_seconds);
   ec.renew_margin_epochs = config.filecoin_renew_margin_epochs;
+  ec.reaggregate_below = config.filecoin_reaggregate_below;
   ec.client = *client;
   impl->engine = std::make_unique<filecoin::deals::DealEngine>(
       std::move(ec), *impl->deals, *impl->provider_stats, pins, blocks, *impl->chain, *impl->sender,

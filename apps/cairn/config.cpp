@@ -412,6 +412,16 @@ std::vector<ConfigKey> FilecoinKeys() {
       IntKey("filecoin.start_delay_epochs", 1, 40320, &ServeConfig::filecoin_start_delay_epochs),
       IntKey("filecoin.poll_seconds", 1, 86400, &ServeConfig::filecoin_poll_seconds),
       IntKey("filecoin.renew_margin_epochs", 2, 518400, &ServeConfig::filecoin_renew_margin_epochs),
+      {"filecoin.reaggregate_below",
+       [](const toml::node& value, ServeConfig& config) -> Result<void> {
+         auto v = value.value<double>();
+         if (!v || !(*v >= 0.0 && *v <= 1.0)) {
+           return Err(BadValue("filecoin.reaggregate_below",
+                               "a share of the aggregate's bytes from 0 (never) to 1"));
+         }
+         config.filecoin_reaggregate_below = *v;
+         return Ok();
+       }},
       IntKey("filecoin.probe_interval_seconds", 0, 86400,
              &ServeConfig::filecoin_probe_interval_seconds),
       IntKey("filecoin.retrieval_deadline_ms", 100, 600000,

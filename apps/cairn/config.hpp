@@ -105,6 +105,9 @@ struct ServeConfig {
   int64_t filecoin_start_delay_epochs = 5760;
   int64_t filecoin_poll_seconds = 30;
   int64_t filecoin_renew_margin_epochs = 17280;  // 6 days: 3 × the default start delay
+  // An aggregate due for renewal or repair whose live pins hold less than this share of its
+  // bytes is re-aggregated instead (its live pins packed into a new piece); 0 = never.
+  double filecoin_reaggregate_below = 0.5;
   // Every this many seconds a few active deals get a retrieval probe (0: none).
   int64_t filecoin_probe_interval_seconds = 300;
   // A provider that has not answered a cold read of one block within this many milliseconds is

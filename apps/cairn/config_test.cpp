@@ -66,6 +66,7 @@ public_url = "https://cairn.example/"
 start_delay_epochs = 100
 poll_seconds = 2
 renew_margin_epochs = 300
+reaggregate_below = 0.25
 probe_interval_seconds = 0
 retrieval_deadline_ms = 2500
 [routing]
@@ -110,6 +111,7 @@ delegated = "http://router.example"
   EXPECT_EQ(c->filecoin_start_delay_epochs, 100);
   EXPECT_EQ(c->filecoin_poll_seconds, 2);
   EXPECT_EQ(c->filecoin_renew_margin_epochs, 300);
+  EXPECT_EQ(c->filecoin_reaggregate_below, 0.25);
   EXPECT_EQ(c->filecoin_probe_interval_seconds, 0);
   EXPECT_EQ(c->filecoin_retrieval_deadline_ms, 2500);
   EXPECT_EQ(c->events_retention_days, 7);
@@ -177,6 +179,7 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
       {"[filecoin]\nmax_price = \"-5\"\n", "filecoin.max_price must be"},
       {"[filecoin]\npiece_size = 1000000\n", "filecoin.piece_size must be a power of two"},
       {"[filecoin]\nbatch_wait_seconds = -1\n", "filecoin.batch_wait_seconds must be"},
+      {"[filecoin]\nreaggregate_below = 1.5\n", "filecoin.reaggregate_below must be a share"},
       {"[filecoin]\npublic_url = \"cairn.example\"\n", "filecoin.public_url must be"},
   };
   for (const auto& c : cases) {

@@ -28,7 +28,7 @@ constexpr std::array<std::string_view, 3> kPolicyKeys = {
     "filecoin.replicas", "filecoin.duration_days", "filecoin.providers"};
 
 constexpr std::string_view kAggregateColumns =
-    "id, piece_cid, padded_size, payload_size, created_at";
+    "id, piece_cid, padded_size, payload_size, created_at, superseded_at";
 
 constexpr std::string_view kDealColumns =
     "uuid, aggregate_id, provider, state, signed_proposal, proposal_cid, price_per_epoch, "
@@ -65,6 +65,7 @@ AggregateRecord AggregateFromRow(const SqlRow& row) {
   a.padded_size = static_cast<uint64_t>(row.Int(2));
   a.payload_size = static_cast<uint64_t>(row.Int(3));
   a.created_us = row.Int(4);
+  if (!row.IsNull(5)) a.superseded_us = row.Int(5);
   return a;
 }
 
@@ -220,14 +221,26 @@ Result<std::vector<ColdLocation>> DealStore::ColdLocations(ByteSpan multihash, s
   CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
     std::array<SqlValue, 2> params = {Bytes(multihash.begin(), multihash.end()),
                                       static_cast<int64_t>(limit)};
+    // Where the segments are now, then where they were before a re-aggregation (the old
+    // aggregate's deals still run: the bytes are there until they end).
     auto rows = CAIRN_TRY(s.Query(
+        "SELECT * FROM ("
         "SELECT b.segment_id, s.pin_requestid, s.aggregate_id, a.piece_cid, s.piece_offset, "
         "b.data_offset, b.length, "
         "EXISTS (SELECT 1 FROM pins p WHERE p.requestid = s.pin_requestid) "
         "FROM fil_segment_blocks b "
         "JOIN fil_segments s ON s.id = b.segment_id "
         "JOIN fil_aggregates a ON a.id = s.aggregate_id "
-        "WHERE b.multihash = ? ORDER BY b.segment_id LIMIT ?",
+        "WHERE b.multihash = ?1 "
+        "UNION ALL "
+        "SELECT b.segment_id, s.pin_requestid, h.aggregate_id, a.piece_cid, h.piece_offset, "
+        "b.data_offset, b.length, "
+        "EXISTS (SELECT 1 FROM pins p WHERE p.requestid = s.pin_requestid) "
+        "FROM fil_segment_blocks b "
+        "JOIN fil_segments s ON s.id = b.segment_id "
+        "JOIN fil_segment_history h ON h.segment_id = s.id "
+        "JOIN fil_aggregates a ON a.id = h.aggregate_id "
+        "WHERE b.multihash = ?1) ORDER BY 1, 3 LIMIT ?2",
         params));
     for (const auto& row : rows) {
       ColdLocation l;
@@ -322,8 +335,20 @@ Result<std::vector<AggregateRecord>> DealStore::Aggregates() {
 
 Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
   std::array<SqlValue, 1> params = {aggregate_id};
+  // The segments in it now, and those a re-aggregation moved out (at the offset they had in it):
+  // the aggregate's bytes and proofs are made of all of them.
   auto rows = CAIRN_TRY(db_.ReadQuery(
-      std::string(kSegmentWithPolicy) + "WHERE s.aggregate_id = ? ORDER BY s.piece_offset",
+      std::string(kSegmentWithPolicy) +
+          "WHERE s.aggregate_id = ?1 "
+          "UNION ALL "
+          "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
+          "h.aggregate_id, h.piece_offset, s.created_at, p.requestid IS NOT NULL, "
+          "json_extract(p.meta, '$.\"filecoin.replicas\"'), "
+          "json_extract(p.meta, '$.\"filecoin.duration_days\"'), "
+          "json_extract(p.meta, '$.\"filecoin.providers\"') "
+          "FROM fil_segment_history h JOIN fil_segments s ON s.id = h.segment_id "
+          "LEFT JOIN pins p ON p.requestid = s.pin_requestid WHERE h.aggregate_id = ?1 "
+          "ORDER BY 8",
       params));
   std::vector<SegmentRecord> out;
   out.reserve(rows.size());
@@ -341,6 +366,51 @@ Result<SegmentRecord> DealStore::SegmentOfPin(std::string_view requestid) {
                "metadata: pin '" + std::string(requestid) + "' has no segment");
   }
   return SegmentFromRow(rows[0]);
+}
+
+Result<size_t> DealStore::Reaggregate(int64_t aggregate_id) {
+  size_t moved = 0;
+  const int64_t now = clock_.WallMicros();
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    moved = 0;
+    std::array<SqlValue, 1> key = {aggregate_id};
+    auto agg = CAIRN_TRY(s.Query("SELECT superseded_at FROM fil_aggregates WHERE id = ?", key));
+    if (agg.empty()) {
+      return Err(ErrorCode::kNotFound, "metadata: no aggregate " + std::to_string(aggregate_id));
+    }
+    if (!agg[0].IsNull(0)) return Ok();  // done already
+    std::array<SqlValue, 2> history = {now, aggregate_id};
+    CAIRN_TRY(s.Exec(
+        "INSERT INTO fil_segment_history (segment_id, aggregate_id, piece_offset, superseded_at) "
+        "SELECT s.id, s.aggregate_id, s.piece_offset, ? FROM fil_segments s "
+        "WHERE s.aggregate_id = ? "
+        "AND EXISTS (SELECT 1 FROM pins p WHERE p.requestid = s.pin_requestid)",
+        history));
+    moved = static_cast<size_t>(CAIRN_TRY(
+        s.Exec("UPDATE fil_segments SET aggregate_id = NULL, piece_offset = NULL "
+               "WHERE aggregate_id = ? "
+               "AND EXISTS (SELECT 1 FROM pins p WHERE p.requestid = fil_segments.pin_requestid)",
+               key)));
+    std::array<SqlValue, 2> mark = {now, aggregate_id};
+    CAIRN_TRY(s.Exec("UPDATE fil_aggregates SET superseded_at = ? WHERE id = ?", mark));
+    return AppendAggregateEvent(s, aggregate_id, kEventReaggregated,
+                                {{"segments", std::to_string(moved)}}, now);
+  }));
+  return moved;
+}
+
+Result<std::vector<PastPlacement>> DealStore::PastPlacements(int64_t segment_id) {
+  std::array<SqlValue, 1> params = {segment_id};
+  auto rows = CAIRN_TRY(
+      db_.ReadQuery("SELECT aggregate_id, piece_offset, superseded_at FROM fil_segment_history "
+                    "WHERE segment_id = ? ORDER BY superseded_at, aggregate_id",
+                    params));
+  std::vector<PastPlacement> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    out.push_back({row.Int(0), static_cast<uint64_t>(row.Int(1)), row.Int(2)});
+  }
+  return out;
 }
 
 Result<void> DealStore::CreateDeal(const DealRecord& d) {

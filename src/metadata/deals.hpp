@@ -81,6 +81,7 @@ struct SegmentBlock {
 };
 
 // A place the cold tier can read a block from: a segment that holds it, in an aggregate.
+// (Also a placement the segment had before a re-aggregation, while that aggregate's deals last.)
 struct ColdLocation {
   int64_t segment_id = 0;
   std::string pin_requestid;  // the segment's pin (it may since have been deleted)
@@ -99,6 +100,16 @@ struct AggregateRecord {
   uint64_t padded_size = 0;   // the deal's PieceSize
   uint64_t payload_size = 0;  // unpadded bytes = Transfer.Size
   int64_t created_us = 0;
+  // Set when the aggregate was re-aggregated (Reaggregate): it gets no new deal; its live pins
+  // are in newer aggregates.
+  std::optional<int64_t> superseded_us;
+};
+
+// A placement a segment had before a re-aggregation moved it (fil_segment_history).
+struct PastPlacement {
+  int64_t aggregate_id = 0;
+  uint64_t piece_offset = 0;  // padded offset of the segment in that aggregate
+  int64_t superseded_us = 0;
 };
 
 struct DealRecord {
@@ -161,10 +172,20 @@ class DealStore {
   Result<AggregateRecord> GetAggregate(int64_t id);
   // Every aggregate, oldest first.
   Result<std::vector<AggregateRecord>> Aggregates();
-  // The aggregate's segments, by increasing offset (with pin_exists and pin_policy).
+  // The aggregate's segments, by increasing offset (with pin_exists and pin_policy): those in it
+  // now and those a re-aggregation moved out (with this aggregate's id and their offset in it),
+  // so that its bytes and proofs can always be rebuilt.
   Result<std::vector<SegmentRecord>> Segments(int64_t aggregate_id);
   // The segment of a pin; NotFound when it has none.
   Result<SegmentRecord> SegmentOfPin(std::string_view requestid);
+  // Re-aggregation of a mostly-deleted aggregate, in one transaction: every segment of it whose
+  // pin exists leaves it (back to unaggregated: the engine packs it into a new piece), its old
+  // placement recorded in fil_segment_history; the aggregate is marked superseded, with its
+  // `reaggregated` event (detail: segments moved). Returns how many segments moved. The
+  // aggregate's deals run on; its deleted pins' segments stay in it.
+  Result<size_t> Reaggregate(int64_t aggregate_id);
+  // The placements a segment had before, oldest first.
+  Result<std::vector<PastPlacement>> PastPlacements(int64_t segment_id);
 
   // ---- The hot tier as a cache (pinning/hot_cache.hpp) ----
   // Ids of the segments whose index holds the block with `multihash`, aggregated or not.

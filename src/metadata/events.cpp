@@ -62,14 +62,20 @@ Result<std::vector<EventRecord>> EventStore::PinEvents(std::string_view requesti
                                                        size_t limit) {
   // The pin's own rows and its aggregate's rows, merged by id; each side walks its index
   // (events_pin, events_aggregate) from `after`.
-  std::array<SqlValue, 5> params = {std::string(requestid), after, std::string(requestid), after,
-                                    static_cast<int64_t>(limit)};
+  std::array<SqlValue, 7> params = {
+      std::string(requestid), after, std::string(requestid),     after,
+      std::string(requestid), after, static_cast<int64_t>(limit)};
   auto rows = CAIRN_TRY(db_.ReadQuery(
       "SELECT id, kind, detail, created_at FROM events WHERE pin_requestid = ? AND id > ? "
       "UNION ALL "
       "SELECT e.id, e.kind, e.detail, e.created_at FROM fil_segments s "
       "JOIN events e ON e.aggregate_id = s.aggregate_id "
       "WHERE s.pin_requestid = ? AND s.aggregate_id IS NOT NULL AND e.id > ? "
+      "UNION ALL "
+      "SELECT e.id, e.kind, e.detail, e.created_at FROM fil_segments s "
+      "JOIN fil_segment_history h ON h.segment_id = s.id "
+      "JOIN events e ON e.aggregate_id = h.aggregate_id "
+      "WHERE s.pin_requestid = ? AND e.id > ? "
       "ORDER BY 1 LIMIT ?",
       params));
   std::vector<EventRecord> out;

@@ -10,7 +10,8 @@
 //   halved the group commit's durable creates per second);
 // - aggregate events (aggregate_id set): aggregated and the deal transitions, written once per
 //   aggregate, not once per pin: an aggregate of 10,000 small pins gets one row per transition.
-//   A pin's history is its own rows plus the rows of the aggregate its segment is in.
+//   A pin's history is its own rows plus the rows of the aggregate its segment is in and of the
+//   aggregates it was in before a re-aggregation (fil_segment_history).
 //
 // Events are written in the transaction of the change they describe (the Append functions take
 // the caller's SqlSession): a committed state change always has its event, a rolled-back one
@@ -41,6 +42,9 @@ inline constexpr std::string_view kEventReadFromCold = "read_from_cold";
 // the pin became wholly hot again through reads.
 inline constexpr std::string_view kEventEvicted = "evicted";
 inline constexpr std::string_view kEventRewarmed = "rewarmed";
+// A mostly-deleted aggregate was not renewed: its live pins left it to be packed into a new piece
+// (their old placement stays in their receipt's history). An aggregate event.
+inline constexpr std::string_view kEventReaggregated = "reaggregated";
 // A new deal made because one nears its end (renewed) or a replica was lost (repaired); the
 // deal_proposed event of that deal follows it.
 inline constexpr std::string_view kEventRenewed = "renewed";

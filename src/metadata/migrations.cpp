@@ -435,7 +435,23 @@ UPDATE pins SET info = json_set(info, '$.hot', 'cached')
   WHERE requestid IN (SELECT pin_requestid FROM fil_segments);
 )sql";
 
-constexpr std::array<Migration, 11> kMigrations = {{
+// Re-aggregation (docs/formats/metadata-schema.md "fil_segment_history"): a mostly-deleted
+// aggregate is not renewed; its live segments leave it (back to unaggregated, to be packed into a
+// new piece) and their old placement is kept here as history; the aggregate is marked
+// superseded.
+constexpr std::string_view kReaggregation = R"sql(
+CREATE TABLE fil_segment_history (
+  segment_id    INTEGER NOT NULL REFERENCES fil_segments(id),
+  aggregate_id  INTEGER NOT NULL REFERENCES fil_aggregates(id),
+  piece_offset  BIGINT  NOT NULL,
+  superseded_at BIGINT  NOT NULL,
+  PRIMARY KEY (segment_id, aggregate_id)
+) WITHOUT ROWID;
+CREATE INDEX fil_segment_history_aggregate ON fil_segment_history(aggregate_id);
+ALTER TABLE fil_aggregates ADD COLUMN superseded_at BIGINT;
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -447,6 +463,7 @@ constexpr std::array<Migration, 11> kMigrations = {{
     {9, "segment block index and events", kBlockIndexAndEvents},
     {10, "provider retrieval failures", kRetrievalFailures},
     {11, "hot cache", kHotCache},
+    {12, "re-aggregation", kReaggregation},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -646,6 +646,16 @@ Replicas CountReplicas(const std::vector<DealRecord>& deals, int64_t head, int64
 
 }  // namespace
 
+// Whether the live pins' CAR bytes are less than `below` of all the segments' (0: never).
+static bool MostlyDeleted(const std::vector<metadata::SegmentRecord>& segs, double below) {
+  uint64_t live = 0, all = 0;
+  for (const auto& s : segs) {
+    all += s.car_size;
+    if (s.pin_exists) live += s.car_size;
+  }
+  return all > 0 && static_cast<double>(live) < below * static_cast<double>(all);
+}
+
 Result<BigInt> DealEngine::DataCapLeft() {
   auto status = CAIRN_TRY(chain_.StateVerifiedClientStatus(config_.client));
   BigInt left = status ? *status : BigInt::FromUint(0);
@@ -665,6 +675,8 @@ Result<void> DealEngine::MakeDeals() {
   std::optional<BigInt> datacap;  // read once per pass, when a verified deal is wanted
   bool datacap_short_logged = false;
   for (const auto& agg : aggregates) {
+    // A superseded aggregate's live pins are in newer ones: it gets no new deal.
+    if (agg.superseded_us) continue;
     const auto segs = CAIRN_TRY(deals_.Segments(agg.id));
     // Deleted pins are not renewed or repaired: an aggregate with no live pin gets no new deal
     // (its running deals run to their end; mk12 deals cannot be cancelled).
@@ -677,6 +689,15 @@ Result<void> DealEngine::MakeDeals() {
                                       config_.renew_margin_epochs);
     if (replicas.counting >= policy.replicas) continue;
     const std::string purpose = replicas.Purpose();
+    // A renewal or repair of an aggregate that is mostly deleted pins would pay again for the
+    // dead bytes: its live pins are packed into a new piece instead (re-aggregation).
+    if (!purpose.empty() && MostlyDeleted(segs, config_.reaggregate_below)) {
+      const size_t moved = CAIRN_TRY(deals_.Reaggregate(agg.id));
+      log::Info(
+          "deals.reaggregated",
+          {{"piece", agg.piece_cid}, {"live_segments", uint64_t{moved}}, {"instead_of", purpose}});
+      continue;
+    }
     // Read for each aggregate that needs deals: the previous one's answers count already.
     const std::vector<Address> providers = CAIRN_TRY(ProvidersByScore(policy.providers));
     for (const auto& provider : providers) {
@@ -833,6 +854,7 @@ Result<void> DealEngine::ShowOnPins() {
     wanted[s.pin_requestid] = {{"filecoin", "aggregating"}};
   }
   for (const auto& agg : CAIRN_TRY(deals_.Aggregates())) {
+    if (agg.superseded_us) continue;  // its live pins are shown by their newer aggregates
     auto ds = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
     auto segs = CAIRN_TRY(deals_.Segments(agg.id));
     const EffectivePolicy policy = PolicyOfAggregate(segs);

@@ -102,6 +102,10 @@ struct DealEngineConfig {
   // toward `replicas`, so its replacement is made while it still runs (must exceed
   // start_delay_epochs, or the new deal cannot be active before the old one ends).
   int64_t renew_margin_epochs = 17280;
+  // Re-aggregation: an aggregate that needs a renewal or a repair while its live pins hold less
+  // than this share of its segments' bytes is not renewed as it stands: its live pins leave it
+  // for a new piece (metadata::DealStore::Reaggregate). 0 = never.
+  double reaggregate_below = 0.5;
   std::chrono::milliseconds poll_interval{30000};
   Address client;  // the wallet address that pays and signs
 };

@@ -656,6 +656,70 @@ TEST_F(DealEngineTest, DealsNearTheirEndAreRenewedWhileTheyRunButNotForDeletedPi
   EXPECT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
 }
 
+TEST_F(DealEngineTest, AMostlyDeletedAggregateIsReaggregatedNotRenewedAndReceiptsKeepTheOld) {
+  // Four pins in one aggregate: the fixture's (5000 bytes) and three of 6000 bytes.
+  const std::string a = AddPin('a', 6000, {}), b = AddPin('b', 6000, {}), c = AddPin('c', 6000, {});
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(store_->Aggregates()->size(), 1u);
+  const int64_t old_agg = store_->Aggregates()->at(0).id;
+  PublishAndActivateAll(providers_, chain_.lotus);
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
+  const Receipt before = *BuildReceipt(*store_, pin_id_);
+  // Three of the four pins are deleted: the live bytes are under half of the aggregate's.
+  for (const auto& id : {a, b, c}) ASSERT_TRUE(pins_->Delete(alice_, id).has_value());
+  int64_t end = 0;
+  const auto old_deals = *store_->DealsOfAggregate(old_agg);
+  for (const auto& d : old_deals) end = std::max(end, d.end_epoch);
+  chain_.lotus.height = end - 1000;         // within the renewal margin
+  ASSERT_TRUE(engine->Tick().has_value());  // re-aggregated
+  EXPECT_EQ(Info("filecoin"), "aggregating");
+  ASSERT_TRUE(engine->Tick().has_value());  // packed into a new piece, which gets deals
+  // Not renewed: the live pin left the old aggregate (superseded) for a new one with its own
+  // deals; the old deals run on.
+  const auto aggregates = *store_->Aggregates();
+  ASSERT_EQ(aggregates.size(), 2u);
+  EXPECT_TRUE(aggregates[0].superseded_us.has_value());
+  EXPECT_EQ(store_->DealsOfAggregate(old_agg)->size(), 2u) << "the old aggregate was renewed";
+  const int64_t new_agg = aggregates[1].id;
+  EXPECT_EQ(store_->SegmentOfPin(pin_id_)->aggregate_id, new_agg);
+  EXPECT_LT(aggregates[1].payload_size, aggregates[0].payload_size);
+  EXPECT_EQ(LiveDeals(*store_->DealsOfAggregate(new_agg)), 2);
+  // The old aggregate's segments are still all there for its proofs and bytes.
+  EXPECT_EQ(store_->Segments(old_agg)->size(), 4u);
+  // The receipt is the new placement, with the old one as history, each verifiable.
+  const Receipt now = *BuildReceipt(*store_, pin_id_);
+  EXPECT_NE(now.aggregate_piece_cid, before.aggregate_piece_cid);
+  ASSERT_EQ(now.history.size(), 1u);
+  EXPECT_EQ(now.history[0].aggregate_piece_cid, before.aggregate_piece_cid);
+  EXPECT_EQ(now.history[0].segment_offset, before.segment_offset);
+  EXPECT_EQ(now.history[0].inclusion_proof, before.inclusion_proof);
+  EXPECT_TRUE(VerifyReceiptInclusion(now).has_value());
+  EXPECT_TRUE(VerifyReceiptInclusion(now.history[0]).has_value());
+  auto parsed = ParseReceipt(RenderReceipt(now));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, now);
+  // The pin's history keeps the old aggregate's events and says what happened.
+  metadata::EventStore events(*db_, clock_);
+  auto history = *events.PinEvents(pin_id_, 0, 100);
+  auto count = [&](const std::string& kind) {
+    return std::count_if(history.begin(), history.end(),
+                         [&](const auto& e) { return e.kind == kind; });
+  };
+  EXPECT_EQ(count("reaggregated"), 1);
+  EXPECT_EQ(count("aggregated"), 2);
+  EXPECT_EQ(count("renewed"), 0);
+  // Once the new deals are active the pin shows them; nothing more is made for the old one.
+  PublishAndActivateAll(providers_, chain_.lotus);
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
+  EXPECT_EQ(Info("piece_cid"), aggregates[1].piece_cid);
+  EXPECT_EQ(store_->DealsOfAggregate(old_agg)->size(), 2u);
+}
+
 TEST_F(DealEngineTest, LosingEveryReplicaShowsAtRiskAndRepairsWithOtherProviders) {
   auto engine = Engine();
   ASSERT_TRUE(engine->Tick().has_value());

@@ -92,6 +92,34 @@ Result<std::vector<ReceiptDeal>> ReceiptDeals(metadata::DealStore& deals, int64_
 
 }  // namespace
 
+namespace {
+
+// The receipt of `segment` placed at `offset` in aggregate `aggregate_id` (no history).
+Result<Receipt> PlacedReceipt(metadata::DealStore& deals, metadata::SegmentRecord segment,
+                              int64_t aggregate_id, uint64_t offset) {
+  auto agg = CAIRN_TRY(deals.GetAggregate(aggregate_id));
+  auto segments = CAIRN_TRY(deals.Segments(agg.id));
+  segment.aggregate_id = aggregate_id;
+  segment.piece_offset = offset;
+  Receipt r;
+  r.cid = CAIRN_TRY(multiformats::Cid::FromBytes(segment.root_cid)).ToV1();
+  auto seg_piece = CAIRN_TRY(SegmentPiece(segment));
+  auto seg_info = CAIRN_TRY(
+      piece::PieceInfo::Make(seg_piece.commitment, segment.padded_size, segment.car_size));
+  r.segment_piece_cid = CAIRN_TRY(piece::PieceCidV2(seg_info));
+  r.segment_offset = segment.piece_offset;
+  r.segment_size = segment.padded_size;
+  r.aggregate_piece_cid = CAIRN_TRY(multiformats::Cid::Parse(agg.piece_cid));
+  r.aggregate_piece_cid_v2 = CAIRN_TRY(piece::PieceCidV1ToV2(
+      r.aggregate_piece_cid, agg.padded_size, aggregation::UnpaddedSize(agg.padded_size)));
+  r.aggregate_padded_size = agg.padded_size;
+  r.inclusion_proof = CAIRN_TRY(ProveSegment(agg, segments, segment));
+  r.deals = CAIRN_TRY(ReceiptDeals(deals, agg.id));
+  return r;
+}
+
+}  // namespace
+
 Result<Receipt> BuildReceipt(metadata::DealStore& deals, std::string_view requestid) {
   auto segment = deals.SegmentOfPin(requestid);
   if (!segment) {
@@ -101,32 +129,33 @@ Result<Receipt> BuildReceipt(metadata::DealStore& deals, std::string_view reques
                    " has no Filecoin segment yet (it is not pinned, or the cold tier has not "
                    "reached it; see info.filecoin)");
   }
-  if (!segment->aggregate_id) {
-    return Err(ErrorCode::kNotFound, "receipt: pin " + std::string(requestid) +
-                                         " is waiting to be aggregated (info.filecoin "
-                                         "\"aggregating\"); its receipt exists once it is");
+  std::vector<Receipt> history;
+  for (const auto& past : CAIRN_TRY(deals.PastPlacements(segment->id))) {
+    history.push_back(
+        CAIRN_TRY(PlacedReceipt(deals, *segment, past.aggregate_id, past.piece_offset)));
   }
-  auto agg = CAIRN_TRY(deals.GetAggregate(*segment->aggregate_id));
-  auto segments = CAIRN_TRY(deals.Segments(agg.id));
-
-  Receipt r;
-  r.cid = CAIRN_TRY(multiformats::Cid::FromBytes(segment->root_cid)).ToV1();
-  auto seg_piece = CAIRN_TRY(SegmentPiece(*segment));
-  auto seg_info = CAIRN_TRY(
-      piece::PieceInfo::Make(seg_piece.commitment, segment->padded_size, segment->car_size));
-  r.segment_piece_cid = CAIRN_TRY(piece::PieceCidV2(seg_info));
-  r.segment_offset = segment->piece_offset;
-  r.segment_size = segment->padded_size;
-  r.aggregate_piece_cid = CAIRN_TRY(multiformats::Cid::Parse(agg.piece_cid));
-  r.aggregate_piece_cid_v2 = CAIRN_TRY(piece::PieceCidV1ToV2(
-      r.aggregate_piece_cid, agg.padded_size, aggregation::UnpaddedSize(agg.padded_size)));
-  r.aggregate_padded_size = agg.padded_size;
-  r.inclusion_proof = CAIRN_TRY(ProveSegment(agg, segments, *segment));
-  r.deals = CAIRN_TRY(ReceiptDeals(deals, agg.id));
+  if (!segment->aggregate_id) {
+    if (history.empty()) {
+      return Err(ErrorCode::kNotFound, "receipt: pin " + std::string(requestid) +
+                                           " is waiting to be aggregated (info.filecoin "
+                                           "\"aggregating\"); its receipt exists once it is");
+    }
+    // Re-aggregated, and waiting for its new piece: the last placement is still the one whose
+    // deals hold the data.
+    Receipt r = std::move(history.back());
+    history.pop_back();
+    r.history = std::move(history);
+    return r;
+  }
+  Receipt r =
+      CAIRN_TRY(PlacedReceipt(deals, *segment, *segment->aggregate_id, segment->piece_offset));
+  r.history = std::move(history);
   return r;
 }
 
-std::string RenderReceipt(const Receipt& r) {
+namespace {
+
+json::object ReceiptObject(const Receipt& r) {
   json::array deals;
   for (const auto& d : r.deals) {
     json::object o;
@@ -154,8 +183,15 @@ std::string RenderReceipt(const Receipt& r) {
                                   {"paddedSize", r.aggregate_padded_size}};
   out["inclusionProof"] = HexEncode(r.inclusion_proof);
   out["deals"] = std::move(deals);
-  return json::serialize(out);
+  json::array history;
+  for (const auto& h : r.history) history.push_back(ReceiptObject(h));
+  out["history"] = std::move(history);
+  return out;
 }
+
+}  // namespace
+
+std::string RenderReceipt(const Receipt& r) { return json::serialize(ReceiptObject(r)); }
 
 // ---- Parsing --------------------------------------------------------------------------------
 
@@ -220,6 +256,37 @@ Result<ReceiptDeal> ParseDeal(const json::value& v, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+Result<Receipt> ParseReceiptObject(const json::object& o, const std::string& at) {
+  Receipt r;
+  r.cid = CAIRN_TRY(CidField(o, "cid", at));
+  const auto* seg = CAIRN_TRY(Obj(o, "segment", at));
+  r.segment_piece_cid = CAIRN_TRY(CidField(*seg, "pieceCid", at + "segment."));
+  r.segment_offset = CAIRN_TRY(Uint(*seg, "offset", at + "segment."));
+  r.segment_size = CAIRN_TRY(Uint(*seg, "size", at + "segment."));
+  const auto* agg = CAIRN_TRY(Obj(o, "aggregate", at));
+  r.aggregate_piece_cid = CAIRN_TRY(CidField(*agg, "pieceCid", at + "aggregate."));
+  r.aggregate_piece_cid_v2 = CAIRN_TRY(CidField(*agg, "pieceCidV2", at + "aggregate."));
+  r.aggregate_padded_size = CAIRN_TRY(Uint(*agg, "paddedSize", at + "aggregate."));
+  auto proof_hex = CAIRN_TRY(Str(o, "inclusionProof", at));
+  auto proof = HexDecode(proof_hex);
+  if (!proof) return Err(Bad(at + "inclusionProof", "not hex: " + proof.error().message()));
+  r.inclusion_proof = std::move(*proof);
+  const auto* deals = o.if_contains("deals");
+  if (!deals || !deals->is_array()) return Err(Bad(at + "deals", "missing or not an array"));
+  if (deals->as_array().size() > kMaxReceiptDeals) {
+    return Err(Bad(at + "deals", "more than " + std::to_string(kMaxReceiptDeals)));
+  }
+  for (size_t i = 0; i < deals->as_array().size(); ++i) {
+    r.deals.push_back(
+        CAIRN_TRY(ParseDeal(deals->as_array()[i], at + "deals[" + std::to_string(i) + "].")));
+  }
+  return r;
+}
+
+}  // namespace
+
 Result<Receipt> ParseReceipt(std::string_view text) {
   if (text.size() > kMaxReceiptBytes) {
     return Err(Bad("size", std::to_string(text.size()) + " bytes, more than " +
@@ -229,29 +296,18 @@ Result<Receipt> ParseReceipt(std::string_view text) {
   json::value v = json::parse(text, ec);
   if (ec) return Err(Bad("json", ec.message()));
   if (!v.is_object()) return Err(Bad("json", "not an object"));
-  const auto& o = v.as_object();
-  Receipt r;
-  r.cid = CAIRN_TRY(CidField(o, "cid", ""));
-  const auto* seg = CAIRN_TRY(Obj(o, "segment", ""));
-  r.segment_piece_cid = CAIRN_TRY(CidField(*seg, "pieceCid", "segment."));
-  r.segment_offset = CAIRN_TRY(Uint(*seg, "offset", "segment."));
-  r.segment_size = CAIRN_TRY(Uint(*seg, "size", "segment."));
-  const auto* agg = CAIRN_TRY(Obj(o, "aggregate", ""));
-  r.aggregate_piece_cid = CAIRN_TRY(CidField(*agg, "pieceCid", "aggregate."));
-  r.aggregate_piece_cid_v2 = CAIRN_TRY(CidField(*agg, "pieceCidV2", "aggregate."));
-  r.aggregate_padded_size = CAIRN_TRY(Uint(*agg, "paddedSize", "aggregate."));
-  auto proof_hex = CAIRN_TRY(Str(o, "inclusionProof", ""));
-  auto proof = HexDecode(proof_hex);
-  if (!proof) return Err(Bad("inclusionProof", "not hex: " + proof.error().message()));
-  r.inclusion_proof = std::move(*proof);
-  const auto* deals = o.if_contains("deals");
-  if (!deals || !deals->is_array()) return Err(Bad("deals", "missing or not an array"));
-  if (deals->as_array().size() > kMaxReceiptDeals) {
-    return Err(Bad("deals", "more than " + std::to_string(kMaxReceiptDeals)));
+  Receipt r = CAIRN_TRY(ParseReceiptObject(v.as_object(), ""));
+  const auto* history = v.as_object().if_contains("history");
+  if (!history) return r;  // receipts from before re-aggregation have none
+  if (!history->is_array()) return Err(Bad("history", "not an array"));
+  if (history->as_array().size() > kMaxReceiptHistory) {
+    return Err(Bad("history", "more than " + std::to_string(kMaxReceiptHistory)));
   }
-  for (size_t i = 0; i < deals->as_array().size(); ++i) {
-    r.deals.push_back(
-        CAIRN_TRY(ParseDeal(deals->as_array()[i], "deals[" + std::to_string(i) + "].")));
+  for (size_t i = 0; i < history->as_array().size(); ++i) {
+    const std::string path = "history[" + std::to_string(i) + "]";
+    const auto& entry = history->as_array()[i];
+    if (!entry.is_object()) return Err(Bad(path, "not an object"));
+    r.history.push_back(CAIRN_TRY(ParseReceiptObject(entry.as_object(), path + ".")));
   }
   return r;
 }

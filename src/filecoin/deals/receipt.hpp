@@ -33,6 +33,7 @@ namespace cairn::filecoin::deals {
 // Receipts larger than this are refused by ParseReceipt (a receipt lists a handful of deals).
 inline constexpr size_t kMaxReceiptBytes = 1u << 20;
 inline constexpr size_t kMaxReceiptDeals = 1024;
+inline constexpr size_t kMaxReceiptHistory = 64;
 
 struct ReceiptDeal {
   std::string provider;            // f0… as recorded (the network's spelling)
@@ -57,6 +58,10 @@ struct Receipt {
   uint64_t aggregate_padded_size = 0;        // the deals' PieceSize
   Bytes inclusion_proof;                     // DAG-CBOR PoDSI proof (aggregation::InclusionProof)
   std::vector<ReceiptDeal> deals;            // every deal not rejected or failed, oldest first
+  // Earlier placements of the same segment, oldest first: aggregates a re-aggregation moved it
+  // out of (docs/formats/receipt.md "History"). Each is a complete receipt of its own (same cid
+  // and segment, its aggregate, proof and deals) with no history.
+  std::vector<Receipt> history;
 
   friend bool operator==(const Receipt&, const Receipt&) = default;
 };
