@@ -291,6 +291,9 @@ void StartColdTier(ColdTier* cold_tier) {
 // The read path of every surface (gateway, Kubo RPC, bitswap server): the hot store, then,
 // with a cold tier, the providers of active deals (issue 11 §1).
 struct ReadPath {
+  // The cold tier's view of the hot store: blocks it writes back (deal data read from a surviving
+  // replica for a repair) are recorded, so that the hot cache can evict them again.
+  std::unique_ptr<pinning::TouchingBlockstore> cold_writes;
   std::unique_ptr<ColdTier> cold_tier;  // null when [filecoin] has no providers
   std::unique_ptr<blockstore::FallbackBlockstore> tiered;
   blockstore::Blockstore* reads = nullptr;
@@ -298,9 +301,12 @@ struct ReadPath {
   static Result<ReadPath> Open(const GlobalOptions& global, const ServeConfig& config,
                                metadata::Database& db, metadata::PinStore& pins,
                                metadata::EventStore& events, blockstore::Blockstore& hot,
-                               net::Host& host) {
+                               net::Host& host, pinning::AccessLog& accesses) {
     ReadPath path;
-    path.cold_tier = CAIRN_TRY(ColdTier::Create(global, config, db, pins, events, hot, &host));
+    path.cold_writes = std::make_unique<pinning::TouchingBlockstore>(
+        hot, accesses, pinning::TouchingBlockstore::Record::kWrites);
+    path.cold_tier =
+        CAIRN_TRY(ColdTier::Create(global, config, db, pins, events, *path.cold_writes, &host));
     path.reads = &hot;
     if (path.cold_tier) {
       path.tiered = std::make_unique<blockstore::FallbackBlockstore>(hot, path.cold_tier->reader());
@@ -308,6 +314,51 @@ struct ReadPath {
     }
     return path;
   }
+};
+
+// The pin workers' source with the cold tier first: a DAG whose blocks left the hot tier (evicted)
+// but are still held by active deals is fetched back from the providers, verified, before the
+// network is asked. So a pin replaced, or the same CID pinned by another account, after an
+// eviction finds its blocks even when no peer or gateway has them. Anything the cold tier cannot
+// give (not in an active deal, every replica failing) goes to `network`.
+class ColdFirstSource final : public fetch::BlockSource {
+ public:
+  ColdFirstSource(ipld::BlockGetter& cold, fetch::BlockSource& network)
+      : cold_(cold), network_(network) {}
+
+  Result<Bytes> Fetch(const multiformats::Cid& cid,
+                      std::span<const std::string> extra_gateways) override {
+    if (auto bytes = FromCold(cid)) return std::move(*bytes);
+    return network_.Fetch(cid, extra_gateways);
+  }
+  std::unique_ptr<fetch::FetchSession> OpenSession(const fetch::SessionParams& params) override {
+    return std::make_unique<Session>(*this, network_.OpenSession(params));
+  }
+
+ private:
+  class Session final : public fetch::FetchSession {
+   public:
+    Session(ColdFirstSource& owner, std::unique_ptr<fetch::FetchSession> network)
+        : owner_(owner), network_(std::move(network)) {}
+    Result<Bytes> Fetch(const multiformats::Cid& cid) override {
+      if (auto bytes = owner_.FromCold(cid)) return std::move(*bytes);
+      return network_->Fetch(cid);
+    }
+
+   private:
+    ColdFirstSource& owner_;
+    std::unique_ptr<fetch::FetchSession> network_;
+  };
+
+  // The block from the cold tier, verified here whatever the reader checked; nullopt otherwise.
+  std::optional<Bytes> FromCold(const multiformats::Cid& cid) {
+    auto got = cold_.Get(cid);
+    if (!got || !cid.hash().Verify(*got)) return std::nullopt;
+    return std::move(*got);
+  }
+
+  ipld::BlockGetter& cold_;
+  fetch::BlockSource& network_;
 };
 
 // Deletes pin events older than events.retention_days (an upkeep step).
@@ -344,11 +395,11 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   metadata::PinStore pins(*db, clock);
   metadata::EventStore events(*db, clock);
   // --- cold tier (apps/cairn/cold_tier.hpp) and the read path (hot, then cold) --------------
-  ReadPath read_path =
-      CAIRN_TRY(ReadPath::Open(global, config, *db, pins, events, cached_blocks, p2p->host()));
-  ColdTier* cold_tier = read_path.cold_tier.get();
   // Every block the read path serves is recorded for the hot cache's order (with a cold tier).
   pinning::AccessLog accesses;
+  ReadPath read_path = CAIRN_TRY(
+      ReadPath::Open(global, config, *db, pins, events, cached_blocks, p2p->host(), accesses));
+  ColdTier* cold_tier = read_path.cold_tier.get();
   std::unique_ptr<pinning::TouchingBlockstore> touching;
   if (cold_tier)
     touching = std::make_unique<pinning::TouchingBlockstore>(*read_path.reads, accesses);
@@ -366,7 +417,11 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   auto p2p_bitswap = CAIRN_TRY(P2pBitswap::Start(
       p2p->host(), reads, pins, http_getter, source, clock,
       BitswapNodeConfig{config.routing_delegated, p2p_dht ? &p2p_dht->finder() : nullptr}));
-  fetch::BlockSource& pin_source = p2p_bitswap->source();
+  std::unique_ptr<ColdFirstSource> cold_first;
+  if (cold_tier)
+    cold_first = std::make_unique<ColdFirstSource>(cold_tier->reader(), p2p_bitswap->source());
+  fetch::BlockSource& pin_source =
+      cold_first ? static_cast<fetch::BlockSource&>(*cold_first) : p2p_bitswap->source();
   // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's addresses.
   api::RoutingApi routing_api(pins, {.peer_id = identity.peer_id().ToString(),
                                      .addrs = [addrs = p2p->addrs()] { return addrs; }});

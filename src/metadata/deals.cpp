@@ -592,8 +592,9 @@ Result<std::vector<DealStore::EvictionFacts>> DealStore::EvictionFactsOf(
           "SELECT s.id, s.pin_requestid, p.requestid IS NOT NULL, COALESCE(p.status, ''), "
           "COALESCE(p.account_id, 0), json_extract(p.meta, '$.hot'), "
           "json_extract(p.meta, '$.\"filecoin.replicas\"'), "
-          "(SELECT COUNT(*) FROM fil_deals d WHERE d.aggregate_id = s.aggregate_id "
-          " AND d.state = 'active'), s.evicted_at IS NOT NULL "
+          "(SELECT COUNT(DISTINCT d.provider) FROM fil_deals d "
+          " WHERE d.aggregate_id = s.aggregate_id AND d.state = 'active'), "
+          "s.evicted_at IS NOT NULL "
           "FROM fil_segments s LEFT JOIN pins p ON p.requestid = s.pin_requestid WHERE s.id = ?",
           key));
       if (rows.empty()) continue;

@@ -206,7 +206,7 @@ class DealStore {
     int64_t account_id = 0;
     std::string hot_meta;       // the pin's meta `hot` ("" when absent)
     std::string replicas_meta;  // the pin's meta `filecoin.replicas` ("" when absent)
-    int active_deals = 0;       // active deals of the segment's aggregate (0: none yet)
+    int active_deals = 0;  // distinct providers with an active deal for its aggregate (0: none)
     bool evicted = false;
   };
   // The facts of each segment of `segment_ids` that exists (in no particular order).

@@ -29,8 +29,9 @@ void EvictionOrder::Touch(uint64_t key, int64_t now) {
   } else if (!inserted) {
     --retained_;  // was retained: its retired_ item goes stale
   }
-  if (e.hist[0] != kNever && now - e.hist[0] <= options_.correlated_period) {
-    e.hist[0] = std::max(e.hist[0], now);  // the same reference, continued
+  if (e.hist[0] != kNever && now >= e.hist[0] && now - e.hist[0] <= options_.correlated_period) {
+    // The same reference: the period runs from its first access, so that a pin read steadily
+    // more often than the period still gets a new reference once per period.
   } else {
     e.hist[1] = e.hist[0];
     e.hist[0] = now;

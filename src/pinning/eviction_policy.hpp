@@ -7,9 +7,10 @@
 //   first (their second access is at minus infinity), the least recently used of them first. A
 //   key read once by a scan therefore leaves before one read twice, however long ago, and the
 //   order approaches LFU on a stationary skewed workload, where LRU keeps whatever came last.
-//   - Correlated references: accesses closer than `correlated_period` to the previous one are
-//     one reference (a file read as a burst of block reads is one access, not many), so a
-//     single burst does not pass for frequency.
+//   - Correlated references: accesses within `correlated_period` of a reference's first access
+//     are that reference (a file read as a burst of block reads is one access, not many), so a
+//     single burst does not pass for frequency; a pin read steadily gets one new reference per
+//     period.
 //   - Retained history: a key evicted keeps its access history (up to `retained_keys` evicted
 //     keys, the oldest forgotten first), so a pin read again after its eviction is recognised
 //     as read before.

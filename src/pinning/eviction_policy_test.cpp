@@ -56,6 +56,14 @@ TEST(EvictionPolicy, CorrelatedAccessesAreOneReference) {
   EXPECT_EQ(Victims(o), (std::vector<uint64_t>{2, 1}));
 }
 
+TEST(EvictionPolicy, APinReadSteadilyGetsANewReferenceEveryPeriod) {
+  EvictionOrder o({.k = 2, .correlated_period = 60});
+  o.Touch(2, 0);
+  o.Touch(2, 1000);                                          // two references, long ago
+  for (int64_t t = 3000; t <= 6600; t += 10) o.Touch(1, t);  // every 10 s for an hour
+  EXPECT_EQ(Victims(o), (std::vector<uint64_t>{2, 1}));
+}
+
 TEST(EvictionPolicy, AdmittedKeysGoFirstAndEvictedKeysKeepTheirHistory) {
   EvictionOrder o({.k = 2});
   o.Touch(1, 1);

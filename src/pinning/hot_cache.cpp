@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "common/log.hpp"
@@ -18,6 +19,8 @@ constexpr size_t kVictimBatch = 64;
 // yet: deals still in progress); the next pass looks again.
 constexpr size_t kMaxVictimsLooked = 4096;
 constexpr size_t kUnsegmentedLimit = 100'000;
+// A pin found not evictable is passed over for this many passes before it is looked at again.
+constexpr int64_t kRecheckPasses = 10;
 
 std::string Key(ByteSpan mh) { return std::string(mh.begin(), mh.end()); }
 
@@ -186,7 +189,15 @@ Result<std::unordered_set<std::string>> HotCache::InFlightBlocks() {
     after = page.back();
     roots.insert(roots.end(), page.begin(), page.end());
   }
-  for (const auto& p : CAIRN_TRY(deals_.UnsegmentedPins(kUnsegmentedLimit))) {
+  const auto unsegmented = CAIRN_TRY(deals_.UnsegmentedPins(kUnsegmentedLimit));
+  if (unsegmented.size() >= kUnsegmentedLimit) {
+    // Not all of them can be walked in one pass: none is protected for sure, so nothing goes.
+    return Err(ErrorCode::kResourceExhausted,
+               "hot cache: " + std::to_string(kUnsegmentedLimit) +
+                   " or more pinned pins wait for their segment; eviction waits for the cold "
+                   "tier to catch up");
+  }
+  for (const auto& p : unsegmented) {
     auto cid = multiformats::Cid::FromBytes(p.cid);
     if (cid) roots.push_back(std::move(*cid));
   }
@@ -232,7 +243,8 @@ Result<EvictionReport> HotCache::RunOnce() {
 }
 
 Result<void> HotCache::Evict(EvictionReport& report, uint64_t target) {
-  const auto in_flight = CAIRN_TRY(InFlightBlocks());
+  // Walked once per pass, and only once a victim may go.
+  std::optional<std::unordered_set<std::string>> in_flight;
   // Facts of every segment looked at in this pass (victims and other holders of their blocks).
   std::map<int64_t, std::optional<metadata::DealStore::EvictionFacts>> facts;
   auto facts_of = [&](std::span<const int64_t> ids) -> Result<void> {
@@ -252,11 +264,20 @@ Result<void> HotCache::Evict(EvictionReport& report, uint64_t target) {
     return !CAIRN_TRY(EvictableFacts(*f));
   };
 
+  const int64_t now = clock_.MonotonicMicros();
   std::unordered_set<uint64_t> looked;
   while (hot_bytes_() > target && looked.size() < kMaxVictimsLooked) {
     std::vector<int64_t> batch;
     order_.ForEachVictim([&](uint64_t key) {
-      if (!looked.count(key)) batch.push_back(static_cast<int64_t>(key));
+      if (looked.count(key)) return true;
+      // Found not evictable (deals not all active, hot=always) a short while ago: passed over
+      // without a look, so that such pins cannot hold back the pins behind them.
+      auto skip = recheck_after_.find(static_cast<int64_t>(key));
+      if (skip != recheck_after_.end()) {
+        if (now < skip->second) return true;
+        recheck_after_.erase(skip);
+      }
+      batch.push_back(static_cast<int64_t>(key));
       return batch.size() < kVictimBatch;
     });
     if (batch.empty()) break;
@@ -267,14 +288,20 @@ Result<void> HotCache::Evict(EvictionReport& report, uint64_t target) {
       const auto& f = facts.at(id);
       if (!f || !f->pin_exists) {
         order_.Forget(static_cast<uint64_t>(id));  // its pin was deleted
+        recheck_after_.erase(id);
         continue;
       }
-      if (!CAIRN_TRY(EvictableFacts(*f))) continue;  // stays hot, and in its place in the order
+      if (!CAIRN_TRY(EvictableFacts(*f))) {
+        // Stays hot, in its place in the order; looked at again kRecheckPasses passes later.
+        recheck_after_[id] = now + kRecheckPasses * options_.interval_us;
+        continue;
+      }
+      if (!in_flight) in_flight = CAIRN_TRY(InFlightBlocks());
       // Plan: the segment's blocks that are hot and that nothing else needs hot.
       std::vector<std::pair<multiformats::Cid, uint64_t>> plan;
       uint64_t planned_bytes = 0;
       for (const auto& b : CAIRN_TRY(deals_.SegmentBlocks(id))) {
-        if (in_flight.count(Key(b.multihash))) {
+        if (in_flight->count(Key(b.multihash))) {
           stats_.kept_shared_blocks++;
           continue;
         }
@@ -295,6 +322,12 @@ Result<void> HotCache::Evict(EvictionReport& report, uint64_t target) {
         }
         plan.emplace_back(std::move(*cid), b.length);
         planned_bytes += b.length;
+      }
+      if (plan.empty()) {
+        // Nothing of it is hot, or every hot block is needed by another holder: no eviction to
+        // record. Out of the order until it is read again (a read admits it again).
+        order_.Evicted(static_cast<uint64_t>(id));
+        continue;
       }
       // Recorded first (see the header: a crash leaves hot blocks behind a cold-only pin, never
       // the reverse), then deleted under the leases.

@@ -21,10 +21,16 @@
 // - Crash safety: a segment is recorded evicted (info.hot = "cold-only", the `evicted` event) in
 //   one transaction before its blocks are deleted, so a kill -9 leaves at worst blocks still hot
 //   for a pin that says cold-only (reads serve them; the next read of the pin that finds it
-//   wholly hot records it cached again), never a pin that says cached without its blocks, and
-//   never a second `evicted` event for one eviction.
+//   wholly hot records it cached again), and never a second `evicted` event for one eviction.
+//   `cached` means "not evicted as a whole": a block a cached pin shares with an evicted one may
+//   be gone (when both may leave, the block goes with the first), and is read from cold.
+// - A pass that finds 100,000 or more pinned pins still without a segment evicts nothing (their
+//   DAGs could not all be walked to protect what they share); pins found not evictable are
+//   passed over for the next 10 passes' time, so that they cannot hold back the pins behind
+//   them.
 // - Accesses: every block served by the read path (gateway, Kubo RPC, bitswap server) is
-//   recorded in an AccessLog (TouchingBlockstore). A pass maps them to their segments and
+//   recorded in an AccessLog (TouchingBlockstore), and so is every block the cold tier writes
+//   back for deal data (a repair), so that it can go again. A pass maps them to their segments and
 //   updates the order. An evicted pin whose blocks are all hot again (reads re-warm what they
 //   touch) is recorded cached (the `rewarmed` event).
 // - The order lives in memory: after a restart every resident pin is equally cold (ordered by
@@ -41,6 +47,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -153,8 +160,9 @@ class HotCache {
 
   // Owned by the pass (one at a time).
   EvictionOrder order_;
-  int64_t loaded_after_ = 0;             // segments up to this id are in the order
-  std::unordered_set<int64_t> evicted_;  // segments recorded evicted
+  int64_t loaded_after_ = 0;                            // segments up to this id are in the order
+  std::unordered_set<int64_t> evicted_;                 // segments recorded evicted
+  std::unordered_map<int64_t, int64_t> recheck_after_;  // segment → monotonic µs (see Evict)
 
   mutable std::mutex account_mu_;
   std::map<int64_t, uint64_t> evicted_by_account_;             // GUARDED_BY(account_mu_)
@@ -167,21 +175,29 @@ class HotCache {
   std::thread thread_;
 };
 
-// The read path's store with its accesses recorded: every Get/GetShared that succeeds calls
-// log.Touched(cid); everything else is `inner`'s. Both must outlive it.
+// A store with its accesses recorded in `log`: with kReads, every Get/GetShared that succeeds
+// (the read path: what users read); with kWrites, every Put that succeeds (the cold tier's deal
+// data source, whose write-backs of blocks read from a replica must become evictable again).
+// Everything else is `inner`'s. Both must outlive it.
 class TouchingBlockstore final : public blockstore::Blockstore {
  public:
-  TouchingBlockstore(blockstore::Blockstore& inner, AccessLog& log) : inner_(inner), cache_(log) {}
+  enum class Record { kReads, kWrites };
+  TouchingBlockstore(blockstore::Blockstore& inner, AccessLog& log, Record record = Record::kReads)
+      : inner_(inner), cache_(log), record_(record) {}
 
-  Result<void> Put(const Cid& cid, ByteSpan data) override { return inner_.Put(cid, data); }
+  Result<void> Put(const Cid& cid, ByteSpan data) override {
+    auto r = inner_.Put(cid, data);
+    if (r && record_ == Record::kWrites) cache_.Touched(cid);
+    return r;
+  }
   Result<Bytes> Get(const Cid& cid) override {
     auto r = inner_.Get(cid);
-    if (r) cache_.Touched(cid);
+    if (r && record_ == Record::kReads) cache_.Touched(cid);
     return r;
   }
   Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override {
     auto r = inner_.GetShared(cid);
-    if (r) cache_.Touched(cid);
+    if (r && record_ == Record::kReads) cache_.Touched(cid);
     return r;
   }
   Result<bool> Has(const Cid& cid) override { return inner_.Has(cid); }
@@ -195,6 +211,7 @@ class TouchingBlockstore final : public blockstore::Blockstore {
  private:
   blockstore::Blockstore& inner_;
   AccessLog& cache_;
+  Record record_;
 };
 
 }  // namespace cairn::pinning

@@ -306,14 +306,54 @@ TEST_F(HotCacheTest, EvictionDoesNotRunBesideACollection) {
 }
 
 TEST_F(HotCacheTest, ADeletedPinLeavesTheOrderAndItsBlocksAreLeftToGarbageCollection) {
-  const TestDag dag = MakeDag("deleted", 1, 2);
-  const std::string id = Pinned(dag, 2);
-  MakeCache(1);
+  const TestDag gone = MakeDag("deleted", 1, 2), kept = MakeDag("kept", 1, 2);
+  const std::string id = Pinned(gone, 2);
+  Pinned(kept, 2);
+  MakeCache(HotBytes());
+  ASSERT_EQ(cache_->RunOnce()->pins, 0u);  // both in the order; `gone` is the coldest
   ASSERT_TRUE(pins_->Delete(account_, id));
+  const Bytes extra = ToBytes("ten bytes!");
+  ASSERT_TRUE(
+      store_.Put(*mf::Cid::Compute(1, mf::codec::kRaw, mf::codec::kSha2_256, extra), extra));
   auto r = cache_->RunOnce();
   ASSERT_TRUE(r) << r.error().ToString();
-  EXPECT_EQ(r->pins, 0u);
-  EXPECT_EQ(HotBlocksOf(dag), dag.blocks.size());
+  EXPECT_EQ(r->pins, 1u);
+  EXPECT_EQ(HotBlocksOf(kept), 0u);
+  EXPECT_EQ(HotBlocksOf(gone), gone.blocks.size()) << "a deleted pin's blocks are GC's to remove";
+}
+
+TEST_F(HotCacheTest, LeasedBlocksAndPinsWithoutASegmentKeepWhatTheyShare) {
+  // `victim` may go; an upload holds a lease on one of its leaves; a pinned pin whose segment
+  // is not made yet shares another of its blocks.
+  const TestDag victim = MakeDag("victim", 1, 3, /*shared=*/1);
+  const TestDag unsegmented = MakeDag("unsegmented", 1, 3, /*shared=*/1);
+  Pinned(victim, 2);
+  metadata::NewPin p;
+  p.cid = unsegmented.root.ToString();
+  auto pin = pins_->Create(account_, p);
+  ASSERT_TRUE(pin);
+  for (const auto& [cid, data] : unsegmented.blocks) ASSERT_TRUE(store_.Put(cid, data));
+  ASSERT_TRUE(pins_->UpdateStatus(pin->requestid, PinStatus::kPinned, {}));
+  mf::Cid leased;
+  mf::Cid shared;
+  for (const auto& [cid, data] : victim.blocks) {
+    if (cid.codec() != mf::codec::kRaw) continue;
+    if (unsegmented.blocks.count(cid)) {
+      shared = cid;
+    } else {
+      leased = cid;
+    }
+  }
+  auto lease = service_->leases().Open();
+  lease.Hold(leased);
+  MakeCache(1);
+  auto r = cache_->RunOnce();
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->pins, 1u);
+  EXPECT_TRUE(*store_.Has(leased)) << "a leased block was deleted";
+  EXPECT_TRUE(*store_.Has(shared)) << "a block of a pin not yet on Filecoin was deleted";
+  EXPECT_FALSE(*store_.Has(victim.root));
+  EXPECT_EQ(HotBlocksOf(unsegmented), unsegmented.blocks.size());
 }
 
 }  // namespace

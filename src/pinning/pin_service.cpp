@@ -285,6 +285,12 @@ Result<GcResult> PinService::CollectGarbage() {
 Result<GcResult> PinService::Collect() {
   // Mark: every block reachable (through present blocks) from any pin's root.
   std::unordered_set<std::string> live;  // multihash bytes
+  // The extra live blocks are read first: a block they list that a read brings back during the
+  // walk (after which they might no longer list it) is then already marked.
+  if (options_.also_live) {
+    CAIRN_TRY(
+        options_.also_live([&](ByteSpan mh) { live.insert(std::string(mh.begin(), mh.end())); }));
+  }
   const PinStatus keep[] = {PinStatus::kQueued, PinStatus::kPinning, PinStatus::kPinned};
   std::optional<Cid> after;
   for (;;) {
@@ -303,10 +309,6 @@ Result<GcResult> PinService::Collect() {
       if (!links) continue;  // unknown codec: keep the block, cannot see below it
       for (auto& l : *links) stack.push_back(std::move(l));
     }
-  }
-  if (options_.also_live) {
-    CAIRN_TRY(
-        options_.also_live([&](ByteSpan mh) { live.insert(std::string(mh.begin(), mh.end())); }));
   }
   // Sweep: everything else, unless a lease holds it (or held it since the collection began).
   GcResult result;

@@ -176,9 +176,6 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
   WriteConfig("max_bytes = 1\ncheck_interval_seconds = 1\n");
   auto serve = Start();
   ASSERT_NE(serve->port(), 0);
-  EXPECT_NE(serve->output().find("cairn: hot tier: cache of 1 bytes, policy lru-2"),
-            std::string::npos)
-      << serve->output();
   const std::string id = Pin(root);
   const std::string kept = Pin(kept_root, R"({"hot":"always"})");
   json::value info;
@@ -203,6 +200,9 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
     EXPECT_NE(metrics.find("cairn_hot_max_bytes 1\n"), std::string::npos) << metrics;
   }
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
+  EXPECT_NE(serve->output().find("cairn: hot tier: cache of 1 bytes, policy lru-2"),
+            std::string::npos)
+      << serve->output();
   EXPECT_EQ(Cairn("block stat " + kept_root).exit_code, 0) << "the hot=always pin was evicted";
 
   // The hot copy is gone: every block of the DAG. From here on the hot tier has no limit, so

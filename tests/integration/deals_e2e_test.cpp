@@ -567,6 +567,75 @@ TEST_F(DealsE2e, LostReplicaIsRepairedAndDealsAreRenewedWithoutAGapButNotForDele
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
 }
 
+// Re-aggregation (issue 11 §3): four pins share a piece, three are deleted; at renewal time the
+// piece is not renewed as it stands: the live pin gets a new piece of its own with two new deals,
+// the old piece gets none (its deals run to their end), and the pin's receipt lists the old
+// placement as history — both verify with `cairn receipt verify`.
+TEST_F(DealsE2e, AMostlyDeletedPieceIsReaggregatedAndTheReceiptKeepsItsHistory) {
+  std::string config = ReadFile(repo_ + "/config.toml");
+  config.replace(config.find("batch_wait_seconds = 1"), 22, "batch_wait_seconds = 4");
+  WriteFile(repo_ + "/config.toml", config + "renew_margin_epochs = 1000\n");
+  std::vector<std::string> cids;
+  for (int i = 0; i < 4; ++i) cids.push_back(AddContent("reagg-" + std::to_string(i), 20000));
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  std::vector<std::string> ids;
+  for (const auto& cid : cids) ids.push_back(Pin(cid));
+  json::value pin;
+  for (const auto& id : ids) ASSERT_TRUE(UntilFilecoin(id, "active 2/2", pin, 120s)) << id;
+  const std::string old_piece = Str(GetPin(ids[0]).at("info"), "piece_cid");
+  for (const auto& id : ids) ASSERT_EQ(Str(GetPin(id).at("info"), "piece_cid"), old_piece);
+  for (size_t i = 1; i < ids.size(); ++i) {
+    auto deleted =
+        HttpRequest(port_, "DELETE", "/pins/" + ids[i], {"Authorization: Bearer " + token_});
+    ASSERT_EQ(deleted.status, 202) << deleted.body;
+  }
+  auto deals_of = [&](const std::string& piece) {
+    int n = 0;
+    for (const auto& d : DevnetDeals()) n += Str(d, "PieceCID") == piece ? 1 : 0;
+    return n;
+  };
+  const int old_deals = deals_of(old_piece);
+  int64_t last_end = 0;
+  for (const auto& d : DevnetDeals()) {
+    if (Str(d, "PieceCID") == old_piece) {
+      last_end = std::max(last_end, d.at("EndEpoch").to_number<int64_t>());
+    }
+  }
+  const auto head = devnet_->Call("Filecoin.ChainHead").at("Height").to_number<int64_t>();
+  devnet_->Call("Devnet.Advance", {last_end - 1000 - head});
+  ASSERT_TRUE(AdvanceUntil(
+      [&] {
+        pin = GetPin(ids[0]);
+        const auto& info = pin.at("info");
+        return Str(info, "piece_cid") != old_piece && Str(info, "filecoin") == "active 2/2";
+      },
+      120s))
+      << json::serialize(pin);
+  const std::string new_piece = Str(pin.at("info"), "piece_cid");
+  EXPECT_EQ(deals_of(new_piece), 2);
+  EXPECT_EQ(deals_of(old_piece), old_deals) << "the mostly-deleted piece was renewed";
+  auto receipt = HttpRequest(port_, "GET", "/pins/" + ids[0] + "/receipt",
+                             {"Authorization: Bearer " + token_});
+  ASSERT_EQ(receipt.status, 200) << receipt.body;
+  const json::value r = json::parse(receipt.body);
+  EXPECT_EQ(Str(r.at("aggregate"), "pieceCid"), new_piece);
+  ASSERT_EQ(r.at("history").as_array().size(), 1u) << receipt.body;
+  const json::value& old = r.at("history").as_array()[0];
+  EXPECT_EQ(Str(old.at("aggregate"), "pieceCid"), old_piece);
+  WriteFile(dir_ / "receipt.json", receipt.body);
+  WriteFile(dir_ / "old-receipt.json", json::serialize(old));
+  auto verify = Cairn("receipt verify " + ShellQuote(dir_ / "receipt.json"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  auto verify_old = Cairn("receipt verify " + ShellQuote(dir_ / "old-receipt.json"));
+  EXPECT_EQ(verify_old.exit_code, 0) << verify_old.out << verify_old.err;
+  auto events = HttpRequest(port_, "GET", "/pins/" + ids[0] + "/events?limit=1000",
+                            {"Authorization: Bearer " + token_});
+  EXPECT_NE(events.body.find("\"type\":\"reaggregated\""), std::string::npos) << events.body;
+  EXPECT_EQ(events.body.find("\"type\":\"renewed\""), std::string::npos) << events.body;
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+}
+
 // `never-seal`: the provider publishes the deal but its sector never proves it; once the start
 // epoch passes the market drops it, and the pin gets a replacement deal at another provider.
 TEST_F(DealsE2e, ADealThatNeverSealsIsReplacedAfterItsStartEpoch) {
