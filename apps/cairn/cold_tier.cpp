@@ -142,6 +142,23 @@ void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& p
   out += "}";
 }
 
+namespace {
+
+// ColdTier::held_reader(): asks the index (Size, which counts nothing) before reading.
+class HeldOnlyReader final : public ipld::BlockGetter {
+ public:
+  explicit HeldOnlyReader(filecoin::retrieval::ColdReader& reader) : reader_(reader) {}
+  Result<Bytes> Get(const multiformats::Cid& cid) override {
+    CAIRN_TRY(reader_.Size(cid));
+    return reader_.Get(cid);
+  }
+
+ private:
+  filecoin::retrieval::ColdReader& reader_;
+};
+
+}  // namespace
+
 struct ColdTier::Impl {
   ServeConfig config;
   blockstore::Blockstore& blocks;
@@ -159,6 +176,7 @@ struct ColdTier::Impl {
   BeastPieceRangeFetcher piece_fetcher;
   std::unique_ptr<filecoin::retrieval::ChainRetrievalEndpoints> endpoints;
   std::unique_ptr<filecoin::retrieval::ColdReader> reader;
+  std::unique_ptr<ipld::BlockGetter> held_reader;  // `reader`, for the pin workers
   // What deal data is served from: the hot store, then a surviving replica read back from its
   // provider and verified (a repair of a pin whose hot copy is gone; re-warmed as it is read).
   std::unique_ptr<blockstore::FallbackBlockstore> source;
@@ -278,6 +296,7 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
       *impl->deals, &events, *impl->endpoints, impl->piece_fetcher, SystemClock::Instance(),
       filecoin::retrieval::ColdReaderOptions{
           .provider_deadline = std::chrono::milliseconds(config.filecoin_retrieval_deadline_ms)});
+  impl->held_reader = std::make_unique<HeldOnlyReader>(*impl->reader);
   impl->source = std::make_unique<blockstore::FallbackBlockstore>(blocks, *impl->reader);
   if (config.filecoin_probe_interval_seconds > 0) {
     impl->prober = std::make_unique<filecoin::retrieval::RetrievalProber>(
@@ -308,6 +327,7 @@ void ColdTier::Start() {
   });
 }
 ipld::BlockGetter& ColdTier::reader() { return *impl_->reader; }
+ipld::BlockGetter& ColdTier::held_reader() { return *impl_->held_reader; }
 void ColdTier::Stop() {
   if (impl_ && impl_->probe_thread.joinable()) {
     {

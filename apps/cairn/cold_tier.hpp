@@ -54,6 +54,10 @@ class ColdTier {
   // Blocks read from the providers of active deals, verified (thread-safe; valid while this
   // lives). Pass it behind the hot store, never instead of it.
   ipld::BlockGetter& reader();
+  // The same reader for the pin workers, who ask it first for every block they fetch: blocks no
+  // active deal holds are NotFound at the cost of one index lookup, without being counted as
+  // cold-read misses (most blocks a pin fetches were never on Filecoin).
+  ipld::BlockGetter& held_reader();
 
   static bool Handles(std::string_view path);
   // GET|HEAD /filecoin/piece/{uuid}: 401 without the deal's token, 403 once the deal no longer

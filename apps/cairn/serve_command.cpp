@@ -419,7 +419,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
       BitswapNodeConfig{config.routing_delegated, p2p_dht ? &p2p_dht->finder() : nullptr}));
   std::unique_ptr<ColdFirstSource> cold_first;
   if (cold_tier)
-    cold_first = std::make_unique<ColdFirstSource>(cold_tier->reader(), p2p_bitswap->source());
+    cold_first = std::make_unique<ColdFirstSource>(cold_tier->held_reader(), p2p_bitswap->source());
   fetch::BlockSource& pin_source =
       cold_first ? static_cast<fetch::BlockSource&>(*cold_first) : p2p_bitswap->source();
   // GET /routing/v1/providers/{cid}: this node for content pinned here, at the host's addresses.

@@ -352,6 +352,22 @@ TEST_F(ColdReadE2e, KillDuringEvictionLosesNothingAndLosingEveryReplicaShowsAtRi
   std::this_thread::sleep_for(3s);
   ASSERT_TRUE(all("hot", "cold-only"));
 
+  // Another account pins one of the evicted CIDs: with no gateway and no origin, its blocks can
+  // only come back from the providers, and they do.
+  auto again = HttpRequest(port_, "POST", "/pins",
+                           {"Authorization: Bearer " + bob_, "Content-Type: application/json"},
+                           "{\"cid\":\"" + roots[1] + "\"}");
+  ASSERT_EQ(again.status, 202) << again.body;
+  const std::string bob_pin = Str(json::parse(again.body), "requestid");
+  std::string status;
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && status != "pinned") {
+    auto r = Get("/pins/" + bob_pin, bob_);
+    if (r.status == 200) status = Str(json::parse(r.body), "status");
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(status, "pinned") << "an evicted CID could not be pinned again from the cold tier";
+
   // Both providers lose the data. Only they are configured, so no repair is possible: the pins
   // are at risk, and a read fails with a reason that says so, not with a plain "not found".
   devnet_->Call("Devnet.Fault", {"f01000", "lose-data", json::object()});
