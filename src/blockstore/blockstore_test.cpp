@@ -194,6 +194,7 @@ TYPED_TEST(BlockstoreContract, ConcurrentPutGetDeleteKeepEveryReadCorrect) {
   for (int i = 0; i < kThreads * kPerThread; ++i) {
     auto got = this->store_->Get(blocks[i].cid);
     if (i % kPerThread % 3 == 0) {
+      ASSERT_FALSE(got) << "deleted block " << i << " still readable";
       EXPECT_EQ(got.error().code(), ErrorCode::kNotFound);
     } else {
       ASSERT_TRUE(got);
@@ -227,7 +228,15 @@ class CountingStore final : public Blockstore {
   }
   Result<bool> Has(const Cid& cid) override { return inner.Has(cid); }
   Result<uint64_t> Size(const Cid& cid) override { return inner.Size(cid); }
-  Result<void> Delete(const Cid& cid) override { return inner.Delete(cid); }
+  Result<void> Delete(const Cid& cid) override {
+    if (hold_next_delete.exchange(false)) {
+      std::unique_lock lock(mu);
+      deleting = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return released; });
+    }
+    return inner.Delete(cid);
+  }
   Result<void> ForEach(const std::function<bool(const Cid&, uint64_t)>& fn) override {
     return inner.ForEach(fn);
   }
@@ -236,6 +245,8 @@ class CountingStore final : public Blockstore {
   MemoryBlockstore inner;
   std::atomic<int> gets{0};
   std::atomic<bool> hold_next_get{false};
+  std::atomic<bool> hold_next_delete{false};  // Delete waits (before deleting) for `released`
+  bool deleting = false;                      // GUARDED_BY(mu)
   std::mutex mu;
   std::condition_variable cv;
   bool reading = false;   // GUARDED_BY(mu)
@@ -313,6 +324,32 @@ TEST(CachedBlockstore, ABlockReadWhileItIsDeletedIsNotServedAfterTheDelete) {
     base.cv.notify_all();
   }
   reader.join();
+  EXPECT_EQ(cache.Get(b.cid).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cache.stats().blocks, 0u);
+}
+
+// The read starts after the Delete began and finishes before the store has deleted the block
+// (what CI's ASan run once caught in the concurrent contract test).
+TEST(CachedBlockstore, ABlockReadBeforeTheStoreDeletedItIsNotCachedByADeleteInFlight) {
+  CountingStore base;
+  CachedBlockstore cache(base, 1 << 20);
+  auto b = MakeBlock(24, 1000);
+  ASSERT_TRUE(cache.Put(b.cid, b.data));
+  base.hold_next_delete = true;
+  std::thread deleter([&] { EXPECT_TRUE(cache.Delete(b.cid)); });
+  {
+    std::unique_lock lock(base.mu);
+    base.cv.wait(lock, [&] { return base.deleting; });
+  }
+  auto got = cache.Get(b.cid);  // the store still has it: served, but not cached
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, b.data);
+  {
+    std::lock_guard lock(base.mu);
+    base.released = true;
+    base.cv.notify_all();
+  }
+  deleter.join();
   EXPECT_EQ(cache.Get(b.cid).error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(cache.stats().blocks, 0u);
 }

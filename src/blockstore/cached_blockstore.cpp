@@ -26,7 +26,10 @@ std::shared_ptr<const Bytes> CachedBlockstore::Lookup(const std::string& key) {
 
 void CachedBlockstore::Insert(const std::string& key, Block block, uint64_t epoch) {
   std::lock_guard lock(mu_);
-  if (epoch != deletes_) return;  // a Delete ran while the block was read: it may be this one
+  // A Delete ran, or is running, while the block was read: it may be this one. (A reader that
+  // sampled the counter after a Delete's first bump may finish before that Delete's store
+  // delete, so the counter alone cannot tell.)
+  if (epoch != deletes_ || deletes_in_flight_ > 0) return;
   if (entries_.count(key)) return;
   lru_.push_front(key);
   bytes_ += block->size();
@@ -72,6 +75,7 @@ Result<void> CachedBlockstore::Delete(const Cid& cid) {
     std::string key = KeyOf(cid);
     std::lock_guard lock(mu_);
     ++deletes_;
+    ++deletes_in_flight_;
     if (auto it = entries_.find(key); it != entries_.end()) {
       bytes_ -= it->second.block->size();
       lru_.erase(it->second.lru);
@@ -79,10 +83,13 @@ Result<void> CachedBlockstore::Delete(const Cid& cid) {
     }
   }
   auto deleted = base_.Delete(cid);
-  // Again once the block is gone: a Get that sampled the counter between the first bump and the
-  // store's delete may have read the block, and must not insert it.
-  std::lock_guard lock(mu_);
-  ++deletes_;
+  if (!cid.empty() && !IsIdentity(cid)) {
+    // Again once the block is gone: a Get that sampled the counter between the first bump and
+    // the store's delete may have read the block, and must not insert it.
+    std::lock_guard lock(mu_);
+    --deletes_in_flight_;
+    ++deletes_;
+  }
   return deleted;
 }
 

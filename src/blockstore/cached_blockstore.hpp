@@ -66,8 +66,9 @@ class CachedBlockstore final : public Blockstore {
   std::list<std::string> lru_;                      // GUARDED_BY(mu_)
   uint64_t bytes_ = 0;                              // GUARDED_BY(mu_)
   uint64_t deletes_ = 0;  // GUARDED_BY(mu_): bumped by every Delete (stale reads don't insert)
-  uint64_t hits_ = 0;     // GUARDED_BY(mu_)
-  uint64_t misses_ = 0;   // GUARDED_BY(mu_)
+  uint64_t deletes_in_flight_ = 0;  // GUARDED_BY(mu_): Deletes between their two bumps
+  uint64_t hits_ = 0;               // GUARDED_BY(mu_)
+  uint64_t misses_ = 0;             // GUARDED_BY(mu_)
 };
 
 }  // namespace cairn::blockstore
