@@ -17,18 +17,29 @@ constexpr std::string_view kSegmentColumns =
     "created_at";
 
 // The segment's columns, then whether its pin exists and the pin's policy keys (absent → NULL).
+#define CAIRN_POLICY_COLUMNS                               \
+  "json_extract(p.meta, '$.\"filecoin.replicas\"'), "      \
+  "json_extract(p.meta, '$.\"filecoin.duration_days\"'), " \
+  "json_extract(p.meta, '$.\"filecoin.providers\"')"
+// The per-pin policy keys of the pin `p` (kPolicyKeys, in order).
+constexpr std::string_view kPolicyColumns = CAIRN_POLICY_COLUMNS;
 constexpr std::string_view kSegmentWithPolicy =
     "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
-    "s.aggregate_id, s.piece_offset, s.created_at, p.requestid IS NOT NULL, "
-    "json_extract(p.meta, '$.\"filecoin.replicas\"'), "
-    "json_extract(p.meta, '$.\"filecoin.duration_days\"'), "
-    "json_extract(p.meta, '$.\"filecoin.providers\"') "
-    "FROM fil_segments s LEFT JOIN pins p ON p.requestid = s.pin_requestid ";
+    "s.aggregate_id, s.piece_offset, s.created_at, p.requestid IS NOT NULL, " CAIRN_POLICY_COLUMNS
+    " FROM fil_segments s LEFT JOIN pins p ON p.requestid = s.pin_requestid ";
+// The same columns for the placements segments had in aggregates they were moved out of (with
+// that aggregate's id and offset).
+constexpr std::string_view kHistoryWithPolicy =
+    "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
+    "h.aggregate_id, h.piece_offset, s.created_at, p.requestid IS NOT NULL, " CAIRN_POLICY_COLUMNS
+    " FROM fil_segment_history h JOIN fil_segments s ON s.id = h.segment_id "
+    "LEFT JOIN pins p ON p.requestid = s.pin_requestid ";
+#undef CAIRN_POLICY_COLUMNS
 constexpr std::array<std::string_view, 3> kPolicyKeys = {
     "filecoin.replicas", "filecoin.duration_days", "filecoin.providers"};
 
 constexpr std::string_view kAggregateColumns =
-    "id, piece_cid, padded_size, payload_size, created_at, superseded_at";
+    "id, piece_cid, padded_size, payload_size, created_at, superseded_at, pins_changed, shown";
 
 constexpr std::string_view kDealColumns =
     "uuid, aggregate_id, provider, state, signed_proposal, proposal_cid, price_per_epoch, "
@@ -66,6 +77,8 @@ AggregateRecord AggregateFromRow(const SqlRow& row) {
   a.payload_size = static_cast<uint64_t>(row.Int(3));
   a.created_us = row.Int(4);
   if (!row.IsNull(5)) a.superseded_us = row.Int(5);
+  a.pins_changed = row.Int(6);
+  a.shown = row.Text(7);
   return a;
 }
 
@@ -133,9 +146,10 @@ DealStore::DealStore(Database& db, const Clock& clock) : db_(db), clock_(clock) 
 Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
   std::array<SqlValue, 1> params = {static_cast<int64_t>(limit)};
   auto rows = CAIRN_TRY(db_.ReadQuery(
-      "SELECT p.requestid, p.cid FROM pins p WHERE p.status = 'pinned' AND NOT EXISTS "
-      "(SELECT 1 FROM fil_segments s WHERE s.pin_requestid = p.requestid) "
-      "ORDER BY p.created LIMIT ?",
+      // CROSS JOIN: the queue is the outer loop (otherwise SQLite may walk every pinned pin by
+      // its (status, created) index, which is what the queue is for).
+      "SELECT p.requestid, p.cid FROM fil_unsegmented q CROSS JOIN pins p "
+      "ON p.requestid = q.requestid WHERE p.status = 'pinned' ORDER BY q.created LIMIT ?",
       params));
   std::vector<UnsegmentedPin> out;
   out.reserve(rows.size());
@@ -337,23 +351,75 @@ Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
   std::array<SqlValue, 1> params = {aggregate_id};
   // The segments in it now, and those a re-aggregation moved out (at the offset they had in it):
   // the aggregate's bytes and proofs are made of all of them.
-  auto rows = CAIRN_TRY(db_.ReadQuery(
-      std::string(kSegmentWithPolicy) +
-          "WHERE s.aggregate_id = ?1 "
-          "UNION ALL "
-          "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
-          "h.aggregate_id, h.piece_offset, s.created_at, p.requestid IS NOT NULL, "
-          "json_extract(p.meta, '$.\"filecoin.replicas\"'), "
-          "json_extract(p.meta, '$.\"filecoin.duration_days\"'), "
-          "json_extract(p.meta, '$.\"filecoin.providers\"') "
-          "FROM fil_segment_history h JOIN fil_segments s ON s.id = h.segment_id "
-          "LEFT JOIN pins p ON p.requestid = s.pin_requestid WHERE h.aggregate_id = ?1 "
-          "ORDER BY 8",
-      params));
+  auto rows = CAIRN_TRY(db_.ReadQuery(std::string(kSegmentWithPolicy) +
+                                          "WHERE s.aggregate_id = ?1 "
+                                          "UNION ALL " +
+                                          std::string(kHistoryWithPolicy) +
+                                          "WHERE h.aggregate_id = ?1 "
+                                          "ORDER BY 8",
+                                      params));
   std::vector<SegmentRecord> out;
   out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(SegmentWithPolicyFromRow(row));
   return out;
+}
+
+Result<std::optional<SegmentRecord>> DealStore::SegmentAtOffset(int64_t aggregate_id,
+                                                                uint64_t offset) {
+  std::array<SqlValue, 2> params = {aggregate_id, static_cast<int64_t>(offset)};
+  // Each side reads one entry of its (aggregate_id, piece_offset) index.
+  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT * FROM (" + std::string(kSegmentWithPolicy) +
+                                          "WHERE s.aggregate_id = ?1 AND s.piece_offset <= ?2 "
+                                          "ORDER BY s.piece_offset DESC LIMIT 1) "
+                                          "UNION ALL SELECT * FROM (" +
+                                          std::string(kHistoryWithPolicy) +
+                                          "WHERE h.aggregate_id = ?1 AND h.piece_offset <= ?2 "
+                                          "ORDER BY h.piece_offset DESC LIMIT 1)",
+                                      params));
+  std::optional<SegmentRecord> best;
+  for (const auto& row : rows) {
+    SegmentRecord s = SegmentWithPolicyFromRow(row);
+    if (!best || s.piece_offset > best->piece_offset) best = std::move(s);
+  }
+  return best;
+}
+
+Result<AggregateLiveness> DealStore::LivenessOf(int64_t aggregate_id) {
+  AggregateLiveness out;
+  std::array<SqlValue, 1> params = {aggregate_id};
+  CAIRN_TRY(db_.Read([&](SqlSession& s) -> Result<void> {
+    out = {};
+    auto sums = CAIRN_TRY(
+        s.Query("SELECT live_bytes, all_bytes FROM fil_aggregates WHERE id = ?1", params));
+    if (sums.empty()) return Ok();
+    out.live_bytes = static_cast<uint64_t>(sums[0].Int(0));
+    out.all_bytes = static_cast<uint64_t>(sums[0].Int(1));
+    // Segments first (CROSS JOIN keeps that order): the aggregate's, then their pins.
+    auto live = CAIRN_TRY(s.Query(
+        "SELECT * FROM (SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, "
+        "s.padded_size, s.aggregate_id, s.piece_offset, s.created_at, 1, " +
+            std::string(kPolicyColumns) +
+            " FROM fil_segments s CROSS JOIN pins p ON p.requestid = s.pin_requestid "
+            "WHERE s.aggregate_id = ?1 LIMIT 1) "
+            "UNION ALL SELECT * FROM (SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, "
+            "s.comm_p, s.padded_size, h.aggregate_id, h.piece_offset, s.created_at, 1, " +
+            std::string(kPolicyColumns) +
+            " FROM fil_segment_history h CROSS JOIN fil_segments s ON s.id = h.segment_id "
+            "CROSS JOIN pins p ON p.requestid = s.pin_requestid "
+            "WHERE h.aggregate_id = ?1 LIMIT 1) LIMIT 1",
+        params));
+    if (!live.empty()) out.live_sample = SegmentWithPolicyFromRow(live[0]);
+    return Ok();
+  }));
+  return out;
+}
+
+Result<void> DealStore::SetAggregateShown(int64_t aggregate_id, const std::string& shown) {
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 2> params = {shown, aggregate_id};
+    CAIRN_TRY(s.Exec("UPDATE fil_aggregates SET shown = ? WHERE id = ?", params));
+    return Ok();
+  });
 }
 
 Result<SegmentRecord> DealStore::SegmentOfPin(std::string_view requestid) {

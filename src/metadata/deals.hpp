@@ -103,6 +103,20 @@ struct AggregateRecord {
   // Set when the aggregate was re-aggregated (Reaggregate): it gets no new deal; its live pins
   // are in newer aggregates.
   std::optional<int64_t> superseded_us;
+  // Moves (by trigger) whenever a pin of one of its segments, now or in its history, is deleted
+  // or has its meta changed: what is derived from its segments (policy, live bytes) is stale.
+  int64_t pins_changed = 0;
+  // What the deal engine last wrote into the info of all its live pins (SetAggregateShown).
+  std::string shown;
+};
+
+// What an aggregate's segments (now in it and moved out) amount to for its pins, computed in the
+// database (AggregateLiveness).
+struct AggregateLiveness {
+  uint64_t live_bytes = 0;  // CAR bytes of the segments whose pin exists
+  uint64_t all_bytes = 0;   // CAR bytes of all its segments
+  // One segment whose pin exists (with pin_exists and pin_policy); none when every pin is gone.
+  std::optional<SegmentRecord> live_sample;
 };
 
 // A placement a segment had before a re-aggregation moved it (fil_segment_history).
@@ -142,7 +156,8 @@ class DealStore {
   // `db` (migrated) and `clock` must outlive the store.
   DealStore(Database& db, const Clock& clock);
 
-  // Pinned pins (any account) without a segment, oldest first, at most `limit`.
+  // Pinned pins (any account) without a segment, oldest first, at most `limit`. One indexed read
+  // of fil_unsegmented, whatever the number of pins.
   Result<std::vector<UnsegmentedPin>> UnsegmentedPins(size_t limit);
   // Records the segment of a pin and its block index (`blocks`, from the same CAR export), in one
   // transaction: a segment is never without its index. The pin's info.hot becomes "cached".
@@ -176,6 +191,16 @@ class DealStore {
   // now and those a re-aggregation moved out (with this aggregate's id and their offset in it),
   // so that its bytes and proofs can always be rebuilt.
   Result<std::vector<SegmentRecord>> Segments(int64_t aggregate_id);
+  // The segment placed at or before padded offset `offset` of the aggregate (the one whose bytes
+  // hold it, or the last one before padding), now in it or moved out by a re-aggregation (with
+  // this aggregate's id and offset), with pin_exists and pin_policy; nullopt when the aggregate
+  // has none. Two indexed reads, whatever the aggregate's size (the retrieval probe's sample).
+  Result<std::optional<SegmentRecord>> SegmentAtOffset(int64_t aggregate_id, uint64_t offset);
+  // Live and total bytes of the aggregate's segments (now and moved out) and one live segment,
+  // without loading them: one aggregate query and one indexed read.
+  Result<AggregateLiveness> LivenessOf(int64_t aggregate_id);
+  // Records what the deal engine wrote into the info of every live pin of the aggregate.
+  Result<void> SetAggregateShown(int64_t aggregate_id, const std::string& shown);
   // The segment of a pin; NotFound when it has none.
   Result<SegmentRecord> SegmentOfPin(std::string_view requestid);
   // Re-aggregation of a mostly-deleted aggregate, in one transaction: every segment of it whose

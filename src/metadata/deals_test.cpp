@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "metadata/accounts.hpp"
 #include "metadata/internal/test_db.hpp"
 #include "metadata/pins.hpp"
@@ -79,6 +82,132 @@ TEST_F(DealsTest, PinnedPinsWithoutSegmentAreListedOnceSegmented) {
   pending = deals_.UnsegmentedPins(10);
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].requestid, b.requestid);
+}
+
+TEST_F(DealsTest, TheUnsegmentedQueueFollowsEveryWayAPinComesAndGoes) {
+  auto requestids = [this] {
+    std::vector<std::string> out;
+    const auto pending = deals_.UnsegmentedPins(100);
+    for (const auto& p : *pending) out.push_back(p.requestid);
+    return out;
+  };
+  PinRecord a = Pinned(1);
+  PinRecord b = Pinned(2);
+  // A pin stored as `pinned` by a plain insert (a restore, another writer) joins too.
+  ASSERT_TRUE(db_.db()
+                  .Write([&](SqlSession& s) -> Result<void> {
+                    std::array<SqlValue, 3> row = {std::string("direct"), int64_t{alice_},
+                                                   RawCid(3).ToBytes()};
+                    CAIRN_TRY(s.Exec(
+                        "INSERT INTO pins (requestid, account_id, cid_text, cid, origins, meta, "
+                        "status, created, updated_at, info) VALUES (?1, ?2, 'x', ?3, '[]', '{}', "
+                        "'pinned', 1, 1, '{}')",
+                        row));
+                    return Ok();
+                  })
+                  .has_value());
+  EXPECT_EQ(requestids(), (std::vector<std::string>{"direct", a.requestid, b.requestid}));
+  // Segmented, deleted: gone. A pinned pin that goes back to queued is passed over while so.
+  ASSERT_TRUE(deals_.AddSegment(SegmentFor(a, 1024)).has_value());
+  ASSERT_TRUE(pins_.Delete(alice_, "direct").has_value());
+  ASSERT_TRUE(pins_.UpdateStatus(b.requestid, PinStatus::kQueued, {}).has_value());
+  EXPECT_TRUE(requestids().empty());
+  ASSERT_TRUE(pins_.UpdateStatus(b.requestid, PinStatus::kPinned, {}).has_value());
+  EXPECT_EQ(requestids(), std::vector<std::string>{b.requestid});
+  // A segmented pin pinned again (re-pinned after a failure) does not come back.
+  ASSERT_TRUE(pins_.UpdateStatus(a.requestid, PinStatus::kFailed, {}).has_value());
+  ASSERT_TRUE(pins_.UpdateStatus(a.requestid, PinStatus::kPinned, {}).has_value());
+  EXPECT_EQ(requestids(), std::vector<std::string>{b.requestid});
+  EXPECT_EQ(deals_.UnsegmentedPins(0)->size(), 0u);
+}
+
+TEST_F(DealsTest, AnAggregatesPinsChangedMovesWhenOneOfItsPinsIsDeletedOrItsMetaChanges) {
+  PinRecord a = Pinned(1);
+  PinRecord b = Pinned(2);
+  PinRecord c = Pinned(3);
+  const int64_t sa = *deals_.AddSegment(SegmentFor(a, 1024));
+  const int64_t sb = *deals_.AddSegment(SegmentFor(b, 1024));
+  const int64_t sc = *deals_.AddSegment(SegmentFor(c, 1024));
+  std::vector<std::pair<int64_t, uint64_t>> placed = {{sa, 0}, {sb, 1024}, {sc, 2048}};
+  const int64_t first =
+      *deals_.CreateAggregate(AggregateRecord{0, "baga6ea4seaqfirst", 4096, 4064, 0}, placed);
+  auto changed = [this](int64_t id) { return deals_.GetAggregate(id)->pins_changed; };
+  EXPECT_EQ(changed(first), 0);
+  ASSERT_TRUE(pins_.Delete(alice_, c.requestid).has_value());
+  EXPECT_EQ(changed(first), 1);
+  ASSERT_TRUE(db_.db()
+                  .Write([&](SqlSession& s) -> Result<void> {
+                    std::array<SqlValue, 1> id = {b.requestid};
+                    CAIRN_TRY(
+                        s.Exec("UPDATE pins SET meta = '{\"filecoin.replicas\":\"3\"}' "
+                               "WHERE requestid = ?",
+                               id));
+                    return Ok();
+                  })
+                  .has_value());
+  EXPECT_EQ(changed(first), 2);
+  // Re-aggregated: a and b move out to a second aggregate; deleting b moves both.
+  ASSERT_EQ(*deals_.Reaggregate(first), 2u);
+  std::vector<std::pair<int64_t, uint64_t>> again = {{sa, 0}, {sb, 1024}};
+  const int64_t second =
+      *deals_.CreateAggregate(AggregateRecord{0, "baga6ea4seaqsecond", 2048, 2032, 0}, again);
+  ASSERT_TRUE(pins_.Delete(alice_, b.requestid).has_value());
+  EXPECT_EQ(changed(first), 3);
+  EXPECT_EQ(changed(second), 1);
+  // Shown text round-trips; an aggregate starts with none.
+  EXPECT_EQ(deals_.GetAggregate(second)->shown, "");
+  ASSERT_TRUE(deals_.SetAggregateShown(second, "active 2/2\nbaga\nf01000:1:active").has_value());
+  EXPECT_EQ(deals_.Aggregates()->back().shown, "active 2/2\nbaga\nf01000:1:active");
+}
+
+TEST_F(DealsTest, SegmentAtOffsetFindsTheSegmentPlacedThereNowOrBefore) {
+  PinRecord a = Pinned(1);
+  PinRecord b = Pinned(2);
+  PinRecord c = Pinned(3);
+  const int64_t sa = *deals_.AddSegment(SegmentFor(a, 1024));
+  const int64_t sb = *deals_.AddSegment(SegmentFor(b, 512));
+  const int64_t sc = *deals_.AddSegment(SegmentFor(c, 1024));
+  std::vector<std::pair<int64_t, uint64_t>> placed = {{sa, 0}, {sb, 1024}, {sc, 2048}};
+  const int64_t agg =
+      *deals_.CreateAggregate(AggregateRecord{0, "baga6ea4seaqoffsets", 4096, 4064, 0}, placed);
+  auto at = [&](uint64_t offset) {
+    auto s = deals_.SegmentAtOffset(agg, offset);
+    EXPECT_TRUE(s.has_value());
+    return s->has_value() ? (*s)->id : int64_t{-1};
+  };
+  EXPECT_EQ(at(0), sa);
+  EXPECT_EQ(at(1023), sa);
+  EXPECT_EQ(at(1024), sb);
+  EXPECT_EQ(at(2047), sb);  // padding after b: the segment before it
+  EXPECT_EQ(at(4095), sc);
+  EXPECT_FALSE(deals_.SegmentAtOffset(agg + 1, 0)->has_value());
+  // c is deleted, a and b move out: they are still found in the old aggregate, at their old
+  // offsets and with its id; c (never moved) too.
+  ASSERT_TRUE(pins_.Delete(alice_, c.requestid).has_value());
+  ASSERT_EQ(*deals_.Reaggregate(agg), 2u);
+  EXPECT_EQ(at(100), sa);
+  EXPECT_EQ(at(1500), sb);
+  EXPECT_EQ(at(3000), sc);
+  auto moved = deals_.SegmentAtOffset(agg, 1500);
+  EXPECT_EQ(*(*moved)->aggregate_id, agg);
+  EXPECT_EQ((*moved)->piece_offset, 1024u);
+  EXPECT_TRUE((*moved)->pin_exists);
+  EXPECT_FALSE((*deals_.SegmentAtOffset(agg, 3000))->pin_exists);
+  // Its liveness counts the moved-out segments too (CAR sizes 512 + 256 + 512, c deleted).
+  auto live = deals_.LivenessOf(agg);
+  ASSERT_TRUE(live.has_value()) << live.error().ToString();
+  EXPECT_EQ(live->all_bytes, 1280u);
+  EXPECT_EQ(live->live_bytes, 768u);
+  ASSERT_TRUE(live->live_sample.has_value());
+  EXPECT_TRUE(live->live_sample->pin_exists);
+  EXPECT_NE(live->live_sample->id, sc);
+  ASSERT_TRUE(pins_.Delete(alice_, a.requestid).has_value());
+  ASSERT_TRUE(pins_.Delete(alice_, b.requestid).has_value());
+  live = deals_.LivenessOf(agg);
+  EXPECT_EQ(live->live_bytes, 0u);
+  EXPECT_EQ(live->all_bytes, 1280u);
+  EXPECT_FALSE(live->live_sample.has_value());
+  EXPECT_EQ(deals_.LivenessOf(agg + 1)->all_bytes, 0u);
 }
 
 TEST_F(DealsTest, AggregateCreationPlacesSegmentsAtomically) {
@@ -207,6 +336,19 @@ TEST_F(DealsTest, MergeInfoKeepsOtherKeysAndRemovesEmptyOnes) {
   ASSERT_TRUE(pins_.MergeInfo(p.requestid, {{"filecoin", ""}}).has_value());
   EXPECT_EQ(pins_.Get(alice_, p.requestid)->info.count("filecoin"), 0u);
   EXPECT_EQ(pins_.MergeInfo("no-such-pin", {{"a", "b"}}).error().code(), ErrorCode::kNotFound);
+  // Values it has already: nothing is written (updated_at stays).
+  ASSERT_TRUE(pins_.MergeInfo(p.requestid, {{"filecoin", "active 2/2"}}).has_value());
+  auto updated_at = [&] {
+    auto rows = db_.db().ReadQuery("SELECT updated_at FROM pins WHERE requestid = ?",
+                                   std::array<SqlValue, 1>{p.requestid});
+    return rows->at(0).Int(0);
+  };
+  const int64_t before = updated_at();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_TRUE(pins_.MergeInfo(p.requestid, {{"filecoin", "active 2/2"}, {"gone", ""}}).has_value());
+  EXPECT_EQ(updated_at(), before);
+  ASSERT_TRUE(pins_.MergeInfo(p.requestid, {{"filecoin", "active 1/2"}}).has_value());
+  EXPECT_GT(updated_at(), before);
 }
 
 }  // namespace

@@ -451,7 +451,96 @@ CREATE INDEX fil_segment_history_aggregate ON fil_segment_history(aggregate_id);
 ALTER TABLE fil_aggregates ADD COLUMN superseded_at BIGINT;
 )sql";
 
-constexpr std::array<Migration, 12> kMigrations = {{
+// Health checks at millions of pins (docs/formats/metadata-schema.md "fil_unsegmented" and
+// "fil_aggregates"): the deal engine's standing work no longer reads every pin or segment.
+//   - fil_unsegmented: the pinned pins waiting for a segment, kept by triggers (a pin that becomes
+//     pinned joins, its segment or its deletion removes it), so finding work is one indexed read
+//     instead of a scan of every pinned pin.
+//   - fil_aggregates.all_bytes and live_bytes: the CAR bytes of its segments (now and moved
+//     out), and of those whose pin exists, kept by triggers (a segment placed in it, a pin
+//     deleted): whether it is mostly deleted is read, not summed over its segments.
+//   - fil_aggregates.pins_changed: bumped by trigger whenever a pin of one of its segments (now or
+//     in its history) is deleted or its meta changes; the engine re-reads an aggregate's
+//     policy and liveness only when this moved.
+//   - fil_aggregates.shown: what the engine last wrote into the info of every live pin of the
+//     aggregate ("filecoin", "piece_cid", "deals"); it writes the pins again only when that
+//     changes, also across restarts.
+//   - Segments by piece offset, for the retrieval probe's random range of a piece.
+constexpr std::string_view kHealthAtScale = R"sql(
+CREATE TABLE fil_unsegmented (
+  requestid TEXT   PRIMARY KEY,
+  created   BIGINT NOT NULL
+);
+CREATE INDEX fil_unsegmented_created ON fil_unsegmented(created);
+INSERT INTO fil_unsegmented (requestid, created)
+  SELECT p.requestid, p.created FROM pins p WHERE p.status = 'pinned'
+    AND NOT EXISTS (SELECT 1 FROM fil_segments s WHERE s.pin_requestid = p.requestid);
+CREATE TRIGGER fil_unsegmented_pin_insert AFTER INSERT ON pins WHEN NEW.status = 'pinned' BEGIN
+  INSERT OR IGNORE INTO fil_unsegmented (requestid, created)
+    SELECT NEW.requestid, NEW.created
+    WHERE NOT EXISTS (SELECT 1 FROM fil_segments WHERE pin_requestid = NEW.requestid);
+END;
+CREATE TRIGGER fil_unsegmented_pin_pinned AFTER UPDATE OF status ON pins
+  WHEN NEW.status = 'pinned' AND OLD.status <> 'pinned' BEGIN
+  INSERT OR IGNORE INTO fil_unsegmented (requestid, created)
+    SELECT NEW.requestid, NEW.created
+    WHERE NOT EXISTS (SELECT 1 FROM fil_segments WHERE pin_requestid = NEW.requestid);
+END;
+CREATE TRIGGER fil_unsegmented_pin_delete AFTER DELETE ON pins BEGIN
+  DELETE FROM fil_unsegmented WHERE requestid = OLD.requestid;
+END;
+CREATE TRIGGER fil_unsegmented_segment AFTER INSERT ON fil_segments BEGIN
+  DELETE FROM fil_unsegmented WHERE requestid = NEW.pin_requestid;
+END;
+ALTER TABLE fil_aggregates ADD COLUMN pins_changed BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE fil_aggregates ADD COLUMN shown TEXT NOT NULL DEFAULT '';
+ALTER TABLE fil_aggregates ADD COLUMN all_bytes BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE fil_aggregates ADD COLUMN live_bytes BIGINT NOT NULL DEFAULT 0;
+UPDATE fil_aggregates SET
+  all_bytes = (SELECT COALESCE(SUM(car_size), 0) FROM (
+      SELECT s.car_size FROM fil_segments s WHERE s.aggregate_id = fil_aggregates.id
+      UNION ALL SELECT s.car_size FROM fil_segment_history h JOIN fil_segments s
+        ON s.id = h.segment_id WHERE h.aggregate_id = fil_aggregates.id)),
+  live_bytes = (SELECT COALESCE(SUM(car_size), 0) FROM (
+      SELECT s.car_size, s.pin_requestid FROM fil_segments s
+        WHERE s.aggregate_id = fil_aggregates.id
+      UNION ALL SELECT s.car_size, s.pin_requestid FROM fil_segment_history h
+        JOIN fil_segments s ON s.id = h.segment_id WHERE h.aggregate_id = fil_aggregates.id) x
+    WHERE EXISTS (SELECT 1 FROM pins p WHERE p.requestid = x.pin_requestid));
+CREATE TRIGGER fil_aggregates_segment_insert AFTER INSERT ON fil_segments
+  WHEN NEW.aggregate_id IS NOT NULL BEGIN
+  UPDATE fil_aggregates SET all_bytes = all_bytes + NEW.car_size,
+    live_bytes = live_bytes + CASE WHEN EXISTS (SELECT 1 FROM pins WHERE requestid =
+                                                NEW.pin_requestid) THEN NEW.car_size ELSE 0 END
+    WHERE id = NEW.aggregate_id;
+END;
+CREATE TRIGGER fil_aggregates_segment_placed AFTER UPDATE OF aggregate_id ON fil_segments
+  WHEN NEW.aggregate_id IS NOT NULL AND NEW.aggregate_id IS NOT OLD.aggregate_id BEGIN
+  UPDATE fil_aggregates SET all_bytes = all_bytes + NEW.car_size,
+    live_bytes = live_bytes + CASE WHEN EXISTS (SELECT 1 FROM pins WHERE requestid =
+                                                NEW.pin_requestid) THEN NEW.car_size ELSE 0 END
+    WHERE id = NEW.aggregate_id;
+END;
+CREATE TRIGGER fil_aggregates_pin_delete AFTER DELETE ON pins BEGIN
+  UPDATE fil_aggregates SET pins_changed = pins_changed + 1,
+    live_bytes = live_bytes - (SELECT car_size FROM fil_segments
+                               WHERE pin_requestid = OLD.requestid)
+    WHERE id IN (SELECT aggregate_id FROM fil_segments WHERE pin_requestid = OLD.requestid
+                 UNION
+                 SELECT h.aggregate_id FROM fil_segments s
+                   JOIN fil_segment_history h ON h.segment_id = s.id
+                   WHERE s.pin_requestid = OLD.requestid);
+END;
+CREATE TRIGGER fil_aggregates_pin_meta AFTER UPDATE OF meta ON pins WHEN OLD.meta <> NEW.meta BEGIN
+  UPDATE fil_aggregates SET pins_changed = pins_changed + 1
+    WHERE id IN (SELECT aggregate_id FROM fil_segments WHERE pin_requestid = NEW.requestid);
+END;
+CREATE INDEX fil_segments_aggregate_offset ON fil_segments(aggregate_id, piece_offset);
+CREATE INDEX fil_segment_history_aggregate_offset
+  ON fil_segment_history(aggregate_id, piece_offset);
+)sql";
+
+constexpr std::array<Migration, 13> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -464,6 +553,7 @@ constexpr std::array<Migration, 12> kMigrations = {{
     {10, "provider retrieval failures", kRetrievalFailures},
     {11, "hot cache", kHotCache},
     {12, "re-aggregation", kReaggregation},
+    {13, "health checks at scale", kHealthAtScale},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

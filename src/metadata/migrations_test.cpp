@@ -231,6 +231,52 @@ TEST(Migrations, Version6BackfillsPinMetaThatAgreesWithBruteForce) {
   check("after more writes");
 }
 
+TEST(Migrations, Version13QueuesThePinnedPinsThatHaveNoSegment) {
+  TempDb t(false);
+  FakeClock clock;
+  ASSERT_TRUE(Migrate(t.db(), BuiltinMigrations().subspan(0, 12), clock));
+  // At version 12: pins queued, pinned without a segment, pinned with one.
+  ASSERT_TRUE(
+      t.db()
+          .Write([](SqlSession& s) -> Result<void> {
+            CAIRN_TRY(s.Exec("INSERT INTO accounts (id, name, created_at) VALUES (1, 'a', 0)"));
+            const char* rows[][2] = {{"queued", "queued"},
+                                     {"bare", "pinned"},
+                                     {"segmented", "pinned"},
+                                     {"old", "pinned"}};
+            int64_t created = 10;
+            for (const auto& [id, status] : rows) {
+              std::array<SqlValue, 3> row = {std::string(id), std::string(status), created--};
+              CAIRN_TRY(
+                  s.Exec("INSERT INTO pins (requestid, account_id, cid_text, cid, origins, meta, "
+                         "status, created, updated_at, info) VALUES (?1, 1, 'x', x'01', '[]', "
+                         "'{}', ?2, ?3, 0, '{}')",
+                         row));
+            }
+            // An aggregate of two segments, one of a pin since deleted.
+            CAIRN_TRY(
+                s.Exec("INSERT INTO fil_aggregates (id, piece_cid, padded_size, payload_size, "
+                       "created_at) VALUES (1, 'baga', 256, 254, 0)"));
+            CAIRN_TRY(
+                s.Exec("INSERT INTO fil_segments (pin_requestid, root_cid, car_size, comm_p, "
+                       "padded_size, aggregate_id, piece_offset, created_at) VALUES "
+                       "('segmented', x'01', 1, x'00', 128, 1, 0, 0), "
+                       "('deleted', x'01', 5, x'00', 128, 1, 128, 0)"));
+            return Ok();
+          })
+          .has_value());
+  ASSERT_TRUE(Migrate(t.db(), BuiltinMigrations(), clock));
+  auto rows = t.db().ReadQuery("SELECT requestid FROM fil_unsegmented ORDER BY created", {});
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Text(0), "old");
+  EXPECT_EQ((*rows)[1].Text(0), "bare");
+  auto bytes = t.db().ReadQuery("SELECT live_bytes, all_bytes FROM fil_aggregates", {});
+  ASSERT_EQ(bytes->size(), 1u);
+  EXPECT_EQ((*bytes)[0].Int(0), 1);
+  EXPECT_EQ((*bytes)[0].Int(1), 6);
+}
+
 TEST(Migrations, RefusesADatabaseNewerThanTheBinary) {
   TempDb t;
   ASSERT_TRUE(t.db().Write([](SqlSession& s) -> Result<void> {

@@ -750,6 +750,7 @@ Result<void> PinStore::MergeInfo(std::string_view requestid, const StringMap& ke
                  "metadata: no pin with requestid '" + std::string(requestid) + "'");
     }
     StringMap info = CAIRN_TRY(DecodeMap(rows[0].Text(0), "info"));
+    const StringMap before = info;
     for (const auto& [k, v] : keys) {
       if (v.empty()) {
         info.erase(k);
@@ -757,6 +758,7 @@ Result<void> PinStore::MergeInfo(std::string_view requestid, const StringMap& ke
         info[k] = v;
       }
     }
+    if (info == before) return Ok();  // nothing to change: no write, updated_at stays
     std::array<SqlValue, 3> params = {EncodeMap(info), now, std::string(requestid)};
     CAIRN_TRY(s.Exec("UPDATE pins SET info = ?, updated_at = ? WHERE requestid = ?", params));
     return Ok();

@@ -132,7 +132,8 @@ class PinStore {
 
   // Sets the given keys of the pin's info (others kept; an empty value removes the key), without
   // touching its status. Used by the cold tier to show deals (info.filecoin, info.deals…).
-  // NotFound if absent.
+  // Nothing is written (updated_at stays) when the pin has these values already. NotFound if
+  // absent.
   Result<void> MergeInfo(std::string_view requestid, const StringMap& keys);
 
   // The account's pins matching `filter`, newest first, at most filter.limit. InvalidArgument

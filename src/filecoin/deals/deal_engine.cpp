@@ -571,6 +571,29 @@ EffectivePolicy DealEngine::PolicyOfAggregate(const std::vector<metadata::Segmen
   return ResolvePolicy(policy, config_.providers, config_.replicas, config_.duration_days);
 }
 
+Result<DealEngine::AggregateFacts> DealEngine::FactsOf(const metadata::AggregateRecord& agg) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = facts_.find(agg.id);
+    if (it != facts_.end() && it->second.pins_changed == agg.pins_changed) return it->second;
+  }
+  // Read before the segments: a pin deleted meanwhile moves pins_changed past this, and the
+  // next pass reads them again.
+  AggregateFacts facts;
+  facts.pins_changed = agg.pins_changed;
+  auto liveness = CAIRN_TRY(deals_.LivenessOf(agg.id));
+  facts.any_live = liveness.live_sample.has_value();
+  std::vector<metadata::SegmentRecord> sample;
+  if (liveness.live_sample) sample.push_back(std::move(*liveness.live_sample));
+  facts.policy = PolicyOfAggregate(sample);
+  facts.mostly_deleted = liveness.all_bytes > 0 &&
+                         static_cast<double>(liveness.live_bytes) <
+                             config_.reaggregate_below * static_cast<double>(liveness.all_bytes);
+  std::lock_guard lock(mu_);
+  facts_[agg.id] = facts;
+  return facts;
+}
+
 // ---- 4. Deal --------------------------------------------------------------------------------
 
 Result<BigInt> DealEngine::UnpublishedCost() {
@@ -646,16 +669,6 @@ Replicas CountReplicas(const std::vector<DealRecord>& deals, int64_t head, int64
 
 }  // namespace
 
-// Whether the live pins' CAR bytes are less than `below` of all the segments' (0: never).
-static bool MostlyDeleted(const std::vector<metadata::SegmentRecord>& segs, double below) {
-  uint64_t live = 0, all = 0;
-  for (const auto& s : segs) {
-    all += s.car_size;
-    if (s.pin_exists) live += s.car_size;
-  }
-  return all > 0 && static_cast<double>(live) < below * static_cast<double>(all);
-}
-
 Result<BigInt> DealEngine::DataCapLeft() {
   auto status = CAIRN_TRY(chain_.StateVerifiedClientStatus(config_.client));
   BigInt left = status ? *status : BigInt::FromUint(0);
@@ -677,21 +690,19 @@ Result<void> DealEngine::MakeDeals() {
   for (const auto& agg : aggregates) {
     // A superseded aggregate's live pins are in newer ones: it gets no new deal.
     if (agg.superseded_us) continue;
-    const auto segs = CAIRN_TRY(deals_.Segments(agg.id));
+    const AggregateFacts facts = CAIRN_TRY(FactsOf(agg));
     // Deleted pins are not renewed or repaired: an aggregate with no live pin gets no new deal
     // (its running deals run to their end; mk12 deals cannot be cancelled).
-    if (std::none_of(segs.begin(), segs.end(), [](const auto& s) { return s.pin_exists; })) {
-      continue;
-    }
+    if (!facts.any_live) continue;
     if (!head) head = CAIRN_TRY(chain_.Head()).height;
-    const EffectivePolicy policy = PolicyOfAggregate(segs);
+    const EffectivePolicy& policy = facts.policy;
     Replicas replicas = CountReplicas(CAIRN_TRY(deals_.DealsOfAggregate(agg.id)), *head,
                                       config_.renew_margin_epochs);
     if (replicas.counting >= policy.replicas) continue;
     const std::string purpose = replicas.Purpose();
     // A renewal or repair of an aggregate that is mostly deleted pins would pay again for the
     // dead bytes: its live pins are packed into a new piece instead (re-aggregation).
-    if (!purpose.empty() && MostlyDeleted(segs, config_.reaggregate_below)) {
+    if (!purpose.empty() && facts.mostly_deleted) {
       const size_t moved = CAIRN_TRY(deals_.Reaggregate(agg.id));
       log::Info(
           "deals.reaggregated",
@@ -849,15 +860,33 @@ Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Add
 // ---- 5. Show --------------------------------------------------------------------------------
 
 Result<void> DealEngine::ShowOnPins() {
-  std::map<std::string, std::map<std::string, std::string>> wanted;
-  for (const auto& s : CAIRN_TRY(deals_.UnaggregatedSegments(kAggregateCandidates))) {
-    wanted[s.pin_requestid] = {{"filecoin", "aggregating"}};
+  // Pins waiting for an aggregate: "aggregating", written once (shown_ holds only these).
+  const auto waiting = CAIRN_TRY(deals_.UnaggregatedSegments(kAggregateCandidates));
+  {
+    std::set<std::string> now;
+    for (const auto& s : waiting) now.insert(s.pin_requestid);
+    std::lock_guard lock(mu_);
+    std::erase_if(shown_, [&now](const auto& entry) { return !now.count(entry.first); });
   }
+  const std::map<std::string, std::string> aggregating = {{"filecoin", "aggregating"}};
+  for (const auto& s : waiting) {
+    {
+      std::lock_guard lock(mu_);
+      if (shown_.count(s.pin_requestid)) continue;
+    }
+    auto r = pins_.MergeInfo(s.pin_requestid, aggregating);
+    if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
+    std::lock_guard lock(mu_);
+    shown_[s.pin_requestid] = aggregating;
+  }
+  // Aggregated pins: each aggregate's summary; its pins are written only when it changed
+  // (fil_aggregates.shown, kept across restarts).
   for (const auto& agg : CAIRN_TRY(deals_.Aggregates())) {
     if (agg.superseded_us) continue;  // its live pins are shown by their newer aggregates
+    const AggregateFacts facts = CAIRN_TRY(FactsOf(agg));
+    if (!facts.any_live) continue;
+    const EffectivePolicy& policy = facts.policy;
     auto ds = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
-    auto segs = CAIRN_TRY(deals_.Segments(agg.id));
-    const EffectivePolicy policy = PolicyOfAggregate(segs);
     int active = 0, live = 0;
     std::string list;
     std::set<std::string> used;
@@ -902,27 +931,24 @@ Result<void> DealEngine::ShowOnPins() {
     } else {
       summary = "dealing " + std::to_string(active) + "/" + x;
     }
-    for (const auto& s : segs) {
-      wanted[s.pin_requestid] = {
-          {"filecoin", summary}, {"piece_cid", agg.piece_cid}, {"deals", list}};
+    const std::map<std::string, std::string> keys = {
+        {"filecoin", summary}, {"piece_cid", agg.piece_cid}, {"deals", list}};
+    const std::string shown = summary + "\n" + agg.piece_cid + "\n" + list;
+    if (shown == agg.shown) continue;
+    const bool at_risk = summary.rfind("at risk", 0) == 0;
+    for (const auto& s : CAIRN_TRY(deals_.Segments(agg.id))) {
+      if (!s.pin_exists) continue;
+      auto r = pins_.MergeInfo(s.pin_requestid, keys);
+      if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
+      if (r && at_risk) {
+        log::Error("deals.pin_at_risk", {{"pin", s.pin_requestid},
+                                         {"piece", agg.piece_cid},
+                                         {"deals", list},
+                                         {"reason", "no healthy Filecoin replica is left"}});
+      }
     }
-  }
-  for (auto& [pin, keys] : wanted) {
-    {
-      std::lock_guard lock(mu_);
-      auto it = shown_.find(pin);
-      if (it != shown_.end() && it->second == keys) continue;
-    }
-    auto r = pins_.MergeInfo(pin, keys);
-    if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
-    if (r && keys["filecoin"].rfind("at risk", 0) == 0) {
-      log::Error("deals.pin_at_risk", {{"pin", pin},
-                                       {"piece", keys["piece_cid"]},
-                                       {"deals", keys["deals"]},
-                                       {"reason", "no healthy Filecoin replica is left"}});
-    }
-    std::lock_guard lock(mu_);
-    shown_[pin] = keys;
+    // Recorded once every live pin has it: a crash before this writes them all again.
+    CAIRN_TRY(deals_.SetAggregateShown(agg.id, shown));
   }
   return Ok();
 }

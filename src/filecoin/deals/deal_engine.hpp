@@ -194,6 +194,15 @@ class DealEngine {
   // configuration, from its segments.
   PinPolicy PolicyOfSegment(const metadata::SegmentRecord& segment);
   EffectivePolicy PolicyOfAggregate(const std::vector<metadata::SegmentRecord>& segments);
+  // What an aggregate's segments say, read again only when its pins_changed moved (a pin
+  // deleted or its meta changed): a tick does not read every segment of every aggregate.
+  struct AggregateFacts {
+    int64_t pins_changed = 0;
+    bool any_live = false;        // a pin of its segments still exists
+    bool mostly_deleted = false;  // live bytes below reaggregate_below of all
+    EffectivePolicy policy;
+  };
+  Result<AggregateFacts> FactsOf(const metadata::AggregateRecord& aggregate);
   Result<void> MakeDeals();
   // The client's DataCap not yet promised: the chain's (StateVerifiedClientStatus; none = 0)
   // less the piece sizes of verified deals proposed or accepted (DataCap is spent at
@@ -230,8 +239,11 @@ class DealEngine {
   const Clock& clock_;
 
   std::mutex mu_;
-  std::map<std::string, ProviderInfo> providers_;                    // GUARDED_BY(mu_)
+  std::map<std::string, ProviderInfo> providers_;  // GUARDED_BY(mu_)
+  // What was written into the info of pins whose segments wait for an aggregate (at most the
+  // candidates of one pass); aggregated pins' is fil_aggregates.shown.
   std::map<std::string, std::map<std::string, std::string>> shown_;  // GUARDED_BY(mu_)
+  std::map<int64_t, AggregateFacts> facts_;                          // GUARDED_BY(mu_)
   std::map<int64_t, std::shared_ptr<const AggregateView>> views_;    // GUARDED_BY(mu_)
   std::string last_error_;                                           // GUARDED_BY(mu_)
   bool wake_ = false;                                                // GUARDED_BY(mu_)

@@ -720,6 +720,38 @@ TEST_F(DealEngineTest, AMostlyDeletedAggregateIsReaggregatedNotRenewedAndReceipt
   EXPECT_EQ(store_->DealsOfAggregate(old_agg)->size(), 2u);
 }
 
+TEST_F(DealEngineTest, PinsAreWrittenOnlyWhenTheirAggregatesStateChangesEvenAfterARestart) {
+  const std::string other = AddPin('o', 4000, {});
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(store_->Aggregates()->size(), 1u);
+  PublishAndActivateAll(providers_, chain_.lotus);
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
+  auto updated_at = [this] {
+    auto rows = db_->ReadQuery("SELECT updated_at FROM pins WHERE requestid = ?",
+                               std::array<metadata::SqlValue, 1>{pin_id_});
+    return rows->at(0).Int(0);
+  };
+  const int64_t shown_at = updated_at();
+  EXPECT_NE(store_->Aggregates()->front().shown, "");
+  // More ticks, a restarted engine, another pin of the aggregate deleted: nothing to write.
+  ASSERT_TRUE(engine->Tick().has_value());
+  engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(pins_->Delete(alice_, other).has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(updated_at(), shown_at);
+  EXPECT_EQ(Info("filecoin"), "active 2/2");
+  // A replica lost: written.
+  const uint64_t first_id = chain_.lotus.deals.begin()->first;
+  chain_.lotus.deals.at(first_id).at("State").as_object()["SlashEpoch"] = chain_.lotus.height;
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Info("filecoin"), "dealing 1/2") << Info("deals");
+  EXPECT_GT(updated_at(), shown_at);
+}
+
 TEST_F(DealEngineTest, LosingEveryReplicaShowsAtRiskAndRepairsWithOtherProviders) {
   auto engine = Engine();
   ASSERT_TRUE(engine->Tick().has_value());

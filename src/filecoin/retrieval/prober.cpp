@@ -61,9 +61,12 @@ Result<void> RetrievalProber::Pass(const std::function<bool()>& stopping) {
 Result<RetrievalProber::Outcome> RetrievalProber::Probe(const metadata::DealRecord& d,
                                                         std::string* why) {
   auto agg = CAIRN_TRY(deals_.GetAggregate(d.aggregate_id));
-  auto segments = CAIRN_TRY(deals_.Segments(d.aggregate_id));
-  if (segments.empty()) return Outcome::kSkipped;
-  const auto& seg = segments[std::uniform_int_distribution<size_t>(0, segments.size() - 1)(rng_)];
+  // A random range of the piece: the segment placed there (by bytes, so a large pin is sampled
+  // in proportion; two indexed reads, whatever the number of segments), then one of its blocks.
+  const uint64_t at = agg.padded_size ? rng_() % agg.padded_size : 0;
+  auto found = CAIRN_TRY(deals_.SegmentAtOffset(d.aggregate_id, at));
+  if (!found) return Outcome::kSkipped;
+  const metadata::SegmentRecord& seg = *found;
   auto block = CAIRN_TRY(deals_.SegmentBlockAt(seg.id, rng_()));
   if (!block) return Outcome::kSkipped;  // no index to check against
   auto hash = multiformats::Multihash::Decode(block->multihash);

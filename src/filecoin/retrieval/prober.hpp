@@ -1,9 +1,10 @@
 // Retrieval probes (issue 11 §4): an active deal is only worth something if its provider still
 // serves the bytes. The prober walks every active deal in UUID order, a few per pass (a cursor
 // over the deals table: a pass costs O(deals_per_pass) whatever the number of pins), and for each
-// reads one random block of one random segment of the deal's aggregate from the provider's
-// /piece by Range — the same request a cold read makes (cold_reader.hpp) — and checks it against
-// the block's multihash from the segment's block index.
+// reads one random block of the segment at a random offset of the deal's aggregate (two indexed
+// reads: a pass does not load the aggregate's segments) from the provider's /piece by Range — the
+// same request a cold read makes (cold_reader.hpp) — and checks it against the block's multihash
+// from the segment's block index.
 //
 // - Bytes that do not hash to the block, or a wrong length or status (Corruption): the provider
 //   lies or lost the data; the deal is failed at once.
