@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
   // Seed: pins, their segments (one 1 KiB indexed block each), aggregates and active deals.
   const int64_t n_aggregates = (n_pins + per_aggregate - 1) / per_aggregate;
   std::vector<Address> providers;
+  providers.reserve(static_cast<size_t>(replicas));
   for (int r = 0; r < replicas; ++r) providers.push_back(*Address::Id(1000 + r));
   const Bytes zero_hash =
       Must(multiformats::Multihash::Sum(0x12, Bytes(kBlockLength, 0)), "hash").Encode();
@@ -311,11 +312,13 @@ int main(int argc, char** argv) {
   // Steady: between two ticks, a user deletes a pin (1000 a day is one per 86 s; one per tick
   // is more), so each tick also re-reads one aggregate.
   std::vector<double> steady;
+  steady.reserve(static_cast<size_t>(ticks));
   for (int t = 0; t < ticks; ++t) {
     delete_next();
     steady.push_back(timed([&] { Must(restarted.Tick(), "tick"); }));
   }
   std::vector<double> passes;
+  passes.reserve(static_cast<size_t>(ticks));
   for (int t = 0; t < ticks; ++t) {
     passes.push_back(timed([&] { Must(prober.Pass({}), "probe pass"); }));
   }

@@ -144,7 +144,7 @@ class FakeLotus : public RpcTransport {
                         {"error", json::object{{"code", code}, {"message", message}}}};
   }
   json::object Answer(const json::object& req, bool v2) {
-    const json::value id = req.at("id");
+    const json::value& id = req.at("id");
     const std::string method(req.at("method").as_string());
     const json::array& p = req.at("params").as_array();
     ++calls_[method];
