@@ -48,7 +48,6 @@ namespace {
 
 using namespace cairn;
 namespace fs = std::filesystem;
-namespace json = boost::json;
 namespace chain = cairn::filecoin::chain;
 namespace wallet = cairn::filecoin::wallet;
 using filecoin::Address;
@@ -107,25 +106,6 @@ class ZeroPieces final : public filecoin::retrieval::PieceRangeFetcher,
   }
   uint64_t fetches = 0;
 };
-
-json::value DealJson(const filecoin::DealProposal& p) {
-  return json::object{
-      {"Proposal", json::object{{"PieceCID", json::object{{"/", p.piece_cid.ToString()}}},
-                                {"PieceSize", p.piece_size},
-                                {"VerifiedDeal", p.verified_deal},
-                                {"Client", p.client.ToString()},
-                                {"Provider", p.provider.ToString()},
-                                {"Label", std::get<std::string>(p.label)},
-                                {"StartEpoch", p.start_epoch},
-                                {"EndEpoch", p.end_epoch},
-                                {"StoragePricePerEpoch", p.storage_price_per_epoch.ToString()},
-                                {"ProviderCollateral", p.provider_collateral.ToString()},
-                                {"ClientCollateral", p.client_collateral.ToString()}}},
-      {"State", json::object{{"SectorNumber", 1},
-                             {"SectorStartEpoch", p.start_epoch},
-                             {"LastUpdatedEpoch", -1},
-                             {"SlashEpoch", -1}}}};
-}
 
 }  // namespace
 
@@ -227,7 +207,7 @@ int main(int argc, char** argv) {
         d.end_epoch = end_epoch;
         d.deal_id = static_cast<int64_t>(next_deal_id);
         d.token_hash = Bytes(32, 0);
-        lotus.deals[next_deal_id] = DealJson(p);
+        lotus.deals[next_deal_id] = chain::testing::MarketDealJson(p, p.start_epoch);
         ++next_deal_id;
         deal_rows.push_back(std::move(d));
       }

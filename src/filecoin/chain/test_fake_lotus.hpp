@@ -21,6 +21,27 @@ namespace cairn::filecoin::chain::testing {
 
 namespace json = boost::json;
 
+// The StateMarketStorageDeal answer for a deal of proposal `p`: in a sector since `sector_start`
+// (-1: not yet), slashed at `slash` (-1: not).
+inline json::value MarketDealJson(const DealProposal& p, int64_t sector_start, int64_t slash = -1) {
+  return json::object{
+      {"Proposal", json::object{{"PieceCID", json::object{{"/", p.piece_cid.ToString()}}},
+                                {"PieceSize", p.piece_size},
+                                {"VerifiedDeal", p.verified_deal},
+                                {"Client", p.client.ToString()},
+                                {"Provider", p.provider.ToString()},
+                                {"Label", std::get<std::string>(p.label)},
+                                {"StartEpoch", p.start_epoch},
+                                {"EndEpoch", p.end_epoch},
+                                {"StoragePricePerEpoch", p.storage_price_per_epoch.ToString()},
+                                {"ProviderCollateral", p.provider_collateral.ToString()},
+                                {"ClientCollateral", p.client_collateral.ToString()}}},
+      {"State", json::object{{"SectorNumber", 1},
+                             {"SectorStartEpoch", sector_start},
+                             {"LastUpdatedEpoch", -1},
+                             {"SlashEpoch", slash}}}};
+}
+
 class FakeLotus : public RpcTransport {
  public:
   static constexpr const char* kUrl = "http://127.0.0.1:1234/rpc/v1";

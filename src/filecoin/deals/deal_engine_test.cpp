@@ -200,24 +200,7 @@ class FakeProviders : public Mk12Transport {
   std::map<uint64_t, std::map<std::string, Deal>> deals;
 };
 
-json::value DealJson(const DealProposal& p, int64_t sector_start, int64_t slash = -1) {
-  return json::object{
-      {"Proposal", json::object{{"PieceCID", json::object{{"/", p.piece_cid.ToString()}}},
-                                {"PieceSize", p.piece_size},
-                                {"VerifiedDeal", p.verified_deal},
-                                {"Client", p.client.ToString()},
-                                {"Provider", p.provider.ToString()},
-                                {"Label", std::get<std::string>(p.label)},
-                                {"StartEpoch", p.start_epoch},
-                                {"EndEpoch", p.end_epoch},
-                                {"StoragePricePerEpoch", p.storage_price_per_epoch.ToString()},
-                                {"ProviderCollateral", p.provider_collateral.ToString()},
-                                {"ClientCollateral", p.client_collateral.ToString()}}},
-      {"State", json::object{{"SectorNumber", 1},
-                             {"SectorStartEpoch", sector_start},
-                             {"LastUpdatedEpoch", -1},
-                             {"SlashEpoch", slash}}}};
-}
+using chain::testing::MarketDealJson;
 
 class DealEngineTest : public ::testing::Test {
  protected:
@@ -526,7 +509,7 @@ TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinal
       d.chain_deal_id = id == 1000 ? 7 : 8;
       DealProposal onchain = d.params.client_deal_proposal.proposal;
       if (id != 1000) onchain.storage_price_per_epoch = BigInt::FromUint(1);
-      chain_.lotus.deals[d.chain_deal_id] = DealJson(onchain, -1);
+      chain_.lotus.deals[d.chain_deal_id] = MarketDealJson(onchain, -1);
     }
   }
   ASSERT_TRUE(engine->Tick().has_value());
@@ -541,23 +524,23 @@ TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinal
 
   // Activated at the head but not yet at the finalized tipset: still published.
   auto proposal = ClientDealProposal::Decode(deals["f01000"].signed_proposal)->proposal;
-  chain_.lotus.deals[7] = DealJson(proposal, 1005);
-  chain_.final_deals[7] = DealJson(proposal, -1);
+  chain_.lotus.deals[7] = MarketDealJson(proposal, 1005);
+  chain_.final_deals[7] = MarketDealJson(proposal, -1);
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kPublished);
   // A slash seen only at the head is not final either.
-  chain_.lotus.deals[7] = DealJson(proposal, 1005, 1006);
+  chain_.lotus.deals[7] = MarketDealJson(proposal, 1005, 1006);
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kPublished);
   // Once finalized: active; slashed later (and final) → slashed.
-  chain_.lotus.deals[7] = DealJson(proposal, 1005);
+  chain_.lotus.deals[7] = MarketDealJson(proposal, 1005);
   chain_.final_deals.clear();
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kActive);
   EXPECT_EQ(Info("deals").find("f01000:7:active"), 0u) << Info("deals");
   EXPECT_EQ(stats_->Get("f01000")->active, 1);
   EXPECT_GT(stats_->Get("f01000")->active_us_total, 0);
-  chain_.lotus.deals[7] = DealJson(proposal, 1005, 1010);
+  chain_.lotus.deals[7] = MarketDealJson(proposal, 1005, 1010);
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kSlashed);
   EXPECT_EQ(stats_->Get("f01000")->slashed, 1);
@@ -590,7 +573,7 @@ void PublishAndActivateAll(FakeProviders& providers, chain::testing::FakeLotus& 
         while (lotus.deals.count(next)) ++next;
         d.chain_deal_id = next;
         d.status = "PublishConfirmed";
-        lotus.deals[next] = DealJson(d.params.client_deal_proposal.proposal, lotus.height);
+        lotus.deals[next] = MarketDealJson(d.params.client_deal_proposal.proposal, lotus.height);
       }
     }
   }
@@ -852,7 +835,8 @@ TEST_F(DealEngineTest, ReceiptProvesThePinsSegmentAndListsItsDealsAsRecorded) {
     for (auto& [uuid, d] : deals) {
       d.status = "PublishConfirmed";
       d.chain_deal_id = id == 1000 ? 7 : 8;
-      chain_.lotus.deals[d.chain_deal_id] = DealJson(d.params.client_deal_proposal.proposal, -1);
+      chain_.lotus.deals[d.chain_deal_id] =
+          MarketDealJson(d.params.client_deal_proposal.proposal, -1);
     }
   }
   ASSERT_TRUE(engine->Tick().has_value());
