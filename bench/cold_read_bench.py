@@ -15,7 +15,7 @@ Between rounds the hot tier evicts the re-warmed pin again (it is read back whol
 `cached`, hence evictable), and A waits for `info.hot = cold-only`. Printed: each round's time to
 first byte and throughput of A and B, and the medians of the ratios A/B (throughput: goal ≥ 0.7).
 
-Usage: bench/cold_read_bench.py [--build DIR] [--mib N] [--rounds N]
+Usage: bench/cold_read_bench.py [--build DIR] [--mib N] [--rounds N] [--keep]
 """
 import argparse
 import json
@@ -37,6 +37,13 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rpc(url, method, params):
@@ -73,6 +80,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--mib", type=int, default=24)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (serve.log)")
     args = ap.parse_args()
     cairn = os.path.join(args.build, "cairn")
     work = tempfile.mkdtemp(prefix="cold-bench-")
@@ -158,7 +166,16 @@ check_interval_seconds = 1
                     time.sleep(0.2)
                     continue
                 if info.get("hot") == "cold-only":
-                    return
+                    if evicted_before is None:
+                        return
+                    # A pass may evict part-way through a read: what the read re-warmed after it
+                    # is then evicted by a later pass. Cold means no new eviction for two passes.
+                    settled = evictions()
+                    time.sleep(2.5)
+                    info = http_json(f"{base}/pins/{pin}", token)["info"]
+                    if evictions() == settled and info.get("hot") == "cold-only":
+                        return
+                    continue
                 if advance:
                     rpc(chain, "Devnet.Advance", [1])
                 time.sleep(0.2)
@@ -169,6 +186,11 @@ check_interval_seconds = 1
         piece_cid = receipt["aggregate"]["pieceCid"]
         start = receipt["segment"]["offset"] // 128 * 127
         providers = rpc(chain, "Devnet.Info", [])["Providers"]
+        # A provider's first read of a piece is slow (the devnet builds the bytes): done here,
+        # outside the rounds, at every provider.
+        for p in providers:
+            curl(f"{p['http']}/piece/{piece_cid}",
+                 [f"Range: bytes={start}-{start + len(data) - 1}"], len(data))
         rows = []
         for i in range(args.rounds):
             if i:
@@ -176,7 +198,12 @@ check_interval_seconds = 1
             evicted = evictions()
             before = {p["id"]: rpc(chain, "Devnet.Stats", [p["id"]])["BytesServed"]
                       for p in providers}
+            cpu = (cpu_seconds(serve.pid), cpu_seconds(devnet.pid))
+            t0 = time.monotonic()
             a = curl(f"{base}/ipfs/{root}", [f"Authorization: Bearer {token}"], len(data))
+            if os.environ.get("COLD_BENCH_TIMES"):  # CLOCK_MONOTONIC, for perf record -k
+                print(f"cold read {i + 1}: monotonic {t0:.6f},{time.monotonic():.6f}", flush=True)
+            cpu_a = (cpu_seconds(serve.pid) - cpu[0], cpu_seconds(devnet.pid) - cpu[1])
             served = {p["id"]: rpc(chain, "Devnet.Stats", [p["id"]])["BytesServed"] - before[p["id"]]
                       for p in providers}
             if sum(served.values()) < len(data):
@@ -184,13 +211,17 @@ check_interval_seconds = 1
                                    "not cold")
             who = max(served, key=served.get)
             url = next(p for p in providers if p["id"] == who)["http"]
+            cpu = cpu_seconds(devnet.pid)
             b = curl(f"{url}/piece/{piece_cid}",
                      [f"Range: bytes={start}-{start + len(data) - 1}"], len(data))
+            cpu_b = cpu_seconds(devnet.pid) - cpu
             rows.append((a, b, served))
             mb = len(data) / 1e6
             print(f"round {i + 1}: cold gateway ttfb {a[0] * 1e3:.1f} ms, {mb / a[1]:.0f} MB/s "
                   f"(providers served {sum(served.values())} bytes); raw /piece at {who} ttfb "
-                  f"{b[0] * 1e3:.1f} ms, {mb / b[1]:.0f} MB/s", flush=True)
+                  f"{b[0] * 1e3:.1f} ms, {mb / b[1]:.0f} MB/s; CPU: cairn {cpu_a[0] * 1e3:.0f} "
+                  f"ms and devnet {cpu_a[1] * 1e3:.0f} ms for the cold read, devnet "
+                  f"{cpu_b * 1e3:.0f} ms for the raw one", flush=True)
         thr = statistics.median(b[1] / a[1] for a, b, _ in rows)
         ttfb = statistics.median(a[0] / b[0] for a, b, _ in rows)
         print(f"file {args.mib} MiB, {args.rounds} rounds")
@@ -204,7 +235,9 @@ check_interval_seconds = 1
         for p in reversed(procs):
             p.terminate()
             p.wait()
-        if work:
+        if work and args.keep:
+            print(f"the work directory is kept: {work}", file=sys.stderr)
+        elif work:
             shutil.rmtree(work, ignore_errors=True)
 
 

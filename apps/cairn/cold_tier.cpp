@@ -93,7 +93,19 @@ class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
  public:
   Result<Bytes> Fetch(const std::string& base_url, const std::string& piece_cid, uint64_t offset,
                       uint64_t length, std::chrono::milliseconds deadline) override {
-    if (length == 0) return Bytes{};
+    Bytes out;
+    out.reserve(length);
+    CAIRN_TRY(FetchTo(base_url, piece_cid, offset, length, deadline, [&out](ByteSpan data) {
+      out.insert(out.end(), data.begin(), data.end());
+      return Ok();
+    }));
+    return out;
+  }
+
+  Result<void> FetchTo(const std::string& base_url, const std::string& piece_cid, uint64_t offset,
+                       uint64_t length, std::chrono::milliseconds deadline,
+                       const ByteSinkFn& sink) override {
+    if (length == 0) return Ok();
     http::ClientRequest req;
     req.url = base_url + "/piece/" + piece_cid;
     req.headers = {
@@ -101,7 +113,26 @@ class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
     req.timeout = deadline;
     // A provider that ignores Range is cut off here instead of sending the whole piece.
     req.max_body_bytes = length;
-    auto res = http::Fetch(req);
+    // The status is judged before a byte of the body reaches the sink.
+    req.on_head = [offset](const http::ClientResponse& head) -> Result<void> {
+      if (head.status == 404) {
+        return Err(ErrorCode::kNotFound, "404: the provider lacks the piece");
+      }
+      if (head.status == 429 || head.status >= 500) {  // overloaded or failing: not a lie
+        return Err(ErrorCode::kUnavailable,
+                   "/piece answered status " + std::to_string(head.status));
+      }
+      if (head.status != 206 && !(head.status == 200 && offset == 0)) {
+        return Err(ErrorCode::kCorruption,
+                   "/piece answered status " + std::to_string(head.status) + " to a range");
+      }
+      return Ok();
+    };
+    uint64_t got = 0;
+    auto res = http::Fetch(req, [&](ByteSpan data) -> Result<void> {
+      got += data.size();
+      return sink(data);
+    });
     if (!res) {
       if (res.error().code() == ErrorCode::kResourceExhausted) {
         return Err(ErrorCode::kCorruption,
@@ -109,19 +140,11 @@ class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
       }
       return Err(res.error());
     }
-    if (res->status == 404) return Err(ErrorCode::kNotFound, "404: the provider lacks the piece");
-    if (res->status == 429 || res->status >= 500) {  // overloaded or failing: not a lie
-      return Err(ErrorCode::kUnavailable, "/piece answered status " + std::to_string(res->status));
-    }
-    if (res->status != 206 && !(res->status == 200 && offset == 0)) {
-      return Err(ErrorCode::kCorruption,
-                 "/piece answered status " + std::to_string(res->status) + " to a range");
-    }
-    if (res->body.size() != length) {
-      return Err(ErrorCode::kCorruption, "/piece answered " + std::to_string(res->body.size()) +
+    if (got != length) {
+      return Err(ErrorCode::kCorruption, "/piece answered " + std::to_string(got) +
                                              " bytes for a range of " + std::to_string(length));
     }
-    return Bytes(res->body.begin(), res->body.end());
+    return Ok();
   }
 };
 

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -53,6 +54,10 @@ class Blockstore {
   virtual Result<void> ForEach(const std::function<bool(const Cid&, uint64_t)>& fn) = 0;
   // Makes every Put and Delete that returned before this call durable.
   virtual Result<void> Sync() = 0;
+  // A hint that these blocks are about to be read, in this order (ipld::BlockGetter::Prefetch):
+  // a store with a slow tier behind it (FallbackBlockstore) may start fetching the blocks it
+  // lacks in the background. Never fails, never waits; the default ignores it.
+  virtual void Prefetch(std::span<const Cid> cids) { (void)cids; }
 };
 
 }  // namespace cairn::blockstore

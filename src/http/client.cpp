@@ -80,6 +80,8 @@ std::optional<std::string_view> ClientResponse::Header(std::string_view name) co
 
 namespace {
 
+constexpr size_t kReadBufferBytes = 64 * 1024;
+
 template <typename Stream>
 net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& url,
                                                    const ClientRequest& request,
@@ -104,7 +106,10 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
     co_return Err(ErrorCode::kUnavailable,
                   "http client: write to " + url.host + ": " + wec.message());
 
+  // Beast reads at most the buffer's free capacity per read (at least 512 bytes): without room
+  // reserved up front, a large body arrives 512 bytes per system call.
   beast::flat_buffer buffer;
+  buffer.reserve(kReadBufferBytes);
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(request.max_body_bytes);
   auto [hec, hn] =
@@ -122,6 +127,14 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
   out.status = static_cast<int>(parser.get().result_int());
   for (const auto& f : parser.get()) {
     out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  }
+  if (request.on_head) {
+    if (auto r = request.on_head(out); !r) co_return Err(r.error());
+  }
+  if (!sink) {
+    if (auto length = parser.content_length(); length && *length <= request.max_body_bytes) {
+      out.body.reserve(static_cast<size_t>(*length));
+    }
   }
   std::vector<char> chunk(256 * 1024);
   uint64_t total = 0;

@@ -27,6 +27,8 @@ struct Url {
 // Parses an absolute http(s) URL. InvalidArgument otherwise.
 Result<Url> ParseUrl(std::string_view text);
 
+struct ClientResponse;
+
 struct ClientRequest {
   std::string method = "GET";
   std::string url;
@@ -34,6 +36,11 @@ struct ClientRequest {
   std::string body;
   std::chrono::milliseconds timeout{30000};  // whole exchange
   uint64_t max_body_bytes = 64ull << 20;     // longer bodies fail with ResourceExhausted
+  // When set, called once the status and headers are in (the response's body still empty),
+  // before any body byte is read; an error it returns stops the exchange and is returned (a
+  // caller that streams the body to a sink refuses a wrong status here, before its sink sees
+  // the error page as data).
+  std::function<Result<void>(const ClientResponse&)> on_head;
 };
 
 struct ClientResponse {

@@ -91,6 +91,34 @@ TEST_F(ClientTest, StreamsToASinkAndEnforcesTheCap) {
   EXPECT_EQ(aborted.error().code(), ErrorCode::kCorruption);
 }
 
+TEST_F(ClientTest, AHeadCheckSeesTheStatusBeforeTheBodyAndCanRefuseIt) {
+  ClientRequest req;
+  req.url = Url("/missing");
+  int heads = 0;
+  uint64_t body_bytes = 0;
+  req.on_head = [&](const ClientResponse& head) -> Result<void> {
+    ++heads;
+    EXPECT_TRUE(head.body.empty());
+    if (head.status != 200)
+      return Err(ErrorCode::kNotFound, "status " + std::to_string(head.status));
+    return Ok();
+  };
+  auto sink = [&](ByteSpan b) -> Result<void> {
+    body_bytes += b.size();
+    return Ok();
+  };
+  auto refused = Fetch(req, sink);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(refused.error().message(), "status 404");
+  EXPECT_EQ(body_bytes, 0u);  // the 404 page never reached the sink
+  req.url = Url("/big");
+  auto accepted = Fetch(req, sink);
+  ASSERT_TRUE(accepted) << accepted.error().ToString();
+  EXPECT_EQ(body_bytes, 1u << 20);
+  EXPECT_EQ(heads, 2);
+}
+
 TEST_F(ClientTest, TimesOutAndReportsRefusedConnections) {
   ClientRequest req;
   req.url = Url("/slow");

@@ -5,7 +5,9 @@
 // matching member functions, so no layer here depends on the store.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -35,6 +37,20 @@ class BlockGetter {
   // (bitswap HAVE) cost no block read; the bytes are then not verified. The default reads the
   // block with GetShared().
   virtual Result<uint64_t> Size(const Cid& cid) { return CAIRN_TRY(GetShared(cid))->size(); }
+  // A hint: the blocks `cids` names are about to be read, in this order. A getter whose reads
+  // are slow (the cold tier's providers) may start fetching them in the background, so that the
+  // Get that follows finds them ready; the hint never fails, may be ignored (the default) and
+  // must return without waiting for the fetch. Callers hint only blocks they are about to read
+  // (a reader of a byte range hints the children that overlap the range, never the whole DAG).
+  virtual void Prefetch(std::span<const Cid> cids) { (void)cids; }
+  // The blocks `cids` names, each handed to `each` exactly once (with its bytes, or the error
+  // Get would have given), on the calling thread, in any order; returns when every one was
+  // answered. A getter that can read several blocks in one exchange (adjacent ranges of one
+  // piece) does so; the default calls Get for each in turn.
+  using EachBlock = std::function<void(const Cid&, Result<Bytes>)>;
+  virtual void GetMany(std::span<const Cid> cids, const EachBlock& each) {
+    for (const Cid& cid : cids) each(cid, Get(cid));
+  }
 };
 
 // Where blocks go as they are built (the UnixFS importer's output). Thread-safety is the
@@ -80,6 +96,9 @@ class BlockGetterFor final : public BlockGetter {
     } else {
       return BlockGetter::Size(cid);
     }
+  }
+  void Prefetch(std::span<const Cid> cids) override {
+    if constexpr (requires { store_.Prefetch(cids); }) store_.Prefetch(cids);
   }
 
  private:

@@ -142,9 +142,11 @@ size_t LinkBodySize(const PbLink& link) {
 
 }  // namespace
 
-Result<PbNode> DecodeDagPb(ByteSpan bytes) {
+Result<PbNode> DecodeDagPb(ByteSpan bytes, std::optional<ByteSpan>* data_view) {
   Reader r(bytes, 0);
   PbNode node;
+  if (data_view) data_view->reset();
+  bool have_data = false;
   while (!r.done()) {
     const Key k = CAIRN_TRY(ReadKey(r, "PBNode field key"));
     if (k.field != 1 && k.field != 2) {
@@ -155,13 +157,18 @@ Result<PbNode> DecodeDagPb(ByteSpan bytes) {
                                     std::to_string(k.wire) + ", expected 2");
     }
     if (k.field == 1) {
-      if (node.data) {
+      if (have_data) {
         return Reader::Fail(k.at, "duplicate PBNode Data");
       }
       ByteSpan data = CAIRN_TRY(r.Delimited("PBNode Data"));
-      node.data = Bytes(data.begin(), data.end());
+      have_data = true;
+      if (data_view) {
+        *data_view = data;
+      } else {
+        node.data = Bytes(data.begin(), data.end());
+      }
     } else {
-      if (node.data) {
+      if (have_data) {
         return Reader::Fail(k.at, "PBNode Links after Data (links must come first)");
       }
       ByteSpan body = CAIRN_TRY(r.Delimited("PBNode Links"));

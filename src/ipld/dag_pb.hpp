@@ -33,7 +33,10 @@ struct PbNode {
 };
 
 // Strict decode of one dag-pb block. Errors are InvalidArgument with the offset and reason.
-Result<PbNode> DecodeDagPb(ByteSpan bytes);
+// With `data_view`, the Data field is not copied: it is set there instead (a view into `bytes`,
+// nullopt when absent) and the node's `data` stays empty — for readers that keep `bytes` alive
+// and would otherwise copy every file leaf's content.
+Result<PbNode> DecodeDagPb(ByteSpan bytes, std::optional<ByteSpan>* data_view = nullptr);
 
 // Canonical encoding of `node`.
 Bytes EncodeDagPb(const PbNode& node);

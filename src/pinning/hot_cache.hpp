@@ -207,6 +207,7 @@ class TouchingBlockstore final : public blockstore::Blockstore {
     return inner_.ForEach(fn);
   }
   Result<void> Sync() override { return inner_.Sync(); }
+  void Prefetch(std::span<const Cid> cids) override { inner_.Prefetch(cids); }
 
  private:
   blockstore::Blockstore& inner_;

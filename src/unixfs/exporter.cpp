@@ -13,10 +13,11 @@ namespace codec = multiformats::codec;
 struct Exporter::Node {
   Cid cid;
   bool raw = false;                    // raw-codec block: `block` is file content
-  std::shared_ptr<const Bytes> block;  // raw blocks only
+  std::shared_ptr<const Bytes> block;  // the block (an identity CID's digest)
   uint64_t block_size = 0;
-  ipld::PbNode pb;  // dag-pb only; pb.data is moved into fs
-  UnixfsData fs;    // dag-pb only
+  ipld::PbNode pb;               // dag-pb only, without its Data (decoded into fs)
+  UnixfsData fs;                 // dag-pb only, without its Data: that is `data`
+  std::optional<ByteSpan> data;  // dag-pb only: the UnixFS Data, a view into *block
 };
 
 namespace {
@@ -151,23 +152,25 @@ Result<Exporter::Node> Exporter::Load(const Cid& cid) {
                "unixfs: " + cid.ToString() + " has codec " +
                    (name ? std::string(*name) : "0x" + ToHex(cid.codec())) + ", not dag-pb or raw");
   }
-  auto decoded = ipld::DecodeDagPb(block);
+  // Views, not copies: a file leaf's content is served from the block itself.
+  std::optional<ByteSpan> pb_data;
+  auto decoded = ipld::DecodeDagPb(block, &pb_data);
   if (!decoded) {
     return Err(ErrorCode::kCorruption, "unixfs: block " + cid.ToString() +
                                            " is not valid dag-pb: " + decoded.error().message());
   }
   node.pb = std::move(*decoded);
-  if (!node.pb.data) {
+  if (!pb_data) {
     return Err(ErrorCode::kCorruption,
                "unixfs: dag-pb node " + cid.ToString() + " carries no UnixFS Data");
   }
-  auto fs = DecodeUnixfsData(*node.pb.data);
+  auto fs = DecodeUnixfsData(*pb_data, &node.data);
   if (!fs) {
     return Err(ErrorCode::kCorruption,
                "unixfs: node " + cid.ToString() + ": " + fs.error().message());
   }
-  node.pb.data.reset();
   node.fs = std::move(*fs);
+  node.block = std::move(shared);
   return node;
 }
 
@@ -188,7 +191,7 @@ Result<uint64_t> Exporter::FileNodeSize(const Node& node) {
                  "unixfs: file node " + id + " has a named link '" + *link.name + "'");
     }
   }
-  uint64_t total = fs.data ? fs.data->size() : 0;
+  uint64_t total = node.data ? node.data->size() : 0;
   for (uint64_t size : fs.blocksizes) {
     if (__builtin_add_overflow(total, size, &total)) {
       return Err(ErrorCode::kCorruption, "unixfs: file node " + id + " blocksizes overflow");
@@ -232,8 +235,8 @@ Result<NodeStat> Exporter::StatOf(const Node& node) {
         return Err(ErrorCode::kCorruption, "unixfs: symlink " + node.cid.ToString() + " has links");
       }
       stat.type = NodeType::kSymlink;
-      if (fs.data) {
-        stat.symlink_target.assign(fs.data->begin(), fs.data->end());
+      if (node.data) {
+        stat.symlink_target.assign(node.data->begin(), node.data->end());
       }
       stat.size = stat.symlink_target.size();
       return stat;
@@ -272,17 +275,47 @@ Result<void> Exporter::ReadNode(const Node& node, uint64_t expected_size, uint64
                                            std::to_string(total) + " bytes, its parent declared " +
                                            std::to_string(expected_size));
   }
-  uint64_t data_size = node.fs.data ? node.fs.data->size() : 0;
+  uint64_t data_size = node.data ? node.data->size() : 0;
   if (lo < data_size) {
     uint64_t end = std::min(hi, data_size);
-    CAIRN_TRY(sink(ByteSpan(*node.fs.data).subspan(lo, end - lo), nullptr));
+    CAIRN_TRY(sink(node.data->subspan(lo, end - lo), node.block));
   }
   uint64_t pos = data_size;
+  // The children the range needs, [first, last): hinted to the getter a window ahead of the
+  // one being read, half a window at a time (so a getter can batch them).
+  size_t first = node.pb.links.size();
+  size_t last = 0;
+  if (limits_.prefetch_window > 0) {
+    uint64_t at = data_size;
+    for (size_t i = 0; i < node.pb.links.size() && at < hi; ++i) {
+      const uint64_t end = at + node.fs.blocksizes[i];
+      if (node.fs.blocksizes[i] > 0 && end > lo) {
+        first = std::min(first, i);
+        last = i + 1;
+      }
+      at = end;
+    }
+  }
+  size_t hinted = first;  // children [first, hinted) were hinted
+  std::vector<Cid> hint;
   for (size_t i = 0; i < node.pb.links.size() && pos < hi; ++i) {
     uint64_t child_size = node.fs.blocksizes[i];
     uint64_t end = pos + child_size;  // no overflow: FileNodeSize summed these
     // Children that hold no bytes of the range are never fetched; empty children hold none.
     if (child_size > 0 && end > lo) {
+      if (i >= first && i < last && last - i > 1 && hinted < last &&
+          hinted - i <= limits_.prefetch_window / 2) {
+        const size_t until = std::min(last, i + limits_.prefetch_window);
+        hint.clear();
+        for (size_t k = std::max(hinted, i); k < until; ++k) {
+          if (node.fs.blocksizes[k] > 0 &&
+              node.pb.links[k].hash.hash().code() != codec::kIdentity) {
+            hint.push_back(node.pb.links[k].hash);
+          }
+        }
+        hinted = until;
+        if (!hint.empty()) blocks_.Prefetch(hint);
+      }
       if (depth + 1 > limits_.max_file_depth) {
         return Err(ErrorCode::kCorruption, "unixfs: file DAG under " + node.cid.ToString() +
                                                " is deeper than " +
@@ -501,7 +534,7 @@ Result<ResolvedPath> Exporter::Resolve(const ContentPath& path) {
         break;
       case DataType::kSymlink: {
         std::string target =
-            node.fs.data ? std::string(node.fs.data->begin(), node.fs.data->end()) : std::string();
+            node.data ? std::string(node.data->begin(), node.data->end()) : std::string();
         return Err(ErrorCode::kNotSupported, "unixfs: cannot resolve '" + seg +
                                                  "': " + JoinPath(path, i) + " is a symlink to '" +
                                                  target + "'; symlinks are not followed");

@@ -9,7 +9,10 @@
 // sharded entry, depth bounds) and a violation is an error value with a reason — never a crash, a
 // hang or memory that grows with the file. Memory is bounded by the DAG depth times the block
 // size: files stream to a sink block by block, and a byte range descends only into the children
-// that overlap it, so reading the last byte of a file fetches one block per level.
+// that overlap it, so reading the last byte of a file fetches one block per level. While it reads
+// a file node's children it hints the getter (BlockGetter::Prefetch) with the next ones it will
+// read (`prefetch_window` of them, only those that overlap the range), so a getter with a slow
+// tier behind it can fetch ahead and in batches; the hint changes nothing else.
 //
 // Error codes: NotFound for a missing block (as the getter reports it) or a path component that
 // is not there; Corruption for a block that breaks the format; InvalidArgument for a bad request
@@ -98,7 +101,8 @@ struct ResolvedPath {
 };
 
 // Receives file content with the block that holds it: `owner` keeps `data` alive for as long as
-// the receiver holds it (raw leaves); when `owner` is null, `data` is valid during the call only.
+// the receiver holds it (raw leaves, and the Data of dag-pb leaves: a view into their block);
+// when `owner` is null, `data` is valid during the call only.
 using SharedByteSink =
     std::function<Result<void>(ByteSpan data, const std::shared_ptr<const Bytes>& owner)>;
 // Receives directory entries; return false to stop early (not an error).
@@ -119,6 +123,9 @@ struct ExporterLimits {
   unsigned max_hamt_depth = 64;
   // Most path segments resolved in one call.
   size_t max_path_segments = 4096;
+  // Children of a file node hinted to the getter ahead of the one being read (BlockGetter::
+  // Prefetch), among those that overlap the range read only; 0 hints nothing.
+  size_t prefetch_window = 16;
 };
 
 class Exporter {

@@ -35,6 +35,10 @@ class MemoryGetter : public BlockGetter {
     return cid;
   }
   void PutAt(const Cid& cid, Bytes bytes) { blocks_[cid.hash()] = std::move(bytes); }
+  void Prefetch(std::span<const Cid> cids) override {
+    hints.emplace_back(cids.begin(), cids.end());
+  }
+  std::vector<std::vector<Cid>> hints;  // every Prefetch call
   void Remove(const Cid& cid) { blocks_.erase(cid.hash()); }
 
   size_t fetches = 0;
@@ -249,9 +253,9 @@ TEST(Exporter, ReadsEveryRangeOfAMultiLevelFile) {
   }
 }
 
-// ReadRangeShared gives the same bytes as ReadRange; raw leaves come with their block (the data
-// points into it), dag-pb leaves' inline data without an owner.
-TEST(Exporter, SharedReadsHandOutRawLeavesInPlace) {
+// ReadRangeShared gives the same bytes as ReadRange, every piece with the block it points into:
+// raw leaves and dag-pb leaves' Data alike (no copy of file content).
+TEST(Exporter, SharedReadsHandOutLeavesInPlace) {
   for (bool pb_leaves : {false, true}) {
     MemoryGetter g;
     Bytes content = Pattern(157, 7);
@@ -274,10 +278,49 @@ TEST(Exporter, SharedReadsHandOutRawLeavesInPlace) {
           });
       ASSERT_TRUE(r) << r.error().ToString();
       EXPECT_EQ(got, Bytes(content.begin() + static_cast<std::ptrdiff_t>(off), content.end()));
-      EXPECT_EQ(owned, pb_leaves ? 0 : pieces);
+      EXPECT_EQ(owned, pieces);
       EXPECT_GT(pieces, 0);
     }
   }
+}
+
+// A range read hints the children it will read, a window ahead, half a window at a time; never
+// a child outside the range, never one hint for a single child.
+TEST(Exporter, RangeReadsHintTheChildrenTheyWillReadAWindowAhead) {
+  MemoryGetter g;
+  Bytes content = Pattern(40 * 10, 3);
+  Cid root = BuildFile(g, content, 10, 64, false);  // one root over 40 leaves of 10 bytes
+  ExporterLimits limits;
+  limits.prefetch_window = 8;
+  Exporter ex(g, limits);
+  // Bytes 25..304 are in leaves 2..30.
+  auto got = ReadAll(ex, root, 25, 280);
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(*got, Bytes(content.begin() + 25, content.begin() + 305));
+  // The leaves as the root lists them.
+  auto root_block = g.Get(root);
+  auto pb = ipld::DecodeDagPb(*root_block);
+  ASSERT_TRUE(pb.has_value());
+  std::vector<Cid> hinted;
+  for (const auto& h : g.hints) {
+    EXPECT_LE(h.size(), 8u);
+    hinted.insert(hinted.end(), h.begin(), h.end());
+  }
+  std::vector<Cid> wanted;
+  for (size_t i = 2; i <= 30; ++i) wanted.push_back(pb->links[i].hash);
+  EXPECT_EQ(hinted, wanted);              // every needed leaf once, in order, and nothing else
+  EXPECT_EQ(g.hints.front().size(), 8u);  // a full window first, then half windows
+  EXPECT_EQ(g.hints[1].size(), 4u);
+
+  // A range inside one leaf hints nothing; a window of 0 never hints.
+  g.hints.clear();
+  ASSERT_TRUE(ReadAll(ex, root, 31, 5).has_value());
+  EXPECT_TRUE(g.hints.empty());
+  ExporterLimits none;
+  none.prefetch_window = 0;
+  Exporter quiet(g, none);
+  ASSERT_TRUE(ReadAll(quiet, root).has_value());
+  EXPECT_TRUE(g.hints.empty());
 }
 
 TEST(Exporter, ReadsInlineDataBeforeChildren) {

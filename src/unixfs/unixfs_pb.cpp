@@ -216,9 +216,10 @@ Result<void> DecodeBlocksize(Reader& r, const Tag& tag, ByteSpan message,
   return Ok();
 }
 
-Result<UnixfsData> DecodeUnixfsData(ByteSpan bytes) {
+Result<UnixfsData> DecodeUnixfsData(ByteSpan bytes, std::optional<ByteSpan>* data_view) {
   Reader r(bytes, 0);
   UnixfsData d;
+  if (data_view) data_view->reset();
   bool have_type = false;
   bool have_seconds = false;
   while (!r.done()) {
@@ -237,7 +238,11 @@ Result<UnixfsData> DecodeUnixfsData(ByteSpan bytes) {
       case 2: {
         CAIRN_TRY(ExpectWireType(r, tag, kLengthDelimited, "Data"));
         ByteSpan data = CAIRN_TRY(r.LengthDelimited("Data"));
-        d.data = Bytes(data.begin(), data.end());
+        if (data_view) {
+          *data_view = data;
+        } else {
+          d.data = Bytes(data.begin(), data.end());
+        }
         break;
       }
       case 3:

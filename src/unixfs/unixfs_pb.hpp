@@ -53,6 +53,8 @@ struct UnixfsData {
 };
 
 Bytes EncodeUnixfsData(const UnixfsData& data);
-Result<UnixfsData> DecodeUnixfsData(ByteSpan bytes);
+// With `data_view`, the Data field is not copied: it is set there (a view into `bytes`, nullopt
+// when absent) and the result's `data` stays empty.
+Result<UnixfsData> DecodeUnixfsData(ByteSpan bytes, std::optional<ByteSpan>* data_view = nullptr);
 
 }  // namespace cairn::unixfs

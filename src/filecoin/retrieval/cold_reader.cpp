@@ -141,6 +141,143 @@ Result<Bytes> ColdReader::Get(const multiformats::Cid& cid) {
              "cold: every replica of " + cid.ToString() + " failed: " + failures);
 }
 
+void ColdReader::GetMany(std::span<const multiformats::Cid> cids, const EachBlock& each) {
+  std::vector<Wanted> wanted;
+  wanted.reserve(cids.size());
+  std::vector<const multiformats::Cid*> alone;  // read one by one, as Get does
+  for (const auto& cid : cids) {
+    auto where = deals_.ColdLocations(cid.hash().Encode(), options_.max_locations);
+    const metadata::ColdLocation* usable = nullptr;
+    size_t usable_count = 0;
+    if (where) {
+      for (const auto& l : *where) {
+        if (l.providers.empty() || l.block_length == 0 ||
+            l.block_length > options_.max_block_size) {
+          continue;
+        }
+        if (usable == nullptr) usable = &l;
+        ++usable_count;
+      }
+    }
+    if (usable == nullptr) {
+      alone.push_back(&cid);  // Get gives the error (no active deal, the index failing...)
+      continue;
+    }
+    Wanted w;
+    w.cid = &cid;
+    w.where = *usable;
+    w.elsewhere = usable_count > 1;
+    wanted.push_back(std::move(w));
+  }
+  // Runs: blocks of one segment by offset, split where they are too far apart or too long.
+  std::vector<Wanted*> order;
+  order.reserve(wanted.size());
+  for (auto& w : wanted) order.push_back(&w);
+  std::sort(order.begin(), order.end(), [](const Wanted* a, const Wanted* b) {
+    if (a->where.segment_id != b->where.segment_id) {
+      return a->where.segment_id < b->where.segment_id;
+    }
+    return a->where.block_offset < b->where.block_offset;
+  });
+  size_t begin = 0;
+  while (begin < order.size()) {
+    size_t end = begin + 1;
+    while (end < order.size()) {
+      const auto& prev = order[end - 1]->where;
+      const auto& next = order[end]->where;
+      const uint64_t prev_end = prev.block_offset + prev.block_length;
+      if (next.segment_id != prev.segment_id || next.block_offset < prev_end ||
+          next.block_offset - prev_end > options_.max_gap ||
+          next.block_offset + next.block_length - order[begin]->where.block_offset >
+              options_.max_run_bytes) {
+        break;
+      }
+      ++end;
+    }
+    std::span<Wanted*> run(order.data() + begin, end - begin);
+    const std::string failures = ReadRun(run, each);
+    for (Wanted* w : run) {
+      if (w->answered) continue;
+      if (w->elsewhere) {
+        alone.push_back(w->cid);
+        continue;
+      }
+      w->answered = true;
+      each(*w->cid, Err(ErrorCode::kUnavailable,
+                        "cold: every replica of " + w->cid->ToString() + " failed: " + failures));
+    }
+    begin = end;
+  }
+  for (const auto* cid : alone) each(*cid, Get(*cid));
+}
+
+std::string ColdReader::ReadRun(std::span<Wanted*> run, const EachBlock& each) {
+  std::string failures;
+  const metadata::ColdLocation& segment = run.front()->where;
+  // The segment's CAR starts at the unpadded image of its padded offset (a multiple of 128).
+  const uint64_t car_at = aggregation::UnpaddedSize(segment.piece_offset);
+  for (const auto& provider : Ordered(segment.providers)) {
+    size_t next = 0;  // the first block not answered yet
+    while (next < run.size() && run[next]->answered) ++next;
+    if (next == run.size()) break;
+    const uint64_t from = run[next]->where.block_offset;
+    const uint64_t to = run.back()->where.block_offset + run.back()->where.block_length;
+    // Streams the range: skips the bytes between blocks, gathers each block, verifies it and
+    // hands it out as soon as it is complete.
+    uint64_t at = from;  // offset in the segment's CAR of the next byte to arrive
+    Bytes block;
+    auto sink = [&](ByteSpan data) -> Result<void> {
+      while (!data.empty() && next < run.size()) {
+        Wanted& w = *run[next];
+        if (at < w.where.block_offset) {  // a section header between blocks
+          const uint64_t skip = std::min<uint64_t>(w.where.block_offset - at, data.size());
+          data = data.subspan(skip);
+          at += skip;
+          continue;
+        }
+        const uint64_t take = std::min<uint64_t>(w.where.block_length - block.size(), data.size());
+        block.insert(block.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
+        data = data.subspan(take);
+        at += take;
+        if (block.size() < w.where.block_length) continue;
+        auto ok = w.cid->hash().Verify(block);
+        if (!ok) {
+          return Err(ErrorCode::kCorruption, "piece " + w.where.piece_cid + " bytes " +
+                                                 std::to_string(car_at + w.where.block_offset) +
+                                                 "+" + std::to_string(w.where.block_length) +
+                                                 " do not hash to " + w.cid->ToString());
+        }
+        Succeeded(provider, w.where, *w.cid, block.size());
+        w.answered = true;
+        each(*w.cid, std::move(block));
+        block = Bytes{};
+        ++next;
+      }
+      return Ok();
+    };
+    auto fetched = [&]() -> Result<void> {
+      const std::string base = CAIRN_TRY(endpoints_.BaseUrl(provider));
+      CAIRN_TRY(fetcher_.FetchTo(base, segment.piece_cid, car_at + from, to - from,
+                                 options_.provider_deadline, sink));
+      if (next < run.size()) {
+        return Err(ErrorCode::kCorruption, "returned " + std::to_string(at - from) +
+                                               " bytes for a range of " +
+                                               std::to_string(to - from));
+      }
+      return Ok();
+    }();
+    if (fetched) break;
+    Failed(provider);
+    log::Warn("cold.read_failed", {{"cid", run[std::min(next, run.size() - 1)]->cid->ToString()},
+                                   {"provider", provider},
+                                   {"piece", segment.piece_cid},
+                                   {"blocks", static_cast<uint64_t>(run.size())},
+                                   {"error", fetched.error().message()}});
+    failures += (failures.empty() ? "" : "; ") + provider + ": " + fetched.error().message();
+  }
+  return failures;
+}
+
 Result<Bytes> ColdReader::ReadFrom(const std::string& provider, const metadata::ColdLocation& l,
                                    const multiformats::Cid& cid) {
   if (l.block_length > options_.max_block_size) {

@@ -24,10 +24,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -56,6 +58,17 @@ class PieceRangeFetcher {
   virtual Result<Bytes> Fetch(const std::string& base_url, const std::string& piece_cid,
                               uint64_t offset, uint64_t length,
                               std::chrono::milliseconds deadline) = 0;
+  // The same bytes, handed to `sink` in order as they arrive (so a reader can use the first
+  // blocks of a long range before the last ones came). Same errors as Fetch, which a
+  // fetcher reports before any byte reaches `sink` where it can (a status, a refused
+  // connection); an error `sink` returns stops the exchange and is returned. Fewer than
+  // `length` bytes in all is Corruption. The default fetches the whole range with Fetch first.
+  using ByteSinkFn = std::function<Result<void>(ByteSpan)>;
+  virtual Result<void> FetchTo(const std::string& base_url, const std::string& piece_cid,
+                               uint64_t offset, uint64_t length, std::chrono::milliseconds deadline,
+                               const ByteSinkFn& sink) {
+    return sink(CAIRN_TRY(Fetch(base_url, piece_cid, offset, length, deadline)));
+  }
 };
 
 // Where a provider serves retrievals. Thread-safe.
@@ -105,6 +118,10 @@ struct ColdReaderOptions {
   std::chrono::milliseconds provider_deadline{10000};
   // A block longer than this in the index is refused (Corruption): bitswap's limit is 2 MiB.
   uint64_t max_block_size = 4u << 20;
+  // GetMany: blocks of one segment at most this far apart (the CAR section headers between
+  // them: a varint and a CID) are read with one Range request, up to `max_run_bytes` per request.
+  uint64_t max_gap = 1024;
+  uint64_t max_run_bytes = 16u << 20;
   // At most one read_from_cold event per pin per interval (reading a large file touches
   // thousands of blocks).
   std::chrono::seconds event_interval{600};
@@ -132,10 +149,27 @@ class ColdReader final : public ipld::BlockGetter {
   Result<Bytes> Get(const multiformats::Cid& cid) override;
   // The block's size from the index, without fetching: NotFound unless an active deal holds it.
   Result<uint64_t> Size(const multiformats::Cid& cid) override;
+  // Several blocks: those held in the same segment are grouped into runs of nearby blocks
+  // (`max_gap`, `max_run_bytes`), and each run is read with one Range request and streamed, every
+  // block verified and handed to `each` as soon as its bytes are in. A provider that fails or
+  // lies part-way through a run is left (its score drops, as in Get) and the rest of the run is
+  // read from the next replica. Blocks no run could give are read one by one as Get does
+  // (another segment may hold them), unless they are in no other segment: they then get the
+  // run's error. Each block is answered exactly once, on the calling thread.
+  void GetMany(std::span<const multiformats::Cid> cids, const EachBlock& each) override;
 
   ColdReadStats Stats() const;
 
  private:
+  struct Wanted {
+    const multiformats::Cid* cid = nullptr;
+    metadata::ColdLocation where;  // the first location with an active deal
+    bool elsewhere = false;        // another location could give it too
+    bool answered = false;
+  };
+  // Reads the run `run` (blocks of one segment by increasing offset), provider after provider,
+  // until every block was answered; the failures, "" when none.
+  std::string ReadRun(std::span<Wanted*> run, const EachBlock& each);
   // One attempt at one provider; the bytes, verified.
   Result<Bytes> ReadFrom(const std::string& provider, const metadata::ColdLocation& where,
                          const multiformats::Cid& cid);

@@ -26,7 +26,9 @@ using multiformats::Cid;
 // Providers at fake URLs, each serving the same unpadded aggregate payload in its own way.
 class FakeProviders final : public PieceRangeFetcher {
  public:
-  enum class Mode { kExact, kLying, kSlow, kMissing };
+  // kLyingLate flips a byte in the second half of what it serves (a liar caught part-way
+  // through a run of blocks).
+  enum class Mode { kExact, kLying, kLyingLate, kSlow, kMissing };
   struct Request {
     std::string base;
     uint64_t offset, length;
@@ -47,6 +49,7 @@ class FakeProviders final : public PieceRangeFetcher {
     Bytes out(payload.begin() + static_cast<std::ptrdiff_t>(offset),
               payload.begin() + static_cast<std::ptrdiff_t>(offset + length));
     if (m == Mode::kLying) out[0] ^= 1;
+    if (m == Mode::kLyingLate) out[out.size() * 3 / 4] ^= 1;
     return out;
   }
 
@@ -90,6 +93,7 @@ class ColdReaderTest : public ::testing::Test {
     for (const auto& placed : aggregate->placement().pieces) {
       placements.emplace_back(segment_ids_[placed.input_index], placed.offset);
       sources[placed.input_index].offset = placed.offset;
+      segment_offsets_[placed.input_index] = placed.offset;
     }
     ASSERT_GT(placements[0].second + placements[1].second, 0u);
     metadata::AggregateRecord rec;
@@ -177,6 +181,7 @@ class ColdReaderTest : public ::testing::Test {
   std::vector<Cid> roots_;
   std::vector<std::string> pin_ids_;
   std::vector<int64_t> segment_ids_;
+  std::map<size_t, uint64_t> segment_offsets_;  // padded offset in the aggregate, per pin
   std::vector<std::vector<metadata::SegmentBlock>> index_;
 };
 
@@ -217,6 +222,110 @@ TEST_F(ColdReaderTest, ReadsExactlyEachBlocksBytesFromTheAggregate) {
       if (e.kind == metadata::kEventReadFromCold) ++cold_events;
     }
     EXPECT_EQ(cold_events, 1) << id;
+  }
+}
+
+// The blocks of the pins as Cids, in CAR order, per segment.
+std::vector<std::vector<Cid>> CidsOf(
+    const std::vector<std::vector<metadata::SegmentBlock>>& index) {
+  std::vector<std::vector<Cid>> out;
+  for (const auto& segment : index) {
+    out.emplace_back();
+    for (const auto& entry : segment) {
+      out.back().push_back(*Cid::Make(1, 0x55, *multiformats::Multihash::Decode(entry.multihash)));
+    }
+  }
+  return out;
+}
+
+TEST_F(ColdReaderTest, GetManyReadsNeighbouringBlocksOfASegmentWithOneRangeRequest) {
+  Activate("f01000");
+  ColdReader reader = Reader();
+  const auto cids = CidsOf(index_);
+  ASSERT_GT(cids[1].size(), 5u);
+  // Blocks 1..4 of the large pin (neighbours in its CAR), and one block of the small pin.
+  std::vector<Cid> wanted(cids[1].begin() + 1, cids[1].begin() + 5);
+  wanted.push_back(cids[0].back());
+  std::map<Cid, Result<Bytes>> got;
+  reader.GetMany(wanted, [&](const Cid& cid, Result<Bytes> bytes) {
+    EXPECT_FALSE(got.contains(cid)) << "answered twice: " << cid.ToString();
+    got.emplace(cid, std::move(bytes));
+  });
+  ASSERT_EQ(got.size(), wanted.size());
+  for (const Cid& cid : wanted) {
+    ASSERT_TRUE(got.at(cid).has_value()) << got.at(cid).error().ToString();
+    EXPECT_EQ(*got.at(cid), *blocks_.Get(cid));
+  }
+  // Two requests (segments in id order): the small pin's block alone, and the run of four
+  // neighbours from the first one's bytes to the last one's end (the section headers between
+  // them come along).
+  ASSERT_EQ(providers_.requests.size(), 2u);
+  const auto& small = index_[0].back();
+  EXPECT_EQ(providers_.requests[0].offset,
+            aggregation::UnpaddedSize(segment_offsets_[0]) + small.offset);
+  EXPECT_EQ(providers_.requests[0].length, small.length);
+  const auto& run = index_[1];
+  EXPECT_EQ(providers_.requests[1].offset,
+            aggregation::UnpaddedSize(segment_offsets_[1]) + run[1].offset);
+  EXPECT_EQ(providers_.requests[1].length, run[4].offset + run[4].length - run[1].offset);
+  EXPECT_EQ(reader.Stats().reads, wanted.size());
+
+  // A run is cut where the blocks are too far apart: blocks 6 and 8 are two requests.
+  providers_.requests.clear();
+  got.clear();
+  const std::vector<Cid> apart = {cids[1][6], cids[1][8]};
+  reader.GetMany(apart,
+                 [&](const Cid& cid, Result<Bytes> bytes) { got.emplace(cid, std::move(bytes)); });
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got.at(apart[0]).has_value() && got.at(apart[1]).has_value());
+  EXPECT_EQ(providers_.requests.size(), 2u);
+}
+
+TEST_F(ColdReaderTest, GetManyMovesTheRestOfARunToTheNextReplicaWhenOneLiesPartWay) {
+  Activate("f01002");
+  Activate("f01006");
+  providers_.mode["http://f01002"] = FakeProviders::Mode::kLyingLate;
+  ColdReader reader = Reader();
+  const auto cids = CidsOf(index_);
+  std::vector<Cid> wanted(cids[1].begin(), cids[1].begin() + 8);
+  std::vector<Cid> order;
+  std::map<Cid, Result<Bytes>> got;
+  reader.GetMany(wanted, [&](const Cid& cid, Result<Bytes> bytes) {
+    order.push_back(cid);
+    got.emplace(cid, std::move(bytes));
+  });
+  ASSERT_EQ(got.size(), wanted.size());
+  for (const Cid& cid : wanted) {
+    ASSERT_TRUE(got.at(cid).has_value()) << got.at(cid).error().ToString();
+    EXPECT_EQ(*got.at(cid), *blocks_.Get(cid));
+  }
+  // f01002 was asked first (no failures yet, first in order), gave the first blocks right and
+  // lied after; f01006 was asked for the rest only, from the first block not yet answered.
+  ASSERT_EQ(providers_.requests.size(), 2u);
+  EXPECT_EQ(providers_.requests[0].base, "http://f01002");
+  EXPECT_EQ(providers_.requests[1].base, "http://f01006");
+  EXPECT_GT(providers_.requests[1].offset, providers_.requests[0].offset);
+  EXPECT_EQ(providers_.requests[1].offset + providers_.requests[1].length,
+            providers_.requests[0].offset + providers_.requests[0].length);
+  auto stats = reader.Stats();
+  EXPECT_EQ(stats.failures_by_provider["f01002"], 1u);
+  EXPECT_GT(stats.reads_by_provider["f01002"], 0u);
+  EXPECT_EQ(stats.reads_by_provider["f01002"] + stats.reads_by_provider["f01006"], wanted.size());
+  EXPECT_EQ(order, wanted);  // one run, handed out in CAR order
+
+  // Every replica lying: each block gets the run's error, naming both providers.
+  providers_.mode["http://f01006"] = FakeProviders::Mode::kLying;
+  providers_.mode["http://f01002"] = FakeProviders::Mode::kLying;
+  got.clear();
+  std::vector<Cid> later(cids[1].begin() + 9, cids[1].begin() + 11);
+  reader.GetMany(later,
+                 [&](const Cid& cid, Result<Bytes> bytes) { got.emplace(cid, std::move(bytes)); });
+  ASSERT_EQ(got.size(), 2u);
+  for (const Cid& cid : later) {
+    ASSERT_FALSE(got.at(cid).has_value());
+    EXPECT_EQ(got.at(cid).error().code(), ErrorCode::kUnavailable);
+    EXPECT_NE(got.at(cid).error().message().find("f01002"), std::string::npos);
+    EXPECT_NE(got.at(cid).error().message().find("f01006"), std::string::npos);
   }
 }
 
