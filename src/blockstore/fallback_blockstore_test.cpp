@@ -60,7 +60,9 @@ class MapFallback final : public ipld::BlockGetter {
     if (it == blocks.end()) return Err(ErrorCode::kNotFound, "fallback: absent");
     return it->second.size();
   }
+  bool VerifiesBlocks() const override { return verifies; }
   std::map<Cid, Bytes> blocks;
+  bool verifies = false;  // claims to verify what it returns
   std::atomic<int> gets = 0;
   int sizes = 0;
 };
@@ -104,6 +106,20 @@ TEST(FallbackBlockstore, WrongBytesFromTheFallbackAreNeitherServedNorStored) {
   EXPECT_EQ(got.error().code(), ErrorCode::kCorruption);
   EXPECT_NE(got.error().message().find(c.ToString()), std::string::npos);
   EXPECT_FALSE(*hot.Has(c));
+}
+
+// A fallback that verifies its blocks itself (the cold reader) is not hashed a second time: what
+// it returns is taken as it is.
+TEST(FallbackBlockstore, AFallbackThatVerifiesItselfIsNotHashedAgain) {
+  MemoryBlockstore hot;
+  MapFallback cold;
+  cold.verifies = true;
+  FallbackBlockstore store(hot, cold);
+  const Cid c = RawCid("right");
+  cold.blocks[c] = ToBytes("taken as verified");
+  auto got = store.Get(c);
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(*got, ToBytes("taken as verified"));
 }
 
 TEST(FallbackBlockstore, WritesAndListingsAreTheHotStoresAlone) {

@@ -48,6 +48,10 @@ class BlockGetter {
   // answered. A getter that can read several blocks in one exchange (adjacent ranges of one
   // piece) does so; the default calls Get for each in turn.
   using EachBlock = std::function<void(const Cid&, Result<Bytes>)>;
+  // True when every block this getter returns (Get, GetShared, GetMany) was checked against its
+  // CID already, so a consumer that must verify (blockstore::FallbackBlockstore) need not hash
+  // it a second time. The default promises nothing.
+  virtual bool VerifiesBlocks() const { return false; }
   virtual void GetMany(std::span<const Cid> cids, const EachBlock& each) {
     for (const Cid& cid : cids) each(cid, Get(cid));
   }

@@ -157,6 +157,8 @@ class ColdReader final : public ipld::BlockGetter {
   // (another segment may hold them), unless they are in no other segment: they then get the
   // run's error. Each block is answered exactly once, on the calling thread.
   void GetMany(std::span<const multiformats::Cid> cids, const EachBlock& each) override;
+  // Every block Get and GetMany return was verified against its CID.
+  bool VerifiesBlocks() const override { return true; }
 
   ColdReadStats Stats() const;
 
