@@ -81,6 +81,7 @@ std::optional<std::string_view> ClientResponse::Header(std::string_view name) co
 namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
+constexpr uint64_t kDirectChunk = 256 * 1024;  // most bytes one read of a streamed body takes
 
 template <typename Stream>
 net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& url,
@@ -136,6 +137,35 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
       out.body.reserve(static_cast<size_t>(*length));
     }
   }
+  if (sink && !parser.is_done() && parser.content_length() && !parser.chunked()) {
+    // A streamed body of known length (within the cap: the parser checked the header) is read
+    // straight from the socket into one buffer handed to the sink, instead of through the
+    // parser's buffer and a copy. The connection is not reused, so the parser need not see it.
+    uint64_t remaining = *parser.content_length();
+    if (remaining > request.max_body_bytes) {
+      co_return Err(ErrorCode::kResourceExhausted,
+                    "http client: body from " + url.host + " exceeds " +
+                        std::to_string(request.max_body_bytes) + " bytes");
+    }
+    if (buffer.size() > 0) {  // what came in with the header
+      const size_t have = static_cast<size_t>(std::min<uint64_t>(buffer.size(), remaining));
+      const auto* data = static_cast<const uint8_t*>(buffer.data().data());
+      if (auto r = sink(ByteSpan(data, have)); !r) co_return Err(r.error());
+      remaining -= have;
+    }
+    std::vector<uint8_t> direct(static_cast<size_t>(std::min<uint64_t>(remaining, kDirectChunk)));
+    while (remaining > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, direct.size()));
+      auto [ec, n] = co_await stream.async_read_some(net::buffer(direct.data(), want),
+                                                     net::as_tuple(net::use_awaitable));
+      if (ec)
+        co_return Err(ErrorCode::kUnavailable,
+                      "http client: body from " + url.host + ": " + ec.message());
+      remaining -= n;
+      if (auto r = sink(ByteSpan(direct.data(), n)); !r) co_return Err(r.error());
+    }
+    co_return out;
+  }
   std::vector<char> chunk(256 * 1024);
   uint64_t total = 0;
   while (!parser.is_done()) {
@@ -180,13 +210,23 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
   auto deadline = std::chrono::steady_clock::now() + request.timeout;
 
   auto run = [&]() -> net::awaitable<void> {
-    tcp::resolver resolver(ioc);
-    auto [rec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port),
-                                                            net::as_tuple(net::use_awaitable));
-    if (rec) {
-      result = Err(ErrorCode::kUnavailable,
-                   "http client: cannot resolve " + url.host + ": " + rec.message());
-      co_return;
+    // An address literal needs no resolver (asio's runs on a thread of its own per context).
+    boost::system::error_code literal_ec;
+    const auto literal = net::ip::make_address(url.host, literal_ec);
+    tcp::resolver::results_type endpoints;
+    if (!literal_ec) {
+      endpoints = tcp::resolver::results_type::create(tcp::endpoint(literal, url.port), url.host,
+                                                      std::to_string(url.port));
+    } else {
+      tcp::resolver resolver(ioc);
+      auto [rec, resolved] = co_await resolver.async_resolve(url.host, std::to_string(url.port),
+                                                             net::as_tuple(net::use_awaitable));
+      if (rec) {
+        result = Err(ErrorCode::kUnavailable,
+                     "http client: cannot resolve " + url.host + ": " + rec.message());
+        co_return;
+      }
+      endpoints = std::move(resolved);
     }
     beast::tcp_stream tcp_stream(ioc);
     tcp_stream.expires_at(deadline);

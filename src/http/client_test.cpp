@@ -84,6 +84,14 @@ TEST_F(ClientTest, StreamsToASinkAndEnforcesTheCap) {
   auto capped = Fetch(req);
   ASSERT_FALSE(capped);
   EXPECT_EQ(capped.error().code(), ErrorCode::kResourceExhausted);
+  seen = 0;
+  auto capped_stream = Fetch(req, [&](ByteSpan b) -> Result<void> {
+    seen += b.size();
+    return Ok();
+  });
+  ASSERT_FALSE(capped_stream);
+  EXPECT_EQ(capped_stream.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(seen, 0u);  // refused on its Content-Length, before any byte
   auto aborted = Fetch(ClientRequest{.url = Url("/big")}, [](ByteSpan) -> Result<void> {
     return Err(ErrorCode::kCorruption, "sink says no");
   });

@@ -125,7 +125,7 @@ struct ExporterLimits {
   size_t max_path_segments = 4096;
   // Children of a file node hinted to the getter ahead of the one being read (BlockGetter::
   // Prefetch), among those that overlap the range read only; 0 hints nothing.
-  size_t prefetch_window = 16;
+  size_t prefetch_window = 32;
 };
 
 class Exporter {

@@ -235,6 +235,7 @@ std::string ColdReader::ReadRun(std::span<Wanted*> run, const EachBlock& each) {
           at += skip;
           continue;
         }
+        if (block.empty()) block.reserve(w.where.block_length);
         const uint64_t take = std::min<uint64_t>(w.where.block_length - block.size(), data.size());
         block.insert(block.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
         data = data.subspan(take);
