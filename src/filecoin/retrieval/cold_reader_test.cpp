@@ -160,6 +160,27 @@ class ColdReaderTest : public ::testing::Test {
     ASSERT_TRUE(deals_->UpdateDeal(d).has_value());
   }
 
+  // GetMany's answers by CID (each must come exactly once); `order` gets them as they came.
+  static std::map<Cid, Result<Bytes>> GetAll(ColdReader& reader, std::span<const Cid> cids,
+                                             std::vector<Cid>* order = nullptr) {
+    std::map<Cid, Result<Bytes>> got;
+    reader.GetMany(cids, [&](const Cid& cid, Result<Bytes> bytes) {
+      EXPECT_FALSE(got.contains(cid)) << "answered twice: " << cid.ToString();
+      if (order) order->push_back(cid);
+      got.emplace(cid, std::move(bytes));
+    });
+    EXPECT_EQ(got.size(), cids.size());
+    return got;
+  }
+  // Every one of `cids` was answered with its exact bytes.
+  void ExpectBlocks(const std::map<Cid, Result<Bytes>>& got, std::span<const Cid> cids) {
+    for (const Cid& cid : cids) {
+      auto it = got.find(cid);
+      ASSERT_NE(it, got.end()) << cid.ToString();
+      ASSERT_TRUE(it->second.has_value()) << it->second.error().ToString();
+      EXPECT_EQ(*it->second, *blocks_.Get(cid));
+    }
+  }
   ColdReader Reader() {
     return ColdReader(*deals_, events_.get(), endpoints_, providers_, clock_,
                       {.provider_deadline = std::chrono::milliseconds(50)});
@@ -246,16 +267,7 @@ TEST_F(ColdReaderTest, GetManyReadsNeighbouringBlocksOfASegmentWithOneRangeReque
   // Blocks 1..4 of the large pin (neighbours in its CAR), and one block of the small pin.
   std::vector<Cid> wanted(cids[1].begin() + 1, cids[1].begin() + 5);
   wanted.push_back(cids[0].back());
-  std::map<Cid, Result<Bytes>> got;
-  reader.GetMany(wanted, [&](const Cid& cid, Result<Bytes> bytes) {
-    EXPECT_FALSE(got.contains(cid)) << "answered twice: " << cid.ToString();
-    got.emplace(cid, std::move(bytes));
-  });
-  ASSERT_EQ(got.size(), wanted.size());
-  for (const Cid& cid : wanted) {
-    ASSERT_TRUE(got.at(cid).has_value()) << got.at(cid).error().ToString();
-    EXPECT_EQ(*got.at(cid), *blocks_.Get(cid));
-  }
+  ExpectBlocks(GetAll(reader, wanted), wanted);
   // Two requests (segments in id order): the small pin's block alone, and the run of four
   // neighbours from the first one's bytes to the last one's end (the section headers between
   // them come along).
@@ -272,12 +284,8 @@ TEST_F(ColdReaderTest, GetManyReadsNeighbouringBlocksOfASegmentWithOneRangeReque
 
   // A run is cut where the blocks are too far apart: blocks 6 and 8 are two requests.
   providers_.requests.clear();
-  got.clear();
   const std::vector<Cid> apart = {cids[1][6], cids[1][8]};
-  reader.GetMany(apart,
-                 [&](const Cid& cid, Result<Bytes> bytes) { got.emplace(cid, std::move(bytes)); });
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_TRUE(got.at(apart[0]).has_value() && got.at(apart[1]).has_value());
+  ExpectBlocks(GetAll(reader, apart), apart);
   EXPECT_EQ(providers_.requests.size(), 2u);
 }
 
@@ -289,16 +297,7 @@ TEST_F(ColdReaderTest, GetManyMovesTheRestOfARunToTheNextReplicaWhenOneLiesPartW
   const auto cids = CidsOf(index_);
   std::vector<Cid> wanted(cids[1].begin(), cids[1].begin() + 8);
   std::vector<Cid> order;
-  std::map<Cid, Result<Bytes>> got;
-  reader.GetMany(wanted, [&](const Cid& cid, Result<Bytes> bytes) {
-    order.push_back(cid);
-    got.emplace(cid, std::move(bytes));
-  });
-  ASSERT_EQ(got.size(), wanted.size());
-  for (const Cid& cid : wanted) {
-    ASSERT_TRUE(got.at(cid).has_value()) << got.at(cid).error().ToString();
-    EXPECT_EQ(*got.at(cid), *blocks_.Get(cid));
-  }
+  ExpectBlocks(GetAll(reader, wanted, &order), wanted);
   // f01002 was asked first (no failures yet, first in order), gave the first blocks right and
   // lied after; f01006 was asked for the rest only, from the first block not yet answered.
   ASSERT_EQ(providers_.requests.size(), 2u);
@@ -316,10 +315,8 @@ TEST_F(ColdReaderTest, GetManyMovesTheRestOfARunToTheNextReplicaWhenOneLiesPartW
   // Every replica lying: each block gets the run's error, naming both providers.
   providers_.mode["http://f01006"] = FakeProviders::Mode::kLying;
   providers_.mode["http://f01002"] = FakeProviders::Mode::kLying;
-  got.clear();
   std::vector<Cid> later(cids[1].begin() + 9, cids[1].begin() + 11);
-  reader.GetMany(later,
-                 [&](const Cid& cid, Result<Bytes> bytes) { got.emplace(cid, std::move(bytes)); });
+  auto got = GetAll(reader, later);
   ASSERT_EQ(got.size(), 2u);
   for (const Cid& cid : later) {
     ASSERT_FALSE(got.at(cid).has_value());
