@@ -116,11 +116,19 @@ void FallbackBlockstore::Prefetch(std::span<const Cid> cids) {
     if (batch.empty()) return;
     ++queued_;
   }
+  const std::vector<Cid> unrun = batch;  // settled here if the pool refuses the batch
   const bool submitted = pool_->Submit([this, batch = std::move(batch)] { RunBatch(batch); });
-  if (!submitted) {  // the pool is stopping: nobody will run it
-    std::lock_guard lock(mu_);
-    --queued_;
-    ++stats_.dropped;
+  if (!submitted) {  // the pool is stopping: nobody will run it, and reads may wait on it
+    {
+      std::lock_guard lock(mu_);
+      --queued_;
+      ++stats_.dropped;
+    }
+    for (const Cid& cid : unrun) {
+      Settle(KeyOf(cid),
+             Err(ErrorCode::kUnavailable, "blockstore: the store closed before " + cid.ToString() +
+                                              " was read from the fallback"));
+    }
   }
 }
 
