@@ -3,6 +3,7 @@
 #include <array>
 
 #include "metadata/internal/ids.hpp"
+#include "metadata/internal/json_map.hpp"
 #include "multiformats/multihash.hpp"
 
 namespace cairn::metadata {
@@ -238,6 +239,37 @@ Result<void> AccountStore::DisableAccount(std::string_view name) {
     std::array<SqlValue, 2> params = {now, std::string(name)};
     CAIRN_TRY(s.Exec("UPDATE accounts SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL",
                      params));
+    return Ok();
+  });
+}
+
+Result<std::map<std::string, std::string>> AccountStore::Policy(int64_t account_id) {
+  std::array<SqlValue, 1> params = {account_id};
+  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT policy FROM accounts WHERE id = ?", params));
+  if (rows.empty()) {
+    return Err(ErrorCode::kNotFound, "metadata: no account with id " + std::to_string(account_id));
+  }
+  return internal::DecodeMap(rows[0].Text(0), "account policy");
+}
+
+Result<void> AccountStore::SetPolicy(std::string_view name,
+                                     const std::map<std::string, std::string>& policy) {
+  if (policy.size() > 16) {
+    return Err(ErrorCode::kInvalidArgument, "metadata: an account policy has at most 16 keys");
+  }
+  for (const auto& [key, value] : policy) {
+    if (key.empty() || key.size() > 64 || value.size() > 4096) {
+      return Err(ErrorCode::kInvalidArgument, "metadata: account policy key '" + key.substr(0, 64) +
+                                                  "': keys are 1 to 64 bytes, values at most 4096");
+    }
+  }
+  const std::string text = internal::EncodeMap(policy);
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 2> params = {text, std::string(name)};
+    auto changed = CAIRN_TRY(s.Exec("UPDATE accounts SET policy = ? WHERE name = ?", params));
+    if (changed == 0) {
+      return Err(ErrorCode::kNotFound, "metadata: no account named '" + std::string(name) + "'");
+    }
     return Ok();
   });
 }

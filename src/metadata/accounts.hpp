@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -103,6 +104,14 @@ class AccountStore {
   // Marks the account disabled: its tokens stop authenticating; its pins stay. Idempotent.
   // NotFound if no such account.
   Result<void> DisableAccount(std::string_view name);
+
+  // The account's storage policy: an operator-set map of string values ({} when none). The
+  // store keeps it as given; filecoin/deals/pin_policy.hpp (ParseAccountPolicy) defines and checks
+  // the keys, and callers check before SetPolicy. NotFound for an unknown account.
+  Result<std::map<std::string, std::string>> Policy(int64_t account_id);
+  // Replaces the account's policy. At most 16 keys of at most 64 bytes, values of at most 4096
+  // bytes (InvalidArgument otherwise). NotFound for an unknown account.
+  Result<void> SetPolicy(std::string_view name, const std::map<std::string, std::string>& policy);
 
   // Creates a token for the account. `scopes` must not be empty; `expires_us`, when given, must
   // be in the future. NotFound for an unknown account, InvalidArgument otherwise.

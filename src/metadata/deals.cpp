@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "metadata/events.hpp"
+#include "metadata/internal/json_map.hpp"
 
 namespace cairn::metadata {
 
@@ -20,8 +21,9 @@ constexpr std::string_view kSegmentColumns =
 #define CAIRN_POLICY_COLUMNS                               \
   "json_extract(p.meta, '$.\"filecoin.replicas\"'), "      \
   "json_extract(p.meta, '$.\"filecoin.duration_days\"'), " \
-  "json_extract(p.meta, '$.\"filecoin.providers\"')"
-// The per-pin policy keys of the pin `p` (kPolicyKeys, in order).
+  "json_extract(p.meta, '$.\"filecoin.providers\"'), "     \
+  "(SELECT a.policy FROM accounts a WHERE a.id = p.account_id)"
+// The per-pin policy keys of the pin `p` (kPolicyKeys, in order), then its account's policy.
 constexpr std::string_view kPolicyColumns = CAIRN_POLICY_COLUMNS;
 constexpr std::string_view kSegmentWithPolicy =
     "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
@@ -60,11 +62,15 @@ SegmentRecord SegmentFromRow(const SqlRow& row) {
   return s;
 }
 
-SegmentRecord SegmentWithPolicyFromRow(const SqlRow& row) {
+Result<SegmentRecord> SegmentWithPolicyFromRow(const SqlRow& row) {
   SegmentRecord s = SegmentFromRow(row);
   s.pin_exists = row.Int(9) != 0;
   for (size_t i = 0; i < kPolicyKeys.size(); ++i) {
     if (!row.IsNull(10 + i)) s.pin_policy[std::string(kPolicyKeys[i])] = row.Text(10 + i);
+  }
+  constexpr size_t kAccountPolicy = 10 + kPolicyKeys.size();
+  if (!row.IsNull(kAccountPolicy)) {
+    s.account_policy = CAIRN_TRY(internal::DecodeMap(row.Text(kAccountPolicy), "account policy"));
   }
   return s;
 }
@@ -287,7 +293,7 @@ Result<std::vector<SegmentRecord>> DealStore::UnaggregatedSegments(size_t limit)
                                       params));
   std::vector<SegmentRecord> out;
   out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back(SegmentWithPolicyFromRow(row));
+  for (const auto& row : rows) out.push_back(CAIRN_TRY(SegmentWithPolicyFromRow(row)));
   return out;
 }
 
@@ -360,7 +366,7 @@ Result<std::vector<SegmentRecord>> DealStore::Segments(int64_t aggregate_id) {
                                       params));
   std::vector<SegmentRecord> out;
   out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back(SegmentWithPolicyFromRow(row));
+  for (const auto& row : rows) out.push_back(CAIRN_TRY(SegmentWithPolicyFromRow(row)));
   return out;
 }
 
@@ -378,7 +384,7 @@ Result<std::optional<SegmentRecord>> DealStore::SegmentAtOffset(int64_t aggregat
                                       params));
   std::optional<SegmentRecord> best;
   for (const auto& row : rows) {
-    SegmentRecord s = SegmentWithPolicyFromRow(row);
+    SegmentRecord s = CAIRN_TRY(SegmentWithPolicyFromRow(row));
     if (!best || s.piece_offset > best->piece_offset) best = std::move(s);
   }
   return best;
@@ -408,7 +414,7 @@ Result<AggregateLiveness> DealStore::LivenessOf(int64_t aggregate_id) {
             "CROSS JOIN pins p ON p.requestid = s.pin_requestid "
             "WHERE h.aggregate_id = ?1 LIMIT 1) LIMIT 1",
         params));
-    if (!live.empty()) out.live_sample = SegmentWithPolicyFromRow(live[0]);
+    if (!live.empty()) out.live_sample = CAIRN_TRY(SegmentWithPolicyFromRow(live[0]));
     return Ok();
   }));
   return out;
@@ -657,7 +663,9 @@ Result<std::vector<DealStore::EvictionFacts>> DealStore::EvictionFactsOf(
       auto rows = CAIRN_TRY(s.Query(
           "SELECT s.id, s.pin_requestid, p.requestid IS NOT NULL, COALESCE(p.status, ''), "
           "COALESCE(p.account_id, 0), json_extract(p.meta, '$.hot'), "
-          "json_extract(p.meta, '$.\"filecoin.replicas\"'), "
+          "COALESCE(json_extract(p.meta, '$.\"filecoin.replicas\"'), "
+          "(SELECT json_extract(a.policy, '$.\"filecoin.replicas\"') FROM accounts a "
+          " WHERE a.id = p.account_id)), "
           "(SELECT COUNT(DISTINCT d.provider) FROM fil_deals d "
           " WHERE d.aggregate_id = s.aggregate_id AND d.state = 'active'), "
           "s.evicted_at IS NOT NULL "

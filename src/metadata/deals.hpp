@@ -70,6 +70,8 @@ struct SegmentRecord {
   // (filecoin/deals/pin_policy.hpp gives them meaning).
   bool pin_exists = false;
   std::map<std::string, std::string> pin_policy;
+  // The policy of the pin's account (AccountStore::Policy), when the pin exists.
+  std::map<std::string, std::string> account_policy;
 };
 
 // Where one block of a segment's DAG sits in the segment's CARv1 export: the block's bytes (what
@@ -229,8 +231,9 @@ class DealStore {
     bool pin_exists = false;
     bool pinned = false;  // the pin's status is `pinned`
     int64_t account_id = 0;
-    std::string hot_meta;       // the pin's meta `hot` ("" when absent)
-    std::string replicas_meta;  // the pin's meta `filecoin.replicas` ("" when absent)
+    std::string hot_meta;  // the pin's meta `hot` ("" when absent)
+    // The pin's meta `filecoin.replicas`, else its account policy's ("" when neither has one).
+    std::string replicas_meta;
     int active_deals = 0;  // distinct providers with an active deal for its aggregate (0: none)
     bool evicted = false;
   };

@@ -160,6 +160,55 @@ TEST_F(DealsTest, AnAggregatesPinsChangedMovesWhenOneOfItsPinsIsDeletedOrItsMeta
   EXPECT_EQ(deals_.Aggregates()->back().shown, "active 2/2\nbaga\nf01000:1:active");
 }
 
+TEST_F(DealsTest, AnAccountsPolicyIsReadWithItsSegmentsAndAChangeMovesItsAggregates) {
+  PinRecord a = Pinned(1);
+  PinRecord b = Pinned(2);
+  const int64_t bob = accounts_.CreateAccount("bob")->id;
+  auto bobs = pins_.Create(bob, NewPin{RawCid(3).ToString(), std::nullopt, {}, {}});
+  ASSERT_TRUE(pins_.UpdateStatus(bobs->requestid, PinStatus::kPinned, {}).has_value());
+  const int64_t sa = *deals_.AddSegment(SegmentFor(a, 1024));
+  const int64_t sb = *deals_.AddSegment(SegmentFor(b, 1024));
+  const int64_t sbob = *deals_.AddSegment(SegmentFor(*bobs, 1024));
+  const std::vector<std::pair<int64_t, uint64_t>> alices = {{sa, 0}};
+  const int64_t first =
+      *deals_.CreateAggregate(AggregateRecord{0, "baga6ea4seaqalice", 2048, 2032, 0}, alices);
+  const std::vector<std::pair<int64_t, uint64_t>> bobs_placed = {{sbob, 0}};
+  const int64_t second =
+      *deals_.CreateAggregate(AggregateRecord{0, "baga6ea4seaqbob", 2048, 2032, 0}, bobs_placed);
+  auto changed = [this](int64_t id) { return deals_.GetAggregate(id)->pins_changed; };
+
+  const std::map<std::string, std::string> policy = {{"filecoin.deny", "f01000"},
+                                                     {"filecoin.replicas", "3"}};
+  ASSERT_TRUE(accounts_.SetPolicy("alice", policy).has_value());
+  EXPECT_EQ(*accounts_.Policy(alice_), policy);
+  EXPECT_EQ(changed(first), 1);
+  EXPECT_EQ(changed(second), 0);  // bob's
+  ASSERT_TRUE(accounts_.SetPolicy("alice", policy).has_value());
+  EXPECT_EQ(changed(first), 1) << "the same policy again changes nothing";
+  // Read with the segments, aggregated or waiting; a deleted pin's segment has none.
+  EXPECT_EQ(deals_.Segments(first)->at(0).account_policy, policy);
+  auto waiting = deals_.UnaggregatedSegments(10);
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_EQ(waiting->at(0).id, sb);
+  EXPECT_EQ(waiting->at(0).account_policy, policy);
+  EXPECT_TRUE(deals_.Segments(second)->at(0).account_policy.empty());
+  // The eviction facts' replicas: the pin's meta first, else the account's.
+  const std::array<int64_t, 2> ids = {sa, sbob};
+  auto facts = deals_.EvictionFactsOf(ids);
+  ASSERT_EQ(facts->size(), 2u);
+  for (const auto& f : *facts) EXPECT_EQ(f.replicas_meta, f.segment_id == sa ? "3" : "");
+  ASSERT_TRUE(pins_.Delete(alice_, a.requestid).has_value());
+  EXPECT_TRUE(deals_.Segments(first)->at(0).account_policy.empty());
+
+  // Limits and unknown accounts.
+  EXPECT_EQ(accounts_.SetPolicy("nobody", {}).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(accounts_.Policy(9999).error().code(), ErrorCode::kNotFound);
+  std::map<std::string, std::string> huge;
+  for (int i = 0; i < 17; ++i) huge["k" + std::to_string(i)] = "v";
+  EXPECT_EQ(accounts_.SetPolicy("alice", huge).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*accounts_.Policy(alice_), policy);
+}
+
 TEST_F(DealsTest, SegmentAtOffsetFindsTheSegmentPlacedThereNowOrBefore) {
   PinRecord a = Pinned(1);
   PinRecord b = Pinned(2);

@@ -540,7 +540,27 @@ CREATE INDEX fil_segment_history_aggregate_offset
   ON fil_segment_history(aggregate_id, piece_offset);
 )sql";
 
-constexpr std::array<Migration, 13> kMigrations = {{
+// Per-account storage policy (docs/formats/metadata-schema.md "accounts"): an operator-set JSON
+// object of string values (filecoin/deals/pin_policy.hpp gives the keys meaning). A change moves
+// pins_changed of every aggregate holding one of the account's pins, so the deal engine reads
+// their policy again (more replicas, another provider denied).
+constexpr std::string_view kAccountPolicy = R"sql(
+ALTER TABLE accounts ADD COLUMN policy TEXT NOT NULL DEFAULT '{}';
+CREATE TRIGGER fil_aggregates_account_policy AFTER UPDATE OF policy ON accounts
+  WHEN OLD.policy <> NEW.policy BEGIN
+  UPDATE fil_aggregates SET pins_changed = pins_changed + 1
+    WHERE id IN (SELECT s.aggregate_id FROM pins p JOIN fil_segments s
+                   ON s.pin_requestid = p.requestid
+                 WHERE p.account_id = NEW.id AND s.aggregate_id IS NOT NULL
+                 UNION
+                 SELECT h.aggregate_id FROM pins p JOIN fil_segments s
+                   ON s.pin_requestid = p.requestid
+                   JOIN fil_segment_history h ON h.segment_id = s.id
+                 WHERE p.account_id = NEW.id);
+END;
+)sql";
+
+constexpr std::array<Migration, 14> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -554,6 +574,7 @@ constexpr std::array<Migration, 13> kMigrations = {{
     {11, "hot cache", kHotCache},
     {12, "re-aggregation", kReaggregation},
     {13, "health checks at scale", kHealthAtScale},
+    {14, "account policy", kAccountPolicy},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

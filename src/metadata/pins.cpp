@@ -8,10 +8,13 @@
 
 #include "metadata/events.hpp"
 #include "metadata/internal/ids.hpp"
+#include "metadata/internal/json_map.hpp"
 
 namespace cairn::metadata {
 
 namespace json = boost::json;
+using internal::DecodeMap;
+using internal::EncodeMap;
 using multiformats::Cid;
 
 namespace {
@@ -32,12 +35,6 @@ std::string EncodeStrings(const std::vector<std::string>& list) {
   return json::serialize(a);
 }
 
-std::string EncodeMap(const StringMap& map) {
-  json::object o;
-  for (const auto& [k, v] : map) o[k] = v;
-  return json::serialize(o);
-}
-
 Result<std::vector<std::string>> DecodeStrings(const std::string& text, std::string_view what) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
@@ -52,24 +49,6 @@ Result<std::vector<std::string>> DecodeStrings(const std::string& text, std::str
                  "metadata: stored " + std::string(what) + " has a non-string");
     }
     out.emplace_back(e.as_string());
-  }
-  return out;
-}
-
-Result<StringMap> DecodeMap(const std::string& text, std::string_view what) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) {
-    return Err(ErrorCode::kCorruption,
-               "metadata: stored " + std::string(what) + " is not a JSON object");
-  }
-  StringMap out;
-  for (const auto& kv : v.as_object()) {
-    if (!kv.value().is_string()) {
-      return Err(ErrorCode::kCorruption,
-                 "metadata: stored " + std::string(what) + " has a non-string value");
-    }
-    out.emplace(std::string(kv.key()), std::string(kv.value().as_string()));
   }
   return out;
 }
@@ -909,5 +888,33 @@ Result<std::string> PinStore::ExplainList(int64_t account_id, const PinFilter& f
   }));
   return plan;
 }
+
+namespace internal {
+
+std::string EncodeMap(const StringMap& map) {
+  json::object o;
+  for (const auto& [k, v] : map) o[k] = v;
+  return json::serialize(o);
+}
+
+Result<StringMap> DecodeMap(const std::string& text, std::string_view what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    return Err(ErrorCode::kCorruption,
+               "metadata: stored " + std::string(what) + " is not a JSON object");
+  }
+  StringMap out;
+  for (const auto& kv : v.as_object()) {
+    if (!kv.value().is_string()) {
+      return Err(ErrorCode::kCorruption,
+                 "metadata: stored " + std::string(what) + " has a non-string value");
+    }
+    out.emplace(std::string(kv.key()), std::string(kv.value().as_string()));
+  }
+  return out;
+}
+
+}  // namespace internal
 
 }  // namespace cairn::metadata
