@@ -1,6 +1,13 @@
-// `cairn account create|list|disable` and `cairn token create|list|revoke`: operator commands
-// over the repo's metadata database (<repo>/cairn.db, created and migrated on first use; see
-// src/metadata/accounts.hpp and docs/formats/metadata-schema.md).
+// `cairn account create|list|disable|policy` and `cairn token create|list|revoke`: operator
+// commands over the repo's metadata database (<repo>/cairn.db, created and migrated on first use;
+// see src/metadata/accounts.hpp and docs/formats/metadata-schema.md).
+//
+// `account policy NAME [--set KEY=VALUE]... [--unset KEY]... [--clear]` shows, and changes, the
+// account's storage policy (filecoin/deals/pin_policy.hpp AccountPolicy; docs/filecoin.md
+// "Policy"): KEY is `replicas`, `duration_days`, `providers` (the allow list), `verified`,
+// `max_price` or `deny`, with or without the `filecoin.` prefix. The new policy is checked against
+// the repo's [filecoin] configuration before it is stored; `cairn serve` picks it up at its next
+// deal pass.
 //
 // `token create` prints the token alone on stdout (so `TOKEN=$(cairn token create ...)` works)
 // and a note on stderr; the secret is not stored and cannot be shown again.
@@ -15,7 +22,9 @@
 
 #include "api/admin_api.hpp"
 #include "api/psa_model.hpp"
+#include "apps/cairn/cold_tier.hpp"
 #include "apps/cairn/commands.hpp"
+#include "apps/cairn/config.hpp"
 #include "common/clock.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/open.hpp"
@@ -66,6 +75,51 @@ Result<void> AccountDisable(const GlobalOptions& options, const std::string& nam
   AccountStore store(*db, SystemClock::Instance());
   CAIRN_TRY(store.DisableAccount(name));
   std::printf("disabled account %s\n", name.c_str());
+  return Flush();
+}
+
+struct PolicyArgs {
+  std::string name;
+  std::vector<std::string> set;    // KEY=VALUE
+  std::vector<std::string> unset;  // KEY
+  bool clear = false;
+  std::string config_path;
+};
+
+// "replicas" and "filecoin.replicas" alike.
+std::string PolicyKeyName(const std::string& key) {
+  return key.rfind("filecoin.", 0) == 0 ? key : "filecoin." + key;
+}
+
+Result<void> AccountPolicy(const GlobalOptions& options, const PolicyArgs& args) {
+  auto db = CAIRN_TRY(OpenRepoMetadata(options));
+  AccountStore store(*db, SystemClock::Instance());
+  auto account = CAIRN_TRY(store.GetAccount(args.name));
+  auto policy = CAIRN_TRY(store.Policy(account.id));
+  const bool change = args.clear || !args.set.empty() || !args.unset.empty();
+  if (args.clear) policy.clear();
+  for (const auto& key : args.unset) policy.erase(PolicyKeyName(key));
+  for (const auto& pair : args.set) {
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "account policy: --set '" + pair + "' is not KEY=VALUE (replicas=3)");
+    }
+    policy[PolicyKeyName(pair.substr(0, eq))] = pair.substr(eq + 1);
+  }
+  if (change) {
+    auto config = CAIRN_TRY(LoadCommandConfig(options.repo, args.config_path));
+    auto service = CAIRN_TRY(ServicePolicyOf(config));
+    CAIRN_TRY(api::SetAccountPolicy(store, account.name, policy, service));
+    policy = CAIRN_TRY(store.Policy(account.id));
+  }
+  if (policy.empty()) {
+    std::printf("account %s has no policy: the service's [filecoin] defaults apply\n",
+                account.name.c_str());
+  } else {
+    std::printf("KEY\tVALUE\n");
+    for (const auto& [key, value] : policy) std::printf("%s\t%s\n", key.c_str(), value.c_str());
+  }
   return Flush();
 }
 
@@ -146,6 +200,19 @@ void RegisterAccountCommands(CLI::App& app, GlobalOptions& options) {
   auto disable_name = std::make_shared<std::string>();
   disable->add_option("NAME", *disable_name, "account name")->required();
   disable->callback([&options, disable_name] { Finish(AccountDisable(options, *disable_name)); });
+
+  auto policy_args = std::make_shared<PolicyArgs>();
+  auto* policy = account->add_subcommand(
+      "policy", "Show or change an account's storage policy (Filecoin deal defaults)");
+  policy->add_option("NAME", policy_args->name, "account name")->required();
+  policy->add_option("--set", policy_args->set,
+                     "KEY=VALUE; keys: replicas, duration_days, providers (allow list), verified, "
+                     "max_price, deny; repeatable");
+  policy->add_option("--unset", policy_args->unset, "KEY to remove; repeatable");
+  policy->add_flag("--clear", policy_args->clear, "remove every key first");
+  policy->add_option("--config", policy_args->config_path,
+                     "config file to check against (default: <repo>/config.toml when present)");
+  policy->callback([&options, policy_args] { Finish(AccountPolicy(options, *policy_args)); });
 
   auto* token = app.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);

@@ -150,6 +150,24 @@ class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
 
 }  // namespace
 
+Result<filecoin::deals::ServicePolicy> ServicePolicyOf(const ServeConfig& config) {
+  filecoin::deals::ServicePolicy d;
+  for (const auto& p : config.filecoin_providers) {
+    auto a = filecoin::Address::Parse(p);
+    if (!a) return Err(a.error().WithContext("filecoin.providers: "));
+    d.providers.push_back(*a);
+  }
+  d.replicas = static_cast<int>(config.filecoin_replicas);
+  d.duration_days = config.filecoin_duration_days;
+  d.verified = config.filecoin_verified;
+  if (!config.filecoin_max_price.empty()) {
+    auto price = filecoin::BigInt::Parse(config.filecoin_max_price);
+    if (!price) return Err(price.error().WithContext("filecoin.max_price: "));
+    d.max_price = *price;
+  }
+  return d;
+}
+
 void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& p) {
   out += "{\"provider\":";
   AppendJsonString(out, p.provider);
@@ -288,15 +306,12 @@ Result<std::unique_ptr<ColdTier>> ColdTier::Create(const GlobalOptions& global,
   impl->provider_stats = std::make_unique<metadata::ProviderStatsStore>(db);
 
   filecoin::deals::DealEngineConfig ec;
-  for (const auto& p : config.filecoin_providers) {
-    ec.providers.push_back(CAIRN_TRY(filecoin::Address::Parse(p)));
-  }
-  ec.replicas = static_cast<int>(config.filecoin_replicas);
-  ec.duration_days = config.filecoin_duration_days;
-  ec.verified = config.filecoin_verified;
-  if (!config.filecoin_max_price.empty()) {
-    ec.max_price = CAIRN_TRY(filecoin::BigInt::Parse(config.filecoin_max_price));
-  }
+  const auto defaults = CAIRN_TRY(ServicePolicyOf(config));
+  ec.providers = defaults.providers;
+  ec.replicas = defaults.replicas;
+  ec.duration_days = defaults.duration_days;
+  ec.verified = defaults.verified;
+  ec.max_price = defaults.max_price;
   ec.piece_size = static_cast<uint64_t>(config.filecoin_piece_size);
   ec.batch_wait = std::chrono::seconds(config.filecoin_batch_wait_seconds);
   ec.public_url = config.filecoin_public_url;

@@ -35,6 +35,11 @@ class PrometheusText;
 // `cairn deals providers --json`).
 void AppendProviderJson(std::string& out, const filecoin::deals::ProviderView& view);
 
+// The [filecoin] section's deal defaults (providers, replicas, duration_days, verified,
+// max_price), against which account and pin policies are checked and resolved. InvalidArgument
+// naming the key when a provider or max_price does not parse.
+Result<filecoin::deals::ServicePolicy> ServicePolicyOf(const ServeConfig& config);
+
 class ColdTier {
  public:
   // nullptr when the cold tier is off. InvalidArgument naming the missing key when providers

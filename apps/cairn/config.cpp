@@ -510,4 +510,16 @@ Result<void> ApplyEnvironment(ServeConfig& config) {
   return Ok();
 }
 
+Result<ServeConfig> LoadCommandConfig(const std::string& repo, const std::string& config_path) {
+  ServeConfig config;
+  std::string path = config_path;
+  if (path.empty()) {
+    auto in_repo = std::filesystem::path(repo) / "config.toml";
+    if (std::filesystem::exists(in_repo)) path = in_repo.string();
+  }
+  if (!path.empty()) CAIRN_TRY(ApplyConfigFile(path, config));
+  CAIRN_TRY(ApplyEnvironment(config));
+  return config;
+}
+
 }  // namespace cairn::app

@@ -129,4 +129,9 @@ Result<void> ApplyConfigFile(const std::string& path, ServeConfig& config);
 // Applies CAIRN_LISTEN, CAIRN_THREADS, CAIRN_FILECOIN_RPC and CAIRN_FILECOIN_RPC_TOKEN when set.
 Result<void> ApplyEnvironment(ServeConfig& config);
 
+// The configuration as `cairn serve` reads it, for the commands beside it (wallet, deals,
+// account policy): defaults, then the TOML file (`config_path`, else <repo>/config.toml when it
+// exists), then the environment.
+Result<ServeConfig> LoadCommandConfig(const std::string& repo, const std::string& config_path);
+
 }  // namespace cairn::app

@@ -31,15 +31,7 @@ struct DealsFlags {
 };
 
 Result<ServeConfig> LoadDealsConfig(const GlobalOptions& global, const DealsFlags& flags) {
-  ServeConfig config;
-  std::string path = flags.config_path;
-  if (path.empty()) {
-    auto in_repo = std::filesystem::path(global.repo) / "config.toml";
-    if (std::filesystem::exists(in_repo)) path = in_repo.string();
-  }
-  if (!path.empty()) CAIRN_TRY(ApplyConfigFile(path, config));
-  CAIRN_TRY(ApplyEnvironment(config));
-  return config;
+  return LoadCommandConfig(global.repo, flags.config_path);
 }
 
 // Configured providers by score, then the others with statistics; `configured` counts the first.

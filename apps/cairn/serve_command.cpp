@@ -175,7 +175,7 @@ struct ApiSurfaces {
         pinning(pins, accounts, events, clock, PinningOptions(config, history, deals, delegates)),
         kubo_rpc(RpcContext(global, config, blocks, pins, accounts, pin_service, clock, identity,
                             delegates)),
-        admin(accounts, clock),
+        admin(accounts, clock, AdminDefaults(config)),
         gateway(blocks) {}
 
   Events events;
@@ -188,6 +188,13 @@ struct ApiSurfaces {
   // Pin events from `history`; receipts from the repo's deal records; pins' filecoin.* meta
   // checked against the cold tier's providers (a provider that does not parse is refused by the
   // cold tier itself).
+  // The cold tier's defaults, against which account policies are checked (a configuration whose
+  // providers do not parse does not start the cold tier, which says why).
+  static filecoin::deals::ServicePolicy AdminDefaults(const ServeConfig& config) {
+    auto defaults = ServicePolicyOf(config);
+    return defaults ? *defaults : filecoin::deals::ServicePolicy{};
+  }
+
   static api::PinningApiOptions PinningOptions(const ServeConfig& config,
                                                metadata::EventStore& history,
                                                metadata::DealStore& deals,

@@ -43,14 +43,7 @@ Result<void> Flush() {
 // The configuration as `cairn serve` reads it: defaults, TOML (--config, else <repo>/config.toml
 // when present), environment; then --rpc.
 Result<ServeConfig> LoadConfig(const GlobalOptions& global, const WalletFlags& flags) {
-  ServeConfig config;
-  std::string path = flags.config_path;
-  if (path.empty()) {
-    auto in_repo = std::filesystem::path(global.repo) / "config.toml";
-    if (std::filesystem::exists(in_repo)) path = in_repo.string();
-  }
-  if (!path.empty()) CAIRN_TRY(ApplyConfigFile(path, config));
-  CAIRN_TRY(ApplyEnvironment(config));
+  ServeConfig config = CAIRN_TRY(LoadCommandConfig(global.repo, flags.config_path));
   if (!flags.rpc.empty()) config.filecoin_rpc = flags.rpc;
   return config;
 }

@@ -47,6 +47,13 @@ json::object TokenJson(const TokenInfo& t, const std::string& account_name) {
           {"revoked", Time(t.revoked_us)}};
 }
 
+json::object PolicyJson(const std::string& account_name,
+                        const std::map<std::string, std::string>& policy) {
+  json::object keys;
+  for (const auto& [k, v] : policy) keys[k] = v;
+  return {{"account", account_name}, {"policy", std::move(keys)}};
+}
+
 Result<json::object> ParseBody(const std::string& body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
@@ -185,6 +192,12 @@ Result<http::Response> AdminApi::Route(const http::Request& req) {
     if (m == "GET") return ListTokens(account);
     return CreateToken(req, account);
   }
+  if (s[0] == "accounts" && s.size() == 3 && s[2] == "policy") {
+    if (m != "GET" && m != "PUT") return MethodNotAllowed(req, "GET, PUT");
+    Account account = CAIRN_TRY(accounts_.GetAccount(s[1]));
+    if (m == "PUT") return PutPolicy(req, account);
+    return Json(200, PolicyJson(account.name, CAIRN_TRY(accounts_.Policy(account.id))));
+  }
   if (s[0] == "tokens" && s.size() == 2) {
     if (m != "DELETE") return MethodNotAllowed(req, "DELETE");
     return RevokeToken(s[1]);
@@ -241,6 +254,28 @@ Result<http::Response> AdminApi::RevokeToken(const std::string& id) {
   TokenInfo info = CAIRN_TRY(accounts_.GetToken(id));
   Account owner = CAIRN_TRY(accounts_.GetAccountById(info.account_id));
   return Json(200, TokenJson(info, owner.name));
+}
+
+Result<http::Response> AdminApi::PutPolicy(const http::Request& req, const Account& account) {
+  json::object body = CAIRN_TRY(ParseBody(req.body));
+  std::map<std::string, std::string> policy;
+  for (const auto& [k, v] : body) {
+    if (!v.is_string()) {
+      return Err(ErrorCode::kInvalidArgument,
+                 "admin: policy key '" + std::string(k) + "' must have a string value");
+    }
+    policy.emplace(std::string(k), std::string(v.as_string()));
+  }
+  CAIRN_TRY(SetAccountPolicy(accounts_, account.name, policy, service_));
+  return Json(200, PolicyJson(account.name, CAIRN_TRY(accounts_.Policy(account.id))));
+}
+
+Result<void> SetAccountPolicy(metadata::AccountStore& accounts, std::string_view name,
+                              const std::map<std::string, std::string>& policy,
+                              const filecoin::deals::ServicePolicy& service) {
+  auto parsed = CAIRN_TRY(filecoin::deals::ParseAccountPolicy(policy));
+  CAIRN_TRY(filecoin::deals::CheckAccountPolicy(parsed, service));
+  return accounts.SetPolicy(name, policy);
 }
 
 }  // namespace cairn::api

@@ -10,6 +10,13 @@
 //   POST   /admin/accounts/{name}/tokens {"scopes":[…]?,"expires":"30d"|RFC 3339?}
 //                                             → 201 Token + "token": the secret, shown only here
 //   DELETE /admin/tokens/{id}                 → 200 Token (revoked; idempotent)
+//   GET    /admin/accounts/{name}/policy      → 200 {"account","policy":{key: string…}}
+//   PUT    /admin/accounts/{name}/policy {key: string…}
+//                                             → 200 the same (replaces the whole policy; {}
+//                                               clears it; keys and values as in
+//                                               filecoin/deals/pin_policy.hpp AccountPolicy,
+//                                               checked against the service's providers: 400
+//                                               naming the key)
 //
 // Account = {"id","name","created","disabled"(RFC 3339 or null)}; Token = {"id","account",
 // "scopes":[…],"created","expires","last_used","revoked"} (times RFC 3339 or null). Scopes
@@ -17,11 +24,13 @@
 // account or token 404, bad body 400, wrong method 405.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/clock.hpp"
+#include "filecoin/deals/pin_policy.hpp"
 #include "http/http_types.hpp"
 #include "metadata/accounts.hpp"
 
@@ -29,9 +38,11 @@ namespace cairn::api {
 
 class AdminApi {
  public:
-  // `accounts` and `clock` must outlive the API.
-  AdminApi(metadata::AccountStore& accounts, const Clock& clock)
-      : accounts_(accounts), clock_(clock) {}
+  // `accounts` and `clock` must outlive the API. `service`: the cold tier's defaults, against
+  // which account policies are checked (no providers: only their syntax).
+  AdminApi(metadata::AccountStore& accounts, const Clock& clock,
+           filecoin::deals::ServicePolicy service = {})
+      : accounts_(accounts), clock_(clock), service_(std::move(service)) {}
 
   // Whether `path` belongs to this API ("/admin/...").
   static bool Handles(std::string_view path);
@@ -46,10 +57,19 @@ class AdminApi {
   Result<http::Response> ListTokens(const metadata::Account& account);
   Result<http::Response> CreateToken(const http::Request& req, const metadata::Account& account);
   Result<http::Response> RevokeToken(const std::string& id);
+  Result<http::Response> PutPolicy(const http::Request& req, const metadata::Account& account);
 
   metadata::AccountStore& accounts_;
   const Clock& clock_;
+  filecoin::deals::ServicePolicy service_;
 };
+
+// Checks `policy` (ParseAccountPolicy, then CheckAccountPolicy against `service`) and stores it
+// as account `name`'s policy. InvalidArgument naming the key, NotFound for an unknown account;
+// nothing is stored unless it passes. What `cairn account policy` and PUT …/policy do.
+Result<void> SetAccountPolicy(metadata::AccountStore& accounts, std::string_view name,
+                              const std::map<std::string, std::string>& policy,
+                              const filecoin::deals::ServicePolicy& service);
 
 // A token expiry as operators write it: a duration from `now_us` ("30d", "12h", "90m", "3600s",
 // "2w"; positive, at most 6 digits) or an RFC 3339 time in the future. InvalidArgument otherwise.

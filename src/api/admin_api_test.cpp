@@ -126,5 +126,53 @@ TEST(TokenExpiry, AcceptsDurationsAndFutureTimes) {
   EXPECT_FALSE(ParseTokenExpiry("", now));
 }
 
+TEST_F(AdminApiTest, AccountPolicyIsCheckedStoredAndReplacedWhole) {
+  filecoin::deals::ServicePolicy service;
+  for (uint64_t id : {1000, 1002, 1004}) service.providers.push_back(*filecoin::Address::Id(id));
+  api_ = std::make_unique<AdminApi>(*accounts_, clock_, service);
+  ASSERT_EQ(Call("POST", "/admin/accounts", admin_, R"({"name":"alice"})").status, 201);
+  auto empty = Call("GET", "/admin/accounts/alice/policy", admin_);
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(Obj(empty).at("policy").as_object().size(), 0u);
+
+  auto set = Call("PUT", "/admin/accounts/alice/policy", admin_,
+                  R"({"filecoin.replicas":"3","filecoin.verified":"true"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(Obj(set).at("policy").as_object().at("filecoin.replicas").as_string(), "3");
+  auto alice = accounts_->GetAccount("alice");
+  EXPECT_EQ(accounts_->Policy(alice->id)->size(), 2u);
+
+  // Refused, naming the key, and nothing changes.
+  for (const auto& [body, reason] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"filecoin.replicas":"3","filecoin.deny":"f01000"})",
+            "account policy filecoin.replicas: 3 replicas need as many distinct providers; 2 "
+            "can be used"},
+           {R"({"filecoin.providers":"f09999"})",
+            "account policy filecoin.providers: f09999 is not one of this service's providers "
+            "(f01000,f01002,f01004)"},
+           {R"({"filecoin.replica":"3"})", "account policy: unknown key 'filecoin.replica'"},
+           {R"({"filecoin.replicas":3})",
+            "admin: policy key 'filecoin.replicas' must have a string value"},
+           {R"(["x"])", "admin: body must be a JSON object"}}) {
+    auto r = Call("PUT", "/admin/accounts/alice/policy", admin_, body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(r.body.find(reason), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(accounts_->Policy(alice->id)->at("filecoin.replicas"), "3");
+
+  // A whole replacement; {} clears it.
+  ASSERT_EQ(
+      Call("PUT", "/admin/accounts/alice/policy", admin_, R"({"filecoin.deny":"f01004"})").status,
+      200);
+  EXPECT_EQ(*accounts_->Policy(alice->id),
+            (std::map<std::string, std::string>{{"filecoin.deny", "f01004"}}));
+  ASSERT_EQ(Call("PUT", "/admin/accounts/alice/policy", admin_, "{}").status, 200);
+  EXPECT_TRUE(accounts_->Policy(alice->id)->empty());
+
+  EXPECT_EQ(Call("PUT", "/admin/accounts/nobody/policy", admin_, "{}").status, 404);
+  EXPECT_EQ(Call("PUT", "/admin/accounts/alice/policy", user_, "{}").status, 403);
+  EXPECT_EQ(Call("POST", "/admin/accounts/alice/policy", admin_, "{}").status, 405);
+}
+
 }  // namespace
 }  // namespace cairn::api

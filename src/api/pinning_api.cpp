@@ -83,17 +83,25 @@ http::Response PinningApi::List(int64_t account, const http::Request& req) {
   return http::JsonResponse(200, RenderPinResults(*count, *list, options_.delegates));
 }
 
-Result<metadata::NewPin> PinningApi::ParsePin(const http::Request& req) const {
+Result<metadata::NewPin> PinningApi::ParsePin(int64_t account, const http::Request& req) const {
   auto pin = CAIRN_TRY(ParsePinRequest(req.body));
   auto policy = CAIRN_TRY(filecoin::deals::ParsePinPolicy(pin.meta));
   CAIRN_TRY(filecoin::deals::CheckHotMeta(pin.meta));
-  CAIRN_TRY(filecoin::deals::CheckPinPolicy(policy, options_.filecoin_providers,
-                                            options_.filecoin_replicas));
+  // A pin without policy keys follows its account's policy, checked when it was set: the
+  // account's policy is read only for pins that override it.
+  if (policy.empty() || options_.filecoin_providers.empty()) return pin;
+  filecoin::deals::AccountPolicy account_policy;
+  auto stored = CAIRN_TRY(accounts_.Policy(account));
+  if (auto parsed = filecoin::deals::ParseAccountPolicy(stored)) account_policy = *parsed;
+  filecoin::deals::ServicePolicy service;
+  service.providers = options_.filecoin_providers;
+  service.replicas = options_.filecoin_replicas;
+  CAIRN_TRY(filecoin::deals::CheckPinPolicy(policy, account_policy, service));
   return pin;
 }
 
 http::Response PinningApi::Add(int64_t account, const http::Request& req) {
-  auto pin = ParsePin(req);
+  auto pin = ParsePin(account, req);
   if (!pin) return http::ErrorResponse(pin.error());
   // Durable before the 202, without holding an I/O thread while the group commit syncs: the
   // response completes on the committer thread (rendering only; the server resumes the
@@ -170,7 +178,7 @@ http::Response PinningApi::Remove(int64_t account, const std::string& requestid)
 // POST /pins/{requestid}: replaced atomically (the old request is gone, a new one queued).
 http::Response PinningApi::Replace(int64_t account, const std::string& requestid,
                                    const http::Request& req) {
-  auto pin = ParsePin(req);
+  auto pin = ParsePin(account, req);
   if (!pin) return http::ErrorResponse(pin.error());
   auto replaced = pins_.Replace(account, requestid, *pin);
   if (!replaced) return http::ErrorResponse(replaced.error());

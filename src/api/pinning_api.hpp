@@ -55,7 +55,8 @@ struct PinningApiOptions {
   // Where receipts are read (the repo's database); null: every receipt is 404.
   metadata::DealStore* deals = nullptr;
   // The cold tier's `filecoin.providers` and `filecoin.replicas`, against which a pin's policy
-  // meta is checked; no providers (the cold tier is off): only the values' syntax is checked.
+  // meta is checked with its account's policy; no providers (the cold tier is off): only the
+  // values' syntax is checked.
   std::vector<filecoin::Address> filecoin_providers;
   int filecoin_replicas = 2;
 };
@@ -85,8 +86,8 @@ class PinningApi {
   http::Response Remove(int64_t account, const std::string& requestid);   // DELETE /pins/{id}
   http::Response Replace(int64_t account, const std::string& requestid,   // POST /pins/{id}
                          const http::Request& req);
-  // ParsePinRequest, then the per-pin Filecoin policy in its meta.
-  Result<metadata::NewPin> ParsePin(const http::Request& req) const;
+  // ParsePinRequest, then the per-pin Filecoin policy in its meta (against the account's).
+  Result<metadata::NewPin> ParsePin(int64_t account, const http::Request& req) const;
 
   metadata::PinStore& pins_;
   metadata::AccountStore& accounts_;

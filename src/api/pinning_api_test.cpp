@@ -229,6 +229,27 @@ TEST_F(PinningApiTest, FilecoinMetaIsCheckedAtAddAndReplaceWithTheKeyNamed) {
   EXPECT_EQ(Call("GET", "/pins/" + id, alice_).status, 200) << "a refused replace changes nothing";
 }
 
+TEST_F(PinningApiTest, FilecoinMetaIsCheckedAgainstTheAccountsPolicy) {
+  ASSERT_TRUE(accounts_->SetPolicy("alice", {{"filecoin.deny", "f01002"}}).has_value());
+  auto add = [&](const std::string& token, const std::string& meta) {
+    return Call("POST", "/pins", token,
+                std::string(R"({"cid":")") + kCid + R"(","meta":)" + meta + "}");
+  };
+  auto denied = add(alice_, R"({"filecoin.providers":"f01000,f01002"})");
+  EXPECT_EQ(denied.status, 400);
+  EXPECT_NE(denied.body.find("meta filecoin.providers: f01002 is denied to this account"),
+            std::string::npos)
+      << denied.body;
+  // Three replicas, two providers left to alice.
+  auto three = add(alice_, R"({"filecoin.replicas":"3"})");
+  EXPECT_EQ(three.status, 400);
+  EXPECT_NE(three.body.find("meta filecoin.replicas: 3 replicas"), std::string::npos) << three.body;
+  // Another account is not bound by alice's policy; alice may still name the others.
+  EXPECT_EQ(add(bob_, R"({"filecoin.providers":"f01000,f01002"})").status, 202);
+  EXPECT_EQ(add(alice_, R"({"filecoin.providers":"f01000,f01004"})").status, 202);
+  EXPECT_EQ(add(alice_, R"({"app":"no policy keys"})").status, 202);
+}
+
 TEST_F(PinningApiTest, ReceiptHasThePinsAuthIsolationAndSaysWhyItIsNotThereYet) {
   auto added = Call("POST", "/pins", alice_, std::string(R"({"cid":")") + kCid + R"("})");
   const std::string id = Field(added.body, "requestid");

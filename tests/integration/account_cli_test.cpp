@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -161,6 +162,48 @@ TEST_F(AccountCli, DisabledAccountCannotAuthenticateOrGetTokens) {
 
 // Issue 10 §9: global options are accepted before or after a subcommand's name, at any depth,
 // in both spellings — as a new user types them.
+TEST_F(AccountCli, PolicyIsShownSetCheckedAgainstTheConfigAndCleared) {
+  ASSERT_EQ(Cairn("account create alice").exit_code, 0);
+  auto none = Cairn("account policy alice");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("no policy"), std::string::npos) << none.out;
+  // Checked against the repo's [filecoin] section: three providers.
+  {
+    std::ofstream config(dir_ / "repo/config.toml");
+    config << "[filecoin]\nproviders = [\"f01000\", \"f01001\", \"f01002\"]\n";
+  }
+  auto set = Cairn("account policy alice --set replicas=2 --set filecoin.deny=f01000 --set "
+                   "verified=true");
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  auto lines = Lines(set.out);
+  ASSERT_EQ(lines.size(), 4u) << set.out;
+  EXPECT_EQ(lines[1], "filecoin.deny\tf01000");
+  EXPECT_EQ(lines[2], "filecoin.replicas\t2");
+  EXPECT_EQ(lines[3], "filecoin.verified\ttrue");
+  // Refused, naming the key; the stored policy is unchanged.
+  for (const auto& [args, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"--set replicas=3", "account policy filecoin.replicas: 3 replicas need as many "
+                                "distinct providers; 2 can be used"},
+           {"--set providers=f01001,f09999", "f09999 is not one of this service's providers"},
+           {"--set verified=yes", "account policy filecoin.verified: 'yes' is not true or false"},
+           {"--set colour=blue", "account policy: unknown key 'filecoin.colour'"},
+           {"--set replicas", "is not KEY=VALUE"}}) {
+    auto r = Cairn("account policy alice " + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_NE(r.err.find(reason), std::string::npos) << args << ": " << r.err;
+  }
+  EXPECT_EQ(Cairn("account policy alice").out, set.out);
+  auto unset = Cairn("account policy alice --unset deny --unset filecoin.verified");
+  ASSERT_EQ(unset.exit_code, 0) << unset.err;
+  EXPECT_EQ(Lines(unset.out).size(), 2u) << unset.out;
+  auto cleared = Cairn("account policy alice --clear");
+  ASSERT_EQ(cleared.exit_code, 0) << cleared.err;
+  EXPECT_NE(cleared.out.find("no policy"), std::string::npos) << cleared.out;
+  auto unknown = Cairn("account policy nobody --set replicas=1");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no account named 'nobody'"), std::string::npos) << unknown.err;
+}
+
 TEST(GlobalOptions, RepoIsAcceptedBeforeOrAfterTheSubcommandsName) {
   TempDir dir;
   const std::string repo = ShellQuote(dir / "repo");

@@ -234,13 +234,6 @@ Result<DealEngine::ProviderInfo> DealEngine::Provider(const Address& provider) {
     } else {
       info.ask = *ask;
     }
-    if (info.ask && config_.max_price) {
-      const BigInt& price = config_.verified ? info.ask->verified_price : info.ask->price;
-      if (price > *config_.max_price) {
-        info.skip_reason = "asks " + price.ToString() + " attoFIL/GiB/epoch, above max_price " +
-                           config_.max_price->ToString();
-      }
-    }
   }
   if (!info.skip_reason.empty()) {
     log::Info("deals.provider_skipped", {{"provider", key}, {"reason", info.skip_reason}});
@@ -248,6 +241,15 @@ Result<DealEngine::ProviderInfo> DealEngine::Provider(const Address& provider) {
   std::lock_guard lock(mu_);
   providers_[key] = info;
   return info;
+}
+
+std::string DealEngine::PriceRefusal(const ProviderInfo& info, const EffectivePolicy& policy,
+                                     bool verified) {
+  if (!info.ask || !policy.max_price) return {};
+  const BigInt& price = verified ? info.ask->verified_price : info.ask->price;
+  if (price <= *policy.max_price) return {};
+  return std::string(verified ? "its verified ask " : "its ask ") + price.ToString() +
+         " attoFIL/GiB/epoch is above max_price " + policy.max_price->ToString();
 }
 
 uint64_t DealEngine::MinPieceSize() {
@@ -547,28 +549,42 @@ Result<bool> DealEngine::PackGroup(const std::vector<const metadata::SegmentReco
   return true;
 }
 
-PinPolicy DealEngine::PolicyOfSegment(const metadata::SegmentRecord& s) {
-  auto policy = ParsePinPolicy(s.pin_policy);
-  if (!policy) {
+ServicePolicy DealEngine::Defaults() const {
+  ServicePolicy d;
+  d.providers = config_.providers;
+  d.replicas = config_.replicas;
+  d.duration_days = config_.duration_days;
+  d.verified = config_.verified;
+  d.max_price = config_.max_price;
+  return d;
+}
+
+EffectivePolicy DealEngine::PolicyOfSegment(const metadata::SegmentRecord& s) {
+  auto pin = ParsePinPolicy(s.pin_policy);
+  if (!pin) {
     // Only meta stored before the API checked these keys can be invalid: the defaults apply.
     log::Warn("deals.pin_policy_ignored",
-              {{"pin", s.pin_requestid}, {"error", policy.error().message()}});
-    return {};
+              {{"pin", s.pin_requestid}, {"error", pin.error().message()}});
+    pin = PinPolicy{};
   }
-  return *policy;
+  auto account = ParseAccountPolicy(s.account_policy);
+  if (!account) {
+    // The CLI and the admin API check a policy before storing it; one edited by hand is not
+    // honoured rather than half-honoured.
+    log::Warn("deals.account_policy_ignored",
+              {{"pin", s.pin_requestid}, {"error", account.error().message()}});
+    account = AccountPolicy{};
+  }
+  return ResolvePolicy(*pin, *account, Defaults());
 }
 
 EffectivePolicy DealEngine::PolicyOfAggregate(const std::vector<metadata::SegmentRecord>& segs) {
   // Every segment of an aggregate had the same policy when it was packed; a pin deleted since
   // no longer has one, so the policy is read from a pin still there (none: the defaults).
-  PinPolicy policy;
   for (const auto& s : segs) {
-    if (s.pin_exists) {
-      policy = PolicyOfSegment(s);
-      break;
-    }
+    if (s.pin_exists) return PolicyOfSegment(s);
   }
-  return ResolvePolicy(policy, config_.providers, config_.replicas, config_.duration_days);
+  return ResolvePolicy({}, {}, Defaults());
 }
 
 Result<DealEngine::AggregateFacts> DealEngine::FactsOf(const metadata::AggregateRecord& agg) {
@@ -730,7 +746,7 @@ Result<void> DealEngine::MakeDeals() {
         continue;
       }
       bool verified = false;
-      if (config_.verified) {
+      if (policy.verified) {
         if (!datacap) datacap = CAIRN_TRY(DataCapLeft());
         verified = *datacap >= BigInt::FromUint(agg.padded_size);
         if (!verified && !datacap_short_logged) {
@@ -742,17 +758,15 @@ Result<void> DealEngine::MakeDeals() {
           datacap_short_logged = true;
         }
       }
-      if (!verified && config_.verified && info->ask && config_.max_price &&
-          info->ask->price > *config_.max_price) {
+      if (std::string too_dear = PriceRefusal(*info, policy, verified); !too_dear.empty()) {
+        if (!verified && policy.verified) {
+          too_dear = "no DataCap left for a verified deal, and " + too_dear;
+        }
         log::Info("deals.provider_skipped",
-                  {{"provider", key},
-                   {"piece", agg.piece_cid},
-                   {"reason", "no DataCap left for a verified deal, and its unverified ask " +
-                                  info->ask->price.ToString() + " is above max_price " +
-                                  config_.max_price->ToString()}});
+                  {{"provider", key}, {"piece", agg.piece_cid}, {"reason", too_dear}});
         continue;
       }
-      auto r = Propose(agg, provider, *info, policy.duration_days, purpose, verified);
+      auto r = Propose(agg, provider, *info, policy, purpose, verified);
       if (!r) {
         log::Warn("deals.propose_failed",
                   {{"provider", key}, {"piece", agg.piece_cid}, {"error", r.error().message()}});
@@ -767,15 +781,15 @@ Result<void> DealEngine::MakeDeals() {
 }
 
 Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Address& provider,
-                                 const ProviderInfo& info, int64_t duration_days,
+                                 const ProviderInfo& info, const EffectivePolicy& policy,
                                  std::string purpose, bool verified) {
   const std::string key = provider.ToString(chain_.options().network);
   auto head = CAIRN_TRY(chain_.Head());
   BigInt ask_price;
   if (info.ask) {
     ask_price = verified ? info.ask->verified_price : info.ask->price;
-  } else if (config_.max_price) {
-    ask_price = *config_.max_price;
+  } else if (policy.max_price) {
+    ask_price = *policy.max_price;
   }
   BigInt price = CAIRN_TRY(MulDivCeil(ask_price, agg.padded_size, uint64_t{1} << 30));
   boost::json::array bounds_params = {agg.padded_size, verified, nullptr};
@@ -798,7 +812,7 @@ Result<void> DealEngine::Propose(const metadata::AggregateRecord& agg, const Add
   p.provider = provider;
   p.label = agg.piece_cid;
   p.start_epoch = head.height + config_.start_delay_epochs;
-  p.end_epoch = p.start_epoch + duration_days * kEpochsPerDay;
+  p.end_epoch = p.start_epoch + policy.duration_days * kEpochsPerDay;
   p.storage_price_per_epoch = price;
   p.provider_collateral = collateral;
   auto sig = CAIRN_TRY(wallet_.SignBytes(config_.client, p.Encode()));
@@ -899,7 +913,9 @@ Result<void> DealEngine::ShowOnPins() {
       for (const auto& p : policy.providers) {
         const std::string key = p.ToString(chain_.options().network);
         auto it = providers_.find(key);
-        if (used.count(key) || (it != providers_.end() && !it->second.skip_reason.empty())) {
+        if (used.count(key) ||
+            (it != providers_.end() && (!it->second.skip_reason.empty() ||
+                                        !PriceRefusal(it->second, policy, false).empty()))) {
           continue;
         }
         candidates_left = true;

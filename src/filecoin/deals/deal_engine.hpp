@@ -15,25 +15,27 @@
 //    activation → `failed`; active past EndEpoch → `expired`.
 // 2. Segment: each `pinned` pin without a segment gets one: the CommP of its DAG's CARv1 export
 //    (filecoin/dealdata), computed from the block store.
-// 3. Aggregate: waiting segments are grouped by their pin's policy (the PSA meta keys
-//    filecoin.replicas, filecoin.duration_days, filecoin.providers; pin_policy.hpp) and each
+// 3. Aggregate: waiting segments are grouped by their effective policy (the pin's PSA meta keys
+//    filecoin.replicas, filecoin.duration_days, filecoin.providers, then its account's policy,
+//    then this configuration; pin_policy.hpp) and each
 //    group is packed (FRC-0058, largest first) into one aggregate of at most `piece_size` padded
 //    bytes once they fill it, or once the group's oldest has waited `batch_wait`; the aggregate is
 //    at least the largest minimum piece size the providers ask for. A segment larger than
 //    `piece_size` gets an aggregate of its own (sharding a DAG into several pieces is not done
 //    yet).
 // 4. Deal: each aggregate with fewer than its policy's `replicas` live deals gets proposals to
-//    its policy's providers (the pin's filecoin.providers, else `providers`), lasting its
+//    its policy's providers (the pin's filecoin.providers, else its account's, else `providers`;
+//    never one the account denies), lasting its
 //    policy's duration_days, from those it has no deal with yet (in any state: a provider that
 //    rejected or failed is replaced, never asked twice for the same aggregate), best score first
 //    (provider_score.hpp; configuration order breaks ties). A provider's mk12 endpoint comes from
 //    its on-chain StateMinerInfo (Mk12EndpointOf): HTTP where a multiaddr names one (Curio), else
 //    libp2p to its PeerId at its TCP multiaddrs (Boost); a provider with neither is skipped with
-//    that reason. The ask is checked where the provider publishes one (price ≤ max_price, piece
-//    size within its bounds). The escrow is topped up (one AddBalance, MessageSender) to cover
-//    every deal not yet published. The deal row (`proposing`, with the signed proposal, price and
-//    collateral) is written *before* the proposal is sent; the answer moves it to `accepted` or
-//    `rejected` (the provider's Message kept verbatim).
+//    that reason. The ask is checked where the provider publishes one (price ≤ the policy's
+//    max_price, piece size within its bounds). The escrow is topped up (one AddBalance,
+//    MessageSender) to cover every deal not yet published. The deal row (`proposing`, with the
+//    signed proposal, price and collateral) is written *before* the proposal is sent; the answer
+//    moves it to `accepted` or `rejected` (the provider's Message kept verbatim).
 // 5. Show: the pins of every aggregate get info.filecoin (out of its policy's replicas:
 //    "aggregating", "dealing 1/2",
 //    "active 2/2", "degraded 1/2"), info.piece_cid and info.deals ("f01000:12:active,…").
@@ -87,6 +89,8 @@ struct DealEngineConfig {
   std::vector<Address> providers;  // f0 ids, in order of preference
   int replicas = 2;
   int64_t duration_days = 180;  // the market's minimum deal duration
+  // The service's defaults below (providers also bounds every policy; replicas, duration_days,
+  // verified and max_price may be set per account and the first two per pin: pin_policy.hpp).
   // Verified (FIL+) deals: each one spends the piece's padded size of the client's DataCap. A
   // deal is proposed verified only while the DataCap left (the chain's, less what proposed and
   // accepted verified deals will spend at publishing) covers its piece; otherwise it is proposed
@@ -190,9 +194,13 @@ class DealEngine {
   // Packs one policy's waiting segments (oldest first) into an aggregate when they fill one or
   // the oldest has waited batch_wait; whether it made one.
   Result<bool> PackGroup(const std::vector<const metadata::SegmentRecord*>& segments);
-  // A segment's per-pin policy (invalid stored meta: none); an aggregate's, resolved against the
-  // configuration, from its segments.
-  PinPolicy PolicyOfSegment(const metadata::SegmentRecord& segment);
+  // The service's defaults (the configuration's providers, replicas, duration_days, verified and
+  // max_price).
+  ServicePolicy Defaults() const;
+  // A segment's policy: its pin's meta, its account's policy (either invalid as stored: that
+  // level is ignored, with a warning), the defaults; an aggregate's, from a segment whose pin
+  // still exists.
+  EffectivePolicy PolicyOfSegment(const metadata::SegmentRecord& segment);
   EffectivePolicy PolicyOfAggregate(const std::vector<metadata::SegmentRecord>& segments);
   // What an aggregate's segments say, read again only when its pins_changed moved (a pin
   // deleted or its meta changed): a tick does not read every segment of every aggregate.
@@ -211,8 +219,11 @@ class DealEngine {
   // `purpose`: "" for an aggregate's first deals, "renewal" or "repair" (recorded as events).
   // `verified`: propose a verified deal (the caller checked the DataCap).
   Result<void> Propose(const metadata::AggregateRecord& aggregate, const Address& provider,
-                       const ProviderInfo& info, int64_t duration_days, std::string purpose,
+                       const ProviderInfo& info, const EffectivePolicy& policy, std::string purpose,
                        bool verified);
+  // Why the provider's ask (verified or not) is above the policy's max_price, or "".
+  static std::string PriceRefusal(const ProviderInfo& info, const EffectivePolicy& policy,
+                                  bool verified);
   Result<void> ShowOnPins();
   Result<ProviderInfo> Provider(const Address& provider);
   uint64_t MinPieceSize();

@@ -895,13 +895,60 @@ TEST_F(DealEngineTest, PinsWithAnotherPolicyGetTheirOwnAggregateProvidersAndDura
   EXPECT_EQ(custom_deals->at(0).end_epoch - custom_deals->at(0).start_epoch, 200 * kEpochsPerDay);
   auto plain_deals = store_->DealsOfAggregate(*plain_segment->aggregate_id);
   ASSERT_EQ(plain_deals->size(), 2u);
+  // Two distinct providers of the service's, best score first (f01004 may lead: it accepted the
+  // custom aggregate's deal in this pass).
+  EXPECT_NE(plain_deals->at(0).provider, plain_deals->at(1).provider);
   for (const auto& d : *plain_deals) {
-    EXPECT_NE(d.provider, "f01004");  // f01000 and f01002, in the service's order
     EXPECT_EQ(d.end_epoch - d.start_epoch, 180 * kEpochsPerDay);
   }
   auto pin = pins_->Get(alice_, custom);
   EXPECT_EQ(pin->info.at("filecoin"), "dealing 0/1");
   EXPECT_EQ(Info("filecoin"), "dealing 0/2");
+}
+
+TEST_F(DealEngineTest, AccountPolicyAppliesToItsPinsAndItsChangesReachTheirAggregates) {
+  ASSERT_TRUE(accounts_
+                  ->SetPolicy("alice", {{"filecoin.deny", "f01000,f01001"},
+                                        {"filecoin.duration_days", "300"}})
+                  .has_value());
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  ASSERT_EQ(deals.size(), 2u);
+  EXPECT_TRUE(deals.count("f01002") && deals.count("f01004"));
+  for (const auto& [provider, d] : deals) {
+    EXPECT_EQ(d.end_epoch - d.start_epoch, 300 * kEpochsPerDay) << provider;
+  }
+  EXPECT_EQ(Info("filecoin"), "dealing 0/2");
+
+  // Three replicas, f01001 allowed again: the aggregate (already dealing) gets a third deal, and
+  // never one with the provider still denied.
+  ASSERT_TRUE(
+      accounts_->SetPolicy("alice", {{"filecoin.deny", "f01000"}, {"filecoin.replicas", "3"}})
+          .has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  deals = Deals();
+  ASSERT_EQ(deals.size(), 3u);
+  EXPECT_TRUE(deals.count("f01001"));
+  EXPECT_FALSE(deals.count("f01000"));
+  EXPECT_EQ(deals.at("f01001").end_epoch - deals.at("f01001").start_epoch, 180 * kEpochsPerDay);
+  EXPECT_EQ(Info("filecoin"), "dealing 0/3");
+}
+
+TEST_F(DealEngineTest, AnAccountsMaxPriceBelowTheAskKeepsItsPinsFromThatProvider) {
+  // The fake providers publish no ask: the price is max_price itself, so a deal is proposed at
+  // the account's max_price rather than the service's.
+  ASSERT_TRUE(accounts_->SetPolicy("alice", {{"filecoin.max_price", "1000"}}).has_value());
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  ASSERT_EQ(deals.size(), 2u);
+  for (const auto& [provider, d] : deals) {
+    auto proposal = ClientDealProposal::Decode(d.signed_proposal);
+    ASSERT_TRUE(proposal.has_value());
+    // 1000 attoFIL/GiB/epoch for a piece well under a GiB, rounded up.
+    EXPECT_EQ(proposal->proposal.storage_price_per_epoch, BigInt::FromUint(1)) << provider;
+  }
 }
 
 }  // namespace
