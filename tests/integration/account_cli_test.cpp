@@ -172,8 +172,9 @@ TEST_F(AccountCli, PolicyIsShownSetCheckedAgainstTheConfigAndCleared) {
     std::ofstream config(dir_ / "repo/config.toml");
     config << "[filecoin]\nproviders = [\"f01000\", \"f01001\", \"f01002\"]\n";
   }
-  auto set = Cairn("account policy alice --set replicas=2 --set filecoin.deny=f01000 --set "
-                   "verified=true");
+  auto set = Cairn(
+      "account policy alice --set replicas=2 --set filecoin.deny=f01000 --set "
+      "verified=true");
   ASSERT_EQ(set.exit_code, 0) << set.err;
   auto lines = Lines(set.out);
   ASSERT_EQ(lines.size(), 4u) << set.out;
@@ -182,8 +183,9 @@ TEST_F(AccountCli, PolicyIsShownSetCheckedAgainstTheConfigAndCleared) {
   EXPECT_EQ(lines[3], "filecoin.verified\ttrue");
   // Refused, naming the key; the stored policy is unchanged.
   for (const auto& [args, reason] : std::vector<std::pair<std::string, std::string>>{
-           {"--set replicas=3", "account policy filecoin.replicas: 3 replicas need as many "
-                                "distinct providers; 2 can be used"},
+           {"--set replicas=3",
+            "account policy filecoin.replicas: 3 replicas need as many "
+            "distinct providers; 2 can be used"},
            {"--set providers=f01001,f09999", "f09999 is not one of this service's providers"},
            {"--set verified=yes", "account policy filecoin.verified: 'yes' is not true or false"},
            {"--set colour=blue", "account policy: unknown key 'filecoin.colour'"},

@@ -449,6 +449,39 @@ TEST_F(DealsE2e, PerPinPolicyGetsItsOwnAggregateProvidersReplicasAndDuration) {
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
 }
 
+// Issue 10 §7: an account's policy, set with the CLI, decides its pins' replicas, providers and
+// duration; a pin may not name a provider the account denies.
+TEST_F(DealsE2e, AccountPolicyDecidesItsPinsReplicasProvidersAndDuration) {
+  auto policy = Cairn(
+      "account policy alice --set replicas=3 --set deny=f01000,f01001 --set duration_days=210");
+  ASSERT_EQ(policy.exit_code, 0) << policy.err;
+  const std::string cid = AddContent("account.txt", 40000);
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  auto denied = HttpRequest(
+      port_, "POST", "/pins", {"Authorization: Bearer " + token_, "Content-Type: application/json"},
+      R"({"cid":")" + cid + R"(","meta":{"filecoin.providers":"f01001,f01002,f01003"}})");
+  EXPECT_EQ(denied.status, 400) << denied.body;
+  EXPECT_NE(denied.body.find("f01001 is denied to this account"), std::string::npos) << denied.body;
+  const std::string id = Pin(cid);
+  json::value pin;
+  ASSERT_TRUE(UntilFilecoin(id, "active 3/3", pin, 150s)) << json::serialize(pin) << "\n"
+                                                          << json::serialize(DevnetDeals());
+  const std::string piece = Str(pin.at("info"), "piece_cid");
+  std::set<std::string> providers;
+  for (const auto& d : DevnetDeals()) {
+    if (Str(d, "PieceCID") != piece) continue;
+    providers.insert(Str(d, "Provider"));
+    EXPECT_EQ(d.at("EndEpoch").to_number<int64_t>() - d.at("StartEpoch").to_number<int64_t>(),
+              210 * 2880)
+        << d;
+  }
+  EXPECT_EQ(providers.size(), 3u);
+  EXPECT_FALSE(providers.count("f01000") || providers.count("f01001"))
+      << json::serialize(DevnetDeals());
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+}
+
 // Issue 11 §3/§4 on the devnet: `lose-data` at one provider slashes its deals and the pin gets a
 // repair deal elsewhere (the deleted pin sharing that provider does not); then, with time
 // advanced to within filecoin.renew_margin_epochs of the deals' end, new deals are made while the

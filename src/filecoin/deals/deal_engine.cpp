@@ -483,12 +483,18 @@ Result<void> DealEngine::Aggregate() {
   while (true) {
     auto segs = CAIRN_TRY(deals_.UnaggregatedSegments(kAggregateCandidates));
     if (segs.empty()) return Ok();
-    // Segments with different per-pin policies never share an aggregate: its deals follow one
-    // policy (filecoin/deals/pin_policy.hpp). Groups keep the oldest-first order.
-    std::map<std::string, std::vector<const metadata::SegmentRecord*>> groups;
-    for (const auto& s : segs) groups[PolicyKey(PolicyOfSegment(s))].push_back(&s);
+    // Segments with different policies never share an aggregate: its deals follow one policy
+    // (filecoin/deals/pin_policy.hpp). Groups keep the oldest-first order, and are packed in
+    // the order of their oldest segment: the pin that waited longest is dealt for first.
+    std::map<std::string, size_t> group_of;
+    std::vector<std::vector<const metadata::SegmentRecord*>> groups;
+    for (const auto& s : segs) {
+      auto [it, added] = group_of.try_emplace(PolicyKey(PolicyOfSegment(s)), groups.size());
+      if (added) groups.emplace_back();
+      groups[it->second].push_back(&s);
+    }
     bool created = false;
-    for (const auto& [key, group] : groups) {
+    for (const auto& group : groups) {
       if (CAIRN_TRY(PackGroup(group))) created = true;
     }
     if (!created) return Ok();
