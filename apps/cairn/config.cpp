@@ -11,6 +11,7 @@
 
 #include "filecoin/types/address.hpp"
 #include "filecoin/types/big_int.hpp"
+#include "net/dial_policy.hpp"
 #include "net/identity.hpp"
 #include "net/multiaddr.hpp"
 
@@ -143,6 +144,35 @@ Result<void> ApplyAnnounce(const toml::node& value, ServeConfig& config) {
     }
     config.announce.push_back(ma->ToString());
   }
+  return Ok();
+}
+
+// libp2p.dial_allow / libp2p.dial_deny: at most 256 IP prefixes each.
+Result<std::vector<std::string>> PrefixList(const toml::node& value, const std::string& key) {
+  const auto* arr = value.as_array();
+  if (!arr || arr->size() > 256) {
+    return Err(BadValue(key,
+                        "a list of at most 256 IP prefixes (\"10.0.0.0/8\", "
+                        "\"/ip4/10.0.0.0/ipcidr/8\")"));
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *arr) {
+    auto text = item.value_exact<std::string>();
+    if (!text) return Err(BadValue(key, "a list of strings"));
+    auto prefix = net::ParseIpPrefix(*text);
+    if (!prefix) return Err(prefix.error().WithContext("config: " + key + ": "));
+    out.push_back(*text);
+  }
+  return out;
+}
+
+Result<void> ApplyDialAllow(const toml::node& value, ServeConfig& config) {
+  config.libp2p_dial_allow = CAIRN_TRY(PrefixList(value, "libp2p.dial_allow"));
+  return Ok();
+}
+
+Result<void> ApplyDialDeny(const toml::node& value, ServeConfig& config) {
+  config.libp2p_dial_deny = CAIRN_TRY(PrefixList(value, "libp2p.dial_deny"));
   return Ok();
 }
 
@@ -340,6 +370,8 @@ std::vector<ConfigKey> NetworkKeys() {
       {"libp2p.announce", ApplyAnnounce},
       {"libp2p.listen", ApplyLibp2pListen},
       BoolKey("libp2p.allow_private", &ServeConfig::libp2p_allow_private),
+      {"libp2p.dial_allow", ApplyDialAllow},
+      {"libp2p.dial_deny", ApplyDialDeny},
       UrlKey("routing.delegated", &ServeConfig::routing_delegated,
              "an http(s) URL, or \"\" to disable", /*empty_ok=*/true),
       {"dht.mode", ApplyDhtMode},

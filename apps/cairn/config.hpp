@@ -29,6 +29,10 @@ struct ServeConfig {
   std::vector<std::string> announce;
   // Dial loopback, private and link-local addresses (a public server must not probe LANs).
   bool libp2p_allow_private = false;
+  // IP prefixes the host never dials (dial_deny) and, when not empty, the only ones it dials
+  // (dial_allow), as net::ParseIpPrefix reads them ("10.0.0.0/8", "/ip4/10.0.0.0/ipcidr/8").
+  std::vector<std::string> libp2p_dial_allow;
+  std::vector<std::string> libp2p_dial_deny;
 
   // Pinning: where missing blocks are fetched from (trustless gateways, `?format=raw`), how many
   // pins are fetched at once, and how long a CID may take to be found before its pin fails.

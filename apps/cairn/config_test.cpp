@@ -50,6 +50,8 @@ check_interval_seconds = 3
 announce = ["/ip4/10.0.0.1/tcp/4001"]
 listen = ["/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/4002"]
 allow_private = true
+dial_allow = ["8.8.0.0/16", "/ip4/10.20.0.0/ipcidr/16"]
+dial_deny = ["8.8.4.4"]
 [filecoin]
 rpc = "https://api.calibration.node.glif.io/rpc/v1"
 rpc_token = "jwt.token.here"
@@ -76,6 +78,9 @@ delegated = "http://router.example"
   EXPECT_EQ(c->libp2p_listen,
             (std::vector<std::string>{"/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/4002"}));
   EXPECT_TRUE(c->libp2p_allow_private);
+  EXPECT_EQ(c->libp2p_dial_allow,
+            (std::vector<std::string>{"8.8.0.0/16", "/ip4/10.20.0.0/ipcidr/16"}));
+  EXPECT_EQ(c->libp2p_dial_deny, (std::vector<std::string>{"8.8.4.4"}));
   EXPECT_EQ(c->listen_host, "0.0.0.0");
   EXPECT_EQ(c->listen_port, 9000);
   EXPECT_EQ(c->threads, 3);
@@ -163,6 +168,10 @@ TEST(Config, BadValuesAndUnknownNamesAreRefusedNamingTheKey) {
       {"[libp2p]\nlisten = [\"/ip4/1.2.3.4/udp/1/quic-v1\"]\n", "libp2p.listen"},
       {"[libp2p]\nlisten = []\n", "libp2p.listen must be"},
       {"[libp2p]\nallow_private = \"yes\"\n", "libp2p.allow_private must be true or false"},
+      {"[libp2p]\ndial_deny = \"10.0.0.0/8\"\n", "libp2p.dial_deny must be a list"},
+      {"[libp2p]\ndial_allow = [\"10.0.0.1/8\"]\n",
+       "config: libp2p.dial_allow: '10.0.0.1/8' is not an IP prefix"},
+      {"[libp2p]\ndial_deny = [8]\n", "libp2p.dial_deny must be a list of strings"},
       {"[server\n", "config: "},
       {"[filecoin]\nrpc = \"127.0.0.1:1234\"\n", "filecoin.rpc must be an http(s) URL"},
       {"[filecoin]\nrpc_token = 5\n", "filecoin.rpc_token must be a string"},

@@ -67,6 +67,12 @@ class P2pRuntime {
     for (const auto& l : config.libp2p_listen) options.listen.push_back(*net::Multiaddr::Parse(l));
     for (const auto& a : config.announce) options.announce.push_back(*net::Multiaddr::Parse(a));
     options.dial.allow_private = config.libp2p_allow_private;
+    for (const auto& p : config.libp2p_dial_allow) {
+      options.dial.allow.push_back(CAIRN_TRY(net::ParseIpPrefix(p)));
+    }
+    for (const auto& p : config.libp2p_dial_deny) {
+      options.dial.deny.push_back(CAIRN_TRY(net::ParseIpPrefix(p)));
+    }
     options.agent_version = "cairn/" CAIRN_VERSION;
     runtime->host_ = CAIRN_TRY(net::Host::Create(runtime->io_, identity, options));
     for (const auto& a : runtime->host_->Addrs()) {

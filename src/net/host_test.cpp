@@ -191,6 +191,32 @@ TEST(Host, RefusesPrivateAddressesUnlessAllowed) {
   EXPECT_NE(c.error().message().find("libp2p.allow_private"), std::string::npos);
 }
 
+TEST(Host, DialListsRefuseBeforeAnyConnectionAndAllowWhatTheyName) {
+  asio::io_context io;
+  auto a = MakeNode(io, 1);
+  Multiaddr addr = a.host->ListenAddrs()[0];
+  ASSERT_TRUE(addr.Append("p2p", a.id.peer_id().ToString()));
+  // Denied although private addresses are allowed: refused without a connection.
+  HostOptions deny;
+  deny.dial.allow_private = true;
+  deny.dial.deny = {*ParseIpPrefix("127.0.0.0/8")};
+  auto b = Host::Create(io, Ed25519Identity::FromSeed(Bytes(32, 2)), deny);
+  ASSERT_TRUE(b);
+  auto refused = Await(io, (*b)->ConnectAddr(addr));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message().find("libp2p.dial_deny (127.0.0.0/8)"), std::string::npos)
+      << refused.error().message();
+  EXPECT_TRUE(a.host->ConnectedPeers().empty());
+  // Loopback named by an allow prefix is dialed with allow_private off.
+  HostOptions allow;
+  allow.dial.allow = {*ParseIpPrefix("/ip4/127.0.0.1/ipcidr/32")};
+  auto c = Host::Create(io, Ed25519Identity::FromSeed(Bytes(32, 3)), allow);
+  ASSERT_TRUE(c);
+  auto connected = Await(io, (*c)->ConnectAddr(addr));
+  EXPECT_TRUE(connected) << connected.error().message();
+}
+
 // A raw TCP client: sends `bytes`, then reads until the server closes; how long that took.
 awaitable<std::chrono::milliseconds> RawPeer(tcp::endpoint ep, Bytes bytes) {
   auto ex = co_await asio::this_coro::executor;
