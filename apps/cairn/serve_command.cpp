@@ -67,6 +67,7 @@ class P2pRuntime {
     for (const auto& l : config.libp2p_listen) options.listen.push_back(*net::Multiaddr::Parse(l));
     for (const auto& a : config.announce) options.announce.push_back(*net::Multiaddr::Parse(a));
     options.dial.allow_private = config.libp2p_allow_private;
+    options.dns = net::SystemDnsResolver();  // /dns4, /dns6, /dnsaddr origins and bootstrap peers
     for (const auto& p : config.libp2p_dial_allow) {
       options.dial.allow.push_back(CAIRN_TRY(net::ParseIpPrefix(p)));
     }

@@ -161,7 +161,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 struct Host::Impl : std::enable_shared_from_this<Host::Impl> {
   Impl(asio::io_context& io, const Ed25519Identity& id, HostOptions opts)
-      : io(io), identity(id), options(std::move(opts)), conns(options.limits) {}
+      : io(io), identity(id), options(std::move(opts)), conns(options.limits) {
+    if (options.dns) dns_pool = std::make_unique<asio::thread_pool>(2);
+  }
 
   awaitable<void> AcceptLoop(std::shared_ptr<Impl> self, tcp::acceptor* acceptor);
   awaitable<void> HandleAccepted(std::shared_ptr<Impl> self, tcp::socket socket);
@@ -169,6 +171,9 @@ struct Host::Impl : std::enable_shared_from_this<Host::Impl> {
                                     std::optional<PeerId> expected);
   awaitable<Result<void>> Connect(PeerId peer, std::vector<Multiaddr> addrs);
   awaitable<Result<void>> DialTcp(const PeerId& peer, const TcpTarget& target);
+  // `addr` resolved on the DNS pool (net/dns.hpp); `addr` itself when it has no DNS component or
+  // the host has no resolver.
+  awaitable<Result<std::vector<Multiaddr>>> Resolve(const Multiaddr& addr);
   awaitable<Result<std::shared_ptr<Stream>>> OpenStreamOn(std::shared_ptr<Connection> conn,
                                                           std::vector<std::string> protocols);
   awaitable<void> ServeInbound(std::shared_ptr<Impl> self, std::shared_ptr<Stream> stream);
@@ -201,6 +206,8 @@ struct Host::Impl : std::enable_shared_from_this<Host::Impl> {
   std::vector<PeerListener> listeners;
   std::vector<IdentifyListener> identify_listeners;
   bool stopped = false;
+  // Blocking DNS lookups run here, off the I/O thread (null without options.dns).
+  std::unique_ptr<asio::thread_pool> dns_pool;
 };
 
 // ---- Connection: upgrade ----
@@ -752,6 +759,21 @@ awaitable<Result<void>> Host::Impl::DialTcp(const PeerId& peer, const TcpTarget&
   co_return co_await Establish(conn, peer);
 }
 
+awaitable<Result<std::vector<Multiaddr>>> Host::Impl::Resolve(const Multiaddr& addr) {
+  if (!options.dns || !dns_pool || !IsDnsMultiaddr(addr)) {
+    co_return std::vector<Multiaddr>{addr};
+  }
+  // Runs on the pool; the awaiting coroutine resumes on the host's executor. The task holds the
+  // resolver, not the host: Stop joins the pool before the host goes.
+  auto task = [dns = options.dns,
+               addr]() -> awaitable<std::optional<Result<std::vector<Multiaddr>>>> {
+    co_return ResolveMultiaddr(*dns, addr);
+  };
+  auto r = co_await asio::co_spawn(dns_pool->get_executor(), task(), asio::use_awaitable);
+  if (!r) co_return Err(ErrorCode::kInternal, "dns: resolving " + addr.ToString() + " failed");
+  co_return std::move(*r);
+}
+
 awaitable<Result<void>> Host::Impl::Connect(PeerId peer, std::vector<Multiaddr> addrs) {
   if (Find(peer)) co_return Ok();
   if (peer == identity.peer_id()) {
@@ -775,7 +797,28 @@ awaitable<Result<void>> Host::Impl::Connect(PeerId peer, std::vector<Multiaddr> 
   bool attempted = false, refused = false;
   std::set<std::string> tried;
   bool ok = false;
-  for (const auto& addr : addrs) {
+  // DNS multiaddrs become the addresses they name, each checked by the dial policy below.
+  std::vector<Multiaddr> resolved;
+  for (auto& addr : addrs) {
+    if (stopped) break;
+    if (!options.dns || !IsDnsMultiaddr(addr)) {
+      resolved.push_back(std::move(addr));
+      continue;
+    }
+    // A /dnsaddr without /p2p/ (a peerstore entry) is narrowed to this peer's records first,
+    // so the other peers' nested records are not looked up.
+    if (addr.components().front().name == "dnsaddr" && !addr.Has("p2p")) {
+      auto narrowed = addr;
+      if (narrowed.Append("p2p", peer.ToString())) addr = std::move(narrowed);
+    }
+    auto r = co_await Resolve(addr);
+    if (!r) {
+      errors.push_back(r.error().message());
+      continue;
+    }
+    for (auto& a : *r) resolved.push_back(std::move(a));
+  }
+  for (const auto& addr : resolved) {
     if (stopped) break;
     auto target = CheckDialable(addr, options.dial);
     if (!target) {
@@ -1063,6 +1106,11 @@ void Host::Impl::Stop() {
     c->Close("host stopped");
   }
   for (auto& [k, t] : dialing) t->cancel();
+  if (dns_pool) {
+    // Lookups in progress finish (bounded by the resolver's own timeouts) before the host goes.
+    dns_pool->stop();
+    dns_pool->join();
+  }
   handlers.clear();  // handlers may hold references into the host's owner
   listeners.clear();
   identify_listeners.clear();

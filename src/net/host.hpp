@@ -29,6 +29,7 @@
 #include "common/result.hpp"
 #include "net/conn_manager.hpp"
 #include "net/dial_policy.hpp"
+#include "net/dns.hpp"
 #include "net/identity.hpp"
 #include "net/multiaddr.hpp"
 #include "net/peerstore.hpp"
@@ -49,6 +50,9 @@ struct HostOptions {
   yamux::Options yamux;  // max_streams is taken from limits.max_streams_per_connection
   std::string agent_version = "cairn";
   std::chrono::milliseconds dial_timeout{10000};  // one TCP connect
+  // Resolves /dns, /dns4, /dns6 and /dnsaddr multiaddrs before they are dialed (net/dns.hpp; the
+  // results go through `dial` like any address). Null: DNS multiaddrs are skipped, not errors.
+  std::shared_ptr<DnsResolver> dns;
 };
 
 enum class PeerEvent { kConnected, kDisconnected };

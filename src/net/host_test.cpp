@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <map>
 #include <random>
 
 #include "net/multistream.hpp"
@@ -215,6 +216,64 @@ TEST(Host, DialListsRefuseBeforeAnyConnectionAndAllowWhatTheyName) {
   ASSERT_TRUE(c);
   auto connected = Await(io, (*c)->ConnectAddr(addr));
   EXPECT_TRUE(connected) << connected.error().message();
+}
+
+// Answers /dnsaddr lookups from a map (the system resolver is used for /dns4/localhost).
+class MapResolver : public DnsResolver {
+ public:
+  Result<std::vector<std::string>> Addresses(const std::string& name, int family) override {
+    return SystemDnsResolver()->Addresses(name, family);
+  }
+  Result<std::vector<std::string>> Txt(const std::string& name) override {
+    auto it = txt.find(name);
+    if (it == txt.end()) return Err(ErrorCode::kNotFound, "dns: no TXT record at " + name);
+    return it->second;
+  }
+  std::map<std::string, std::vector<std::string>> txt;
+};
+
+TEST(Host, DialsDnsMultiaddrsThroughTheResolverAndTheDialPolicy) {
+  asio::io_context io;
+  auto a = MakeNode(io, 1);
+  const std::string port = *a.host->ListenAddrs()[0].Value("tcp");
+  const std::string peer = a.id.peer_id().ToString();
+  auto resolver = std::make_shared<MapResolver>();
+  resolver->txt["_dnsaddr.peers.test"] = {"dnsaddr=/dns4/localhost/tcp/" + port + "/p2p/" + peer};
+  HostOptions options;
+  options.dial.allow_private = true;
+  options.dns = resolver;
+  auto b = Host::Create(io, Ed25519Identity::FromSeed(Bytes(32, 2)), options);
+  ASSERT_TRUE(b);
+  auto via_dns4 = Await(
+      io, (*b)->ConnectAddr(*Multiaddr::Parse("/dns4/localhost/tcp/" + port + "/p2p/" + peer)));
+  EXPECT_TRUE(via_dns4) << via_dns4.error().message();
+  (*b)->Stop();
+
+  // /dnsaddr → /dns4 → /ip4: a fresh host dials it.
+  auto c = Host::Create(io, Ed25519Identity::FromSeed(Bytes(32, 3)), options);
+  ASSERT_TRUE(c);
+  auto via_dnsaddr =
+      Await(io, (*c)->ConnectAddr(*Multiaddr::Parse("/dnsaddr/peers.test/p2p/" + peer)));
+  EXPECT_TRUE(via_dnsaddr) << via_dnsaddr.error().message();
+
+  // A name that resolves to loopback is refused like loopback itself.
+  HostOptions strict;
+  strict.dns = resolver;
+  auto d = Host::Create(io, Ed25519Identity::FromSeed(Bytes(32, 4)), strict);
+  ASSERT_TRUE(d);
+  auto refused = Await(io, (*d)->ConnectAddr(*Multiaddr::Parse("/dnsaddr/peers.test/p2p/" + peer)));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message().find("libp2p.allow_private"), std::string::npos)
+      << refused.error().message();
+  // Without a resolver DNS addresses are skipped, as before.
+  auto e = Host::Create(io, Ed25519Identity::FromSeed(Bytes(32, 5)), HostOptions{});
+  ASSERT_TRUE(e);
+  auto skipped = Await(
+      io, (*e)->ConnectAddr(*Multiaddr::Parse("/dns4/localhost/tcp/" + port + "/p2p/" + peer)));
+  ASSERT_FALSE(skipped);
+  EXPECT_NE(skipped.error().message().find("DNS addresses are not resolved"), std::string::npos)
+      << skipped.error().message();
 }
 
 // A raw TCP client: sends `bytes`, then reads until the server closes; how long that took.
