@@ -1,5 +1,5 @@
 // The deal side of the cold tier, measured against what the same bytes cost as a plain file
-// (issue 10 §11; docs/benchmarks.md "Deal data: CommP, serving and planning"). Three modes:
+// (issue 10 §11; docs/benchmarks.md "Deal data (issue 10 §11)"). Three modes:
 //
 //   deal_bench seed --repo DIR --out DIR [--pins 64] [--min-kib 256] [--max-kib 4096]
 //                   [--piece-mib 256] [--seed 1]

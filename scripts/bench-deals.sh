@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Deal data benchmarks, each side by side with the same bytes as a plain file, in one run on
-# 127.0.0.1 (docs/benchmarks.md "Deal data: CommP and serving"):
+# 127.0.0.1 (docs/benchmarks.md "Deal data (issue 10 §11)"):
 #   1. seeds a fresh repo with bench/deal_bench.cpp `seed`: PINS random files (MIN_KIB..MAX_KIB)
 #      imported into the repo's block store and pinned, segmented and packed into an aggregate of
 #      PIECE_MIB padded MiB by the real deal engine (FakeLotus as the chain), one deal of it in
 #      `accepted` with a known data token, and payload.bin = the deal's payload as the piece
 #      endpoint serves it (its CommP checked to be the aggregate's piece CID);
 #   2. CommP, in one process (`deal_bench commp`, ROUNDS rounds, sides alternating, 1 hashing
-#      thread): the aggregate read from the block store through AggregateView (what the deal's
+#      thread; once per MALLOCS entry, see 3.): the aggregate read from the block store through AggregateView (what the deal's
 #      piece is made of) and every segment's CARv1 export from the block store (what the engine's
 #      Segment step hashes), each against ComputeCommP over the same bytes in payload.bin; then
 #      as processes (ROUNDS rounds, alternating): `cairn piece commp --threads 1 payload.bin`
@@ -21,14 +21,18 @@
 #      provider's one pull of a piece finds it), REPEAT rounds, servers alternating: PULLS
 #      whole-piece GETs with curl on one connection each (as a provider pulls a deal's data;
 #      Cairn's with the deal's Bearer token), then wrk -c CONNECTIONS for DURATION s. Bytes are
-#      checked equal (whole piece and one Range) before the rounds.
+#      checked equal (whole piece and one Range) before the rounds. Each cache size runs once
+#      per MALLOCS entry: "default" (glibc as it comes) and "tuned" (GLIBC_TUNABLES=$TUNED, a
+#      fixed mmap threshold and a high trim threshold, so the 1 MiB buffer each block is read
+#      into is reused instead of mapped, faulted in and trimmed again for every block).
 # Prints every run and a summary (medians, ratios). Everything lives in a temp dir removed at the
 # end (KEEP=1 keeps it).
 #
 #   scripts/bench-deals.sh [BUILD_DIR=build]
 #   env: CAIRN (default BUILD_DIR/cairn), DEAL_BENCH (default BUILD_DIR/bench/deal_bench),
 #        PINS (96), MIN_KIB (64), MAX_KIB (4096), PIECE_MIB (256), ROUNDS (5), THREADS (cores),
-#        CACHE_MIBS ("0 256"), REPEAT (3), PULLS (3), CONNECTIONS (4), DURATION (8),
+#        CACHE_MIBS ("0 256"), MALLOCS ("default tuned"), TUNED (the GLIBC_TUNABLES of "tuned"),
+#        REPEAT (3), PULLS (3), CONNECTIONS (4), DURATION (8),
 #        SKIP_COMMP=1, SKIP_SERVE=1, SCRATCH (parent of the temp dir; default $TMPDIR or /tmp)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +46,8 @@ piece_mib=${PIECE_MIB:-256}
 rounds=${ROUNDS:-5}
 threads=${THREADS:-$(nproc)}
 cache_mibs=${CACHE_MIBS:-0 256}
+mallocs=${MALLOCS:-default tuned}
+tuned=${TUNED:-glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456}
 repeat=${REPEAT:-3}
 pulls=${PULLS:-3}
 connections=${CONNECTIONS:-4}
@@ -91,9 +97,13 @@ results="$tmp/results"
 
 # 2. CommP.
 if [ "${SKIP_COMMP:-0}" != 1 ]; then
-  echo
-  echo "== CommP in one process: $deal_bench commp --rounds $rounds --threads 1"
-  "$deal_bench" commp --repo "$repo" --out "$seed" --rounds "$rounds" --threads 1
+  for malloc in $mallocs; do
+    tunables=""
+    [ "$malloc" = tuned ] && tunables=$tuned
+    echo
+    echo "== CommP in one process, malloc $malloc: $deal_bench commp --rounds $rounds --threads 1"
+    GLIBC_TUNABLES="$tunables" "$deal_bench" commp --repo "$repo" --out "$seed" --rounds "$rounds" --threads 1
+  done
   echo
   echo "== CommP as processes, $rounds rounds: cairn piece commp FILE vs the aggregate from the store"
   python3 - "$rounds" "$piece_cid" "$payload_bytes" -- \
@@ -174,7 +184,9 @@ public_url = "http://127.0.0.1:9"
 probe_interval_seconds = 0
 EOF
   : >"$tmp/cairn.log"
-  "$cairn" --repo "$repo" serve --libp2p-listen /ip4/127.0.0.1/tcp/0 >"$tmp/cairn.log" 2>&1 &
+  local tunables=""
+  [ "$2" = tuned ] && tunables=$tuned
+  GLIBC_TUNABLES="$tunables" "$cairn" --repo "$repo" serve --libp2p-listen /ip4/127.0.0.1/tcp/0 >"$tmp/cairn.log" 2>&1 &
   cairn_pid=$!
   for _ in $(seq 1 300); do
     grep -q '^cairn: serving' "$tmp/cairn.log" 2>/dev/null && break
@@ -224,9 +236,11 @@ load() {
 
 auth=(-H "Authorization: Bearer $token")
 for cache in $cache_mibs; do
-  start_cairn "$cache"
+for malloc in $mallocs; do
+  start_cairn "$cache" "$malloc"
+  v="c${cache}_$malloc"
   echo
-  echo "== serving, blockstore.cache_mib = $cache: $cairn_url"
+  echo "== serving, blockstore.cache_mib = $cache, malloc $malloc: $cairn_url"
   # The same bytes: the whole piece, one Range, and no bytes without the token.
   cmp -s <(curl -sf "${auth[@]}" "$cairn_url") "$payload" || { echo "bench-deals: cairn's piece differs from payload.bin" >&2; exit 1; }
   cmp -s <(curl -sf "$nginx_url") "$payload" || { echo "bench-deals: nginx's file differs from payload.bin" >&2; exit 1; }
@@ -237,22 +251,23 @@ for cache in $cache_mibs; do
   for round in $(seq 1 "$repeat"); do
     for i in $(seq 1 "$pulls"); do
       if [ $(((round + i) % 2)) = 0 ]; then
-        pull "pull_nginx_c$cache" "$round" "$nginx_url"
-        pull "pull_cairn_c$cache" "$round" "$cairn_url" "${auth[@]}"
+        pull "pull_nginx_$v" "$round" "$nginx_url"
+        pull "pull_cairn_$v" "$round" "$cairn_url" "${auth[@]}"
       else
-        pull "pull_cairn_c$cache" "$round" "$cairn_url" "${auth[@]}"
-        pull "pull_nginx_c$cache" "$round" "$nginx_url"
+        pull "pull_cairn_$v" "$round" "$cairn_url" "${auth[@]}"
+        pull "pull_nginx_$v" "$round" "$nginx_url"
       fi
     done
-    load "wrk_nginx_c$cache" "$round" "$nginx_url"
-    load "wrk_cairn_c$cache" "$round" "$cairn_url" "${auth[@]}"
+    load "wrk_nginx_$v" "$round" "$nginx_url"
+    load "wrk_cairn_$v" "$round" "$cairn_url" "${auth[@]}"
   done
   stop_cairn
+done
 done
 
 echo
 echo "# summary: medians ($repeat rounds; $pulls pulls per round and server; load now:$(uptime | sed 's/.*load average://'))"
-python3 - "$results" "$payload_bytes" "$cache_mibs" <<'EOF'
+python3 - "$results" "$payload_bytes" "$cache_mibs" "$mallocs" <<'EOF'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -261,14 +276,14 @@ for line in open(sys.argv[1]):
 size = int(sys.argv[2])
 med = lambda name, i: statistics.median(r[i] for r in rows[name])
 print(f"payload {size / 1e6:.1f} MB")
-for cache in sys.argv[3].split():
-    c = f"_c{cache}"
+for c in [f"_c{cache}_{m}" for cache in sys.argv[3].split() for m in sys.argv[4].split()]:
+    label = c[1:]
     pc, pn = med("pull_cairn" + c, 0), med("pull_nginx" + c, 0)
     wc, wn = med("wrk_cairn" + c, 0), med("wrk_nginx" + c, 0)
     cpu = med("pull_cairn" + c, 1)
-    print(f"cache_mib {cache}: one pull: cairn {pc / 1e6:.0f} MB/s, nginx {pn / 1e6:.0f} MB/s, "
+    print(f"{label}: one pull: cairn {pc / 1e6:.0f} MB/s, nginx {pn / 1e6:.0f} MB/s, "
           f"ratio {pc / pn:.2f} (goal >= 0.80); cairn CPU {cpu:.3f} s per pull = "
           f"{size / 1e6 / cpu if cpu else float('nan'):.0f} MB per CPU-second")
-    print(f"cache_mib {cache}: wrk -c N: cairn {wc / 1e6:.0f} MB/s, nginx {wn / 1e6:.0f} MB/s, "
+    print(f"{label}: wrk -c N: cairn {wc / 1e6:.0f} MB/s, nginx {wn / 1e6:.0f} MB/s, "
           f"ratio {wc / wn:.2f} (goal >= 0.80)")
 EOF
