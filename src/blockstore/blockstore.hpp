@@ -30,6 +30,10 @@ using multiformats::Cid;
 
 class Blockstore {
  public:
+  // Every implementation keeps the contract above: what Get returns matches the CID. Read by
+  // ipld::BlockGetterFor, whose getters then promise ipld::BlockGetter::VerifiesBlocks.
+  static constexpr bool kVerifiesReads = true;
+
   virtual ~Blockstore() = default;
 
   // Stores `data` under `cid`'s multihash. Storing a block that is already present is Ok and

@@ -14,6 +14,7 @@
 #include "blockstore/internal/test_support.hpp"
 #include "blockstore/log_blockstore.hpp"
 #include "blockstore/memory_blockstore.hpp"
+#include "ipld/blocks.hpp"
 #include "multiformats/multicodec.hpp"
 
 namespace cairn::blockstore {
@@ -209,6 +210,23 @@ TEST(MemoryBlockstore, CorruptedBytesReadAsCorruption) {
   ASSERT_TRUE(store.Put(b.cid, b.data));
   ASSERT_TRUE(store.CorruptForTest(b.cid));
   EXPECT_EQ(store.Get(b.cid).error().code(), ErrorCode::kCorruption);
+}
+
+TEST(BlockGetterFor, PromisesVerifiedBlocksOnlyOverABlockstore) {
+  // Over a Blockstore the getter says its blocks are verified (car::ExportDag then trusts them),
+  // and that holds: a damaged block reads as Corruption through it, never as wrong bytes.
+  MemoryBlockstore store;
+  auto b = MakeBlock(8, 64);
+  ASSERT_TRUE(store.Put(b.cid, b.data));
+  ASSERT_TRUE(store.CorruptForTest(b.cid));
+  ipld::BlockGetterFor<Blockstore> getter(store);
+  EXPECT_TRUE(getter.VerifiesBlocks());
+  EXPECT_EQ(getter.Get(b.cid).error().code(), ErrorCode::kCorruption);
+  // A store that promises nothing gives a getter that promises nothing.
+  struct Plain {
+    Result<Bytes> Get(const Cid&) { return Bytes{}; }
+  } plain;
+  EXPECT_FALSE(ipld::BlockGetterFor<Plain>(plain).VerifiesBlocks());
 }
 
 // A store that counts reads and can hold one Get until told to go on (for the delete race).

@@ -82,8 +82,10 @@ struct ExportStats {
 // skips them), but their links are followed. Errors: NotFound for a missing block, Corruption for
 // a block that does not match its CID, NotSupported for a codec whose links cannot be read, each
 // naming the CID; sink errors as they are. On error the sink holds a truncated CAR. Every block
-// the getter returns is verified against its CID, so an untrusted getter is fine; the block
-// store is one through ipld::BlockGetterFor<blockstore::Blockstore>. `on_block`, when set, is
+// the getter returns is verified against its CID, so an untrusted getter is fine, unless the
+// getter promises it did that already (ipld::BlockGetter::VerifiesBlocks: the block store through
+// ipld::BlockGetterFor<blockstore::Blockstore>, whose reads are verified), when it is trusted and
+// not hashed a second time. `on_block`, when set, is
 // called after each block's section is written, in CAR order (the block index of a deal segment).
 Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink,
                               const BlockPlacedFn& on_block = {});

@@ -82,10 +82,20 @@ class DiscardSink final : public BlockSink {
 // fetcher) to a BlockGetter; its `GetShared(const Cid&)` and `Size(const Cid&)`, when it has
 // them, are used too. The store
 // must outlive the getter.
+// A store that declares `static constexpr bool kVerifiesReads = true` (blockstore::Blockstore: its
+// contract checks every block read from storage against its CID) makes the getter promise
+// VerifiesBlocks, so a consumer that must verify (car::ExportDag) does not hash the block again.
 template <typename Store>
 class BlockGetterFor final : public BlockGetter {
  public:
   explicit BlockGetterFor(Store& store) : store_(store) {}
+  bool VerifiesBlocks() const override {
+    if constexpr (requires { Store::kVerifiesReads; }) {
+      return Store::kVerifiesReads;
+    } else {
+      return false;
+    }
+  }
   Result<Bytes> Get(const Cid& cid) override { return store_.Get(cid); }
   Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override {
     if constexpr (requires { store_.GetShared(cid); }) {
