@@ -1,4 +1,6 @@
 // cairn: the one binary. Subcommands are registered by area (see commands.hpp).
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "apps/cairn/commands.hpp"
@@ -15,6 +17,14 @@ void Finish(const Result<void>& result) {
 }  // namespace cairn::app
 
 int main(int argc, char** argv) {
+  // Blocks (up to 2 MiB) are read into fresh buffers on every hot path (gateway, bitswap, a
+  // deal's piece). glibc maps allocations above its dynamic mmap threshold afresh, and trims
+  // freed memory at the top of a thread's heap, so each such read paid page faults for its
+  // buffer: 56 % of cairn's CPU when a provider pulled a piece (docs/benchmarks.md "Deal data").
+  // Fixed thresholds keep buffers up to 4 MiB in the heap and up to 32 MiB of freed memory per
+  // heap for reuse: CPU per pull 0.68 s -> 0.245 s in the same run (scripts/bench-deals.sh).
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
   using namespace cairn::app;
   CLI::App app{"cairn: a Filecoin-backed IPFS pinning service"};
   app.require_subcommand(1);

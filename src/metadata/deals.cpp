@@ -163,40 +163,68 @@ Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
   return out;
 }
 
+namespace {
+
+// Inserts one segment and its block index; nullopt when `ignore_existing` and the pin already
+// has a segment (nothing written).
+Result<std::optional<int64_t>> InsertSegment(SqlSession& s, const SegmentRecord& seg,
+                                             std::span<const SegmentBlock> blocks, int64_t now,
+                                             bool ignore_existing) {
+  std::array<SqlValue, 6> params = {seg.pin_requestid,
+                                    seg.root_cid,
+                                    static_cast<int64_t>(seg.car_size),
+                                    seg.comm_p,
+                                    static_cast<int64_t>(seg.padded_size),
+                                    now};
+  auto r = s.Exec(std::string(ignore_existing ? "INSERT OR IGNORE" : "INSERT") +
+                      " INTO fil_segments (pin_requestid, root_cid, car_size, comm_p, "
+                      "padded_size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                  params);
+  if (!r) {
+    return Err(r.error().WithContext("metadata: segment of pin '" + seg.pin_requestid + "': "));
+  }
+  if (*r == 0) return std::optional<int64_t>();
+  std::array<SqlValue, 1> key = {seg.pin_requestid};
+  auto rows = CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ?", key));
+  const int64_t id = rows.at(0).Int(0);
+  CAIRN_TRY(
+      s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?", key));
+  for (const auto& b : blocks) {
+    std::array<SqlValue, 4> row = {b.multihash, id, static_cast<int64_t>(b.offset),
+                                   static_cast<int64_t>(b.length)};
+    // A block repeated in one DAG is written once by the export; OR IGNORE keeps a caller's
+    // repeated row from failing the segment.
+    CAIRN_TRY(s.Exec(
+        "INSERT OR IGNORE INTO fil_segment_blocks (multihash, segment_id, data_offset, length) "
+        "VALUES (?, ?, ?, ?)",
+        row));
+  }
+  return std::optional<int64_t>(id);
+}
+
+}  // namespace
+
 Result<int64_t> DealStore::AddSegment(const SegmentRecord& seg,
                                       std::span<const SegmentBlock> blocks) {
   int64_t id = 0;
   CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
-    std::array<SqlValue, 6> params = {seg.pin_requestid,
-                                      seg.root_cid,
-                                      static_cast<int64_t>(seg.car_size),
-                                      seg.comm_p,
-                                      static_cast<int64_t>(seg.padded_size),
-                                      clock_.WallMicros()};
-    auto r = s.Exec(
-        "INSERT INTO fil_segments (pin_requestid, root_cid, car_size, comm_p, padded_size, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        params);
-    if (!r)
-      return Err(r.error().WithContext("metadata: segment of pin '" + seg.pin_requestid + "': "));
-    std::array<SqlValue, 1> key = {seg.pin_requestid};
-    auto rows = CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ?", key));
-    id = rows.at(0).Int(0);
-    CAIRN_TRY(s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?",
-                     key));
-    for (const auto& b : blocks) {
-      std::array<SqlValue, 4> row = {b.multihash, id, static_cast<int64_t>(b.offset),
-                                     static_cast<int64_t>(b.length)};
-      // A block repeated in one DAG is written once by the export; OR IGNORE keeps a caller's
-      // repeated row from failing the segment.
-      CAIRN_TRY(s.Exec(
-          "INSERT OR IGNORE INTO fil_segment_blocks (multihash, segment_id, data_offset, length) "
-          "VALUES (?, ?, ?, ?)",
-          row));
-    }
+    id = *CAIRN_TRY(InsertSegment(s, seg, blocks, clock_.WallMicros(), false));
     return Ok();
   }));
   return id;
+}
+
+Result<size_t> DealStore::AddSegments(std::span<const NewSegment> segments) {
+  size_t added = 0;
+  CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
+    added = 0;
+    const int64_t now = clock_.WallMicros();
+    for (const auto& n : segments) {
+      if (CAIRN_TRY(InsertSegment(s, n.segment, n.blocks, now, true))) ++added;
+    }
+    return Ok();
+  }));
+  return added;
 }
 
 Result<std::vector<SegmentBlock>> DealStore::SegmentBlocks(int64_t segment_id) {

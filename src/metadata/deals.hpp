@@ -166,6 +166,13 @@ class DealStore {
   // AlreadyExists when the pin has one (and nothing is written). Returns its id.
   Result<int64_t> AddSegment(const SegmentRecord& segment,
                              std::span<const SegmentBlock> blocks = {});
+  // AddSegment for many segments in one transaction (one sync for all): those whose pin already
+  // has a segment are skipped. Returns how many were added.
+  struct NewSegment {
+    SegmentRecord segment;
+    std::vector<SegmentBlock> blocks;
+  };
+  Result<size_t> AddSegments(std::span<const NewSegment> segments);
   // The block index of a segment, in CAR order.
   Result<std::vector<SegmentBlock>> SegmentBlocks(int64_t segment_id);
   // The block at position `pick` modulo the segment's block count, in offset order, without

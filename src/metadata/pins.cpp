@@ -719,27 +719,49 @@ Result<void> PinStore::UpdateStatus(std::string_view requestid, PinStatus status
   });
 }
 
+namespace {
+
+// Merges `keys` into the stored info of pin `requestid` (an empty value removes the key); writes
+// only when that changes it. False when there is no such pin.
+Result<bool> MergeInfoIn(SqlSession& s, const std::string& requestid, const StringMap& keys,
+                         int64_t now) {
+  std::array<SqlValue, 1> key = {requestid};
+  auto rows = CAIRN_TRY(s.Query("SELECT info FROM pins WHERE requestid = ?", key));
+  if (rows.empty()) return false;
+  StringMap info = CAIRN_TRY(DecodeMap(rows[0].Text(0), "info"));
+  const StringMap before = info;
+  for (const auto& [k, v] : keys) {
+    if (v.empty()) {
+      info.erase(k);
+    } else {
+      info[k] = v;
+    }
+  }
+  if (info == before) return true;  // nothing to change: no write, updated_at stays
+  std::array<SqlValue, 3> params = {EncodeMap(info), now, requestid};
+  CAIRN_TRY(s.Exec("UPDATE pins SET info = ?, updated_at = ? WHERE requestid = ?", params));
+  return true;
+}
+
+}  // namespace
+
 Result<void> PinStore::MergeInfo(std::string_view requestid, const StringMap& keys) {
   int64_t now = clock_.WallMicros();
   return committer_.Write([&](SqlSession& s) -> Result<void> {
-    std::array<SqlValue, 1> key = {std::string(requestid)};
-    auto rows = CAIRN_TRY(s.Query("SELECT info FROM pins WHERE requestid = ?", key));
-    if (rows.empty()) {
+    if (!CAIRN_TRY(MergeInfoIn(s, std::string(requestid), keys, now))) {
       return Err(ErrorCode::kNotFound,
                  "metadata: no pin with requestid '" + std::string(requestid) + "'");
     }
-    StringMap info = CAIRN_TRY(DecodeMap(rows[0].Text(0), "info"));
-    const StringMap before = info;
-    for (const auto& [k, v] : keys) {
-      if (v.empty()) {
-        info.erase(k);
-      } else {
-        info[k] = v;
-      }
-    }
-    if (info == before) return Ok();  // nothing to change: no write, updated_at stays
-    std::array<SqlValue, 3> params = {EncodeMap(info), now, std::string(requestid)};
-    CAIRN_TRY(s.Exec("UPDATE pins SET info = ?, updated_at = ? WHERE requestid = ?", params));
+    return Ok();
+  });
+}
+
+Result<void> PinStore::MergeInfoMany(std::span<const std::string> requestids,
+                                     const StringMap& keys) {
+  if (requestids.empty()) return Ok();
+  int64_t now = clock_.WallMicros();
+  return committer_.Write([&](SqlSession& s) -> Result<void> {
+    for (const auto& id : requestids) CAIRN_TRY(MergeInfoIn(s, id, keys, now));
     return Ok();
   });
 }

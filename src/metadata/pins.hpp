@@ -135,6 +135,8 @@ class PinStore {
   // Nothing is written (updated_at stays) when the pin has these values already. NotFound if
   // absent.
   Result<void> MergeInfo(std::string_view requestid, const StringMap& keys);
+  // MergeInfo for many pins in one write; pins that no longer exist are skipped.
+  Result<void> MergeInfoMany(std::span<const std::string> requestids, const StringMap& keys);
 
   // The account's pins matching `filter`, newest first, at most filter.limit. InvalidArgument
   // for limit outside 1..1000 or more than 10 CIDs. Page with before_us = last created_us.

@@ -22,7 +22,8 @@ using metadata::DealRecord;
 using metadata::DealState;
 
 constexpr int64_t kProviderInfoTtlUs = 600'000'000;  // StateMinerInfo and ask: 10 minutes
-constexpr size_t kSegmentBatch = 32;
+constexpr size_t kSegmentBatch = 64;
+constexpr std::chrono::seconds kSegmentBudget{5};
 constexpr size_t kAggregateCandidates = 2048;
 
 Bytes Random(size_t n) {
@@ -445,33 +446,48 @@ void DealEngine::ApplyFinalized(DealRecord& d, ChainStep step, const Result<chai
 // ---- 2. Segment -----------------------------------------------------------------------------
 
 Result<void> DealEngine::Segment() {
-  auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch));
+  // Batches of kSegmentBatch pins, each batch's segments written in one transaction, until no pin
+  // waits or kSegmentBudget has passed (the other steps of the pass must not wait behind a
+  // backlog of 100k pins).
+  const auto deadline = std::chrono::steady_clock::now() + kSegmentBudget;
   std::optional<Error> first;
-  for (const auto& p : pending) {
-    auto cid = multiformats::Cid::FromBytes(p.cid);
-    if (!cid) continue;
-    std::vector<metadata::SegmentBlock> index;
-    auto record = [&index](const multiformats::Cid& c, uint64_t offset, uint64_t length) {
-      index.push_back({c.hash().Encode(), offset, length});
-      return Result<void>(Ok());
-    };
-    auto piece = dealdata::ComputeCarPiece(*cid, blocks_, {.threads = 1, .on_block = record});
-    if (!piece) {
-      log::Warn("deals.segment_failed", {{"pin", p.requestid}, {"error", piece.error().message()}});
-      if (!first) first = piece.error().WithContext("deals: segment of pin " + p.requestid + ": ");
-      continue;
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) break;
     }
-    metadata::SegmentRecord s;
-    s.pin_requestid = p.requestid;
-    s.root_cid = p.cid;
-    s.car_size = piece->car_size;
-    s.comm_p = Bytes(piece->piece.root.begin(), piece->piece.root.end());
-    s.padded_size = piece->piece.padded_size();
-    auto added = deals_.AddSegment(s, index);
-    if (!added && added.error().code() != ErrorCode::kAlreadyExists) return Err(added.error());
-    log::Info("deals.segment", {{"pin", p.requestid},
-                                {"car_size", piece->car_size},
-                                {"piece", piece->piece_cid_v1.ToString()}});
+    auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch));
+    std::vector<metadata::DealStore::NewSegment> batch;
+    for (const auto& p : pending) {
+      auto cid = multiformats::Cid::FromBytes(p.cid);
+      if (!cid) continue;
+      metadata::DealStore::NewSegment n;
+      auto record = [&n](const multiformats::Cid& c, uint64_t offset, uint64_t length) {
+        n.blocks.push_back({c.hash().Encode(), offset, length});
+        return Result<void>(Ok());
+      };
+      auto piece = dealdata::ComputeCarPiece(*cid, blocks_, {.threads = 1, .on_block = record});
+      if (!piece) {
+        log::Warn("deals.segment_failed",
+                  {{"pin", p.requestid}, {"error", piece.error().message()}});
+        if (!first)
+          first = piece.error().WithContext("deals: segment of pin " + p.requestid + ": ");
+        continue;
+      }
+      n.segment.pin_requestid = p.requestid;
+      n.segment.root_cid = p.cid;
+      n.segment.car_size = piece->car_size;
+      n.segment.comm_p = Bytes(piece->piece.root.begin(), piece->piece.root.end());
+      n.segment.padded_size = piece->piece.padded_size();
+      log::Info("deals.segment", {{"pin", p.requestid},
+                                  {"car_size", piece->car_size},
+                                  {"piece", piece->piece_cid_v1.ToString()}});
+      batch.push_back(std::move(n));
+    }
+    if (!batch.empty()) CAIRN_TRY(deals_.AddSegments(batch));
+    // A short batch was the last; a batch of failures only would come back the same.
+    if (pending.size() < kSegmentBatch || batch.empty()) break;
+    if (std::chrono::steady_clock::now() >= deadline) break;
   }
   if (first) return Err(*first);
   return Ok();
@@ -502,9 +518,8 @@ Result<void> DealEngine::Aggregate() {
 }
 
 Result<bool> DealEngine::PackGroup(const std::vector<const metadata::SegmentRecord*>& segs) {
-  std::vector<aggregation::PieceInfo> pieces;
-  std::vector<const metadata::SegmentRecord*> chosen;
-  bool full = false;
+  std::vector<aggregation::PieceInfo> all;
+  all.reserve(segs.size());
   for (const auto* s : segs) {
     aggregation::PieceInfo info;
     if (s->comm_p.size() != info.commitment.size()) {
@@ -514,22 +529,33 @@ Result<bool> DealEngine::PackGroup(const std::vector<const metadata::SegmentReco
     }
     std::copy(s->comm_p.begin(), s->comm_p.end(), info.commitment.begin());
     info.size = s->padded_size;
-    pieces.push_back(info);
-    if (!aggregation::PlacePieces(pieces, config_.piece_size)) {
-      pieces.pop_back();
-      full = true;
-      break;
-    }
-    chosen.push_back(s);
+    all.push_back(info);
   }
+  // The longest prefix (oldest first) that fits in piece_size. Whether a prefix fits is monotone
+  // in its length (fewer pieces never fit worse), so a binary search places O(log n) prefixes
+  // instead of one per segment (which was quadratic in the waiting segments).
+  auto fits = [&](size_t k) {
+    return k == 0 ||
+           aggregation::PlacePieces(std::span(all.data(), k), config_.piece_size).has_value();
+  };
+  size_t lo = 0;
+  if (fits(all.size())) {
+    lo = all.size();
+  } else {
+    size_t hi = all.size();  // fits(lo), !fits(hi)
+    while (hi - lo > 1) {
+      const size_t mid = lo + (hi - lo) / 2;
+      (fits(mid) ? lo : hi) = mid;
+    }
+  }
+  bool full = lo < all.size();
+  std::vector<aggregation::PieceInfo> pieces(all.begin(), all.begin() + static_cast<long>(lo));
+  std::vector<const metadata::SegmentRecord*> chosen(segs.begin(),
+                                                     segs.begin() + static_cast<long>(lo));
   if (chosen.empty()) {
     // Larger than piece_size: an aggregate of its own.
-    const auto* s = segs.front();
-    aggregation::PieceInfo info;
-    std::copy(s->comm_p.begin(), s->comm_p.end(), info.commitment.begin());
-    info.size = s->padded_size;
-    pieces = {info};
-    chosen = {s};
+    pieces = {all.front()};
+    chosen = {segs.front()};
     full = true;
   }
   const bool waited =
@@ -889,15 +915,18 @@ Result<void> DealEngine::ShowOnPins() {
     std::erase_if(shown_, [&now](const auto& entry) { return !now.count(entry.first); });
   }
   const std::map<std::string, std::string> aggregating = {{"filecoin", "aggregating"}};
-  for (const auto& s : waiting) {
-    {
-      std::lock_guard lock(mu_);
-      if (shown_.count(s.pin_requestid)) continue;
-    }
-    auto r = pins_.MergeInfo(s.pin_requestid, aggregating);
-    if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
+  std::vector<std::string> unshown;
+  {
     std::lock_guard lock(mu_);
-    shown_[s.pin_requestid] = aggregating;
+    for (const auto& s : waiting) {
+      if (!shown_.count(s.pin_requestid)) unshown.push_back(s.pin_requestid);
+    }
+  }
+  // One write for them all (a backlog of new pins must not cost a commit each).
+  CAIRN_TRY(pins_.MergeInfoMany(unshown, aggregating));
+  {
+    std::lock_guard lock(mu_);
+    for (auto& id : unshown) shown_[std::move(id)] = aggregating;
   }
   // Aggregated pins: each aggregate's summary; its pins are written only when it changed
   // (fil_aggregates.shown, kept across restarts).
