@@ -209,6 +209,35 @@ TEST_F(DealsTest, AnAccountsPolicyIsReadWithItsSegmentsAndAChangeMovesItsAggrega
   EXPECT_EQ(*accounts_.Policy(alice_), policy);
 }
 
+TEST_F(DealsTest, AddSegmentsWritesABatchAndSkipsPinsThatHaveOne) {
+  PinRecord a = Pinned(1);
+  PinRecord b = Pinned(2);
+  PinRecord c = Pinned(3);
+  ASSERT_TRUE(deals_.AddSegment(SegmentFor(a, 1024)).has_value());
+  std::vector<DealStore::NewSegment> batch;
+  for (const PinRecord* p : {&a, &b, &c}) {
+    DealStore::NewSegment n;
+    n.segment = SegmentFor(*p, 2048);
+    n.blocks = {{Bytes{0x12, 0x20, static_cast<uint8_t>(p == &a ? 1 : p == &b ? 2 : 3)}, 10, 5}};
+    batch.push_back(std::move(n));
+  }
+  EXPECT_EQ(*deals_.AddSegments(batch), 2u);  // a had one
+  EXPECT_EQ(deals_.SegmentOfPin(a.requestid)->padded_size, 1024u) << "a's segment is kept";
+  EXPECT_EQ(deals_.SegmentOfPin(c.requestid)->padded_size, 2048u);
+  auto blocks = deals_.SegmentBlocks(deals_.SegmentOfPin(b.requestid)->id);
+  ASSERT_EQ(blocks->size(), 1u);
+  EXPECT_EQ(blocks->at(0).offset, 10u);
+  EXPECT_EQ(pins_.Get(alice_, c.requestid)->info.at("hot"), "cached");
+  EXPECT_TRUE(deals_.UnsegmentedPins(10)->empty());
+  // The info of many pins in one write; a deleted pin is skipped.
+  ASSERT_TRUE(pins_.Delete(alice_, b.requestid).has_value());
+  const std::vector<std::string> ids = {a.requestid, b.requestid, c.requestid};
+  ASSERT_TRUE(pins_.MergeInfoMany(ids, {{"filecoin", "aggregating"}}).has_value());
+  EXPECT_EQ(pins_.Get(alice_, a.requestid)->info.at("filecoin"), "aggregating");
+  EXPECT_EQ(pins_.Get(alice_, c.requestid)->info.at("filecoin"), "aggregating");
+  EXPECT_EQ(pins_.Get(alice_, c.requestid)->info.at("k"), "v") << "other keys are kept";
+}
+
 TEST_F(DealsTest, SegmentAtOffsetFindsTheSegmentPlacedThereNowOrBefore) {
   PinRecord a = Pinned(1);
   PinRecord b = Pinned(2);
