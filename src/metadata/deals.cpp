@@ -604,6 +604,18 @@ Result<std::vector<DealRecord>> DealStore::DealsOfAggregate(int64_t aggregate_id
   return DealsFromRows(rows);
 }
 
+Result<std::map<int64_t, std::vector<DealRecord>>> DealStore::DealsByAggregate() {
+  auto rows = CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kDealColumns) +
+                                          " FROM fil_deals ORDER BY aggregate_id, created_at, uuid",
+                                      {}));
+  std::map<int64_t, std::vector<DealRecord>> out;
+  for (auto& d : CAIRN_TRY(DealsFromRows(rows))) {
+    const int64_t id = d.aggregate_id;
+    out[id].push_back(std::move(d));
+  }
+  return out;
+}
+
 Result<std::vector<DealRecord>> DealStore::ActiveDealsAfter(std::string_view after_uuid,
                                                             size_t limit) {
   std::array<SqlValue, 3> params = {std::string(DealStateName(DealState::kActive)),

@@ -282,6 +282,9 @@ class DealStore {
   Result<std::vector<DealRecord>> DealsInStates(std::span<const DealState> states);
   // Deals of an aggregate, oldest first.
   Result<std::vector<DealRecord>> DealsOfAggregate(int64_t aggregate_id);
+  // Every deal, grouped by aggregate id (each group in DealsOfAggregate's order): one read for a
+  // pass over all aggregates instead of one per aggregate.
+  Result<std::map<int64_t, std::vector<DealRecord>>> DealsByAggregate();
   // What the cold tier holds: `payload` = CAR bytes of the segments whose aggregate has at least
   // one active deal (each pin's data counted once), `stored` = padded piece bytes summed over
   // active deals (what providers store and are paid for, replicas included).

@@ -732,6 +732,8 @@ Result<BigInt> DealEngine::DataCapLeft() {
 
 Result<void> DealEngine::MakeDeals() {
   auto aggregates = CAIRN_TRY(deals_.Aggregates());
+  // Every aggregate's deals in one read; an aggregate that gets a proposal is read again.
+  auto by_aggregate = CAIRN_TRY(deals_.DealsByAggregate());
   std::optional<int64_t> head;
   std::optional<BigInt> datacap;  // read once per pass, when a verified deal is wanted
   bool datacap_short_logged = false;
@@ -744,8 +746,7 @@ Result<void> DealEngine::MakeDeals() {
     if (!facts.any_live) continue;
     if (!head) head = CAIRN_TRY(chain_.Head()).height;
     const EffectivePolicy& policy = facts.policy;
-    Replicas replicas = CountReplicas(CAIRN_TRY(deals_.DealsOfAggregate(agg.id)), *head,
-                                      config_.renew_margin_epochs);
+    Replicas replicas = CountReplicas(by_aggregate[agg.id], *head, config_.renew_margin_epochs);
     if (replicas.counting >= policy.replicas) continue;
     const std::string purpose = replicas.Purpose();
     // A renewal or repair of an aggregate that is mostly deleted pins would pay again for the
@@ -930,12 +931,14 @@ Result<void> DealEngine::ShowOnPins() {
   }
   // Aggregated pins: each aggregate's summary; its pins are written only when it changed
   // (fil_aggregates.shown, kept across restarts).
+  // Every aggregate's deals in one read (not one query per aggregate).
+  auto by_aggregate = CAIRN_TRY(deals_.DealsByAggregate());
   for (const auto& agg : CAIRN_TRY(deals_.Aggregates())) {
     if (agg.superseded_us) continue;  // its live pins are shown by their newer aggregates
     const AggregateFacts facts = CAIRN_TRY(FactsOf(agg));
     if (!facts.any_live) continue;
     const EffectivePolicy& policy = facts.policy;
-    auto ds = CAIRN_TRY(deals_.DealsOfAggregate(agg.id));
+    const auto& ds = by_aggregate[agg.id];
     int active = 0, live = 0;
     std::string list;
     std::set<std::string> used;
