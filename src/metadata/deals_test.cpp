@@ -354,6 +354,19 @@ TEST_F(DealsTest, DealRowsRoundTripAndUpdate) {
   EXPECT_EQ((*in_state)[0].uuid, d.uuid);
   auto of_agg = deals_.DealsOfAggregate(agg);
   ASSERT_EQ(of_agg->size(), 2u);
+  // The same deals grouped by aggregate in one read; a second aggregate has its own group.
+  int64_t s2 = *deals_.AddSegment(SegmentFor(Pinned(2), 1024));
+  std::vector<std::pair<int64_t, uint64_t>> placement2 = {{s2, 0}};
+  int64_t agg2 = *deals_.CreateAggregate({0, "baga2", 2048, 2032, 0}, placement2);
+  ASSERT_TRUE(deals_.CreateDeal(Deal("3b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", agg2)).has_value());
+  auto grouped = deals_.DealsByAggregate();
+  ASSERT_TRUE(grouped.has_value());
+  ASSERT_EQ(grouped->size(), 2u);
+  ASSERT_EQ(grouped->at(agg).size(), 2u);
+  EXPECT_EQ(grouped->at(agg)[0].uuid, of_agg->at(0).uuid);
+  EXPECT_EQ(grouped->at(agg)[1].uuid, of_agg->at(1).uuid);
+  ASSERT_EQ(grouped->at(agg2).size(), 1u);
+  EXPECT_EQ(grouped->at(agg2)[0].aggregate_id, agg2);
   EXPECT_EQ(deals_.GetDeal(r.uuid)->provider_message, r.provider_message);
 
   DealRecord unknown = Deal("2b6c1f4e-7c2a-4f7e-9a51-2d7c9b1e0a11", agg);
