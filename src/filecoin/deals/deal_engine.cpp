@@ -24,7 +24,9 @@ using metadata::DealState;
 constexpr int64_t kProviderInfoTtlUs = 600'000'000;  // StateMinerInfo and ask: 10 minutes
 constexpr size_t kSegmentBatch = 64;
 constexpr std::chrono::seconds kSegmentBudget{5};
-constexpr size_t kAggregateCandidates = 2048;
+// Waiting segments read per pass: a 1 GiB aggregate's index holds 8,192 entries (FRC-0058), so
+// small pins can fill it.
+constexpr size_t kAggregateCandidates = 8192;
 
 Bytes Random(size_t n) {
   Bytes out(n);
@@ -458,7 +460,13 @@ Result<void> DealEngine::Segment() {
     }
     auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch));
     std::vector<metadata::DealStore::NewSegment> batch;
+    bool out_of_time = false;
     for (const auto& p : pending) {
+      // Large DAGs take long to export: the budget is checked per pin, and what is done is kept.
+      if (!batch.empty() && std::chrono::steady_clock::now() >= deadline) {
+        out_of_time = true;
+        break;
+      }
       auto cid = multiformats::Cid::FromBytes(p.cid);
       if (!cid) continue;
       metadata::DealStore::NewSegment n;
@@ -486,7 +494,7 @@ Result<void> DealEngine::Segment() {
     }
     if (!batch.empty()) CAIRN_TRY(deals_.AddSegments(batch));
     // A short batch was the last; a batch of failures only would come back the same.
-    if (pending.size() < kSegmentBatch || batch.empty()) break;
+    if (out_of_time || pending.size() < kSegmentBatch || batch.empty()) break;
     if (std::chrono::steady_clock::now() >= deadline) break;
   }
   if (first) return Err(*first);
