@@ -61,6 +61,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "blockstore/log_blockstore.hpp"
 #include "common/clock.hpp"
 #include "common/env.hpp"
@@ -89,20 +90,8 @@ namespace deals = cairn::filecoin::deals;
 namespace piece = cairn::filecoin::piece;
 using filecoin::Address;
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "deal_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) Die(what + ": " + r.error().ToString());
-  return std::move(*r);
-}
-
-void Must(Result<void> r, const std::string& what) {
-  if (!r) Die(what + ": " + r.error().ToString());
-}
+using bench::Die;
+using bench::Must;
 
 // CPU seconds of the whole process (group-commit and hashing threads included).
 double ProcessCpuSeconds() {
@@ -625,6 +614,7 @@ int Plan(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cairn::bench::ProgramName() = "deal_bench";
   setenv("CAIRN_LOG_LEVEL", "error", 0);  // before the first log line
   const std::string mode = argc > 1 ? argv[1] : "";
   const Flags flags = ParseFlags(argc, argv, 2);

@@ -37,6 +37,7 @@
 #include <random>
 #include <string>
 
+#include "bench/bench_support.hpp"
 #include "blockstore/memory_blockstore.hpp"
 #include "common/clock.hpp"
 #include "common/env.hpp"
@@ -62,20 +63,8 @@ namespace chain = cairn::filecoin::chain;
 namespace wallet = cairn::filecoin::wallet;
 using filecoin::Address;
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "health_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(Result<T> r, const char* what) {
-  if (!r) Die(std::string(what) + ": " + r.error().ToString());
-  return std::move(*r);
-}
-
-void Must(Result<void> r, const char* what) {
-  if (!r) Die(std::string(what) + ": " + r.error().ToString());
-}
+using bench::Die;
+using bench::Must;
 
 // CPU seconds of the whole process (the engine's writes run on the group-commit thread).
 double ProcessCpuSeconds() {
@@ -195,6 +184,7 @@ class ZeroPieces final : public filecoin::retrieval::PieceRangeFetcher,
 }  // namespace
 
 int main(int argc, char** argv) {
+  cairn::bench::ProgramName() = "health_bench";
   int64_t n_pins = 1'000'000;
   int64_t per_aggregate = 32768;
   int replicas = 2;

@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/bench_support.hpp"
 #include "common/clock.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/open.hpp"
@@ -36,20 +37,8 @@ namespace {
 using namespace cairn;
 using SteadyClock = std::chrono::steady_clock;
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "serve_seed_repo: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(Result<T> r, const char* what) {
-  if (!r) Die(std::string(what) + ": " + r.error().ToString());
-  return std::move(*r);
-}
-
-void Must(Result<void> r, const char* what) {
-  if (!r) Die(std::string(what) + ": " + r.error().ToString());
-}
+using bench::Die;
+using bench::Must;
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -74,6 +63,7 @@ multiformats::Cid SmallCid(int64_t i) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cairn::bench::ProgramName() = "serve_seed_repo";
   std::string repo;
   std::string out;
   int64_t pins = 1'000'000;
