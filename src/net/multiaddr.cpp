@@ -226,6 +226,9 @@ Result<Multiaddr> Multiaddr::Parse(std::string_view text) {
     CAIRN_TRY(ma.Append(p->name, value));
   }
   if (ma.components_.empty()) return Err(Invalid("no components"));
+  // The canonical text can be longer than what was written (a certhash in base58 is re-encoded
+  // in base64url): the same bound as FromBytes, so every parsed address round-trips.
+  if (ma.ToString().size() > 1024) return Err(Invalid("longer than 1024 characters as text"));
   return ma;
 }
 

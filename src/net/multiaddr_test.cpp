@@ -82,6 +82,25 @@ namespace cairn::net {
 namespace {
 
 // Found by fuzz/multiaddr_fuzz: text must be canonical so text → binary → text is stable.
+TEST(Multiaddr, TextWhoseCanonicalFormIsTooLongIsRefusedSoEveryParseRoundTrips) {
+  // A certhash written in base58btc ("z2": the byte 0x01) is canonically base64url ("uAQ"), one
+  // character longer: 85 of them fit in 1024 characters as written and not as canonical text.
+  // Found by fuzz/multiaddr_fuzz.cpp (text → binary → text must be stable).
+  std::string text;
+  while (text.size() + 12 <= 1024) text += "/certhash/z2";
+  auto long_form = Multiaddr::Parse(text);
+  ASSERT_FALSE(long_form);
+  EXPECT_NE(long_form.error().message().find("longer than 1024 characters as text"),
+            std::string::npos)
+      << long_form.error().message();
+  auto small = Multiaddr::Parse("/certhash/z2/certhash/z2");
+  ASSERT_TRUE(small) << small.error().message();
+  EXPECT_EQ(small->ToString(), "/certhash/uAQ/certhash/uAQ");
+  auto again = Multiaddr::FromBytes(small->ToBytes());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->ToString(), small->ToString());
+}
+
 TEST(Multiaddr, WritesCanonicalText) {
   EXPECT_EQ(Multiaddr::Parse("/ip4/1.2.3.4/tcp/00080")->ToString(), "/ip4/1.2.3.4/tcp/80");
   EXPECT_EQ(Multiaddr::Parse("/ip6/0:0:0:0:0:0:0:1/tcp/1")->ToString(), "/ip6/::1/tcp/1");
