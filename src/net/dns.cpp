@@ -99,9 +99,10 @@ class SystemResolver final : public DnsResolver {
     if (::res_ninit(&state) != 0) {
       return Err(ErrorCode::kUnavailable, "dns: the system resolver could not be initialised");
     }
-    // At most 2 tries of 2 s per server: a host stopping waits for lookups in progress.
-    state.retrans = 2;
-    state.retry = 2;
+    // One try of at most 1 s per server: a dial (and a host stopping) waits for lookups in
+    // progress, and a silent resolver must not hold a pin's fetch for seconds.
+    state.retrans = 1;
+    state.retry = 1;
     Bytes answer(65536);
     const int n = ::res_nquery(&state, name.c_str(), ns_c_in, ns_t_txt, answer.data(),
                                static_cast<int>(answer.size()));

@@ -16,7 +16,7 @@
 // Bounds: at most kMaxDnsaddrDepth nested /dnsaddr lookups and kMaxResolved multiaddrs from one
 // address (Kubo's resolver has the same kind of limits); a TXT record that is not
 // "dnsaddr=<valid multiaddr>" is ignored. ResolveMultiaddr is pure over a DnsResolver;
-// SystemDnsResolver blocks (getaddrinfo, res_nquery: 2 tries of 2 s per server for TXT), so the
+// SystemDnsResolver blocks (getaddrinfo, res_nquery: one try of 1 s per server for TXT), so the
 // host calls it off its I/O thread.
 #pragma once
 
