@@ -2,6 +2,8 @@
 // A benchmark that cannot do its work must not print a number.
 #pragma once
 
+#include <time.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -32,6 +34,13 @@ T Must(Result<T> r, const std::string& what) {
 
 inline void Must(Result<void> r, const std::string& what) {
   if (!r) Die(what + ": " + r.error().ToString());
+}
+
+// CPU seconds of the whole process, every thread included (group-commit, hashing, I/O).
+inline double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 }  // namespace cairn::bench

@@ -92,13 +92,7 @@ using filecoin::Address;
 
 using bench::Die;
 using bench::Must;
-
-// CPU seconds of the whole process (group-commit and hashing threads included).
-double ProcessCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using bench::ProcessCpuSeconds;
 
 double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -65,13 +65,7 @@ using filecoin::Address;
 
 using bench::Die;
 using bench::Must;
-
-// CPU seconds of the whole process (the engine's writes run on the group-commit thread).
-double ProcessCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using bench::ProcessCpuSeconds;
 
 // CPU seconds of the calling thread.
 double ThreadCpuSeconds() {
