@@ -90,4 +90,56 @@ struct ExportStats {
 Result<ExportStats> ExportDag(const Cid& root, ipld::BlockGetter& getter, ByteSink& sink,
                               const BlockPlacedFn& on_block = {});
 
+// A run of consecutive sections of a DAG's export, in ExportDag's order (blocks with identity
+// CIDs are not sections): `count` sections from index `first` (0 = the first section written
+// after the header).
+struct SectionRange {
+  uint64_t first = 0;
+  uint64_t count = UINT64_MAX;
+};
+
+// The CARv1 of the sections of `range` of the DAG's export (docs/formats/car-shards.md): header
+// roots=[root] (the DAG's root, whether or not the range holds its block), then exactly the
+// sections ExportDag would write at those indexes, in the same order. The blocks before the range
+// are read only to follow their links (raw blocks, which have none, are not read); the walk stops
+// after the range's last section. A range past the end gives the header alone. With the whole
+// range it is ExportDag, byte for byte. `on_block` offsets count from this CAR's first byte.
+// Errors as ExportDag.
+Result<ExportStats> ExportDagSections(const Cid& root, SectionRange range,
+                                      ipld::BlockGetter& getter, ByteSink& sink,
+                                      const BlockPlacedFn& on_block = {});
+
+// One CAR shard of a DAG's export (ExportDagShards).
+struct ShardInfo {
+  uint64_t first_section = 0;  // index of its first section in the whole export
+  uint64_t sections = 0;       // how many
+  uint64_t bytes = 0;          // its CARv1 bytes, header included
+};
+
+// Where ExportDagShards writes each shard: Begin(k) gives the sink of shard k (it must stay valid
+// until End(k)), End(k) is told the shard's extent once its last section is written. Shards are
+// written one after the other (End(k) before Begin(k + 1)). An error from either stops the export
+// and is returned as it is.
+class ShardSinks {
+ public:
+  virtual ~ShardSinks() = default;
+  virtual Result<ByteSink*> Begin(size_t shard) = 0;
+  virtual Result<void> End(size_t shard, const ShardInfo& info) = 0;
+};
+
+// As BlockPlacedFn, with the shard the block is in; offsets count from that shard's first byte.
+using ShardBlockPlacedFn = std::function<Result<void>(size_t shard, const Cid& cid,
+                                                      uint64_t data_offset, uint64_t data_length)>;
+
+// The DAG's export cut into CARv1 shards of at most `max_shard_bytes` each, in one walk
+// (docs/formats/car-shards.md): every shard has the header roots=[root], and shard k is exactly
+// ExportDagSections(root, {first_section, sections}) — consecutive runs of the export's sections,
+// cut greedily (a shard takes the next section while it still fits). One shard when the whole
+// export fits, and then it is ExportDag's bytes. Returns the shards in order. InvalidArgument
+// (naming the block) when a block's section does not fit a shard on its own; otherwise errors as
+// ExportDag. On error the shards written so far are truncated or incomplete.
+Result<std::vector<ShardInfo>> ExportDagShards(const Cid& root, uint64_t max_shard_bytes,
+                                               ipld::BlockGetter& getter, ShardSinks& sinks,
+                                               const ShardBlockPlacedFn& on_block = {});
+
 }  // namespace cairn::car

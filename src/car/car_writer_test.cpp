@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <memory>
+
 #include "car/car_reader.hpp"
 #include "car/car_test_util.hpp"
 
@@ -120,6 +123,162 @@ TEST(ExportDag, ReportsWhereEachBlockSitsInTheCar) {
   });
   ASSERT_FALSE(stopped.has_value());
   EXPECT_EQ(stopped.error().code(), ErrorCode::kIoError);
+}
+
+// A DAG of many blocks of mixed sizes and codecs, with a repeated block and an identity link:
+// what sharding must cut without changing a byte.
+struct ShardDag {
+  std::vector<Block> blocks;
+  Cid root;
+};
+ShardDag MakeShardDag() {
+  ShardDag d;
+  std::vector<Cid> top;
+  for (int i = 0; i < 6; ++i) {
+    std::vector<Cid> kids;
+    for (int j = 0; j < 5; ++j) {
+      d.blocks.push_back(Raw(std::string(static_cast<size_t>(300 + 97 * (i * 5 + j)),
+                                         static_cast<char>('a' + (i + j) % 26))));
+      kids.push_back(d.blocks.back().cid);
+    }
+    kids.push_back(d.blocks.front().cid);  // repeated: written once
+    d.blocks.push_back(i % 2 ? Pb(kids, "node" + std::to_string(i)) : Cbor(kids, i));
+    top.push_back(d.blocks.back().cid);
+  }
+  d.blocks.push_back(Pb(top, "root"));
+  d.root = d.blocks.back().cid;
+  return d;
+}
+
+class CollectingShards final : public ShardSinks {
+ public:
+  Result<ByteSink*> Begin(size_t shard) override {
+    EXPECT_EQ(shard, cars.size());
+    cars.emplace_back();
+    sinks.push_back(std::make_unique<BytesSink>(cars.back()));
+    return sinks.back().get();
+  }
+  Result<void> End(size_t shard, const ShardInfo& info) override {
+    EXPECT_EQ(shard, ended.size());
+    ended.push_back(info);
+    return Ok();
+  }
+  std::deque<Bytes> cars;
+  std::vector<std::unique_ptr<BytesSink>> sinks;
+  std::vector<ShardInfo> ended;
+};
+
+TEST(ExportDagSections, ARangeIsThoseSectionsOfTheWholeExport) {
+  auto dag = MakeShardDag();
+  MapGetter getter;
+  for (const auto& b : dag.blocks) getter.Add(b);
+  Bytes whole;
+  BytesSink whole_sink(whole);
+  ASSERT_TRUE(ExportDag(dag.root, getter, whole_sink).has_value());
+  const std::vector<Cid> all = CidsIn(whole);
+  ASSERT_EQ(all.size(), 37u);
+  for (const auto& [first, count] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, 37}, {0, 1}, {5, 9}, {30, 100}, {36, 1}, {37, 5}}) {
+    Bytes part;
+    BytesSink sink(part);
+    getter.gets = 0;
+    auto stats = ExportDagSections(dag.root, {first, count}, getter, sink);
+    ASSERT_TRUE(stats.has_value()) << stats.error().ToString();
+    std::vector<Cid> roots;
+    const std::vector<Cid> got = CidsIn(part, &roots);
+    EXPECT_EQ(roots, std::vector<Cid>{dag.root});
+    const size_t lo = std::min<size_t>(first, all.size());
+    const size_t hi = std::min<size_t>(first + count, all.size());
+    EXPECT_EQ(got, std::vector<Cid>(all.begin() + static_cast<long>(lo),
+                                    all.begin() + static_cast<long>(hi)))
+        << first << "+" << count;
+    EXPECT_EQ(stats->blocks, hi - lo);
+    EXPECT_EQ(stats->bytes, part.size());
+    // Raw blocks before the range are not read; nothing after it is.
+    if (first == 30) {
+      EXPECT_LT(getter.gets, 37);
+    }
+  }
+  Bytes full;
+  BytesSink full_sink(full);
+  ASSERT_TRUE(ExportDagSections(dag.root, {}, getter, full_sink).has_value());
+  EXPECT_EQ(full, whole);
+}
+
+TEST(ExportDagShards, ShardsAreConsecutiveRangesOfTheExportWithinTheLimit) {
+  auto dag = MakeShardDag();
+  MapGetter getter;
+  for (const auto& b : dag.blocks) getter.Add(b);
+  Bytes whole;
+  BytesSink whole_sink(whole);
+  ASSERT_TRUE(ExportDag(dag.root, getter, whole_sink).has_value());
+  for (uint64_t limit : {uint64_t{4000}, uint64_t{9000}, uint64_t{whole.size()}}) {
+    CollectingShards sinks;
+    std::vector<std::tuple<size_t, Cid, uint64_t, uint64_t>> placed;
+    auto shards = ExportDagShards(dag.root, limit, getter, sinks,
+                                  [&](size_t k, const Cid& c, uint64_t off, uint64_t len) {
+                                    placed.emplace_back(k, c, off, len);
+                                    return Ok();
+                                  });
+    ASSERT_TRUE(shards.has_value()) << shards.error().ToString();
+    ASSERT_EQ(shards->size(), sinks.cars.size());
+    EXPECT_EQ(sinks.ended.size(), shards->size());
+    if (limit == whole.size()) {
+      ASSERT_EQ(shards->size(), 1u);
+      EXPECT_EQ(sinks.cars[0], whole);  // one shard: the export itself
+    } else {
+      EXPECT_GT(shards->size(), 1u);
+    }
+    uint64_t next = 0;
+    for (size_t k = 0; k < shards->size(); ++k) {
+      const ShardInfo& info = (*shards)[k];
+      EXPECT_EQ(info.first_section, next);
+      EXPECT_GT(info.sections, 0u);
+      next += info.sections;
+      EXPECT_LE(info.bytes, limit);
+      EXPECT_EQ(info.bytes, sinks.cars[k].size());
+      // Greedy: the next shard's first section would not have fitted.
+      Bytes alone;
+      BytesSink sink(alone);
+      ASSERT_TRUE(ExportDagSections(dag.root, {info.first_section, info.sections}, getter, sink)
+                      .has_value());
+      EXPECT_EQ(alone, sinks.cars[k]);
+      if (k + 1 < shards->size()) {
+        Bytes longer;
+        BytesSink longer_sink(longer);
+        ASSERT_TRUE(ExportDagSections(dag.root, {info.first_section, info.sections + 1}, getter,
+                                      longer_sink)
+                        .has_value());
+        EXPECT_GT(longer.size(), limit);
+      }
+    }
+    EXPECT_EQ(next, 37u);
+    // Every block reported once, where its bytes are in its shard.
+    ASSERT_EQ(placed.size(), 37u);
+    for (const auto& [k, cid, off, len] : placed) {
+      const Bytes& car = sinks.cars[k];
+      ASSERT_LE(off + len, car.size());
+      Bytes bytes(car.begin() + static_cast<long>(off), car.begin() + static_cast<long>(off + len));
+      EXPECT_TRUE(cid.hash().Verify(bytes).has_value());
+    }
+  }
+}
+
+TEST(ExportDagShards, ABlockLargerThanAShardIsRefusedNamingIt) {
+  auto big = Raw(std::string(5000, 'q'));
+  auto root = Pb({big.cid}, "root");
+  MapGetter getter;
+  getter.Add(big);
+  getter.Add(root);
+  CollectingShards sinks;
+  auto r = ExportDagShards(root.cid, 4096, getter, sinks);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find(big.cid.ToString()), std::string::npos);
+  CollectingShards tiny;
+  auto header = ExportDagShards(root.cid, 10, getter, tiny);
+  ASSERT_FALSE(header.has_value());
+  EXPECT_EQ(header.error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(ExportDag, SkipsIdentityBlocksButFollowsTheirLinks) {

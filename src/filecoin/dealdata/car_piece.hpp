@@ -63,4 +63,27 @@ Result<CarPiece> ComputeCarPiece(const Cid& root, blockstore::Blockstore& store,
 Result<CarPiece> ComputeCarPiece(const Cid& root, ipld::BlockGetter& getter,
                                  const CarPieceOptions& options = {});
 
+// One CAR shard of a DAG too large for one piece (car/car_writer.hpp ExportDagShards;
+// docs/formats/car-shards.md): its piece, and where its sections sit in the whole export.
+struct CarShard {
+  CarPiece piece;              // car_size and blocks are the shard's
+  uint64_t first_section = 0;  // index of its first section in the whole export
+};
+
+struct CarShardOptions {
+  unsigned threads = 1;  // hashing threads per shard, as CarPieceOptions
+  // When set, told where each block's bytes sit in its shard's CAR.
+  car::ShardBlockPlacedFn on_block;
+};
+
+// The pieces of the DAG's export cut into CAR shards of at most `max_car_bytes` each, in one
+// walk (one hasher at a time): one shard, equal to ComputeCarPiece's, when the export fits.
+// Errors as ComputeCarPiece, and InvalidArgument when a block does not fit a shard on its own.
+Result<std::vector<CarShard>> ComputeCarShards(const Cid& root, ipld::BlockGetter& getter,
+                                               uint64_t max_car_bytes,
+                                               const CarShardOptions& options = {});
+Result<std::vector<CarShard>> ComputeCarShards(const Cid& root, blockstore::Blockstore& store,
+                                               uint64_t max_car_bytes,
+                                               const CarShardOptions& options = {});
+
 }  // namespace cairn::filecoin::dealdata

@@ -105,6 +105,51 @@ TEST(CarPiece, MultiBlockFileSpanningSeveralHashBatches) {
   EXPECT_EQ(p.piece.padded_size(), uint64_t{4} << 20);
 }
 
+TEST(CarShards, EachShardsPieceIsCommPOfItsSectionRangeAndOneShardIsTheWholePiece) {
+  // 3 MiB file in 64 KiB chunks: shards of at most 1 MiB of CAR.
+  MemoryBlockstore store;
+  auto options = unixfs::ImportOptions::KuboDefaults();
+  options.chunk_size = 64 * 1024;
+  options.max_links = 8;
+  const Bytes data = RandomBytes(3 * 1024 * 1024 + 17, 2);
+  auto node = AddFile(store, data, options);
+  ipld::BlockGetterFor<blockstore::Blockstore> getter(store);
+  const uint64_t limit = 1024 * 1024;
+  uint64_t placed = 0;
+  auto shards = ComputeCarShards(node.cid, store, limit,
+                                 {.on_block = [&](size_t, const Cid&, uint64_t, uint64_t) {
+                                   ++placed;
+                                   return Result<void>(Ok());
+                                 }});
+  ASSERT_TRUE(shards.has_value()) << shards.error().ToString();
+  ASSERT_GE(shards->size(), 4u);
+  uint64_t sections = 0;
+  for (const auto& shard : *shards) {
+    EXPECT_EQ(shard.first_section, sections);
+    sections += shard.piece.blocks;
+    EXPECT_LE(shard.piece.car_size, limit);
+    Bytes car;
+    BytesSink sink(car);
+    ASSERT_TRUE(
+        car::ExportDagSections(node.cid, {shard.first_section, shard.piece.blocks}, getter, sink)
+            .has_value());
+    auto expected = piece::ComputeCommP(car, {.threads = 1});
+    ASSERT_TRUE(expected.has_value());
+    EXPECT_EQ(shard.piece.car_size, car.size());
+    EXPECT_EQ(shard.piece.piece, *expected);
+    EXPECT_EQ(shard.piece.piece_cid_v1, piece::PieceCidV1(expected->root));
+  }
+  auto whole = ComputeCarPiece(node.cid, store, {.threads = 1});
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(sections, whole->blocks);
+  EXPECT_EQ(placed, whole->blocks);
+  auto one = ComputeCarShards(node.cid, store, whole->car_size);
+  ASSERT_TRUE(one.has_value());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].piece.piece, whole->piece);
+  EXPECT_EQ((*one)[0].piece.car_size, whole->car_size);
+}
+
 TEST(CarPiece, DirectoryWithSharedFilesAndSubdirectory) {
   MemoryBlockstore store;
   auto options = unixfs::ImportOptions::KuboDefaults();
