@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "apps/cairn/commands.hpp"
@@ -35,15 +36,22 @@ Result<std::vector<DealRecord>> SelectDeals(metadata::DealStore& store, const Li
         DealState::kRejected,  DealState::kFailed,   DealState::kSlashed,   DealState::kExpired};
     return store.DealsInStates(all);
   }
-  auto segment = store.SegmentOfPin(flags.pin);
-  if (!segment) {
-    if (segment.error().code() != ErrorCode::kNotFound) return Err(segment.error());
+  auto segments = CAIRN_TRY(store.SegmentsOfPin(flags.pin));
+  if (segments.empty()) {
     return Err(ErrorCode::kNotFound, "deals list: pin " + flags.pin +
                                          " has no Filecoin segment (unknown, not pinned yet, or "
                                          "the cold tier has not reached it)");
   }
-  if (!segment->aggregate_id) return std::vector<DealRecord>{};
-  return store.DealsOfAggregate(*segment->aggregate_id);
+  // Every shard's aggregate (docs/formats/car-shards.md), each once, in shard order.
+  std::vector<DealRecord> out;
+  std::set<int64_t> seen;
+  for (const auto& segment : segments) {
+    if (!segment.aggregate_id || !seen.insert(*segment.aggregate_id).second) continue;
+    for (auto& d : CAIRN_TRY(store.DealsOfAggregate(*segment.aggregate_id))) {
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
 }
 
 json::object DealJson(const DealRecord& d, const std::string& piece_cid) {

@@ -33,8 +33,8 @@ class PieceHttpTest : public ::testing::Test {
     filecoin::aggregation::PieceInfo info{piece->piece.root, piece->piece.padded_size()};
     auto aggregate = filecoin::aggregation::Aggregate::Build({&info, 1});
     ASSERT_TRUE(aggregate.has_value());
-    auto view = AggregateView::Make({{node->cid, piece->car_size, info, 0}}, aggregate->deal_size(),
-                                    aggregate->root());
+    auto view = AggregateView::Make({{node->cid, {}, piece->car_size, info, 0}},
+                                    aggregate->deal_size(), aggregate->root());
     ASSERT_TRUE(view.has_value()) << view.error().ToString();
     ASSERT_GT(view->payload_size(), 70000u);
     view_ = std::make_shared<const AggregateView>(std::move(*view));

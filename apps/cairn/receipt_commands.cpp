@@ -17,6 +17,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "apps/cairn/commands.hpp"
 #include "apps/cairn/rpc_transport.hpp"
@@ -96,27 +97,42 @@ Result<int> Verify(const VerifyFlags& flags) {
   auto text = CAIRN_TRY(ReadReceiptFile(flags.file));
   auto receipt = filecoin::deals::ParseReceipt(text);
   if (!receipt) return Err(receipt.error().WithContext("receipt verify: " + flags.file + ": "));
-  auto inclusion = filecoin::deals::VerifyReceiptInclusion(*receipt);
-  if (!inclusion) {
-    std::printf("FAIL inclusion: %s\n", inclusion.error().message().c_str());
+  if (auto shards = filecoin::deals::ShardsConsistent(*receipt); !shards) {
+    std::printf("FAIL shards: %s\n", shards.error().message().c_str());
     std::fflush(stdout);
     return kExitInclusionFailed;
   }
-  std::printf(
-      "ok   inclusion: segment %s (a CAR of %llu bytes rooted at %s) at offset %llu of aggregate "
-      "%s (%llu padded bytes)\n",
-      receipt->segment_piece_cid.ToString().c_str(),
-      static_cast<unsigned long long>(inclusion->segment_payload_size),
-      receipt->cid.ToString().c_str(), static_cast<unsigned long long>(receipt->segment_offset),
-      receipt->aggregate_piece_cid.ToString().c_str(),
-      static_cast<unsigned long long>(receipt->aggregate_padded_size));
+  // Shard 0, then the others (docs/formats/car-shards.md): each is checked on its own.
+  std::vector<const Receipt*> parts = {&*receipt};
+  for (const auto& s : receipt->shards) parts.push_back(&s);
+  for (const Receipt* part : parts) {
+    const std::string which = part->shard_count > 1 ? "shard " + std::to_string(part->shard) + "/" +
+                                                          std::to_string(part->shard_count) + " "
+                                                    : std::string();
+    auto inclusion = filecoin::deals::VerifyReceiptInclusion(*part);
+    if (!inclusion) {
+      std::printf("FAIL %sinclusion: %s\n", which.c_str(), inclusion.error().message().c_str());
+      std::fflush(stdout);
+      return kExitInclusionFailed;
+    }
+    std::printf(
+        "ok   %sinclusion: segment %s (a CAR of %llu bytes rooted at %s) at offset %llu of "
+        "aggregate %s (%llu padded bytes)\n",
+        which.c_str(), part->segment_piece_cid.ToString().c_str(),
+        static_cast<unsigned long long>(inclusion->segment_payload_size),
+        part->cid.ToString().c_str(), static_cast<unsigned long long>(part->segment_offset),
+        part->aggregate_piece_cid.ToString().c_str(),
+        static_cast<unsigned long long>(part->aggregate_padded_size));
+  }
   if (flags.rpc.empty()) {
-    std::printf("skip deals: %zu listed; give --rpc URL to check them on chain\n",
-                receipt->deals.size());
+    size_t deals = 0;
+    for (const Receipt* part : parts) deals += part->deals.size();
+    std::printf("skip deals: %zu listed; give --rpc URL to check them on chain\n", deals);
     std::fflush(stdout);
     return 0;
   }
-  int failed = CAIRN_TRY(VerifyDeals(*receipt, flags));
+  int failed = 0;
+  for (const Receipt* part : parts) failed += CAIRN_TRY(VerifyDeals(*part, flags));
   std::fflush(stdout);
   if (failed > 0) {
     std::fprintf(stderr, "cairn: receipt verify: %d deal(s) disagree with the chain\n", failed);

@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, 8> kDealStateNames = {
 
 constexpr std::string_view kSegmentColumns =
     "id, pin_requestid, root_cid, car_size, comm_p, padded_size, aggregate_id, piece_offset, "
-    "created_at";
+    "created_at, shard, shards, first_section, sections";
 
 // The segment's columns, then whether its pin exists and the pin's policy keys (absent → NULL).
 #define CAIRN_POLICY_COLUMNS                               \
@@ -23,20 +23,26 @@ constexpr std::string_view kSegmentColumns =
   "json_extract(p.meta, '$.\"filecoin.duration_days\"'), " \
   "json_extract(p.meta, '$.\"filecoin.providers\"'), "     \
   "(SELECT a.policy FROM accounts a WHERE a.id = p.account_id)"
+// Which CAR shard of its pin's DAG the segment `s` is (docs/formats/car-shards.md).
+#define CAIRN_SHARD_COLUMNS "s.shard, s.shards, s.first_section, s.sections, "
+constexpr std::string_view kShardColumns = CAIRN_SHARD_COLUMNS;
 // The per-pin policy keys of the pin `p` (kPolicyKeys, in order), then its account's policy.
 constexpr std::string_view kPolicyColumns = CAIRN_POLICY_COLUMNS;
 constexpr std::string_view kSegmentWithPolicy =
     "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
-    "s.aggregate_id, s.piece_offset, s.created_at, p.requestid IS NOT NULL, " CAIRN_POLICY_COLUMNS
+    "s.aggregate_id, s.piece_offset, s.created_at, " CAIRN_SHARD_COLUMNS
+    "p.requestid IS NOT NULL, " CAIRN_POLICY_COLUMNS
     " FROM fil_segments s LEFT JOIN pins p ON p.requestid = s.pin_requestid ";
 // The same columns for the placements segments had in aggregates they were moved out of (with
 // that aggregate's id and offset).
 constexpr std::string_view kHistoryWithPolicy =
     "SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, s.padded_size, "
-    "h.aggregate_id, h.piece_offset, s.created_at, p.requestid IS NOT NULL, " CAIRN_POLICY_COLUMNS
+    "h.aggregate_id, h.piece_offset, s.created_at, " CAIRN_SHARD_COLUMNS
+    "p.requestid IS NOT NULL, " CAIRN_POLICY_COLUMNS
     " FROM fil_segment_history h JOIN fil_segments s ON s.id = h.segment_id "
     "LEFT JOIN pins p ON p.requestid = s.pin_requestid ";
 #undef CAIRN_POLICY_COLUMNS
+#undef CAIRN_SHARD_COLUMNS
 constexpr std::array<std::string_view, 3> kPolicyKeys = {
     "filecoin.replicas", "filecoin.duration_days", "filecoin.providers"};
 
@@ -59,16 +65,20 @@ SegmentRecord SegmentFromRow(const SqlRow& row) {
   if (!row.IsNull(6)) s.aggregate_id = row.Int(6);
   s.piece_offset = static_cast<uint64_t>(row.Int(7));
   s.created_us = row.Int(8);
+  s.shard = static_cast<uint32_t>(row.Int(9));
+  s.shards = static_cast<uint32_t>(row.Int(10));
+  s.first_section = static_cast<uint64_t>(row.Int(11));
+  if (!row.IsNull(12)) s.sections = static_cast<uint64_t>(row.Int(12));
   return s;
 }
 
 Result<SegmentRecord> SegmentWithPolicyFromRow(const SqlRow& row) {
   SegmentRecord s = SegmentFromRow(row);
-  s.pin_exists = row.Int(9) != 0;
+  s.pin_exists = row.Int(13) != 0;
   for (size_t i = 0; i < kPolicyKeys.size(); ++i) {
-    if (!row.IsNull(10 + i)) s.pin_policy[std::string(kPolicyKeys[i])] = row.Text(10 + i);
+    if (!row.IsNull(14 + i)) s.pin_policy[std::string(kPolicyKeys[i])] = row.Text(14 + i);
   }
-  constexpr size_t kAccountPolicy = 10 + kPolicyKeys.size();
+  constexpr size_t kAccountPolicy = 14 + kPolicyKeys.size();
   if (!row.IsNull(kAccountPolicy)) {
     s.account_policy = CAIRN_TRY(internal::DecodeMap(row.Text(kAccountPolicy), "account policy"));
   }
@@ -165,30 +175,35 @@ Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
 
 namespace {
 
-// Inserts one segment and its block index; nullopt when `ignore_existing` and the pin already
-// has a segment (nothing written).
-Result<std::optional<int64_t>> InsertSegment(SqlSession& s, const SegmentRecord& seg,
-                                             std::span<const SegmentBlock> blocks, int64_t now,
-                                             bool ignore_existing) {
-  std::array<SqlValue, 6> params = {seg.pin_requestid,
-                                    seg.root_cid,
-                                    static_cast<int64_t>(seg.car_size),
-                                    seg.comm_p,
-                                    static_cast<int64_t>(seg.padded_size),
-                                    now};
-  auto r = s.Exec(std::string(ignore_existing ? "INSERT OR IGNORE" : "INSERT") +
-                      " INTO fil_segments (pin_requestid, root_cid, car_size, comm_p, "
-                      "padded_size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                  params);
+// Inserts one segment (a shard of its pin) and its block index; returns its id.
+Result<int64_t> InsertSegment(SqlSession& s, const SegmentRecord& seg,
+                              std::span<const SegmentBlock> blocks, int64_t now) {
+  std::array<SqlValue, 10> params = {
+      seg.pin_requestid,
+      static_cast<int64_t>(seg.shard),
+      static_cast<int64_t>(seg.shards),
+      static_cast<int64_t>(seg.first_section),
+      seg.sections ? SqlValue(static_cast<int64_t>(*seg.sections)) : SqlValue(),
+      seg.root_cid,
+      static_cast<int64_t>(seg.car_size),
+      seg.comm_p,
+      static_cast<int64_t>(seg.padded_size),
+      now};
+  auto r = s.Exec(
+      "INSERT INTO fil_segments (pin_requestid, shard, shards, first_section, sections, root_cid, "
+      "car_size, comm_p, padded_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      params);
   if (!r) {
-    return Err(r.error().WithContext("metadata: segment of pin '" + seg.pin_requestid + "': "));
+    return Err(r.error().WithContext("metadata: segment " + std::to_string(seg.shard) +
+                                     " of pin '" + seg.pin_requestid + "': "));
   }
-  if (*r == 0) return std::optional<int64_t>();
-  std::array<SqlValue, 1> key = {seg.pin_requestid};
-  auto rows = CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ?", key));
+  std::array<SqlValue, 2> key = {seg.pin_requestid, static_cast<int64_t>(seg.shard)};
+  auto rows =
+      CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ? AND shard = ?", key));
   const int64_t id = rows.at(0).Int(0);
+  std::array<SqlValue, 1> pin = {seg.pin_requestid};
   CAIRN_TRY(
-      s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?", key));
+      s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?", pin));
   for (const auto& b : blocks) {
     std::array<SqlValue, 4> row = {b.multihash, id, static_cast<int64_t>(b.offset),
                                    static_cast<int64_t>(b.length)};
@@ -199,7 +214,7 @@ Result<std::optional<int64_t>> InsertSegment(SqlSession& s, const SegmentRecord&
         "VALUES (?, ?, ?, ?)",
         row));
   }
-  return std::optional<int64_t>(id);
+  return id;
 }
 
 }  // namespace
@@ -208,7 +223,7 @@ Result<int64_t> DealStore::AddSegment(const SegmentRecord& seg,
                                       std::span<const SegmentBlock> blocks) {
   int64_t id = 0;
   CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
-    id = *CAIRN_TRY(InsertSegment(s, seg, blocks, clock_.WallMicros(), false));
+    id = CAIRN_TRY(InsertSegment(s, seg, blocks, clock_.WallMicros()));
     return Ok();
   }));
   return id;
@@ -219,8 +234,18 @@ Result<size_t> DealStore::AddSegments(std::span<const NewSegment> segments) {
   CAIRN_TRY(db_.Write([&](SqlSession& s) -> Result<void> {
     added = 0;
     const int64_t now = clock_.WallMicros();
+    std::map<std::string, bool> skip;  // per pin: it had a segment before this call
     for (const auto& n : segments) {
-      if (CAIRN_TRY(InsertSegment(s, n.segment, n.blocks, now, true))) ++added;
+      auto [it, first] = skip.try_emplace(n.segment.pin_requestid, false);
+      if (first) {
+        std::array<SqlValue, 1> key = {n.segment.pin_requestid};
+        it->second =
+            !CAIRN_TRY(s.Query("SELECT 1 FROM fil_segments WHERE pin_requestid = ? LIMIT 1", key))
+                 .empty();
+      }
+      if (it->second) continue;
+      CAIRN_TRY(InsertSegment(s, n.segment, n.blocks, now));
+      ++added;
     }
     return Ok();
   }));
@@ -431,13 +456,13 @@ Result<AggregateLiveness> DealStore::LivenessOf(int64_t aggregate_id) {
     // Segments first (CROSS JOIN keeps that order): the aggregate's, then their pins.
     auto live = CAIRN_TRY(s.Query(
         "SELECT * FROM (SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, s.comm_p, "
-        "s.padded_size, s.aggregate_id, s.piece_offset, s.created_at, 1, " +
-            std::string(kPolicyColumns) +
+        "s.padded_size, s.aggregate_id, s.piece_offset, s.created_at, " +
+            std::string(kShardColumns) + "1, " + std::string(kPolicyColumns) +
             " FROM fil_segments s CROSS JOIN pins p ON p.requestid = s.pin_requestid "
             "WHERE s.aggregate_id = ?1 LIMIT 1) "
             "UNION ALL SELECT * FROM (SELECT s.id, s.pin_requestid, s.root_cid, s.car_size, "
-            "s.comm_p, s.padded_size, h.aggregate_id, h.piece_offset, s.created_at, 1, " +
-            std::string(kPolicyColumns) +
+            "s.comm_p, s.padded_size, h.aggregate_id, h.piece_offset, s.created_at, " +
+            std::string(kShardColumns) + "1, " + std::string(kPolicyColumns) +
             " FROM fil_segment_history h CROSS JOIN fil_segments s ON s.id = h.segment_id "
             "CROSS JOIN pins p ON p.requestid = s.pin_requestid "
             "WHERE h.aggregate_id = ?1 LIMIT 1) LIMIT 1",
@@ -456,16 +481,16 @@ Result<void> DealStore::SetAggregateShown(int64_t aggregate_id, const std::strin
   });
 }
 
-Result<SegmentRecord> DealStore::SegmentOfPin(std::string_view requestid) {
+Result<std::vector<SegmentRecord>> DealStore::SegmentsOfPin(std::string_view requestid) {
   std::array<SqlValue, 1> params = {std::string(requestid)};
-  auto rows = CAIRN_TRY(db_.ReadQuery(
-      "SELECT " + std::string(kSegmentColumns) + " FROM fil_segments WHERE pin_requestid = ?",
-      params));
-  if (rows.empty()) {
-    return Err(ErrorCode::kNotFound,
-               "metadata: pin '" + std::string(requestid) + "' has no segment");
-  }
-  return SegmentFromRow(rows[0]);
+  auto rows =
+      CAIRN_TRY(db_.ReadQuery("SELECT " + std::string(kSegmentColumns) +
+                                  " FROM fil_segments WHERE pin_requestid = ? ORDER BY shard",
+                              params));
+  std::vector<SegmentRecord> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(SegmentFromRow(row));
+  return out;
 }
 
 Result<size_t> DealStore::Reaggregate(int64_t aggregate_id) {
@@ -706,8 +731,10 @@ Result<std::vector<DealStore::EvictionFacts>> DealStore::EvictionFactsOf(
           "COALESCE(json_extract(p.meta, '$.\"filecoin.replicas\"'), "
           "(SELECT json_extract(a.policy, '$.\"filecoin.replicas\"') FROM accounts a "
           " WHERE a.id = p.account_id)), "
-          "(SELECT COUNT(DISTINCT d.provider) FROM fil_deals d "
-          " WHERE d.aggregate_id = s.aggregate_id AND d.state = 'active'), "
+          // The fewest over the pin's shards: a pin is as safe as its least safe shard.
+          "(SELECT MIN((SELECT COUNT(DISTINCT d.provider) FROM fil_deals d "
+          "             WHERE d.aggregate_id = o.aggregate_id AND d.state = 'active')) "
+          " FROM fil_segments o WHERE o.pin_requestid = s.pin_requestid), "
           "s.evicted_at IS NOT NULL "
           "FROM fil_segments s LEFT JOIN pins p ON p.requestid = s.pin_requestid WHERE s.id = ?",
           key));
@@ -763,10 +790,17 @@ Result<bool> DealStore::MarkCached(int64_t segment_id) {
     if (rows.empty()) return Ok();
     const std::string pin = rows[0].Text(0);
     CAIRN_TRY(s.Exec("UPDATE fil_segments SET evicted_at = NULL WHERE id = ?", key));
+    changed = true;
+    // The pin is cached again once none of its shards is evicted.
     std::array<SqlValue, 1> pin_key = {pin};
+    if (!CAIRN_TRY(s.Query("SELECT 1 FROM fil_segments WHERE pin_requestid = ? "
+                           "AND evicted_at IS NOT NULL LIMIT 1",
+                           pin_key))
+             .empty()) {
+      return Ok();
+    }
     CAIRN_TRY(s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?",
                      pin_key));
-    changed = true;
     return AppendPinEvent(s, pin, kEventRewarmed, {}, now);
   }));
   return changed;
@@ -779,8 +813,12 @@ Result<void> DealStore::ForEachEvictedBlock(const std::function<void(ByteSpan)>&
   for (;;) {
     std::array<SqlValue, 1> page = {after};
     auto segments = CAIRN_TRY(db_.ReadQuery(
+        // Every shard of a pin with an evicted shard: the pin's DAG cannot be walked from its
+        // root through an evicted shard to the blocks of its shards still hot.
         "SELECT s.id FROM fil_segments s JOIN pins p ON p.requestid = s.pin_requestid "
-        "WHERE s.evicted_at IS NOT NULL AND s.id > ? ORDER BY s.id LIMIT 256",
+        "WHERE s.pin_requestid IN (SELECT e.pin_requestid FROM fil_segments e "
+        "                          WHERE e.evicted_at IS NOT NULL) "
+        "AND s.id > ? ORDER BY s.id LIMIT 256",
         page));
     if (segments.empty()) return Ok();
     for (const auto& seg : segments) {
@@ -798,7 +836,8 @@ Result<void> DealStore::ForEachEvictedBlock(const std::function<void(ByteSpan)>&
 
 Result<std::vector<DealStore::ColdOnlyUsage>> DealStore::ColdOnlyByAccount() {
   auto rows = CAIRN_TRY(db_.ReadQuery(
-      "SELECT p.account_id, COUNT(*), COALESCE(SUM(s.car_size), 0) FROM fil_segments s "
+      "SELECT p.account_id, COUNT(DISTINCT s.pin_requestid), COALESCE(SUM(s.car_size), 0) "
+      "FROM fil_segments s "
       "JOIN pins p ON p.requestid = s.pin_requestid WHERE s.evicted_at IS NOT NULL "
       "GROUP BY p.account_id ORDER BY p.account_id",
       {}));

@@ -64,6 +64,14 @@ struct SegmentRecord {
   std::optional<int64_t> aggregate_id;
   uint64_t piece_offset = 0;  // padded offset in the aggregate (when aggregated)
   int64_t created_us = 0;
+  // Which CAR shard of the pin's DAG this segment is (docs/formats/car-shards.md): shard `shard`
+  // of `shards` (0 of 1 when the DAG's export fits one piece), holding the export's sections from
+  // index `first_section`, `sections` of them (nullopt: through the end of the export, as for
+  // segments recorded before shards existed). Every shard of a pin is recorded in one transaction.
+  uint32_t shard = 0;
+  uint32_t shards = 1;
+  uint64_t first_section = 0;
+  std::optional<uint64_t> sections;
   // Read with the segment by UnaggregatedSegments and Segments (AddSegment ignores them): whether
   // its pin still exists, and the pin's per-pin Filecoin policy, the `filecoin.replicas`,
   // `filecoin.duration_days` and `filecoin.providers` keys of its meta that are present
@@ -161,13 +169,14 @@ class DealStore {
   // Pinned pins (any account) without a segment, oldest first, at most `limit`. One indexed read
   // of fil_unsegmented, whatever the number of pins.
   Result<std::vector<UnsegmentedPin>> UnsegmentedPins(size_t limit);
-  // Records the segment of a pin and its block index (`blocks`, from the same CAR export), in one
-  // transaction: a segment is never without its index. The pin's info.hot becomes "cached".
-  // AlreadyExists when the pin has one (and nothing is written). Returns its id.
+  // Records a segment of a pin (one shard) and its block index (`blocks`, from the same CAR
+  // export), in one transaction: a segment is never without its index. The pin's info.hot becomes
+  // "cached". AlreadyExists when the pin has that shard (and nothing is written). Returns its id.
   Result<int64_t> AddSegment(const SegmentRecord& segment,
                              std::span<const SegmentBlock> blocks = {});
-  // AddSegment for many segments in one transaction (one sync for all): those whose pin already
-  // has a segment are skipped. Returns how many were added.
+  // AddSegment for many segments in one transaction (one sync for all), every shard of a pin
+  // among them: the segments of a pin that had a segment before the call are skipped. Returns
+  // how many were added.
   struct NewSegment {
     SegmentRecord segment;
     std::vector<SegmentBlock> blocks;
@@ -210,8 +219,8 @@ class DealStore {
   Result<AggregateLiveness> LivenessOf(int64_t aggregate_id);
   // Records what the deal engine wrote into the info of every live pin of the aggregate.
   Result<void> SetAggregateShown(int64_t aggregate_id, const std::string& shown);
-  // The segment of a pin; NotFound when it has none.
-  Result<SegmentRecord> SegmentOfPin(std::string_view requestid);
+  // The segments of a pin (its CAR shards), by shard; empty when it has none.
+  Result<std::vector<SegmentRecord>> SegmentsOfPin(std::string_view requestid);
   // Re-aggregation of a mostly-deleted aggregate, in one transaction: every segment of it whose
   // pin exists leaves it (back to unaggregated: the engine packs it into a new piece), its old
   // placement recorded in fil_segment_history; the aggregate is marked superseded, with its
@@ -241,21 +250,26 @@ class DealStore {
     std::string hot_meta;  // the pin's meta `hot` ("" when absent)
     // The pin's meta `filecoin.replicas`, else its account policy's ("" when neither has one).
     std::string replicas_meta;
-    int active_deals = 0;  // distinct providers with an active deal for its aggregate (0: none)
+    // Distinct providers with an active deal for its aggregate, the fewest over every shard of
+    // its pin (0: none, or a shard not aggregated yet): a shard leaves only when its whole pin is
+    // safe.
+    int active_deals = 0;
     bool evicted = false;
   };
   // The facts of each segment of `segment_ids` that exists (in no particular order).
   Result<std::vector<EvictionFacts>> EvictionFactsOf(std::span<const int64_t> segment_ids);
-  // Records that the segment's pin lost its hot blocks: evicted_at set, the pin's info.hot =
-  // "cold-only" and its `evicted` event (detail: blocks, bytes), in one transaction. A segment
-  // already evicted (blocks re-warmed by reads and evicted again) keeps its first evicted_at.
+  // Records that the segment's pin lost its hot blocks (those of this shard): evicted_at set, the
+  // pin's info.hot = "cold-only" and its `evicted` event (detail: blocks, bytes), in one
+  // transaction. A segment already evicted (blocks re-warmed by reads and evicted again) keeps its
+  // first evicted_at.
   Result<void> MarkEvicted(int64_t segment_id, uint64_t blocks, uint64_t bytes);
-  // Records that every block of an evicted segment is hot again: evicted_at cleared, info.hot =
-  // "cached" and the pin's `rewarmed` event, in one transaction. No-op (false) unless evicted.
+  // Records that every block of an evicted segment is hot again: evicted_at cleared, and, when no
+  // other shard of its pin is evicted, info.hot = "cached" and the pin's `rewarmed` event, in one
+  // transaction. No-op (false) unless evicted.
   Result<bool> MarkCached(int64_t segment_id);
-  // Calls `fn(multihash)` for every block of every evicted segment whose pin exists (garbage
-  // collection keeps these blocks when reads brought them back: the pin's DAG cannot be walked
-  // through blocks that are not hot).
+  // Calls `fn(multihash)` for every block of every segment whose pin exists and has an evicted
+  // segment, the pin's other shards included (garbage collection keeps these blocks when they
+  // are hot: the pin's DAG cannot be walked through blocks that are not hot).
   Result<void> ForEachEvictedBlock(const std::function<void(ByteSpan)>& fn);
   // Per account (id): pins whose segment is evicted, and the CAR bytes of those segments.
   struct ColdOnlyUsage {

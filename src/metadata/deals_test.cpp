@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "metadata/accounts.hpp"
@@ -222,9 +223,9 @@ TEST_F(DealsTest, AddSegmentsWritesABatchAndSkipsPinsThatHaveOne) {
     batch.push_back(std::move(n));
   }
   EXPECT_EQ(*deals_.AddSegments(batch), 2u);  // a had one
-  EXPECT_EQ(deals_.SegmentOfPin(a.requestid)->padded_size, 1024u) << "a's segment is kept";
-  EXPECT_EQ(deals_.SegmentOfPin(c.requestid)->padded_size, 2048u);
-  auto blocks = deals_.SegmentBlocks(deals_.SegmentOfPin(b.requestid)->id);
+  EXPECT_EQ(deals_.SegmentsOfPin(a.requestid)->at(0).padded_size, 1024u) << "a's segment is kept";
+  EXPECT_EQ(deals_.SegmentsOfPin(c.requestid)->at(0).padded_size, 2048u);
+  auto blocks = deals_.SegmentBlocks(deals_.SegmentsOfPin(b.requestid)->at(0).id);
   ASSERT_EQ(blocks->size(), 1u);
   EXPECT_EQ(blocks->at(0).offset, 10u);
   EXPECT_EQ(pins_.Get(alice_, c.requestid)->info.at("hot"), "cached");
@@ -236,6 +237,68 @@ TEST_F(DealsTest, AddSegmentsWritesABatchAndSkipsPinsThatHaveOne) {
   EXPECT_EQ(pins_.Get(alice_, a.requestid)->info.at("filecoin"), "aggregating");
   EXPECT_EQ(pins_.Get(alice_, c.requestid)->info.at("filecoin"), "aggregating");
   EXPECT_EQ(pins_.Get(alice_, c.requestid)->info.at("k"), "v") << "other keys are kept";
+}
+
+TEST_F(DealsTest, AShardedPinIsWrittenWholeAndIsAsSafeAndAsHotAsItsShards) {
+  PinRecord p = Pinned(1);
+  PinRecord other = Pinned(2);
+  std::vector<DealStore::NewSegment> batch;
+  for (uint32_t k = 0; k < 3; ++k) {
+    DealStore::NewSegment n;
+    n.segment = SegmentFor(p, 1024);
+    n.segment.shard = k;
+    n.segment.shards = 3;
+    n.segment.first_section = 10 * k;
+    n.segment.sections = 10;
+    n.blocks = {{Bytes{0x12, 0x20, static_cast<uint8_t>(k)}, 10, 5}};
+    batch.push_back(std::move(n));
+  }
+  EXPECT_EQ(*deals_.AddSegments(batch), 3u);
+  EXPECT_EQ(*deals_.AddSegments(batch), 0u) << "the pin has its shards";
+  auto shards = deals_.SegmentsOfPin(p.requestid).value();
+  ASSERT_EQ(shards.size(), 3u);
+  for (uint32_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(shards[k].shard, k);
+    EXPECT_EQ(shards[k].shards, 3u);
+    EXPECT_EQ(shards[k].first_section, 10u * k);
+    EXPECT_EQ(shards[k].sections, 10u);
+  }
+  EXPECT_TRUE(deals_.SegmentsOfPin(other.requestid)->empty());
+  // Shards 0 and 1 in an aggregate with an active deal, shard 2 not aggregated: no shard of the
+  // pin counts as safe.
+  AggregateRecord agg;
+  agg.piece_cid = "baga-shards";
+  agg.padded_size = 4096;
+  agg.payload_size = 4064;
+  const std::vector<std::pair<int64_t, uint64_t>> placed = {{shards[0].id, 0},
+                                                            {shards[1].id, 1024}};
+  const int64_t agg_id = *deals_.CreateAggregate(agg, placed);
+  DealRecord d = Deal("11111111-2222-3333-4444-555555555555", agg_id);
+  ASSERT_TRUE(deals_.CreateDeal(d).has_value());
+  d.state = DealState::kActive;
+  ASSERT_TRUE(deals_.UpdateDeal(d).has_value());
+  const std::vector<int64_t> ids = {shards[0].id, shards[2].id};
+  const auto facts = deals_.EvictionFactsOf(ids).value();
+  ASSERT_EQ(facts.size(), 2u);
+  for (const auto& f : facts) EXPECT_EQ(f.active_deals, 0) << f.segment_id;
+  // Evicting one shard: the pin is cold-only, and every shard's blocks are kept by collection.
+  ASSERT_TRUE(deals_.MarkEvicted(shards[0].id, 1, 5).has_value());
+  EXPECT_EQ(pins_.Get(alice_, p.requestid)->info.at("hot"), "cold-only");
+  std::set<Bytes> kept;
+  ASSERT_TRUE(
+      deals_.ForEachEvictedBlock([&](ByteSpan mh) { kept.insert(Bytes(mh.begin(), mh.end())); })
+          .has_value());
+  EXPECT_EQ(kept.size(), 3u);
+  ASSERT_TRUE(deals_.MarkEvicted(shards[1].id, 1, 5).has_value());
+  auto usage = deals_.ColdOnlyByAccount().value();
+  ASSERT_EQ(usage.size(), 1u);
+  EXPECT_EQ(usage[0].pins, 1u);
+  EXPECT_EQ(usage[0].bytes, 1024u);
+  // Cached again only once no shard is evicted.
+  EXPECT_TRUE(*deals_.MarkCached(shards[0].id));
+  EXPECT_EQ(pins_.Get(alice_, p.requestid)->info.at("hot"), "cold-only");
+  EXPECT_TRUE(*deals_.MarkCached(shards[1].id));
+  EXPECT_EQ(pins_.Get(alice_, p.requestid)->info.at("hot"), "cached");
 }
 
 TEST_F(DealsTest, SegmentAtOffsetFindsTheSegmentPlacedThereNowOrBefore) {

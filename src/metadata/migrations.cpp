@@ -560,7 +560,79 @@ CREATE TRIGGER fil_aggregates_account_policy AFTER UPDATE OF policy ON accounts
 END;
 )sql";
 
-constexpr std::array<Migration, 14> kMigrations = {{
+// CAR shards (docs/formats/car-shards.md; docs/formats/metadata-schema.md "fil_segments"): a DAG
+// whose export does not fit one piece has several segments, one per shard, so a pin's segment is
+// no longer unique: (pin_requestid, shard) is. SQLite cannot drop a UNIQUE column constraint, so
+// the table is rebuilt with the same ids (the block index, the history and the deals' aggregates
+// keep pointing at the same rows; foreign keys are checked at commit, once the rows are back).
+// Dropping the table drops its indexes and its triggers, which are made again. The pin-deletion
+// trigger subtracts from each aggregate the bytes of the pin's segments in it (one row per pin
+// before).
+constexpr std::string_view kCarShards = R"sql(
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE fil_segments_before_shards AS SELECT id, pin_requestid, root_cid, car_size,
+  comm_p, padded_size, aggregate_id, piece_offset, created_at, evicted_at FROM fil_segments;
+DROP TABLE fil_segments;
+CREATE TABLE fil_segments (
+  id            INTEGER PRIMARY KEY,
+  pin_requestid TEXT    NOT NULL,
+  shard         INTEGER NOT NULL DEFAULT 0,
+  shards        INTEGER NOT NULL DEFAULT 1,
+  first_section BIGINT  NOT NULL DEFAULT 0,
+  sections      BIGINT,
+  root_cid      BLOB    NOT NULL,
+  car_size      BIGINT  NOT NULL,
+  comm_p        BLOB    NOT NULL,
+  padded_size   BIGINT  NOT NULL,
+  aggregate_id  INTEGER REFERENCES fil_aggregates(id),
+  piece_offset  BIGINT,
+  created_at    BIGINT  NOT NULL,
+  evicted_at    BIGINT,
+  UNIQUE (pin_requestid, shard)
+);
+INSERT INTO fil_segments (id, pin_requestid, root_cid, car_size, comm_p, padded_size,
+  aggregate_id, piece_offset, created_at, evicted_at)
+  SELECT id, pin_requestid, root_cid, car_size, comm_p, padded_size, aggregate_id, piece_offset,
+    created_at, evicted_at FROM temp.fil_segments_before_shards ORDER BY id;
+DROP TABLE temp.fil_segments_before_shards;
+CREATE INDEX fil_segments_aggregate ON fil_segments(aggregate_id, created_at);
+CREATE INDEX fil_segments_evicted ON fil_segments(evicted_at) WHERE evicted_at IS NOT NULL;
+CREATE INDEX fil_segments_aggregate_offset ON fil_segments(aggregate_id, piece_offset);
+CREATE TRIGGER fil_unsegmented_segment AFTER INSERT ON fil_segments BEGIN
+  DELETE FROM fil_unsegmented WHERE requestid = NEW.pin_requestid;
+END;
+CREATE TRIGGER fil_aggregates_segment_insert AFTER INSERT ON fil_segments
+  WHEN NEW.aggregate_id IS NOT NULL BEGIN
+  UPDATE fil_aggregates SET all_bytes = all_bytes + NEW.car_size,
+    live_bytes = live_bytes + CASE WHEN EXISTS (SELECT 1 FROM pins WHERE requestid =
+                                                NEW.pin_requestid) THEN NEW.car_size ELSE 0 END
+    WHERE id = NEW.aggregate_id;
+END;
+CREATE TRIGGER fil_aggregates_segment_placed AFTER UPDATE OF aggregate_id ON fil_segments
+  WHEN NEW.aggregate_id IS NOT NULL AND NEW.aggregate_id IS NOT OLD.aggregate_id BEGIN
+  UPDATE fil_aggregates SET all_bytes = all_bytes + NEW.car_size,
+    live_bytes = live_bytes + CASE WHEN EXISTS (SELECT 1 FROM pins WHERE requestid =
+                                                NEW.pin_requestid) THEN NEW.car_size ELSE 0 END
+    WHERE id = NEW.aggregate_id;
+END;
+DROP TRIGGER fil_aggregates_pin_delete;
+CREATE TRIGGER fil_aggregates_pin_delete AFTER DELETE ON pins BEGIN
+  UPDATE fil_aggregates SET pins_changed = pins_changed + 1,
+    live_bytes = live_bytes - (
+      SELECT COALESCE(SUM(s.car_size), 0) FROM fil_segments s
+      WHERE s.pin_requestid = OLD.requestid
+        AND (s.aggregate_id = fil_aggregates.id
+             OR EXISTS (SELECT 1 FROM fil_segment_history h
+                        WHERE h.segment_id = s.id AND h.aggregate_id = fil_aggregates.id)))
+    WHERE id IN (SELECT aggregate_id FROM fil_segments WHERE pin_requestid = OLD.requestid
+                 UNION
+                 SELECT h.aggregate_id FROM fil_segments s
+                   JOIN fil_segment_history h ON h.segment_id = s.id
+                   WHERE s.pin_requestid = OLD.requestid);
+END;
+)sql";
+
+constexpr std::array<Migration, 15> kMigrations = {{
     {1, "accounts and tokens", kAccountsAndTokens},
     {2, "pins", kPins},
     {3, "pin counts", kPinCounts},
@@ -575,6 +647,7 @@ constexpr std::array<Migration, 14> kMigrations = {{
     {12, "re-aggregation", kReaggregation},
     {13, "health checks at scale", kHealthAtScale},
     {14, "account policy", kAccountPolicy},
+    {15, "car shards", kCarShards},
 }};
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -277,6 +277,101 @@ TEST(Migrations, Version13QueuesThePinnedPinsThatHaveNoSegment) {
   EXPECT_EQ((*bytes)[0].Int(1), 6);
 }
 
+TEST(Migrations, Version15KeepsSegmentsTheirIdsAndIndexAndAllowsShards) {
+  TempDb t(false);
+  FakeClock clock;
+  ASSERT_TRUE(Migrate(t.db(), BuiltinMigrations().subspan(0, 14), clock));
+  // At version 14: two pins with a segment each in one aggregate (one evicted), a block index,
+  // a history row and a deal pointing at them.
+  auto filled = t.db().Write([](SqlSession& s) -> Result<void> {
+    CAIRN_TRY(s.Exec("INSERT INTO accounts (id, name, created_at) VALUES (1, 'a', 0)"));
+    int64_t created = 1;
+    for (const char* id : {"p1", "p2"}) {
+      std::array<SqlValue, 2> row = {std::string(id), created++};
+      CAIRN_TRY(
+          s.Exec("INSERT INTO pins (requestid, account_id, cid_text, cid, origins, meta, "
+                 "status, created, updated_at, info) VALUES (?1, 1, 'x', x'01', '[]', "
+                 "'{}', 'pinned', ?2, 0, '{}')",
+                 row));
+    }
+    CAIRN_TRY(
+        s.Exec("INSERT INTO fil_aggregates (id, piece_cid, padded_size, payload_size, "
+               "created_at) VALUES (1, 'baga1', 1024, 1016, 0), (2, 'baga2', 1024, 1016, "
+               "0)"));
+    CAIRN_TRY(
+        s.Exec("INSERT INTO fil_segments (id, pin_requestid, root_cid, car_size, comm_p, "
+               "padded_size, aggregate_id, piece_offset, created_at, evicted_at) VALUES "
+               "(7, 'p1', x'01', 100, x'00', 128, 1, 0, 5, NULL), "
+               "(9, 'p2', x'02', 200, x'00', 256, 1, 256, 6, 77)"));
+    CAIRN_TRY(
+        s.Exec("INSERT INTO fil_segment_blocks (multihash, segment_id, data_offset, "
+               "length) VALUES (x'1220aa', 7, 40, 60), (x'1220bb', 9, 50, 150)"));
+    CAIRN_TRY(
+        s.Exec("INSERT INTO fil_segment_history (segment_id, aggregate_id, piece_offset, "
+               "superseded_at) VALUES (9, 2, 0, 3)"));
+    return Ok();
+  });
+  ASSERT_TRUE(filled.has_value()) << filled.error().ToString();
+  auto v = Migrate(t.db(), BuiltinMigrations(), clock);
+  ASSERT_TRUE(v.has_value()) << v.error().ToString();
+  auto rows = t.db().ReadQuery(
+      "SELECT id, pin_requestid, shard, shards, first_section, sections IS NULL, car_size, "
+      "aggregate_id, piece_offset, evicted_at IS NOT NULL FROM fil_segments ORDER BY id",
+      {});
+  ASSERT_TRUE(rows.has_value()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Int(0), 7);
+  EXPECT_EQ((*rows)[0].Text(1), "p1");
+  EXPECT_EQ((*rows)[0].Int(2), 0);
+  EXPECT_EQ((*rows)[0].Int(3), 1);
+  EXPECT_EQ((*rows)[0].Int(4), 0);
+  EXPECT_EQ((*rows)[0].Int(5), 1);  // the whole export
+  EXPECT_EQ((*rows)[1].Int(0), 9);
+  EXPECT_EQ((*rows)[1].Int(6), 200);
+  EXPECT_EQ((*rows)[1].Int(8), 256);
+  EXPECT_EQ((*rows)[1].Int(9), 1);
+  auto fk = t.db().ReadQuery("PRAGMA foreign_key_check", {});
+  ASSERT_TRUE(fk.has_value());
+  EXPECT_TRUE(fk->empty());
+  // A second shard of p1 is allowed, a second shard 0 is not.
+  ASSERT_TRUE(t.db()
+                  .Write([](SqlSession& s) -> Result<void> {
+                    CAIRN_TRY(s.Exec(
+                        "INSERT INTO fil_segments (pin_requestid, shard, shards, first_section, "
+                        "sections, root_cid, car_size, comm_p, padded_size, aggregate_id, "
+                        "piece_offset, created_at) VALUES ('p1', 1, 2, 3, 4, x'01', 50, x'00', "
+                        "128, 2, 128, 8)"));
+                    return Ok();
+                  })
+                  .has_value());
+  EXPECT_FALSE(t.db()
+                   .Write([](SqlSession& s) -> Result<void> {
+                     CAIRN_TRY(s.Exec(
+                         "INSERT INTO fil_segments (pin_requestid, root_cid, car_size, comm_p, "
+                         "padded_size, created_at) VALUES ('p1', x'01', 1, x'00', 128, 9)"));
+                     return Ok();
+                   })
+                   .has_value());
+  // The triggers came back with the table: placing a shard counted its bytes; deleting p1 takes
+  // each of its shards' bytes out of its own aggregate, and p2's history aggregate keeps p2's.
+  auto before = t.db().ReadQuery("SELECT id, live_bytes FROM fil_aggregates ORDER BY id", {});
+  ASSERT_TRUE(before.has_value());
+  const int64_t live1 = (*before)[0].Int(1), live2 = (*before)[1].Int(1);
+  ASSERT_TRUE(t.db()
+                  .Write([](SqlSession& s) -> Result<void> {
+                    CAIRN_TRY(s.Exec("DELETE FROM pins WHERE requestid = 'p1'"));
+                    return Ok();
+                  })
+                  .has_value());
+  auto after =
+      t.db().ReadQuery("SELECT id, live_bytes, pins_changed FROM fil_aggregates ORDER BY id", {});
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ((*after)[0].Int(1), live1 - 100);
+  EXPECT_EQ((*after)[1].Int(1), live2 - 50);
+  EXPECT_EQ((*after)[0].Int(2), 1);
+  EXPECT_EQ((*after)[1].Int(2), 1);
+}
+
 TEST(Migrations, RefusesADatabaseNewerThanTheBinary) {
   TempDb t;
   ASSERT_TRUE(t.db().Write([](SqlSession& s) -> Result<void> {

@@ -111,7 +111,7 @@ Result<void> AggregateView::WriteRange(uint64_t start, uint64_t length, ipld::Bl
     const uint64_t car_end = seg_start + s.car_size;
     if (seg_start < end && car_end > start) {
       RangeSink range(seg_start, start, end, sink);
-      auto exported = car::ExportDag(s.root, getter, range);
+      auto exported = car::ExportDagSections(s.root, s.sections, getter, range);
       if (!exported && !range.done()) {
         return Err(
             exported.error().WithContext("aggregate view: segment " + s.root.ToString() + ": "));

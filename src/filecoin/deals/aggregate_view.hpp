@@ -1,7 +1,8 @@
 // The bytes of a deal's aggregate piece as a view over the block store (issue 10 §4: no staged
 // copy, bounded memory): the unpadded FRC-0058 aggregate payload is, in order, for each data
 // segment (placement order) zeros up to its unpadded offset, then the CARv1 export of its DAG
-// (car/car_writer.hpp ExportDag — the bytes whose CommP is the segment's commitment), zeros to
+// (car/car_writer.hpp ExportDag — the bytes whose CommP is the segment's commitment — or, for a
+// CAR shard, ExportDagSections over the shard's sections), zeros to
 // the end of the segment; zeros up to the index area; then the index area
 // (filecoin/aggregation/aggregate.hpp WriteAggregatePayload describes the same layout).
 //
@@ -19,6 +20,7 @@
 #include <functional>
 #include <vector>
 
+#include "car/car_writer.hpp"
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "filecoin/aggregation/aggregate.hpp"
@@ -29,8 +31,11 @@ namespace cairn::filecoin::deals {
 
 // One data segment of an aggregate as recorded (metadata::SegmentRecord).
 struct SegmentSource {
-  multiformats::Cid root;        // DAG root = the CAR's only root
-  uint64_t car_size = 0;         // bytes of the CARv1 export
+  multiformats::Cid root;  // DAG root = the CAR's only root
+  // The sections of the DAG's export this segment holds (car::ExportDagSections): the whole
+  // export, or one CAR shard of it (docs/formats/car-shards.md).
+  car::SectionRange sections;
+  uint64_t car_size = 0;         // bytes of the CARv1 (of the shard)
   aggregation::PieceInfo piece;  // its commitment and padded size
   uint64_t offset = 0;           // padded offset in the aggregate, as recorded
 };

@@ -51,7 +51,7 @@ struct Fixture {
       EXPECT_TRUE(car::ExportDag(node->cid, getter, car_sink).has_value());
       cars.push_back(car);
       pieces.push_back({piece->piece.root, piece->piece.padded_size()});
-      segments.push_back({node->cid, piece->car_size, pieces.back(), 0});
+      segments.push_back({node->cid, {}, piece->car_size, pieces.back(), 0});
     }
     auto built = aggregation::Aggregate::Build(pieces);
     EXPECT_TRUE(built.has_value());

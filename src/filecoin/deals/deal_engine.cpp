@@ -255,6 +255,18 @@ std::string DealEngine::PriceRefusal(const ProviderInfo& info, const EffectivePo
          " attoFIL/GiB/epoch is above max_price " + policy.max_price->ToString();
 }
 
+uint64_t DealEngine::MaxSegmentCarBytes() const {
+  // The largest padded piece that fits alone, with the FRC-0058 index, in an aggregate of
+  // piece_size; a CAR of at most its unpadded size has a piece no larger.
+  for (uint64_t padded = config_.piece_size; padded >= aggregation::kMinPieceSize; padded /= 2) {
+    const aggregation::PieceInfo alone{{}, padded};
+    if (aggregation::PlacePieces(std::span(&alone, 1), config_.piece_size)) {
+      return aggregation::UnpaddedSize(padded);
+    }
+  }
+  return aggregation::UnpaddedSize(aggregation::kMinPieceSize);
+}
+
 uint64_t DealEngine::MinPieceSize() {
   uint64_t min = 256;
   for (const auto& p : config_.providers) {
@@ -469,28 +481,45 @@ Result<void> DealEngine::Segment() {
       }
       auto cid = multiformats::Cid::FromBytes(p.cid);
       if (!cid) continue;
-      metadata::DealStore::NewSegment n;
-      auto record = [&n](const multiformats::Cid& c, uint64_t offset, uint64_t length) {
-        n.blocks.push_back({c.hash().Encode(), offset, length});
+      // One segment per CAR shard (docs/formats/car-shards.md): one for a DAG whose export fits
+      // a piece, several for a larger one. Each shard's block index from the same walk.
+      std::vector<std::vector<metadata::SegmentBlock>> indexes;
+      auto record = [&indexes](size_t shard, const multiformats::Cid& c, uint64_t offset,
+                               uint64_t length) {
+        if (indexes.size() <= shard) indexes.resize(shard + 1);
+        indexes[shard].push_back({c.hash().Encode(), offset, length});
         return Result<void>(Ok());
       };
-      auto piece = dealdata::ComputeCarPiece(*cid, blocks_, {.threads = 1, .on_block = record});
-      if (!piece) {
+      auto shards = dealdata::ComputeCarShards(*cid, blocks_, MaxSegmentCarBytes(),
+                                               {.threads = 1, .on_block = record});
+      if (!shards) {
         log::Warn("deals.segment_failed",
-                  {{"pin", p.requestid}, {"error", piece.error().message()}});
+                  {{"pin", p.requestid}, {"error", shards.error().message()}});
         if (!first)
-          first = piece.error().WithContext("deals: segment of pin " + p.requestid + ": ");
+          first = shards.error().WithContext("deals: segment of pin " + p.requestid + ": ");
         continue;
       }
-      n.segment.pin_requestid = p.requestid;
-      n.segment.root_cid = p.cid;
-      n.segment.car_size = piece->car_size;
-      n.segment.comm_p = Bytes(piece->piece.root.begin(), piece->piece.root.end());
-      n.segment.padded_size = piece->piece.padded_size();
-      log::Info("deals.segment", {{"pin", p.requestid},
-                                  {"car_size", piece->car_size},
-                                  {"piece", piece->piece_cid_v1.ToString()}});
-      batch.push_back(std::move(n));
+      indexes.resize(shards->size());
+      for (size_t k = 0; k < shards->size(); ++k) {
+        const dealdata::CarShard& shard = (*shards)[k];
+        metadata::DealStore::NewSegment n;
+        n.segment.pin_requestid = p.requestid;
+        n.segment.root_cid = p.cid;
+        n.segment.shard = static_cast<uint32_t>(k);
+        n.segment.shards = static_cast<uint32_t>(shards->size());
+        n.segment.first_section = shard.first_section;
+        n.segment.sections = shard.piece.blocks;
+        n.segment.car_size = shard.piece.car_size;
+        n.segment.comm_p = Bytes(shard.piece.piece.root.begin(), shard.piece.piece.root.end());
+        n.segment.padded_size = shard.piece.piece.padded_size();
+        n.blocks = std::move(indexes[k]);
+        log::Info("deals.segment",
+                  {{"pin", p.requestid},
+                   {"shard", std::to_string(k + 1) + "/" + std::to_string(shards->size())},
+                   {"car_size", shard.piece.car_size},
+                   {"piece", shard.piece.piece_cid_v1.ToString()}});
+        batch.push_back(std::move(n));
+      }
     }
     if (!batch.empty()) CAIRN_TRY(deals_.AddSegments(batch));
     // A short batch was the last; a batch of failures only would come back the same.
@@ -742,6 +771,9 @@ Result<void> DealEngine::MakeDeals() {
   auto aggregates = CAIRN_TRY(deals_.Aggregates());
   // Every aggregate's deals in one read; an aggregate that gets a proposal is read again.
   auto by_aggregate = CAIRN_TRY(deals_.DealsByAggregate());
+  std::map<int64_t, AggregateSummary> summaries;
+  std::set<std::string> sharded;                         // pins in several shards to show
+  std::vector<std::pair<int64_t, std::string>> changed;  // aggregates whose pins were shown
   std::optional<int64_t> head;
   std::optional<BigInt> datacap;  // read once per pass, when a verified deal is wanted
   bool datacap_short_logged = false;
@@ -941,6 +973,9 @@ Result<void> DealEngine::ShowOnPins() {
   // (fil_aggregates.shown, kept across restarts).
   // Every aggregate's deals in one read (not one query per aggregate).
   auto by_aggregate = CAIRN_TRY(deals_.DealsByAggregate());
+  std::map<int64_t, AggregateSummary> summaries;
+  std::set<std::string> sharded;                         // pins in several shards to show
+  std::vector<std::pair<int64_t, std::string>> changed;  // aggregates whose pins were shown
   for (const auto& agg : CAIRN_TRY(deals_.Aggregates())) {
     if (agg.superseded_us) continue;  // its live pins are shown by their newer aggregates
     const AggregateFacts facts = CAIRN_TRY(FactsOf(agg));
@@ -993,6 +1028,7 @@ Result<void> DealEngine::ShowOnPins() {
     } else {
       summary = "dealing " + std::to_string(active) + "/" + x;
     }
+    summaries[agg.id] = {summary, agg.piece_cid, list, active, policy.replicas};
     const std::map<std::string, std::string> keys = {
         {"filecoin", summary}, {"piece_cid", agg.piece_cid}, {"deals", list}};
     const std::string shown = summary + "\n" + agg.piece_cid + "\n" + list;
@@ -1000,6 +1036,10 @@ Result<void> DealEngine::ShowOnPins() {
     const bool at_risk = summary.rfind("at risk", 0) == 0;
     for (const auto& s : CAIRN_TRY(deals_.Segments(agg.id))) {
       if (!s.pin_exists) continue;
+      if (s.shards > 1) {
+        sharded.insert(s.pin_requestid);  // its shards' aggregates together, below
+        continue;
+      }
       auto r = pins_.MergeInfo(s.pin_requestid, keys);
       if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
       if (r && at_risk) {
@@ -1009,8 +1049,61 @@ Result<void> DealEngine::ShowOnPins() {
                                          {"reason", "no healthy Filecoin replica is left"}});
       }
     }
-    // Recorded once every live pin has it: a crash before this writes them all again.
-    CAIRN_TRY(deals_.SetAggregateShown(agg.id, shown));
+    changed.emplace_back(agg.id, shown);
+  }
+  for (const auto& pin : sharded) CAIRN_TRY(ShowShardedPin(pin, summaries));
+  // Recorded once every live pin has it: a crash before this writes them all again.
+  for (const auto& [id, shown] : changed) CAIRN_TRY(deals_.SetAggregateShown(id, shown));
+  return Ok();
+}
+
+Result<void> DealEngine::ShowShardedPin(const std::string& requestid,
+                                        const std::map<int64_t, AggregateSummary>& summaries) {
+  // The pin is as far as its least advanced shard: "aggregating" while one waits, else the
+  // worst state of its shards' aggregates with the fewest active replicas; its pieces and deals
+  // are listed in shard order (docs/api.md "info").
+  auto segments = CAIRN_TRY(deals_.SegmentsOfPin(requestid));
+  if (segments.empty()) return Ok();
+  auto rank = [](const std::string& summary) {
+    if (summary.rfind("at risk", 0) == 0) return 0;
+    if (summary.rfind("degraded", 0) == 0) return 1;
+    if (summary.rfind("dealing", 0) == 0) return 2;
+    return 3;  // active
+  };
+  std::string pieces, deal_list, worst;
+  int fewest = INT32_MAX, replicas = 0;
+  bool waiting = false;
+  for (const auto& seg : segments) {
+    auto it = seg.aggregate_id ? summaries.find(*seg.aggregate_id) : summaries.end();
+    if (it == summaries.end()) {
+      waiting = true;
+      continue;
+    }
+    const AggregateSummary& a = it->second;
+    pieces += (pieces.empty() ? "" : ",") + a.piece_cid;
+    if (!a.deals.empty()) deal_list += (deal_list.empty() ? "" : ",") + a.deals;
+    if (worst.empty() || rank(a.summary) < rank(worst)) worst = a.summary;
+    fewest = std::min({fewest, a.active, a.replicas});
+    replicas = a.replicas;
+  }
+  std::string summary;
+  if (waiting || worst.empty()) {
+    summary = "aggregating";
+  } else {
+    const std::string kind = worst.substr(0, worst.rfind(' '));
+    summary = kind + " " + std::to_string(fewest) + "/" + std::to_string(replicas);
+  }
+  const std::map<std::string, std::string> keys = {{"filecoin", summary},
+                                                   {"piece_cid", pieces},
+                                                   {"deals", deal_list},
+                                                   {"shards", std::to_string(segments.size())}};
+  auto r = pins_.MergeInfo(requestid, keys);
+  if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
+  if (r && summary.rfind("at risk", 0) == 0) {
+    log::Error("deals.pin_at_risk", {{"pin", requestid},
+                                     {"piece", pieces},
+                                     {"deals", deal_list},
+                                     {"reason", "a shard has no healthy Filecoin replica left"}});
   }
   return Ok();
 }
@@ -1040,6 +1133,7 @@ Result<OpenedPiece> DealEngine::OpenPiece(const std::string& uuid, const std::st
   for (const auto& s : segs) {
     SegmentSource src;
     src.root = CAIRN_TRY(multiformats::Cid::FromBytes(s.root_cid));
+    src.sections = {s.first_section, s.sections.value_or(UINT64_MAX)};
     src.car_size = s.car_size;
     if (s.comm_p.size() != src.piece.commitment.size()) {
       return Err(ErrorCode::kCorruption,

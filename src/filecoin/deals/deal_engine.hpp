@@ -14,15 +14,16 @@
 //    finalized tipset* → `active`; slashed → `slashed`; gone from the market before
 //    activation → `failed`; active past EndEpoch → `expired`.
 // 2. Segment: each `pinned` pin without a segment gets one: the CommP of its DAG's CARv1 export
-//    (filecoin/dealdata), computed from the block store.
+//    (filecoin/dealdata), computed from the block store. A DAG whose export does not fit one
+//    piece (MaxSegmentCarBytes) gets one segment per CAR shard (docs/formats/car-shards.md), all
+//    written together; each shard is aggregated and dealt for like any segment.
 // 3. Aggregate: waiting segments are grouped by their effective policy (the pin's PSA meta keys
 //    filecoin.replicas, filecoin.duration_days, filecoin.providers, then its account's policy,
 //    then this configuration; pin_policy.hpp) and each
 //    group is packed (FRC-0058, largest first) into one aggregate of at most `piece_size` padded
 //    bytes once they fill it, or once the group's oldest has waited `batch_wait`; the aggregate is
-//    at least the largest minimum piece size the providers ask for. A segment larger than
-//    `piece_size` gets an aggregate of its own (sharding a DAG into several pieces is not done
-//    yet).
+//    at least the largest minimum piece size the providers ask for. A segment that fits no
+//    aggregate with others gets one of its own.
 // 4. Deal: each aggregate with fewer than its policy's `replicas` live deals gets proposals to
 //    its policy's providers (the pin's filecoin.providers, else its account's, else `providers`;
 //    never one the account denies), lasting its
@@ -38,7 +39,10 @@
 //    moves it to `accepted` or `rejected` (the provider's Message kept verbatim).
 // 5. Show: the pins of every aggregate get info.filecoin (out of its policy's replicas:
 //    "aggregating", "dealing 1/2",
-//    "active 2/2", "degraded 1/2"), info.piece_cid and info.deals ("f01000:12:active,…").
+//    "active 2/2", "degraded 1/2"), info.piece_cid and info.deals ("f01000:12:active,…"). A pin
+//    in several CAR shards shows its least advanced shard (the worst state, the fewest active
+//    replicas; "aggregating" while one waits), every shard's piece CID and deals in shard order,
+//    and info.shards (their number).
 //
 // Provider statistics: every deal change that says something about its provider is counted in
 // fil_provider_stats in the same transaction (metadata/provider_stats.hpp): a proposal written; an
@@ -170,6 +174,10 @@ class DealEngine {
   DealEngineStatus Status();
   const DealEngineConfig& config() const { return config_; }
 
+  // The most CAR bytes one segment holds: a DAG whose export is larger is cut into CAR shards of
+  // at most this (the largest piece that fits alone in an aggregate of piece_size).
+  uint64_t MaxSegmentCarBytes() const;
+
  private:
   struct ProviderInfo {
     std::optional<Mk12Endpoint> endpoint;
@@ -227,6 +235,19 @@ class DealEngine {
   Result<void> ShowOnPins();
   Result<ProviderInfo> Provider(const Address& provider);
   uint64_t MinPieceSize();
+  // The most CAR bytes one segment holds: a DAG whose export is larger is cut into CAR shards of
+  // at most this (the largest piece that fits alone in an aggregate of piece_size).
+  // What ShowOnPins shows for one aggregate's pins.
+  struct AggregateSummary {
+    std::string summary;    // info.filecoin
+    std::string piece_cid;  // info.piece_cid
+    std::string deals;      // info.deals
+    int active = 0;
+    int replicas = 0;
+  };
+  // Shows a pin in several CAR shards from every shard's aggregate (`summaries`).
+  Result<void> ShowShardedPin(const std::string& requestid,
+                              const std::map<int64_t, AggregateSummary>& summaries);
   Result<BigInt> UnpublishedCost();
   // Sets and stores the deal's state, counting `event` for its provider; without one, a change
   // to accepted, rejected, active or slashed counts as that (failures name theirs).

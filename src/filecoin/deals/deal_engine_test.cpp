@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 
 #include "blockstore/memory_blockstore.hpp"
@@ -16,6 +18,7 @@
 #include "filecoin/chain/test_fake_lotus.hpp"
 #include "filecoin/deals/provider_score.hpp"
 #include "filecoin/deals/receipt.hpp"
+#include "filecoin/piece/commp.hpp"
 #include "filecoin/piece/piece_cid.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/events.hpp"
@@ -317,8 +320,10 @@ class DealEngineTest : public ::testing::Test {
 TEST_F(DealEngineTest, SegmentRecordsWhereEachBlockSitsInItsCar) {
   auto engine = Engine();
   ASSERT_TRUE(engine->Tick().has_value());
-  auto segment = store_->SegmentOfPin(pin_id_);
-  ASSERT_TRUE(segment.has_value()) << segment.error().ToString();
+  auto segments = store_->SegmentsOfPin(pin_id_);
+  ASSERT_TRUE(segments.has_value()) << segments.error().ToString();
+  ASSERT_EQ(segments->size(), 1u);
+  const auto* segment = &segments->front();
   auto index = store_->SegmentBlocks(segment->id);
   ASSERT_TRUE(index.has_value()) << index.error().ToString();
   // The CAR the segment's CommP was computed from: every indexed range is exactly its block.
@@ -596,8 +601,8 @@ TEST_F(DealEngineTest, DealsNearTheirEndAreRenewedWhileTheyRunButNotForDeletedPi
   ASSERT_TRUE(engine->Tick().has_value());
   ASSERT_EQ(Info("filecoin"), "active 2/2") << Info("deals");
   ASSERT_TRUE(pins_->Delete(alice_, deleted).has_value());
-  const int64_t kept = store_->SegmentOfPin(pin_id_)->aggregate_id.value();
-  const int64_t gone = store_->SegmentOfPin(deleted)->aggregate_id.value();
+  const int64_t kept = store_->SegmentsOfPin(pin_id_)->at(0).aggregate_id.value();
+  const int64_t gone = store_->SegmentsOfPin(deleted)->at(0).aggregate_id.value();
   // The two deals were proposed a few epochs apart (the fake chain moves while escrow is added).
   int64_t first_end = INT64_MAX, end = 0;
   const auto initial = *store_->DealsOfAggregate(kept);
@@ -667,7 +672,7 @@ TEST_F(DealEngineTest, AMostlyDeletedAggregateIsReaggregatedNotRenewedAndReceipt
   EXPECT_TRUE(aggregates[0].superseded_us.has_value());
   EXPECT_EQ(store_->DealsOfAggregate(old_agg)->size(), 2u) << "the old aggregate was renewed";
   const int64_t new_agg = aggregates[1].id;
-  EXPECT_EQ(store_->SegmentOfPin(pin_id_)->aggregate_id, new_agg);
+  EXPECT_EQ(store_->SegmentsOfPin(pin_id_)->at(0).aggregate_id, new_agg);
   EXPECT_LT(aggregates[1].payload_size, aggregates[0].payload_size);
   EXPECT_EQ(LiveDeals(*store_->DealsOfAggregate(new_agg)), 2);
   // The old aggregate's segments are still all there for its proofs and bytes.
@@ -789,6 +794,113 @@ TEST_F(DealEngineTest, ServesTheAggregateOnlyWithTheDealsTokenWhileItIsNeeded) {
             ErrorCode::kPermissionDenied);
 }
 
+TEST_F(DealEngineTest, ADagLargerThanAPieceIsCutIntoCarShardsEachDealtForServedAndReceipted) {
+  // 1.5 MiB of random bytes (distinct leaves) against pieces of 1 MiB.
+  Bytes data(3 * 512 * 1024);
+  std::mt19937_64 rng(7);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  SpanSource source(data);
+  ipld::StoreSink<blockstore::Blockstore> sink(blocks_);
+  auto node = unixfs::ImportFile(source, {}, sink);
+  ASSERT_TRUE(node.has_value());
+  auto pin = pins_->Create(alice_, metadata::NewPin{node->cid.ToString(), std::nullopt, {}, {}});
+  ASSERT_TRUE(pins_->UpdateStatus(pin->requestid, metadata::PinStatus::kPinned, {}).has_value());
+  const std::string big = pin->requestid;
+
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto segments = store_->SegmentsOfPin(big).value();
+  ASSERT_GE(segments.size(), 3u);
+  uint64_t next_section = 0;
+  size_t indexed = 0;
+  for (size_t k = 0; k < segments.size(); ++k) {
+    const auto& seg = segments[k];
+    EXPECT_EQ(seg.shard, k);
+    EXPECT_EQ(seg.shards, segments.size());
+    EXPECT_EQ(seg.first_section, next_section);
+    ASSERT_TRUE(seg.sections.has_value());
+    next_section += *seg.sections;
+    EXPECT_LE(seg.car_size, engine->MaxSegmentCarBytes());
+    EXPECT_TRUE(seg.aggregate_id.has_value()) << "shard " << k;
+    indexed += store_->SegmentBlocks(seg.id)->size();
+  }
+  ipld::BlockGetterFor<blockstore::Blockstore> getter(blocks_);
+  Bytes whole;
+  BytesSink whole_sink(whole);
+  const auto stats = car::ExportDag(node->cid, getter, whole_sink);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(next_section, stats->blocks);
+  EXPECT_EQ(indexed, stats->blocks);  // every block in exactly one shard's index
+
+  // Each shard's aggregate is served to its providers as exactly the recorded piece.
+  std::set<int64_t> aggregates;
+  for (const auto& seg : segments) aggregates.insert(*seg.aggregate_id);
+  std::set<int64_t> served;
+  for (auto& [id, deals] : providers_.deals) {
+    for (auto& [hex, d] : deals) {
+      const std::string uuid = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) +
+                               "-" + hex.substr(16, 4) + "-" + hex.substr(20);
+      auto transfer = json::parse(std::string(AsString(d.params.transfer.params)));
+      const std::string auth(transfer.at("Headers").at("Authorization").as_string());
+      auto opened = engine->OpenPiece(uuid, auth.substr(7));
+      ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+      Bytes payload;
+      ASSERT_TRUE(opened->view
+                      ->WriteRange(0, opened->view->payload_size(), getter,
+                                   [&](ByteSpan b) {
+                                     payload.insert(payload.end(), b.begin(), b.end());
+                                     return Result<void>(Ok());
+                                   })
+                      .has_value());
+      auto commp = piece::ComputeCommP(payload, {.threads = 1});
+      ASSERT_TRUE(commp.has_value());
+      EXPECT_EQ(piece::PieceCidV1(commp->root).ToString(), opened->piece_cid);
+      served.insert(store_->GetDeal(uuid)->aggregate_id);
+    }
+  }
+  for (int64_t agg : aggregates) EXPECT_TRUE(served.count(agg)) << "aggregate " << agg;
+
+  auto info = [&](const std::string& key) {
+    auto p = pins_->Get(alice_, big);
+    auto it = p->info.find(key);
+    return it == p->info.end() ? std::string() : it->second;
+  };
+  EXPECT_EQ(info("shards"), std::to_string(segments.size()));
+  EXPECT_EQ(info("filecoin"), "dealing 0/2");
+  const std::string pieces = info("piece_cid");
+  EXPECT_EQ(static_cast<size_t>(std::count(pieces.begin(), pieces.end(), ',')), segments.size() - 1)
+      << pieces;
+  PublishAndActivateAll(providers_, chain_.lotus);
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(info("filecoin"), "active 2/2") << info("deals");
+
+  // The receipt lists every shard; each proves its own segment, and together they are the DAG.
+  auto receipt = BuildReceipt(*store_, big);
+  ASSERT_TRUE(receipt.has_value()) << receipt.error().ToString();
+  ASSERT_EQ(receipt->shards.size() + 1, segments.size());
+  EXPECT_EQ(receipt->shard_count, segments.size());
+  EXPECT_TRUE(ShardsConsistent(*receipt).has_value());
+  auto parsed = ParseReceipt(RenderReceipt(*receipt));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, *receipt);
+  std::vector<const Receipt*> parts = {&*parsed};
+  for (const auto& shard : parsed->shards) parts.push_back(&shard);
+  for (size_t k = 0; k < parts.size(); ++k) {
+    auto inclusion = VerifyReceiptInclusion(*parts[k]);
+    ASSERT_TRUE(inclusion.has_value()) << "shard " << k << ": " << inclusion.error().ToString();
+    EXPECT_EQ(inclusion->segment_payload_size, segments[k].car_size);
+    EXPECT_EQ(parts[k]->deals.size(), 2u);
+    for (const auto& d : parts[k]->deals) EXPECT_EQ(d.state, "active");
+  }
+  Receipt gap = *parsed;
+  gap.shards.back().first_section += 1;
+  EXPECT_FALSE(ShardsConsistent(gap).has_value());
+  Receipt missing = *parsed;
+  missing.shards.pop_back();
+  EXPECT_FALSE(ShardsConsistent(missing).has_value());
+}
+
 TEST_F(DealEngineTest, ReceiptProvesThePinsSegmentAndListsItsDealsAsRecorded) {
   EXPECT_EQ(BuildReceipt(*store_, pin_id_).error().code(), ErrorCode::kNotFound);
   auto engine = Engine();
@@ -811,7 +923,7 @@ TEST_F(DealEngineTest, ReceiptProvesThePinsSegmentAndListsItsDealsAsRecorded) {
   EXPECT_EQ(*parsed, *receipt);
   auto inclusion = VerifyReceiptInclusion(*parsed);
   ASSERT_TRUE(inclusion.has_value()) << inclusion.error().ToString();
-  EXPECT_EQ(inclusion->segment_payload_size, store_->SegmentOfPin(pin_id_)->car_size);
+  EXPECT_EQ(inclusion->segment_payload_size, store_->SegmentsOfPin(pin_id_)->at(0).car_size);
   // Tampering is caught and named.
   auto fails = [](Receipt r) {
     auto v = VerifyReceiptInclusion(r);
@@ -885,8 +997,10 @@ TEST_F(DealEngineTest, PinsWithAnotherPolicyGetTheirOwnAggregateProvidersAndDura
   ASSERT_TRUE(engine->Tick().has_value());
   auto aggregates = store_->Aggregates();
   ASSERT_EQ(aggregates->size(), 2u);
-  const auto custom_segment = store_->SegmentOfPin(custom);
-  const auto plain_segment = store_->SegmentOfPin(pin_id_);
+  const auto custom_segments = store_->SegmentsOfPin(custom).value();
+  const auto plain_segments = store_->SegmentsOfPin(pin_id_).value();
+  const auto* custom_segment = &custom_segments.at(0);
+  const auto* plain_segment = &plain_segments.at(0);
   ASSERT_TRUE(custom_segment->aggregate_id && plain_segment->aggregate_id);
   EXPECT_NE(*custom_segment->aggregate_id, *plain_segment->aggregate_id);
   auto custom_deals = store_->DealsOfAggregate(*custom_segment->aggregate_id);

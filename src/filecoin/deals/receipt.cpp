@@ -120,37 +120,70 @@ Result<Receipt> PlacedReceipt(metadata::DealStore& deals, metadata::SegmentRecor
 
 }  // namespace
 
-Result<Receipt> BuildReceipt(metadata::DealStore& deals, std::string_view requestid) {
-  auto segment = deals.SegmentOfPin(requestid);
-  if (!segment) {
-    if (segment.error().code() != ErrorCode::kNotFound) return Err(segment.error());
-    return Err(ErrorCode::kNotFound,
-               "receipt: pin " + std::string(requestid) +
-                   " has no Filecoin segment yet (it is not pinned, or the cold tier has not "
-                   "reached it; see info.filecoin)");
-  }
+namespace {
+
+// The receipt of one segment (shard) with its history; NotFound while it waits for an aggregate
+// and never had one.
+Result<Receipt> SegmentReceipt(metadata::DealStore& deals, const metadata::SegmentRecord& segment,
+                               std::string_view requestid) {
   std::vector<Receipt> history;
-  for (const auto& past : CAIRN_TRY(deals.PastPlacements(segment->id))) {
+  for (const auto& past : CAIRN_TRY(deals.PastPlacements(segment.id))) {
     history.push_back(
-        CAIRN_TRY(PlacedReceipt(deals, *segment, past.aggregate_id, past.piece_offset)));
+        CAIRN_TRY(PlacedReceipt(deals, segment, past.aggregate_id, past.piece_offset)));
   }
-  if (!segment->aggregate_id) {
+  Receipt r;
+  if (!segment.aggregate_id) {
     if (history.empty()) {
-      return Err(ErrorCode::kNotFound, "receipt: pin " + std::string(requestid) +
+      std::string which;
+      if (segment.shards > 1) {
+        which = " (shard " + std::to_string(segment.shard) + " of " +
+                std::to_string(segment.shards) + ")";
+      }
+      return Err(ErrorCode::kNotFound, "receipt: pin " + std::string(requestid) + which +
                                            " is waiting to be aggregated (info.filecoin "
                                            "\"aggregating\"); its receipt exists once it is");
     }
     // Re-aggregated, and waiting for its new piece: the last placement is still the one whose
     // deals hold the data.
-    Receipt r = std::move(history.back());
+    r = std::move(history.back());
     history.pop_back();
-    r.history = std::move(history);
-    return r;
+  } else {
+    r = CAIRN_TRY(PlacedReceipt(deals, segment, *segment.aggregate_id, segment.piece_offset));
   }
-  Receipt r =
-      CAIRN_TRY(PlacedReceipt(deals, *segment, *segment->aggregate_id, segment->piece_offset));
   r.history = std::move(history);
+  r.shard = segment.shard;
+  r.shard_count = segment.shards;
+  r.first_section = segment.first_section;
+  r.sections = segment.sections;
+  for (auto& h : r.history) {
+    h.shard = r.shard;
+    h.shard_count = r.shard_count;
+    h.first_section = r.first_section;
+    h.sections = r.sections;
+  }
   return r;
+}
+
+}  // namespace
+
+Result<Receipt> BuildReceipt(metadata::DealStore& deals, std::string_view requestid) {
+  auto segments = CAIRN_TRY(deals.SegmentsOfPin(requestid));
+  if (segments.empty()) {
+    return Err(ErrorCode::kNotFound,
+               "receipt: pin " + std::string(requestid) +
+                   " has no Filecoin segment yet (it is not pinned, or the cold tier has not "
+                   "reached it; see info.filecoin)");
+  }
+  if (segments.size() != segments.front().shards) {
+    return Err(ErrorCode::kCorruption, "receipt: pin " + std::string(requestid) + " has " +
+                                           std::to_string(segments.size()) + " of its " +
+                                           std::to_string(segments.front().shards) + " shards");
+  }
+  Receipt first = CAIRN_TRY(SegmentReceipt(deals, segments.front(), requestid));
+  for (size_t i = 1; i < segments.size(); ++i) {
+    first.shards.push_back(CAIRN_TRY(SegmentReceipt(deals, segments[i], requestid)));
+  }
+  return first;
 }
 
 namespace {
@@ -186,6 +219,19 @@ json::object ReceiptObject(const Receipt& r) {
   json::array history;
   for (const auto& h : r.history) history.push_back(ReceiptObject(h));
   out["history"] = std::move(history);
+  json::object shard{
+      {"index", r.shard}, {"count", r.shard_count}, {"firstSection", r.first_section}};
+  if (r.sections) {
+    shard["sections"] = *r.sections;
+  } else {
+    shard["sections"] = nullptr;
+  }
+  out["shard"] = std::move(shard);
+  if (r.shard == 0) {
+    json::array shards;
+    for (const auto& other : r.shards) shards.push_back(ReceiptObject(other));
+    out["shards"] = std::move(shards);
+  }
   return out;
 }
 
@@ -282,6 +328,25 @@ Result<Receipt> ParseReceiptObject(const json::object& o, const std::string& at)
     r.deals.push_back(
         CAIRN_TRY(ParseDeal(deals->as_array()[i], at + "deals[" + std::to_string(i) + "].")));
   }
+  // Receipts from before CAR shards have no "shard": one shard, the whole export.
+  if (const auto* shard = o.if_contains("shard")) {
+    if (!shard->is_object()) return Err(Bad(at + "shard", "not an object"));
+    const auto& so = shard->as_object();
+    const std::string sp = at + "shard.";
+    const uint64_t index = CAIRN_TRY(Uint(so, "index", sp));
+    const uint64_t count = CAIRN_TRY(Uint(so, "count", sp));
+    if (count == 0 || count > kMaxReceiptShards || index >= count) {
+      return Err(Bad(sp + "index", std::to_string(index) + " of " + std::to_string(count) +
+                                       " shards (at most " + std::to_string(kMaxReceiptShards) +
+                                       ")"));
+    }
+    r.shard = static_cast<uint32_t>(index);
+    r.shard_count = static_cast<uint32_t>(count);
+    r.first_section = CAIRN_TRY(Uint(so, "firstSection", sp));
+    const auto* sections = so.if_contains("sections");
+    if (!sections) return Err(Bad(sp + "sections", "missing (null: through the end)"));
+    if (!sections->is_null()) r.sections = CAIRN_TRY(Uint(so, "sections", sp));
+  }
   return r;
 }
 
@@ -309,7 +374,58 @@ Result<Receipt> ParseReceipt(std::string_view text) {
     if (!entry.is_object()) return Err(Bad(path, "not an object"));
     r.history.push_back(CAIRN_TRY(ParseReceiptObject(entry.as_object(), path + ".")));
   }
+  const auto* shards = v.as_object().if_contains("shards");
+  if (!shards) return r;  // receipts from before CAR shards have none
+  if (!shards->is_array()) return Err(Bad("shards", "not an array"));
+  if (shards->as_array().size() >= kMaxReceiptShards) {
+    return Err(Bad("shards", "more than " + std::to_string(kMaxReceiptShards - 1)));
+  }
+  for (size_t i = 0; i < shards->as_array().size(); ++i) {
+    const std::string path = "shards[" + std::to_string(i) + "]";
+    const auto& entry = shards->as_array()[i];
+    if (!entry.is_object()) return Err(Bad(path, "not an object"));
+    Receipt shard = CAIRN_TRY(ParseReceiptObject(entry.as_object(), path + "."));
+    if (const auto* h = entry.as_object().if_contains("history")) {
+      if (!h->is_array()) return Err(Bad(path + ".history", "not an array"));
+      if (h->as_array().size() > kMaxReceiptHistory) {
+        return Err(Bad(path + ".history", "more than " + std::to_string(kMaxReceiptHistory)));
+      }
+      for (size_t j = 0; j < h->as_array().size(); ++j) {
+        const std::string hp = path + ".history[" + std::to_string(j) + "]";
+        if (!h->as_array()[j].is_object()) return Err(Bad(hp, "not an object"));
+        shard.history.push_back(
+            CAIRN_TRY(ParseReceiptObject(h->as_array()[j].as_object(), hp + ".")));
+      }
+    }
+    r.shards.push_back(std::move(shard));
+  }
   return r;
+}
+
+Result<void> ShardsConsistent(const Receipt& r) {
+  if (r.shard != 0) return Err(Bad("shard.index", "the receipt of a pin starts with shard 0"));
+  if (r.shards.size() + 1 != r.shard_count) {
+    return Err(Bad("shards", std::to_string(r.shards.size() + 1) + " shards listed, but " +
+                                 "shard.count says " + std::to_string(r.shard_count)));
+  }
+  const Receipt* before = &r;
+  for (size_t i = 0; i < r.shards.size(); ++i) {
+    const Receipt& s = r.shards[i];
+    const std::string path = "shards[" + std::to_string(i) + "].";
+    if (s.cid != r.cid) return Err(Bad(path + "cid", "is not the DAG's root " + r.cid.ToString()));
+    if (s.shard != i + 1 || s.shard_count != r.shard_count) {
+      return Err(Bad(path + "shard", "shard " + std::to_string(s.shard) + " of " +
+                                         std::to_string(s.shard_count) + ", expected " +
+                                         std::to_string(i + 1) + " of " +
+                                         std::to_string(r.shard_count)));
+    }
+    if (!before->sections || before->first_section + *before->sections != s.first_section) {
+      return Err(Bad(path + "shard.firstSection",
+                     std::to_string(s.first_section) + " does not follow the shard before it"));
+    }
+    before = &s;
+  }
+  return Ok();
 }
 
 // ---- Checks ---------------------------------------------------------------------------------

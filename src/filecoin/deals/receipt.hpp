@@ -31,9 +31,10 @@
 namespace cairn::filecoin::deals {
 
 // Receipts larger than this are refused by ParseReceipt (a receipt lists a handful of deals).
-inline constexpr size_t kMaxReceiptBytes = 1u << 20;
+inline constexpr size_t kMaxReceiptBytes = 8u << 20;
 inline constexpr size_t kMaxReceiptDeals = 1024;
 inline constexpr size_t kMaxReceiptHistory = 64;
+inline constexpr size_t kMaxReceiptShards = 4096;
 
 struct ReceiptDeal {
   std::string provider;            // f0… as recorded (the network's spelling)
@@ -62,13 +63,25 @@ struct Receipt {
   // out of (docs/formats/receipt.md "History"). Each is a complete receipt of its own (same cid
   // and segment, its aggregate, proof and deals) with no history.
   std::vector<Receipt> history;
+  // Which CAR shard of the DAG the segment is (docs/formats/car-shards.md): `shard` of
+  // `shard_count`, holding the sections [first_section, first_section + sections) of the DAG's
+  // export (`sections` absent: through its end). 0 of 1 for a DAG whose export fits one piece.
+  uint32_t shard = 0;
+  uint32_t shard_count = 1;
+  uint64_t first_section = 0;
+  std::optional<uint64_t> sections;
+  // In shard 0's receipt of a DAG in several shards: the receipts of shards 1 … count − 1, in
+  // order, each complete (with its history) and with no shards of its own. The user's DAG is
+  // every shard's blocks together.
+  std::vector<Receipt> shards;
 
   friend bool operator==(const Receipt&, const Receipt&) = default;
 };
 
-// The receipt of pin `requestid` from the recorded state. The caller has checked that the pin
-// is the requester's. NotFound with the reason while there is none to give ("…has no segment
-// yet", "…is waiting to be aggregated"); Corruption when the recorded aggregate cannot be
+// The receipt of pin `requestid` from the recorded state (shard 0's, with the other shards'
+// receipts in `shards`). The caller has checked that the pin is the requester's. NotFound with
+// the reason while there is none to give ("…has no segment yet", "…is waiting to be aggregated",
+// also while any of its shards is); Corruption when the recorded aggregate cannot be
 // rebuilt from its segments (a segment's offset differs, or the rebuilt root is not the recorded
 // piece CID); the database's errors.
 Result<Receipt> BuildReceipt(metadata::DealStore& deals, std::string_view requestid);
@@ -88,11 +101,17 @@ struct VerifiedInclusion {
   uint64_t aggregate_payload_size = 0;
 };
 
-// Offline checks: the segment's v2 CID is a valid piece of `segment.size` padded bytes; the
+// Offline checks of one receipt (not of its `shards`: ShardsConsistent, then each shard's own):
+// the segment's v2 CID is a valid piece of `segment.size` padded bytes; the
 // aggregate's v1 and v2 CIDs name the same root and `paddedSize`; the proof decodes and leads
 // from the segment's commitment, at `segment.offset`, to exactly the aggregate's root and size,
 // with an index entry describing the segment. InvalidArgument naming the failed check.
 Result<VerifiedInclusion> VerifyReceiptInclusion(const Receipt& receipt);
+
+// That the shards of shard 0's receipt `r` describe one DAG cut into consecutive shards: the
+// same cid, shard i + 1 at index i + 1 of the same count, each starting where the one before
+// ends. InvalidArgument naming the first inconsistency.
+Result<void> ShardsConsistent(const Receipt& r);
 
 // Compares one receipt deal with the chain's answer for its deal ID: piece CID and size
 // (the receipt's aggregate), provider, client, start and end epochs; for a deal the receipt calls

@@ -143,7 +143,7 @@ class ColdReaderTest : public ::testing::Test {
     std::copy(s.comm_p.begin(), s.comm_p.end(), info.commitment.begin());
     info.size = s.padded_size;
     pieces.push_back(info);
-    sources.push_back({root, car->car_size, info, 0});
+    sources.push_back({root, {}, car->car_size, info, 0});
   }
 
   void Activate(const std::string& provider) {
