@@ -392,6 +392,67 @@ TEST_F(DealsE2e, ReceiptVerifiesWithTheCliAndIndependentlyInJs) {
   EXPECT_EQ(serve->Stop(), 0) << serve->output();
 }
 
+TEST_F(DealsE2e, PinsOfEverySizeUpToLargerThanAPieceBecomeActiveAndShardsVerifyInJs) {
+  if (!std::filesystem::exists(InteropDir() + "/node_modules/@web3-storage/data-segment")) {
+    GTEST_SKIP() << "tests/interop/node_modules is missing (scripts/install-deps.sh)";
+  }
+  // Pieces of 1 MiB: a segment holds at most 508 KiB of CAR, so 2.5 MiB is cut into shards.
+  const std::string tiny = AddContent("tiny.txt", 10);
+  const std::string mid = AddContent("mid.txt", 200000);
+  const std::string big = AddContent("big.txt", 2621440);
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  const std::vector<std::string> ids = {Pin(tiny), Pin(mid), Pin(big)};
+  for (const auto& id : ids) ASSERT_FALSE(id.empty());
+  json::value pin;
+  bool active = AdvanceUntil(
+      [&] {
+        for (const auto& id : ids) {
+          pin = GetPin(id);
+          if (!pin.is_object() || Str(pin.at("info"), "filecoin") != "active 2/2") return false;
+        }
+        return true;
+      },
+      300s, 100ms);
+  ASSERT_TRUE(active) << json::serialize(pin) << "\n" << json::serialize(DevnetDeals());
+  pin = GetPin(ids[2]);
+  const int shards = std::stoi(Str(pin.at("info"), "shards"));
+  EXPECT_GE(shards, 5) << json::serialize(pin);
+  EXPECT_EQ(Str(GetPin(ids[0]).at("info"), "shards"), "") << "one segment: no shards key";
+
+  auto got = HttpRequest(port_, "GET", "/pins/" + ids[2] + "/receipt",
+                         {"Authorization: Bearer " + token_});
+  ASSERT_EQ(got.status, 200) << got.body;
+  auto receipt = json::parse(got.body);
+  ASSERT_EQ(receipt.at("shards").as_array().size() + 1, static_cast<size_t>(shards)) << got.body;
+  const std::string file = dir_ / "big-receipt.json";
+  WriteFile(file, got.body);
+  auto onchain = Cairn("receipt verify " + ShellQuote(file) + " --rpc " + devnet_->rpc());
+  EXPECT_EQ(onchain.exit_code, 0) << onchain.out << onchain.err;
+  // One inclusion line and two deal lines per shard.
+  EXPECT_EQ(Lines(onchain.out).size(), static_cast<size_t>(3 * shards)) << onchain.out;
+  auto listed = Cairn("deals list --pin " + ids[2] + " --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_GE(json::parse(listed.out).as_array().size(), static_cast<size_t>(2 * shards))
+      << listed.out;
+
+  ASSERT_EQ(Cairn("account create carol").exit_code, 0);
+  auto carol = Cairn("token create --account carol");
+  ASSERT_EQ(carol.exit_code, 0) << carol.err;
+  ::setenv("CAIRN_URL", ("http://127.0.0.1:" + std::to_string(port_)).c_str(), 1);
+  ::setenv("CAIRN_TOKEN", token_.c_str(), 1);
+  ::setenv("CAIRN_OTHER_TOKEN", carol.out.substr(0, carol.out.find('\n')).c_str(), 1);
+  ::setenv("CAIRN_PIN", ids[2].c_str(), 1);
+  ::setenv("CAIRN_CID", big.c_str(), 1);
+  ::setenv("CAIRN_SHARDS", std::to_string(shards).c_str(), 1);
+  ::setenv("DEVNET_RPC", devnet_->rpc().c_str(), 1);
+  auto js = RunNodeDriver("receipt_verify.mjs", "2>&1");
+  ::unsetenv("CAIRN_SHARDS");
+  EXPECT_EQ(js.exit_code, 0) << js.out;
+  EXPECT_NE(js.out.find("# fail 0"), std::string::npos) << js.out;
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+}
+
 TEST_F(DealsE2e, PerPinPolicyGetsItsOwnAggregateProvidersReplicasAndDuration) {
   const std::string plain_cid = AddContent("plain.txt", 50000);
   const std::string custom_cid = AddContent("custom.txt", 60000);

@@ -14,6 +14,9 @@
 //   read from its on-chain multiaddrs, or, for a libp2p-only provider such as Boost, from its
 //   /fil/retrieval/transports/1.0.0 answer over js-libp2p), have the segment's CommP, and are a CARv1 rooted at the
 //   pin's CID whose every block hashes to its CID;
+// - a DAG larger than a piece comes as CAR shards (docs/formats/car-shards.md): every shard in
+//   `shards` passes the same checks, the shards follow one another, and their blocks together
+//   are the whole DAG (every link from the root resolves to a block of some shard);
 // - another account gets 404 for the receipt, no token 401.
 // js-libp2p 3.x needs Promise.withResolvers, which Node 20 lacks: the devnet's polyfill.
 import '../../devnet/src/polyfill.js'
@@ -26,6 +29,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { identity } from 'multiformats/hashes/identity'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as dagCbor from '@ipld/dag-cbor'
+import * as dagPb from '@ipld/dag-pb'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
@@ -116,57 +120,57 @@ async function providerBase (provider) {
   throw new Error(`${provider} announces no http retrieval transport: ${JSON.stringify(answer)}`)
 }
 
-// Every block of the CAR hashes to its CID; returns the roots and the number of blocks.
+// Every block of the CAR hashes to its CID; returns the roots and the blocks (CID text → bytes).
 async function checkCar (bytes) {
   const reader = await CarReader.fromBytes(bytes)
   const roots = await reader.getRoots()
-  let blocks = 0
+  const blocks = new Map()
   for await (const { cid, bytes: data } of reader.blocks()) {
     const hasher = { [sha256.code]: sha256, [identity.code]: identity }[cid.multihash.code]
     assert.ok(hasher, `block ${cid}: multihash 0x${cid.multihash.code.toString(16)} not checked here`)
     const digest = await hasher.digest(data)
     assert.deepEqual(digest.bytes, cid.multihash.bytes, `block ${cid} does not hash to its CID`)
-    blocks++
+    blocks.set(cid.toV1().toString(), { cid, data })
   }
   return { roots, blocks }
 }
 
-test('the receipt verifies without Cairn', async () => {
-  const res = await getReceipt(token)
-  assert.equal(res.status, 200, await res.clone().text())
-  const receipt = await res.json()
-  assert.equal(receipt.cid, CID.parse(pinnedCid).toV1().toString())
-
+// One shard's receipt (the whole DAG's when it has one shard): the proof, every deal on chain,
+// and the segment's bytes from each provider. Returns the blocks read back.
+async function verifyShard (receipt, part) {
+  const label = part.shard && part.shard.count > 1 ? `shard ${part.shard.index}/${part.shard.count}: ` : ''
+  assert.equal(part.cid, receipt.cid, `${label}cid`)
   // FRC-0058: the proof resolves the segment to the aggregate, at the stated offset.
-  const segmentLink = CID.parse(receipt.segment.pieceCid)
+  const segmentLink = CID.parse(part.segment.pieceCid)
   const segment = Piece.fromLink(segmentLink)
-  assert.equal(segment.size, BigInt(receipt.segment.size))
-  const proof = Inclusion.decode(new Uint8Array(Buffer.from(receipt.inclusionProof, 'hex')))
+  assert.equal(segment.size, BigInt(part.segment.size))
+  const proof = Inclusion.decode(new Uint8Array(Buffer.from(part.inclusionProof, 'hex')))
   const { ok: aggregateLink, error } = Inclusion.resolveAggregate(proof, segmentLink)
   assert.ifError(error)
-  assert.equal(aggregateLink.toString(), receipt.aggregate.pieceCidV2)
-  assert.equal(Inclusion.tree(proof)[0] * segment.size, BigInt(receipt.segment.offset))
-  const aggregate = Piece.fromString(receipt.aggregate.pieceCidV2)
-  assert.equal(aggregate.size, BigInt(receipt.aggregate.paddedSize))
-  const v1 = CID.parse(receipt.aggregate.pieceCid)
+  assert.equal(aggregateLink.toString(), part.aggregate.pieceCidV2)
+  assert.equal(Inclusion.tree(proof)[0] * segment.size, BigInt(part.segment.offset))
+  const aggregate = Piece.fromString(part.aggregate.pieceCidV2)
+  assert.equal(aggregate.size, BigInt(part.aggregate.paddedSize))
+  const v1 = CID.parse(part.aggregate.pieceCid)
   assert.equal(v1.code, 0xf101)
   assert.equal(v1.multihash.code, 0x1012)
   assert.deepEqual(v1.multihash.digest, aggregate.root, 'v1 and v2 name the same aggregate root')
 
   // The segment's place in the unpadded aggregate payload the providers serve.
-  const start = BigInt(receipt.segment.offset) - BigInt(receipt.segment.offset) / 128n
+  const start = BigInt(part.segment.offset) - BigInt(part.segment.offset) / 128n
   const capacity = segment.size - segment.size / 128n
   const length = capacity - segment.padding
 
-  assert.ok(receipt.deals.length >= 2, JSON.stringify(receipt.deals))
+  assert.ok(part.deals.length >= 2, `${label}${JSON.stringify(part.deals)}`)
   const providers = new Set()
-  for (const deal of receipt.deals) {
+  let blocks = null
+  for (const deal of part.deals) {
     assert.equal(deal.state, 'active', JSON.stringify(deal))
     providers.add(deal.provider)
     const onchain = await rpc('Filecoin.StateMarketStorageDeal', [deal.dealId, null])
     const p = onchain.Proposal
-    assert.equal(p.PieceCID['/'], receipt.aggregate.pieceCid)
-    assert.equal(BigInt(p.PieceSize), BigInt(receipt.aggregate.paddedSize))
+    assert.equal(p.PieceCID['/'], part.aggregate.pieceCid)
+    assert.equal(BigInt(p.PieceSize), BigInt(part.aggregate.paddedSize))
     assert.equal(addressOf(p.Provider), addressOf(deal.provider))
     assert.equal(addressOf(p.Client), addressOf(deal.client))
     assert.equal(p.StartEpoch, deal.startEpoch)
@@ -176,19 +180,69 @@ test('the receipt verifies without Cairn', async () => {
 
     // The segment back from this provider, by Range.
     const base = await providerBase(deal.provider)
-    const got = await fetch(`${base}/piece/${receipt.aggregate.pieceCid}`, {
+    const got = await fetch(`${base}/piece/${part.aggregate.pieceCid}`, {
       headers: { Range: `bytes=${start}-${start + length - 1n}` }
     })
     assert.equal(got.status, 206)
     const bytes = new Uint8Array(await got.arrayBuffer())
     assert.equal(BigInt(bytes.length), length)
-    assert.equal(Piece.fromPayload(bytes).link.toString(), receipt.segment.pieceCid,
-      `CommP of the segment fetched from ${deal.provider}`)
-    const { roots, blocks } = await checkCar(bytes)
-    assert.deepEqual(roots.map(String), [receipt.cid])
-    assert.ok(blocks > 0)
+    assert.equal(Piece.fromPayload(bytes).link.toString(), part.segment.pieceCid,
+      `${label}CommP of the segment fetched from ${deal.provider}`)
+    const car = await checkCar(bytes)
+    assert.deepEqual(car.roots.map(String), [receipt.cid])
+    assert.ok(car.blocks.size > 0)
+    if (part.shard && part.shard.sections !== null) {
+      assert.equal(car.blocks.size, part.shard.sections, `${label}sections`)
+    }
+    blocks = car.blocks
   }
-  assert.equal(providers.size, receipt.deals.length, 'one deal per provider')
+  assert.equal(providers.size, part.deals.length, `${label}one deal per provider`)
+  return blocks
+}
+
+// Every block reachable from the root is among `blocks` (dag-pb and raw; identity CIDs inline).
+function assertComplete (root, blocks) {
+  const seen = new Set()
+  const stack = [CID.parse(root)]
+  while (stack.length > 0) {
+    const cid = stack.pop()
+    const key = cid.toV1().toString()
+    if (seen.has(key) || cid.multihash.code === identity.code) continue
+    seen.add(key)
+    const block = blocks.get(key)
+    assert.ok(block, `block ${cid} of the DAG is in no shard`)
+    if (cid.code === dagPb.code) {
+      for (const link of dagPb.decode(block.data).Links) stack.push(link.Hash)
+    }
+  }
+  assert.equal(seen.size, blocks.size, 'the shards hold exactly the DAG\'s blocks')
+}
+
+test('the receipt verifies without Cairn', async () => {
+  const res = await getReceipt(token)
+  assert.equal(res.status, 200, await res.clone().text())
+  const receipt = await res.json()
+  assert.equal(receipt.cid, CID.parse(pinnedCid).toV1().toString())
+  const parts = [receipt, ...(receipt.shards ?? [])]
+  const expected = process.env.CAIRN_SHARDS ? Number(process.env.CAIRN_SHARDS) : null
+  if (expected !== null) {
+    assert.ok(parts.length >= expected, `${parts.length} shards, expected at least ${expected}`)
+  }
+  const all = new Map()
+  let next = 0
+  for (const [i, part] of parts.entries()) {
+    if (part.shard) {
+      assert.equal(part.shard.index, i)
+      assert.equal(part.shard.count, parts.length)
+      assert.equal(part.shard.firstSection, next, `shard ${i} starts where the one before ends`)
+      next += part.shard.sections ?? 0
+    }
+    for (const [key, block] of await verifyShard(receipt, part)) {
+      assert.ok(!all.has(key), `block ${key} is in two shards`)
+      all.set(key, block)
+    }
+  }
+  assertComplete(receipt.cid, all)
 })
 
 test('another account cannot see the receipt', async () => {
