@@ -201,9 +201,14 @@ Result<int64_t> InsertSegment(SqlSession& s, const SegmentRecord& seg,
   auto rows =
       CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ? AND shard = ?", key));
   const int64_t id = rows.at(0).Int(0);
-  std::array<SqlValue, 1> pin = {seg.pin_requestid};
-  CAIRN_TRY(
-      s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached') WHERE requestid = ?", pin));
+  if (seg.shard == 0) {
+    // A new segment waits for its aggregate; one write of the pin's row for both keys.
+    std::array<SqlValue, 1> pin = {seg.pin_requestid};
+    CAIRN_TRY(
+        s.Exec("UPDATE pins SET info = json_set(info, '$.hot', 'cached', '$.filecoin', "
+               "'aggregating') WHERE requestid = ?",
+               pin));
+  }
   for (const auto& b : blocks) {
     std::array<SqlValue, 4> row = {b.multihash, id, static_cast<int64_t>(b.offset),
                                    static_cast<int64_t>(b.length)};

@@ -170,8 +170,9 @@ class DealStore {
   // of fil_unsegmented, whatever the number of pins.
   Result<std::vector<UnsegmentedPin>> UnsegmentedPins(size_t limit);
   // Records a segment of a pin (one shard) and its block index (`blocks`, from the same CAR
-  // export), in one transaction: a segment is never without its index. The pin's info.hot becomes
-  // "cached". AlreadyExists when the pin has that shard (and nothing is written). Returns its id.
+  // export), in one transaction: a segment is never without its index. With shard 0, the pin's
+  // info.hot becomes "cached" and info.filecoin "aggregating". AlreadyExists when the pin has that
+  // shard (and nothing is written). Returns its id.
   Result<int64_t> AddSegment(const SegmentRecord& segment,
                              std::span<const SegmentBlock> blocks = {});
   // AddSegment for many segments in one transaction (one sync for all), every shard of a pin

@@ -22,7 +22,11 @@ using metadata::DealRecord;
 using metadata::DealState;
 
 constexpr int64_t kProviderInfoTtlUs = 600'000'000;  // StateMinerInfo and ask: 10 minutes
-constexpr size_t kSegmentBatch = 64;
+// Pins read per batch; a batch's segments are written in one transaction (one sync), or sooner
+// when they hold kSegmentFlushBlocks index rows or took kSegmentFlushAfter to compute.
+constexpr size_t kSegmentBatch = 1024;
+constexpr size_t kSegmentFlushBlocks = 65536;
+constexpr std::chrono::seconds kSegmentFlushAfter{1};
 constexpr std::chrono::seconds kSegmentBudget{5};
 // Waiting segments read per pass: a 1 GiB aggregate's index holds 8,192 entries (FRC-0058), so
 // small pins can fill it.
@@ -460,11 +464,20 @@ void DealEngine::ApplyFinalized(DealRecord& d, ChainStep step, const Result<chai
 // ---- 2. Segment -----------------------------------------------------------------------------
 
 Result<void> DealEngine::Segment() {
-  // Batches of kSegmentBatch pins, each batch's segments written in one transaction, until no pin
+  // Batches of kSegmentBatch pins, their segments written in few transactions, until no pin
   // waits or kSegmentBudget has passed (the other steps of the pass must not wait behind a
   // backlog of 100k pins).
   const auto deadline = std::chrono::steady_clock::now() + kSegmentBudget;
   std::optional<Error> first;
+  // AddSegments shows the new segments' pins "aggregating" in the same write; ShowOnPins need not
+  // write them again.
+  const std::map<std::string, std::string> aggregating = {{"filecoin", "aggregating"}};
+  auto flush = [&](const std::vector<metadata::DealStore::NewSegment>& batch) -> Result<void> {
+    CAIRN_TRY(deals_.AddSegments(batch));
+    std::lock_guard lock(mu_);
+    for (const auto& n : batch) shown_[n.segment.pin_requestid] = aggregating;
+    return Ok();
+  };
   while (true) {
     {
       std::lock_guard lock(mu_);
@@ -472,8 +485,20 @@ Result<void> DealEngine::Segment() {
     }
     auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch));
     std::vector<metadata::DealStore::NewSegment> batch;
+    size_t written = 0;
+    size_t batch_blocks = 0;
+    auto batch_start = std::chrono::steady_clock::now();
     bool out_of_time = false;
     for (const auto& p : pending) {
+      if (batch_blocks >= kSegmentFlushBlocks ||
+          (!batch.empty() &&
+           std::chrono::steady_clock::now() - batch_start >= kSegmentFlushAfter)) {
+        CAIRN_TRY(flush(batch));
+        written += batch.size();
+        batch.clear();
+        batch_blocks = 0;
+        batch_start = std::chrono::steady_clock::now();
+      }
       // Large DAGs take long to export: the budget is checked per pin, and what is done is kept.
       if (!batch.empty() && std::chrono::steady_clock::now() >= deadline) {
         out_of_time = true;
@@ -513,6 +538,7 @@ Result<void> DealEngine::Segment() {
         n.segment.comm_p = Bytes(shard.piece.piece.root.begin(), shard.piece.piece.root.end());
         n.segment.padded_size = shard.piece.piece.padded_size();
         n.blocks = std::move(indexes[k]);
+        batch_blocks += n.blocks.size();
         log::Info("deals.segment",
                   {{"pin", p.requestid},
                    {"shard", std::to_string(k + 1) + "/" + std::to_string(shards->size())},
@@ -521,9 +547,10 @@ Result<void> DealEngine::Segment() {
         batch.push_back(std::move(n));
       }
     }
-    if (!batch.empty()) CAIRN_TRY(deals_.AddSegments(batch));
+    if (!batch.empty()) CAIRN_TRY(flush(batch));
+    written += batch.size();
     // A short batch was the last; a batch of failures only would come back the same.
-    if (out_of_time || pending.size() < kSegmentBatch || batch.empty()) break;
+    if (out_of_time || pending.size() < kSegmentBatch || written == 0) break;
     if (std::chrono::steady_clock::now() >= deadline) break;
   }
   if (first) return Err(*first);
@@ -1034,16 +1061,21 @@ Result<void> DealEngine::ShowOnPins() {
     const std::string shown = summary + "\n" + agg.piece_cid + "\n" + list;
     if (shown == agg.shown) continue;
     const bool at_risk = summary.rfind("at risk", 0) == 0;
+    std::vector<std::string> pins;
     for (const auto& s : CAIRN_TRY(deals_.Segments(agg.id))) {
       if (!s.pin_exists) continue;
       if (s.shards > 1) {
         sharded.insert(s.pin_requestid);  // its shards' aggregates together, below
         continue;
       }
-      auto r = pins_.MergeInfo(s.pin_requestid, keys);
-      if (!r && r.error().code() != ErrorCode::kNotFound) return Err(r.error());
-      if (r && at_risk) {
-        log::Error("deals.pin_at_risk", {{"pin", s.pin_requestid},
+      pins.push_back(s.pin_requestid);
+    }
+    // One write for all of the aggregate's pins (a commit per pin made a piece of 100k small
+    // pins cost 100k syncs); pins deleted since are skipped.
+    CAIRN_TRY(pins_.MergeInfoMany(pins, keys));
+    if (at_risk) {
+      for (const auto& pin : pins) {
+        log::Error("deals.pin_at_risk", {{"pin", pin},
                                          {"piece", agg.piece_cid},
                                          {"deals", list},
                                          {"reason", "no healthy Filecoin replica is left"}});
