@@ -292,6 +292,63 @@ TEST_F(ColdReadE2e, RangeReadComesFromOneProvidersPieceAndSurvivesACorruptOne) {
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
+TEST_F(ColdReadE2e, APinInCarShardsLeavesOnlyWhenEveryShardIsSafeAndReadsBackWhole) {
+  // 5 MB against pieces of 4 MiB: a segment holds at most 2,080,768 bytes of CAR, so the DAG is
+  // cut into 3 shards, each in its own aggregate with its own deals.
+  std::string data;
+  for (size_t i = 0; data.size() < 5'000'000; ++i) data += "shard " + std::to_string(i * 31) + "\n";
+  const std::string root = AddFile("big.txt", data);
+  auto exported = Cairn("car export " + root + " -o " + ShellQuote(dir_ / "big.car"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  auto listed = Cairn("car ls " + ShellQuote(dir_ / "big.car"));
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const std::vector<std::string> blocks = Lines(listed.out);
+
+  WriteConfig("max_bytes = 1\ncheck_interval_seconds = 1\n");
+  auto serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  const std::string id = Pin(root);
+  json::value info;
+  std::string metrics;
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    info = Info(id);
+    metrics = HttpRequest(port_, "GET", "/metrics").body;
+    if (metrics.find("cairn_hot_evictions_total 3\n") != std::string::npos) break;
+    if (Str(info, "filecoin") != "active 2/2" && !Str(info, "hot").empty()) {
+      ASSERT_EQ(Str(info, "hot"), "cached")
+          << "a shard was evicted before every shard's deals were active: "
+          << json::serialize(info);
+    }
+    devnet_->Call("Devnet.Advance", {1});
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(metrics.find("cairn_hot_evictions_total 3\n"), std::string::npos)
+      << json::serialize(info) << "\n"
+      << metrics;
+  EXPECT_EQ(Str(info, "shards"), "3") << json::serialize(info);
+  EXPECT_EQ(Str(info, "hot"), "cold-only") << json::serialize(info);
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+  WriteConfig("");
+  for (const auto& cid : blocks) {
+    EXPECT_NE(Cairn("block stat " + cid).exit_code, 0) << cid << " is still hot";
+  }
+
+  // Read back whole through the gateway, from the providers, shard by shard; the pin is cached
+  // again once every shard is.
+  serve = Start();
+  ASSERT_NE(serve->port(), 0);
+  auto whole = Get("/ipfs/" + root, token_);
+  ASSERT_EQ(whole.status, 200) << whole.body.substr(0, 200);
+  EXPECT_TRUE(whole.body == data) << "read " << whole.body.size() << " bytes";
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && Str(Info(id), "hot") != "cached") {
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(Str(Info(id), "hot"), "cached") << json::serialize(Info(id));
+  EXPECT_EQ(serve->Stop(), 0) << serve->output();
+}
+
 TEST_F(ColdReadE2e, KillDuringEvictionLosesNothingAndLosingEveryReplicaShowsAtRisk) {
   auto started = std::chrono::steady_clock::now();
   // Twelve files of 100 kB, one pin each (one aggregate: 1.2 MB of a 4 MiB piece).
