@@ -159,18 +159,35 @@ bool DealStateIsLive(DealState s) {
 
 DealStore::DealStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
-Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit) {
-  std::array<SqlValue, 1> params = {static_cast<int64_t>(limit)};
+Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit,
+                                                               std::optional<int64_t> due_by_us) {
+  std::array<SqlValue, 2> params = {due_by_us.value_or(INT64_MAX), static_cast<int64_t>(limit)};
   auto rows = CAIRN_TRY(db_.ReadQuery(
       // CROSS JOIN: the queue is the outer loop (otherwise SQLite may walk every pinned pin by
       // its (status, created) index, which is what the queue is for).
       "SELECT p.requestid, p.cid FROM fil_unsegmented q CROSS JOIN pins p "
-      "ON p.requestid = q.requestid WHERE p.status = 'pinned' ORDER BY q.created LIMIT ?",
+      "ON p.requestid = q.requestid WHERE q.created <= ? AND p.status = 'pinned' "
+      "ORDER BY q.created LIMIT ?",
       params));
   std::vector<UnsegmentedPin> out;
   out.reserve(rows.size());
   for (const auto& row : rows) out.push_back({row.Text(0), row.Blob(1)});
   return out;
+}
+
+Result<void> DealStore::DeferSegment(std::string_view requestid, int64_t retry_at_us,
+                                     const std::string& reason) {
+  return db_.Write([&](SqlSession& s) -> Result<void> {
+    std::array<SqlValue, 2> queue = {retry_at_us, std::string(requestid)};
+    if (CAIRN_TRY(s.Exec("UPDATE fil_unsegmented SET created = ? WHERE requestid = ?", queue)) ==
+        0) {
+      return Ok();
+    }
+    std::array<SqlValue, 2> info = {"segment failed: " + reason, std::string(requestid)};
+    CAIRN_TRY(
+        s.Exec("UPDATE pins SET info = json_set(info, '$.filecoin', ?) WHERE requestid = ?", info));
+    return Ok();
+  });
 }
 
 namespace {

@@ -166,9 +166,17 @@ class DealStore {
   // `db` (migrated) and `clock` must outlive the store.
   DealStore(Database& db, const Clock& clock);
 
-  // Pinned pins (any account) without a segment, oldest first, at most `limit`. One indexed read
-  // of fil_unsegmented, whatever the number of pins.
-  Result<std::vector<UnsegmentedPin>> UnsegmentedPins(size_t limit);
+  // Pinned pins (any account) without a segment, in queue order (oldest first; a pin whose
+  // segment failed is queued again at its retry time, DeferSegment), at most `limit`; with
+  // `due_by_us`, only those queued at or before it. One indexed read of fil_unsegmented, whatever
+  // the number of pins.
+  Result<std::vector<UnsegmentedPin>> UnsegmentedPins(
+      size_t limit, std::optional<int64_t> due_by_us = std::nullopt);
+  // A pin whose segment could not be made: queued again at `retry_at_us` (the pins due before it
+  // go first, so that failing pins never hold the queue's head) and its info.filecoin set to
+  // "segment failed: <reason>", in one transaction. No-op for a pin no longer queued.
+  Result<void> DeferSegment(std::string_view requestid, int64_t retry_at_us,
+                            const std::string& reason);
   // Records a segment of a pin (one shard) and its block index (`blocks`, from the same CAR
   // export), in one transaction: a segment is never without its index. With shard 0, the pin's
   // info.hot becomes "cached" and info.filecoin "aggregating". AlreadyExists when the pin has that

@@ -28,6 +28,9 @@ constexpr size_t kSegmentBatch = 1024;
 constexpr size_t kSegmentFlushBlocks = 65536;
 constexpr std::chrono::seconds kSegmentFlushAfter{1};
 constexpr std::chrono::seconds kSegmentBudget{5};
+// A pin whose segment failed is tried again after 1 min, then 2, 4 … up to 1 h.
+constexpr std::chrono::microseconds kSegmentRetryFirst = std::chrono::minutes(1);
+constexpr std::chrono::microseconds kSegmentRetryMax = std::chrono::hours(1);
 // Waiting segments read per pass: a 1 GiB aggregate's index holds 8,192 entries (FRC-0058), so
 // small pins can fill it.
 constexpr size_t kAggregateCandidates = 8192;
@@ -483,7 +486,7 @@ Result<void> DealEngine::Segment() {
       std::lock_guard lock(mu_);
       if (stop_) break;
     }
-    auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch));
+    auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch, clock_.WallMicros()));
     std::vector<metadata::DealStore::NewSegment> batch;
     size_t written = 0;
     size_t batch_blocks = 0;
@@ -518,12 +521,23 @@ Result<void> DealEngine::Segment() {
       auto shards = dealdata::ComputeCarShards(*cid, blocks_, MaxSegmentCarBytes(),
                                                {.threads = 1, .on_block = record});
       if (!shards) {
-        log::Warn("deals.segment_failed",
-                  {{"pin", p.requestid}, {"error", shards.error().message()}});
+        // Tried again later, behind the pins that are due (1 min, doubling up to 1 h): a pin
+        // that cannot be segmented must not hold the queue, nor be retried every pass.
+        int& failures = segment_failures_[p.requestid];
+        const auto delay = std::min<std::chrono::microseconds>(
+            kSegmentRetryMax, kSegmentRetryFirst * (int64_t{1} << std::min(failures, 10)));
+        ++failures;
+        log::Warn("deals.segment_failed", {{"pin", p.requestid},
+                                           {"error", shards.error().message()},
+                                           {"failures", failures},
+                                           {"retry_in_s", delay.count() / 1'000'000}});
+        CAIRN_TRY(deals_.DeferSegment(p.requestid, clock_.WallMicros() + delay.count(),
+                                      shards.error().message()));
         if (!first)
           first = shards.error().WithContext("deals: segment of pin " + p.requestid + ": ");
         continue;
       }
+      segment_failures_.erase(p.requestid);
       indexes.resize(shards->size());
       for (size_t k = 0; k < shards->size(); ++k) {
         const dealdata::CarShard& shard = (*shards)[k];

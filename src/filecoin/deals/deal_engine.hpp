@@ -16,7 +16,10 @@
 // 2. Segment: each `pinned` pin without a segment gets one: the CommP of its DAG's CARv1 export
 //    (filecoin/dealdata), computed from the block store. A DAG whose export does not fit one
 //    piece (MaxSegmentCarBytes) gets one segment per CAR shard (docs/formats/car-shards.md), all
-//    written together; each shard is aggregated and dealt for like any segment.
+//    written together; each shard is aggregated and dealt for like any segment. A pin whose
+//    segment cannot be made (a block missing or corrupt, a block larger than a segment) shows
+//    "segment failed: <reason>" in info.filecoin and is tried again after 1 min, doubling up to
+//    1 h, behind the pins that are due.
 // 3. Aggregate: waiting segments are grouped by their effective policy (the pin's PSA meta keys
 //    filecoin.replicas, filecoin.duration_days, filecoin.providers, then its account's policy,
 //    then this configuration; pin_policy.hpp) and each
@@ -275,11 +278,13 @@ class DealEngine {
   // What was written into the info of pins whose segments wait for an aggregate (at most the
   // candidates of one pass); aggregated pins' is fil_aggregates.shown.
   std::map<std::string, std::map<std::string, std::string>> shown_;  // GUARDED_BY(mu_)
-  std::map<int64_t, AggregateFacts> facts_;                          // GUARDED_BY(mu_)
-  std::map<int64_t, std::shared_ptr<const AggregateView>> views_;    // GUARDED_BY(mu_)
-  std::string last_error_;                                           // GUARDED_BY(mu_)
-  bool wake_ = false;                                                // GUARDED_BY(mu_)
-  bool stop_ = false;                                                // GUARDED_BY(mu_)
+  // Failed segment attempts per pin, for the retry delay (Tick's thread only).
+  std::map<std::string, int> segment_failures_;
+  std::map<int64_t, AggregateFacts> facts_;                        // GUARDED_BY(mu_)
+  std::map<int64_t, std::shared_ptr<const AggregateView>> views_;  // GUARDED_BY(mu_)
+  std::string last_error_;                                         // GUARDED_BY(mu_)
+  bool wake_ = false;                                              // GUARDED_BY(mu_)
+  bool stop_ = false;                                              // GUARDED_BY(mu_)
   std::condition_variable cv_;
   std::thread thread_;
 };

@@ -20,6 +20,7 @@
 #include "filecoin/deals/receipt.hpp"
 #include "filecoin/piece/commp.hpp"
 #include "filecoin/piece/piece_cid.hpp"
+#include "ipld/links.hpp"
 #include "metadata/accounts.hpp"
 #include "metadata/events.hpp"
 #include "metadata/migrations.hpp"
@@ -316,6 +317,38 @@ class DealEngineTest : public ::testing::Test {
   std::string pin_id_;
   int64_t alice_ = 0;
 };
+
+TEST_F(DealEngineTest, APinThatCannotBeSegmentedSaysWhyAndWaitsBehindThePinsThatAreDue) {
+  // A pin whose DAG lost a block (1 MiB of random bytes: several distinct leaves), created first.
+  Bytes data(1 << 20);
+  std::mt19937_64 rng(3);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  SpanSource source(data);
+  ipld::StoreSink<blockstore::Blockstore> sink(blocks_);
+  auto node = unixfs::ImportFile(source, {}, sink);
+  ASSERT_TRUE(node.has_value());
+  ipld::BlockGetterFor<blockstore::Blockstore> getter(blocks_);
+  auto root = getter.Get(node->cid);
+  ASSERT_TRUE(root.has_value());
+  auto links = ipld::Links(node->cid, *root);
+  ASSERT_TRUE(links.has_value() && links->size() > 1);
+  ASSERT_TRUE(blocks_.Delete(links->back()).has_value());
+  auto broken = pins_->Create(alice_, metadata::NewPin{node->cid.ToString(), std::nullopt, {}, {}});
+  ASSERT_TRUE(pins_->UpdateStatus(broken->requestid, metadata::PinStatus::kPinned, {}).has_value());
+
+  auto engine = Engine();
+  EXPECT_FALSE(engine->Tick().has_value()) << "the failure is reported";
+  auto pin = pins_->Get(alice_, broken->requestid);
+  const std::string shown = pin->info.count("filecoin") ? pin->info.at("filecoin") : "";
+  EXPECT_EQ(shown.rfind("segment failed: ", 0), 0u) << shown;
+  EXPECT_NE(shown.find(links->back().ToString()), std::string::npos) << shown;
+  // The good pin went ahead; the broken one is queued again for later, not due now.
+  EXPECT_EQ(store_->SegmentsOfPin(pin_id_)->size(), 1u);
+  EXPECT_TRUE(store_->SegmentsOfPin(broken->requestid)->empty());
+  EXPECT_TRUE(store_->UnsegmentedPins(10, clock_.WallMicros())->empty());
+  ASSERT_EQ(store_->UnsegmentedPins(10)->size(), 1u);
+  EXPECT_TRUE(engine->Tick().has_value()) << "not retried within its delay";
+}
 
 TEST_F(DealEngineTest, SegmentRecordsWhereEachBlockSitsInItsCar) {
   auto engine = Engine();
