@@ -82,6 +82,7 @@ class P2pBitswap {
 
   bitswap::Network& network() { return *network_; }
   BitswapNode& node() { return *node_; }
+  const BitswapNode& node() const { return *node_; }
   // What the pin workers fetch through: bitswap first, then `gateways`.
   fetch::BlockSource& source() { return node_->source(); }
 

@@ -457,7 +457,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   Service service(ServiceContext{*log_blocks, identity, delegates, apis.pinning, apis.kubo_rpc,
                                  apis.admin, apis.gateway, pin_service, accounts, pins, clock,
                                  config.gateway_public, &cached_blocks, &routing_api, cold_tier,
-                                 hot_cache.get()});
+                                 hot_cache.get(), p2p_bitswap.get(), p2p_dht.get()});
   PeriodicUpkeep upkeep(pin_service, *log_blocks, std::chrono::seconds(config.gc_interval_seconds),
                         EventRetention(events, config, clock));
 

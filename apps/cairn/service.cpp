@@ -141,7 +141,9 @@ void WriteStoreMetrics(PrometheusText& m, blockstore::LogBlockstore& blocks,
 void WriteHotCacheMetrics(PrometheusText& m, const pinning::HotCache& cache) {
   const auto& s = cache.stats();
   m.Gauge("cairn_hot_max_bytes", "hot.max_bytes (0 = unlimited).", cache.options().max_bytes);
-  m.Counter("cairn_hot_evictions_total", "Pins evicted from the hot tier.", s.evicted_pins);
+  m.Counter("cairn_hot_evictions_total",
+            "Pin segments (a pin, or one CAR shard of it) evicted from the hot tier.",
+            s.evicted_pins);
   m.Counter("cairn_hot_evicted_blocks_total", "Blocks removed from the hot tier by eviction.",
             s.evicted_blocks);
   m.Counter("cairn_hot_evicted_bytes_total", "Bytes removed from the hot tier by eviction.",
@@ -168,6 +170,60 @@ void WriteHotCacheMetrics(PrometheusText& m, const pinning::HotCache& cache) {
   }
 }
 
+void WriteBitswapMetrics(PrometheusText& m, const P2pBitswap& p2p) {
+  const auto& s = p2p.node().server().stats();
+  m.Counter("cairn_bitswap_server_messages_sent_total", "Bitswap messages sent to peers.",
+            s.messages_sent);
+  m.Counter("cairn_bitswap_server_blocks_sent_total", "Blocks served over bitswap.", s.blocks_sent);
+  m.Counter("cairn_bitswap_server_block_bytes_sent_total", "Block bytes served over bitswap.",
+            s.block_bytes_sent);
+  m.Counter("cairn_bitswap_server_haves_sent_total", "HAVE answers sent.", s.haves_sent);
+  m.Counter("cairn_bitswap_server_dont_haves_sent_total", "DONT_HAVE answers sent.",
+            s.dont_haves_sent);
+  m.Counter("cairn_bitswap_server_wants_dropped_total", "Wants dropped over a peer's ledger limit.",
+            s.wants_dropped);
+  m.Counter("cairn_bitswap_server_refused_total",
+            "Wants refused because the block is not pinned content.", s.refused_by_policy);
+  m.Counter("cairn_bitswap_server_send_failures_total", "Bitswap messages that failed to send.",
+            s.send_failures);
+  const auto& c = p2p.node().client().stats();
+  m.Counter("cairn_bitswap_client_blocks_received_total",
+            "Wanted blocks received over bitswap, verified.", c.blocks_received);
+  m.Counter("cairn_bitswap_client_duplicate_blocks_total", "Blocks received twice.",
+            c.duplicate_blocks);
+  m.Counter("cairn_bitswap_client_unwanted_blocks_total", "Blocks received that nobody wanted.",
+            c.unwanted_blocks);
+  m.Counter("cairn_bitswap_client_unverifiable_blocks_total",
+            "Blocks received that could not be verified (dropped).", c.unverifiable_blocks);
+  m.Counter("cairn_bitswap_client_haves_total", "HAVE answers received.", c.haves);
+  m.Counter("cairn_bitswap_client_dont_haves_total", "DONT_HAVE answers received.", c.dont_haves);
+  m.Counter("cairn_bitswap_client_timeouts_total", "Wants that timed out at a peer.", c.timeouts);
+}
+
+void WriteDhtMetrics(PrometheusText& m, P2pDht& dht) {
+  const auto& s = dht.node().stats();
+  m.Gauge("cairn_dht_routing_table_peers", "Peers in the Kademlia routing table.",
+          s.routing_table_size);
+  m.Counter("cairn_dht_lookups_total", "Iterative DHT lookups run.", s.lookups);
+  m.Counter("cairn_dht_rpcs_sent_total", "DHT requests sent to peers.", s.rpcs_sent);
+  m.Counter("cairn_dht_rpc_failures_total", "DHT requests that failed or timed out.",
+            s.rpc_failures);
+  m.Counter("cairn_dht_requests_served_total", "DHT requests answered (server mode).",
+            s.requests_served);
+  m.Counter("cairn_dht_requests_refused_total", "DHT requests refused.", s.requests_refused);
+  m.Counter("cairn_dht_provider_records_sent_total", "ADD_PROVIDER records sent.",
+            s.provider_records_sent);
+  const auto& r = dht.reprovider().totals();
+  m.Counter("cairn_dht_reprovide_passes_total", "Full reprovide passes over the pinned roots.",
+            r.passes);
+  m.Counter("cairn_dht_provided_keys_total", "Pinned roots provided (new and reprovided).", r.keys);
+  m.Counter("cairn_dht_provide_regions_total",
+            "Key-space regions provided (one closest-peers lookup each).", r.regions);
+  m.Counter("cairn_dht_provide_records_total", "Provider records peers took.", r.records);
+  m.Counter("cairn_dht_provide_failed_keys_total",
+            "Keys whose region's lookup found no peer to provide to.", r.failed_keys);
+}
+
 }  // namespace
 
 http::Response Service::Metrics() const {
@@ -177,6 +233,8 @@ http::Response Service::Metrics() const {
   WriteStoreMetrics(m, impl_->ctx.blocks, impl_->ctx.block_cache);
   if (impl_->ctx.cold_tier) impl_->ctx.cold_tier->WriteMetrics(m);
   if (impl_->ctx.hot_cache) WriteHotCacheMetrics(m, *impl_->ctx.hot_cache);
+  if (impl_->ctx.bitswap) WriteBitswapMetrics(m, *impl_->ctx.bitswap);
+  if (impl_->ctx.dht) WriteDhtMetrics(m, *impl_->ctx.dht);
   http::Response r;
   r.SetHeader("Content-Type", "text/plain; version=0.0.4");
   r.body = m.Take();

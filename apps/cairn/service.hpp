@@ -12,6 +12,8 @@
 #include "api/kubo_rpc.hpp"
 #include "api/pinning_api.hpp"
 #include "api/routing_api.hpp"
+#include "apps/cairn/bitswap_node.hpp"
+#include "apps/cairn/dht_node.hpp"
 #include "blockstore/cached_blockstore.hpp"
 #include "blockstore/log_blockstore.hpp"
 #include "gateway/gateway.hpp"
@@ -47,6 +49,10 @@ struct ServiceContext {
   // The hot tier as a cache (pinning/hot_cache.hpp): its counters go to /metrics; null without a
   // cold tier.
   const pinning::HotCache* hot_cache = nullptr;
+  // The node on the IPFS network (apps/cairn/bitswap_node.hpp, dht_node.hpp): their counters go
+  // to /metrics; the DHT is null with dht.mode = "off".
+  const P2pBitswap* bitswap = nullptr;
+  P2pDht* dht = nullptr;
 };
 
 class Service {

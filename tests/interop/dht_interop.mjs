@@ -37,7 +37,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createHeliaLight } from 'helia'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { create } from 'kubo-rpc-client'
-import { checker, collect, equalBytes, seededBytes, seedFromArgs, serverFromEnv } from './driver_support.mjs'
+import { checker, collect, equalBytes, metricValue, seededBytes, seedFromArgs, serverFromEnv } from './driver_support.mjs'
 
 const { url, token } = serverFromEnv('dht_interop')
 const seed = seedFromArgs()
@@ -166,6 +166,8 @@ if (serverMode) {
   check(served, 'c. Cairn never answered GET_PROVIDERS with the js provider and its addresses')
   check(closer >= 2, `c. Cairn's answers named ${closer} closer peers`)
   console.log(`c. Cairn as a DHT server took a js provider record and gave it back (${closer} closer peers)`)
+  const answered = await metricValue(url, 'cairn_dht_requests_served_total', realFetch)
+  check(answered >= 2, `c. /metrics cairn_dht_requests_served_total ${answered}`)
   await Promise.all(nodes.map((n) => n.stop()))
   console.log(`${counts.checks} checks, ${counts.failures} failures (seed ${seed})`)
   process.exit(counts.failures === 0 ? 0 : 1)
@@ -221,6 +223,12 @@ if (serverMode) {
   } catch (e) {
     check(false, `a. fetching ${cid} from Cairn at ${found?.multiaddrs}: ${e}`)
   }
+  const metric = (name) => metricValue(url, name, realFetch)
+  const table = await metric('cairn_dht_routing_table_peers')
+  check(table >= 2, `a. /metrics cairn_dht_routing_table_peers ${table}`)
+  const keys = await metric('cairn_dht_provided_keys_total')
+  const records = await metric('cairn_dht_provide_records_total')
+  check(keys >= 1 && records >= 1, `a. /metrics: ${keys} keys provided, ${records} records taken`)
 }
 
 await Promise.all(nodes.map((n) => n.stop()))

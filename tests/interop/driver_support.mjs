@@ -68,6 +68,14 @@ export function serverFromEnv (driver) {
   return { url, token, readToken: process.env.CAIRN_READ_TOKEN }
 }
 
+// One unlabelled counter or gauge from Cairn's /metrics at `url` (fetched with `fetchImpl`);
+// NaN when it is missing.
+export async function metricValue (url, name, fetchImpl = fetch) {
+  const text = await (await fetchImpl(`${url}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
+  return line === undefined ? NaN : Number(line.slice(name.length + 1))
+}
+
 export const equalBytes = (a, b) =>
   a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
 

@@ -33,7 +33,7 @@ import { createHeliaLight } from 'helia'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { create } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
-import { argValue, checker, collect, equalBytes, seededBytes, seedFromArgs, serverFromEnv } from './driver_support.mjs'
+import { argValue, checker, collect, equalBytes, metricValue, seededBytes, seedFromArgs, serverFromEnv } from './driver_support.mjs'
 
 const { url, token } = serverFromEnv('helia_bitswap')
 const seed = seedFromArgs()
@@ -96,6 +96,8 @@ async function waitPinned (requestid, ms) {
   return last?.json
 }
 
+const metric = (name) => metricValue(url, name, realFetch)
+
 const cairnPeer = (await (await realFetch(`${url}/api/v0/id`, { method: 'POST' })).json()).ID
 check(typeof cairnPeer === 'string' && cairnPeer.length > 40, `cairn peer id ${cairnPeer}`)
 const connectedToCairn = (helia) => helia.libp2p.getConnections(peerIdFromString(cairnPeer)).length > 0
@@ -125,6 +127,8 @@ const connectedToCairn = (helia) => helia.libp2p.getConnections(peerIdFromString
     check(res.status === 200 && equalBytes(back, f.content), `a. ${f.what}: gateway returned ${res.status}, ${back.length} bytes`)
   }
   check(connectedToCairn(helia), 'a. Cairn never connected to the Helia origin')
+  const received = await metric('cairn_bitswap_client_blocks_received_total')
+  check(received >= 2 * 2, `a. /metrics cairn_bitswap_client_blocks_received_total ${received}`)
   await helia.stop()
 }
 
@@ -155,6 +159,10 @@ let delegates = []
     const back = await collect(unixfs(helia).cat(uploadedCid, { signal: AbortSignal.timeout(30_000) }))
     check(equalBytes(back, uploaded), `b. Helia got ${back.length} different bytes over bitswap`)
     console.log(`b. ${uploaded.length} bytes fetched by Helia over bitswap in ${Date.now() - started} ms`)
+    const bytesSent = await metric('cairn_bitswap_server_block_bytes_sent_total')
+    const blocksSent = await metric('cairn_bitswap_server_blocks_sent_total')
+    check(bytesSent >= uploaded.length && blocksSent >= 2,
+      `b. /metrics: ${blocksSent} blocks, ${bytesSent} bytes sent over bitswap for ${uploaded.length} bytes`)
   } catch (e) {
     check(false, `b. Helia fetching ${uploadedCid} from ${delegates[0]}: ${e}`)
   }
@@ -197,6 +205,8 @@ let delegates = []
     served = true
   } catch {}
   check(!served, `d. Cairn served ${cid} after its pin was deleted`)
+  const refused = await metric('cairn_bitswap_server_refused_total')
+  check(refused >= 1, `d. /metrics cairn_bitswap_server_refused_total ${refused}`)
   await helia.stop()
 }
 
