@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs dependencies, builds, runs every CTest label
 # (unit, integration, interop, slow) in the release build, the unit and integration tests again
-# under ASan/UBSan, and a short libFuzzer run of every fuzz target.
+# under ASan/UBSan, the connection code's tests (libp2p host, bitswap and the DHT over it) under
+# ThreadSanitizer, and a short libFuzzer run of every fuzz target.
 #
-# Environment: CAIRN_FUZZ_SECONDS (per target, default 15), CAIRN_SKIP_ASAN=1, CAIRN_SKIP_FUZZ=1,
-# CAIRN_JOBS (default: number of cores).
+# Environment: CAIRN_FUZZ_SECONDS (per target, default 15), CAIRN_SKIP_ASAN=1, CAIRN_SKIP_TSAN=1,
+# CAIRN_SKIP_FUZZ=1, CAIRN_JOBS (default: number of cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${CAIRN_JOBS:-$(nproc)}
@@ -40,6 +41,18 @@ if [ "${CAIRN_SKIP_ASAN:-0}" != 1 ]; then
   echo "== ASan/UBSan tests (unit, integration)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -j "$jobs" --output-on-failure -L "unit|integration" -LE slow
+fi
+
+if [ "${CAIRN_SKIP_TSAN:-0}" != 1 ]; then
+  # The threads that share connections, streams and peers: the host's I/O threads against its
+  # callers, bitswap's and the DHT's workers against the host.
+  tsan_tests=(net_test bitswap_libp2p_test dht_libp2p_test)
+  echo "== ThreadSanitizer build and tests (${tsan_tests[*]})"
+  cmake --preset tsan >/dev/null
+  cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan -j "$jobs" --output-on-failure \
+    -R "^($(IFS='|'; echo "${tsan_tests[*]}"))\$"
 fi
 
 if [ "${CAIRN_SKIP_FUZZ:-0}" != 1 ]; then
