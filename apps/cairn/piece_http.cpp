@@ -6,6 +6,43 @@
 
 namespace cairn::app {
 
+namespace {
+
+// The blocks of a deal's piece, read intact (blockstore::Blockstore::GetIntact: the store's own
+// record checksum, not SHA-256 against the CID) and so not hashed again by the CAR export. The
+// provider computes the CommP of every byte it pulls and refuses a piece that does not match
+// the proposal, so a wrong byte fails the deal and is never stored; damage on disk is still
+// caught here, by the checksum, and cuts the transfer with the block named in the log. The
+// piece's CommP itself was computed from verified reads when the pin was segmented.
+class PieceBlockGetter final : public ipld::BlockGetter {
+ public:
+  explicit PieceBlockGetter(blockstore::Blockstore& blocks) : blocks_(blocks) {}
+  Result<Bytes> Get(const multiformats::Cid& cid) override { return blocks_.GetIntact(cid); }
+  Result<std::shared_ptr<const Bytes>> GetShared(const multiformats::Cid& cid) override {
+    return std::make_shared<const Bytes>(CAIRN_TRY(blocks_.GetIntact(cid)));
+  }
+  bool VerifiesBlocks() const override { return true; }
+
+ private:
+  blockstore::Blockstore& blocks_;
+};
+
+// The response body as a ByteSink: blocks and zero runs are queued with their owners (no copy;
+// the pushed stream's bound on buffered bytes still holds), everything else is copied.
+class BodySink final : public ByteSink {
+ public:
+  explicit BodySink(const http::PushSink& sink) : sink_(sink) {}
+  Result<void> Write(ByteSpan data) override { return sink_(data); }
+  Result<void> WriteShared(ByteSpan data, const std::shared_ptr<const void>& owner) override {
+    return sink_.Share(data, owner);
+  }
+
+ private:
+  const http::PushSink& sink_;
+};
+
+}  // namespace
+
 http::Response PieceResponse(const http::Request& request,
                              std::shared_ptr<const filecoin::deals::AggregateView> view,
                              blockstore::Blockstore& blocks) {
@@ -41,9 +78,9 @@ http::Response PieceResponse(const http::Request& request,
   }
   r.stream = http::MakePushedStream(
       [view, &blocks, offset, length](const http::PushSink& sink) -> Result<void> {
-        ipld::BlockGetterFor<blockstore::Blockstore> getter(blocks);
-        return view->WriteRange(offset, length, getter,
-                                [&sink](ByteSpan b) -> Result<void> { return sink(b); });
+        PieceBlockGetter getter(blocks);
+        BodySink body(sink);
+        return view->WriteRange(offset, length, getter, body);
       });
   return r;
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <random>
 
 #include "blockstore/memory_blockstore.hpp"
@@ -15,6 +17,7 @@ namespace cairn::app {
 namespace {
 
 using filecoin::deals::AggregateView;
+using multiformats::Cid;
 
 class PieceHttpTest : public ::testing::Test {
  protected:
@@ -112,6 +115,69 @@ TEST_F(PieceHttpTest, UnsatisfiableRangeIs416AndHeadHasLengthOnly) {
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.content_length, all_.size());
   EXPECT_TRUE(Body(head).empty());
+}
+
+// A store that counts how blocks are read, and can report one block damaged.
+class ReadCountingStore final : public blockstore::Blockstore {
+ public:
+  explicit ReadCountingStore(blockstore::Blockstore& inner) : inner_(inner) {}
+  Result<void> Put(const Cid& cid, ByteSpan data) override { return inner_.Put(cid, data); }
+  Result<Bytes> Get(const Cid& cid) override {
+    ++verified_reads;
+    return inner_.Get(cid);
+  }
+  Result<Bytes> GetIntact(const Cid& cid) override {
+    ++intact_reads;
+    if (damaged && damaged->hash().Encode() == cid.hash().Encode())
+      return Err(ErrorCode::kCorruption, "damaged on disk");
+    return inner_.GetIntact(cid);
+  }
+  Result<bool> Has(const Cid& cid) override { return inner_.Has(cid); }
+  Result<uint64_t> Size(const Cid& cid) override { return inner_.Size(cid); }
+  Result<void> Delete(const Cid& cid) override { return inner_.Delete(cid); }
+  Result<void> ForEach(const std::function<bool(const Cid&, uint64_t)>& fn) override {
+    return inner_.ForEach(fn);
+  }
+  Result<void> Sync() override { return inner_.Sync(); }
+
+  int verified_reads = 0;
+  int intact_reads = 0;
+  std::optional<Cid> damaged;
+
+ private:
+  blockstore::Blockstore& inner_;
+};
+
+// A provider checks the CommP of every byte it pulls, so the piece is read with GetIntact (the
+// store's own checksum, not a second SHA-256 per block); a block the store finds damaged cuts the
+// body with an error, never with wrong bytes.
+TEST_F(PieceHttpTest, BlocksAreReadIntactAndADamagedOneCutsTheBody) {
+  ReadCountingStore counting(store_);
+  http::Request req;
+  req.method = "GET";
+  req.path = "/filecoin/piece/x";
+  auto r = PieceResponse(req, view_, counting);
+  EXPECT_EQ(Body(r), all_);
+  EXPECT_GT(counting.intact_reads, 17);  // 70,000 bytes in 4 KiB chunks, and their root
+  EXPECT_EQ(counting.verified_reads, 0);
+
+  std::vector<Cid> cids;
+  ASSERT_TRUE(store_.ForEach([&](const Cid& c, uint64_t) {
+    cids.push_back(c);
+    return true;
+  }));
+  ASSERT_FALSE(cids.empty());
+  counting.damaged = cids.back();
+  auto cut = PieceResponse(req, view_, counting);
+  Bytes got;
+  uint8_t buf[8192];
+  Result<size_t> n = size_t{0};
+  while ((n = cut.stream(MutableByteSpan(buf, sizeof buf))) && *n > 0) {
+    got.insert(got.end(), buf, buf + *n);
+  }
+  ASSERT_FALSE(n.has_value()) << "the body ended normally after " << got.size() << " bytes";
+  EXPECT_LT(got.size(), all_.size());
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), all_.begin()));
 }
 
 }  // namespace

@@ -47,6 +47,13 @@ class Blockstore {
   virtual Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) {
     return std::make_shared<const Bytes>(CAIRN_TRY(Get(cid)));
   }
+  // The block's bytes for a reader whose consumer checks them end to end (a deal's piece: the
+  // storage provider computes the CommP of every byte it pulls and refuses a mismatch, so wrong
+  // bytes fail the deal and are never stored). A store that keeps a checksum of its own per
+  // record may check that instead of hashing the block against its CID (LogBlockstore: the
+  // record's CRC-32C, hardware-accelerated, far cheaper than SHA-256): damage on disk is still
+  // Corruption, never wrong bytes. Errors as Get. The default is Get (verified).
+  virtual Result<Bytes> GetIntact(const Cid& cid) { return Get(cid); }
   virtual Result<bool> Has(const Cid& cid) = 0;
   // The block's size in bytes. NotFound when absent.
   virtual Result<uint64_t> Size(const Cid& cid) = 0;

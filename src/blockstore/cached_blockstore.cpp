@@ -66,6 +66,12 @@ Result<Bytes> CachedBlockstore::Get(const Cid& cid) {
   return Bytes(*block);
 }
 
+Result<Bytes> CachedBlockstore::GetIntact(const Cid& cid) {
+  if (capacity_ == 0 || cid.empty() || IsIdentity(cid)) return base_.GetIntact(cid);
+  if (auto hit = Lookup(KeyOf(cid))) return Bytes(*hit);
+  return base_.GetIntact(cid);
+}
+
 Result<bool> CachedBlockstore::Has(const Cid& cid) { return base_.Has(cid); }
 
 Result<uint64_t> CachedBlockstore::Size(const Cid& cid) { return base_.Size(cid); }

@@ -40,6 +40,9 @@ class CachedBlockstore final : public Blockstore {
   Result<void> Put(const Cid& cid, ByteSpan data) override;
   Result<Bytes> Get(const Cid& cid) override;
   Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override;
+  // A cached (verified) copy when there is one; else the base store's GetIntact, not cached:
+  // the cache holds verified bytes only.
+  Result<Bytes> GetIntact(const Cid& cid) override;
   Result<bool> Has(const Cid& cid) override;
   Result<uint64_t> Size(const Cid& cid) override;
   Result<void> Delete(const Cid& cid) override;

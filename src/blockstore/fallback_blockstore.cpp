@@ -88,6 +88,12 @@ Result<std::shared_ptr<const Bytes>> FallbackBlockstore::GetShared(const Cid& ci
   return Read(cid);
 }
 
+Result<Bytes> FallbackBlockstore::GetIntact(const Cid& cid) {
+  auto hot = hot_.GetIntact(cid);
+  if (hot || hot.error().code() != ErrorCode::kNotFound) return hot;
+  return Get(cid);
+}
+
 void FallbackBlockstore::Prefetch(std::span<const Cid> cids) {
   if (!pool_ || cids.empty()) return;
   std::vector<Cid> wanted;

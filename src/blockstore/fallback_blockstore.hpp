@@ -66,6 +66,8 @@ class FallbackBlockstore final : public Blockstore {
   Result<void> Put(const Cid& cid, ByteSpan data) override { return hot_.Put(cid, data); }
   Result<Bytes> Get(const Cid& cid) override;
   Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override;
+  // The hot store's GetIntact unless it is NotFound; then Get (the fallback's block, verified).
+  Result<Bytes> GetIntact(const Cid& cid) override;
   Result<bool> Has(const Cid& cid) override;
   Result<uint64_t> Size(const Cid& cid) override;
   // Also drops the block's prefetched copy, if one is ready.

@@ -98,6 +98,9 @@ class LogBlockstore final : public Blockstore {
   // followed by acknowledged ones.
   Result<void> Put(const Cid& cid, ByteSpan data) override;
   Result<Bytes> Get(const Cid& cid) override;
+  // Reads the whole record (header, multihash, data) in one pread and checks its magic, type,
+  // header CRC, multihash and data CRC-32C (docs/formats/blockstore.md), not the CID's hash.
+  Result<Bytes> GetIntact(const Cid& cid) override;
   Result<bool> Has(const Cid& cid) override;
   Result<uint64_t> Size(const Cid& cid) override;
   Result<void> Delete(const Cid& cid) override;

@@ -235,6 +235,43 @@ TEST(LogBlockstore, CorruptDataReadsAsCorruptionNeverAsWrongBytes) {
   EXPECT_EQ(*store->Get(blocks[1].cid), blocks[1].data);
 }
 
+// GetIntact (deal data for a provider, who checks the piece's CommP end to end) checks the
+// record's own checksums instead of hashing the block: damage anywhere in a record is Corruption,
+// and only bytes stored under the wrong multihash — which Put's callers rule out — pass it.
+TEST(LogBlockstore, GetIntactChecksTheRecordAndNeverReturnsDamagedBytes) {
+  testing::TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  auto blocks = PutBlocks(*store, 3, 80, 3000);
+  ASSERT_TRUE(store->Sync());
+  for (const auto& b : blocks) {
+    auto got = store->GetIntact(b.cid);
+    ASSERT_TRUE(got) << got.error().ToString();
+    EXPECT_EQ(*got, b.data);
+  }
+  const uint64_t record = kRecordOverhead + 3000;
+  FlipByte(SegmentPath(dir.path(), 1), kSegHeader + 2999);             // block 0's data
+  FlipByte(SegmentPath(dir.path(), 1), kSegHeader + record + 20 + 7);  // block 1's multihash
+  FlipByte(SegmentPath(dir.path(), 1), kSegHeader + 2 * record + 13);  // block 2's data CRC
+  for (const auto& b : blocks) {
+    auto got = store->GetIntact(b.cid);
+    ASSERT_FALSE(got) << b.cid.ToString();
+    EXPECT_EQ(got.error().code(), ErrorCode::kCorruption);
+    EXPECT_NE(got.error().message().find(b.cid.ToString()), std::string::npos)
+        << got.error().message();
+  }
+  EXPECT_EQ(store->GetIntact(MakeBlock(99, 10).cid).error().code(), ErrorCode::kNotFound);
+
+  // The trade-off, stated: bytes Put under another block's CID read back intact (Get refuses
+  // them, as it hashes).
+  testing::TempDir other;
+  auto wrong = OpenOrDie(other.path());
+  Block a = MakeBlock(90, 100);
+  Block b = MakeBlock(91, 100);
+  ASSERT_TRUE(wrong->Put(a.cid, b.data));
+  EXPECT_EQ(*wrong->GetIntact(a.cid), b.data);
+  EXPECT_EQ(wrong->Get(a.cid).error().code(), ErrorCode::kCorruption);
+}
+
 TEST(LogBlockstore, CorruptDataInSealedSegmentReadsAsCorruptionAfterReopen) {
   testing::TempDir dir;
   std::vector<Block> blocks;

@@ -21,7 +21,14 @@ Result<CarWriter> CarWriter::Create(ByteSink& sink, const std::vector<Cid>& root
   return w;
 }
 
-Result<void> CarWriter::Put(const Cid& cid, ByteSpan data) {
+Result<void> CarWriter::Put(const Cid& cid, ByteSpan data) { return PutSection(cid, data, {}); }
+
+Result<void> CarWriter::PutShared(const Cid& cid, const std::shared_ptr<const Bytes>& block) {
+  return PutSection(cid, *block, block);
+}
+
+Result<void> CarWriter::PutSection(const Cid& cid, ByteSpan data,
+                                   const std::shared_ptr<const void>& owner) {
   // Small blocks go out as one write; large ones avoid copying the data.
   scratch_.clear();
   const Bytes cid_bytes = cid.ToBytes();
@@ -32,7 +39,7 @@ Result<void> CarWriter::Put(const Cid& cid, ByteSpan data) {
     CAIRN_TRY(sink_->Write(scratch_));
   } else {
     CAIRN_TRY(sink_->Write(scratch_));
-    CAIRN_TRY(sink_->Write(data));
+    CAIRN_TRY(owner ? sink_->WriteShared(data, owner) : sink_->Write(data));
   }
   size_ +=
       cid_bytes.size() + data.size() + multiformats::VarintSize(cid_bytes.size() + data.size());
@@ -73,10 +80,13 @@ namespace {
 
 // Visits the sections of the DAG's export in order (ExportDag's walk: depth-first pre-order in
 // ipld::Links() order, each block once, identity-CID blocks followed but not sections).
-// `visit(cid, data, index)` is called for the sections with index in [first, end), with their
-// verified bytes; the sections before `first` are read only to follow their links (raw blocks,
-// which have none, are not read); the walk stops at section `end`.
-using SectionVisit = std::function<Result<void>(const Cid&, const Bytes&, uint64_t)>;
+// `visit(cid, block, index)` is called for the sections with index in [first, end), with their
+// verified bytes (shared: ipld::BlockGetter::GetShared, so a getter that holds blocks in memory
+// lends them and a queueing sink can keep them without a copy); the sections before `first` are
+// read only to follow their links (raw blocks, which have none, are not read); the walk stops at
+// section `end`.
+using SectionVisit =
+    std::function<Result<void>(const Cid&, const std::shared_ptr<const Bytes>&, uint64_t)>;
 
 Result<void> WalkSections(const Cid& root, ipld::BlockGetter& getter, uint64_t first, uint64_t end,
                           const SectionVisit& visit) {
@@ -88,21 +98,21 @@ Result<void> WalkSections(const Cid& root, ipld::BlockGetter& getter, uint64_t f
     Cid cid = std::move(stack.back());
     stack.pop_back();
     if (!seen.insert(cid).second) continue;
-    Bytes data;
+    std::shared_ptr<const Bytes> data;
     if (cid.hash().code() == codec::kIdentity) {
       const ByteSpan d = cid.hash().digest();
-      data.assign(d.begin(), d.end());
+      data = std::make_shared<const Bytes>(d.begin(), d.end());
     } else {
       const uint64_t index = next_section++;
       if (index >= end) return Ok();
       const bool in_range = index >= first;
       // A raw block before the range has no links to follow: nothing to read.
       if (!in_range && cid.codec() == codec::kRaw) continue;
-      auto got = getter.Get(cid);
+      auto got = getter.GetShared(cid);
       if (!got) return Err(got.error().WithContext("car: export: " + cid.ToString() + ": "));
       data = std::move(*got);
       if (!verified_by_getter) {
-        auto ok = cid.hash().Verify(data);
+        auto ok = cid.hash().Verify(*data);
         if (!ok) {
           return Err(ok.error().code(), "car: export: block " + cid.ToString() +
                                             " does not match its CID: " + ok.error().message());
@@ -110,7 +120,7 @@ Result<void> WalkSections(const Cid& root, ipld::BlockGetter& getter, uint64_t f
       }
       if (in_range) CAIRN_TRY(visit(cid, data, index));
     }
-    auto links = ipld::Links(cid, data);
+    auto links = ipld::Links(cid, *data);
     if (!links) return Err(links.error().WithContext("car: export: "));
     for (auto it = links->rbegin(); it != links->rend(); ++it) {
       if (!seen.contains(*it)) stack.push_back(std::move(*it));
@@ -139,16 +149,17 @@ Result<ExportStats> ExportDagSections(const Cid& root, SectionRange range,
   ExportStats stats;
   const uint64_t end =
       range.count > UINT64_MAX - range.first ? UINT64_MAX : range.first + range.count;
-  CAIRN_TRY(WalkSections(root, getter, range.first, end,
-                         [&](const Cid& cid, const Bytes& data, uint64_t) -> Result<void> {
-                           CAIRN_TRY(writer.Put(cid, data));
-                           ++stats.blocks;
-                           // The section ends with the block's bytes.
-                           if (on_block) {
-                             CAIRN_TRY(on_block(cid, writer.size() - data.size(), data.size()));
-                           }
-                           return Ok();
-                         }));
+  CAIRN_TRY(WalkSections(
+      root, getter, range.first, end,
+      [&](const Cid& cid, const std::shared_ptr<const Bytes>& data, uint64_t) -> Result<void> {
+        CAIRN_TRY(writer.PutShared(cid, data));
+        ++stats.blocks;
+        // The section ends with the block's bytes.
+        if (on_block) {
+          CAIRN_TRY(on_block(cid, writer.size() - data->size(), data->size()));
+        }
+        return Ok();
+      }));
   stats.bytes = writer.size();
   return stats;
 }
@@ -181,7 +192,9 @@ Result<std::vector<ShardInfo>> ExportDagShards(const Cid& root, uint64_t max_sha
   CAIRN_TRY(begin(0));
   CAIRN_TRY(WalkSections(
       root, getter, 0, UINT64_MAX,
-      [&](const Cid& cid, const Bytes& data, uint64_t index) -> Result<void> {
+      [&](const Cid& cid, const std::shared_ptr<const Bytes>& block,
+          uint64_t index) -> Result<void> {
+        const Bytes& data = *block;
         const uint64_t section = SectionSize(cid, data.size());
         if (header_size + section > max_shard_bytes) {
           return Err(ErrorCode::kInvalidArgument, "car: export: block " + cid.ToString() + " (" +

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "car/car_format.hpp"
@@ -34,12 +35,16 @@ class CarWriter {
   // Appends the section cid | data. The caller vouches that `data` matches `cid` (the writer
   // does not hash). Sink errors are returned as they are.
   Result<void> Put(const Cid& cid, ByteSpan data);
+  // Put, with the block's owner passed on to the sink (ByteSink::WriteShared) for large blocks,
+  // so a sink that queues bytes need not copy them.
+  Result<void> PutShared(const Cid& cid, const std::shared_ptr<const Bytes>& block);
 
   // Bytes written so far (header included): the CARv1 payload size once done.
   uint64_t size() const { return size_; }
 
  private:
   explicit CarWriter(ByteSink& sink) : sink_(&sink) {}
+  Result<void> PutSection(const Cid& cid, ByteSpan data, const std::shared_ptr<const void>& owner);
   ByteSink* sink_;
   uint64_t size_ = 0;
   Bytes scratch_;

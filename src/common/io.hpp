@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -40,6 +41,13 @@ class ByteSink {
   // After an error the sink holds an unspecified prefix of what was written, and a producer
   // stops and returns the error.
   virtual Result<void> Write(ByteSpan data) = 0;
+  // Write(data), where `owner` keeps `data` alive for as long as anyone holds it: a sink that
+  // queues bytes for later (an HTTP body pushed to a socket) may keep the owner instead of
+  // copying. The default copies through Write.
+  virtual Result<void> WriteShared(ByteSpan data, const std::shared_ptr<const void>& owner) {
+    (void)owner;
+    return Write(data);
+  }
 };
 
 // A sink that can also overwrite bytes it already wrote (a buffer, a file). CarV2Writer needs it

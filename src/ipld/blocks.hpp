@@ -50,7 +50,10 @@ class BlockGetter {
   using EachBlock = std::function<void(const Cid&, Result<Bytes>)>;
   // True when every block this getter returns (Get, GetShared, GetMany) was checked against its
   // CID already, so a consumer that must verify (blockstore::FallbackBlockstore) need not hash
-  // it a second time. The default promises nothing.
+  // it a second time. The default promises nothing. One getter bends this on purpose: the one
+  // that reads a deal's piece for its storage provider (apps/cairn/piece_http.cpp) checks the
+  // block store's record checksum instead (blockstore::Blockstore::GetIntact), because the
+  // provider checks the CommP of every byte; it is never a FallbackBlockstore's fallback.
   virtual bool VerifiesBlocks() const { return false; }
   virtual void GetMany(std::span<const Cid> cids, const EachBlock& each) {
     for (const Cid& cid : cids) each(cid, Get(cid));

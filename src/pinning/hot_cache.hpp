@@ -200,6 +200,11 @@ class TouchingBlockstore final : public blockstore::Blockstore {
     if (r && record_ == Record::kReads) cache_.Touched(cid);
     return r;
   }
+  Result<Bytes> GetIntact(const Cid& cid) override {
+    auto r = inner_.GetIntact(cid);
+    if (r && record_ == Record::kReads) cache_.Touched(cid);
+    return r;
+  }
   Result<bool> Has(const Cid& cid) override { return inner_.Has(cid); }
   Result<uint64_t> Size(const Cid& cid) override { return inner_.Size(cid); }
   Result<void> Delete(const Cid& cid) override { return inner_.Delete(cid); }

@@ -13,34 +13,52 @@ namespace {
 using aggregation::UnpaddedSize;
 
 // Writes the part of [from, to) (absolute payload offsets) that lies inside [start, end) as
-// zeros.
-Result<void> Zeros(uint64_t from, uint64_t to, uint64_t start, uint64_t end,
-                   const AggregateView::Sink& sink) {
-  static const std::array<uint8_t, 64 * 1024> kZeros{};
+// zeros, lent from one static block (never freed: its owner does nothing).
+Result<void> Zeros(uint64_t from, uint64_t to, uint64_t start, uint64_t end, ByteSink& sink) {
+  static const std::array<uint8_t, 256 * 1024> kZeros{};
+  static const std::shared_ptr<const void> kOwner(kZeros.data(), [](const void*) {});
   uint64_t a = std::max(from, start);
   uint64_t b = std::min(to, end);
   while (a < b) {
     uint64_t n = std::min<uint64_t>(b - a, kZeros.size());
-    CAIRN_TRY(sink(ByteSpan(kZeros.data(), n)));
+    CAIRN_TRY(sink.WriteShared(ByteSpan(kZeros.data(), n), kOwner));
     a += n;
   }
   return Ok();
 }
 
+// A ByteSink over an AggregateView::Sink function (copies: the function takes spans only).
+class FunctionSink final : public ByteSink {
+ public:
+  explicit FunctionSink(const AggregateView::Sink& fn) : fn_(fn) {}
+  Result<void> Write(ByteSpan data) override { return fn_(data); }
+
+ private:
+  const AggregateView::Sink& fn_;
+};
+
 // A sink for one segment's CAR export placed at `base`: passes on the bytes inside
 // [start, end) and stops the export (`done`) once past `end`.
 class RangeSink final : public ByteSink {
  public:
-  RangeSink(uint64_t base, uint64_t start, uint64_t end, const AggregateView::Sink& sink)
+  RangeSink(uint64_t base, uint64_t start, uint64_t end, ByteSink& sink)
       : pos_(base), start_(start), end_(end), sink_(sink) {}
 
-  Result<void> Write(ByteSpan data) override {
+  Result<void> Write(ByteSpan data) override { return Pass(data, nullptr); }
+  Result<void> WriteShared(ByteSpan data, const std::shared_ptr<const void>& owner) override {
+    return Pass(data, &owner);
+  }
+
+  Result<void> Pass(ByteSpan data, const std::shared_ptr<const void>* owner) {
     uint64_t from = pos_;
     uint64_t to = pos_ + data.size();
     pos_ = to;
     uint64_t a = std::max(from, start_);
     uint64_t b = std::min(to, end_);
-    if (a < b) CAIRN_TRY(sink_(data.subspan(a - from, b - a)));
+    if (a < b) {
+      const ByteSpan part = data.subspan(a - from, b - a);
+      CAIRN_TRY(owner ? sink_.WriteShared(part, *owner) : sink_.Write(part));
+    }
     if (to >= end_) {
       done_ = true;
       return Err(ErrorCode::kCancelled, "aggregate view: range complete");
@@ -54,7 +72,7 @@ class RangeSink final : public ByteSink {
   uint64_t pos_;
   const uint64_t start_;
   const uint64_t end_;
-  const AggregateView::Sink& sink_;
+  ByteSink& sink_;
   bool done_ = false;
 };
 
@@ -95,6 +113,12 @@ uint64_t AggregateView::payload_size() const { return UnpaddedSize(aggregate_.de
 
 Result<void> AggregateView::WriteRange(uint64_t start, uint64_t length, ipld::BlockGetter& getter,
                                        const Sink& sink) const {
+  FunctionSink adapter(sink);
+  return WriteRange(start, length, getter, adapter);
+}
+
+Result<void> AggregateView::WriteRange(uint64_t start, uint64_t length, ipld::BlockGetter& getter,
+                                       ByteSink& sink) const {
   const uint64_t total = payload_size();
   if (start > total || length > total - start) {
     return Err(ErrorCode::kInvalidArgument,
@@ -134,7 +158,7 @@ Result<void> AggregateView::WriteRange(uint64_t start, uint64_t length, ipld::Bl
   CAIRN_TRY(Zeros(cursor, index_start, start, end, sink));
   uint64_t a = std::max(index_start, start);
   uint64_t b = std::min(total, end);
-  if (a < b) CAIRN_TRY(sink(ByteSpan(index_.data() + (a - index_start), b - a)));
+  if (a < b) CAIRN_TRY(sink.Write(ByteSpan(index_.data() + (a - index_start), b - a)));
   return Ok();
 }
 

@@ -63,6 +63,10 @@ class AggregateView {
   // context.
   Result<void> WriteRange(uint64_t start, uint64_t length, ipld::BlockGetter& getter,
                           const Sink& sink) const;
+  // The same into a ByteSink: large blocks (and the zero runs) reach it through
+  // ByteSink::WriteShared with their owner, so a sink that queues bytes need not copy them.
+  Result<void> WriteRange(uint64_t start, uint64_t length, ipld::BlockGetter& getter,
+                          ByteSink& sink) const;
 
  private:
   AggregateView(std::vector<SegmentSource> segments, aggregation::Aggregate aggregate, Bytes index)
