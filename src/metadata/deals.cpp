@@ -159,19 +159,22 @@ bool DealStateIsLive(DealState s) {
 
 DealStore::DealStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
-Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(size_t limit,
-                                                               std::optional<int64_t> due_by_us) {
-  std::array<SqlValue, 2> params = {due_by_us.value_or(INT64_MAX), static_cast<int64_t>(limit)};
+Result<std::vector<UnsegmentedPin>> DealStore::UnsegmentedPins(
+    size_t limit, std::optional<int64_t> due_by_us, const std::optional<UnsegmentedCursor>& after) {
+  std::array<SqlValue, 4> params = {
+      due_by_us.value_or(INT64_MAX), after ? after->queued_at : INT64_MIN,
+      after ? after->requestid : std::string(), static_cast<int64_t>(limit)};
   auto rows = CAIRN_TRY(db_.ReadQuery(
       // CROSS JOIN: the queue is the outer loop (otherwise SQLite may walk every pinned pin by
       // its (status, created) index, which is what the queue is for).
-      "SELECT p.requestid, p.cid FROM fil_unsegmented q CROSS JOIN pins p "
-      "ON p.requestid = q.requestid WHERE q.created <= ? AND p.status = 'pinned' "
-      "ORDER BY q.created LIMIT ?",
+      "SELECT p.requestid, p.cid, q.created FROM fil_unsegmented q CROSS JOIN pins p "
+      "ON p.requestid = q.requestid WHERE q.created <= ?1 AND q.created >= ?2 "
+      "AND (q.created, q.requestid) > (?2, ?3) AND p.status = 'pinned' "
+      "ORDER BY q.created, q.requestid LIMIT ?4",
       params));
   std::vector<UnsegmentedPin> out;
   out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back({row.Text(0), row.Blob(1)});
+  for (const auto& row : rows) out.push_back({row.Text(0), row.Blob(1), row.Int(2)});
   return out;
 }
 
@@ -206,18 +209,17 @@ Result<int64_t> InsertSegment(SqlSession& s, const SegmentRecord& seg,
       seg.comm_p,
       static_cast<int64_t>(seg.padded_size),
       now};
-  auto r = s.Exec(
+  auto r = s.Query(
       "INSERT INTO fil_segments (pin_requestid, shard, shards, first_section, sections, root_cid, "
-      "car_size, comm_p, padded_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "car_size, comm_p, padded_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "RETURNING id",
       params);
-  if (!r) {
-    return Err(r.error().WithContext("metadata: segment " + std::to_string(seg.shard) +
-                                     " of pin '" + seg.pin_requestid + "': "));
+  if (!r || r->size() != 1) {
+    return Err(r ? Error(ErrorCode::kInternal, "metadata: segment insert returned no id")
+                 : r.error().WithContext("metadata: segment " + std::to_string(seg.shard) +
+                                         " of pin '" + seg.pin_requestid + "': "));
   }
-  std::array<SqlValue, 2> key = {seg.pin_requestid, static_cast<int64_t>(seg.shard)};
-  auto rows =
-      CAIRN_TRY(s.Query("SELECT id FROM fil_segments WHERE pin_requestid = ? AND shard = ?", key));
-  const int64_t id = rows.at(0).Int(0);
+  const int64_t id = r->at(0).Int(0);
   if (seg.shard == 0) {
     // A new segment waits for its aggregate; one write of the pin's row for both keys.
     std::array<SqlValue, 1> pin = {seg.pin_requestid};

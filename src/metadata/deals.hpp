@@ -51,7 +51,14 @@ bool DealStateIsLive(DealState s);
 // A pinned pin that has no segment yet.
 struct UnsegmentedPin {
   std::string requestid;
-  Bytes cid;  // normalized binary CID (CIDv1)
+  Bytes cid;              // normalized binary CID (CIDv1)
+  int64_t queued_at = 0;  // its place in the queue (fil_unsegmented.created)
+};
+
+// A place in the queue of unsegmented pins: strictly after the pin read last.
+struct UnsegmentedCursor {
+  int64_t queued_at = 0;
+  std::string requestid;
 };
 
 struct SegmentRecord {
@@ -170,8 +177,11 @@ class DealStore {
   // segment failed is queued again at its retry time, DeferSegment), at most `limit`; with
   // `due_by_us`, only those queued at or before it. One indexed read of fil_unsegmented, whatever
   // the number of pins.
+  // With `after`, only the pins queued after that one (queue order is (queued_at, requestid)): a
+  // caller still writing the segments of the pins it read last reads on past them.
   Result<std::vector<UnsegmentedPin>> UnsegmentedPins(
-      size_t limit, std::optional<int64_t> due_by_us = std::nullopt);
+      size_t limit, std::optional<int64_t> due_by_us = std::nullopt,
+      const std::optional<UnsegmentedCursor>& after = std::nullopt);
   // A pin whose segment could not be made: queued again at `retry_at_us` (the pins due before it
   // go first, so that failing pins never hold the queue's head) and its info.filecoin set to
   // "segment failed: <reason>", in one transaction. No-op for a pin no longer queued.

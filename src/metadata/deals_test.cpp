@@ -85,6 +85,38 @@ TEST_F(DealsTest, PinnedPinsWithoutSegmentAreListedOnceSegmented) {
   EXPECT_EQ((*pending)[0].requestid, b.requestid);
 }
 
+// The engine writes one batch's segments while it reads and computes the next: a cursor reads
+// on past the pins it has (ties in queue time broken by requestid).
+TEST_F(DealsTest, ACursorReadsTheUnsegmentedQueueOnPastThePinsAlreadyRead) {
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 5; ++i) ids.push_back(Pinned(i).requestid);
+  auto first = deals_.UnsegmentedPins(2);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->size(), 2u);
+  std::vector<std::string> seen;
+  std::optional<UnsegmentedCursor> cursor;
+  for (int round = 0; round < 4; ++round) {
+    auto page = deals_.UnsegmentedPins(2, std::nullopt, cursor);
+    ASSERT_TRUE(page.has_value());
+    for (const auto& p : *page) seen.push_back(p.requestid);
+    if (page->empty()) break;
+    cursor = UnsegmentedCursor{page->back().queued_at, page->back().requestid};
+  }
+  EXPECT_EQ(seen, ids);  // once each, in queue order, though none was segmented
+  // Two pins queued at the same time: both are read, one page each.
+  ASSERT_TRUE(db_.db()
+                  .Write([&](SqlSession& s) -> Result<void> {
+                    return s.ExecScript("UPDATE fil_unsegmented SET created = 7");
+                  })
+                  .has_value());
+  auto one = deals_.UnsegmentedPins(1);
+  ASSERT_EQ(one->size(), 1u);
+  auto next = deals_.UnsegmentedPins(1, std::nullopt, UnsegmentedCursor{7, one->front().requestid});
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_NE(next->front().requestid, one->front().requestid);
+  EXPECT_EQ(next->front().queued_at, 7);
+}
+
 TEST_F(DealsTest, TheUnsegmentedQueueFollowsEveryWayAPinComesAndGoes) {
   auto requestids = [this] {
     std::vector<std::string> out;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <future>
+#include <optional>
 #include <set>
 
 #include "common/log.hpp"
@@ -475,18 +477,35 @@ Result<void> DealEngine::Segment() {
   // AddSegments shows the new segments' pins "aggregating" in the same write; ShowOnPins need not
   // write them again.
   const std::map<std::string, std::string> aggregating = {{"filecoin", "aggregating"}};
-  auto flush = [&](const std::vector<metadata::DealStore::NewSegment>& batch) -> Result<void> {
-    CAIRN_TRY(deals_.AddSegments(batch));
-    std::lock_guard lock(mu_);
-    for (const auto& n : batch) shown_[n.segment.pin_requestid] = aggregating;
+  // A batch is written on another thread while the next one is computed (the write is mostly
+  // SQLite, the computing mostly CommP: two cores overlap them); at most one write runs, and
+  // the queue is read on past the pins being written (the cursor). Every path out of this
+  // function waits for the write (the future's destructor joins).
+  std::future<Result<void>> writing;
+  auto written_yet = [&]() -> Result<void> {
+    if (!writing.valid()) return Ok();
+    return writing.get();
+  };
+  auto flush = [&](std::vector<metadata::DealStore::NewSegment> batch) -> Result<void> {
+    CAIRN_TRY(written_yet());
+    writing = std::async(std::launch::async,
+                         [this, &aggregating, batch = std::move(batch)]() -> Result<void> {
+                           CAIRN_TRY(deals_.AddSegments(batch));
+                           std::lock_guard lock(mu_);
+                           for (const auto& n : batch)
+                             shown_[n.segment.pin_requestid] = aggregating;
+                           return Ok();
+                         });
     return Ok();
   };
+  std::optional<metadata::UnsegmentedCursor> cursor;
   while (true) {
     {
       std::lock_guard lock(mu_);
       if (stop_) break;
     }
-    auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch, clock_.WallMicros()));
+    auto pending = CAIRN_TRY(deals_.UnsegmentedPins(kSegmentBatch, clock_.WallMicros(), cursor));
+    if (!pending.empty()) cursor = {pending.back().queued_at, pending.back().requestid};
     std::vector<metadata::DealStore::NewSegment> batch;
     size_t written = 0;
     size_t batch_blocks = 0;
@@ -496,8 +515,8 @@ Result<void> DealEngine::Segment() {
       if (batch_blocks >= kSegmentFlushBlocks ||
           (!batch.empty() &&
            std::chrono::steady_clock::now() - batch_start >= kSegmentFlushAfter)) {
-        CAIRN_TRY(flush(batch));
         written += batch.size();
+        CAIRN_TRY(flush(std::move(batch)));
         batch.clear();
         batch_blocks = 0;
         batch_start = std::chrono::steady_clock::now();
@@ -561,12 +580,13 @@ Result<void> DealEngine::Segment() {
         batch.push_back(std::move(n));
       }
     }
-    if (!batch.empty()) CAIRN_TRY(flush(batch));
     written += batch.size();
+    if (!batch.empty()) CAIRN_TRY(flush(std::move(batch)));
     // A short batch was the last; a batch of failures only would come back the same.
     if (out_of_time || pending.size() < kSegmentBatch || written == 0) break;
     if (std::chrono::steady_clock::now() >= deadline) break;
   }
+  CAIRN_TRY(written_yet());
   if (first) return Err(*first);
   return Ok();
 }
