@@ -89,9 +89,13 @@ ConnectionPool::~ConnectionPool() {
 void ConnectionPool::CloseExpiredLocked(std::chrono::steady_clock::time_point now) {
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto& idle = it->second;
-    while (!idle.empty() && now - idle.front().since >= options_.idle_timeout) {
-      ::close(idle.front().connection.fd);
-      idle.pop_front();
+    for (auto i = idle.begin(); i != idle.end();) {
+      if (now < i->expires) {
+        ++i;
+        continue;
+      }
+      ::close(i->connection.fd);
+      i = idle.erase(i);
       --idle_count_;
     }
     it = idle.empty() ? idle_.erase(it) : std::next(it);
@@ -111,12 +115,19 @@ std::optional<ConnectionPool::Connection> ConnectionPool::Take(const std::string
   return c;
 }
 
-void ConnectionPool::Give(const std::string& origin, Connection connection) {
+void ConnectionPool::Give(const std::string& origin, Connection connection,
+                          std::optional<std::chrono::milliseconds> server_keep) {
+  const auto keep =
+      server_keep ? std::min(*server_keep, options_.idle_timeout) : options_.idle_timeout;
+  if (keep.count() <= 0) {
+    ::close(connection.fd);
+    return;
+  }
   std::lock_guard lock(mu_);
   const auto now = std::chrono::steady_clock::now();
   CloseExpiredLocked(now);
   auto& idle = idle_[origin];
-  idle.push_back({connection, now});
+  idle.push_back({connection, now, now + keep});
   ++idle_count_;
   if (idle.size() > options_.max_idle_per_origin) {
     ::close(idle.front().connection.fd);
@@ -158,7 +169,24 @@ constexpr uint64_t kDirectChunk = 256 * 1024;  // most bytes one read of a strea
 struct ExchangeEnd {
   bool got_bytes = false;  // a byte of the response came (the request must not be sent again)
   bool reusable = false;   // the response was complete and the connection may carry another
+  // How long the server keeps the connection idle (its Keep-Alive: timeout=N, less a margin).
+  std::optional<std::chrono::milliseconds> server_keep;
 };
+
+// The server's `Keep-Alive: timeout=N` (seconds) less 250 ms, so that a kept connection is not
+// used just as the server closes it; nullopt when the header says nothing usable.
+std::optional<std::chrono::milliseconds> ServerKeep(const ClientResponse& head) {
+  const auto value = head.Header("keep-alive");
+  if (!value) return std::nullopt;
+  const size_t at = value->find("timeout=");
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view digits = value->substr(at + 8);
+  unsigned seconds = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+  if (ec != std::errc() || ptr == digits.data()) return std::nullopt;
+  return std::chrono::milliseconds(std::min<uint64_t>(seconds, 86400) * 1000) -
+         std::chrono::milliseconds(250);
+}
 
 template <typename Stream>
 net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& url,
@@ -206,6 +234,7 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
   for (const auto& f : parser.get()) {
     out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   }
+  end.server_keep = ServerKeep(out);
   if (request.on_head) {
     if (auto r = request.on_head(out); !r) co_return Err(r.error());
   }
@@ -381,7 +410,7 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
         boost::system::error_code rec;
         const bool v6 = tcp_stream.socket().local_endpoint(rec).address().is_v6();
         const int fd = rec ? -1 : tcp_stream.socket().release(rec);
-        if (!rec && fd >= 0) request.pool->Give(origin, {fd, v6});
+        if (!rec && fd >= 0) request.pool->Give(origin, {fd, v6}, end.server_keep);
       }
       result = std::move(exchanged);
       co_return;

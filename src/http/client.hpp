@@ -38,7 +38,8 @@ Result<Url> ParseUrl(std::string_view text);
 // complete response that did not say `Connection: close` and left no stray bytes; a connection
 // that failed, was cut short (an error, a refused head, a sink that said no) or was refused by
 // the server is closed. A connection is reused at most `idle_timeout` after its last response
-// (servers close idle ones: Node after 5 s); when a reused connection turns out to be closed
+// (servers close idle ones: Node after 5 s), and no longer than the server's own `Keep-Alive:
+// timeout=N` less 250 ms when it sends one; when a reused connection turns out to be closed
 // before any byte of the response came, Fetch retries the request once on a new connection
 // (so only requests that may be sent twice, as the GETs of a range read, should use a pool).
 // At most `max_idle_per_origin` and `max_idle` connections are kept (the oldest are closed).
@@ -63,9 +64,11 @@ class ConnectionPool {
     bool v6 = false;
   };
   std::optional<Connection> Take(const std::string& origin);
-  // Keeps `connection` (ownership passes to the pool) for a later Take, or closes it when the
-  // pool is full.
-  void Give(const std::string& origin, Connection connection);
+  // Keeps `connection` (ownership passes to the pool) for a later Take, for at most idle_timeout
+  // and at most `server_keep` (the server's Keep-Alive timeout less a margin), or closes it when
+  // the pool is full or `server_keep` is not positive.
+  void Give(const std::string& origin, Connection connection,
+            std::optional<std::chrono::milliseconds> server_keep = std::nullopt);
 
   size_t IdleCount() const;
   uint64_t Reused() const;  // connections handed out again by Take since construction
@@ -74,6 +77,7 @@ class ConnectionPool {
   struct Idle {
     Connection connection;
     std::chrono::steady_clock::time_point since;
+    std::chrono::steady_clock::time_point expires;
   };
   void CloseExpiredLocked(std::chrono::steady_clock::time_point now);  // REQUIRES(mu_)
 
