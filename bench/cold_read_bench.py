@@ -62,6 +62,12 @@ def cpu_ticks_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def minor_faults(pid):
+    """Minor page faults of a process so far (/proc/<pid>/stat minflt, exited threads included)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 def children_cpu_seconds():
     """User + system CPU seconds of the waited-for children (curl, after subprocess.run)."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -227,6 +233,7 @@ check_interval_seconds = 1
                       for p in providers}
             procs_cpu = (cpu_seconds(serve.pid), cpu_seconds(devnet.pid),
                          cpu_ticks_seconds(serve.pid), children_cpu_seconds())
+            faults = minor_faults(serve.pid)
             t0 = time.monotonic()
             a = curl(f"{base}/ipfs/{root}", [f"Authorization: Bearer {token}"], len(data))
             if os.environ.get("COLD_BENCH_TIMES"):  # CLOCK_MONOTONIC, for perf record -k
@@ -235,6 +242,7 @@ check_interval_seconds = 1
                      "devnet": cpu_seconds(devnet.pid) - procs_cpu[1],
                      "curl": children_cpu_seconds() - procs_cpu[3]}
             ticks = cpu_ticks_seconds(serve.pid) - procs_cpu[2]
+            faults = minor_faults(serve.pid) - faults
             # Work Cairn does for the read after its last byte (a write-back still draining):
             # its CPU over the next 0.5 s, less what it uses idle (measured before the rounds).
             time.sleep(0.5)
@@ -261,8 +269,8 @@ check_interval_seconds = 1
                   f"(providers served {sum(served.values())} bytes); raw /piece at {who} ttfb "
                   f"{b[0] * 1e3:.1f} ms, {mb / b[1]:.0f} MB/s; CPU ms, cold read: "
                   + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in cpu_a.items())
-                  + "; raw: " + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in cpu_b.items()),
-                  flush=True)
+                  + "; raw: " + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in cpu_b.items())
+                  + f"; cairn page faults {faults}", flush=True)
         thr = statistics.median(b[1] / a[1] for a, b, *_ in rows)
         ttfb = statistics.median(a[0] / b[0] for a, b, *_ in rows)
         print(f"file {args.mib} MiB, {args.rounds} rounds")
