@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -40,10 +41,37 @@ def free_port():
 
 
 def cpu_seconds(pid):
-    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
+    """CPU seconds the threads of a process have run so far, to the nanosecond: the sum of
+    /proc/<pid>/task/*/schedstat (run time in ns). /proc/<pid>/stat's utime + stime count in
+    clock ticks (10 ms), too coarse for a 20 ms read; threads that have exited are not counted
+    here, which cpu_ticks_seconds() (which counts them) lets the caller check."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # the thread exited between the listing and the read
+    return total / 1e9
+
+
+def cpu_ticks_seconds(pid):
+    """User + system CPU seconds of a process, exited threads included, in clock ticks."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def minor_faults(pid):
+    """Minor page faults of a process so far (/proc/<pid>/stat minflt, exited threads included)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
+def children_cpu_seconds():
+    """User + system CPU seconds of the waited-for children (curl, after subprocess.run)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def rpc(url, method, params):
@@ -191,6 +219,11 @@ check_interval_seconds = 1
         for p in providers:
             curl(f"{p['http']}/piece/{piece_cid}",
                  [f"Range: bytes={start}-{start + len(data) - 1}"], len(data))
+        # Cairn's CPU over 0.5 s idle (hot-cache checks, deal polling), subtracted from the
+        # CPU it uses in the 0.5 s after each read.
+        idle = cpu_seconds(serve.pid)
+        time.sleep(2)
+        idle_cairn = (cpu_seconds(serve.pid) - idle) / 4
         rows = []
         for i in range(args.rounds):
             if i:
@@ -198,12 +231,26 @@ check_interval_seconds = 1
             evicted = evictions()
             before = {p["id"]: rpc(chain, "Devnet.Stats", [p["id"]])["BytesServed"]
                       for p in providers}
-            cpu = (cpu_seconds(serve.pid), cpu_seconds(devnet.pid))
+            procs_cpu = (cpu_seconds(serve.pid), cpu_seconds(devnet.pid),
+                         cpu_ticks_seconds(serve.pid), children_cpu_seconds())
+            faults = minor_faults(serve.pid)
             t0 = time.monotonic()
             a = curl(f"{base}/ipfs/{root}", [f"Authorization: Bearer {token}"], len(data))
             if os.environ.get("COLD_BENCH_TIMES"):  # CLOCK_MONOTONIC, for perf record -k
                 print(f"cold read {i + 1}: monotonic {t0:.6f},{time.monotonic():.6f}", flush=True)
-            cpu_a = (cpu_seconds(serve.pid) - cpu[0], cpu_seconds(devnet.pid) - cpu[1])
+            cpu_a = {"cairn": cpu_seconds(serve.pid) - procs_cpu[0],
+                     "devnet": cpu_seconds(devnet.pid) - procs_cpu[1],
+                     "curl": children_cpu_seconds() - procs_cpu[3]}
+            ticks = cpu_ticks_seconds(serve.pid) - procs_cpu[2]
+            faults = minor_faults(serve.pid) - faults
+            # Work Cairn does for the read after its last byte (a write-back still draining):
+            # its CPU over the next 0.5 s, less what it uses idle (measured before the rounds).
+            time.sleep(0.5)
+            cpu_a["cairn after"] = max(
+                0.0, cpu_seconds(serve.pid) - procs_cpu[0] - cpu_a["cairn"] - idle_cairn)
+            if ticks > cpu_a["cairn"] + 0.03:
+                print(f"round {i + 1}: warning: cairn's clock ticks say {ticks * 1e3:.0f} ms: "
+                      "threads that exited ran during the read", flush=True)
             served = {p["id"]: rpc(chain, "Devnet.Stats", [p["id"]])["BytesServed"] - before[p["id"]]
                       for p in providers}
             if sum(served.values()) < len(data):
@@ -211,22 +258,28 @@ check_interval_seconds = 1
                                    "not cold")
             who = max(served, key=served.get)
             url = next(p for p in providers if p["id"] == who)["http"]
-            cpu = cpu_seconds(devnet.pid)
+            procs_cpu = (cpu_seconds(devnet.pid), children_cpu_seconds())
             b = curl(f"{url}/piece/{piece_cid}",
                      [f"Range: bytes={start}-{start + len(data) - 1}"], len(data))
-            cpu_b = cpu_seconds(devnet.pid) - cpu
-            rows.append((a, b, served))
+            cpu_b = {"devnet": cpu_seconds(devnet.pid) - procs_cpu[0],
+                     "curl": children_cpu_seconds() - procs_cpu[1]}
+            rows.append((a, b, served, cpu_a, cpu_b))
             mb = len(data) / 1e6
             print(f"round {i + 1}: cold gateway ttfb {a[0] * 1e3:.1f} ms, {mb / a[1]:.0f} MB/s "
                   f"(providers served {sum(served.values())} bytes); raw /piece at {who} ttfb "
-                  f"{b[0] * 1e3:.1f} ms, {mb / b[1]:.0f} MB/s; CPU: cairn {cpu_a[0] * 1e3:.0f} "
-                  f"ms and devnet {cpu_a[1] * 1e3:.0f} ms for the cold read, devnet "
-                  f"{cpu_b * 1e3:.0f} ms for the raw one", flush=True)
-        thr = statistics.median(b[1] / a[1] for a, b, _ in rows)
-        ttfb = statistics.median(a[0] / b[0] for a, b, _ in rows)
+                  f"{b[0] * 1e3:.1f} ms, {mb / b[1]:.0f} MB/s; CPU ms, cold read: "
+                  + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in cpu_a.items())
+                  + "; raw: " + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in cpu_b.items())
+                  + f"; cairn page faults {faults}", flush=True)
+        thr = statistics.median(b[1] / a[1] for a, b, *_ in rows)
+        ttfb = statistics.median(a[0] / b[0] for a, b, *_ in rows)
         print(f"file {args.mib} MiB, {args.rounds} rounds")
         print(f"throughput cold gateway / raw /piece, median: {thr:.2f} (goal >= 0.7)")
         print(f"time to first byte cold gateway / raw /piece, median: {ttfb:.1f}x")
+        print("CPU ms per read, median: cold read: " + ", ".join(
+            f"{k} {statistics.median(r[3][k] for r in rows) * 1e3:.1f}" for k in rows[0][3])
+            + "; raw: " + ", ".join(
+            f"{k} {statistics.median(r[4][k] for r in rows) * 1e3:.1f}" for k in rows[0][4]))
     except Exception:
         print(f"failed; the work directory is kept: {work} (serve.log)", file=sys.stderr)
         work = None

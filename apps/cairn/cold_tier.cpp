@@ -88,7 +88,8 @@ std::string NetworkLine(filecoin::chain::ChainClient& chain) {
   return "cold tier: network " + *name;
 }
 
-// Byte ranges of pieces from providers (GET /piece/{cid} with Range) over the Beast client.
+// Byte ranges of pieces from providers (GET /piece/{cid} with Range) over the Beast client, on
+// connections kept alive per provider (a cold read sends one range request per batch of blocks).
 class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
  public:
   Result<Bytes> Fetch(const std::string& base_url, const std::string& piece_cid, uint64_t offset,
@@ -111,6 +112,7 @@ class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
     req.headers = {
         {"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
     req.timeout = deadline;
+    req.pool = &pool_;
     // A provider that ignores Range is cut off here instead of sending the whole piece.
     req.max_body_bytes = length;
     // The status is judged before a byte of the body reaches the sink.
@@ -146,6 +148,9 @@ class BeastPieceRangeFetcher : public filecoin::retrieval::PieceRangeFetcher {
     }
     return Ok();
   }
+
+ private:
+  http::ConnectionPool pool_;
 };
 
 }  // namespace

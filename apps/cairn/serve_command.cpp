@@ -17,6 +17,7 @@
 #include "apps/cairn/service.hpp"
 #include "blockstore/cached_blockstore.hpp"
 #include "blockstore/fallback_blockstore.hpp"
+#include "blockstore/write_behind_blockstore.hpp"
 #include "common/log.hpp"
 #include "http/server.hpp"
 #include "metadata/events.hpp"
@@ -396,9 +397,13 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   store_options.segment_size = static_cast<uint64_t>(config.segment_mib) << 20;
   auto log_blocks = CAIRN_TRY(OpenRepoBlockstore(global, store_options));
   // Everything but compaction and the store's own metrics reads and deletes through the cache
-  // (a delete must reach it); it holds verified blocks only.
+  // (a delete must reach it); it holds verified blocks only. In front of it, the write-behind
+  // queue (blockstore/write_behind_blockstore.hpp): a cold read's write-backs are written by a
+  // background thread, and every Delete (eviction, garbage collection) is ordered after them, so
+  // everything reads, writes and deletes through `hot_blocks`.
   blockstore::CachedBlockstore cached_blocks(*log_blocks,
                                              static_cast<uint64_t>(config.block_cache_mib) << 20);
+  blockstore::WriteBehindBlockstore hot_blocks(cached_blocks);
   auto identity =
       CAIRN_TRY(net::LoadOrCreateIdentity(std::filesystem::path(global.repo) / "identity.key"));
   auto p2p = CAIRN_TRY(P2pRuntime::Start(identity, config));
@@ -412,7 +417,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // Every block the read path serves is recorded for the hot cache's order (with a cold tier).
   pinning::AccessLog accesses;
   ReadPath read_path = CAIRN_TRY(
-      ReadPath::Open(global, config, *db, pins, events, cached_blocks, p2p->host(), accesses));
+      ReadPath::Open(global, config, *db, pins, events, hot_blocks, p2p->host(), accesses));
   ColdTier* cold_tier = read_path.cold_tier.get();
   std::unique_ptr<pinning::TouchingBlockstore> touching;
   if (cold_tier)
@@ -448,8 +453,8 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
       return deal_records.ForEachEvictedBlock(fn);
     };
   }
-  pinning::PinService pin_service(pins, cached_blocks, pin_source, clock, pin_options);
-  auto hot_cache = MakeHotCache(config, cold_tier, deal_records, pins, cached_blocks, *log_blocks,
+  pinning::PinService pin_service(pins, hot_blocks, pin_source, clock, pin_options);
+  auto hot_cache = MakeHotCache(config, cold_tier, deal_records, pins, hot_blocks, *log_blocks,
                                 pin_service, accesses, clock);
 
   ApiSurfaces apis(global, config, reads, pins, accounts, events, deal_records, pin_service, clock,
@@ -487,6 +492,7 @@ Result<void> Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (hot_cache) hot_cache->Stop();
   upkeep.Stop();
   pin_service.Stop();
+  hot_blocks.Flush();  // the cold reads' queued write-backs, before the last sync
   CAIRN_TRY(log_blocks->Sync());
   log::Info("serve.stop");
   std::printf("cairn: stopped\n");

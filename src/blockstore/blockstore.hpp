@@ -39,6 +39,13 @@ class Blockstore {
   // Stores `data` under `cid`'s multihash. Storing a block that is already present is Ok and
   // writes nothing.
   virtual Result<void> Put(const Cid& cid, ByteSpan data) = 0;
+  // Put(), for a caller that need not wait for the write (a cold read's write-back): a store with
+  // a background writer (WriteBehindBlockstore) queues `data` (shared, not copied) and returns;
+  // the block is readable through this store at once, and stored unless its write fails, which
+  // is logged, not returned. The default writes it now with Put.
+  virtual Result<void> PutLater(const Cid& cid, std::shared_ptr<const Bytes> data) {
+    return Put(cid, *data);
+  }
   // The block's bytes. NotFound when absent; Corruption when the stored bytes do not match the
   // CID; NotSupported when the CID's hash cannot be computed.
   virtual Result<Bytes> Get(const Cid& cid) = 0;

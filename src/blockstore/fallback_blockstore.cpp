@@ -38,7 +38,7 @@ Result<std::shared_ptr<const Bytes>> FallbackBlockstore::Admit(const Cid& cid, R
     return Err(ErrorCode::kCorruption, "blockstore: the fallback's block " + cid.ToString() +
                                            " does not match its CID: " + ok.error().message());
   }
-  if (auto put = hot_.Put(cid, *bytes); !put) {
+  if (auto put = hot_.PutLater(cid, bytes); !put) {
     log::Warn("blockstore.rewarm_failed",
               {{"cid", cid.ToString()}, {"error", put.error().message()}});
   }

@@ -6,9 +6,10 @@
 // - Get/GetShared: the hot store's answer unless it is NotFound; then the fallback's. A block
 //   from the fallback is verified against its CID here (unless the fallback says it verified it
 //   itself: ipld::BlockGetter::VerifiesBlocks, as the cold tier's reader does), written back to
-//   the hot store (re-warmed: the next read is hot) and returned. A failed write-back
-//   is logged and the verified bytes are served anyway. Bytes that do not match the CID are
-//   Corruption and are neither stored nor returned.
+//   the hot store (re-warmed: the next read is hot) with Blockstore::PutLater, so a hot store
+//   with a background writer (WriteBehindBlockstore) writes it off the read's path, and
+//   returned. A failed write-back is logged and the verified bytes are served anyway. Bytes that do
+//   not match the CID are Corruption and are neither stored nor returned.
 // - Prefetch (a reader's hint of the blocks it reads next): the hinted blocks the hot store lacks
 //   are read from the fallback in the background, as one batch (ipld::BlockGetter::GetMany: the
 //   cold reader fetches adjacent blocks of a piece in one range request), on at most

@@ -1,5 +1,7 @@
 #include "http/client.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -78,15 +80,118 @@ std::optional<std::string_view> ClientResponse::Header(std::string_view name) co
   return std::nullopt;
 }
 
+ConnectionPool::~ConnectionPool() {
+  for (auto& [origin, idle] : idle_) {
+    for (const Idle& i : idle) ::close(i.connection.fd);
+  }
+}
+
+void ConnectionPool::CloseExpiredLocked(std::chrono::steady_clock::time_point now) {
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& idle = it->second;
+    for (auto i = idle.begin(); i != idle.end();) {
+      if (now < i->expires) {
+        ++i;
+        continue;
+      }
+      ::close(i->connection.fd);
+      i = idle.erase(i);
+      --idle_count_;
+    }
+    it = idle.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
+std::optional<ConnectionPool::Connection> ConnectionPool::Take(const std::string& origin) {
+  std::lock_guard lock(mu_);
+  CloseExpiredLocked(std::chrono::steady_clock::now());
+  auto it = idle_.find(origin);
+  if (it == idle_.end()) return std::nullopt;
+  Connection c = it->second.back().connection;  // the most recent: the least likely closed
+  it->second.pop_back();
+  if (it->second.empty()) idle_.erase(it);
+  --idle_count_;
+  ++reused_;
+  return c;
+}
+
+void ConnectionPool::Give(const std::string& origin, Connection connection,
+                          std::optional<std::chrono::milliseconds> server_keep) {
+  const auto keep =
+      server_keep ? std::min(*server_keep, options_.idle_timeout) : options_.idle_timeout;
+  if (keep.count() <= 0) {
+    ::close(connection.fd);
+    return;
+  }
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  CloseExpiredLocked(now);
+  auto& idle = idle_[origin];
+  idle.push_back({connection, now, now + keep});
+  ++idle_count_;
+  if (idle.size() > options_.max_idle_per_origin) {
+    ::close(idle.front().connection.fd);
+    idle.pop_front();
+    --idle_count_;
+  }
+  // Over the total: the oldest connection of any origin goes.
+  while (idle_count_ > options_.max_idle) {
+    auto oldest = idle_.end();
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (!it->second.empty() &&
+          (oldest == idle_.end() || it->second.front().since < oldest->second.front().since)) {
+        oldest = it;
+      }
+    }
+    ::close(oldest->second.front().connection.fd);
+    oldest->second.pop_front();
+    --idle_count_;
+    if (oldest->second.empty()) idle_.erase(oldest);
+  }
+}
+
+size_t ConnectionPool::IdleCount() const {
+  std::lock_guard lock(mu_);
+  return idle_count_;
+}
+
+uint64_t ConnectionPool::Reused() const {
+  std::lock_guard lock(mu_);
+  return reused_;
+}
+
 namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
 constexpr uint64_t kDirectChunk = 256 * 1024;  // most bytes one read of a streamed body takes
 
+// What an exchange left of its connection.
+struct ExchangeEnd {
+  bool got_bytes = false;  // a byte of the response came (the request must not be sent again)
+  bool reusable = false;   // the response was complete and the connection may carry another
+  // How long the server keeps the connection idle (its Keep-Alive: timeout=N, less a margin).
+  std::optional<std::chrono::milliseconds> server_keep;
+};
+
+// The server's `Keep-Alive: timeout=N` (seconds) less 250 ms, so that a kept connection is not
+// used just as the server closes it; nullopt when the header says nothing usable.
+std::optional<std::chrono::milliseconds> ServerKeep(const ClientResponse& head) {
+  const auto value = head.Header("keep-alive");
+  if (!value) return std::nullopt;
+  const size_t at = value->find("timeout=");
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view digits = value->substr(at + 8);
+  unsigned seconds = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+  if (ec != std::errc() || ptr == digits.data()) return std::nullopt;
+  return std::chrono::milliseconds(std::min<uint64_t>(seconds, 86400) * 1000) -
+         std::chrono::milliseconds(250);
+}
+
 template <typename Stream>
 net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& url,
                                                    const ClientRequest& request,
-                                                   const BodySink& sink) {
+                                                   const BodySink& sink, ExchangeEnd& end) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method), url.target, 11};
   if (req.method() == bhttp::verb::unknown) {
     co_return Err(ErrorCode::kInvalidArgument, "http client: unknown method " + request.method);
@@ -115,7 +220,7 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
   parser.body_limit(request.max_body_bytes);
   auto [hec, hn] =
       co_await bhttp::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
-  (void)hn;
+  end.got_bytes = hn > 0 || buffer.size() > 0;
   if (hec == bhttp::error::body_limit) {
     co_return Err(ErrorCode::kResourceExhausted,
                   "http client: body from " + url.host + " exceeds " +
@@ -129,6 +234,7 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
   for (const auto& f : parser.get()) {
     out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   }
+  end.server_keep = ServerKeep(out);
   if (request.on_head) {
     if (auto r = request.on_head(out); !r) co_return Err(r.error());
   }
@@ -140,8 +246,10 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
   if (sink && !parser.is_done() && parser.content_length() && !parser.chunked()) {
     // A streamed body of known length (within the cap: the parser checked the header) is read
     // straight from the socket into one buffer handed to the sink, instead of through the
-    // parser's buffer and a copy. The connection is not reused, so the parser need not see it.
+    // parser's buffer and a copy. The parser does not see it: the connection is reused only
+    // when the body ended exactly where the bytes received did.
     uint64_t remaining = *parser.content_length();
+    const bool keep_alive = parser.keep_alive() && buffer.size() <= remaining;
     if (remaining > request.max_body_bytes) {
       co_return Err(ErrorCode::kResourceExhausted,
                     "http client: body from " + url.host + " exceeds " +
@@ -164,6 +272,7 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
       remaining -= n;
       if (auto r = sink(ByteSpan(direct.data(), n)); !r) co_return Err(r.error());
     }
+    end.reusable = keep_alive;
     co_return out;
   }
   std::vector<char> chunk(256 * 1024);
@@ -198,6 +307,7 @@ net::awaitable<Result<ClientResponse>> RunExchange(Stream& stream, const Url& ur
       out.body.append(chunk.data(), got);
     }
   }
+  end.reusable = parser.keep_alive() && !parser.need_eof() && buffer.size() == 0;
   co_return out;
 }
 
@@ -209,7 +319,11 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
   std::optional<Result<ClientResponse>> result;
   auto deadline = std::chrono::steady_clock::now() + request.timeout;
 
-  auto run = [&]() -> net::awaitable<void> {
+  const bool pooled = request.pool != nullptr && url.scheme == "http";
+  const std::string origin = url.host + ":" + std::to_string(url.port);
+
+  // Connects `tcp_stream` to the URL's host; the error, or Ok.
+  auto connect = [&](beast::tcp_stream& tcp_stream) -> net::awaitable<Result<void>> {
     // An address literal needs no resolver (asio's runs on a thread of its own per context).
     boost::system::error_code literal_ec;
     const auto literal = net::ip::make_address(url.host, literal_ec);
@@ -222,27 +336,24 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
       auto [rec, resolved] = co_await resolver.async_resolve(url.host, std::to_string(url.port),
                                                              net::as_tuple(net::use_awaitable));
       if (rec) {
-        result = Err(ErrorCode::kUnavailable,
-                     "http client: cannot resolve " + url.host + ": " + rec.message());
-        co_return;
+        co_return Err(ErrorCode::kUnavailable,
+                      "http client: cannot resolve " + url.host + ": " + rec.message());
       }
       endpoints = std::move(resolved);
     }
-    beast::tcp_stream tcp_stream(ioc);
-    tcp_stream.expires_at(deadline);
     auto [cec, ep] =
         co_await tcp_stream.async_connect(endpoints, net::as_tuple(net::use_awaitable));
     (void)ep;
     if (cec) {
-      result = Err(cec == beast::error::timeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                   "http client: cannot connect to " + url.host + ":" + std::to_string(url.port) +
-                       ": " + cec.message());
-      co_return;
+      co_return Err(cec == beast::error::timeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+                    "http client: cannot connect to " + url.host + ":" + std::to_string(url.port) +
+                        ": " + cec.message());
     }
-    if (url.scheme == "http") {
-      result = co_await RunExchange(tcp_stream, url, request, sink);
-      co_return;
-    }
+    co_return Ok();
+  };
+
+  // The exchange over TLS on a connected stream.
+  auto run_tls = [&](beast::tcp_stream tcp_stream) -> net::awaitable<void> {
     ssl::context ctx(ssl::context::tls_client);
     ctx.set_default_verify_paths();
     ctx.set_verify_mode(ssl::verify_peer);
@@ -259,7 +370,51 @@ Result<ClientResponse> Fetch(const ClientRequest& request, const BodySink& sink)
           Err(ErrorCode::kUnavailable, "http client: TLS with " + url.host + ": " + hec.message());
       co_return;
     }
-    result = co_await RunExchange(tls, url, request, sink);
+    ExchangeEnd end;  // TLS connections are not kept
+    result = co_await RunExchange(tls, url, request, sink, end);
+  };
+
+  auto run = [&]() -> net::awaitable<void> {
+    // A kept-alive connection first (plain http with a pool); when the server had closed it
+    // before answering, once more on a new one.
+    std::optional<ConnectionPool::Connection> kept =
+        pooled ? request.pool->Take(origin) : std::nullopt;
+    for (;;) {
+      beast::tcp_stream tcp_stream(ioc);
+      if (kept) {
+        boost::system::error_code aec;
+        tcp_stream.socket().assign(kept->v6 ? tcp::v6() : tcp::v4(), kept->fd, aec);
+        if (aec) {
+          ::close(kept->fd);
+          kept.reset();
+        }
+      }
+      tcp_stream.expires_at(deadline);
+      if (!kept) {
+        if (auto connected = co_await connect(tcp_stream); !connected) {
+          result = Err(connected.error());
+          co_return;
+        }
+      }
+      if (url.scheme == "https") {
+        co_await run_tls(std::move(tcp_stream));
+        co_return;
+      }
+      ExchangeEnd end;
+      auto exchanged = co_await RunExchange(tcp_stream, url, request, sink, end);
+      if (!exchanged && kept && !end.got_bytes) {
+        kept.reset();  // closed by the server while idle: nothing was answered
+        continue;
+      }
+      if (exchanged && pooled && end.reusable) {
+        boost::system::error_code rec;
+        const bool v6 = tcp_stream.socket().local_endpoint(rec).address().is_v6();
+        const int fd = rec ? -1 : tcp_stream.socket().release(rec);
+        if (!rec && fd >= 0) request.pool->Give(origin, {fd, v6}, end.server_keep);
+      }
+      result = std::move(exchanged);
+      co_return;
+    }
   };
   net::co_spawn(ioc, run(), [&](const std::exception_ptr& e) {
     if (e && !result) result = Err(ErrorCode::kInternal, "http client: unexpected exception");
