@@ -150,6 +150,11 @@ Result<std::shared_ptr<const Bytes>> WriteBehindBlockstore::GetShared(const Cid&
   return base_.GetShared(cid);
 }
 
+Result<Bytes> WriteBehindBlockstore::GetIntact(const Cid& cid) {
+  if (auto data = Lookup(KeyOf(cid))) return Bytes(*data);  // verified when it was fetched
+  return base_.GetIntact(cid);
+}
+
 Result<bool> WriteBehindBlockstore::Has(const Cid& cid) {
   if (Lookup(KeyOf(cid))) return true;
   return base_.Has(cid);

@@ -72,6 +72,8 @@ class WriteBehindBlockstore final : public Blockstore {
   Result<void> PutLater(const Cid& cid, std::shared_ptr<const Bytes> data) override;
   Result<Bytes> Get(const Cid& cid) override;
   Result<std::shared_ptr<const Bytes>> GetShared(const Cid& cid) override;
+  // A queued block's bytes (verified when fetched), else the underlying store's GetIntact.
+  Result<Bytes> GetIntact(const Cid& cid) override;
   Result<bool> Has(const Cid& cid) override;
   Result<uint64_t> Size(const Cid& cid) override;
   Result<void> Delete(const Cid& cid) override;
