@@ -5,9 +5,19 @@
 // even ones; 0 is the session. Each stream starts with a 256 KiB receive window in each direction
 // and only DATA payload counts against it.
 //
+// Receive-window auto-tuning (as go-yamux and rust-yamux do; not in the spec, which only says
+// the window may grow with WINDOW_UPDATE): StartRttMeasurement() sends one PING and its answer
+// gives the connection's round-trip time. When a stream's reader has consumed half its window and
+// a window update is due, and that half was consumed less than 4 RTTs after the previous update,
+// the sender was limited by the window rather than the reader: the window doubles (the update
+// grants the extra), up to max_receive_window per stream and max_window_growth for the session's
+// streams together. A slow reader never takes that long to consume half, so its window stays.
+//
 // Session is the pure state machine of one connection: received bytes in (any split), frames out
 // (TakeOutput), per-stream buffers and windows in between. It never touches a socket; the host
 // (net/host.hpp) moves bytes and wakes the coroutines waiting on the streams Receive touched.
+//
+// Buffered DATA is kept per stream as a queue of chunks (no regrowing or memmove of one buffer).
 //
 // Protocol violations end the session (Receive returns InvalidArgument and a GO_AWAY with
 // "protocol error" is queued): DATA beyond the receive window, a window that would exceed
@@ -19,11 +29,13 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/clock.hpp"
 #include "common/result.hpp"
 
 namespace cairn::net::yamux {
@@ -53,6 +65,14 @@ struct Options {
   uint32_t max_streams = 256;  // streams open at once, both directions, until Release()
   // Receive window each stream advertises (>= 256 KiB; the excess is granted in the SYN/ACK).
   uint32_t receive_window = kInitialWindow;
+  // Auto-tuning (see above): a stream's window grows up to this (never below receive_window),
+  // and all streams' growth beyond receive_window together stays within max_window_growth.
+  uint32_t max_receive_window = 16 << 20;
+  size_t max_window_growth = 64 << 20;
+  // Largest DATA payload Write() puts in one frame.
+  uint32_t max_data_frame = 16 * 1024;
+  // Time for RTT and auto-tuning; null is SystemClock::Instance(). Must outlive the session.
+  const Clock* clock = nullptr;
   // Write() queues DATA only while less than this is waiting to be sent.
   size_t max_pending_output = 1 << 20;
   // Receive() fails when more than this is queued unsent (the peer does not read).
@@ -85,6 +105,14 @@ class Session {
   void SwapOutput(Bytes& buffer);
   size_t pending_output() const { return output_.size(); }
 
+  // Queues a PING whose answer measures the round-trip time (auto-tuning needs it; without a
+  // measurement windows never grow). Again later to re-measure.
+  void StartRttMeasurement();
+  // The last measured round-trip time in microseconds; 0 before the first answer.
+  int64_t rtt_micros() const { return rtt_micros_; }
+  // A stream's current receive window (what it grants when its buffer is empty); 0 when unknown.
+  uint32_t ReceiveWindow(uint32_t id) const;
+
   // Opens an outbound stream (SYN queued). ResourceExhausted at max_streams; Unavailable after
   // either side's GO_AWAY.
   Result<uint32_t> Open();
@@ -97,7 +125,7 @@ class Session {
   bool Exists(uint32_t id) const { return streams_.count(id) != 0; }
   size_t Readable(uint32_t id) const;
   // Moves up to out.size() buffered bytes into `out`; returns how many. Grants the peer window
-  // again once half of it was consumed.
+  // again once half of it was consumed (and grows it, see auto-tuning above).
   size_t Read(uint32_t id, MutableByteSpan out);
   bool RemoteClosed(uint32_t id) const;  // FIN received (after the buffer drains: EOF)
   bool IsReset(uint32_t id) const;       // RST either way, or unknown id
@@ -116,12 +144,29 @@ class Session {
   size_t stream_count() const { return streams_.size(); }
 
  private:
+  // Received bytes of one stream, in the pieces they arrived in (each piece is appended to the
+  // last chunk while it has room, else starts a chunk of at least kMinChunk bytes).
+  class ChunkQueue {
+   public:
+    size_t size() const { return size_; }
+    void Append(ByteSpan data);
+    size_t ReadInto(MutableByteSpan out);
+    void Clear();
+
+   private:
+    static constexpr size_t kMinChunk = 4096;
+    std::deque<Bytes> chunks_;
+    size_t front_pos_ = 0;  // bytes of chunks_.front() already read
+    size_t size_ = 0;
+  };
+
   struct Stream {
     uint32_t send_window = kInitialWindow;
+    uint32_t window = kInitialWindow;       // the receive window granted when all is consumed
     uint32_t recv_window = kInitialWindow;  // what the peer may still send
     uint32_t consumed = 0;                  // read since the last window update
-    Bytes buffer;
-    size_t read_pos = 0;
+    int64_t epoch_micros = 0;               // when the last window update was sent
+    ChunkQueue buffer;
     bool local_fin = false;
     bool remote_fin = false;
     bool reset = false;
@@ -141,9 +186,15 @@ class Session {
   void Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length);
   bool IsRemoteId(uint32_t id) const;
 
+  int64_t Now() const { return options_.clock->MonotonicMicros(); }
+
   Role role_;
   Options options_;
   uint32_t next_id_;
+  size_t window_growth_ = 0;  // sum over streams of window - receive_window
+  int64_t rtt_micros_ = 0;
+  int64_t ping_sent_micros_ = 0;
+  uint32_t ping_id_ = 0;  // opaque value of the RTT ping in flight; 0 when none
   bool local_go_away_ = false;
   bool remote_go_away_ = false;
   bool dead_ = false;
