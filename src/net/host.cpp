@@ -554,12 +554,16 @@ awaitable<void> Connection::ReadLoop() {
 
 awaitable<void> Connection::WriteLoop() {
   auto self = shared_from_this();
-  Bytes plain;  // the session's output, swapped in (its storage goes back to the session)
+  // The session's output, swapped in (their storage goes back to the session): control frames
+  // that go first, and the rest.
+  Bytes urgent;
+  Bytes plain;
   std::unique_ptr<uint8_t[]> wire;  // noise messages: length ‖ ciphertext ‖ tag (pooled)
   for (;;) {
     if (closed_) co_return;
     if (session_->pending_output() == 0) {
       // Idle: hold no buffers while waiting (memory per idle connection).
+      urgent = Bytes();
       OutputPool::Give(std::move(plain));
       plain = Bytes();
       BufferPool::Give(std::move(wire));
@@ -567,21 +571,30 @@ awaitable<void> Connection::WriteLoop() {
       continue;
     }
     if (plain.capacity() == 0) plain = OutputPool::Take();
-    session_->SwapOutput(plain);
+    session_->SwapOutput(urgent, plain);
     // The streams waiting for room queue their next data while this batch is written.
     std::vector<uint32_t> waiters;
     waiters.swap(output_waiters_);
     for (uint32_t id : waiters) WakeStream(id);
     if (!wire) wire = BufferPool::Take();
-    for (size_t at = 0; at < plain.size();) {
+    // Up to kIoBuffer bytes of Noise messages per write, `urgent` first.
+    const ByteSpan parts[2] = {urgent, plain};
+    size_t part = 0;
+    size_t at = 0;
+    while (part < 2) {
       uint8_t* const begin = wire.get();
       uint8_t* out = begin;
-      while (at < plain.size() && out + 2 + noise::kMaxFrame <= begin + kIoBuffer) {
-        size_t n = std::min(noise::kMaxPlaintext, plain.size() - at);
+      while (part < 2 && out + 2 + noise::kMaxFrame <= begin + kIoBuffer) {
+        if (at == parts[part].size()) {
+          ++part;
+          at = 0;
+          continue;
+        }
+        size_t n = std::min(noise::kMaxPlaintext, parts[part].size() - at);
         size_t length = n + noise::kTagSize;
         out[0] = static_cast<uint8_t>(length >> 8);
         out[1] = static_cast<uint8_t>(length);
-        auto r = send_.EncryptTo({}, ByteSpan(plain).subspan(at, n), out + 2);
+        auto r = send_.EncryptTo({}, parts[part].subspan(at, n), out + 2);
         if (!r) {
           Close(r.error().message());
           co_return;
@@ -589,6 +602,7 @@ awaitable<void> Connection::WriteLoop() {
         out += 2 + length;
         at += n;
       }
+      if (out == begin) break;
       auto [ec, n] = co_await asio::async_write(
           socket_, asio::buffer(begin, static_cast<size_t>(out - begin)), kTuple);
       if (ec) {

@@ -89,9 +89,11 @@ Session::Session(Role role, Options options)
 
 void Session::StartRttMeasurement() {
   if (dead_) return;
-  ping_id_ = ping_id_ == UINT32_MAX ? 1 : ping_id_ + 1;
+  measure_rtt_ = true;
+  ping_seq_ = ping_seq_ == UINT32_MAX ? 1 : ping_seq_ + 1;
+  ping_id_ = ping_seq_;
   ping_sent_micros_ = Now();
-  Frame(FrameType::kPing, kSyn, 0, ping_id_);
+  UrgentFrame(FrameType::kPing, kSyn, 0, ping_id_);
 }
 
 uint32_t Session::ReceiveWindow(uint32_t id) const {
@@ -108,6 +110,10 @@ void Session::Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length
   AppendHeader(output_, Header{type, flags, id, length});
 }
 
+void Session::UrgentFrame(FrameType type, uint16_t flags, uint32_t id, uint32_t length) {
+  AppendHeader(urgent_, Header{type, flags, id, length});
+}
+
 Result<void> Session::ProtocolError(const std::string& why) {
   dead_ = true;
   if (!local_go_away_) {
@@ -119,13 +125,17 @@ Result<void> Session::ProtocolError(const std::string& why) {
 
 Bytes Session::TakeOutput() {
   Bytes out;
-  out.swap(output_);
+  out.swap(urgent_);
+  out.insert(out.end(), output_.begin(), output_.end());
+  output_.clear();
   return out;
 }
 
-void Session::SwapOutput(Bytes& buffer) {
-  buffer.clear();
-  buffer.swap(output_);
+void Session::SwapOutput(Bytes& urgent, Bytes& rest) {
+  urgent.clear();
+  urgent.swap(urgent_);
+  rest.clear();
+  rest.swap(output_);
 }
 
 Result<uint32_t> Session::Open() {
@@ -180,10 +190,11 @@ size_t Session::Read(uint32_t id, MutableByteSpan out) {
     }
     s.window += grow;
     window_growth_ += grow;
-    Frame(FrameType::kWindowUpdate, 0, id, s.consumed + grow);
+    UrgentFrame(FrameType::kWindowUpdate, 0, id, s.consumed + grow);
     s.recv_window += s.consumed + grow;
     s.consumed = 0;
     s.epoch_micros = now;
+    if (measure_rtt_ && ping_id_ == 0) StartRttMeasurement();
   }
   return n;
 }
@@ -283,7 +294,7 @@ Result<void> Session::Receive(ByteSpan data, Events& events) {
     if (!header) return ProtocolError(header.error().message().substr(7));
     CAIRN_TRY(HandleFrame(*header, events));
   }
-  if (output_.size() > options_.max_control_backlog) {
+  if (pending_output() > options_.max_control_backlog) {
     dead_ = true;
     return Err(ErrorCode::kResourceExhausted, "yamux: peer does not read what it asks for");
   }
@@ -293,9 +304,10 @@ Result<void> Session::Receive(ByteSpan data, Events& events) {
 Result<void> Session::HandleFrame(const Header& h, Events& events) {
   if (h.type == FrameType::kPing) {
     if (h.stream_id != 0) return ProtocolError("ping on a stream");
-    if (h.flags & kSyn) Frame(FrameType::kPing, kAck, 0, h.length);
+    if (h.flags & kSyn) UrgentFrame(FrameType::kPing, kAck, 0, h.length);
     if ((h.flags & kAck) && ping_id_ != 0 && h.length == ping_id_) {
-      rtt_micros_ = std::max<int64_t>(Now() - ping_sent_micros_, 1);
+      int64_t sample = std::max<int64_t>(Now() - ping_sent_micros_, 1);
+      rtt_micros_ = rtt_micros_ == 0 ? sample : std::min(rtt_micros_, sample);
       ping_id_ = 0;
     }
     return Ok();

@@ -98,17 +98,22 @@ class Session {
   // Processes received bytes. After an error the session is dead: send TakeOutput() (a GO_AWAY)
   // and close the connection.
   Result<void> Receive(ByteSpan data, Events& events);
-  // Frames queued to send, in order; the caller writes them all.
+  // Frames queued to send, in order; the caller writes them all. Ping answers, RTT pings and
+  // window updates without flags come first, ahead of queued DATA (they commute with it; queued
+  // behind a megabyte of DATA they would stall the peer's sender and inflate the RTT).
   Bytes TakeOutput();
-  // TakeOutput into `buffer` (cleared first), whose storage the session keeps for the next output:
-  // a writer that passes the same buffer back each time reuses two allocations in steady traffic.
-  void SwapOutput(Bytes& buffer);
-  size_t pending_output() const { return output_.size(); }
+  // TakeOutput as two buffers, to be written `urgent` first: each is cleared, then swapped with
+  // the session's, which keeps their storage for the next output (a writer that passes the same
+  // buffers back each time reuses their allocations in steady traffic).
+  void SwapOutput(Bytes& urgent, Bytes& rest);
+  size_t pending_output() const { return urgent_.size() + output_.size(); }
 
   // Queues a PING whose answer measures the round-trip time (auto-tuning needs it; without a
-  // measurement windows never grow). Again later to re-measure.
+  // measurement windows never grow), and from then on one more with each window update while
+  // none is in flight: the first sample, taken while the connection is being set up, can be many
+  // times the real RTT.
   void StartRttMeasurement();
-  // The last measured round-trip time in microseconds; 0 before the first answer.
+  // The smallest round-trip time measured, in microseconds; 0 before the first answer.
   int64_t rtt_micros() const { return rtt_micros_; }
   // A stream's current receive window (what it grants when its buffer is empty); 0 when unknown.
   uint32_t ReceiveWindow(uint32_t id) const;
@@ -184,6 +189,7 @@ class Session {
   Result<void> HandleData(const Header& h, Stream& s, Events& events);
   Result<void> ProtocolError(const std::string& why);
   void Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length);
+  void UrgentFrame(FrameType type, uint16_t flags, uint32_t id, uint32_t length);
   bool IsRemoteId(uint32_t id) const;
 
   int64_t Now() const { return options_.clock->MonotonicMicros(); }
@@ -195,10 +201,13 @@ class Session {
   int64_t rtt_micros_ = 0;
   int64_t ping_sent_micros_ = 0;
   uint32_t ping_id_ = 0;  // opaque value of the RTT ping in flight; 0 when none
+  uint32_t ping_seq_ = 0;
+  bool measure_rtt_ = false;  // StartRttMeasurement() was called
   bool local_go_away_ = false;
   bool remote_go_away_ = false;
   bool dead_ = false;
   StreamMap streams_;
+  Bytes urgent_;  // sent before output_ (see TakeOutput)
   Bytes output_;
 
   // Receive parsing state: header bytes gathered, or DATA payload bytes still due to a stream.

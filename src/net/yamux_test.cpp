@@ -311,5 +311,48 @@ TEST(YamuxAutoTune, DataForAReleasedGrownStreamIsDroppedNotAnError) {
   EXPECT_TRUE(Pump(t.client, t.server, 65536));
 }
 
+TEST(YamuxSession, WindowUpdatesAndPingAnswersGoAheadOfQueuedData) {
+  Session client(Role::kClient), server(Role::kServer);
+  uint32_t id = *client.Open();
+  Bytes half(kInitialWindow / 2, 'a');
+  EXPECT_EQ(client.Write(id, half), half.size());
+  ASSERT_TRUE(Pump(client, server, 65536));
+  EXPECT_EQ(server.Write(id, AsBytes("queued data")), 11u);
+  Bytes buf(half.size());
+  EXPECT_EQ(server.Read(id, buf), buf.size());  // a window update is due
+  Events ev;
+  ASSERT_TRUE(server.Receive(Frame(FrameType::kPing, kSyn, 0, 9), ev));
+  Bytes out = server.TakeOutput();
+  ASSERT_GE(out.size(), 24u);
+  // The window update, then the ping's answer, then the ACK and DATA queued before them.
+  EXPECT_EQ(HexEncode(ByteSpan(out).first(24)),
+            "000100000000000100020000"
+            "000200020000000000000009");
+  EXPECT_EQ(HexEncode(ByteSpan(out).subspan(24, 12)), "000100020000000100000000");
+}
+
+TEST(YamuxAutoTune, RttIsTheSmallestSampleAndIsResampledWithWindowUpdates) {
+  AutoTune t;  // first sample: 100 us
+  uint32_t id = *t.client.Open();
+  Bytes data(kInitialWindow / 2, 'z');
+  EXPECT_EQ(t.client.Write(id, data), data.size());
+  ASSERT_TRUE(Pump(t.client, t.server, 65536));
+  Bytes buf(data.size());
+  EXPECT_EQ(t.server.Read(id, buf), buf.size());
+  ASSERT_TRUE(Pump(t.server, t.client));  // the window update and a new RTT ping
+  t.clock.Advance(30);
+  ASSERT_TRUE(Pump(t.client, t.server));
+  EXPECT_EQ(t.server.rtt_micros(), 30);
+  // A slower sample does not raise it.
+  EXPECT_EQ(t.client.Write(id, data), data.size());
+  ASSERT_TRUE(Pump(t.client, t.server, 65536));
+  t.clock.Advance(1000);  // too slow to grow (4 x 30 us)
+  EXPECT_EQ(t.server.Read(id, buf), buf.size());
+  ASSERT_TRUE(Pump(t.server, t.client));
+  t.clock.Advance(500);
+  ASSERT_TRUE(Pump(t.client, t.server));
+  EXPECT_EQ(t.server.rtt_micros(), 30);
+}
+
 }  // namespace
 }  // namespace cairn::net::yamux
