@@ -527,12 +527,14 @@ awaitable<void> Connection::ReadLoop() {
       if (!ec) {
         rend_ = n;
         read_now = true;
+        session_->SetReceiveBacklog(n == kIoBuffer);
         continue;
       }
       if (ec != asio::error::would_block && ec != asio::error::try_again) {
         Close(ec == asio::error::eof ? "closed by peer" : ec.message());
         co_return;
       }
+      session_->SetReceiveBacklog(false);
       BufferPool::Give(std::move(rbuf_));
       auto [wec] = co_await socket_.async_wait(tcp::socket::wait_read, kTuple);
       if (wec) {
@@ -544,6 +546,8 @@ awaitable<void> Connection::ReadLoop() {
     read_now = false;
     auto [ec, n] = co_await socket_.async_read_some(
         asio::buffer(rbuf_.get() + rend_, kIoBuffer - rend_), kTuple);
+    // A read that filled the space offered probably left more in the socket (window auto-tuning).
+    session_->SetReceiveBacklog(n == kIoBuffer - rend_);
     rend_ += n;
     if (ec) {
       Close(ec == asio::error::eof ? "closed by peer" : ec.message());

@@ -182,7 +182,7 @@ size_t Session::Read(uint32_t id, MutableByteSpan out) {
     // waits on the window, not on our reader: double it (the update grants the difference).
     int64_t now = Now();
     uint32_t grow = 0;
-    if (rtt_micros_ > 0 && now - s.epoch_micros < 4 * rtt_micros_) {
+    if (rtt_micros_ > 0 && !receive_backlog_ && now - s.epoch_micros < 4 * rtt_micros_) {
       uint32_t target = static_cast<uint32_t>(
           std::min<uint64_t>(uint64_t{s.window} * 2, options_.max_receive_window));
       grow = static_cast<uint32_t>(

@@ -11,7 +11,8 @@
 // a window update is due, and that half was consumed less than 4 RTTs after the previous update,
 // the sender was limited by the window rather than the reader: the window doubles (the update
 // grants the extra), up to max_receive_window per stream and max_window_growth for the session's
-// streams together. A slow reader never takes that long to consume half, so its window stays.
+// streams together. A slow reader never takes that long to consume half, so its window stays;
+// nor does it grow while the caller reports a receive backlog (SetReceiveBacklog).
 //
 // Session is the pure state machine of one connection: received bytes in (any split), frames out
 // (TakeOutput), per-stream buffers and windows in between. It never touches a socket; the host
@@ -113,6 +114,11 @@ class Session {
   // none is in flight: the first sample, taken while the connection is being set up, can be many
   // times the real RTT.
   void StartRttMeasurement();
+  // The caller tells whether received bytes are waiting that it has not passed to Receive yet
+  // (its last socket read filled the buffer it offered): then this side, not the window, is
+  // what limits the peer, and windows do not grow. Bytes would only queue up in the kernel's
+  // buffers, out of the CPU caches.
+  void SetReceiveBacklog(bool behind) { receive_backlog_ = behind; }
   // The smallest round-trip time measured, in microseconds; 0 before the first answer.
   int64_t rtt_micros() const { return rtt_micros_; }
   // A stream's current receive window (what it grants when its buffer is empty); 0 when unknown.
@@ -203,6 +209,7 @@ class Session {
   uint32_t ping_id_ = 0;  // opaque value of the RTT ping in flight; 0 when none
   uint32_t ping_seq_ = 0;
   bool measure_rtt_ = false;  // StartRttMeasurement() was called
+  bool receive_backlog_ = false;
   bool local_go_away_ = false;
   bool remote_go_away_ = false;
   bool dead_ = false;

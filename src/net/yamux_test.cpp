@@ -354,5 +354,16 @@ TEST(YamuxAutoTune, RttIsTheSmallestSampleAndIsResampledWithWindowUpdates) {
   EXPECT_EQ(t.server.rtt_micros(), 30);
 }
 
+TEST(YamuxAutoTune, NoGrowthWhileTheReceiverIsBehind) {
+  AutoTune t;
+  uint32_t id = *t.client.Open();
+  t.server.SetReceiveBacklog(true);
+  t.Move(id, 2 * kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(id), kInitialWindow);
+  t.server.SetReceiveBacklog(false);
+  t.Move(id, kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(id), 2 * kInitialWindow);
+}
+
 }  // namespace
 }  // namespace cairn::net::yamux
