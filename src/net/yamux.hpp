@@ -24,7 +24,8 @@
 // "protocol error" is queued): DATA beyond the receive window, a window that would exceed
 // 2^32-1, SYN on an id of the wrong parity or in use, an unknown frame type or version. Streams
 // beyond `max_streams` are refused with RST (not an error). Memory is bounded: a stream buffers
-// at most its receive window, the session at most max_streams streams, and a peer that floods
+// at most its receive window (at most max_receive_window, and all streams' growth together at
+// most max_window_growth), the session at most max_streams streams, and a peer that floods
 // pings or SYNs without reading our answers is cut off when the queued output exceeds
 // `max_control_backlog`.
 #pragma once
