@@ -80,6 +80,7 @@ T RunOn(asio::io_context& io, asio::awaitable<T> aw) {
 int main(int argc, char** argv) {
   size_t mib = 256, conns = 1000;
   uint32_t window = 0, max_window = 0;
+  size_t max_pending = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--mib")) mib = std::stoul(argv[i + 1]);
     if (!std::strcmp(argv[i], "--conns")) conns = std::stoul(argv[i + 1]);
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--max-window")) {
       max_window = static_cast<uint32_t>(std::stoul(argv[i + 1]));
     }
+    if (!std::strcmp(argv[i], "--max-pending")) max_pending = std::stoul(argv[i + 1]);
   }
   net::HostOptions options;
   options.listen = {*net::Multiaddr::Parse("/ip4/127.0.0.1/tcp/0")};
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
   options.limits.max_pending_handshakes = conns + 16;
   if (window) options.yamux.receive_window = window;
   if (max_window) options.yamux.max_receive_window = max_window;
+  if (max_pending) options.yamux.max_pending_output = max_pending;
 
   // 1. Throughput: receiver and sender on two threads.
   asio::io_context rio, sio;
