@@ -2,7 +2,7 @@
 // `openssl speed -evp chacha20-poly1305`):
 //   1. one Noise+yamux stream over loopback: a sender host and a receiver host, each on its own
 //      io_context thread, moving --mib MiB (default 256); prints MB/s;
-//   2. --conns N (default 400) client hosts each connected to one server host, all idle; prints
+//   2. --conns N (default 1000) client hosts each connected to one server host, all idle; prints
 //      the resident memory added per connection (both ends live in this process, so the figure
 //      is per connection end: RSS delta / 2N).
 #include <unistd.h>
@@ -78,12 +78,17 @@ T RunOn(asio::io_context& io, asio::awaitable<T> aw) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t mib = 256, conns = 400;
-  uint32_t window = 0;
+  size_t mib = 256, conns = 1000;
+  uint32_t window = 0, max_window = 0;
+  size_t max_pending = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--mib")) mib = std::stoul(argv[i + 1]);
     if (!std::strcmp(argv[i], "--conns")) conns = std::stoul(argv[i + 1]);
     if (!std::strcmp(argv[i], "--window")) window = static_cast<uint32_t>(std::stoul(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--max-window")) {
+      max_window = static_cast<uint32_t>(std::stoul(argv[i + 1]));
+    }
+    if (!std::strcmp(argv[i], "--max-pending")) max_pending = std::stoul(argv[i + 1]);
   }
   net::HostOptions options;
   options.listen = {*net::Multiaddr::Parse("/ip4/127.0.0.1/tcp/0")};
@@ -91,6 +96,8 @@ int main(int argc, char** argv) {
   options.limits.max_connections = conns + 16;
   options.limits.max_pending_handshakes = conns + 16;
   if (window) options.yamux.receive_window = window;
+  if (max_window) options.yamux.max_receive_window = max_window;
+  if (max_pending) options.yamux.max_pending_output = max_pending;
 
   // 1. Throughput: receiver and sender on two threads.
   asio::io_context rio, sio;
@@ -109,8 +116,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "throughput: %s\n", rate.error().ToString().c_str());
     return 1;
   }
-  std::printf("stream_throughput_mb_s %.1f (%zu MiB, window %u)\n", *rate, mib,
-              options.yamux.receive_window);
+  std::printf("stream_throughput_mb_s %.1f (%zu MiB, window %u, auto-tuned up to %u)\n", *rate, mib,
+              options.yamux.receive_window,
+              std::max(options.yamux.max_receive_window, options.yamux.receive_window));
 
   // 2. Idle connections: N client hosts on the sender's thread, one server.
   size_t before = RssBytes();

@@ -30,7 +30,66 @@ using asio::awaitable;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kReadChunk = 64 * 1024;
+// An established connection reads into, and encrypts into, buffers of this size: four whole
+// Noise messages (2 + 65535 bytes each), so a read takes several and a write batch is still in
+// the cache when the kernel copies it.
+constexpr size_t kIoBuffer = 4 * (2 + noise::kMaxFrame);
+
+// I/O buffers of kIoBuffer bytes, pooled per thread: a connection holds its read buffer only
+// while a message is incomplete or bytes are arriving and its write buffer only while it writes,
+// so an idle connection holds none, and a busy one that keeps catching up with its socket does
+// not allocate (and fault in) fresh buffers each time. Buffers only move within the thread that
+// runs the host (one io_context thread).
+class BufferPool {
+ public:
+  static std::unique_ptr<uint8_t[]> Take() {
+    auto& free = List();
+    if (free.empty()) return std::make_unique_for_overwrite<uint8_t[]>(kIoBuffer);
+    auto b = std::move(free.back());
+    free.pop_back();
+    return b;
+  }
+  static void Give(std::unique_ptr<uint8_t[]> buffer) {
+    auto& free = List();
+    if (buffer && free.size() < kMaxFree) free.push_back(std::move(buffer));
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 8;  // 2 MiB per thread at most
+  static std::vector<std::unique_ptr<uint8_t[]>>& List() {
+    thread_local std::vector<std::unique_ptr<uint8_t[]>> free;
+    return free;
+  }
+};
+
+// The session's output buffers (Session::SwapOutput), pooled per thread like BufferPool: a
+// writer that goes idle gives its buffer back instead of freeing it, so the next batch is not
+// built in a fresh vector that regrows (and copies itself) up to the batch's size.
+class OutputPool {
+ public:
+  static Bytes Take() {
+    auto& free = List();
+    if (free.empty()) return Bytes();
+    Bytes b = std::move(free.back());
+    free.pop_back();
+    return b;
+  }
+  static void Give(Bytes buffer) {
+    auto& free = List();
+    if (buffer.capacity() > 0 && buffer.capacity() <= kMaxKept && free.size() < kMaxFree) {
+      buffer.clear();
+      free.push_back(std::move(buffer));
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 4;
+  static constexpr size_t kMaxKept = 4 << 20;
+  static std::vector<Bytes>& List() {
+    thread_local std::vector<Bytes> free;
+    return free;
+  }
+};
 
 // A growable byte buffer whose resize() leaves new bytes uninitialized: the socket and the
 // cipher write every byte of the read and write buffers, so zero-filling them first (as
@@ -95,12 +154,48 @@ std::string ShortPeer(const std::optional<PeerId>& peer) {
   return peer ? peer->ToString() : std::string("unknown");
 }
 
+// Wakes one waiting coroutine without a timer: Wait() parks the coroutine's completion handler
+// here and Notify() posts it to its executor (never resumes it inline: the notifier may be in the
+// middle of the session state the waiter is about to use). Notify() without a waiter does
+// nothing, so a waiter re-checks its condition after waking and before waiting. Used only on the
+// host's thread.
+class Signal {
+ public:
+  explicit Signal(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  auto Wait() {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+        [this](auto handler) {
+          handler_ = std::make_unique<Parked<decltype(handler)>>(std::move(handler));
+        },
+        asio::use_awaitable);
+  }
+  void Notify() {
+    if (!handler_) return;
+    asio::post(ex_, [parked = std::move(handler_)] { parked->Resume(); });
+  }
+
+ private:
+  struct ParkedBase {
+    virtual ~ParkedBase() = default;
+    virtual void Resume() = 0;
+  };
+  template <typename Handler>
+  struct Parked : ParkedBase {
+    explicit Parked(Handler h) : handler(std::move(h)) {}
+    void Resume() override { std::move(handler)(); }
+    Handler handler;
+  };
+
+  asio::any_io_executor ex_;
+  std::unique_ptr<ParkedBase> handler_;
+};
+
 }  // namespace
 
 struct Stream::Waiters {
   explicit Waiters(const asio::any_io_executor& ex) : read(ex), write(ex) {}
-  asio::steady_timer read;
-  asio::steady_timer write;
+  Signal read;
+  Signal write;
 };
 
 // One TCP connection: upgraded (multistream → noise → multistream → yamux), then a read loop that
@@ -123,7 +218,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   awaitable<void> ReadLoop();
   awaitable<void> WriteLoop();
   void Close(const std::string& reason);
-  void WakeWriter() { writer_wake_.cancel(); }
+  void WakeWriter() { writer_wake_.Notify(); }
   void WakeStream(uint32_t id) {
     auto it = streams_.find(id);
     if (it != streams_.end()) it->second->Wake();
@@ -151,8 +246,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   noise::CipherState send_;
   noise::CipherState recv_;
-  asio::steady_timer writer_wake_;
-  RawBytes in_;  // raw bytes received, not yet consumed (from in_pos_)
+  Signal writer_wake_;
+  RawBytes in_;  // upgrade: raw bytes received, not yet consumed (from in_pos_)
+  // Established: the read buffer (from BufferPool; null while idle) and its unconsumed bytes.
+  std::unique_ptr<uint8_t[]> rbuf_;
+  size_t rbegin_ = 0;
+  size_t rend_ = 0;
   size_t in_pos_ = 0;
   Bytes plain_;  // decrypted bytes of the muxer negotiation, not yet consumed
   size_t plain_pos_ = 0;
@@ -346,6 +445,7 @@ awaitable<Result<void>> Connection::Upgrade(const Ed25519Identity& identity,
   auto mux = co_await Negotiate(yamux::kProtocolId, true);
   if (!mux) co_return mux;
   session_.emplace(outbound_ ? yamux::Role::kClient : yamux::Role::kServer, options);
+  session_->StartRttMeasurement();  // for receive-window auto-tuning
   co_return Ok();
 }
 
@@ -376,41 +476,79 @@ awaitable<void> Connection::ReadLoop() {
   }
   plain_ = Bytes();
   plain_pos_ = 0;
+  if (in_pos_ < in_.size()) {
+    // Bytes that came with the upgrade's last message (ReadMoreRaw reads 4 KiB at a time).
+    CAIRN_CHECK(in_.size() - in_pos_ <= kIoBuffer);
+    rbuf_ = BufferPool::Take();
+    rend_ = in_.size() - in_pos_;
+    std::memcpy(rbuf_.get(), in_.data() + in_pos_, rend_);
+  }
+  in_ = RawBytes();
+  in_pos_ = 0;
+  boost::system::error_code nb;
+  socket_.non_blocking(true, nb);  // for the synchronous attempt below
+  bool read_now = false;           // the last read was that synchronous attempt
   for (;;) {
-    while (in_.size() - in_pos_ >= 2) {
-      size_t len = (size_t{in_[in_pos_]} << 8) | in_[in_pos_ + 1];
-      if (in_.size() - in_pos_ - 2 < len) break;
-      // Decrypted where it was received: the plaintext goes from the read buffer to the streams.
-      uint8_t* message = in_.data() + in_pos_ + 2;
-      in_pos_ += 2 + len;
-      auto r = recv_.DecryptInPlace({}, std::span<uint8_t>(message, len));
+    // Every complete message in the buffer is decrypted where it lies and goes to the muxer.
+    while (rend_ - rbegin_ >= 2) {
+      uint8_t* at = rbuf_.get() + rbegin_;
+      size_t len = (size_t{at[0]} << 8) | at[1];
+      if (rend_ - rbegin_ - 2 < len) break;
+      rbegin_ += 2 + len;
+      auto r = recv_.DecryptInPlace({}, std::span<uint8_t>(at + 2, len));
       if (!r) {
         log::Warn("libp2p_connection_error",
                   {{"peer", ShortPeer(remote_)}, {"error", r.error().message()}});
         Close(r.error().message());
         co_return;
       }
-      if (!Feed(ByteSpan(message, *r))) co_return;
+      if (!Feed(ByteSpan(at + 2, *r))) co_return;
     }
     if (closed_) co_return;
-    if (in_pos_ == in_.size()) {
-      // Idle: hold no buffers while waiting (memory per idle connection).
-      in_ = RawBytes();
-      in_pos_ = 0;
+    if (rbegin_ == rend_) {
+      rbegin_ = rend_ = 0;
+    } else if (kIoBuffer - rend_ < 2 + noise::kMaxFrame) {
+      // Too little room after the incomplete message for the rest of it: move it to the front.
+      std::memmove(rbuf_.get(), rbuf_.get() + rbegin_, rend_ - rbegin_);
+      rend_ -= rbegin_;
+      rbegin_ = 0;
+    }
+    if (rend_ == 0) {
+      // Nothing pending: take what the socket has now, else wait holding no buffer (memory per
+      // idle connection). A second such read in a row lets the streams run first.
+      if (read_now) {
+        co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+        if (closed_) co_return;
+      }
+      if (!rbuf_) rbuf_ = BufferPool::Take();
+      boost::system::error_code ec;
+      size_t n = nb ? 0 : socket_.read_some(asio::buffer(rbuf_.get(), kIoBuffer), ec);
+      if (nb) ec = asio::error::would_block;
+      if (!ec) {
+        rend_ = n;
+        read_now = true;
+        session_->SetReceiveBacklog(n == kIoBuffer);
+        continue;
+      }
+      if (ec != asio::error::would_block && ec != asio::error::try_again) {
+        Close(ec == asio::error::eof ? "closed by peer" : ec.message());
+        co_return;
+      }
+      session_->SetReceiveBacklog(false);
+      BufferPool::Give(std::move(rbuf_));
       auto [wec] = co_await socket_.async_wait(tcp::socket::wait_read, kTuple);
       if (wec) {
         Close(wec.message());
         co_return;
       }
-    } else if (in_pos_ > 0) {
-      in_.erase_front(in_pos_);
-      in_pos_ = 0;
+      rbuf_ = BufferPool::Take();
     }
-    size_t have = in_.size();
-    in_.resize(have + kReadChunk);
-    auto [ec, n] =
-        co_await socket_.async_read_some(asio::buffer(in_.data() + have, kReadChunk), kTuple);
-    in_.resize(have + n);
+    read_now = false;
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(rbuf_.get() + rend_, kIoBuffer - rend_), kTuple);
+    // A read that filled the space offered probably left more in the socket (window auto-tuning).
+    session_->SetReceiveBacklog(n == kIoBuffer - rend_);
+    rend_ += n;
     if (ec) {
       Close(ec == asio::error::eof ? "closed by peer" : ec.message());
       co_return;
@@ -420,43 +558,62 @@ awaitable<void> Connection::ReadLoop() {
 
 awaitable<void> Connection::WriteLoop() {
   auto self = shared_from_this();
-  Bytes plain;    // the session's output, swapped in (its storage goes back to the session)
-  RawBytes wire;  // noise frames: length ‖ ciphertext ‖ tag, encrypted straight from `plain`
+  // The session's output, swapped in (their storage goes back to the session): control frames
+  // that go first, and the rest.
+  Bytes urgent;
+  Bytes plain;
+  std::unique_ptr<uint8_t[]> wire;  // noise messages: length ‖ ciphertext ‖ tag (pooled)
   for (;;) {
     if (closed_) co_return;
     if (session_->pending_output() == 0) {
       // Idle: hold no buffers while waiting (memory per idle connection).
+      urgent = Bytes();
+      OutputPool::Give(std::move(plain));
       plain = Bytes();
-      wire = RawBytes();
-      writer_wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await writer_wake_.async_wait(kTuple);
+      BufferPool::Give(std::move(wire));
+      co_await writer_wake_.Wait();
       continue;
     }
-    session_->SwapOutput(plain);
-    const size_t frames = (plain.size() + noise::kMaxPlaintext - 1) / noise::kMaxPlaintext;
-    wire.resize(plain.size() + frames * (2 + noise::kTagSize));
-    uint8_t* out = wire.data();
-    for (size_t at = 0; at < plain.size(); at += noise::kMaxPlaintext) {
-      size_t n = std::min(noise::kMaxPlaintext, plain.size() - at);
-      size_t length = n + noise::kTagSize;
-      out[0] = static_cast<uint8_t>(length >> 8);
-      out[1] = static_cast<uint8_t>(length);
-      auto r = send_.EncryptTo({}, ByteSpan(plain).subspan(at, n), out + 2);
-      if (!r) {
-        Close(r.error().message());
-        co_return;
-      }
-      out += 2 + length;
-    }
-    auto [ec, n] =
-        co_await asio::async_write(socket_, asio::buffer(wire.data(), wire.size()), kTuple);
-    if (ec) {
-      Close("write: " + ec.message());
-      co_return;
-    }
+    if (plain.capacity() == 0) plain = OutputPool::Take();
+    session_->SwapOutput(urgent, plain);
+    // The streams waiting for room queue their next data while this batch is written.
     std::vector<uint32_t> waiters;
     waiters.swap(output_waiters_);
     for (uint32_t id : waiters) WakeStream(id);
+    if (!wire) wire = BufferPool::Take();
+    // Up to kIoBuffer bytes of Noise messages per write, `urgent` first.
+    const ByteSpan parts[2] = {urgent, plain};
+    size_t part = 0;
+    size_t at = 0;
+    while (part < 2) {
+      uint8_t* const begin = wire.get();
+      uint8_t* out = begin;
+      while (part < 2 && out + 2 + noise::kMaxFrame <= begin + kIoBuffer) {
+        if (at == parts[part].size()) {
+          ++part;
+          at = 0;
+          continue;
+        }
+        size_t n = std::min(noise::kMaxPlaintext, parts[part].size() - at);
+        size_t length = n + noise::kTagSize;
+        out[0] = static_cast<uint8_t>(length >> 8);
+        out[1] = static_cast<uint8_t>(length);
+        auto r = send_.EncryptTo({}, parts[part].subspan(at, n), out + 2);
+        if (!r) {
+          Close(r.error().message());
+          co_return;
+        }
+        out += 2 + length;
+        at += n;
+      }
+      if (out == begin) break;
+      auto [ec, n] = co_await asio::async_write(
+          socket_, asio::buffer(begin, static_cast<size_t>(out - begin)), kTuple);
+      if (ec) {
+        Close("write: " + ec.message());
+        co_return;
+      }
+    }
   }
 }
 
@@ -467,7 +624,7 @@ void Connection::Close(const std::string& reason) {
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  writer_wake_.cancel();
+  writer_wake_.Notify();
   std::vector<Stream*> live;
   for (auto& [id, s] : streams_) live.push_back(s);
   for (Stream* s : live) s->Wake();
@@ -494,8 +651,8 @@ Stream::~Stream() {
 const PeerId& Stream::remote_peer() const { return *conn_->remote_; }
 
 void Stream::Wake() {
-  waiters_->read.cancel();
-  waiters_->write.cancel();
+  waiters_->read.Notify();
+  waiters_->write.Notify();
 }
 
 awaitable<Result<size_t>> Stream::ReadFromSession(MutableByteSpan out) {
@@ -510,8 +667,7 @@ awaitable<Result<size_t>> Stream::ReadFromSession(MutableByteSpan out) {
     }
     if (s.IsReset(id_)) co_return Err(ErrorCode::kUnavailable, "libp2p: stream reset");
     if (s.RemoteClosed(id_) || out.empty()) co_return size_t{0};
-    waiters_->read.expires_at(asio::steady_timer::time_point::max());
-    co_await waiters_->read.async_wait(kTuple);
+    co_await waiters_->read.Wait();
   }
 }
 
@@ -597,8 +753,7 @@ awaitable<Result<void>> Stream::Write(ByteSpan data) {
       continue;
     }
     if (s.SendWindow(id_) > 0) c.output_waiters_.push_back(id_);  // waiting for output to drain
-    waiters_->write.expires_at(asio::steady_timer::time_point::max());
-    co_await waiters_->write.async_wait(kTuple);
+    co_await waiters_->write.Wait();
   }
   co_return Ok();
 }
@@ -663,6 +818,9 @@ awaitable<Result<void>> Host::Impl::Establish(std::shared_ptr<Connection> conn,
       });
   yamux::Options yo = options.yamux;
   yo.max_streams = options.limits.max_streams_per_connection;
+  // One DATA frame fills one Noise message: fewer headers and pieces per byte moved.
+  yo.max_data_frame =
+      std::max<uint32_t>(yo.max_data_frame, noise::kMaxPlaintext - yamux::kHeaderSize);
   auto up = co_await conn->Upgrade(identity, std::move(expected), yo);
   deadline->cancel();
   conns.EndHandshake();

@@ -151,6 +151,19 @@ TEST(Host, EchoesManyConcurrentStreamsLargerThanTheWindow) {
   EXPECT_EQ(good, kStreams);
 }
 
+TEST(Host, OneStreamEchoesEightMegabytesIntact) {
+  // Whole Noise messages, reads that end mid-message, windows that grow while the data flows.
+  asio::io_context io;
+  auto a = MakeNode(io, 1), b = MakeNode(io, 2);
+  ASSERT_TRUE(Await(io, b.host->Connect(a.id.peer_id(), a.host->ListenAddrs())));
+  Bytes payload(8 << 20);
+  std::mt19937 rng(11);
+  for (auto& byte : payload) byte = static_cast<uint8_t>(rng());
+  auto back = Await(io, EchoRoundTrip(*b.host, a.id.peer_id(), payload));
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_TRUE(*back == payload);
+}
+
 TEST(Host, UnknownProtocolIsNotSupportedAndTheConnectionLives) {
   asio::io_context io;
   auto a = MakeNode(io, 1), b = MakeNode(io, 2);

@@ -46,9 +46,59 @@ Result<Header> DecodeHeader(ByteSpan b) {
   return h;
 }
 
+void Session::ChunkQueue::Append(ByteSpan data) {
+  if (data.empty()) return;
+  if (chunks_.empty() || chunks_.back().capacity() - chunks_.back().size() < data.size()) {
+    chunks_.emplace_back().reserve(std::max(data.size(), kMinChunk));
+  }
+  Bytes& last = chunks_.back();
+  last.insert(last.end(), data.begin(), data.end());
+  size_ += data.size();
+}
+
+size_t Session::ChunkQueue::ReadInto(MutableByteSpan out) {
+  size_t done = 0;
+  while (done < out.size() && !chunks_.empty()) {
+    const Bytes& front = chunks_.front();
+    size_t n = std::min(out.size() - done, front.size() - front_pos_);
+    std::memcpy(out.data() + done, front.data() + front_pos_, n);
+    done += n;
+    front_pos_ += n;
+    if (front_pos_ == front.size()) {
+      chunks_.pop_front();
+      front_pos_ = 0;
+    }
+  }
+  size_ -= done;
+  return done;
+}
+
+void Session::ChunkQueue::Clear() {
+  chunks_ = std::deque<Bytes>();
+  front_pos_ = 0;
+  size_ = 0;
+}
+
 Session::Session(Role role, Options options)
     : role_(role), options_(options), next_id_(role == Role::kClient ? 1 : 2) {
   options_.receive_window = std::max(options_.receive_window, kInitialWindow);
+  options_.max_receive_window = std::max(options_.max_receive_window, options_.receive_window);
+  options_.max_data_frame = std::max<uint32_t>(options_.max_data_frame, 1);
+  if (options_.clock == nullptr) options_.clock = &SystemClock::Instance();
+}
+
+void Session::StartRttMeasurement() {
+  if (dead_) return;
+  measure_rtt_ = true;
+  ping_seq_ = ping_seq_ == UINT32_MAX ? 1 : ping_seq_ + 1;
+  ping_id_ = ping_seq_;
+  ping_sent_micros_ = Now();
+  UrgentFrame(FrameType::kPing, kSyn, 0, ping_id_);
+}
+
+uint32_t Session::ReceiveWindow(uint32_t id) const {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? 0 : it->second.window;
 }
 
 bool Session::IsRemoteId(uint32_t id) const {
@@ -58,6 +108,10 @@ bool Session::IsRemoteId(uint32_t id) const {
 
 void Session::Frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length) {
   AppendHeader(output_, Header{type, flags, id, length});
+}
+
+void Session::UrgentFrame(FrameType type, uint16_t flags, uint32_t id, uint32_t length) {
+  AppendHeader(urgent_, Header{type, flags, id, length});
 }
 
 Result<void> Session::ProtocolError(const std::string& why) {
@@ -71,13 +125,17 @@ Result<void> Session::ProtocolError(const std::string& why) {
 
 Bytes Session::TakeOutput() {
   Bytes out;
-  out.swap(output_);
+  out.swap(urgent_);
+  out.insert(out.end(), output_.begin(), output_.end());
+  output_.clear();
   return out;
 }
 
-void Session::SwapOutput(Bytes& buffer) {
-  buffer.clear();
-  buffer.swap(output_);
+void Session::SwapOutput(Bytes& urgent, Bytes& rest) {
+  urgent.clear();
+  urgent.swap(urgent_);
+  rest.clear();
+  rest.swap(output_);
 }
 
 Result<uint32_t> Session::Open() {
@@ -94,7 +152,9 @@ Result<uint32_t> Session::Open() {
   uint32_t id = next_id_;
   next_id_ += 2;
   Stream& s = streams_[id];
+  s.window = options_.receive_window;
   s.recv_window = options_.receive_window;
+  s.epoch_micros = Now();
   Frame(FrameType::kWindowUpdate, kSyn, id, options_.receive_window - kInitialWindow);
   return id;
 }
@@ -107,30 +167,34 @@ void Session::GoAway(GoAwayCode code) {
 
 size_t Session::Readable(uint32_t id) const {
   auto it = streams_.find(id);
-  return it == streams_.end() ? 0 : it->second.buffer.size() - it->second.read_pos;
+  return it == streams_.end() ? 0 : it->second.buffer.size();
 }
 
 size_t Session::Read(uint32_t id, MutableByteSpan out) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return 0;
   Stream& s = it->second;
-  size_t n = std::min(out.size(), s.buffer.size() - s.read_pos);
+  size_t n = s.buffer.ReadInto(out);
   if (n == 0) return 0;
-  std::memcpy(out.data(), s.buffer.data() + s.read_pos, n);
-  s.read_pos += n;
-  if (s.read_pos == s.buffer.size()) {
-    s.buffer.clear();
-    s.read_pos = 0;
-    if (s.buffer.capacity() > 64 * 1024) s.buffer.shrink_to_fit();
-  } else if (s.read_pos > s.buffer.size() / 2 && s.read_pos > 4096) {
-    s.buffer.erase(s.buffer.begin(), s.buffer.begin() + static_cast<ptrdiff_t>(s.read_pos));
-    s.read_pos = 0;
-  }
   s.consumed += static_cast<uint32_t>(n);
-  if (!s.remote_fin && !s.reset && s.consumed >= options_.receive_window / 2) {
-    Frame(FrameType::kWindowUpdate, 0, id, s.consumed);
-    s.recv_window += s.consumed;
+  if (!s.remote_fin && !s.reset && s.consumed >= s.window / 2) {
+    // Auto-tuning: half the window consumed within 4 RTTs of the last update means the sender
+    // waits on the window, not on our reader: double it (the update grants the difference).
+    int64_t now = Now();
+    uint32_t grow = 0;
+    if (rtt_micros_ > 0 && !receive_backlog_ && now - s.epoch_micros < 4 * rtt_micros_) {
+      uint32_t target = static_cast<uint32_t>(
+          std::min<uint64_t>(uint64_t{s.window} * 2, options_.max_receive_window));
+      grow = static_cast<uint32_t>(
+          std::min<size_t>(target - s.window, options_.max_window_growth - window_growth_));
+    }
+    s.window += grow;
+    window_growth_ += grow;
+    UrgentFrame(FrameType::kWindowUpdate, 0, id, s.consumed + grow);
+    s.recv_window += s.consumed + grow;
     s.consumed = 0;
+    s.epoch_micros = now;
+    if (measure_rtt_ && ping_id_ == 0) StartRttMeasurement();
   }
   return n;
 }
@@ -155,9 +219,15 @@ size_t Session::Write(uint32_t id, ByteSpan data) {
   if (it == streams_.end() || dead_) return 0;
   Stream& s = it->second;
   if (s.reset || s.local_fin) return 0;
+  // Room for all of it at once (what the window and the output limit allow): growing the output
+  // by doubling would copy it again each time.
+  size_t room = std::min<size_t>(data.size(), s.send_window);
+  size_t want = output_.size() + room + (room / options_.max_data_frame + 1) * kHeaderSize;
+  want = std::min(want, options_.max_pending_output + options_.max_data_frame + kHeaderSize);
+  if (want > output_.capacity()) output_.reserve(want);
   size_t taken = 0;
   while (taken < data.size() && s.send_window > 0 && output_.size() < options_.max_pending_output) {
-    size_t n = std::min<size_t>({data.size() - taken, s.send_window, 16 * 1024});
+    size_t n = std::min<size_t>({data.size() - taken, s.send_window, options_.max_data_frame});
     Frame(FrameType::kData, 0, id, static_cast<uint32_t>(n));
     output_.insert(output_.end(), data.begin() + static_cast<ptrdiff_t>(taken),
                    data.begin() + static_cast<ptrdiff_t>(taken + n));
@@ -180,8 +250,7 @@ void Session::Reset(uint32_t id) {
   Stream& s = it->second;
   s.reset = true;
   if (!(s.local_fin && s.remote_fin) && !dead_) Frame(FrameType::kWindowUpdate, kRst, id, 0);
-  s.buffer = Bytes();
-  s.read_pos = 0;
+  s.buffer.Clear();
 }
 
 void Session::Release(uint32_t id) {
@@ -190,6 +259,7 @@ void Session::Release(uint32_t id) {
   // After our FIN the stream is just forgotten (later frames for it are dropped): a RST would
   // make the peer discard the answer it has not read yet.
   if (!it->second.reset && !it->second.local_fin) Reset(id);
+  window_growth_ -= it->second.window - options_.receive_window;
   streams_.erase(it);
 }
 
@@ -200,11 +270,7 @@ Result<void> Session::Receive(ByteSpan data, Events& events) {
     if (data_left_ > 0) {
       size_t n = std::min<size_t>(data_left_, data.size() - pos);
       auto it = data_discard_ ? streams_.end() : streams_.find(data_stream_);
-      if (it != streams_.end()) {
-        it->second.buffer.insert(it->second.buffer.end(),
-                                 data.begin() + static_cast<ptrdiff_t>(pos),
-                                 data.begin() + static_cast<ptrdiff_t>(pos + n));
-      }
+      if (it != streams_.end()) it->second.buffer.Append(data.subspan(pos, n));
       pos += n;
       data_left_ -= static_cast<uint32_t>(n);
       if (data_left_ == 0 && it != streams_.end()) {
@@ -212,8 +278,7 @@ Result<void> Session::Receive(ByteSpan data, Events& events) {
         if (data_flags_ & kFin) s.remote_fin = true;
         if (data_flags_ & kRst) {
           s.reset = true;
-          s.buffer = Bytes();
-          s.read_pos = 0;
+          s.buffer.Clear();
         }
         events.touched.push_back(data_stream_);
       }
@@ -229,7 +294,7 @@ Result<void> Session::Receive(ByteSpan data, Events& events) {
     if (!header) return ProtocolError(header.error().message().substr(7));
     CAIRN_TRY(HandleFrame(*header, events));
   }
-  if (output_.size() > options_.max_control_backlog) {
+  if (pending_output() > options_.max_control_backlog) {
     dead_ = true;
     return Err(ErrorCode::kResourceExhausted, "yamux: peer does not read what it asks for");
   }
@@ -239,7 +304,12 @@ Result<void> Session::Receive(ByteSpan data, Events& events) {
 Result<void> Session::HandleFrame(const Header& h, Events& events) {
   if (h.type == FrameType::kPing) {
     if (h.stream_id != 0) return ProtocolError("ping on a stream");
-    if (h.flags & kSyn) Frame(FrameType::kPing, kAck, 0, h.length);
+    if (h.flags & kSyn) UrgentFrame(FrameType::kPing, kAck, 0, h.length);
+    if ((h.flags & kAck) && ping_id_ != 0 && h.length == ping_id_) {
+      int64_t sample = std::max<int64_t>(Now() - ping_sent_micros_, 1);
+      rtt_micros_ = rtt_micros_ == 0 ? sample : std::min(rtt_micros_, sample);
+      ping_id_ = 0;
+    }
     return Ok();
   }
   if (h.type == FrameType::kGoAway) {
@@ -259,7 +329,7 @@ Result<void> Session::HandleFrame(const Header& h, Events& events) {
   if (it == streams_.end()) {
     // A stream we released, reset or refused: the peer may not have seen our RST yet. Its
     // payload is read and dropped (a refused stream had only the initial window).
-    const uint32_t window = (h.flags & kSyn) ? kInitialWindow : options_.receive_window;
+    const uint32_t window = (h.flags & kSyn) ? kInitialWindow : options_.max_receive_window;
     if (h.type == FrameType::kData && h.length > 0) {
       if (h.length > window) return ProtocolError("DATA beyond the receive window");
       data_left_ = h.length;
@@ -280,8 +350,10 @@ Result<Session::StreamMap::iterator> Session::AcceptStream(const Header& h, Even
     Frame(FrameType::kWindowUpdate, kRst, h.stream_id, 0);  // refused, not an error
     return streams_.end();
   }
-  auto it = streams_.emplace(h.stream_id, Stream{}).first;
+  auto it = streams_.try_emplace(h.stream_id).first;
+  it->second.window = options_.receive_window;
   it->second.recv_window = options_.receive_window;
+  it->second.epoch_micros = Now();
   Frame(FrameType::kWindowUpdate, kAck, h.stream_id, options_.receive_window - kInitialWindow);
   events.opened.push_back(h.stream_id);
   return it;
@@ -295,8 +367,7 @@ Result<void> Session::HandleWindowUpdate(const Header& h, Stream& s, Events& eve
   if (h.flags & kFin) s.remote_fin = true;
   if (h.flags & kRst) {
     s.reset = true;
-    s.buffer = Bytes();
-    s.read_pos = 0;
+    s.buffer.Clear();
   }
   events.touched.push_back(h.stream_id);
   return Ok();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.hpp"
+
 namespace cairn::net::yamux {
 namespace {
 
@@ -177,6 +179,190 @@ TEST(YamuxSession, LargerReceiveWindowIsGrantedInTheSyn) {
   uint32_t id = *client.Open();
   ASSERT_TRUE(Pump(client, server));
   EXPECT_EQ(server.SendWindow(id), 1u << 20);
+}
+
+TEST(YamuxSession, ReadsManyReceivedPiecesBackInOrder) {
+  Session client(Role::kClient), server(Role::kServer);
+  uint32_t id = *client.Open();
+  Bytes sent(200 * 1000);
+  for (size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<uint8_t>(i * 7 + i / 251);
+  size_t at = 0;
+  Bytes got;
+  uint8_t buf[3000];
+  while (got.size() < sent.size()) {
+    at += client.Write(id, ByteSpan(sent).subspan(at, std::min<size_t>(5000, sent.size() - at)));
+    ASSERT_TRUE(Pump(client, server, 1 + at % 1500));
+    size_t n = server.Read(id, MutableByteSpan(buf, 1 + at % sizeof buf));
+    got.insert(got.end(), buf, buf + n);
+    EXPECT_EQ(server.Readable(id), at - got.size());
+    ASSERT_TRUE(Pump(server, client));  // window updates
+  }
+  EXPECT_EQ(got, sent);
+}
+
+// Auto-tuning: a sender and a receiver on one fake clock; the receiver measured an RTT of 100 us.
+struct AutoTune {
+  explicit AutoTune(Options o = {})
+      : client(Role::kClient, With(o)), server(Role::kServer, With(o)) {
+    server.StartRttMeasurement();
+    EXPECT_TRUE(Pump(server, client));
+    clock.Advance(100);
+    EXPECT_TRUE(Pump(client, server));
+  }
+  Options With(Options o) {
+    o.clock = &clock;
+    return o;
+  }
+  // Sends `n` bytes on `id` and has the server read them all (the window updates go back).
+  void Move(uint32_t id, size_t n) {
+    Bytes data(n, 'z');
+    size_t at = 0;
+    uint8_t buf[8192];
+    while (at < n) {
+      size_t w = client.Write(id, ByteSpan(data).subspan(at));
+      ASSERT_GT(w, 0u) << "send window " << client.SendWindow(id);
+      at += w;
+      ASSERT_TRUE(Pump(client, server, 65536));
+      while (server.Read(id, buf) > 0) {
+      }
+      ASSERT_TRUE(Pump(server, client, 65536));
+    }
+  }
+  FakeClock clock;
+  Session client, server;
+};
+
+TEST(YamuxAutoTune, MeasuresTheRttWithOnePing) {
+  AutoTune t;
+  EXPECT_EQ(t.server.rtt_micros(), 100);
+  EXPECT_EQ(t.client.rtt_micros(), 0);  // it only answered
+}
+
+TEST(YamuxAutoTune, WindowDoublesWhenHalfIsConsumedWithinFourRtts) {
+  AutoTune t;
+  uint32_t id = *t.client.Open();
+  t.Move(id, kInitialWindow / 2);
+  EXPECT_EQ(t.server.ReceiveWindow(id), 2 * kInitialWindow);
+  // The update granted the consumed half and the growth.
+  EXPECT_EQ(t.client.SendWindow(id), 2 * kInitialWindow);
+  t.Move(id, kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(id), 4 * kInitialWindow);
+}
+
+TEST(YamuxAutoTune, SlowReaderKeepsItsWindow) {
+  AutoTune t;
+  uint32_t id = *t.client.Open();
+  Bytes data(kInitialWindow / 2, 'z');
+  EXPECT_EQ(t.client.Write(id, data), data.size());
+  ASSERT_TRUE(Pump(t.client, t.server, 65536));
+  t.clock.Advance(401);  // more than 4 RTTs since the stream opened
+  Bytes buf(data.size());
+  EXPECT_EQ(t.server.Read(id, buf), buf.size());
+  ASSERT_TRUE(Pump(t.server, t.client));
+  EXPECT_EQ(t.server.ReceiveWindow(id), kInitialWindow);
+  EXPECT_EQ(t.client.SendWindow(id), kInitialWindow);
+}
+
+TEST(YamuxAutoTune, NoGrowthWithoutAnRtt) {
+  FakeClock clock;
+  Options o;
+  o.clock = &clock;
+  Session client(Role::kClient, o), server(Role::kServer, o);
+  uint32_t id = *client.Open();
+  Bytes data(kInitialWindow, 'z');
+  EXPECT_EQ(client.Write(id, data), data.size());
+  ASSERT_TRUE(Pump(client, server, 65536));
+  Bytes buf(data.size());
+  EXPECT_EQ(server.Read(id, buf), buf.size());
+  EXPECT_EQ(server.ReceiveWindow(id), kInitialWindow);
+}
+
+TEST(YamuxAutoTune, GrowthStopsAtThePerStreamAndSessionLimits) {
+  Options o;
+  o.max_receive_window = 4 * kInitialWindow;
+  o.max_window_growth = 4 * kInitialWindow;
+  AutoTune t(o);
+  uint32_t a = *t.client.Open();
+  t.Move(a, 8 * kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(a), 4 * kInitialWindow);  // 256 K -> 512 K -> 1 M, no more
+  uint32_t b = *t.client.Open();
+  t.Move(b, 8 * kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(b), 2 * kInitialWindow);  // only 1 more window of growth left
+  // Releasing a stream returns its growth to the session.
+  t.client.CloseWrite(a);
+  ASSERT_TRUE(Pump(t.client, t.server));
+  t.server.Release(a);
+  uint32_t c = *t.client.Open();
+  t.Move(c, 8 * kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(c), 4 * kInitialWindow);
+}
+
+TEST(YamuxAutoTune, DataForAReleasedGrownStreamIsDroppedNotAnError) {
+  Options o;
+  o.max_data_frame = 1 << 20;  // one DATA frame larger than the initial window
+  AutoTune t(o);
+  uint32_t id = *t.client.Open();
+  t.Move(id, 2 * kInitialWindow);
+  ASSERT_GT(t.server.ReceiveWindow(id), kInitialWindow);
+  t.server.Release(id);  // RST queued but not delivered yet
+  Bytes late(kInitialWindow + 1000, 'z');
+  size_t w = t.client.Write(id, late);
+  EXPECT_GT(w, size_t{kInitialWindow});
+  EXPECT_TRUE(Pump(t.client, t.server, 65536));
+}
+
+TEST(YamuxSession, WindowUpdatesAndPingAnswersGoAheadOfQueuedData) {
+  Session client(Role::kClient), server(Role::kServer);
+  uint32_t id = *client.Open();
+  Bytes half(kInitialWindow / 2, 'a');
+  EXPECT_EQ(client.Write(id, half), half.size());
+  ASSERT_TRUE(Pump(client, server, 65536));
+  EXPECT_EQ(server.Write(id, AsBytes("queued data")), 11u);
+  Bytes buf(half.size());
+  EXPECT_EQ(server.Read(id, buf), buf.size());  // a window update is due
+  Events ev;
+  ASSERT_TRUE(server.Receive(Frame(FrameType::kPing, kSyn, 0, 9), ev));
+  Bytes out = server.TakeOutput();
+  ASSERT_GE(out.size(), 24u);
+  // The window update, then the ping's answer, then the ACK and DATA queued before them.
+  EXPECT_EQ(HexEncode(ByteSpan(out).first(24)),
+            "000100000000000100020000"
+            "000200020000000000000009");
+  EXPECT_EQ(HexEncode(ByteSpan(out).subspan(24, 12)), "000100020000000100000000");
+}
+
+TEST(YamuxAutoTune, RttIsTheSmallestSampleAndIsResampledWithWindowUpdates) {
+  AutoTune t;  // first sample: 100 us
+  uint32_t id = *t.client.Open();
+  Bytes data(kInitialWindow / 2, 'z');
+  EXPECT_EQ(t.client.Write(id, data), data.size());
+  ASSERT_TRUE(Pump(t.client, t.server, 65536));
+  Bytes buf(data.size());
+  EXPECT_EQ(t.server.Read(id, buf), buf.size());
+  ASSERT_TRUE(Pump(t.server, t.client));  // the window update and a new RTT ping
+  t.clock.Advance(30);
+  ASSERT_TRUE(Pump(t.client, t.server));
+  EXPECT_EQ(t.server.rtt_micros(), 30);
+  // A slower sample does not raise it.
+  EXPECT_EQ(t.client.Write(id, data), data.size());
+  ASSERT_TRUE(Pump(t.client, t.server, 65536));
+  t.clock.Advance(1000);  // too slow to grow (4 x 30 us)
+  EXPECT_EQ(t.server.Read(id, buf), buf.size());
+  ASSERT_TRUE(Pump(t.server, t.client));
+  t.clock.Advance(500);
+  ASSERT_TRUE(Pump(t.client, t.server));
+  EXPECT_EQ(t.server.rtt_micros(), 30);
+}
+
+TEST(YamuxAutoTune, NoGrowthWhileTheReceiverIsBehind) {
+  AutoTune t;
+  uint32_t id = *t.client.Open();
+  t.server.SetReceiveBacklog(true);
+  t.Move(id, 2 * kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(id), kInitialWindow);
+  t.server.SetReceiveBacklog(false);
+  t.Move(id, kInitialWindow);
+  EXPECT_EQ(t.server.ReceiveWindow(id), 2 * kInitialWindow);
 }
 
 }  // namespace
