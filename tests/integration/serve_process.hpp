@@ -103,12 +103,30 @@ inline HttpReply HttpRequest(uint16_t port, const std::string& method, const std
   return reply;
 }
 
+// Tests talk to 127.0.0.1 only: a repo's config.toml that does not set `dht.bootstrap` gets an
+// empty list, so `cairn serve` never resolves or dials the public bootstrap peers (a config that
+// sets it, to test the DHT, is left alone).
+inline void KeepDhtOnLoopback(const std::string& repo) {
+  const std::string path = repo + "/config.toml";
+  std::string toml = ReadFile(path);  // empty when there is none
+  if (toml.find("bootstrap") != std::string::npos) return;
+  const std::string table = "[dht]\n";
+  if (const size_t at = toml.find(table); at != std::string::npos) {
+    toml.insert(at + table.size(), "bootstrap = []\n");
+  } else {
+    if (!toml.empty() && toml.back() != '\n') toml += '\n';
+    toml += "[dht]\nbootstrap = []\n";
+  }
+  WriteFile(path, toml);
+}
+
 class ServeProcess {
  public:
   // Starts `cairn --repo <repo> serve --listen <listen> <extra>`; port() is 0 when it failed.
   // `max_open_files` > 0 sets the child's RLIMIT_NOFILE (soft and hard), like `ulimit -n`.
   explicit ServeProcess(const std::string& repo, const std::vector<std::string>& extra = {},
                         rlim_t max_open_files = 0, const std::string& listen = "127.0.0.1:0") {
+    KeepDhtOnLoopback(repo);
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
