@@ -644,7 +644,11 @@ TEST_F(PinsE2e, KubosPagerListsThousandsOfPinsExactlyOnceAndStatCountsMatch) {
   EXPECT_EQ(page_all(1000, false), 2);
   EXPECT_EQ(page_all(7, true), (kPins + 6) / 7);
 
-  // `ipfs pin remote service ls --stat`: four concurrent limit=1 calls, one per status.
+  // `ipfs pin remote service ls --stat`: four concurrent limit=1 calls, one per status. Pins
+  // pinned before them are counted once; a pin still moving (queued -> pinning -> pinned, never
+  // back) may be seen in up to three of the four reads, or in none.
+  const int64_t pinned_before = Count(token, "status=pinned&limit=1");
+  const int64_t moving = kPins - pinned_before;
   std::map<std::string, int64_t> stat;
   std::mutex stat_mu;
   std::vector<std::thread> stat_threads;
@@ -663,8 +667,8 @@ TEST_F(PinsE2e, KubosPagerListsThousandsOfPinsExactlyOnceAndStatCountsMatch) {
   // Statuses move while workers pin, so compare against the sum, and pinned against a re-read.
   int64_t total = 0;
   for (const auto& [s, n] : stat) total += n;
-  EXPECT_GE(total, kPins - 4);  // a pin may move between two of the four reads
-  EXPECT_LE(total, kPins + 4);
+  EXPECT_GE(total, kPins - moving) << moving << " pins were not pinned yet";
+  EXPECT_LE(total, kPins + 2 * moving) << moving << " pins were not pinned yet";
   EXPECT_EQ(stat["failed"], 0);
   // Once every pin is pinned, the four counts are exact.
   auto deadline = std::chrono::steady_clock::now() + 120s;
