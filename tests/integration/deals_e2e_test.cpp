@@ -10,8 +10,6 @@
 // Cairn, by tests/interop/receipt_verify.mjs (data-segment, the providers' /piece, the chain); a
 // pin with a per-pin policy (filecoin.* meta) gets its own aggregate and deals as it asks.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -33,18 +31,6 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string Str(const json::value& v, const char* key) {
   const auto* o = v.if_object();
@@ -68,7 +54,7 @@ class DealsE2e : public ::testing::Test {
     auto token = Cairn("token create --account alice");
     ASSERT_EQ(token.exit_code, 0) << token.err;
     token_ = token.out.substr(0, token.out.find('\n'));
-    port_ = FreePort();
+    port_ = StablePort();
     WriteFile(repo_ + "/config.toml",
               "[pinning]\ngateways = []\n"
               "[filecoin]\n"

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,43 @@ inline void KeepDhtOnLoopback(const std::string& repo) {
     toml += "[dht]\nbootstrap = []\n";
   }
   WriteFile(path, toml);
+}
+
+// A loopback port for a server that a test restarts on the same port (its URL is in a config,
+// say): free when chosen, and outside the kernel's ephemeral range, so that no outgoing
+// connection on the machine (another test's client, a provider's pull) can take it as its local
+// port, or hold it in TIME_WAIT, while the server is down between two starts. A port of 0 (every
+// candidate taken) makes the server's start fail with a clear message.
+inline uint16_t StablePort() {
+  int lo = 32768, hi = 60999;  // Linux's defaults, when /proc cannot be read
+  {
+    std::istringstream range(ReadFile("/proc/sys/net/ipv4/ip_local_port_range"));
+    int a = 0, b = 0;
+    if (range >> a >> b && a > 0 && b >= a) lo = a, hi = b;
+  }
+  // The wider side of the ephemeral range, above the well-known and registered-by-habit ports.
+  const int below_from = 10000, below_to = lo - 1, above_from = hi + 1, above_to = 65535;
+  const bool below = below_to - below_from >= above_to - above_from;
+  const int from = below ? below_from : above_from, to = below ? below_to : above_to;
+  if (to <= from) return 0;
+  uint64_t seed =
+      static_cast<uint64_t>(::getpid()) * 0x9E3779B97F4A7C15ull ^
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    const auto port =
+        static_cast<uint16_t>(from + static_cast<int>((seed >> 33) % (to - from + 1)));
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  return 0;
 }
 
 class ServeProcess {
