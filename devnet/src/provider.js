@@ -7,7 +7,8 @@
 //   validateDealProposal (storagemarket/deal_acceptance.go) or Curio's mk12 ExecuteDeal
 //   (market/mk12/mk12.go) depending on `kind`. Accepted online deals then run on their own:
 //   HTTP pull of Transfer.Params.URL with its headers, size check against Transfer.Size, CommP
-//   recomputed with @web3-storage/data-segment (zero-padded to PieceSize) and compared with
+//   recomputed with @web3-storage/data-segment (zero-padded to PieceSize; off the event loop for
+//   large pieces, commp.js) and compared with
 //   PieceCID, batched PublishStorageDeals messages (signed by the worker key, pushed through the
 //   chain's mpool like any client message), sealing after `sealDelay` epochs, activation on chain.
 // - status(statusRequestBytes) -> DealStatusResponse CBOR bytes (Boost's getDealStatus: unknown
@@ -20,9 +21,7 @@
 //   PublishConfirmed → AddedPiece → IndexedAndAnnounced → Complete, one step per event or epoch.
 // Nothing here blocks the chain: transfers are async and report back through callbacks.
 
-import { Piece } from '@web3-storage/data-segment'
-import { sha256 } from '@noble/hashes/sha2.js'
-import * as Digest from 'multiformats/hashes/digest'
+import { commPAsync } from './commp.js'
 import {
   decodeDealParams, encodeDealResponse, decodeDealStatusRequest, encodeDealStatusResponse,
   formatAddress, proposalCbor, blake2bCid, sha256Cid, clientProposalCbor, recoverSigner, equalBytes,
@@ -46,28 +45,6 @@ export const DEFAULT_ASK = {
   verifiedPrice: 0n,
   minPieceSize: 256,
   maxPieceSize: 34359738368
-}
-
-// Root of an all-zero subtree of the given height (FILECOIN.md §1.3), used to zero-pad CommP.
-function zeroComm (height) {
-  let z = new Uint8Array(32)
-  for (let i = 0; i < height; i++) z = trunc(sha256(new Uint8Array([...z, ...z])))
-  return z
-}
-function trunc (d) { d = new Uint8Array(d); d[31] &= 0x3f; return d }
-
-// CommP of `bytes` as a v1 piece CID zero-padded to `paddedSize`, plus its v2 CID; null if the
-// data does not fit in paddedSize.
-export function commP (bytes, paddedSize) {
-  const piece = Piece.fromPayload(bytes)
-  let root = piece.root; let height = piece.height; let size = Number(piece.size)
-  if (size > paddedSize) return { v1: piece.toInfo().link, v2: piece.link, size, fits: false }
-  while (size < paddedSize) {
-    root = trunc(sha256(new Uint8Array([...root, ...zeroComm(height)])))
-    height++; size *= 2
-  }
-  const v1 = CID.createV1(PIECE_CID_CODEC, Digest.create(PIECE_CID_MH, root))
-  return { v1, v2: piece.link, size, fits: true }
 }
 
 function goBig (n) { return n.toString() }
@@ -325,7 +302,11 @@ export class Provider {
       }
       const p = d.clientProposal.proposal
       let cp
-      try { cp = commP(bytes, p.pieceSize) } catch (e) { return this.fail(key, `failed to verify CommP: failed to generate CommP: ${e.message}`) }
+      try { cp = await commPAsync(bytes, p.pieceSize) } catch (e) {
+        if (this.closed) return
+        return this.fail(key, `failed to verify CommP: failed to generate CommP: ${e.message}`)
+      }
+      if (this.closed) return
       if (!cp.fits || !cp.v1.equals(p.pieceCid)) {
         return this.fail(key, `failed to verify CommP: commP expected=${p.pieceCid}, actual=${cp.v1}: commp mismatch`)
       }
