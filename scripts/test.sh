@@ -10,6 +10,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${CAIRN_JOBS:-$(nproc)}
 
+# `ctest` with the arguments after the first, its output also kept in the log file named first.
+# When a test fails, the output ends with each failure's own words (gtest's "file:line: Failure"
+# and what follows it, sanitizer reports), so that a CI log that keeps only its start and its end
+# still says what failed and where.
+ctest_logged() {
+  local log=$1 rc=0
+  shift
+  ctest "$@" 2>&1 | tee "$log" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "== what failed (the whole output: $log)"
+    grep -E -A10 ': Failure$|^\[  FAILED  \] [A-Za-z]|ERROR: AddressSanitizer|runtime error:|WARNING: ThreadSanitizer|^SUMMARY: ' \
+      "$log" | head -200 || true
+  fi
+  return "$rc"
+}
+
 scripts/install-deps.sh
 
 # The devnet (Node only) runs beside the C++ build: its tests need none of it.
@@ -32,7 +48,8 @@ scripts/tidy.sh --changed HEAD~1 build
 echo "== release tests (all labels)"
 # The pins scale test proves paging correct on a large account; 200k pins keep it proportionate
 # in CI. Its 1M-pin latencies are measured by scripts/bench-serve.sh (docs/benchmarks.md).
-CAIRN_SCALE_PINS=${CAIRN_SCALE_PINS:-200000} ctest --test-dir build -j "$jobs" --output-on-failure
+CAIRN_SCALE_PINS=${CAIRN_SCALE_PINS:-200000} ctest_logged build/ctest.log --test-dir build -j "$jobs" \
+  --output-on-failure
 
 if [ "${CAIRN_SKIP_ASAN:-0}" != 1 ]; then
   echo "== ASan/UBSan build"
@@ -40,7 +57,8 @@ if [ "${CAIRN_SKIP_ASAN:-0}" != 1 ]; then
   cmake --build build-asan -j "$jobs"
   echo "== ASan/UBSan tests (unit, integration)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan -j "$jobs" --output-on-failure -L "unit|integration" -LE slow
+    ctest_logged build-asan/ctest.log --test-dir build-asan -j "$jobs" --output-on-failure \
+    -L "unit|integration" -LE slow
 fi
 
 if [ "${CAIRN_SKIP_TSAN:-0}" != 1 ]; then
@@ -51,7 +69,7 @@ if [ "${CAIRN_SKIP_TSAN:-0}" != 1 ]; then
   cmake --preset tsan >/dev/null
   cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build-tsan -j "$jobs" --output-on-failure \
+    ctest_logged build-tsan/ctest.log --test-dir build-tsan -j "$jobs" --output-on-failure \
     -R "^($(IFS='|'; echo "${tsan_tests[*]}"))\$"
 fi
 
