@@ -388,9 +388,40 @@ Result<void> DealEngine::TrackOnChain(std::vector<DealRecord>& deals) {
   for (const auto& [i, next] : pending) final_ids.push_back(ids[i]);
   auto at_final = CAIRN_TRY(chain_.MarketDeals(final_ids, finalized));
   for (size_t k = 0; k < pending.size(); ++k) {
-    ApplyFinalized(deals[pending[k].first], pending[k].second, at_final[k], finalized.height);
+    DealRecord& d = deals[pending[k].first];
+    if (ApplyFinalized(d, pending[k].second, at_final[k], finalized.height)) RefreshDealId(d);
   }
   return Ok();
+}
+
+void DealEngine::RefreshDealId(DealRecord& d) {
+  auto fail = [&](const std::string& why) {
+    log::Warn("deals.id_check_failed",
+              {{"deal", d.uuid}, {"provider", d.provider}, {"error", why}});
+  };
+  auto provider = Address::Parse(d.provider);
+  if (!provider) return fail(provider.error().message());
+  auto info = Provider(*provider);
+  if (!info) return fail(info.error().message());
+  if (!info->endpoint) return fail("the provider has no mk12 endpoint");
+  auto uuid = UuidFromText(d.uuid);
+  if (!uuid) return fail(uuid.error().message());
+  auto sig = wallet_.SignBytes(config_.client, ByteSpan(uuid->data(), uuid->size()));
+  if (!sig) return fail(sig.error().message());
+  auto status = mk12_.Status(*info->endpoint, DealStatusRequest{*uuid, *sig});
+  if (!status) return fail(status.error().message());
+  if (!status->error.empty()) return fail(status->error);
+  if (!status->deal_status || status->deal_status->chain_deal_id == 0) return;
+  const auto id = static_cast<int64_t>(status->deal_status->chain_deal_id);
+  if (id == d.deal_id) return;
+  log::Warn(
+      "deals.renumbered",
+      {{"deal", d.uuid}, {"provider", d.provider}, {"from", d.deal_id.value_or(0)}, {"to", id}});
+  d.deal_id = id;
+  if (status->deal_status->publish_cid) {
+    d.publish_cid = status->deal_status->publish_cid->ToString();
+  }
+  SetDeal(d, d.state);
 }
 
 std::optional<DealEngine::ChainStep> DealEngine::ReadAtHead(DealRecord& d,
@@ -415,13 +446,8 @@ std::optional<DealEngine::ChainStep> DealEngine::ReadAtHead(DealRecord& d,
             "stored proposal unreadable: " + signed_proposal.error().message());
     return std::nullopt;
   }
-  std::string diff = ProposalDifference(signed_proposal->proposal, r->proposal);
-  if (!diff.empty()) {
-    SetDeal(d, DealState::kFailed,
-            "on-chain deal " + std::to_string(*d.deal_id) +
-                " differs from the signed proposal: " + diff,
-            metadata::ProviderEvent::kMismatch);
-    return std::nullopt;
+  if (!ProposalDifference(signed_proposal->proposal, r->proposal).empty()) {
+    return ChainStep::kMismatch;
   }
   if (d.state == DealState::kAccepted) SetDeal(d, DealState::kPublished);
   if (r->state.slash_epoch != -1) return ChainStep::kSlashed;
@@ -433,10 +459,25 @@ std::optional<DealEngine::ChainStep> DealEngine::ReadAtHead(DealRecord& d,
   return std::nullopt;
 }
 
-void DealEngine::ApplyFinalized(DealRecord& d, ChainStep step, const Result<chain::MarketDeal>& r,
+bool DealEngine::ApplyFinalized(DealRecord& d, ChainStep step, const Result<chain::MarketDeal>& r,
                                 int64_t finalized_height) {
   const std::string id = std::to_string(*d.deal_id);
   switch (step) {
+    case ChainStep::kMismatch: {
+      auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
+      const std::string diff =
+          r && signed_proposal ? ProposalDifference(signed_proposal->proposal, r->proposal) : "";
+      if (diff.empty()) {
+        // The finalized tipset does not show another deal under this ID (not there yet, or
+        // ours): what the head shows may be a reorganisation's renumbering.
+        log::Warn("deals.mismatch_unconfirmed", {{"deal", d.uuid}, {"deal_id", *d.deal_id}});
+        return true;
+      }
+      SetDeal(d, DealState::kFailed,
+              "on-chain deal " + id + " differs from the signed proposal: " + diff,
+              metadata::ProviderEvent::kMismatch);
+      break;
+    }
     case ChainStep::kActive: {
       auto signed_proposal = ClientDealProposal::Decode(d.signed_proposal);
       if (r && signed_proposal && r->state.sector_start_epoch != -1 && r->state.slash_epoch == -1 &&
@@ -467,6 +508,7 @@ void DealEngine::ApplyFinalized(DealRecord& d, ChainStep step, const Result<chai
       if (finalized_height >= d.end_epoch) SetDeal(d, DealState::kExpired);
       break;
   }
+  return false;
 }
 
 // ---- 2. Segment -----------------------------------------------------------------------------

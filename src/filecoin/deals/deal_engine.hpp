@@ -191,15 +191,21 @@ class DealEngine {
 
   Result<void> Track();
   Result<void> TrackOnChain(std::vector<metadata::DealRecord>& deals);
-  // What the head shows for one deal, as a step that waits for the finalized tipset; states that
-  // need no confirmation (published, failed on a field mismatch) are set here.
-  enum class ChainStep { kActive, kGone, kSlashed, kExpired };
+  // What the head shows for one deal, as a step that waits for the finalized tipset; only
+  // `published` needs no confirmation and is set here. A deal under the deal's ID whose proposal
+  // differs from the signed one is kMismatch: until final, a reorganisation may have renumbered
+  // the deals (a publish message included again after other ones gets other IDs).
+  enum class ChainStep { kActive, kGone, kSlashed, kExpired, kMismatch };
   std::optional<ChainStep> ReadAtHead(metadata::DealRecord& d,
                                       const Result<chain::MarketDeal>& at_head,
                                       int64_t head_height);
-  // Sets the deal's state when the finalized tipset confirms `step`.
-  void ApplyFinalized(metadata::DealRecord& d, ChainStep step,
+  // Sets the deal's state when the finalized tipset confirms `step`. True when it does not
+  // confirm a kMismatch: the deal's ID is then asked of its provider again (RefreshDealId).
+  bool ApplyFinalized(metadata::DealRecord& d, ChainStep step,
                       const Result<chain::MarketDeal>& at_final, int64_t finalized_height);
+  // Asks the deal's provider for its chain deal ID and takes it when it is another one (the
+  // publish message was included again after a reorganisation); the next pass reads it.
+  void RefreshDealId(metadata::DealRecord& d);
   Result<void> Segment();
   Result<void> Aggregate();
   // Packs one policy's waiting segments (oldest first) into an aggregate when they fill one or

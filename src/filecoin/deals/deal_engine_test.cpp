@@ -98,6 +98,15 @@ class Chain : public chain::RpcTransport {
         const auto& params = call.at("params").as_array();
         auto it = final_deals.find(params.at(0).to_number<uint64_t>());
         if (json::serialize(params.at(1)) != head_key && it != final_deals.end()) {
+          if (it->second.is_null()) {  // no such deal at the finalized tipset
+            answers.push_back(json::object{
+                {"jsonrpc", "2.0"},
+                {"id", call.at("id")},
+                {"error",
+                 json::object{{"code", 1},
+                              {"message", "deal " + std::to_string(it->first) + " not found"}}}});
+            continue;
+          }
           answers.push_back(
               json::object{{"jsonrpc", "2.0"}, {"id", call.at("id")}, {"result", it->second}});
         } else {
@@ -110,7 +119,8 @@ class Chain : public chain::RpcTransport {
     return lotus.Post(url, body, token, timeout, max_bytes);
   }
   chain::testing::FakeLotus lotus;
-  std::map<uint64_t, json::value> final_deals;  // when set: the finalized tipset's view
+  // When set: the finalized tipset's view (null: the deal is not there yet).
+  std::map<uint64_t, json::value> final_deals;
 };
 
 // mk12 providers at http://127.0.0.1:<id>: they keep deals by UUID and answer status from them.
@@ -582,6 +592,69 @@ TEST_F(DealEngineTest, OnChainProposalIsComparedFieldByFieldAndActiveOnlyAtFinal
   ASSERT_TRUE(engine->Tick().has_value());
   EXPECT_EQ(Deals()["f01000"].state, DealState::kSlashed);
   EXPECT_EQ(stats_->Get("f01000")->slashed, 1);
+}
+
+// A reorganisation before finality renumbers deals: the publish message is included again after
+// another one, so the head shows someone else's deal under the ID the provider first reported.
+// That is not a mismatch until the finalized tipset shows it: the deal stays published, its ID is
+// asked of the provider again and followed; a provider that keeps the wrong ID fails only at
+// finality.
+TEST_F(DealEngineTest, ADealRenumberedBeforeFinalityIsFollowedAndFailsOnlyOnAFinalMismatch) {
+  auto engine = Engine();
+  ASSERT_TRUE(engine->Tick().has_value());
+  std::map<uint64_t, DealProposal> ours;  // provider id → its deal's proposal
+  for (auto& [id, deals] : providers_.deals) {
+    for (auto& [uuid, d] : deals) {
+      d.status = "PublishConfirmed";
+      d.chain_deal_id = id == 1000 ? 7 : 8;
+      ours[id] = d.params.client_deal_proposal.proposal;
+      chain_.lotus.deals[d.chain_deal_id] = MarketDealJson(ours[id], -1);
+    }
+  }
+  ASSERT_TRUE(engine->Tick().has_value());
+  ASSERT_EQ(Deals()["f01000"].state, DealState::kPublished);
+  ASSERT_EQ(Deals()["f01001"].state, DealState::kPublished);
+
+  // The reorganisation: IDs 7 and 8 now hold another client's deals at the head, and neither is
+  // at the finalized tipset yet. Ours are 9 (f01000, which says so) and 10 (f01001, which still
+  // says 8).
+  auto someone_else = [](DealProposal p) {
+    p.storage_price_per_epoch = BigInt::FromUint(1);
+    return p;
+  };
+  chain_.lotus.deals[7] = MarketDealJson(someone_else(ours[1000]), -1);
+  chain_.lotus.deals[8] = MarketDealJson(someone_else(ours[1001]), -1);
+  chain_.lotus.deals[9] = MarketDealJson(ours[1000], -1);
+  chain_.lotus.deals[10] = MarketDealJson(ours[1001], -1);
+  chain_.final_deals[7] = json::value(nullptr);
+  chain_.final_deals[8] = json::value(nullptr);
+  for (auto& [uuid, d] : providers_.deals[1000]) d.chain_deal_id = 9;
+  ASSERT_TRUE(engine->Tick().has_value());
+  auto deals = Deals();
+  EXPECT_EQ(deals["f01000"].state, DealState::kPublished) << deals["f01000"].last_error;
+  EXPECT_EQ(deals["f01000"].deal_id, 9) << "the provider's new ID is taken";
+  EXPECT_EQ(deals["f01001"].state, DealState::kPublished) << deals["f01001"].last_error;
+  EXPECT_EQ(deals["f01001"].deal_id, 8);
+  EXPECT_EQ(stats_->Get("f01000")->mismatches, 0);
+  EXPECT_EQ(stats_->Get("f01001")->mismatches, 0);
+  EXPECT_FALSE(deals.count("f01002")) << "no replacement while nothing is final";
+
+  // Deal 9 becomes active, and final: f01000's deal is active under its new ID.
+  chain_.lotus.deals[9] = MarketDealJson(ours[1000], 1005);
+  ASSERT_TRUE(engine->Tick().has_value());
+  EXPECT_EQ(Deals()["f01000"].state, DealState::kActive);
+  EXPECT_EQ(Info("deals").find("f01000:9:active"), 0u) << Info("deals");
+
+  // The other client's deal 8 reaches the finalized tipset: f01001's deal under ID 8 is now a
+  // final mismatch, and fails (replaced by the next provider).
+  chain_.final_deals.erase(8);
+  ASSERT_TRUE(engine->Tick().has_value());
+  deals = Deals();
+  EXPECT_EQ(deals["f01001"].state, DealState::kFailed);
+  EXPECT_NE(deals["f01001"].last_error.find("on-chain deal 8 differs from the signed proposal"),
+            std::string::npos)
+      << deals["f01001"].last_error;
+  EXPECT_EQ(stats_->Get("f01001")->mismatches, 1);
 }
 
 TEST_F(DealEngineTest, ADealStuckBeforePublishingFailsAtItsStartEpochAndIsReplaced) {
