@@ -76,12 +76,12 @@ http::Response PieceResponse(const http::Request& request,
     r.stream = http::BodyStream([](MutableByteSpan) -> Result<size_t> { return size_t{0}; });
     return r;
   }
-  r.stream = http::MakePushedStream(
-      [view, &blocks, offset, length](const http::PushSink& sink) -> Result<void> {
-        PieceBlockGetter getter(blocks);
-        BodySink body(sink);
-        return view->WriteRange(offset, length, getter, body);
-      });
+  r.stream = http::MakePushedStream([view = std::move(view), &blocks, offset,
+                                     length](const http::PushSink& sink) -> Result<void> {
+    PieceBlockGetter getter(blocks);
+    BodySink body(sink);
+    return view->WriteRange(offset, length, getter, body);
+  });
   return r;
 }
 

@@ -42,7 +42,9 @@ class Blockstore {
   // Put(), for a caller that need not wait for the write (a cold read's write-back): a store with
   // a background writer (WriteBehindBlockstore) queues `data` (shared, not copied) and returns;
   // the block is readable through this store at once, and stored unless its write fails, which
-  // is logged, not returned. The default writes it now with Put.
+  // is logged, not returned. The default writes it now with Put. (`data` by value: the stores
+  // that queue it take it over.)
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual Result<void> PutLater(const Cid& cid, std::shared_ptr<const Bytes> data) {
     return Put(cid, *data);
   }
