@@ -410,8 +410,13 @@ http::Response ColdTier::HandlePiece(const http::Request& request) {
 
 std::vector<std::string> ColdTier::BannerLines() const {
   const auto& c = impl_->config;
+  // In the network's spelling, as the wallet and the deals are shown (t0… on a test network).
   std::string providers;
-  for (const auto& p : c.filecoin_providers) providers += (providers.empty() ? "" : ",") + p;
+  for (const auto& p : c.filecoin_providers) {
+    auto address = filecoin::Address::Parse(p);
+    providers += (providers.empty() ? "" : ",") +
+                 (address ? address->ToString(impl_->chain->options().network) : p);
+  }
   return {"cold tier on: " + std::to_string(c.filecoin_replicas) + " deals per piece with " +
               providers + ", paid by " + impl_->client_text + ", chain " + c.filecoin_rpc,
           impl_->network_line,
