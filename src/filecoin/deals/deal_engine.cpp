@@ -316,9 +316,7 @@ Result<void> DealEngine::Track() {
       continue;
     }
     if (!info->endpoint) continue;
-    DealUuid uuid = CAIRN_TRY(UuidFromText(d.uuid));
-    auto sig = CAIRN_TRY(wallet_.SignBytes(config_.client, ByteSpan(uuid.data(), uuid.size())));
-    auto status = mk12_.Status(*info->endpoint, DealStatusRequest{uuid, sig});
+    auto status = mk12_.Status(*info->endpoint, CAIRN_TRY(SignedStatusRequest(d)));
     if (!status) {
       d.last_error = status.error().message();
       SetDeal(d, d.state);
@@ -394,6 +392,12 @@ Result<void> DealEngine::TrackOnChain(std::vector<DealRecord>& deals) {
   return Ok();
 }
 
+Result<DealStatusRequest> DealEngine::SignedStatusRequest(const DealRecord& d) {
+  DealUuid uuid = CAIRN_TRY(UuidFromText(d.uuid));
+  auto sig = CAIRN_TRY(wallet_.SignBytes(config_.client, ByteSpan(uuid.data(), uuid.size())));
+  return DealStatusRequest{uuid, std::move(sig)};
+}
+
 void DealEngine::RefreshDealId(DealRecord& d) {
   auto fail = [&](const std::string& why) {
     log::Warn("deals.id_check_failed",
@@ -404,11 +408,9 @@ void DealEngine::RefreshDealId(DealRecord& d) {
   auto info = Provider(*provider);
   if (!info) return fail(info.error().message());
   if (!info->endpoint) return fail("the provider has no mk12 endpoint");
-  auto uuid = UuidFromText(d.uuid);
-  if (!uuid) return fail(uuid.error().message());
-  auto sig = wallet_.SignBytes(config_.client, ByteSpan(uuid->data(), uuid->size()));
-  if (!sig) return fail(sig.error().message());
-  auto status = mk12_.Status(*info->endpoint, DealStatusRequest{*uuid, *sig});
+  auto request = SignedStatusRequest(d);
+  if (!request) return fail(request.error().message());
+  auto status = mk12_.Status(*info->endpoint, *request);
   if (!status) return fail(status.error().message());
   if (!status->error.empty()) return fail(status->error);
   if (!status->deal_status || status->deal_status->chain_deal_id == 0) return;

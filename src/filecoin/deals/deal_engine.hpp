@@ -203,6 +203,8 @@ class DealEngine {
   // confirm a kMismatch: the deal's ID is then asked of its provider again (RefreshDealId).
   bool ApplyFinalized(metadata::DealRecord& d, ChainStep step,
                       const Result<chain::MarketDeal>& at_final, int64_t finalized_height);
+  // The mk12 status request for deal `d`: its DealUUID signed by the paying wallet.
+  Result<DealStatusRequest> SignedStatusRequest(const metadata::DealRecord& d);
   // Asks the deal's provider for its chain deal ID and takes it when it is another one (the
   // publish message was included again after a reorganisation); the next pass reads it.
   void RefreshDealId(metadata::DealRecord& d);
